@@ -1,0 +1,289 @@
+//! Handlers and page structs of `/admin`.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::audit::{self, AuditEntry, AuditFilter};
+use crate::auth::repo::{self as users, TokenRow, UserRow};
+use crate::auth::service::{self, NewUserInput, UserUpdate};
+use crate::auth::{CurrentUser, Permission, Role};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::{Ctx, Pager, see_other};
+
+/// `/admin/*` routes, refused to anyone without `ManageUsers`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(list_users).post(create_user))
+        .route("/admin/users/{id}", get(edit_user).post(update_user))
+        .route("/admin/tokens", get(list_tokens).post(issue_token))
+        .route("/admin/tokens/{id}/revoke", get(confirm_revoke).post(revoke_token))
+        .route("/admin/audit", get(audit_log))
+        .route_layer(middleware::from_fn(require_admin))
+}
+
+async fn require_admin(user: CurrentUser, req: Request, next: Next) -> Response {
+    match user.require(Permission::ManageUsers) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    ctx: Ctx,
+    users: Vec<UserRow>,
+    q: String,
+    page: i64,
+    pages: i64,
+    total: i64,
+    base: String,
+    roles: Vec<&'static str>,
+    form_username: String,
+    form_display_name: String,
+    form_role: String,
+    errors: FieldErrors,
+}
+
+impl UsersPage {
+    async fn load(state: &AppState, ctx: Ctx, q: ListQuery) -> AppResult<UsersPage> {
+        let pager = Pager { page: q.page.unwrap_or(1), ..Pager::default() };
+        let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let (rows, total) = users::list_users(&state.db, search, pager.limit(), pager.offset()).await?;
+        Ok(UsersPage {
+            ctx: ctx.section("admin"),
+            users: rows,
+            q: search.unwrap_or_default().to_owned(),
+            page: pager.page(),
+            pages: pager.pages(total),
+            total,
+            base: format!(
+                "/admin/users?{}&",
+                serde_urlencoded::to_string([("q", search.unwrap_or(""))]).unwrap_or_default()
+            ),
+            roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+            form_username: String::new(),
+            form_display_name: String::new(),
+            form_role: "viewer".into(),
+            errors: FieldErrors::default(),
+        })
+    }
+}
+
+async fn list_users(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<UsersPage> {
+    UsersPage::load(&state, ctx, q).await
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(input): Form<NewUserInput>,
+) -> AppResult<Response> {
+    match service::create_user(&state.db, &user.actor(), &input, &state.config.default_time_zone).await {
+        Ok(id) => Ok(see_other(&format!("/admin/users/{id}"), Some("user_created"))),
+        Err(AppError::Validation(errors)) => {
+            let mut page = UsersPage::load(&state, ctx, ListQuery::default()).await?;
+            page.form_username = input.username;
+            page.form_display_name = input.display_name;
+            page.form_role = input.role;
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/user.html")]
+struct UserPage {
+    ctx: Ctx,
+    u: UserRow,
+    roles: Vec<&'static str>,
+    errors: FieldErrors,
+    history: Vec<AuditEntry>,
+}
+
+async fn user_page(state: &AppState, ctx: Ctx, id: i64, errors: FieldErrors) -> AppResult<UserPage> {
+    let u = users::get_user(&state.db, id).await?;
+    let filter = AuditFilter { entity: Some("user".into()), entity_id: Some(id.to_string()), actor: None };
+    let (history, _) = audit::list(&state.db, &filter, 20, 0).await?;
+    Ok(UserPage {
+        ctx: ctx.section("admin"),
+        u,
+        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        errors,
+        history,
+    })
+}
+
+async fn edit_user(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<UserPage> {
+    user_page(&state, ctx, id, FieldErrors::default()).await
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    display_name: String,
+    role: String,
+    disabled: Option<String>,
+    new_password: Option<String>,
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<UserForm>,
+) -> AppResult<Response> {
+    let input = UserUpdate {
+        display_name: form.display_name,
+        role: form.role,
+        disabled: form.disabled.is_some(),
+        new_password: form.new_password,
+    };
+    match service::update_user(&state.db, &user.actor(), id, &input).await {
+        Ok(()) => Ok(see_other(&format!("/admin/users/{id}"), Some("saved"))),
+        Err(AppError::Validation(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, user_page(&state, ctx, id, errors).await?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/tokens.html")]
+struct TokensPage {
+    ctx: Ctx,
+    tokens: Vec<TokenRow>,
+    users: Vec<UserRow>,
+    new_token: Option<String>,
+    errors: FieldErrors,
+}
+
+async fn tokens_page(state: &AppState, ctx: Ctx) -> AppResult<TokensPage> {
+    let tokens = users::list_tokens(&state.db).await?;
+    let (all_users, _) = users::list_users(&state.db, None, 500, 0).await?;
+    Ok(TokensPage {
+        ctx: ctx.section("admin"),
+        tokens,
+        users: all_users.into_iter().filter(|u| !u.disabled).collect(),
+        new_token: None,
+        errors: FieldErrors::default(),
+    })
+}
+
+async fn list_tokens(State(state): State<AppState>, ctx: Ctx) -> AppResult<TokensPage> {
+    tokens_page(&state, ctx).await
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    user_id: i64,
+    name: String,
+}
+
+async fn issue_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<TokenForm>,
+) -> AppResult<Response> {
+    match service::issue_token(&state.db, &user.actor(), form.user_id, &form.name).await {
+        Ok((_, token)) => {
+            let mut page = tokens_page(&state, ctx).await?;
+            page.new_token = Some(token);
+            // The token is shown once: keep it out of caches.
+            Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], page).into_response())
+        }
+        Err(AppError::Validation(errors)) => {
+            let mut page = tokens_page(&state, ctx).await?;
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/revoke.html")]
+struct RevokePage {
+    ctx: Ctx,
+    token: TokenRow,
+}
+
+async fn confirm_revoke(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<RevokePage> {
+    let token = users::list_tokens(&state.db).await?.into_iter().find(|t| t.id == id).ok_or(AppError::NotFound)?;
+    Ok(RevokePage { ctx: ctx.section("admin"), token })
+}
+
+async fn revoke_token(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+    service::revoke_token(&state.db, &user.actor(), id).await?;
+    Ok(see_other("/admin/tokens", Some("token_revoked")))
+}
+
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    entity: Option<String>,
+    entity_id: Option<String>,
+    actor: Option<String>,
+    page: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    ctx: Ctx,
+    rows: Vec<AuditEntry>,
+    entities: Vec<String>,
+    entity: String,
+    entity_id: String,
+    actor: String,
+    page: i64,
+    pages: i64,
+    total: i64,
+    base: String,
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+async fn audit_log(State(state): State<AppState>, ctx: Ctx, user: CurrentUser, Query(q): Query<AuditQuery>) -> AppResult<AuditPage> {
+    user.require(Permission::ViewAudit)?;
+    let filter = AuditFilter { entity: non_empty(q.entity), entity_id: non_empty(q.entity_id), actor: non_empty(q.actor) };
+    let pager = Pager { page: q.page.unwrap_or(1), ..Pager::default() };
+    let (rows, total) = audit::list(&state.db, &filter, pager.limit(), pager.offset()).await?;
+    let query = serde_urlencoded::to_string([
+        ("entity", filter.entity.clone().unwrap_or_default()),
+        ("entity_id", filter.entity_id.clone().unwrap_or_default()),
+        ("actor", filter.actor.clone().unwrap_or_default()),
+    ])
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(AuditPage {
+        ctx: ctx.section("admin"),
+        rows,
+        entities: audit::entities(&state.db).await?,
+        entity: filter.entity.unwrap_or_default(),
+        entity_id: filter.entity_id.unwrap_or_default(),
+        actor: filter.actor.unwrap_or_default(),
+        page: pager.page(),
+        pages: pager.pages(total),
+        total,
+        base: format!("/admin/audit?{query}&"),
+    })
+}

@@ -1,0 +1,164 @@
+//! The audit log: who changed what, when, with the values before and after.
+//!
+//! Services call [`record`] inside the same transaction as the change, so a
+//! change and its audit row commit or roll back together.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::db::{Db, DbError, Tx};
+use crate::{exec_tx, on_db};
+
+/// Who made a change: a user, or a named system process (`cli`, `demo`, `poller`).
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// `users.id`, when a user made it.
+    pub user_id: Option<i64>,
+    /// User name or process name, kept even if the user is deleted.
+    pub name: String,
+}
+
+impl Actor {
+    /// A change made by rackledger itself or its command line.
+    pub fn system(name: &str) -> Actor {
+        Actor { user_id: None, name: name.to_owned() }
+    }
+}
+
+/// The kind of change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A new row.
+    Create,
+    /// A changed row.
+    Update,
+    /// A removed row.
+    Delete,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// Writes one audit row in `tx`. `before`/`after` are snapshots serialised as JSON.
+pub async fn record<T: Serialize>(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: Action,
+    entity: &str,
+    entity_id: impl ToString,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> Result<(), DbError> {
+    let to_json = |v: Option<&T>| -> Result<Option<String>, DbError> {
+        v.map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| DbError::Other(sqlx::Error::Encode(Box::new(e))))
+    };
+    let (before, after) = (to_json(before)?, to_json(after)?);
+    let now = crate::clock::now();
+    exec_tx!(tx, |conn| {
+        sqlx::query(
+            "insert into audit_log (user_id, actor, action, entity, entity_id, before_json, after_json, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(actor.user_id)
+        .bind(&actor.name)
+        .bind(action.as_str())
+        .bind(entity)
+        .bind(entity_id.to_string())
+        .bind(&before)
+        .bind(&after)
+        .bind(now)
+        .execute(conn)
+        .await
+    })?;
+    Ok(())
+}
+
+/// One audit row as stored.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// Row id.
+    pub id: i64,
+    /// When, UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// User id, if a user did it.
+    pub user_id: Option<i64>,
+    /// User or process name.
+    pub actor: String,
+    /// create, update or delete.
+    pub action: String,
+    /// Entity kind (`user`, `api_token`, `supplier`...).
+    pub entity: String,
+    /// Entity id.
+    pub entity_id: String,
+    /// JSON snapshot before the change.
+    pub before_json: Option<String>,
+    /// JSON snapshot after the change.
+    pub after_json: Option<String>,
+}
+
+/// Which audit rows to list.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Only this entity kind.
+    pub entity: Option<String>,
+    /// Only this entity id (with `entity`).
+    pub entity_id: Option<String>,
+    /// Only changes by this user or process name.
+    pub actor: Option<String>,
+}
+
+const LIST_WHERE: &str = "where (cast($1 as text) is null or entity = $1)
+      and (cast($2 as text) is null or entity_id = $2)
+      and (cast($3 as text) is null or actor = $3)";
+
+/// A page of audit rows, newest first, and the total that match.
+pub async fn list(
+    db: &Db,
+    filter: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AuditEntry>, i64), DbError> {
+    let rows_sql = format!(
+        "select id, created_at, user_id, actor, action, entity, entity_id, before_json, after_json
+         from audit_log {LIST_WHERE} order by id desc limit $4 offset $5"
+    );
+    let count_sql = format!("select count(*) from audit_log {LIST_WHERE}");
+    let rows = on_db!(db, |pool| {
+        sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(rows_sql.clone()))
+            .bind(&filter.entity)
+            .bind(&filter.entity_id)
+            .bind(&filter.actor)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await
+    })?;
+    let total: i64 = on_db!(db, |pool| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()))
+            .bind(&filter.entity)
+            .bind(&filter.entity_id)
+            .bind(&filter.actor)
+            .fetch_one(pool)
+            .await
+    })?;
+    Ok((rows, total))
+}
+
+/// The distinct entity kinds present, for the filter menu.
+pub async fn entities(db: &Db) -> Result<Vec<String>, DbError> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_scalar("select distinct entity from audit_log order by entity")
+            .fetch_all(pool)
+            .await
+    })?)
+}

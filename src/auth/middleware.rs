@@ -1,0 +1,129 @@
+//! Who is calling (session cookie or bearer token), whether they must log in,
+//! and the CSRF check on state-changing requests.
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+
+use super::model::{AuthVia, CurrentUser};
+use super::secret::constant_time_eq;
+use super::service;
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// Cookie holding the session token.
+pub const SESSION_COOKIE: &str = "rl_session";
+/// Cookie holding the pre-login CSRF token (double-submit, for the login form).
+pub const PRELOGIN_COOKIE: &str = "rl_csrf";
+/// Form field carrying the CSRF token.
+pub const CSRF_FIELD: &str = "_csrf";
+/// Header carrying the CSRF token (for scripts).
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Biggest form body the CSRF check will read.
+const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
+
+/// Resolves the caller from `Authorization: Bearer` or the session cookie and
+/// stores `CurrentUser` in the request extensions.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let jar = CookieJar::from_headers(req.headers());
+    let result = match (bearer, jar.get(SESSION_COOKIE)) {
+        (Some(token), _) => match service::authenticate_token(&state.db, &token).await {
+            Ok(None) => Err(AppError::Unauthorized),
+            other => other,
+        },
+        (None, Some(cookie)) => service::authenticate_session(&state.db, &state.config, cookie.value()).await,
+        (None, None) => Ok(None),
+    };
+    match result {
+        Ok(Some(user)) => {
+            tracing::Span::current().record("user", user.username.as_str());
+            req.extensions_mut().insert(user);
+            next.run(req).await
+        }
+        Ok(None) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Refuses requests without a logged-in user (pages redirect to the login form).
+pub async fn require_login(req: Request, next: Next) -> Response {
+    if req.extensions().get::<CurrentUser>().is_none() {
+        return AppError::Unauthorized.into_response();
+    }
+    next.run(req).await
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<CurrentUser>().cloned().ok_or(AppError::Unauthorized)
+    }
+}
+
+/// Every POST/PUT/PATCH/DELETE made with a session cookie must echo the
+/// session's CSRF token (form field `_csrf`, header `x-csrf-token`, or query
+/// `_csrf` for multipart uploads). Anonymous form posts (the login form) use a
+/// double-submit cookie. Bearer-token calls carry no cookies, so need neither.
+pub async fn csrf_guard(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let expected = match req.extensions().get::<CurrentUser>().map(|u| &u.via) {
+        Some(AuthVia::Token { .. }) => return next.run(req).await,
+        Some(AuthVia::Session { csrf_token, .. }) => Some(csrf_token.clone()),
+        None => CookieJar::from_headers(req.headers()).get(PRELOGIN_COOKIE).map(|c| c.value().to_owned()),
+    };
+    let (presented, req) = match presented_token(req).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    match (expected, presented) {
+        (Some(e), Some(p)) if constant_time_eq(&e, &p) => next.run(req).await,
+        _ => {
+            tracing::warn!("CSRF check failed");
+            AppError::Csrf.into_response()
+        }
+    }
+}
+
+async fn presented_token(req: Request) -> Result<(Option<String>, Request), Response> {
+    if let Some(v) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        return Ok((Some(v.to_owned()), req));
+    }
+    if let Some(q) = req.uri().query() {
+        let from_query = serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
+        if from_query.is_some() {
+            return Ok((from_query, req));
+        }
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((None, req));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
+    Ok((token, Request::from_parts(parts, Body::from(bytes))))
+}

@@ -1,0 +1,60 @@
+//! Settings: built-in defaults < `rackledger.toml` < `RACKLEDGER_*` env (and `DATABASE_URL`).
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything rackledger can be told at start-up.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Config {
+    /// Address the web server listens on.
+    pub bind: SocketAddr,
+    /// `sqlite://file`, `sqlite::memory:` or `postgres://...`.
+    pub database_url: String,
+    /// ISO 4217 code that every cost is reported in.
+    pub base_currency: String,
+    /// IANA time zone shown to users who have not chosen one.
+    pub default_time_zone: String,
+    /// Set the `Secure` flag on cookies (turn on behind HTTPS).
+    pub cookie_secure: bool,
+    /// Hours a login session lasts without activity.
+    pub session_hours: i64,
+    /// Failed logins per user name in `login_window_minutes` before refusing.
+    pub login_max_failures: i64,
+    /// Window for counting failed logins, minutes.
+    pub login_window_minutes: i64,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://rackledger.sqlite".into(),
+            base_currency: "KRW".into(),
+            default_time_zone: "Asia/Seoul".into(),
+            cookie_secure: false,
+            session_hours: 12,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+            log_format: "text".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` if it exists, then the environment.
+    pub fn load(file: &Path) -> anyhow::Result<Config> {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("RACKLEDGER_"))
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
+            .extract()
+            .context("reading configuration")
+    }
+}

@@ -1,0 +1,185 @@
+//! The message catalogue: every user-visible string, in English and Korean.
+//!
+//! Catalogues are TOML files beside this module (`en.toml`, `ko.toml`), compiled
+//! into the binary and flattened to dotted keys (`nav.procurement`). Templates
+//! call `ctx.t("key")`; services return [`Msg`] values that are rendered in the
+//! reader's language only when a page or JSON body is written.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use serde::Serialize;
+
+/// A language the interface is available in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// English.
+    En,
+    /// Korean (the default for this company).
+    #[default]
+    Ko,
+}
+
+impl Lang {
+    /// Every supported language, in menu order.
+    pub const ALL: [Lang; 2] = [Lang::Ko, Lang::En];
+
+    /// ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ko => "ko",
+        }
+    }
+
+    /// Parses an ISO 639-1 code (`en`, `ko`, also `ko-KR`).
+    pub fn parse(s: &str) -> Option<Lang> {
+        let primary = s.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "ko" => Some(Lang::Ko),
+            _ => None,
+        }
+    }
+
+    /// Picks the best language from an `Accept-Language` header, by q-value.
+    pub fn negotiate(accept_language: Option<&str>) -> Lang {
+        let Some(header) = accept_language else { return Lang::default() };
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut bits = part.split(';');
+            let Some(lang) = bits.next().and_then(Lang::parse) else { continue };
+            let q = bits
+                .find_map(|b| b.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or_default()
+    }
+
+    /// The language's own name, for the language menu.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Ko => "한국어",
+        }
+    }
+}
+
+type Catalogue = HashMap<String, String>;
+
+static EN: LazyLock<Catalogue> = LazyLock::new(|| load(include_str!("en.toml")));
+static KO: LazyLock<Catalogue> = LazyLock::new(|| load(include_str!("ko.toml")));
+
+fn load(src: &str) -> Catalogue {
+    // The catalogues are compiled in and checked by tests; a broken one is a
+    // build defect, so an empty catalogue (keys shown raw) is the fallback.
+    let table: toml::Table = src.parse().unwrap_or_default();
+    let mut out = HashMap::new();
+    flatten("", &table, &mut out);
+    out
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalogue) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(t) => flatten(&key, t, out),
+            toml::Value::String(s) => {
+                out.insert(key, s.clone());
+            }
+            other => {
+                out.insert(key, other.to_string());
+            }
+        }
+    }
+}
+
+fn catalogue(lang: Lang) -> &'static Catalogue {
+    match lang {
+        Lang::En => &EN,
+        Lang::Ko => &KO,
+    }
+}
+
+/// Looks `key` up in `lang`, falling back to English, then to the key itself.
+pub fn t<'a>(lang: Lang, key: &'a str) -> &'a str {
+    catalogue(lang)
+        .get(key)
+        .or_else(|| EN.get(key))
+        .map(String::as_str)
+        .unwrap_or(key)
+}
+
+/// Every key of one language's catalogue (for tests and tooling).
+pub fn keys(lang: Lang) -> impl Iterator<Item = &'static str> {
+    catalogue(lang).keys().map(String::as_str)
+}
+
+/// A message to show a user: a catalogue key and named arguments for its
+/// `{placeholders}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Msg {
+    /// Catalogue key.
+    pub key: Cow<'static, str>,
+    /// Values for `{name}` placeholders.
+    pub args: Vec<(Cow<'static, str>, String)>,
+}
+
+impl Msg {
+    /// A message without arguments.
+    pub fn new(key: impl Into<Cow<'static, str>>) -> Msg {
+        Msg { key: key.into(), args: Vec::new() }
+    }
+
+    /// Adds the value for `{name}`.
+    pub fn arg(mut self, name: impl Into<Cow<'static, str>>, value: impl ToString) -> Msg {
+        self.args.push((name.into(), value.to_string()));
+        self
+    }
+
+    /// The message in `lang` with its placeholders filled in.
+    pub fn render(&self, lang: Lang) -> String {
+        let mut s = t(lang, &self.key).to_owned();
+        for (name, value) in &self.args {
+            s = s.replace(&format!("{{{name}}}"), value);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogues_have_the_same_keys() {
+        let en: std::collections::BTreeSet<_> = keys(Lang::En).collect();
+        let ko: std::collections::BTreeSet<_> = keys(Lang::Ko).collect();
+        assert!(en.len() > 20, "English catalogue failed to load");
+        let only_en: Vec<_> = en.difference(&ko).collect();
+        let only_ko: Vec<_> = ko.difference(&en).collect();
+        assert!(only_en.is_empty(), "missing in ko.toml: {only_en:?}");
+        assert!(only_ko.is_empty(), "missing in en.toml: {only_ko:?}");
+    }
+
+    #[test]
+    fn accept_language_picks_highest_quality_supported_language() {
+        assert_eq!(Lang::negotiate(Some("en-US,en;q=0.9,ko;q=0.8")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("fr-FR, ko-KR;q=0.7, en;q=0.5")), Lang::Ko);
+        assert_eq!(Lang::negotiate(Some("de")), Lang::Ko);
+        assert_eq!(Lang::negotiate(None), Lang::Ko);
+    }
+
+    #[test]
+    fn message_arguments_fill_placeholders() {
+        let m = Msg::new("error.duplicate").arg("what", "username");
+        assert!(m.render(Lang::En).contains("username"));
+        assert!(!m.render(Lang::En).contains("{what}"));
+    }
+}

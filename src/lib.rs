@@ -1,0 +1,18 @@
+//! rackledger: hardware procurement and datacenter asset inventory.
+//!
+//! `web → service → repo` per domain; see `docs/architecture.md`.
+
+pub mod admin;
+pub mod api;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod i18n;
+pub mod money;
+pub mod procurement;
+pub mod web;

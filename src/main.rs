@@ -1,0 +1,204 @@
+//! The `rackledger` command: serve, migrate, user add, backup.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use rackledger::app::{self, AppState};
+use rackledger::audit::Actor;
+use rackledger::auth::service::{self, NewUserInput};
+use rackledger::config::Config;
+use rackledger::db::Db;
+use tracing_subscriber::EnvFilter;
+
+/// Hardware procurement and datacenter asset inventory.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Configuration file (optional; env RACKLEDGER_* and DATABASE_URL override it).
+    #[arg(long, global = true, default_value = "rackledger.toml")]
+    config: PathBuf,
+    /// Database URL: sqlite://FILE (default sqlite://rackledger.sqlite) or postgres://...
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI and JSON API (migrations run first).
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080; env RACKLEDGER_BIND).
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+        /// Fill an empty database with demo data and print the demo logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while the server runs.
+    Backup {
+        /// Destination file (must not exist).
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is asked on the terminal or read from stdin.
+    Add {
+        /// Login name.
+        name: String,
+        /// admin, procurement, technician, manager or viewer.
+        #[arg(long)]
+        role: String,
+        /// Name shown in the interface.
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(&cli.config)?;
+    if let Some(url) = cli.database_url {
+        config.database_url = url;
+    }
+    init_tracing(&config);
+    match cli.command {
+        Command::Serve { bind, demo } => serve(config, bind, demo).await,
+        Command::Migrate => {
+            let db = open(&config).await?;
+            db.close().await;
+            say(&format!("migrations applied ({})", db.engine()));
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { name, role, display_name } } => {
+            let db = open(&config).await?;
+            let password = read_password()?;
+            let input = NewUserInput { username: name, display_name, password, role };
+            let id = service::create_user(&db, &Actor::system("cli"), &input, &config.default_time_zone)
+                .await
+                .map_err(|e| describe(&e))?;
+            say(&format!("created user {} (id {id})", input.username.trim().to_lowercase()));
+            Ok(())
+        }
+        Command::Backup { file } => backup(&config, &file).await,
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log_format == "json" { builder.json().init() } else { builder.init() }
+}
+
+#[allow(clippy::print_stdout, reason = "command-line output")]
+fn say(line: &str) {
+    println!("{line}");
+}
+
+fn describe(e: &rackledger::error::AppError) -> anyhow::Error {
+    use rackledger::error::AppError;
+    use rackledger::i18n::Lang;
+    match e {
+        AppError::Validation(f) => {
+            let lines: Vec<_> = f.0.iter().map(|e| format!("{}: {}", e.field, e.message.render(Lang::En))).collect();
+            anyhow::anyhow!("{}", lines.join("; "))
+        }
+        AppError::Conflict(m) => anyhow::anyhow!("{}", m.render(Lang::En)),
+        other => anyhow::anyhow!("{other:?}"),
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyhow::Result<()> {
+    if let Some(b) = bind {
+        config.bind = b;
+    }
+    let db = open(&config).await?;
+    if demo && rackledger::demo::seed(&db, &config.default_time_zone).await? {
+        say("demo data loaded; log in as one of:");
+        for (user, role, password) in rackledger::demo::DEMO_USERS {
+            say(&format!("  {user:<6} / {password:<18} ({role})"));
+        }
+    } else if rackledger::auth::repo::count_users(&db).await? == 0 {
+        say("no users yet: create one with `rackledger user add NAME --role admin`, or start with --demo");
+    }
+    let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+    say(&format!("rackledger listening on http://{} ({})", listener.local_addr()?, db.engine()));
+    let state = AppState { db: db.clone(), config: Arc::new(config) };
+    app::serve(listener, state, shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            bail!("the passwords differ");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("reading password from stdin")?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    if file.exists() {
+        bail!("{} exists; choose a new file", file.display());
+    }
+    let db = Db::connect(&config.database_url).await?;
+    let path = file.to_str().context("backup path is not UTF-8")?.to_owned();
+    match &db {
+        Db::Sqlite(pool) => {
+            // VACUUM INTO writes a transactionally consistent copy, even while the server writes.
+            sqlx::query("vacuum into $1").bind(&path).execute(pool).await.context("VACUUM INTO")?;
+            say(&format!("backup written to {path}"));
+            Ok(())
+        }
+        Db::Postgres(_) => bail!(
+            "this is a PostgreSQL database: back it up with `pg_dump --format=custom --file {path} \"$DATABASE_URL\"` \
+             (or your provider's snapshots); restore with pg_restore"
+        ),
+    }
+}

@@ -1,0 +1,26 @@
+//! Procurement: suppliers and the part catalogue. Purchase orders, receiving,
+//! landed cost and supplier file imports build on these.
+
+pub mod model;
+pub mod repo;
+pub mod service;
+mod web;
+
+pub use model::{Category, PartModel, Supplier};
+pub use web::routes;
+
+use crate::db::{Db, DbError};
+
+/// Headline counts for the home page.
+#[derive(Clone, Debug, Default)]
+pub struct Counts {
+    /// Number of suppliers.
+    pub suppliers: i64,
+    /// Number of part models in the catalogue.
+    pub part_models: i64,
+}
+
+/// Counts suppliers and part models.
+pub async fn counts(db: &Db) -> Result<Counts, DbError> {
+    Ok(Counts { suppliers: repo::count_suppliers(db).await?, part_models: repo::count_part_models(db).await? })
+}

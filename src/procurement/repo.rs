@@ -1,0 +1,211 @@
+//! Queries for suppliers and part models.
+
+use rust_decimal::Decimal;
+
+use super::model::{PartModelRow, Supplier};
+use crate::db::{Db, DbDecimal, DbError, Tx};
+use crate::{exec_tx, on_db, on_tx};
+
+const SUPPLIER_COLUMNS: &str =
+    "id, name, country, currency, lead_time_days, payment_terms, contact, notes, created_at, updated_at";
+
+/// Supplier fields, validated.
+pub struct SupplierFields<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// Country code.
+    pub country: &'a str,
+    /// Currency code.
+    pub currency: &'a str,
+    /// Lead time, days.
+    pub lead_time_days: i32,
+    /// Payment terms.
+    pub payment_terms: &'a str,
+    /// Contacts.
+    pub contact: &'a str,
+    /// Notes.
+    pub notes: &'a str,
+}
+
+/// Sort orders offered on the supplier list.
+pub fn supplier_order(sort: &str) -> &'static str {
+    match sort {
+        "country" => "country, lower(name)",
+        "lead_time" => "lead_time_days, lower(name)",
+        "updated" => "updated_at desc",
+        _ => "lower(name)",
+    }
+}
+
+/// A page of suppliers matching `q` (name, country, currency), and the total.
+pub async fn list_suppliers(
+    db: &Db,
+    q: Option<&str>,
+    sort: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Supplier>, i64), DbError> {
+    let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
+    let filter = "where (cast($1 as text) is null or lower(name) like $1 or lower(country) like $1 or lower(currency) like $1)";
+    let sql = format!(
+        "select {SUPPLIER_COLUMNS} from suppliers {filter} order by {} limit $2 offset $3",
+        supplier_order(sort)
+    );
+    let rows = on_db!(db, |p| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(&pattern).bind(limit).bind(offset).fetch_all(p).await
+    })?;
+    let count = format!("select count(*) from suppliers {filter}");
+    let total = on_db!(db, |p| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone())).bind(&pattern).fetch_one(p).await
+    })?;
+    Ok((rows, total))
+}
+
+/// One supplier.
+pub async fn get_supplier(db: &Db, id: i64) -> Result<Supplier, DbError> {
+    let sql = format!("select {SUPPLIER_COLUMNS} from suppliers where id = $1");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_one(p).await)?)
+}
+
+/// One supplier, inside a transaction.
+pub async fn get_supplier_tx(tx: &mut Tx, id: i64) -> Result<Supplier, DbError> {
+    let sql = format!("select {SUPPLIER_COLUMNS} from suppliers where id = $1");
+    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_one(c).await)?)
+}
+
+/// Inserts a supplier; returns its id.
+pub async fn insert_supplier(tx: &mut Tx, f: &SupplierFields<'_>) -> Result<i64, DbError> {
+    let now = crate::clock::now();
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "insert into suppliers (name, country, currency, lead_time_days, payment_terms, contact, notes, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning id",
+        )
+        .bind(f.name)
+        .bind(f.country)
+        .bind(f.currency)
+        .bind(f.lead_time_days)
+        .bind(f.payment_terms)
+        .bind(f.contact)
+        .bind(f.notes)
+        .bind(now)
+        .fetch_one(c)
+        .await
+    })?)
+}
+
+/// Replaces a supplier's fields.
+pub async fn update_supplier(tx: &mut Tx, id: i64, f: &SupplierFields<'_>) -> Result<(), DbError> {
+    let now = crate::clock::now();
+    let done = exec_tx!(tx, |c| {
+        sqlx::query(
+            "update suppliers set name = $1, country = $2, currency = $3, lead_time_days = $4,
+               payment_terms = $5, contact = $6, notes = $7, updated_at = $8 where id = $9",
+        )
+        .bind(f.name)
+        .bind(f.country)
+        .bind(f.currency)
+        .bind(f.lead_time_days)
+        .bind(f.payment_terms)
+        .bind(f.contact)
+        .bind(f.notes)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+    })?;
+    if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
+}
+
+/// Number of suppliers.
+pub async fn count_suppliers(db: &Db) -> Result<i64, DbError> {
+    Ok(on_db!(db, |p| sqlx::query_scalar("select count(*) from suppliers").fetch_one(p).await)?)
+}
+
+const PART_COLUMNS: &str = "id, manufacturer, mpn, category, description, serial_tracked, last_price,
+    last_price_currency, created_at, updated_at";
+
+/// Part model fields, validated.
+pub struct PartFields<'a> {
+    /// Manufacturer.
+    pub manufacturer: &'a str,
+    /// MPN.
+    pub mpn: &'a str,
+    /// Category.
+    pub category: &'a str,
+    /// Description.
+    pub description: &'a str,
+    /// Serial-tracked.
+    pub serial_tracked: bool,
+    /// Last price and its currency.
+    pub last_price: Option<(Decimal, &'a str)>,
+}
+
+/// A page of part models matching `q` (manufacturer, MPN, description) and
+/// `category`, and the total.
+pub async fn list_part_models(
+    db: &Db,
+    q: Option<&str>,
+    category: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<PartModelRow>, i64), DbError> {
+    let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
+    let filter = "where (cast($1 as text) is null or lower(manufacturer) like $1 or lower(mpn) like $1
+                         or lower(description) like $1)
+                   and (cast($2 as text) is null or category = $2)";
+    let sql = format!(
+        "select {PART_COLUMNS} from part_models {filter} order by category, lower(manufacturer), mpn limit $3 offset $4"
+    );
+    let rows = on_db!(db, |p| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(&pattern)
+            .bind(category)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(p)
+            .await
+    })?;
+    let count = format!("select count(*) from part_models {filter}");
+    let total = on_db!(db, |p| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone())).bind(&pattern).bind(category).fetch_one(p).await
+    })?;
+    Ok((rows, total))
+}
+
+/// One part model, inside a transaction.
+pub async fn get_part_model_tx(tx: &mut Tx, id: i64) -> Result<PartModelRow, DbError> {
+    let sql = format!("select {PART_COLUMNS} from part_models where id = $1");
+    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_one(c).await)?)
+}
+
+/// Inserts a part model; returns its id.
+pub async fn insert_part_model(tx: &mut Tx, f: &PartFields<'_>) -> Result<i64, DbError> {
+    let now = crate::clock::now();
+    let (price, currency) = match f.last_price {
+        Some((p, c)) => (Some(DbDecimal(p)), Some(c)),
+        None => (None, None),
+    };
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "insert into part_models (manufacturer, mpn, category, description, serial_tracked, last_price,
+               last_price_currency, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning id",
+        )
+        .bind(f.manufacturer)
+        .bind(f.mpn)
+        .bind(f.category)
+        .bind(f.description)
+        .bind(f.serial_tracked)
+        .bind(price)
+        .bind(currency)
+        .bind(now)
+        .fetch_one(c)
+        .await
+    })?)
+}
+
+/// Number of part models.
+pub async fn count_part_models(db: &Db) -> Result<i64, DbError> {
+    Ok(on_db!(db, |p| sqlx::query_scalar("select count(*) from part_models").fetch_one(p).await)?)
+}

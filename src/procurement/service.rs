@@ -1,0 +1,150 @@
+//! Rules for suppliers and part models: validation, writes, audit.
+
+use tracing::instrument;
+
+use super::model::{Category, PartModelInput, SupplierInput, parse_price};
+use super::repo::{self, PartFields, SupplierFields};
+use crate::audit::{self, Action, Actor};
+use crate::db::{Db, DbError};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Msg;
+use crate::money::Currency;
+
+fn required<'a>(field: &str, value: &'a str, max: usize, errors: &mut FieldErrors) -> &'a str {
+    let v = value.trim();
+    if v.is_empty() {
+        errors.add(field, Msg::new("validation.required"));
+    } else if v.chars().count() > max {
+        errors.add(field, Msg::new("validation.too_long").arg("max", max));
+    }
+    v
+}
+
+fn unique_to_field(e: DbError, field: &str) -> AppError {
+    match e {
+        DbError::Unique(_) => {
+            let mut f = FieldErrors::default();
+            f.add(field, Msg::new("validation.duplicate"));
+            AppError::Validation(f)
+        }
+        other => other.into(),
+    }
+}
+
+/// Validated supplier fields (owned).
+struct CleanSupplier {
+    name: String,
+    country: String,
+    currency: String,
+    lead_time_days: i32,
+    input: SupplierInput,
+}
+
+fn clean_supplier(input: &SupplierInput) -> AppResult<CleanSupplier> {
+    let mut errors = FieldErrors::default();
+    let name = required("name", &input.name, 200, &mut errors).to_owned();
+    let country = input.country.trim().to_ascii_uppercase();
+    if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+        errors.add("country", Msg::new("validation.country"));
+    }
+    let currency = match Currency::parse(&input.currency) {
+        Some(c) => c.code().to_owned(),
+        None => {
+            errors.add("currency", Msg::new("validation.currency").arg("value", input.currency.trim()));
+            String::new()
+        }
+    };
+    let lead = input.lead_time_days.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let lead_time_days = match lead.map(str::parse::<i32>) {
+        None => 0,
+        Some(Ok(d)) if (0..=3650).contains(&d) => d,
+        Some(_) => {
+            errors.add("lead_time_days", Msg::new("validation.days"));
+            0
+        }
+    };
+    errors.into_result()?;
+    Ok(CleanSupplier { name, country, currency, lead_time_days, input: input.clone() })
+}
+
+impl CleanSupplier {
+    fn fields(&self) -> SupplierFields<'_> {
+        SupplierFields {
+            name: &self.name,
+            country: &self.country,
+            currency: &self.currency,
+            lead_time_days: self.lead_time_days,
+            payment_terms: self.input.payment_terms.trim(),
+            contact: self.input.contact.trim(),
+            notes: self.input.notes.trim(),
+        }
+    }
+}
+
+/// Creates a supplier; returns its id.
+#[instrument(skip_all)]
+pub async fn create_supplier(db: &Db, actor: &Actor, input: &SupplierInput) -> AppResult<i64> {
+    let clean = clean_supplier(input)?;
+    let mut tx = db.begin().await?;
+    let id = repo::insert_supplier(&mut tx, &clean.fields()).await.map_err(|e| unique_to_field(e, "name"))?;
+    let after = repo::get_supplier_tx(&mut tx, id).await?;
+    audit::record(&mut tx, actor, Action::Create, "supplier", id, None, Some(&after)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Changes a supplier.
+#[instrument(skip_all, fields(supplier_id = id))]
+pub async fn update_supplier(db: &Db, actor: &Actor, id: i64, input: &SupplierInput) -> AppResult<()> {
+    let clean = clean_supplier(input)?;
+    let mut tx = db.begin().await?;
+    let before = repo::get_supplier_tx(&mut tx, id).await?;
+    repo::update_supplier(&mut tx, id, &clean.fields()).await.map_err(|e| unique_to_field(e, "name"))?;
+    let after = repo::get_supplier_tx(&mut tx, id).await?;
+    audit::record(&mut tx, actor, Action::Update, "supplier", id, Some(&before), Some(&after)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds a part model to the catalogue; returns its id.
+#[instrument(skip_all)]
+pub async fn create_part_model(db: &Db, actor: &Actor, input: &PartModelInput) -> AppResult<i64> {
+    let mut errors = FieldErrors::default();
+    let manufacturer = required("manufacturer", &input.manufacturer, 100, &mut errors);
+    let mpn = required("mpn", &input.mpn, 100, &mut errors);
+    let category = Category::parse(&input.category);
+    if category.is_none() {
+        errors.add("category", Msg::new("validation.category"));
+    }
+    let price_text = input.last_price.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let price = match price_text {
+        None => None,
+        Some(raw) => match parse_price(raw) {
+            Some(p) => Some(p),
+            None => {
+                errors.add("last_price", Msg::new("validation.price"));
+                None
+            }
+        },
+    };
+    let currency = input.last_price_currency.as_deref().and_then(Currency::parse);
+    if price.is_some() && currency.is_none() {
+        errors.add("last_price_currency", Msg::new("validation.currency").arg("value", input.last_price_currency.as_deref().unwrap_or("")));
+    }
+    errors.into_result()?;
+    let serial_tracked = matches!(input.serial_tracked.as_deref(), Some("true" | "on" | "1" | "yes"));
+    let fields = PartFields {
+        manufacturer,
+        mpn,
+        category: category.as_ref().map_or("other", |c| c.0.as_str()),
+        description: input.description.trim(),
+        serial_tracked,
+        last_price: price.zip(currency.map(Currency::code)),
+    };
+    let mut tx = db.begin().await?;
+    let id = repo::insert_part_model(&mut tx, &fields).await.map_err(|e| unique_to_field(e, "mpn"))?;
+    let after = repo::get_part_model_tx(&mut tx, id).await?.view(true);
+    audit::record(&mut tx, actor, Action::Create, "part_model", id, None, Some(&after)).await?;
+    tx.commit().await?;
+    Ok(id)
+}

@@ -1,0 +1,34 @@
+//! Stylesheets and scripts compiled into the binary (no CDN, works offline).
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rust_embed::Embed;
+
+use crate::app::AppState;
+
+#[derive(Embed)]
+#[folder = "src/web/assets/"]
+#[exclude = "*.md"]
+struct Assets;
+
+/// `/static/{file}`: embedded assets, cached for a day.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/static/{*file}", get(asset))
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match Assets::get(&file) {
+        Some(f) => (
+            [
+                (header::CONTENT_TYPE, f.metadata.mimetype().to_owned()),
+                (header::CACHE_CONTROL, "public, max-age=86400".to_owned()),
+            ],
+            f.data,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

@@ -1,0 +1,68 @@
+//! Pagination of list pages and API lists.
+
+use serde::Deserialize;
+
+/// Rows per page unless asked otherwise.
+pub const DEFAULT_PER_PAGE: i64 = 50;
+
+/// `?page=N&per_page=M`, 1-based, clamped to sane bounds.
+#[derive(Clone, Copy, Debug, Deserialize, utoipa::IntoParams)]
+pub struct Pager {
+    /// Page number, from 1.
+    #[serde(default = "one")]
+    pub page: i64,
+    /// Rows per page, 1-500.
+    #[serde(default = "default_per_page")]
+    pub per_page: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+fn default_per_page() -> i64 {
+    DEFAULT_PER_PAGE
+}
+
+impl Default for Pager {
+    fn default() -> Self {
+        Pager { page: 1, per_page: DEFAULT_PER_PAGE }
+    }
+}
+
+impl Pager {
+    /// SQL `limit`.
+    pub fn limit(&self) -> i64 {
+        self.per_page.clamp(1, 500)
+    }
+
+    /// SQL `offset`.
+    pub fn offset(&self) -> i64 {
+        (self.page.max(1) - 1) * self.limit()
+    }
+
+    /// The page number actually used.
+    pub fn page(&self) -> i64 {
+        self.page.max(1)
+    }
+
+    /// Number of pages for `total` rows (at least 1).
+    pub fn pages(&self, total: i64) -> i64 {
+        ((total + self.limit() - 1) / self.limit()).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_and_page_counts() {
+        let p = Pager { page: 3, per_page: 20 };
+        assert_eq!((p.limit(), p.offset()), (20, 40));
+        assert_eq!(p.pages(0), 1);
+        assert_eq!(p.pages(41), 3);
+        let wild = Pager { page: -5, per_page: 100_000 };
+        assert_eq!((wild.limit(), wild.offset(), wild.page()), (500, 0, 1));
+    }
+}
