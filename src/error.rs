@@ -28,7 +28,10 @@ pub struct FieldErrors(pub Vec<FieldError>);
 impl FieldErrors {
     /// Records that `field` is wrong for the reason `key` (a catalogue key).
     pub fn add(&mut self, field: &str, message: Msg) {
-        self.0.push(FieldError { field: field.to_owned(), message });
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            message,
+        });
     }
 
     /// True when nothing was recorded.
@@ -43,7 +46,11 @@ impl FieldErrors {
 
     /// `Ok(())` when empty, otherwise a validation error carrying these.
     pub fn into_result(self) -> Result<(), AppError> {
-        if self.is_empty() { Ok(()) } else { Err(AppError::Validation(self)) }
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self))
+        }
     }
 }
 
@@ -125,7 +132,12 @@ impl ErrorReport {
 impl AppError {
     fn report(&self) -> ErrorReport {
         let (status, code, message, fields) = match self {
-            AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", Msg::new("error.not_found"), None),
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                Msg::new("error.not_found"),
+                None,
+            ),
             AppError::Validation(f) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation",
@@ -133,20 +145,44 @@ impl AppError {
                 Some(f.clone()),
             ),
             AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone(), None),
-            AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", Msg::new("error.forbidden"), None),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                Msg::new("error.forbidden"),
+                None,
+            ),
             AppError::Csrf => (StatusCode::FORBIDDEN, "csrf", Msg::new("error.csrf"), None),
-            AppError::Unauthorized => {
-                (StatusCode::UNAUTHORIZED, "unauthorized", Msg::new("error.unauthorized"), None)
-            }
-            AppError::TooManyRequests(m) => {
-                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m.clone(), None)
-            }
-            AppError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream", Msg::new("error.upstream"), None),
-            AppError::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", Msg::new("error.internal"), None)
-            }
+            AppError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                Msg::new("error.unauthorized"),
+                None,
+            ),
+            AppError::TooManyRequests(m) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                m.clone(),
+                None,
+            ),
+            AppError::Upstream(_) => (
+                StatusCode::BAD_GATEWAY,
+                "upstream",
+                Msg::new("error.upstream"),
+                None,
+            ),
+            AppError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                Msg::new("error.internal"),
+                None,
+            ),
         };
-        ErrorReport { status, code, message, fields: fields.unwrap_or_default() }
+        ErrorReport {
+            status,
+            code,
+            message,
+            fields: fields.unwrap_or_default(),
+        }
     }
 }
 

@@ -84,14 +84,34 @@ async fn main() -> anyhow::Result<()> {
             say(&format!("migrations applied ({})", db.engine()));
             Ok(())
         }
-        Command::User { command: UserCommand::Add { name, role, display_name } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    role,
+                    display_name,
+                },
+        } => {
             let db = open(&config).await?;
             let password = read_password()?;
-            let input = NewUserInput { username: name, display_name, password, role };
-            let id = service::create_user(&db, &Actor::system("cli"), &input, &config.default_time_zone)
-                .await
-                .map_err(|e| describe(&e))?;
-            say(&format!("created user {} (id {id})", input.username.trim().to_lowercase()));
+            let input = NewUserInput {
+                username: name,
+                display_name,
+                password,
+                role,
+            };
+            let id = service::create_user(
+                &db,
+                &Actor::system("cli"),
+                &input,
+                &config.default_time_zone,
+            )
+            .await
+            .map_err(|e| describe(&e))?;
+            say(&format!(
+                "created user {} (id {id})",
+                input.username.trim().to_lowercase()
+            ));
             Ok(())
         }
         Command::Backup { file } => backup(&config, &file).await,
@@ -99,9 +119,16 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn init_tracing(config: &Config) {
-    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if config.log_format == "json" { builder.json().init() } else { builder.init() }
+    let filter =
+        EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init()
+    } else {
+        builder.init()
+    }
 }
 
 #[allow(clippy::print_stdout, reason = "command-line output")]
@@ -114,7 +141,10 @@ fn describe(e: &rackledger::error::AppError) -> anyhow::Error {
     use rackledger::i18n::Lang;
     match e {
         AppError::Validation(f) => {
-            let lines: Vec<_> = f.0.iter().map(|e| format!("{}: {}", e.field, e.message.render(Lang::En))).collect();
+            let lines: Vec<_> =
+                f.0.iter()
+                    .map(|e| format!("{}: {}", e.field, e.message.render(Lang::En)))
+                    .collect();
             anyhow::anyhow!("{}", lines.join("; "))
         }
         AppError::Conflict(m) => anyhow::anyhow!("{}", m.render(Lang::En)),
@@ -139,11 +169,22 @@ async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyh
             say(&format!("  {user:<6} / {password:<18} ({role})"));
         }
     } else if rackledger::auth::repo::count_users(&db).await? == 0 {
-        say("no users yet: create one with `rackledger user add NAME --role admin`, or start with --demo");
+        say(
+            "no users yet: create one with `rackledger user add NAME --role admin`, or start with --demo",
+        );
     }
-    let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
-    say(&format!("rackledger listening on http://{} ({})", listener.local_addr()?, db.engine()));
-    let state = AppState { db: db.clone(), config: Arc::new(config) };
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    say(&format!(
+        "rackledger listening on http://{} ({})",
+        listener.local_addr()?,
+        db.engine()
+    ));
+    let state = AppState {
+        db: db.clone(),
+        config: Arc::new(config),
+    };
     app::serve(listener, state, shutdown_signal()).await?;
     db.close().await;
     Ok(())
@@ -178,7 +219,10 @@ fn read_password() -> anyhow::Result<String> {
         Ok(first)
     } else {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("reading password from stdin")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading password from stdin")?;
         Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
 }
@@ -188,11 +232,18 @@ async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         bail!("{} exists; choose a new file", file.display());
     }
     let db = Db::connect(&config.database_url).await?;
-    let path = file.to_str().context("backup path is not UTF-8")?.to_owned();
+    let path = file
+        .to_str()
+        .context("backup path is not UTF-8")?
+        .to_owned();
     match &db {
         Db::Sqlite(pool) => {
             // VACUUM INTO writes a transactionally consistent copy, even while the server writes.
-            sqlx::query("vacuum into $1").bind(&path).execute(pool).await.context("VACUUM INTO")?;
+            sqlx::query("vacuum into $1")
+                .bind(&path)
+                .execute(pool)
+                .await
+                .context("VACUUM INTO")?;
             say(&format!("backup written to {path}"));
             Ok(())
         }

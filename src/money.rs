@@ -70,7 +70,8 @@ impl Serialize for Currency {
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Currency::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown currency {s:?}")))
+        Currency::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown currency {s:?}")))
     }
 }
 
@@ -91,12 +92,17 @@ impl Money {
 
     /// An amount stored as integer minor units (cents, won).
     pub fn from_minor(minor: i64, currency: Currency) -> Money {
-        Money { amount: Decimal::new(minor, currency.minor_units()), currency }
+        Money {
+            amount: Decimal::new(minor, currency.minor_units()),
+            currency,
+        }
     }
 
     /// The amount in minor units, rounded half away from zero; `None` on overflow.
     pub fn to_minor(self) -> Option<i64> {
-        let scaled = self.amount.checked_mul(Decimal::from(10i64.pow(self.currency.minor_units())))?;
+        let scaled = self
+            .amount
+            .checked_mul(Decimal::from(10i64.pow(self.currency.minor_units())))?;
         i64::try_from(scaled.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)).ok()
     }
 }
@@ -106,10 +112,16 @@ impl fmt::Display for Money {
     /// from zero to the currency's minor unit.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let dp = self.currency.minor_units();
-        let rounded = self.amount.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+        let rounded = self
+            .amount
+            .round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
         let text = format!("{:.*}", dp as usize, rounded.abs());
         let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-        let sign = if rounded.is_sign_negative() && !rounded.is_zero() { "-" } else { "" };
+        let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
+            "-"
+        } else {
+            ""
+        };
         f.write_str(sign)?;
         match self.currency.symbol() {
             Some(sym) => f.write_str(sym)?,
@@ -126,7 +138,7 @@ impl fmt::Display for Money {
 fn group_thousands(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -141,14 +153,23 @@ mod tests {
 
     #[test]
     fn won_has_no_minor_unit_and_groups_thousands() {
-        assert_eq!(Money::from_minor(1_234_567, Currency::KRW).to_string(), "₩1,234,567");
+        assert_eq!(
+            Money::from_minor(1_234_567, Currency::KRW).to_string(),
+            "₩1,234,567"
+        );
         assert_eq!(Money::new(dec!(999.5), Currency::KRW).to_string(), "₩1,000");
     }
 
     #[test]
     fn dollars_show_cents() {
-        assert_eq!(Money::from_minor(123_456, Currency::USD).to_string(), "$1,234.56");
-        assert_eq!(Money::new(dec!(-0.035), Currency::USD).to_string(), "-$0.04");
+        assert_eq!(
+            Money::from_minor(123_456, Currency::USD).to_string(),
+            "$1,234.56"
+        );
+        assert_eq!(
+            Money::new(dec!(-0.035), Currency::USD).to_string(),
+            "-$0.04"
+        );
         assert_eq!(Money::new(dec!(0), Currency::USD).to_string(), "$0.00");
     }
 

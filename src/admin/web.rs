@@ -24,7 +24,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(list_users).post(create_user))
         .route("/admin/users/{id}", get(edit_user).post(update_user))
         .route("/admin/tokens", get(list_tokens).post(issue_token))
-        .route("/admin/tokens/{id}/revoke", get(confirm_revoke).post(revoke_token))
+        .route(
+            "/admin/tokens/{id}/revoke",
+            get(confirm_revoke).post(revoke_token),
+        )
         .route("/admin/audit", get(audit_log))
         .route_layer(middleware::from_fn(require_admin))
 }
@@ -61,9 +64,13 @@ struct UsersPage {
 
 impl UsersPage {
     async fn load(state: &AppState, ctx: Ctx, q: ListQuery) -> AppResult<UsersPage> {
-        let pager = Pager { page: q.page.unwrap_or(1), ..Pager::default() };
+        let pager = Pager {
+            page: q.page.unwrap_or(1),
+            ..Pager::default()
+        };
         let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        let (rows, total) = users::list_users(&state.db, search, pager.limit(), pager.offset()).await?;
+        let (rows, total) =
+            users::list_users(&state.db, search, pager.limit(), pager.offset()).await?;
         Ok(UsersPage {
             ctx: ctx.section("admin"),
             users: rows,
@@ -84,7 +91,11 @@ impl UsersPage {
     }
 }
 
-async fn list_users(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<UsersPage> {
+async fn list_users(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<UsersPage> {
     UsersPage::load(&state, ctx, q).await
 }
 
@@ -94,8 +105,18 @@ async fn create_user(
     user: CurrentUser,
     Form(input): Form<NewUserInput>,
 ) -> AppResult<Response> {
-    match service::create_user(&state.db, &user.actor(), &input, &state.config.default_time_zone).await {
-        Ok(id) => Ok(see_other(&format!("/admin/users/{id}"), Some("user_created"))),
+    match service::create_user(
+        &state.db,
+        &user.actor(),
+        &input,
+        &state.config.default_time_zone,
+    )
+    .await
+    {
+        Ok(id) => Ok(see_other(
+            &format!("/admin/users/{id}"),
+            Some("user_created"),
+        )),
         Err(AppError::Validation(errors)) => {
             let mut page = UsersPage::load(&state, ctx, ListQuery::default()).await?;
             page.form_username = input.username;
@@ -118,9 +139,18 @@ struct UserPage {
     history: Vec<AuditEntry>,
 }
 
-async fn user_page(state: &AppState, ctx: Ctx, id: i64, errors: FieldErrors) -> AppResult<UserPage> {
+async fn user_page(
+    state: &AppState,
+    ctx: Ctx,
+    id: i64,
+    errors: FieldErrors,
+) -> AppResult<UserPage> {
     let u = users::get_user(&state.db, id).await?;
-    let filter = AuditFilter { entity: Some("user".into()), entity_id: Some(id.to_string()), actor: None };
+    let filter = AuditFilter {
+        entity: Some("user".into()),
+        entity_id: Some(id.to_string()),
+        actor: None,
+    };
     let (history, _) = audit::list(&state.db, &filter, 20, 0).await?;
     Ok(UserPage {
         ctx: ctx.section("admin"),
@@ -131,7 +161,11 @@ async fn user_page(state: &AppState, ctx: Ctx, id: i64, errors: FieldErrors) -> 
     })
 }
 
-async fn edit_user(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<UserPage> {
+async fn edit_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<UserPage> {
     user_page(&state, ctx, id, FieldErrors::default()).await
 }
 
@@ -158,9 +192,11 @@ async fn update_user(
     };
     match service::update_user(&state.db, &user.actor(), id, &input).await {
         Ok(()) => Ok(see_other(&format!("/admin/users/{id}"), Some("saved"))),
-        Err(AppError::Validation(errors)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, user_page(&state, ctx, id, errors).await?).into_response())
-        }
+        Err(AppError::Validation(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            user_page(&state, ctx, id, errors).await?,
+        )
+            .into_response()),
         Err(e) => Err(e),
     }
 }
@@ -226,12 +262,27 @@ struct RevokePage {
     token: TokenRow,
 }
 
-async fn confirm_revoke(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<RevokePage> {
-    let token = users::list_tokens(&state.db).await?.into_iter().find(|t| t.id == id).ok_or(AppError::NotFound)?;
-    Ok(RevokePage { ctx: ctx.section("admin"), token })
+async fn confirm_revoke(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<RevokePage> {
+    let token = users::list_tokens(&state.db)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+        .ok_or(AppError::NotFound)?;
+    Ok(RevokePage {
+        ctx: ctx.section("admin"),
+        token,
+    })
 }
 
-async fn revoke_token(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     service::revoke_token(&state.db, &user.actor(), id).await?;
     Ok(see_other("/admin/tokens", Some("token_revoked")))
 }
@@ -263,10 +314,22 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-async fn audit_log(State(state): State<AppState>, ctx: Ctx, user: CurrentUser, Query(q): Query<AuditQuery>) -> AppResult<AuditPage> {
+async fn audit_log(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<AuditPage> {
     user.require(Permission::ViewAudit)?;
-    let filter = AuditFilter { entity: non_empty(q.entity), entity_id: non_empty(q.entity_id), actor: non_empty(q.actor) };
-    let pager = Pager { page: q.page.unwrap_or(1), ..Pager::default() };
+    let filter = AuditFilter {
+        entity: non_empty(q.entity),
+        entity_id: non_empty(q.entity_id),
+        actor: non_empty(q.actor),
+    };
+    let pager = Pager {
+        page: q.page.unwrap_or(1),
+        ..Pager::default()
+    };
     let (rows, total) = audit::list(&state.db, &filter, pager.limit(), pager.offset()).await?;
     let query = serde_urlencoded::to_string([
         ("entity", filter.entity.clone().unwrap_or_default()),

@@ -34,8 +34,16 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
-        c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))));
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
     }
 }
 
@@ -64,7 +72,9 @@ pub fn routes() -> Router<AppState> {
 
 /// The offline Swagger UI at `/api/v1/docs/` and the document at `/api/v1/openapi.json`.
 pub fn docs() -> Router<AppState> {
-    SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi()).into()
+    SwaggerUi::new("/api/v1/docs")
+        .url("/api/v1/openapi.json", openapi())
+        .into()
 }
 
 /// A page of results and the total count.
@@ -82,7 +92,12 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     fn new(items: Vec<T>, total: i64, p: &Pager) -> Page<T> {
-        Page { items, total, page: p.page(), per_page: p.limit() }
+        Page {
+            items,
+            total,
+            page: p.page(),
+            per_page: p.limit(),
+        }
     }
 }
 
@@ -120,7 +135,13 @@ struct UserOut {
 
 impl From<users::UserRow> for UserOut {
     fn from(u: users::UserRow) -> Self {
-        UserOut { id: u.id, username: u.username, display_name: u.display_name, role: u.role, disabled: u.disabled }
+        UserOut {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role,
+            disabled: u.disabled,
+        }
     }
 }
 
@@ -138,7 +159,10 @@ struct SearchQuery {
 
 impl SearchQuery {
     fn pager(&self) -> Pager {
-        Pager { page: self.page.unwrap_or(1), per_page: self.per_page.unwrap_or(crate::web::pager::DEFAULT_PER_PAGE) }
+        Pager {
+            page: self.page.unwrap_or(1),
+            per_page: self.per_page.unwrap_or(crate::web::pager::DEFAULT_PER_PAGE),
+        }
     }
     fn search(&self) -> Option<&str> {
         self.q.as_deref().map(str::trim).filter(|s| !s.is_empty())
@@ -148,27 +172,48 @@ impl SearchQuery {
 /// List users (admin).
 #[utoipa::path(get, path = "/users", tag = "admin", params(SearchQuery),
     responses((status = 200, body = Page<UserOut>), (status = 403)))]
-async fn list_users(State(s): State<AppState>, user: CurrentUser, Query(q): Query<SearchQuery>) -> AppResult<Json<Page<UserOut>>> {
+async fn list_users(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<SearchQuery>,
+) -> AppResult<Json<Page<UserOut>>> {
     user.require(Permission::ManageUsers)?;
     let p = q.pager();
     let (rows, total) = users::list_users(&s.db, q.search(), p.limit(), p.offset()).await?;
-    Ok(Json(Page::new(rows.into_iter().map(UserOut::from).collect(), total, &p)))
+    Ok(Json(Page::new(
+        rows.into_iter().map(UserOut::from).collect(),
+        total,
+        &p,
+    )))
 }
 
 /// Create a user (admin).
 #[utoipa::path(post, path = "/users", tag = "admin", request_body = NewUserInput,
     responses((status = 201, body = UserOut), (status = 403), (status = 422)))]
-async fn create_user(State(s): State<AppState>, user: CurrentUser, Json(input): Json<NewUserInput>) -> AppResult<(StatusCode, Json<UserOut>)> {
+async fn create_user(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Json(input): Json<NewUserInput>,
+) -> AppResult<(StatusCode, Json<UserOut>)> {
     user.require(Permission::ManageUsers)?;
-    let id = accounts::create_user(&s.db, &user.actor(), &input, &s.config.default_time_zone).await?;
-    Ok((StatusCode::CREATED, Json(users::get_user(&s.db, id).await?.into())))
+    let id =
+        accounts::create_user(&s.db, &user.actor(), &input, &s.config.default_time_zone).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(users::get_user(&s.db, id).await?.into()),
+    ))
 }
 
 /// Change a user's name, role, disabled flag or password (admin).
 #[utoipa::path(patch, path = "/users/{id}", tag = "admin", request_body = UserUpdate,
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = UserOut), (status = 403), (status = 404), (status = 422)))]
-async fn update_user(State(s): State<AppState>, user: CurrentUser, Path(id): Path<i64>, Json(input): Json<UserUpdate>) -> AppResult<Json<UserOut>> {
+async fn update_user(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<UserUpdate>,
+) -> AppResult<Json<UserOut>> {
     user.require(Permission::ManageUsers)?;
     accounts::update_user(&s.db, &user.actor(), id, &input).await?;
     Ok(Json(users::get_user(&s.db, id).await?.into()))
@@ -191,10 +236,21 @@ struct AuditQuery {
 /// Browse the audit log, newest first (admin).
 #[utoipa::path(get, path = "/audit", tag = "admin", params(AuditQuery),
     responses((status = 200, body = Page<AuditEntry>), (status = 403)))]
-async fn list_audit(State(s): State<AppState>, user: CurrentUser, Query(q): Query<AuditQuery>) -> AppResult<Json<Page<AuditEntry>>> {
+async fn list_audit(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Json<Page<AuditEntry>>> {
     user.require(Permission::ViewAudit)?;
-    let p = Pager { page: q.page.unwrap_or(1), per_page: q.per_page.unwrap_or(crate::web::pager::DEFAULT_PER_PAGE) };
-    let filter = AuditFilter { entity: q.entity, entity_id: q.entity_id, actor: q.actor };
+    let p = Pager {
+        page: q.page.unwrap_or(1),
+        per_page: q.per_page.unwrap_or(crate::web::pager::DEFAULT_PER_PAGE),
+    };
+    let filter = AuditFilter {
+        entity: q.entity,
+        entity_id: q.entity_id,
+        actor: q.actor,
+    };
     let (rows, total) = audit::list(&s.db, &filter, p.limit(), p.offset()).await?;
     Ok(Json(Page::new(rows, total, &p)))
 }
@@ -202,36 +258,61 @@ async fn list_audit(State(s): State<AppState>, user: CurrentUser, Query(q): Quer
 /// List suppliers.
 #[utoipa::path(get, path = "/suppliers", tag = "procurement", params(SearchQuery),
     responses((status = 200, body = Page<Supplier>)))]
-async fn list_suppliers(State(s): State<AppState>, Query(q): Query<SearchQuery>) -> AppResult<Json<Page<Supplier>>> {
+async fn list_suppliers(
+    State(s): State<AppState>,
+    Query(q): Query<SearchQuery>,
+) -> AppResult<Json<Page<Supplier>>> {
     let p = q.pager();
-    let (rows, total) = procurement_repo::list_suppliers(&s.db, q.search(), "name", p.limit(), p.offset()).await?;
+    let (rows, total) =
+        procurement_repo::list_suppliers(&s.db, q.search(), "name", p.limit(), p.offset()).await?;
     Ok(Json(Page::new(rows, total, &p)))
 }
 
 /// Create a supplier (procurement, admin).
 #[utoipa::path(post, path = "/suppliers", tag = "procurement", request_body = SupplierInput,
     responses((status = 201, body = Supplier), (status = 403), (status = 422)))]
-async fn create_supplier(State(s): State<AppState>, user: CurrentUser, Json(input): Json<SupplierInput>) -> AppResult<(StatusCode, Json<Supplier>)> {
+async fn create_supplier(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Json(input): Json<SupplierInput>,
+) -> AppResult<(StatusCode, Json<Supplier>)> {
     user.require(Permission::EditProcurement)?;
     let id = procurement::create_supplier(&s.db, &user.actor(), &input).await?;
-    Ok((StatusCode::CREATED, Json(procurement_repo::get_supplier(&s.db, id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(procurement_repo::get_supplier(&s.db, id).await?),
+    ))
 }
 
 /// List the part catalogue; `last_price` is omitted for roles that may not see money.
 #[utoipa::path(get, path = "/parts", tag = "procurement", params(SearchQuery),
     responses((status = 200, body = Page<PartModel>)))]
-async fn list_parts(State(s): State<AppState>, user: CurrentUser, Query(q): Query<SearchQuery>) -> AppResult<Json<Page<PartModel>>> {
+async fn list_parts(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<SearchQuery>,
+) -> AppResult<Json<Page<PartModel>>> {
     let p = q.pager();
     let category = q.category.as_deref().filter(|c| !c.is_empty());
-    let (rows, total) = procurement_repo::list_part_models(&s.db, q.search(), category, p.limit(), p.offset()).await?;
+    let (rows, total) =
+        procurement_repo::list_part_models(&s.db, q.search(), category, p.limit(), p.offset())
+            .await?;
     let money = user.can(Permission::ViewMoney);
-    Ok(Json(Page::new(rows.into_iter().map(|r| r.view(money)).collect(), total, &p)))
+    Ok(Json(Page::new(
+        rows.into_iter().map(|r| r.view(money)).collect(),
+        total,
+        &p,
+    )))
 }
 
 /// Add a part model to the catalogue (procurement, admin).
 #[utoipa::path(post, path = "/parts", tag = "procurement", request_body = PartModelInput,
     responses((status = 201, description = "Created; body has the new id"), (status = 403), (status = 422)))]
-async fn create_part(State(s): State<AppState>, user: CurrentUser, Json(input): Json<PartModelInput>) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
+async fn create_part(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Json(input): Json<PartModelInput>,
+) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
     user.require(Permission::EditProcurement)?;
     let id = procurement::create_part_model(&s.db, &user.actor(), &input).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))

@@ -21,7 +21,10 @@ pub struct Actor {
 impl Actor {
     /// A change made by rackledger itself or its command line.
     pub fn system(name: &str) -> Actor {
-        Actor { user_id: None, name: name.to_owned() }
+        Actor {
+            user_id: None,
+            name: name.to_owned(),
+        }
     }
 }
 

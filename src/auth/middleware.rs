@@ -42,7 +42,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             Ok(None) => Err(AppError::Unauthorized),
             other => other,
         },
-        (None, Some(cookie)) => service::authenticate_session(&state.db, &state.config, cookie.value()).await,
+        (None, Some(cookie)) => {
+            service::authenticate_session(&state.db, &state.config, cookie.value()).await
+        }
         (None, None) => Ok(None),
     };
     match result {
@@ -68,7 +70,11 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<CurrentUser>().cloned().ok_or(AppError::Unauthorized)
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or(AppError::Unauthorized)
     }
 }
 
@@ -83,7 +89,9 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
     let expected = match req.extensions().get::<CurrentUser>().map(|u| &u.via) {
         Some(AuthVia::Token { .. }) => return next.run(req).await,
         Some(AuthVia::Session { csrf_token, .. }) => Some(csrf_token.clone()),
-        None => CookieJar::from_headers(req.headers()).get(PRELOGIN_COOKIE).map(|c| c.value().to_owned()),
+        None => CookieJar::from_headers(req.headers())
+            .get(PRELOGIN_COOKIE)
+            .map(|c| c.value().to_owned()),
     };
     let (presented, req) = match presented_token(req).await {
         Ok(v) => v,
@@ -105,7 +113,12 @@ async fn presented_token(req: Request) -> Result<(Option<String>, Request), Resp
     if let Some(q) = req.uri().query() {
         let from_query = serde_urlencoded::from_str::<Vec<(String, String)>>(q)
             .ok()
-            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
+            .and_then(|pairs| {
+                pairs
+                    .into_iter()
+                    .find(|(k, _)| k == CSRF_FIELD)
+                    .map(|(_, v)| v)
+            });
         if from_query.is_some() {
             return Ok((from_query, req));
         }
@@ -124,6 +137,11 @@ async fn presented_token(req: Request) -> Result<(Option<String>, Request), Resp
         .map_err(|_| axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
     let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
         .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
+        .and_then(|pairs| {
+            pairs
+                .into_iter()
+                .find(|(k, _)| k == CSRF_FIELD)
+                .map(|(_, v)| v)
+        });
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
 }

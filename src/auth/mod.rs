@@ -8,10 +8,10 @@ pub mod service;
 mod web;
 
 pub use middleware::{
-    authenticate, csrf_guard, require_login, CSRF_FIELD, CSRF_HEADER, PRELOGIN_COOKIE as PRELOGIN_COOKIE_NAME,
-    SESSION_COOKIE,
+    CSRF_FIELD, CSRF_HEADER, PRELOGIN_COOKIE as PRELOGIN_COOKIE_NAME, SESSION_COOKIE, authenticate,
+    csrf_guard, require_login,
 };
 pub use model::{AuthVia, CurrentUser, Permission, Role};
 pub use repo::purge_expired;
-pub use secret::{hash_password, random_token, MIN_PASSWORD_CHARS};
+pub use secret::{MIN_PASSWORD_CHARS, hash_password, random_token};
 pub use web::{protected_routes, public_routes};

@@ -22,8 +22,13 @@ pub enum Role {
 
 impl Role {
     /// Every role, in the order menus list them.
-    pub const ALL: [Role; 5] =
-        [Role::Admin, Role::Procurement, Role::Technician, Role::Manager, Role::Viewer];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Procurement,
+        Role::Technician,
+        Role::Manager,
+        Role::Viewer,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -38,7 +43,9 @@ impl Role {
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s.trim().to_ascii_lowercase())
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim().to_ascii_lowercase())
     }
 
     /// Whether this role holds `p`. The whole matrix lives here.
@@ -119,12 +126,19 @@ impl CurrentUser {
 
     /// `Ok(())` if the role holds `p`, else `Forbidden`.
     pub fn require(&self, p: Permission) -> Result<(), crate::error::AppError> {
-        if self.can(p) { Ok(()) } else { Err(crate::error::AppError::Forbidden) }
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::Forbidden)
+        }
     }
 
     /// The actor recorded in the audit log.
     pub fn actor(&self) -> crate::audit::Actor {
-        crate::audit::Actor { user_id: Some(self.id), name: self.username.clone() }
+        crate::audit::Actor {
+            user_id: Some(self.id),
+            name: self.username.clone(),
+        }
     }
 }
 
@@ -134,7 +148,10 @@ mod tests {
 
     #[test]
     fn only_money_roles_see_money() {
-        let see: Vec<_> = Role::ALL.into_iter().filter(|r| r.can(Permission::ViewMoney)).collect();
+        let see: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.can(Permission::ViewMoney))
+            .collect();
         assert_eq!(see, vec![Role::Admin, Role::Procurement, Role::Manager]);
     }
 

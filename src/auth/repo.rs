@@ -72,7 +72,10 @@ pub async fn insert_user(tx: &mut Tx, u: &NewUser<'_>) -> Result<i64, DbError> {
 pub async fn get_user_tx(tx: &mut Tx, id: i64) -> Result<UserRow, DbError> {
     let sql = format!("select {USER_COLUMNS} from users where id = $1");
     Ok(on_tx!(tx, |c| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_one(c).await
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(id)
+            .fetch_one(c)
+            .await
     })?)
 }
 
@@ -80,7 +83,10 @@ pub async fn get_user_tx(tx: &mut Tx, id: i64) -> Result<UserRow, DbError> {
 pub async fn get_user(db: &Db, id: i64) -> Result<UserRow, DbError> {
     let sql = format!("select {USER_COLUMNS} from users where id = $1");
     Ok(on_db!(db, |p| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_one(p).await
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(id)
+            .fetch_one(p)
+            .await
     })?)
 }
 
@@ -93,9 +99,8 @@ pub async fn list_users(
 ) -> Result<(Vec<UserRow>, i64), DbError> {
     let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
     let filter = "where (cast($1 as text) is null or lower(username) like $1 or lower(display_name) like $1)";
-    let sql = format!(
-        "select {USER_COLUMNS} from users {filter} order by username limit $2 offset $3"
-    );
+    let sql =
+        format!("select {USER_COLUMNS} from users {filter} order by username limit $2 offset $3");
     let rows = on_db!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&pattern)
@@ -106,14 +111,21 @@ pub async fn list_users(
     })?;
     let count_sql = format!("select count(*) from users {filter}");
     let total = on_db!(db, |p| {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone())).bind(&pattern).fetch_one(p).await
+        sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()))
+            .bind(&pattern)
+            .fetch_one(p)
+            .await
     })?;
     Ok((rows, total))
 }
 
 /// Number of users (zero on a fresh install).
 pub async fn count_users(db: &Db) -> Result<i64, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_scalar("select count(*) from users").fetch_one(p).await)?)
+    Ok(on_db!(db, |p| sqlx::query_scalar(
+        "select count(*) from users"
+    )
+    .fetch_one(p)
+    .await)?)
 }
 
 /// What a login needs: id, hash and whether the account is disabled.
@@ -140,7 +152,10 @@ pub async fn find_login(db: &Db, username: &str) -> Result<Option<LoginRow>, DbE
 /// The password hash of a user, inside a transaction.
 pub async fn password_hash_tx(tx: &mut Tx, id: i64) -> Result<String, DbError> {
     Ok(on_tx!(tx, |c| {
-        sqlx::query_scalar("select password_hash from users where id = $1").bind(id).fetch_one(c).await
+        sqlx::query_scalar("select password_hash from users where id = $1")
+            .bind(id)
+            .fetch_one(c)
+            .await
     })?)
 }
 
@@ -249,7 +264,11 @@ pub async fn insert_session(
 }
 
 /// The enabled user of an unexpired session.
-pub async fn session_user(db: &Db, id: &str, now: OffsetDateTime) -> Result<Option<AuthRow>, DbError> {
+pub async fn session_user(
+    db: &Db,
+    id: &str,
+    now: OffsetDateTime,
+) -> Result<Option<AuthRow>, DbError> {
     Ok(on_db!(db, |p| {
         sqlx::query_as(
             "select u.id, u.username, u.display_name, u.role, u.lang, u.time_zone,
@@ -281,26 +300,42 @@ pub async fn extend_session(db: &Db, id: &str, expires_at: OffsetDateTime) -> Re
 
 /// Ends one session.
 pub async fn delete_session(db: &Db, id: &str) -> Result<(), DbError> {
-    exec_db!(db, |p| sqlx::query("delete from sessions where id = $1").bind(id).execute(p).await)?;
+    exec_db!(db, |p| sqlx::query("delete from sessions where id = $1")
+        .bind(id)
+        .execute(p)
+        .await)?;
     Ok(())
 }
 
 /// Ends every session of a user but `keep` (disable, password change).
-pub async fn delete_user_sessions(tx: &mut Tx, user_id: i64, keep: Option<&str>) -> Result<(), DbError> {
+pub async fn delete_user_sessions(
+    tx: &mut Tx,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<(), DbError> {
     exec_tx!(tx, |c| {
-        sqlx::query("delete from sessions where user_id = $1 and (cast($2 as text) is null or id <> $2)")
-            .bind(user_id)
-            .bind(keep)
-            .execute(c)
-            .await
+        sqlx::query(
+            "delete from sessions where user_id = $1 and (cast($2 as text) is null or id <> $2)",
+        )
+        .bind(user_id)
+        .bind(keep)
+        .execute(c)
+        .await
     })?;
     Ok(())
 }
 
 /// Removes expired sessions and old login attempts; returns rows removed.
-pub async fn purge_expired(db: &Db, now: OffsetDateTime, attempts_before: OffsetDateTime) -> Result<u64, DbError> {
+pub async fn purge_expired(
+    db: &Db,
+    now: OffsetDateTime,
+    attempts_before: OffsetDateTime,
+) -> Result<u64, DbError> {
     let a = exec_db!(db, |p| {
-        sqlx::query("delete from sessions where expires_at <= $1").bind(now).execute(p).await
+        sqlx::query("delete from sessions where expires_at <= $1")
+            .bind(now)
+            .execute(p)
+            .await
     })?;
     let b = exec_db!(db, |p| {
         sqlx::query("delete from login_attempts where created_at < $1")
@@ -335,7 +370,8 @@ pub struct TokenRow {
     pub created_at: OffsetDateTime,
 }
 
-const TOKEN_SELECT: &str = "select t.id, t.user_id, u.username, t.name, t.token_prefix, t.last_used_at,
+const TOKEN_SELECT: &str =
+    "select t.id, t.user_id, u.username, t.name, t.token_prefix, t.last_used_at,
         t.revoked_at, t.created_at from api_tokens t join users u on u.id = t.user_id";
 
 /// Stores a new token's hash; returns its id.
@@ -365,13 +401,22 @@ pub async fn insert_token(
 /// Every token, newest first.
 pub async fn list_tokens(db: &Db) -> Result<Vec<TokenRow>, DbError> {
     let sql = format!("{TOKEN_SELECT} order by t.id desc");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(p).await)?)
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .fetch_all(p)
+    .await)?)
 }
 
 /// One token, inside a transaction.
 pub async fn get_token_tx(tx: &mut Tx, id: i64) -> Result<TokenRow, DbError> {
     let sql = format!("{TOKEN_SELECT} where t.id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_one(c).await)?)
+    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_one(c)
+    .await)?)
 }
 
 /// Marks a token revoked.
@@ -421,7 +466,12 @@ pub async fn touch_token(db: &Db, id: i64, now: OffsetDateTime) -> Result<(), Db
 }
 
 /// Records one login attempt.
-pub async fn insert_attempt(db: &Db, username: &str, remote: &str, ok: bool) -> Result<(), DbError> {
+pub async fn insert_attempt(
+    db: &Db,
+    username: &str,
+    remote: &str,
+    ok: bool,
+) -> Result<(), DbError> {
     let now = crate::clock::now();
     exec_db!(db, |p| {
         sqlx::query(

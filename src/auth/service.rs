@@ -45,7 +45,9 @@ pub struct UserUpdate {
 
 fn normalise_username(raw: &str, errors: &mut FieldErrors) -> String {
     let name = raw.trim().to_lowercase();
-    let ok_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if !(2..=64).contains(&name.chars().count()) || !ok_chars {
         errors.add("username", Msg::new("validation.username"));
     }
@@ -54,7 +56,10 @@ fn normalise_username(raw: &str, errors: &mut FieldErrors) -> String {
 
 fn check_password(field: &str, password: &str, errors: &mut FieldErrors) {
     if password.chars().count() < secret::MIN_PASSWORD_CHARS {
-        errors.add(field, Msg::new("validation.password_short").arg("min", secret::MIN_PASSWORD_CHARS));
+        errors.add(
+            field,
+            Msg::new("validation.password_short").arg("min", secret::MIN_PASSWORD_CHARS),
+        );
     }
 }
 
@@ -74,23 +79,47 @@ pub async fn create_user(db: &Db, actor: &Actor, input: &NewUserInput, tz: &str)
     let role = parse_role(&input.role, &mut errors);
     let display = input.display_name.trim();
     if display.chars().count() > 100 {
-        errors.add("display_name", Msg::new("validation.too_long").arg("max", 100));
+        errors.add(
+            "display_name",
+            Msg::new("validation.too_long").arg("max", 100),
+        );
     }
     errors.into_result()?;
-    let display = if display.is_empty() { username.as_str() } else { display };
+    let display = if display.is_empty() {
+        username.as_str()
+    } else {
+        display
+    };
     let hash = secret::hash_password(input.password.clone()).await?;
     let mut tx = db.begin().await?;
-    let new = NewUser { username: &username, display_name: display, password_hash: &hash, role: role.as_str(), time_zone: tz };
-    let id = repo::insert_user(&mut tx, &new).await.map_err(|e| match e {
-        crate::db::DbError::Unique(_) => {
-            let mut f = FieldErrors::default();
-            f.add("username", Msg::new("validation.username_taken"));
-            AppError::Validation(f)
-        }
-        other => other.into(),
-    })?;
+    let new = NewUser {
+        username: &username,
+        display_name: display,
+        password_hash: &hash,
+        role: role.as_str(),
+        time_zone: tz,
+    };
+    let id = repo::insert_user(&mut tx, &new)
+        .await
+        .map_err(|e| match e {
+            crate::db::DbError::Unique(_) => {
+                let mut f = FieldErrors::default();
+                f.add("username", Msg::new("validation.username_taken"));
+                AppError::Validation(f)
+            }
+            other => other.into(),
+        })?;
     let after = repo::get_user_tx(&mut tx, id).await?;
-    audit::record(&mut tx, actor, Action::Create, "user", id, None, Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Create,
+        "user",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -118,7 +147,8 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, input: &UserUpdate) ->
     };
     let mut tx = db.begin().await?;
     let before = repo::get_user_tx(&mut tx, id).await?;
-    let loses_admin = before.role == "admin" && !before.disabled && (role != Role::Admin || input.disabled);
+    let loses_admin =
+        before.role == "admin" && !before.disabled && (role != Role::Admin || input.disabled);
     if loses_admin && count_enabled_admins(&mut tx).await? <= 1 {
         return Err(AppError::Conflict(Msg::new("users.last_admin")));
     }
@@ -130,7 +160,16 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, input: &UserUpdate) ->
         repo::delete_user_sessions(&mut tx, id, None).await?;
     }
     let after = repo::get_user_tx(&mut tx, id).await?;
-    audit::record(&mut tx, actor, Action::Update, "user", id, Some(&before), Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "user",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -148,7 +187,12 @@ async fn count_enabled_admins(tx: &mut crate::db::Tx) -> AppResult<i64> {
 /// Changes the caller's own password after checking the current one; ends
 /// their other sessions.
 #[instrument(skip_all, fields(user_id = user.id))]
-pub async fn change_own_password(db: &Db, user: &CurrentUser, current: &str, new: &str) -> AppResult<()> {
+pub async fn change_own_password(
+    db: &Db,
+    user: &CurrentUser,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
     let mut errors = FieldErrors::default();
     check_password("new_password", new, &mut errors);
     errors.into_result()?;
@@ -168,24 +212,50 @@ pub async fn change_own_password(db: &Db, user: &CurrentUser, current: &str, new
     repo::delete_user_sessions(&mut tx, user.id, keep).await?;
     let snapshot = repo::get_user_tx(&mut tx, user.id).await?;
     let marker = serde_json::json!({"password": "changed", "user": snapshot});
-    audit::record(&mut tx, &user.actor(), Action::Update, "user", user.id, None, Some(&marker)).await?;
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        Action::Update,
+        "user",
+        user.id,
+        None,
+        Some(&marker),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Sets the caller's language (None = from the browser) and time zone.
-pub async fn set_preferences(db: &Db, user: &CurrentUser, lang: Option<Lang>, time_zone: &str) -> AppResult<()> {
+pub async fn set_preferences(
+    db: &Db,
+    user: &CurrentUser,
+    lang: Option<Lang>,
+    time_zone: &str,
+) -> AppResult<()> {
     let tz = time_zone.trim();
     if jiff::tz::TimeZone::get(tz).is_err() {
         let mut f = FieldErrors::default();
-        f.add("time_zone", Msg::new("validation.time_zone").arg("value", tz));
+        f.add(
+            "time_zone",
+            Msg::new("validation.time_zone").arg("value", tz),
+        );
         return Err(AppError::Validation(f));
     }
     let mut tx = db.begin().await?;
     let before = repo::get_user_tx(&mut tx, user.id).await?;
     repo::set_preferences(&mut tx, user.id, lang.map(Lang::code), tz).await?;
     let after = repo::get_user_tx(&mut tx, user.id).await?;
-    audit::record(&mut tx, &user.actor(), Action::Update, "user", user.id, Some(&before), Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        Action::Update,
+        "user",
+        user.id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -199,7 +269,13 @@ pub struct LoginOk {
 /// Checks a user name and password, with a rate limit per name and per
 /// address, and opens a session.
 #[instrument(skip_all, fields(username = %username))]
-pub async fn login(db: &Db, cfg: &Config, username: &str, password: &str, remote: &str) -> AppResult<LoginOk> {
+pub async fn login(
+    db: &Db,
+    cfg: &Config,
+    username: &str,
+    password: &str,
+    remote: &str,
+) -> AppResult<LoginOk> {
     let username = username.trim().to_lowercase();
     let now = crate::clock::now();
     let since = now - Duration::minutes(cfg.login_window_minutes);
@@ -213,7 +289,10 @@ pub async fn login(db: &Db, cfg: &Config, username: &str, password: &str, remote
     }
     let found = repo::find_login(db, &username).await?;
     let ok = match &found {
-        Some(row) => secret::verify_password(password.to_owned(), row.password_hash.clone()).await && !row.disabled,
+        Some(row) => {
+            secret::verify_password(password.to_owned(), row.password_hash.clone()).await
+                && !row.disabled
+        }
         None => {
             // Spend the same time as a real check so names cannot be probed.
             let _ = secret::hash_password(password.to_owned()).await;
@@ -227,9 +306,18 @@ pub async fn login(db: &Db, cfg: &Config, username: &str, password: &str, remote
     };
     let token = secret::random_token();
     let expires = now + Duration::hours(cfg.session_hours);
-    repo::insert_session(db, &secret::token_hash(&token), row.id, &secret::random_token(), expires).await?;
+    repo::insert_session(
+        db,
+        &secret::token_hash(&token),
+        row.id,
+        &secret::random_token(),
+        expires,
+    )
+    .await?;
     tracing::info!(user_id = row.id, "logged in");
-    Ok(LoginOk { session_token: token })
+    Ok(LoginOk {
+        session_token: token,
+    })
 }
 
 /// Ends the session behind a cookie value.
@@ -252,21 +340,35 @@ fn current_user(row: AuthRow, via: AuthVia) -> CurrentUser {
 
 /// The user of a session cookie, if it is live; slides the expiry forward once
 /// half of it has passed.
-pub async fn authenticate_session(db: &Db, cfg: &Config, session_token: &str) -> AppResult<Option<CurrentUser>> {
+pub async fn authenticate_session(
+    db: &Db,
+    cfg: &Config,
+    session_token: &str,
+) -> AppResult<Option<CurrentUser>> {
     let id = secret::token_hash(session_token);
     let now = crate::clock::now();
-    let Some(row) = repo::session_user(db, &id, now).await? else { return Ok(None) };
+    let Some(row) = repo::session_user(db, &id, now).await? else {
+        return Ok(None);
+    };
     let lifetime = Duration::hours(cfg.session_hours);
     if row.expires_at - now < lifetime / 2 {
         repo::extend_session(db, &id, now + lifetime).await?;
     }
     let csrf_token = row.csrf_token.clone();
-    Ok(Some(current_user(row, AuthVia::Session { session_id: id, csrf_token })))
+    Ok(Some(current_user(
+        row,
+        AuthVia::Session {
+            session_id: id,
+            csrf_token,
+        },
+    )))
 }
 
 /// The user of a bearer token, if it is live.
 pub async fn authenticate_token(db: &Db, token: &str) -> AppResult<Option<CurrentUser>> {
-    let Some(row) = repo::token_user(db, &secret::token_hash(token)).await? else { return Ok(None) };
+    let Some(row) = repo::token_user(db, &secret::token_hash(token)).await? else {
+        return Ok(None);
+    };
     let token_id = row.token_id;
     repo::touch_token(db, token_id, crate::clock::now()).await?;
     Ok(Some(current_user(row, AuthVia::Token { token_id })))
@@ -275,7 +377,12 @@ pub async fn authenticate_token(db: &Db, token: &str) -> AppResult<Option<Curren
 /// Issues an API token for `user_id`; returns its id and the token, which is
 /// shown once and stored only as a hash.
 #[instrument(skip_all, fields(user_id))]
-pub async fn issue_token(db: &Db, actor: &Actor, user_id: i64, name: &str) -> AppResult<(i64, String)> {
+pub async fn issue_token(
+    db: &Db,
+    actor: &Actor,
+    user_id: i64,
+    name: &str,
+) -> AppResult<(i64, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         let mut f = FieldErrors::default();
@@ -286,9 +393,19 @@ pub async fn issue_token(db: &Db, actor: &Actor, user_id: i64, name: &str) -> Ap
     let prefix: String = token.chars().take(10).collect();
     let mut tx = db.begin().await?;
     let _owner: UserRow = repo::get_user_tx(&mut tx, user_id).await?;
-    let id = repo::insert_token(&mut tx, user_id, name, &secret::token_hash(&token), &prefix).await?;
+    let id =
+        repo::insert_token(&mut tx, user_id, name, &secret::token_hash(&token), &prefix).await?;
     let after = repo::get_token_tx(&mut tx, id).await?;
-    audit::record(&mut tx, actor, Action::Create, "api_token", id, None, Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Create,
+        "api_token",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok((id, token))
 }
@@ -299,8 +416,18 @@ pub async fn revoke_token(db: &Db, actor: &Actor, id: i64) -> AppResult<()> {
     let before = repo::get_token_tx(&mut tx, id).await?;
     repo::revoke_token(&mut tx, id).await?;
     let after = repo::get_token_tx(&mut tx, id).await?;
-    let snap = |t: &repo::TokenRow| serde_json::json!({"token": t, "revoked": t.revoked_at.is_some()});
-    audit::record(&mut tx, actor, Action::Update, "api_token", id, Some(&snap(&before)), Some(&snap(&after))).await?;
+    let snap =
+        |t: &repo::TokenRow| serde_json::json!({"token": t, "revoked": t.revoked_at.is_some()});
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "api_token",
+        id,
+        Some(&snap(&before)),
+        Some(&snap(&after)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -66,18 +66,32 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-async fn login_form(State(state): State<AppState>, mut ctx: Ctx, jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
+async fn login_form(
+    State(state): State<AppState>,
+    mut ctx: Ctx,
+    jar: CookieJar,
+    Query(q): Query<NextQuery>,
+) -> Response {
     if ctx.user.is_some() {
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }
     // Double-submit token for the anonymous form; reuse one already set.
     let jar = if ctx.csrf.is_empty() {
         ctx.csrf = secret::random_token();
-        jar.add(cookie(PRELOGIN_COOKIE, ctx.csrf.clone(), state.config.cookie_secure))
+        jar.add(cookie(
+            PRELOGIN_COOKIE,
+            ctx.csrf.clone(),
+            state.config.cookie_secure,
+        ))
     } else {
         jar
     };
-    let page = LoginPage { ctx, next: safe_next(q.next.as_deref()), username: String::new(), error: None };
+    let page = LoginPage {
+        ctx,
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+        error: None,
+    };
     (jar, page).into_response()
 }
 
@@ -87,8 +101,14 @@ struct RemoteAddr(String);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RemoteAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|ConnectInfo(a)| a.ip().to_string());
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip().to_string());
         Ok(RemoteAddr(addr.unwrap_or_else(|| "unknown".to_owned())))
     }
 }
@@ -107,10 +127,22 @@ async fn login(
     RemoteAddr(remote): RemoteAddr,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    match service::login(&state.db, &state.config, &form.username, &form.password, &remote).await {
+    match service::login(
+        &state.db,
+        &state.config,
+        &form.username,
+        &form.password,
+        &remote,
+    )
+    .await
+    {
         Ok(ok) => {
             let jar = jar
-                .add(cookie(SESSION_COOKIE, ok.session_token, state.config.cookie_secure))
+                .add(cookie(
+                    SESSION_COOKIE,
+                    ok.session_token,
+                    state.config.cookie_secure,
+                ))
                 .remove(Cookie::build(PRELOGIN_COOKIE).path("/"));
             (jar, Redirect::to(&safe_next(form.next.as_deref()))).into_response()
         }
@@ -120,7 +152,16 @@ async fn login(
                 _ => (StatusCode::UNAUTHORIZED, ctx.t("login.failed").to_owned()),
             };
             let next = safe_next(form.next.as_deref());
-            (status, LoginPage { ctx, next, username: form.username, error: Some(error) }).into_response()
+            (
+                status,
+                LoginPage {
+                    ctx,
+                    next,
+                    username: form.username,
+                    error: Some(error),
+                },
+            )
+                .into_response()
         }
         Err(e) => e.into_response(),
     }
@@ -140,12 +181,21 @@ struct LangForm {
     next: Option<String>,
 }
 
-async fn set_lang(State(state): State<AppState>, ctx: Ctx, jar: CookieJar, Form(form): Form<LangForm>) -> AppResult<Response> {
+async fn set_lang(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    jar: CookieJar,
+    Form(form): Form<LangForm>,
+) -> AppResult<Response> {
     let lang = Lang::parse(&form.lang).ok_or(AppError::NotFound)?;
     if let Some(user) = &ctx.user {
         service::set_preferences(&state.db, user, Some(lang), &user.time_zone).await?;
     }
-    let jar = jar.add(cookie(LANG_COOKIE, lang.code().to_owned(), state.config.cookie_secure));
+    let jar = jar.add(cookie(
+        LANG_COOKIE,
+        lang.code().to_owned(),
+        state.config.cookie_secure,
+    ));
     Ok((jar, Redirect::to(&safe_next(form.next.as_deref()))).into_response())
 }
 
@@ -185,11 +235,14 @@ async fn save_preferences(
     user: CurrentUser,
     Form(form): Form<PreferencesForm>,
 ) -> AppResult<Response> {
-    match service::set_preferences(&state.db, &user, Lang::parse(&form.lang), &form.time_zone).await {
+    match service::set_preferences(&state.db, &user, Lang::parse(&form.lang), &form.time_zone).await
+    {
         Ok(()) => Ok(see_other("/account", Some("saved"))),
-        Err(AppError::Validation(errors)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, AccountPage::new(ctx, &user, errors)).into_response())
-        }
+        Err(AppError::Validation(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            AccountPage::new(ctx, &user, errors),
+        )
+            .into_response()),
         Err(e) => Err(e),
     }
 }
@@ -209,16 +262,22 @@ async fn change_password(
 ) -> AppResult<Response> {
     let result = if form.new_password != form.confirm_password {
         let mut f = FieldErrors::default();
-        f.add("confirm_password", crate::i18n::Msg::new("validation.password_mismatch"));
+        f.add(
+            "confirm_password",
+            crate::i18n::Msg::new("validation.password_mismatch"),
+        );
         Err(AppError::Validation(f))
     } else {
-        service::change_own_password(&state.db, &user, &form.current_password, &form.new_password).await
+        service::change_own_password(&state.db, &user, &form.current_password, &form.new_password)
+            .await
     };
     match result {
         Ok(()) => Ok(see_other("/account", Some("password_changed"))),
-        Err(AppError::Validation(errors)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, AccountPage::new(ctx, &user, errors)).into_response())
-        }
+        Err(AppError::Validation(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            AccountPage::new(ctx, &user, errors),
+        )
+            .into_response()),
         Err(e) => Err(e),
     }
 }

@@ -29,7 +29,7 @@ impl Encode<'_, Sqlite> for DbDecimal {
 impl<'r> Decode<'r, Sqlite> for DbDecimal {
     fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
         let text = <&str as Decode<'r, Sqlite>>::decode(value)?;
-        Ok(DbDecimal(text.parse::<Decimal>()?))
+        Ok(DbDecimal(text.parse::<Decimal>()?.normalize()))
     }
 }
 
@@ -50,6 +50,9 @@ impl Encode<'_, Postgres> for DbDecimal {
 
 impl<'r> Decode<'r, Postgres> for DbDecimal {
     fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(DbDecimal(<Decimal as Decode<'r, Postgres>>::decode(value)?))
+        // NUMERIC(20, 6) pads to six places; the value, not the padding, is what was stored.
+        Ok(DbDecimal(
+            <Decimal as Decode<'r, Postgres>>::decode(value)?.normalize(),
+        ))
     }
 }

@@ -46,11 +46,15 @@ impl Lang {
 
     /// Picks the best language from an `Accept-Language` header, by q-value.
     pub fn negotiate(accept_language: Option<&str>) -> Lang {
-        let Some(header) = accept_language else { return Lang::default() };
+        let Some(header) = accept_language else {
+            return Lang::default();
+        };
         let mut best: Option<(f32, Lang)> = None;
         for part in header.split(',') {
             let mut bits = part.split(';');
-            let Some(lang) = bits.next().and_then(Lang::parse) else { continue };
+            let Some(lang) = bits.next().and_then(Lang::parse) else {
+                continue;
+            };
             let q = bits
                 .find_map(|b| b.trim().strip_prefix("q="))
                 .and_then(|q| q.parse::<f32>().ok())
@@ -79,7 +83,10 @@ static KO: LazyLock<Catalogue> = LazyLock::new(|| load(include_str!("ko.toml")))
 fn load(src: &str) -> Catalogue {
     // The catalogues are compiled in and checked by tests; a broken one is a
     // build defect, so an empty catalogue (keys shown raw) is the fallback.
-    let table: toml::Table = src.parse().unwrap_or_default();
+    let table: toml::Table = src.parse().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "message catalogue does not parse");
+        toml::Table::new()
+    });
     let mut out = HashMap::new();
     flatten("", &table, &mut out);
     out
@@ -87,7 +94,11 @@ fn load(src: &str) -> Catalogue {
 
 fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalogue) {
     for (k, v) in table {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             toml::Value::Table(t) => flatten(&key, t, out),
             toml::Value::String(s) => {
@@ -108,7 +119,7 @@ fn catalogue(lang: Lang) -> &'static Catalogue {
 }
 
 /// Looks `key` up in `lang`, falling back to English, then to the key itself.
-pub fn t<'a>(lang: Lang, key: &'a str) -> &'a str {
+pub fn t(lang: Lang, key: &str) -> &str {
     catalogue(lang)
         .get(key)
         .or_else(|| EN.get(key))
@@ -134,7 +145,10 @@ pub struct Msg {
 impl Msg {
     /// A message without arguments.
     pub fn new(key: impl Into<Cow<'static, str>>) -> Msg {
-        Msg { key: key.into(), args: Vec::new() }
+        Msg {
+            key: key.into(),
+            args: Vec::new(),
+        }
     }
 
     /// Adds the value for `{name}`.
@@ -171,7 +185,10 @@ mod tests {
     #[test]
     fn accept_language_picks_highest_quality_supported_language() {
         assert_eq!(Lang::negotiate(Some("en-US,en;q=0.9,ko;q=0.8")), Lang::En);
-        assert_eq!(Lang::negotiate(Some("fr-FR, ko-KR;q=0.7, en;q=0.5")), Lang::Ko);
+        assert_eq!(
+            Lang::negotiate(Some("fr-FR, ko-KR;q=0.7, en;q=0.5")),
+            Lang::Ko
+        );
         assert_eq!(Lang::negotiate(Some("de")), Lang::Ko);
         assert_eq!(Lang::negotiate(None), Lang::Ko);
     }

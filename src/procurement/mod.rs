@@ -22,5 +22,8 @@ pub struct Counts {
 
 /// Counts suppliers and part models.
 pub async fn counts(db: &Db) -> Result<Counts, DbError> {
-    Ok(Counts { suppliers: repo::count_suppliers(db).await?, part_models: repo::count_part_models(db).await? })
+    Ok(Counts {
+        suppliers: repo::count_suppliers(db).await?,
+        part_models: repo::count_part_models(db).await?,
+    })
 }

@@ -9,8 +9,25 @@ use crate::money::{Currency, Money};
 
 /// Kinds of part in the catalogue.
 pub const CATEGORIES: [&str; 19] = [
-    "cpu", "memory", "ssd", "nvme", "hdd", "nic", "psu", "chassis", "motherboard", "hba", "gpu", "fan",
-    "transceiver", "cable", "switch", "rail_kit", "bmc", "riser", "other",
+    "cpu",
+    "memory",
+    "ssd",
+    "nvme",
+    "hdd",
+    "nic",
+    "psu",
+    "chassis",
+    "motherboard",
+    "hba",
+    "gpu",
+    "fan",
+    "transceiver",
+    "cable",
+    "switch",
+    "rail_kit",
+    "bmc",
+    "riser",
+    "other",
 ];
 
 /// A part category name from [`CATEGORIES`].
@@ -102,7 +119,12 @@ pub struct PartModel {
 impl PartModelRow {
     /// The row as shown to a caller; `show_money` false drops the price.
     pub fn view(self, show_money: bool) -> PartModel {
-        let last_price = match (self.last_price, self.last_price_currency.as_deref().and_then(Currency::parse)) {
+        let last_price = match (
+            self.last_price,
+            self.last_price_currency
+                .as_deref()
+                .and_then(Currency::parse),
+        ) {
             (Some(DbDecimal(p)), Some(c)) if show_money => Some(Money::new(p, c)),
             _ => None,
         };
@@ -166,6 +188,13 @@ pub struct PartModelInput {
 
 /// A validated price.
 pub fn parse_price(raw: &str) -> Option<Decimal> {
-    let cleaned: String = raw.trim().chars().filter(|c| *c != ',' && *c != '_' && *c != ' ').collect();
-    cleaned.parse::<Decimal>().ok().filter(|d| !d.is_sign_negative())
+    let cleaned: String = raw
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '_' && *c != ' ')
+        .collect();
+    cleaned
+        .parse::<Decimal>()
+        .ok()
+        .filter(|d| !d.is_sign_negative())
 }

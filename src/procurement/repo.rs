@@ -6,8 +6,7 @@ use super::model::{PartModelRow, Supplier};
 use crate::db::{Db, DbDecimal, DbError, Tx};
 use crate::{exec_tx, on_db, on_tx};
 
-const SUPPLIER_COLUMNS: &str =
-    "id, name, country, currency, lead_time_days, payment_terms, contact, notes, created_at, updated_at";
+const SUPPLIER_COLUMNS: &str = "id, name, country, currency, lead_time_days, payment_terms, contact, notes, created_at, updated_at";
 
 /// Supplier fields, validated.
 pub struct SupplierFields<'a> {
@@ -52,11 +51,19 @@ pub async fn list_suppliers(
         supplier_order(sort)
     );
     let rows = on_db!(db, |p| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(&pattern).bind(limit).bind(offset).fetch_all(p).await
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(p)
+            .await
     })?;
     let count = format!("select count(*) from suppliers {filter}");
     let total = on_db!(db, |p| {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone())).bind(&pattern).fetch_one(p).await
+        sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
+            .bind(&pattern)
+            .fetch_one(p)
+            .await
     })?;
     Ok((rows, total))
 }
@@ -64,13 +71,23 @@ pub async fn list_suppliers(
 /// One supplier.
 pub async fn get_supplier(db: &Db, id: i64) -> Result<Supplier, DbError> {
     let sql = format!("select {SUPPLIER_COLUMNS} from suppliers where id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_one(p).await)?)
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_one(p)
+    .await)?)
 }
 
 /// One supplier, inside a transaction.
 pub async fn get_supplier_tx(tx: &mut Tx, id: i64) -> Result<Supplier, DbError> {
     let sql = format!("select {SUPPLIER_COLUMNS} from suppliers where id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_one(c).await)?)
+    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_one(c)
+    .await)?)
 }
 
 /// Inserts a supplier; returns its id.
@@ -114,15 +131,24 @@ pub async fn update_supplier(tx: &mut Tx, id: i64, f: &SupplierFields<'_>) -> Re
         .execute(c)
         .await
     })?;
-    if done == 0 { Err(DbError::NotFound) } else { Ok(()) }
+    if done == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Number of suppliers.
 pub async fn count_suppliers(db: &Db) -> Result<i64, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_scalar("select count(*) from suppliers").fetch_one(p).await)?)
+    Ok(on_db!(db, |p| sqlx::query_scalar(
+        "select count(*) from suppliers"
+    )
+    .fetch_one(p)
+    .await)?)
 }
 
-const PART_COLUMNS: &str = "id, manufacturer, mpn, category, description, serial_tracked, last_price,
+const PART_COLUMNS: &str =
+    "id, manufacturer, mpn, category, description, serial_tracked, last_price,
     last_price_currency, created_at, updated_at";
 
 /// Part model fields, validated.
@@ -151,7 +177,8 @@ pub async fn list_part_models(
     offset: i64,
 ) -> Result<(Vec<PartModelRow>, i64), DbError> {
     let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
-    let filter = "where (cast($1 as text) is null or lower(manufacturer) like $1 or lower(mpn) like $1
+    let filter =
+        "where (cast($1 as text) is null or lower(manufacturer) like $1 or lower(mpn) like $1
                          or lower(description) like $1)
                    and (cast($2 as text) is null or category = $2)";
     let sql = format!(
@@ -168,7 +195,11 @@ pub async fn list_part_models(
     })?;
     let count = format!("select count(*) from part_models {filter}");
     let total = on_db!(db, |p| {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone())).bind(&pattern).bind(category).fetch_one(p).await
+        sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
+            .bind(&pattern)
+            .bind(category)
+            .fetch_one(p)
+            .await
     })?;
     Ok((rows, total))
 }
@@ -176,7 +207,12 @@ pub async fn list_part_models(
 /// One part model, inside a transaction.
 pub async fn get_part_model_tx(tx: &mut Tx, id: i64) -> Result<PartModelRow, DbError> {
     let sql = format!("select {PART_COLUMNS} from part_models where id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_one(c).await)?)
+    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_one(c)
+    .await)?)
 }
 
 /// Inserts a part model; returns its id.
@@ -207,5 +243,9 @@ pub async fn insert_part_model(tx: &mut Tx, f: &PartFields<'_>) -> Result<i64, D
 
 /// Number of part models.
 pub async fn count_part_models(db: &Db) -> Result<i64, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_scalar("select count(*) from part_models").fetch_one(p).await)?)
+    Ok(on_db!(db, |p| sqlx::query_scalar(
+        "select count(*) from part_models"
+    )
+    .fetch_one(p)
+    .await)?)
 }

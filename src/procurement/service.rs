@@ -50,11 +50,18 @@ fn clean_supplier(input: &SupplierInput) -> AppResult<CleanSupplier> {
     let currency = match Currency::parse(&input.currency) {
         Some(c) => c.code().to_owned(),
         None => {
-            errors.add("currency", Msg::new("validation.currency").arg("value", input.currency.trim()));
+            errors.add(
+                "currency",
+                Msg::new("validation.currency").arg("value", input.currency.trim()),
+            );
             String::new()
         }
     };
-    let lead = input.lead_time_days.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let lead = input
+        .lead_time_days
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let lead_time_days = match lead.map(str::parse::<i32>) {
         None => 0,
         Some(Ok(d)) if (0..=3650).contains(&d) => d,
@@ -64,7 +71,13 @@ fn clean_supplier(input: &SupplierInput) -> AppResult<CleanSupplier> {
         }
     };
     errors.into_result()?;
-    Ok(CleanSupplier { name, country, currency, lead_time_days, input: input.clone() })
+    Ok(CleanSupplier {
+        name,
+        country,
+        currency,
+        lead_time_days,
+        input: input.clone(),
+    })
 }
 
 impl CleanSupplier {
@@ -86,22 +99,49 @@ impl CleanSupplier {
 pub async fn create_supplier(db: &Db, actor: &Actor, input: &SupplierInput) -> AppResult<i64> {
     let clean = clean_supplier(input)?;
     let mut tx = db.begin().await?;
-    let id = repo::insert_supplier(&mut tx, &clean.fields()).await.map_err(|e| unique_to_field(e, "name"))?;
+    let id = repo::insert_supplier(&mut tx, &clean.fields())
+        .await
+        .map_err(|e| unique_to_field(e, "name"))?;
     let after = repo::get_supplier_tx(&mut tx, id).await?;
-    audit::record(&mut tx, actor, Action::Create, "supplier", id, None, Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Create,
+        "supplier",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// Changes a supplier.
 #[instrument(skip_all, fields(supplier_id = id))]
-pub async fn update_supplier(db: &Db, actor: &Actor, id: i64, input: &SupplierInput) -> AppResult<()> {
+pub async fn update_supplier(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &SupplierInput,
+) -> AppResult<()> {
     let clean = clean_supplier(input)?;
     let mut tx = db.begin().await?;
     let before = repo::get_supplier_tx(&mut tx, id).await?;
-    repo::update_supplier(&mut tx, id, &clean.fields()).await.map_err(|e| unique_to_field(e, "name"))?;
+    repo::update_supplier(&mut tx, id, &clean.fields())
+        .await
+        .map_err(|e| unique_to_field(e, "name"))?;
     let after = repo::get_supplier_tx(&mut tx, id).await?;
-    audit::record(&mut tx, actor, Action::Update, "supplier", id, Some(&before), Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "supplier",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -116,7 +156,11 @@ pub async fn create_part_model(db: &Db, actor: &Actor, input: &PartModelInput) -
     if category.is_none() {
         errors.add("category", Msg::new("validation.category"));
     }
-    let price_text = input.last_price.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let price_text = input
+        .last_price
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let price = match price_text {
         None => None,
         Some(raw) => match parse_price(raw) {
@@ -127,12 +171,22 @@ pub async fn create_part_model(db: &Db, actor: &Actor, input: &PartModelInput) -
             }
         },
     };
-    let currency = input.last_price_currency.as_deref().and_then(Currency::parse);
+    let currency = input
+        .last_price_currency
+        .as_deref()
+        .and_then(Currency::parse);
     if price.is_some() && currency.is_none() {
-        errors.add("last_price_currency", Msg::new("validation.currency").arg("value", input.last_price_currency.as_deref().unwrap_or("")));
+        errors.add(
+            "last_price_currency",
+            Msg::new("validation.currency")
+                .arg("value", input.last_price_currency.as_deref().unwrap_or("")),
+        );
     }
     errors.into_result()?;
-    let serial_tracked = matches!(input.serial_tracked.as_deref(), Some("true" | "on" | "1" | "yes"));
+    let serial_tracked = matches!(
+        input.serial_tracked.as_deref(),
+        Some("true" | "on" | "1" | "yes")
+    );
     let fields = PartFields {
         manufacturer,
         mpn,
@@ -142,9 +196,20 @@ pub async fn create_part_model(db: &Db, actor: &Actor, input: &PartModelInput) -
         last_price: price.zip(currency.map(Currency::code)),
     };
     let mut tx = db.begin().await?;
-    let id = repo::insert_part_model(&mut tx, &fields).await.map_err(|e| unique_to_field(e, "mpn"))?;
+    let id = repo::insert_part_model(&mut tx, &fields)
+        .await
+        .map_err(|e| unique_to_field(e, "mpn"))?;
     let after = repo::get_part_model_tx(&mut tx, id).await?.view(true);
-    audit::record(&mut tx, actor, Action::Create, "part_model", id, None, Some(&after)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Create,
+        "part_model",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

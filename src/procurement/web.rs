@@ -19,8 +19,14 @@ use crate::web::{Ctx, Pager, see_other};
 /// Supplier and catalogue pages.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/procurement/suppliers", get(list_suppliers).post(create_supplier))
-        .route("/procurement/suppliers/{id}", get(show_supplier).post(update_supplier))
+        .route(
+            "/procurement/suppliers",
+            get(list_suppliers).post(create_supplier),
+        )
+        .route(
+            "/procurement/suppliers/{id}",
+            get(show_supplier).post(update_supplier),
+        )
         .route("/procurement/parts", get(list_parts).post(create_part))
 }
 
@@ -37,7 +43,10 @@ impl ListQuery {
         self.q.as_deref().map(str::trim).filter(|s| !s.is_empty())
     }
     fn pager(&self) -> Pager {
-        Pager { page: self.page.unwrap_or(1), ..Pager::default() }
+        Pager {
+            page: self.page.unwrap_or(1),
+            ..Pager::default()
+        }
     }
 }
 
@@ -59,9 +68,11 @@ struct SuppliersPage {
 async fn suppliers_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<SuppliersPage> {
     let pager = q.pager();
     let sort = q.sort.clone().unwrap_or_else(|| "name".into());
-    let (rows, total) = repo::list_suppliers(&state.db, q.search(), &sort, pager.limit(), pager.offset()).await?;
-    let base = serde_urlencoded::to_string([("q", q.search().unwrap_or("")), ("sort", sort.as_str())])
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let (rows, total) =
+        repo::list_suppliers(&state.db, q.search(), &sort, pager.limit(), pager.offset()).await?;
+    let base =
+        serde_urlencoded::to_string([("q", q.search().unwrap_or("")), ("sort", sort.as_str())])
+            .map_err(|e| AppError::Internal(e.into()))?;
     Ok(SuppliersPage {
         ctx: ctx.section("procurement"),
         rows,
@@ -71,12 +82,19 @@ async fn suppliers_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<
         pages: pager.pages(total),
         total,
         base: format!("/procurement/suppliers?{base}&"),
-        form: SupplierInput { currency: "USD".into(), ..SupplierInput::default() },
+        form: SupplierInput {
+            currency: "USD".into(),
+            ..SupplierInput::default()
+        },
         errors: FieldErrors::default(),
     })
 }
 
-async fn list_suppliers(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<SuppliersPage> {
+async fn list_suppliers(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<SuppliersPage> {
     suppliers_page(&state, ctx, &q).await
 }
 
@@ -88,7 +106,10 @@ async fn create_supplier(
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
     match service::create_supplier(&state.db, &user.actor(), &input).await {
-        Ok(id) => Ok(see_other(&format!("/procurement/suppliers/{id}"), Some("saved"))),
+        Ok(id) => Ok(see_other(
+            &format!("/procurement/suppliers/{id}"),
+            Some("saved"),
+        )),
         Err(AppError::Validation(errors)) => {
             let mut page = suppliers_page(&state, ctx, &ListQuery::default()).await?;
             page.form = input;
@@ -120,9 +141,18 @@ fn supplier_form(s: &Supplier) -> SupplierInput {
     }
 }
 
-async fn show_supplier(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<SupplierPage> {
+async fn show_supplier(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<SupplierPage> {
     let supplier = repo::get_supplier(&state.db, id).await?;
-    Ok(SupplierPage { ctx: ctx.section("procurement"), form: supplier_form(&supplier), supplier, errors: FieldErrors::default() })
+    Ok(SupplierPage {
+        ctx: ctx.section("procurement"),
+        form: supplier_form(&supplier),
+        supplier,
+        errors: FieldErrors::default(),
+    })
 }
 
 async fn update_supplier(
@@ -134,10 +164,18 @@ async fn update_supplier(
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
     match service::update_supplier(&state.db, &user.actor(), id, &input).await {
-        Ok(()) => Ok(see_other(&format!("/procurement/suppliers/{id}"), Some("saved"))),
+        Ok(()) => Ok(see_other(
+            &format!("/procurement/suppliers/{id}"),
+            Some("saved"),
+        )),
         Err(AppError::Validation(errors)) => {
             let supplier = repo::get_supplier(&state.db, id).await?;
-            let page = SupplierPage { ctx: ctx.section("procurement"), supplier, form: input, errors };
+            let page = SupplierPage {
+                ctx: ctx.section("procurement"),
+                supplier,
+                form: input,
+                errors,
+            };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),
@@ -163,10 +201,20 @@ struct PartsPage {
 async fn parts_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<PartsPage> {
     let pager = q.pager();
     let category = q.category.as_deref().filter(|c| !c.is_empty());
-    let (rows, total) = repo::list_part_models(&state.db, q.search(), category, pager.limit(), pager.offset()).await?;
+    let (rows, total) = repo::list_part_models(
+        &state.db,
+        q.search(),
+        category,
+        pager.limit(),
+        pager.offset(),
+    )
+    .await?;
     let show_money = ctx.can_money();
-    let base = serde_urlencoded::to_string([("q", q.search().unwrap_or("")), ("category", category.unwrap_or(""))])
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let base = serde_urlencoded::to_string([
+        ("q", q.search().unwrap_or("")),
+        ("category", category.unwrap_or("")),
+    ])
+    .map_err(|e| AppError::Internal(e.into()))?;
     Ok(PartsPage {
         rows: rows.into_iter().map(|r| r.view(show_money)).collect(),
         q: q.search().unwrap_or_default().to_owned(),
@@ -176,13 +224,20 @@ async fn parts_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<Part
         pages: pager.pages(total),
         total,
         base: format!("/procurement/parts?{base}&"),
-        form: PartModelInput { last_price_currency: Some("USD".into()), ..PartModelInput::default() },
+        form: PartModelInput {
+            last_price_currency: Some("USD".into()),
+            ..PartModelInput::default()
+        },
         errors: FieldErrors::default(),
         ctx: ctx.section("procurement"),
     })
 }
 
-async fn list_parts(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<PartsPage> {
+async fn list_parts(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<PartsPage> {
     parts_page(&state, ctx, &q).await
 }
 

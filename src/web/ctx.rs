@@ -53,10 +53,15 @@ impl Ctx {
             .as_ref()
             .and_then(|u| u.lang)
             .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())))
-            .unwrap_or_else(|| Lang::negotiate(header_str(&parts.headers, header::ACCEPT_LANGUAGE)));
+            .unwrap_or_else(|| {
+                Lang::negotiate(header_str(&parts.headers, header::ACCEPT_LANGUAGE))
+            });
         let csrf = match user.as_ref().map(|u| &u.via) {
             Some(AuthVia::Session { csrf_token, .. }) => csrf_token.clone(),
-            _ => jar.get(crate::auth::PRELOGIN_COOKIE_NAME).map(|c| c.value().to_owned()).unwrap_or_default(),
+            _ => jar
+                .get(crate::auth::PRELOGIN_COOKIE_NAME)
+                .map(|c| c.value().to_owned())
+                .unwrap_or_default(),
         };
         let flash = parts
             .uri
@@ -67,10 +72,14 @@ impl Ctx {
             .map(|f| i18n::t(lang, &format!("flash.{f}")).to_owned());
         Ctx {
             lang,
-            time_zone: user.as_ref().map_or_else(|| "Asia/Seoul".to_owned(), |u| u.time_zone.clone()),
+            time_zone: user
+                .as_ref()
+                .map_or_else(|| "Asia/Seoul".to_owned(), |u| u.time_zone.clone()),
             user,
             csrf,
-            request_id: header_str(&parts.headers, REQUEST_ID).unwrap_or_default().to_owned(),
+            request_id: header_str(&parts.headers, REQUEST_ID)
+                .unwrap_or_default()
+                .to_owned(),
             path: parts.uri.path().to_owned(),
             flash,
             section: "",
@@ -95,7 +104,9 @@ impl Ctx {
 
     /// A UTC time in the user's time zone, `2026-11-27 16:43`.
     pub fn datetime(&self, t: &OffsetDateTime) -> String {
-        let Ok(ts) = jiff::Timestamp::from_second(t.unix_timestamp()) else { return t.to_string() };
+        let Ok(ts) = jiff::Timestamp::from_second(t.unix_timestamp()) else {
+            return t.to_string();
+        };
         let tz = jiff::tz::TimeZone::get(&self.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
         ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string()
     }
@@ -107,7 +118,11 @@ impl Ctx {
 
     /// Money formatted for its currency, or a dash for users who may not see money.
     pub fn money(&self, m: &Money) -> String {
-        if self.can_money() { m.to_string() } else { "—".to_owned() }
+        if self.can_money() {
+            m.to_string()
+        } else {
+            "—".to_owned()
+        }
     }
 
     /// The languages the page is not shown in, for the language switch.
@@ -132,7 +147,9 @@ impl Ctx {
 
     /// The user's role name in the page's language.
     pub fn role_name(&self) -> String {
-        self.user.as_ref().map_or_else(String::new, |u| self.t(&format!("role.{}", u.role.as_str())).to_owned())
+        self.user.as_ref().map_or_else(String::new, |u| {
+            self.t(&format!("role.{}", u.role.as_str())).to_owned()
+        })
     }
 }
 

@@ -26,11 +26,21 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let ctx = Ctx::from_parts(&parts);
     let is_api = parts.uri.path().starts_with("/api/") || parts.uri.path() == "/metrics";
-    let back_to = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let back_to = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
     let resp = next.run(Request::from_parts(parts, body)).await;
-    let Some(report) = resp.extensions().get::<ErrorReport>().cloned() else { return resp };
+    let Some(report) = resp.extensions().get::<ErrorReport>().cloned() else {
+        return resp;
+    };
     if is_api {
-        let mut out = (report.status, Json(report.to_json(ctx.lang, &ctx.request_id))).into_response();
+        let mut out = (
+            report.status,
+            Json(report.to_json(ctx.lang, &ctx.request_id)),
+        )
+            .into_response();
         if report.status == StatusCode::UNAUTHORIZED {
             out.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -39,14 +49,22 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         }
         return out;
     }
-    if report.status == StatusCode::UNAUTHORIZED && ctx.user.is_none() && !ctx.path.starts_with("/login") {
+    if report.status == StatusCode::UNAUTHORIZED
+        && ctx.user.is_none()
+        && !ctx.path.starts_with("/login")
+    {
         let next = serde_urlencoded::to_string([("next", back_to)]).unwrap_or_default();
         return Redirect::to(&format!("/login?{next}")).into_response();
     }
     let page = ErrorPage {
         status: report.status.as_u16(),
         message: ctx.msg(&report.message),
-        fields: report.fields.0.iter().map(|f| (f.field.clone(), ctx.msg(&f.message))).collect(),
+        fields: report
+            .fields
+            .0
+            .iter()
+            .map(|f| (f.field.clone(), ctx.msg(&f.message)))
+            .collect(),
         ctx,
     };
     (report.status, page).into_response()

@@ -24,5 +24,8 @@ struct HomePage {
 
 async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<HomePage> {
     let counts = crate::procurement::counts(&state.db).await?;
-    Ok(HomePage { ctx: ctx.section("home"), counts })
+    Ok(HomePage {
+        ctx: ctx.section("home"),
+        counts,
+    })
 }

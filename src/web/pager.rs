@@ -26,7 +26,10 @@ fn default_per_page() -> i64 {
 
 impl Default for Pager {
     fn default() -> Self {
-        Pager { page: 1, per_page: DEFAULT_PER_PAGE }
+        Pager {
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+        }
     }
 }
 
@@ -58,11 +61,17 @@ mod tests {
 
     #[test]
     fn offsets_and_page_counts() {
-        let p = Pager { page: 3, per_page: 20 };
+        let p = Pager {
+            page: 3,
+            per_page: 20,
+        };
         assert_eq!((p.limit(), p.offset()), (20, 40));
         assert_eq!(p.pages(0), 1);
         assert_eq!(p.pages(41), 3);
-        let wild = Pager { page: -5, per_page: 100_000 };
+        let wild = Pager {
+            page: -5,
+            per_page: 100_000,
+        };
         assert_eq!((wild.limit(), wild.offset(), wild.page()), (500, 0, 1));
     }
 }

@@ -1,0 +1,104 @@
+//! Data-layer contract tests: migrations give the same schema on both engines.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::collections::BTreeSet;
+
+use rackledger::db::Db;
+use support::{Backend, TestDb, backends};
+
+async fn columns(db: &Db) -> BTreeSet<(String, String, bool)> {
+    let rows: Vec<(String, String, bool)> = match db {
+        Db::Sqlite(p) => sqlx::query_as(
+            "select m.name, c.name, c.\"notnull\" = 1 or c.pk = 1 from sqlite_master m join pragma_table_info(m.name) c
+             where m.type = 'table' and m.name not like 'sqlite_%' and m.name not like '_sqlx%'",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+        Db::Postgres(p) => sqlx::query_as(
+            "select table_name::text, column_name::text, is_nullable = 'NO' from information_schema.columns
+             where table_schema = 'public' and table_name not like '_sqlx%'",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+    };
+    rows.into_iter().collect()
+}
+
+async fn indexes(db: &Db) -> BTreeSet<String> {
+    let rows: Vec<String> = match db {
+        Db::Sqlite(p) => sqlx::query_scalar("select name from sqlite_master where type = 'index' and sql is not null")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(
+            "select indexname::text from pg_indexes where schemaname = 'public' and indexdef not like '%UNIQUE%'",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+    };
+    rows.into_iter().collect()
+}
+
+#[tokio::test]
+async fn both_engines_get_the_same_tables_columns_nullability_and_indexes() {
+    let lanes = backends();
+    if !lanes.contains(&Backend::Postgres) {
+        return;
+    }
+    let sqlite = TestDb::new(Backend::Sqlite).await;
+    let pg = TestDb::new(Backend::Postgres).await;
+    let (a, b) = (columns(&sqlite.db).await, columns(&pg.db).await);
+    assert!(a.len() > 30, "schema loaded");
+    let only_sqlite: Vec<_> = a.difference(&b).collect();
+    let only_pg: Vec<_> = b.difference(&a).collect();
+    assert!(
+        only_sqlite.is_empty() && only_pg.is_empty(),
+        "drift: sqlite-only {only_sqlite:?}, postgres-only {only_pg:?}"
+    );
+    assert_eq!(indexes(&sqlite.db).await, indexes(&pg.db).await);
+    sqlite.drop_db().await;
+    pg.drop_db().await;
+}
+
+#[tokio::test]
+async fn migrations_have_the_same_versions_and_names() {
+    let s: Vec<_> = rackledger::db::SQLITE_MIGRATOR
+        .iter()
+        .map(|m| (m.version, m.description.to_string()))
+        .collect();
+    let p: Vec<_> = rackledger::db::POSTGRES_MIGRATOR
+        .iter()
+        .map(|m| (m.version, m.description.to_string()))
+        .collect();
+    assert!(!s.is_empty());
+    assert_eq!(s, p);
+}
+
+#[tokio::test]
+async fn a_timestamp_round_trips_and_compares_in_order_on_every_engine() {
+    for backend in backends() {
+        let t = TestDb::new(backend).await;
+        let early = rackledger::clock::now();
+        let late = early + time::Duration::seconds(1);
+        let rows: Vec<time::OffsetDateTime> = rackledger::on_db!(&t.db, |p| {
+            sqlx::query_scalar(
+                "select x from (select $1 as x union all select $2 as x) v where x > $3",
+            )
+            .bind(late)
+            .bind(early)
+            .bind(early)
+            .fetch_all(p)
+            .await
+        })
+        .unwrap();
+        assert_eq!(rows, vec![late], "{backend:?}");
+        t.drop_db().await;
+    }
+}

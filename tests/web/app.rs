@@ -1,0 +1,128 @@
+//! `TestApp`: the real router on a fresh database, driven over axum-test.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use axum_test::{TestResponse, TestServer};
+use rackledger::app::{AppState, router};
+use rackledger::config::Config;
+use rackledger::db::Db;
+use scraper::{Html, Selector};
+
+use crate::support::{Backend, TestDb};
+
+pub struct TestApp {
+    pub server: TestServer,
+    pub db: Db,
+    pub backend: Backend,
+    test_db: TestDb,
+}
+
+impl TestApp {
+    /// A server with the demo users (admin, buyer, tech, boss, guest) and catalogue.
+    pub async fn start(backend: Backend) -> TestApp {
+        let test_db = TestDb::new(backend).await;
+        let db = test_db.db.clone();
+        assert!(rackledger::demo::seed(&db, "Asia/Seoul").await.unwrap());
+        let state = AppState {
+            db: db.clone(),
+            config: Arc::new(Config::default()),
+        };
+        let server = TestServer::builder().save_cookies().build(router(state));
+        TestApp {
+            server,
+            db,
+            backend,
+            test_db,
+        }
+    }
+
+    pub async fn finish(self) {
+        self.test_db.drop_db().await;
+    }
+
+    /// Logs in through the form; returns the session's CSRF token.
+    pub async fn login(&mut self, username: &str, password: &str) -> String {
+        self.server.clear_cookies();
+        let form_page = self.server.get("/login").await;
+        let pre = hidden_csrf(&form_page.text());
+        let resp = self
+            .server
+            .post("/login")
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("_csrf", pre.as_str()),
+                ("next", "/"),
+            ])
+            .await;
+        assert_eq!(
+            resp.status_code(),
+            303,
+            "login as {username} failed: {}",
+            resp.text()
+        );
+        let home = self.server.get("/").await;
+        assert_eq!(home.status_code(), 200);
+        hidden_csrf(&home.text())
+    }
+
+    /// GET a page as the current session and parse it.
+    pub async fn page(&self, path: &str) -> (u16, Html) {
+        let r = self.server.get(path).await;
+        (r.status_code().as_u16(), Html::parse_document(&r.text()))
+    }
+
+    /// POST a form with the given CSRF token added.
+    pub async fn post_form(&self, path: &str, csrf: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("_csrf", csrf));
+        self.server.post(path).form(&all).await
+    }
+
+    /// Issues an API token for `user_id` through the admin page (caller must be admin).
+    pub async fn issue_token(&self, csrf: &str, user_id: i64, name: &str) -> String {
+        let uid = user_id.to_string();
+        let r = self
+            .post_form("/admin/tokens", csrf, &[("user_id", &uid), ("name", name)])
+            .await;
+        assert_eq!(r.status_code(), 200, "{}", r.text());
+        let html = Html::parse_document(&r.text());
+        text_of(&html, "#new-token")
+    }
+
+    pub async fn user_id(&self, username: &str) -> i64 {
+        rackledger::on_db!(&self.db, |p| {
+            sqlx::query_scalar::<_, i64>("select id from users where username = $1")
+                .bind(username)
+                .fetch_one(p)
+                .await
+        })
+        .unwrap()
+    }
+}
+
+/// The `_csrf` hidden field of the first form on a page.
+pub fn hidden_csrf(html: &str) -> String {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse(r#"input[name="_csrf"]"#).unwrap();
+    doc.select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn text_of(doc: &Html, css: &str) -> String {
+    let sel = Selector::parse(css).unwrap();
+    doc.select(&sel)
+        .next()
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .unwrap_or_default()
+}
+
+pub fn count(doc: &Html, css: &str) -> usize {
+    let sel = Selector::parse(css).unwrap();
+    doc.select(&sel).count()
+}

@@ -1,0 +1,10 @@
+//! HTTP tests: the real router on a fresh database, on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod app;
+mod auth;
+mod procurement;

@@ -1,0 +1,180 @@
+//! Suppliers and the catalogue; money hidden from technicians and viewers.
+
+use serde_json::Value;
+
+use crate::app::{TestApp, count, text_of};
+use crate::support::backends;
+
+#[tokio::test]
+async fn a_technician_sees_no_money_on_pages_or_in_the_api() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        for (user, password) in [("tech", "rackledger-tech"), ("guest", "rackledger-guest")] {
+            app.login(user, password).await;
+            let r = app.server.get("/procurement/parts").await;
+            assert_eq!(r.status_code(), 200, "{backend:?}");
+            let html = r.text();
+            let doc = scraper::Html::parse_document(&html);
+            assert_eq!(
+                count(&doc, "#parts tbody tr"),
+                12,
+                "{user} sees the catalogue"
+            );
+            let table = text_of(&doc, "#parts");
+            for symbol in ["$", "₩", "€", "CN¥", "118.50", "2,730"] {
+                assert!(
+                    !table.contains(symbol),
+                    "{user} must not see {symbol:?} on {backend:?}"
+                );
+            }
+            let api: Value = app.server.get("/api/v1/parts?per_page=100").await.json();
+            assert_eq!(api["total"], 12);
+            assert!(
+                api["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|p| p.get("last_price").is_none()),
+                "{user}: API omits prices"
+            );
+        }
+        app.login("buyer", "rackledger-buyer").await;
+        let doc = scraper::Html::parse_document(
+            &app.server
+                .get("/procurement/parts?q=M321R4GA3BB6")
+                .await
+                .text(),
+        );
+        assert!(
+            text_of(&doc, "#parts").contains("$118.50"),
+            "procurement sees the price"
+        );
+        let api: Value = app.server.get("/api/v1/parts?q=M321R4GA3BB6").await.json();
+        assert_eq!(
+            api["items"][0]["last_price"]["amount"], "118.5",
+            "exact, without trailing zeros"
+        );
+        assert_eq!(api["items"][0]["last_price"]["currency"], "USD");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn suppliers_can_be_searched_sorted_paged_and_validated() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let (_, doc) = app.page("/procurement/suppliers?q=tw").await;
+        assert_eq!(
+            count(&doc, "#suppliers tbody tr"),
+            3,
+            "Kingston and Delta (country TW), Mellanox (name) on {backend:?}"
+        );
+        let (_, doc) = app.page("/procurement/suppliers?sort=lead_time").await;
+        assert!(
+            text_of(&doc, "#suppliers tbody tr").starts_with("Samsung"),
+            "shortest lead time first"
+        );
+
+        let bad = app
+            .post_form(
+                "/procurement/suppliers",
+                &csrf,
+                &[
+                    ("name", "Wiwynn"),
+                    ("country", "Taiwan"),
+                    ("currency", "NTD"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status_code(), 422);
+        let doc = scraper::Html::parse_document(&bad.text());
+        assert!(
+            text_of(&doc, "#country-error").contains("ISO")
+                || text_of(&doc, "#country-error").contains("KR")
+        );
+        assert!(
+            text_of(&doc, "#currency-error").contains("NTD"),
+            "the error names the bad value"
+        );
+
+        let ok = app
+            .post_form(
+                "/procurement/suppliers",
+                &csrf,
+                &[
+                    ("name", "Wiwynn"),
+                    ("country", "tw"),
+                    ("currency", "twd"),
+                    ("lead_time_days", "30"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status_code(), 303);
+        let dup = app
+            .post_form(
+                "/procurement/suppliers",
+                &csrf,
+                &[("name", "Wiwynn"), ("country", "TW"), ("currency", "TWD")],
+            )
+            .await;
+        assert_eq!(
+            dup.status_code(),
+            422,
+            "duplicate names are refused with a field message"
+        );
+
+        let api: Value = app
+            .server
+            .get("/api/v1/suppliers?per_page=2&page=2")
+            .await
+            .json();
+        assert_eq!(api["total"], 7);
+        assert_eq!(api["items"].as_array().unwrap().len(), 2);
+        let wiwynn: Value = app.server.get("/api/v1/suppliers?q=wiwynn").await.json();
+        assert_eq!(wiwynn["items"][0]["currency"], "TWD");
+        assert_eq!(wiwynn["items"][0]["country"], "TW");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_part_price_is_stored_exactly() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let r = app
+            .post_form(
+                "/procurement/parts",
+                &csrf,
+                &[
+                    ("manufacturer", "Generic"),
+                    ("mpn", "M3-SCREW"),
+                    ("category", "other"),
+                    ("last_price", "0.0350"),
+                    ("last_price_currency", "USD"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let api: Value = app.server.get("/api/v1/parts?q=M3-SCREW").await.json();
+        assert_eq!(
+            api["items"][0]["last_price"]["amount"], "0.035",
+            "no float rounding on {backend:?}"
+        );
+        let bad = app
+            .post_form(
+                "/procurement/parts",
+                &csrf,
+                &[
+                    ("manufacturer", "Generic"),
+                    ("mpn", "X"),
+                    ("category", "toaster"),
+                    ("last_price", "-1"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status_code(), 422);
+        app.finish().await;
+    }
+}
