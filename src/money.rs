@@ -107,9 +107,15 @@ impl Money {
     }
 }
 
+/// `₩1,234,567`, `$1,234.56`, `-€0.50`, `CHF 12.00`: rounded half away from
+/// zero to the currency's minor unit, for display only.
+///
+/// ```
+/// use rackledger::money::{Currency, Money};
+/// assert_eq!(Money::from_minor(1_234_567, Currency::KRW).to_string(), "₩1,234,567");
+/// assert_eq!(Money::from_minor(123_456, Currency::USD).to_string(), "$1,234.56");
+/// ```
 impl fmt::Display for Money {
-    /// `₩1,234,567`, `$1,234.56`, `-€0.50`, `CHF 12.00`: rounded half away
-    /// from zero to the currency's minor unit.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let dp = self.currency.minor_units();
         let rounded = self

@@ -186,15 +186,34 @@ pub struct PartModelInput {
     pub last_price_currency: Option<String>,
 }
 
-/// A validated price.
+/// Most decimal places a unit price may carry (the PostgreSQL column is NUMERIC(20, 6)).
+pub const PRICE_DECIMALS: u32 = 6;
+
+/// A non-negative price with at most [`PRICE_DECIMALS`] places; thousands
+/// separators (`1,234.50`) are accepted.
 pub fn parse_price(raw: &str) -> Option<Decimal> {
     let cleaned: String = raw
         .trim()
         .chars()
         .filter(|c| *c != ',' && *c != '_' && *c != ' ')
         .collect();
-    cleaned
-        .parse::<Decimal>()
-        .ok()
-        .filter(|d| !d.is_sign_negative())
+    let d = cleaned.parse::<Decimal>().ok()?.normalize();
+    let fits = !d.is_sign_negative()
+        && d.scale() <= PRICE_DECIMALS
+        && d < Decimal::from(100_000_000_000_000i64);
+    fits.then_some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_are_exact_non_negative_and_at_most_six_places() {
+        assert_eq!(parse_price("1,234.50"), Some(Decimal::new(12345, 1)));
+        assert_eq!(parse_price("0.035"), Some(Decimal::new(35, 3)));
+        assert_eq!(parse_price("0.0000001"), None);
+        assert_eq!(parse_price("-1"), None);
+        assert_eq!(parse_price("abc"), None);
+    }
 }
