@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod i18n;
+pub mod inventory;
 pub mod money;
 pub mod procurement;
 pub mod web;

@@ -1,7 +1,12 @@
 //! Procurement: suppliers and the part catalogue. Purchase orders, receiving,
 //! landed cost and supplier file imports build on these.
 
+pub mod fx;
+pub mod landed;
 pub mod model;
+pub mod orders;
+pub mod orders_repo;
+pub mod receiving;
 pub mod repo;
 pub mod service;
 mod web;

@@ -1,0 +1,413 @@
+//! Receiving: what arrived against which order lines, with serial numbers,
+//! into which stock location. Each serial-tracked unit is created with its
+//! landed cost; counted parts increase stock through the movement ledger.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use super::orders::{self, position_cost};
+use super::orders_repo as repo;
+use crate::audit::{self, Action, Actor};
+use crate::db::{Db, DbError, Tx};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Msg;
+use crate::inventory::{locations, units};
+use crate::money::Currency;
+use crate::{exec_tx, on_tx};
+
+/// What arrived for one order line.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReceiveLine {
+    /// Order line id.
+    pub po_line_id: i64,
+    /// Units arrived (for serial-tracked parts, the number of serials if 0).
+    #[serde(default)]
+    pub quantity: i64,
+    /// Serial numbers, one per unit, for serial-tracked parts.
+    #[serde(default)]
+    pub serials: Vec<String>,
+}
+
+/// One delivery against one order.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReceiptInput {
+    /// Stock location the goods go to.
+    pub location_id: i64,
+    /// Lines that arrived; lines with nothing are ignored.
+    pub lines: Vec<ReceiveLine>,
+    /// Accept more than was ordered.
+    #[serde(default)]
+    pub confirm_over: bool,
+    /// Notes (delivery note number, damage).
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// Splits typed or scanned text into serials: one per line, also commas or
+/// tabs; blank entries dropped, surrounding spaces trimmed.
+pub fn split_serials(text: &str) -> Vec<String> {
+    text.split(['\n', '\r', ',', '\t', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+struct Checked {
+    line: repo::LineRow,
+    quantity: i64,
+    serials: Vec<String>,
+}
+
+/// Records a delivery. Everything is checked before anything is written; on
+/// any problem nothing is written and each problem is named (field
+/// `line_<id>`). Returns the receipt id.
+#[instrument(skip_all, fields(po_id))]
+pub async fn receive(
+    db: &Db,
+    actor: &Actor,
+    base: Currency,
+    po_id: i64,
+    input: &ReceiptInput,
+) -> AppResult<i64> {
+    if !locations::exists(db, input.location_id).await? {
+        let mut f = FieldErrors::default();
+        f.add("location_id", Msg::new("validation.required"));
+        return Err(AppError::Validation(f));
+    }
+    let mut tx = db.begin().await?;
+    repo::lock_po(&mut tx, po_id).await?;
+    let po = repo::get_po_tx(&mut tx, po_id).await?;
+    if !matches!(
+        po.status.as_str(),
+        "ordered" | "partially_received" | "received"
+    ) {
+        return Err(AppError::Conflict(
+            Msg::new("receipt.not_open").arg("status", &po.status),
+        ));
+    }
+    let lines = repo::lines_tx(&mut tx, po_id).await?;
+    let checked = check_lines(&mut tx, &lines, input).await?;
+    if checked.is_empty() {
+        return Err(AppError::Conflict(Msg::new("receipt.empty")));
+    }
+    let costs = repo::costs_tx(&mut tx, po_id).await?;
+    let landed = orders::compute_landed(&po, &lines, &costs, base)?;
+    let receipt_id = insert_receipt(&mut tx, po_id, input, actor).await?;
+    let mut unit_count = 0usize;
+    for c in &checked {
+        let idx = lines
+            .iter()
+            .position(|l| l.id == c.line.id)
+            .ok_or(AppError::NotFound)?;
+        let out = &landed.lines[idx];
+        let first = c.line.received + 1;
+        let total: i64 = (first..first + c.quantity)
+            .map(|p| position_cost(out, p))
+            .sum();
+        let rl_id =
+            insert_receipt_line(&mut tx, receipt_id, c.line.id, c.quantity, first, total).await?;
+        if c.line.serial_tracked {
+            for (k, serial) in c.serials.iter().enumerate() {
+                let position = first + i64::try_from(k).unwrap_or(0);
+                let unit = NewUnit {
+                    line: &c.line,
+                    serial,
+                    rl_id,
+                    position,
+                    cost: position_cost(out, position),
+                    base,
+                };
+                let unit_id = insert_unit(&mut tx, &unit, input.location_id).await?;
+                insert_movement(
+                    &mut tx,
+                    c.line.part_model_id,
+                    Some(unit_id),
+                    input.location_id,
+                    1,
+                    rl_id,
+                    actor,
+                )
+                .await?;
+                unit_count += 1;
+            }
+        } else {
+            insert_movement(
+                &mut tx,
+                c.line.part_model_id,
+                None,
+                input.location_id,
+                c.quantity,
+                rl_id,
+                actor,
+            )
+            .await?;
+        }
+    }
+    let after_lines = repo::lines_tx(&mut tx, po_id).await?;
+    let complete = after_lines.iter().all(|l| l.received >= l.quantity);
+    let status = if complete {
+        "received"
+    } else {
+        "partially_received"
+    };
+    if status != po.status {
+        repo::set_status(&mut tx, po_id, status).await?;
+    }
+    let summary = serde_json::json!({
+        "po": po.number,
+        "location_id": input.location_id,
+        "lines": checked.iter().map(|c| serde_json::json!({"po_line_id": c.line.id, "quantity": c.quantity})).collect::<Vec<_>>(),
+        "units_created": unit_count,
+        "order_status": status,
+    });
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Create,
+        "receipt",
+        receipt_id,
+        None,
+        Some(&summary),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(receipt_id)
+}
+
+async fn check_lines(
+    tx: &mut Tx,
+    lines: &[repo::LineRow],
+    input: &ReceiptInput,
+) -> AppResult<Vec<Checked>> {
+    let mut errors = FieldErrors::default();
+    let mut over = Vec::new();
+    let mut out = Vec::new();
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    for r in &input.lines {
+        let field = format!("line_{}", r.po_line_id);
+        let Some(line) = lines.iter().find(|l| l.id == r.po_line_id) else {
+            errors.add(&field, Msg::new("receipt.unknown_line"));
+            continue;
+        };
+        let serials: Vec<String> = r
+            .serials
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let quantity = if line.serial_tracked && r.quantity == 0 {
+            i64::try_from(serials.len()).unwrap_or(0)
+        } else {
+            r.quantity
+        };
+        if quantity == 0 && serials.is_empty() {
+            continue;
+        }
+        if quantity < 0 {
+            errors.add(&field, Msg::new("validation.quantity"));
+            continue;
+        }
+        if line.serial_tracked && i64::try_from(serials.len()).unwrap_or(-1) != quantity {
+            errors.add(
+                &field,
+                Msg::new("receipt.serial_count")
+                    .arg("mpn", &line.mpn)
+                    .arg("quantity", quantity)
+                    .arg("serials", serials.len()),
+            );
+            continue;
+        }
+        if !line.serial_tracked && !serials.is_empty() {
+            errors.add(
+                &field,
+                Msg::new("receipt.serials_for_counted").arg("mpn", &line.mpn),
+            );
+            continue;
+        }
+        for s in &serials {
+            if !seen.insert((line.manufacturer.clone(), s.clone())) {
+                errors.add(&field, Msg::new("receipt.serial_twice").arg("serial", s));
+            } else if let Some(known) = units::find_serial(tx, &line.manufacturer, s).await? {
+                let place = known
+                    .po_number
+                    .clone()
+                    .or(known.location.clone())
+                    .unwrap_or_else(|| format!("unit #{}", known.id));
+                errors.add(
+                    &field,
+                    Msg::new("receipt.serial_known")
+                        .arg("serial", s)
+                        .arg("manufacturer", &line.manufacturer)
+                        .arg("unit", known.id)
+                        .arg("place", place)
+                        .arg("status", &known.status),
+                );
+            }
+        }
+        if line.received + quantity > line.quantity {
+            over.push(format!(
+                "{} ({}/{} + {})",
+                line.mpn, line.received, line.quantity, quantity
+            ));
+        }
+        out.push(Checked {
+            line: line.clone(),
+            quantity,
+            serials,
+        });
+    }
+    errors.into_result()?;
+    if !over.is_empty() && !input.confirm_over {
+        return Err(AppError::Conflict(
+            Msg::new("receipt.over").arg("lines", over.join(", ")),
+        ));
+    }
+    Ok(out)
+}
+
+async fn insert_receipt(
+    tx: &mut Tx,
+    po_id: i64,
+    input: &ReceiptInput,
+    actor: &Actor,
+) -> AppResult<i64> {
+    let now = crate::clock::now();
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "insert into receipts (po_id, location_id, received_by, notes, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $5) returning id",
+        )
+        .bind(po_id)
+        .bind(input.location_id)
+        .bind(actor.user_id)
+        .bind(input.notes.trim())
+        .bind(now)
+        .fetch_one(c)
+        .await
+    })
+    .map_err(DbError::from)?)
+}
+
+async fn insert_receipt_line(
+    tx: &mut Tx,
+    receipt_id: i64,
+    po_line_id: i64,
+    qty: i64,
+    first: i64,
+    cost: i64,
+) -> AppResult<i64> {
+    let now = crate::clock::now();
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "insert into receipt_lines (receipt_id, po_line_id, quantity, first_position, landed_cost_minor, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $6) returning id",
+        )
+        .bind(receipt_id)
+        .bind(po_line_id)
+        .bind(qty)
+        .bind(first)
+        .bind(cost)
+        .bind(now)
+        .fetch_one(c)
+        .await
+    })
+    .map_err(DbError::from)?)
+}
+
+struct NewUnit<'a> {
+    line: &'a repo::LineRow,
+    serial: &'a str,
+    rl_id: i64,
+    position: i64,
+    cost: i64,
+    base: Currency,
+}
+
+async fn insert_unit(tx: &mut Tx, u: &NewUnit<'_>, location_id: i64) -> AppResult<i64> {
+    let now = crate::clock::now();
+    on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "insert into units (part_model_id, manufacturer, serial, po_line_id, receipt_line_id, position, location_id,
+               status, landed_cost_minor, cost_currency, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, 'in_stock', $8, $9, $10, $10) returning id",
+        )
+        .bind(u.line.part_model_id)
+        .bind(&u.line.manufacturer)
+        .bind(u.serial)
+        .bind(u.line.id)
+        .bind(u.rl_id)
+        .bind(u.position)
+        .bind(location_id)
+        .bind(u.cost)
+        .bind(u.base.code())
+        .bind(now)
+        .fetch_one(c)
+        .await
+    })
+    .map_err(|e| match DbError::from(e) {
+        // Another receipt committed the same serial between our check and this insert.
+        DbError::Unique(_) => AppError::Conflict(Msg::new("receipt.serial_twice").arg("serial", u.serial)),
+        other => other.into(),
+    })
+}
+
+async fn insert_movement(
+    tx: &mut Tx,
+    part_model_id: i64,
+    unit_id: Option<i64>,
+    to: i64,
+    quantity: i64,
+    rl_id: i64,
+    actor: &Actor,
+) -> AppResult<()> {
+    let now = crate::clock::now();
+    exec_tx!(tx, |c| {
+        sqlx::query(
+            "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
+               receipt_line_id, user_id, created_at, updated_at)
+             values ($1, $2, null, $3, $4, 'receipt', $5, $6, $7, $7)",
+        )
+        .bind(part_model_id)
+        .bind(unit_id)
+        .bind(to)
+        .bind(quantity)
+        .bind(rl_id)
+        .bind(actor.user_id)
+        .bind(now)
+        .execute(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    Ok(())
+}
+
+/// Units received on an order, by line and position.
+pub async fn received_units(db: &Db, po_id: i64) -> Result<Vec<units::ReceivedUnit>, DbError> {
+    Ok(crate::on_db!(db, |p| {
+        sqlx::query_as(
+            "select u.id, u.po_line_id, m.mpn, u.serial, u.status, u.landed_cost_minor, u.cost_currency
+             from units u join po_lines l on l.id = u.po_line_id join part_models m on m.id = u.part_model_id
+             where l.po_id = $1 order by l.line_no, u.position",
+        )
+        .bind(po_id)
+        .fetch_all(p)
+        .await
+    })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scanned_serials_split_on_lines_commas_and_tabs() {
+        assert_eq!(
+            split_serials(" S1\r\nS2,S3\t S4 \n\n"),
+            vec!["S1", "S2", "S3", "S4"]
+        );
+        assert!(split_serials("  \n ").is_empty());
+    }
+}
