@@ -1,0 +1,1 @@
+//! Supplier spreadsheet readers: CSV, XLSX, XLS and ODS into typed rows (work in progress).
