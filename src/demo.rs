@@ -192,5 +192,283 @@ pub async fn seed(db: &Db, time_zone: &str) -> anyhow::Result<bool> {
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
+    seed_orders(db, &actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     Ok(true)
+}
+
+async fn part_id(db: &Db, mpn: &str) -> crate::error::AppResult<i64> {
+    let (rows, _) = crate::procurement::repo::list_part_models(db, Some(mpn), None, 1, 0).await?;
+    rows.first()
+        .map(|r| r.id)
+        .ok_or(crate::error::AppError::NotFound)
+}
+
+async fn supplier_id(db: &Db, name: &str) -> crate::error::AppResult<i64> {
+    let (rows, _) = crate::procurement::repo::list_suppliers(db, Some(name), "name", 1, 0).await?;
+    rows.first()
+        .map(|r| r.id)
+        .ok_or(crate::error::AppError::NotFound)
+}
+
+/// Rates, a warehouse, and three orders: one received with serials and extra
+/// costs, one partly received, one draft.
+async fn seed_orders(db: &Db, actor: &Actor) -> crate::error::AppResult<()> {
+    use crate::inventory::locations::{self, LocationInput};
+    use crate::procurement::fx;
+    use crate::procurement::orders::{self, CostInput, LineInput, PoInput};
+    use crate::procurement::receiving::{self, ReceiptInput, ReceiveLine};
+
+    let base = crate::money::Currency::KRW;
+    let today = fx::today();
+    let month_ago = today - time::Duration::days(30);
+    for (ccy, now_rate, old_rate) in [
+        ("USD", "1385.20", "1362.45"),
+        ("EUR", "1460.10", "1441.80"),
+        ("CNY", "190.35", "188.90"),
+        ("TWD", "43.10", "42.75"),
+    ] {
+        for (date, rate) in [(month_ago, old_rate), (today, now_rate)] {
+            let r = fx::parse_rate(ccy, &date.to_string(), rate, "KEB Hana (demo)", base)
+                .map_err(crate::error::AppError::Validation)?;
+            fx::set_rate(db, actor, base, &r).await?;
+        }
+    }
+    let warehouse = locations::create(
+        db,
+        actor,
+        &LocationInput {
+            name: "Seoul DC1 warehouse".into(),
+            kind: "warehouse".into(),
+            parent_id: None,
+        },
+    )
+    .await?;
+    let cabinet = locations::create(
+        db,
+        actor,
+        &LocationInput {
+            name: "Spare cabinet A".into(),
+            kind: "cabinet".into(),
+            parent_id: Some(warehouse.to_string()),
+        },
+    )
+    .await?;
+
+    let line = |part, quantity: &str, price: &str, weight: Option<&str>| LineInput {
+        part_model_id: part,
+        quantity: quantity.into(),
+        unit_price: price.into(),
+        unit_weight_g: weight.map(str::to_owned),
+    };
+    let cost =
+        |kind: &str, amount: &str, currency: &str, basis: &str, description: &str| CostInput {
+            kind: kind.into(),
+            description: description.into(),
+            amount: amount.into(),
+            currency: Some(currency.into()),
+            fx_rate: None,
+            basis: basis.into(),
+        };
+
+    // 1. DIMMs and boot SSDs from Kingston, in USD at last month's rate: received in full.
+    let po1 = orders::create_po(
+        db,
+        actor,
+        base,
+        &PoInput {
+            supplier_id: supplier_id(db, "Kingston").await?,
+            fx_rate_date: Some(month_ago.to_string()),
+            order_date: Some(month_ago.to_string()),
+            expected_date: Some((month_ago + time::Duration::days(14)).to_string()),
+            notes: "Q4 memory refresh".into(),
+            ..PoInput::default()
+        },
+    )
+    .await?;
+    let dimm = orders::add_line(
+        db,
+        actor,
+        po1,
+        &line(
+            part_id(db, "M321R4GA3BB6").await?,
+            "32",
+            "118.50",
+            Some("30"),
+        ),
+    )
+    .await?;
+    let ssd = orders::add_line(
+        db,
+        actor,
+        po1,
+        &line(part_id(db, "SEDC600M").await?, "8", "96.40", Some("60")),
+    )
+    .await?;
+    orders::transition(db, actor, po1, "ordered").await?;
+    orders::add_cost(
+        db,
+        actor,
+        base,
+        po1,
+        &cost(
+            "freight",
+            "420.00",
+            "USD",
+            "weight",
+            "DHL AWB 4411 2093 551",
+        ),
+    )
+    .await?;
+    orders::add_cost(
+        db,
+        actor,
+        base,
+        po1,
+        &cost(
+            "customs_duty",
+            "150000",
+            "KRW",
+            "value",
+            "Import declaration 2026-11",
+        ),
+    )
+    .await?;
+    orders::add_cost(
+        db,
+        actor,
+        base,
+        po1,
+        &cost(
+            "brokerage",
+            "55000",
+            "KRW",
+            "quantity",
+            "Customs broker fee",
+        ),
+    )
+    .await?;
+    orders::add_cost(
+        db,
+        actor,
+        base,
+        po1,
+        &cost(
+            "import_vat",
+            "580000",
+            "KRW",
+            "value",
+            "Recoverable import VAT",
+        ),
+    )
+    .await?;
+    let serials = |prefix: &str, n: usize| {
+        (1..=n)
+            .map(|i| format!("{prefix}{i:06}"))
+            .collect::<Vec<_>>()
+    };
+    receiving::receive(
+        db,
+        actor,
+        base,
+        po1,
+        &ReceiptInput {
+            location_id: cabinet,
+            lines: vec![
+                ReceiveLine {
+                    po_line_id: dimm,
+                    quantity: 0,
+                    serials: serials("S4EMNX0W", 32),
+                },
+                ReceiveLine {
+                    po_line_id: ssd,
+                    quantity: 0,
+                    serials: serials("50026B7382", 8),
+                },
+            ],
+            confirm_over: false,
+            notes: "Delivery note KT-88213".into(),
+        },
+    )
+    .await?;
+
+    // 2. NICs and a switch from Mellanox: four NICs arrived so far.
+    let po2 = orders::create_po(
+        db,
+        actor,
+        base,
+        &PoInput {
+            supplier_id: supplier_id(db, "Mellanox").await?,
+            order_date: Some(today.to_string()),
+            expected_date: Some((today + time::Duration::days(28)).to_string()),
+            ..PoInput::default()
+        },
+    )
+    .await?;
+    let nic = orders::add_line(
+        db,
+        actor,
+        po2,
+        &line(part_id(db, "MCX631432AN").await?, "10", "312.00", None),
+    )
+    .await?;
+    orders::add_line(
+        db,
+        actor,
+        po2,
+        &line(part_id(db, "MSN2410").await?, "2", "9800.00", None),
+    )
+    .await?;
+    orders::transition(db, actor, po2, "ordered").await?;
+    orders::add_cost(
+        db,
+        actor,
+        base,
+        po2,
+        &cost("freight", "650.00", "USD", "value", "Air freight"),
+    )
+    .await?;
+    receiving::receive(
+        db,
+        actor,
+        base,
+        po2,
+        &ReceiptInput {
+            location_id: warehouse,
+            lines: vec![ReceiveLine {
+                po_line_id: nic,
+                quantity: 0,
+                serials: serials("MT2231X", 4),
+            }],
+            confirm_over: false,
+            notes: String::new(),
+        },
+    )
+    .await?;
+
+    // 3. DAC cables from Shenzhen, counted by quantity, still a draft in CNY.
+    let po3 = orders::create_po(
+        db,
+        actor,
+        base,
+        &PoInput {
+            supplier_id: supplier_id(db, "FiberLink").await?,
+            ..PoInput::default()
+        },
+    )
+    .await?;
+    orders::add_line(
+        db,
+        actor,
+        po3,
+        &line(
+            part_id(db, "DAC-SFP28-1M").await?,
+            "50",
+            "72.00",
+            Some("90"),
+        ),
+    )
+    .await?;
+    Ok(())
 }

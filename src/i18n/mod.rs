@@ -182,6 +182,60 @@ mod tests {
         assert!(only_ko.is_empty(), "missing in en.toml: {only_ko:?}");
     }
 
+    fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("readable dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files_under(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs" || e == "html") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Literal keys passed to `t("...")` or `Msg::new("...")` in a source text.
+    fn literal_keys(text: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        for opener in ["t(\"", "Msg::new(\""] {
+            for (i, _) in text.match_indices(opener) {
+                let rest = &text[i + opener.len()..];
+                let Some(end) = rest.find('"') else { continue };
+                let key = &rest[..end];
+                if key.contains('.')
+                    && !key.starts_with('.')
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+                {
+                    keys.push(key.to_owned());
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn every_key_used_in_code_and_templates_is_in_the_catalogue() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        files_under(&root.join("src"), &mut files);
+        files_under(&root.join("templates"), &mut files);
+        let known: std::collections::BTreeSet<_> = keys(Lang::En).collect();
+        let mut missing = Vec::new();
+        for f in &files {
+            let text = std::fs::read_to_string(f).expect("readable source");
+            for key in literal_keys(&text) {
+                if !known.contains(key.as_str()) {
+                    missing.push(format!("{}: {key}", f.display()));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "keys missing from en.toml: {missing:#?}"
+        );
+    }
+
     #[test]
     fn accept_language_picks_highest_quality_supported_language() {
         assert_eq!(Lang::negotiate(Some("en-US,en;q=0.9,ko;q=0.8")), Lang::En);

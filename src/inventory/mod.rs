@@ -4,3 +4,6 @@
 
 pub mod locations;
 pub mod units;
+mod web;
+
+pub use web::routes;

@@ -6,13 +6,17 @@ pub mod landed;
 pub mod model;
 pub mod orders;
 pub mod orders_repo;
+mod orders_web;
 pub mod receiving;
 pub mod repo;
 pub mod service;
 mod web;
 
 pub use model::{Category, PartModel, Supplier};
-pub use web::routes;
+/// Every procurement page route.
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    web::routes().merge(orders_web::routes())
+}
 
 use crate::db::{Db, DbError};
 

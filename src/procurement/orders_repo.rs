@@ -241,7 +241,7 @@ pub async fn set_status(tx: &mut Tx, id: i64, status: &str) -> Result<(), DbErro
 
 const LINE_SELECT: &str = "select l.id, l.line_no, l.part_model_id, m.manufacturer, m.mpn, m.description, m.serial_tracked,
     l.quantity, l.unit_price, l.unit_weight_g,
-    coalesce((select sum(r.quantity) from receipt_lines r where r.po_line_id = l.id), 0) as received
+    cast(coalesce((select sum(r.quantity) from receipt_lines r where r.po_line_id = l.id), 0) as bigint) as received
     from po_lines l join part_models m on m.id = l.part_model_id";
 
 /// The lines of an order, in order.

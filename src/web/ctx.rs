@@ -97,6 +97,12 @@ impl Ctx {
         i18n::t(self.lang, key)
     }
 
+    /// The catalogue text for `prefix.key`, for keys that come from data
+    /// (`ctx.tk("role", u.role)`).
+    pub fn tk(&self, prefix: &str, key: &str) -> String {
+        i18n::t(self.lang, &format!("{prefix}.{key}")).to_owned()
+    }
+
     /// A message rendered in the page's language.
     pub fn msg(&self, m: &Msg) -> String {
         m.render(self.lang)

@@ -1,0 +1,66 @@
+//! Pages of `/inventory`: stock locations.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+
+use super::locations::{self, KINDS, LocationInput, LocationView};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::{Ctx, see_other};
+
+/// Inventory routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/inventory/locations", get(list).post(create))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/locations.html")]
+struct LocationsPage {
+    ctx: Ctx,
+    rows: Vec<LocationView>,
+    kinds: &'static [&'static str],
+    form: LocationInput,
+    errors: FieldErrors,
+}
+
+async fn page(state: &AppState, ctx: Ctx) -> AppResult<LocationsPage> {
+    Ok(LocationsPage {
+        ctx: ctx.section("inventory"),
+        rows: locations::list(&state.db).await?,
+        kinds: &KINDS,
+        form: LocationInput {
+            kind: "warehouse".into(),
+            ..LocationInput::default()
+        },
+        errors: FieldErrors::default(),
+    })
+}
+
+async fn list(State(state): State<AppState>, ctx: Ctx) -> AppResult<LocationsPage> {
+    page(&state, ctx).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(input): Form<LocationInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditInventory)?;
+    match locations::create(&state.db, &user.actor(), &input).await {
+        Ok(_) => Ok(see_other("/inventory/locations", Some("saved"))),
+        Err(AppError::Validation(errors)) => {
+            let mut p = page(&state, ctx).await?;
+            p.form = input;
+            p.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}

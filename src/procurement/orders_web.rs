@@ -1,0 +1,489 @@
+//! Pages of purchase orders, exchange rates and receiving.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::fx::{self, FxRate};
+use super::orders::{self, COST_KINDS, CostInput, LineInput, PoInput, STATUSES};
+use super::orders_repo::{self as repo, CostRow, LineRow, PoRow};
+use super::receiving::{self, ReceiptInput, ReceiveLine, split_serials};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::inventory::locations::{self, LocationView};
+use crate::inventory::units::ReceivedUnit;
+use crate::money::{Currency, Money};
+use crate::web::{Ctx, Pager, see_other};
+
+/// Order, rate and receiving routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/procurement/orders", get(list_orders).post(create_order))
+        .route("/procurement/orders/{id}", get(show_order))
+        .route("/procurement/orders/{id}/lines", post(add_line))
+        .route(
+            "/procurement/orders/{id}/lines/{line}/delete",
+            post(delete_line),
+        )
+        .route("/procurement/orders/{id}/costs", post(add_cost))
+        .route(
+            "/procurement/orders/{id}/costs/{cost}/delete",
+            post(delete_cost),
+        )
+        .route("/procurement/orders/{id}/status", post(set_status))
+        .route("/procurement/orders/{id}/receipts", post(receive))
+        .route("/procurement/rates", get(list_rates).post(add_rate))
+        .route("/procurement/rates/import", post(import_rates))
+}
+
+fn base(state: &AppState) -> Currency {
+    Currency::parse(&state.config.base_currency).unwrap_or(Currency::KRW)
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    q: Option<String>,
+    status: Option<String>,
+    page: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procurement/orders.html")]
+struct OrdersPage {
+    ctx: Ctx,
+    rows: Vec<PoRow>,
+    q: String,
+    status: String,
+    statuses: &'static [&'static str],
+    page: i64,
+    pages: i64,
+    total: i64,
+    base: String,
+    suppliers: Vec<super::Supplier>,
+    form: PoInput,
+    errors: FieldErrors,
+}
+
+async fn orders_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<OrdersPage> {
+    let pager = Pager {
+        page: q.page.unwrap_or(1),
+        ..Pager::default()
+    };
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let status = q.status.as_deref().filter(|s| STATUSES.contains(s));
+    let (rows, total) =
+        repo::list_pos(&state.db, search, status, pager.limit(), pager.offset()).await?;
+    let (suppliers, _) = super::repo::list_suppliers(&state.db, None, "name", 500, 0).await?;
+    let query = serde_urlencoded::to_string([
+        ("q", search.unwrap_or("")),
+        ("status", status.unwrap_or("")),
+    ])
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(OrdersPage {
+        ctx: ctx.section("procurement"),
+        rows,
+        q: search.unwrap_or_default().into(),
+        status: status.unwrap_or_default().into(),
+        statuses: &STATUSES,
+        page: pager.page(),
+        pages: pager.pages(total),
+        total,
+        base: format!("/procurement/orders?{query}&"),
+        suppliers,
+        form: PoInput {
+            fx_rate_date: Some(fx::today().to_string()),
+            ..PoInput::default()
+        },
+        errors: FieldErrors::default(),
+    })
+}
+
+async fn list_orders(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<OrdersPage> {
+    orders_page(&state, ctx, &q).await
+}
+
+async fn create_order(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(input): Form<PoInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    match orders::create_po(&state.db, &user.actor(), base(&state), &input).await {
+        Ok(id) => Ok(see_other(
+            &format!("/procurement/orders/{id}"),
+            Some("saved"),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let mut page = orders_page(&state, ctx, &ListQuery::default()).await?;
+            page.form = input;
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One line as the order page shows it.
+struct LineView {
+    row: LineRow,
+    unit_price: Money,
+    line_total: Money,
+    landed: Money,
+    landed_unit: Money,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procurement/order.html")]
+struct OrderPage {
+    ctx: Ctx,
+    po: PoRow,
+    lines: Vec<LineView>,
+    costs: Vec<(CostRow, Money, Money)>,
+    goods: Money,
+    goods_base: Money,
+    costs_base: Money,
+    landed: Money,
+    vat: Money,
+    allocation_problem: Option<String>,
+    next_statuses: Vec<&'static str>,
+    parts: Vec<super::PartModel>,
+    locations: Vec<LocationView>,
+    units: Vec<(ReceivedUnit, Money)>,
+    cost_kinds: &'static [&'static str],
+    errors: FieldErrors,
+    problem: Option<String>,
+}
+
+async fn order_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<OrderPage> {
+    let base = base(state);
+    let po = repo::get_po(&state.db, id).await?;
+    let lines = repo::lines(&state.db, id).await?;
+    let costs = repo::costs(&state.db, id).await?;
+    let ccy = Currency::parse(&po.currency).unwrap_or(base);
+    let (landed, allocation_problem) = match orders::compute_landed(&po, &lines, &costs, base) {
+        Ok(l) => (Some(l), None),
+        Err(AppError::Conflict(m)) => (None, Some(ctx.msg(&m))),
+        Err(e) => return Err(e),
+    };
+    let bm = |minor: i64| Money::from_minor(minor, base);
+    let line_views = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let out = landed.as_ref().and_then(|l| l.lines.get(i));
+            let landed_minor = out.map_or(0, |o| o.landed_minor);
+            let avg = rust_decimal::Decimal::from(landed_minor)
+                / rust_decimal::Decimal::from(row.quantity.max(1));
+            LineView {
+                unit_price: Money::new(row.unit_price.0, ccy),
+                line_total: Money::new(
+                    row.unit_price.0 * rust_decimal::Decimal::from(row.quantity),
+                    ccy,
+                ),
+                landed: bm(landed_minor),
+                landed_unit: Money::new(
+                    avg / rust_decimal::Decimal::from(10i64.pow(base.minor_units())),
+                    base,
+                ),
+                row,
+            }
+        })
+        .collect();
+    let cost_views = costs
+        .into_iter()
+        .map(|c| {
+            let cur = Currency::parse(&c.currency).unwrap_or(base);
+            let in_base = Money::new(c.amount.0 * c.fx_rate.0, base);
+            (Money::new(c.amount.0, cur), in_base, c)
+        })
+        .map(|(a, b, c)| (c, a, b))
+        .collect();
+    let received = repo::lines(&state.db, id)
+        .await?
+        .iter()
+        .any(|l| l.received > 0);
+    let next_statuses = STATUSES
+        .iter()
+        .copied()
+        .filter(|to| orders::transition_allowed(&po.status, to, received).is_ok())
+        .collect();
+    let (parts, _) = super::repo::list_part_models(&state.db, None, None, 500, 0).await?;
+    let units = receiving::received_units(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let m = Money::from_minor(
+                u.landed_cost_minor,
+                Currency::parse(&u.cost_currency).unwrap_or(base),
+            );
+            (u, m)
+        })
+        .collect();
+    Ok(OrderPage {
+        goods: Money::new(
+            landed
+                .as_ref()
+                .map_or(rust_decimal::Decimal::ZERO, |l| l.goods_order_ccy),
+            ccy,
+        ),
+        goods_base: bm(landed.as_ref().map_or(0, |l| l.goods_base_minor)),
+        costs_base: bm(landed.as_ref().map_or(0, |l| l.costs_base_minor)),
+        landed: bm(landed.as_ref().map_or(0, |l| l.landed_base_minor)),
+        vat: bm(landed.as_ref().map_or(0, |l| l.vat_base_minor)),
+        allocation_problem,
+        next_statuses,
+        parts: parts.into_iter().map(|p| p.view(false)).collect(),
+        locations: locations::list(&state.db).await?,
+        units,
+        cost_kinds: &COST_KINDS,
+        errors: FieldErrors::default(),
+        problem: None,
+        lines: line_views,
+        costs: cost_views,
+        po,
+        ctx: ctx.section("procurement"),
+    })
+}
+
+async fn show_order(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<OrderPage> {
+    order_page(&state, ctx, id).await
+}
+
+/// Runs a change on an order, then redirects back or re-renders with the problem.
+async fn after_change(
+    state: &AppState,
+    ctx: Ctx,
+    id: i64,
+    result: AppResult<()>,
+    flash: &str,
+) -> AppResult<Response> {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/procurement/orders/{id}"), Some(flash))),
+        Err(AppError::Validation(errors)) => {
+            let mut page = order_page(state, ctx, id).await?;
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(AppError::Conflict(m)) => {
+            let mut page = order_page(state, ctx, id).await?;
+            page.problem = Some(page.ctx.msg(&m));
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn add_line(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(input): Form<LineInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    let r = orders::add_line(&state.db, &user.actor(), id, &input)
+        .await
+        .map(|_| ());
+    after_change(&state, ctx, id, r, "saved").await
+}
+
+async fn delete_line(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path((id, line)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    let r = orders::remove_line(&state.db, &user.actor(), id, line).await;
+    after_change(&state, ctx, id, r, "saved").await
+}
+
+async fn add_cost(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(input): Form<CostInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    let r = orders::add_cost(&state.db, &user.actor(), base(&state), id, &input)
+        .await
+        .map(|_| ());
+    after_change(&state, ctx, id, r, "saved").await
+}
+
+async fn delete_cost(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path((id, cost)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    let r = orders::remove_cost(&state.db, &user.actor(), base(&state), id, cost).await;
+    after_change(&state, ctx, id, r, "saved").await
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: String,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    let r = orders::transition(&state.db, &user.actor(), id, &f.status).await;
+    after_change(&state, ctx, id, r, "saved").await
+}
+
+/// Reads the receive form: `location_id`, `confirm_over`, `notes`, and per
+/// line `qty_<id>` and `serials_<id>` (one serial per line).
+fn receipt_from_form(form: &HashMap<String, String>) -> ReceiptInput {
+    let mut lines: HashMap<i64, ReceiveLine> = HashMap::new();
+    for (k, v) in form {
+        if let Some(id) = k.strip_prefix("qty_").and_then(|s| s.parse::<i64>().ok()) {
+            let e = lines.entry(id).or_insert_with(|| ReceiveLine {
+                po_line_id: id,
+                ..ReceiveLine::default()
+            });
+            e.quantity = v
+                .trim()
+                .parse()
+                .unwrap_or(if v.trim().is_empty() { 0 } else { -1 });
+        } else if let Some(id) = k
+            .strip_prefix("serials_")
+            .and_then(|s| s.parse::<i64>().ok())
+        {
+            let e = lines.entry(id).or_insert_with(|| ReceiveLine {
+                po_line_id: id,
+                ..ReceiveLine::default()
+            });
+            e.serials = split_serials(v);
+        }
+    }
+    let mut lines: Vec<ReceiveLine> = lines.into_values().collect();
+    lines.sort_by_key(|l| l.po_line_id);
+    ReceiptInput {
+        location_id: form
+            .get("location_id")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+        lines,
+        confirm_over: form.contains_key("confirm_over"),
+        notes: form.get("notes").cloned().unwrap_or_default(),
+    }
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    let input = receipt_from_form(&form);
+    let r = receiving::receive(&state.db, &user.actor(), base(&state), id, &input)
+        .await
+        .map(|_| ());
+    after_change(&state, ctx, id, r, "received").await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procurement/rates.html")]
+struct RatesPage {
+    ctx: Ctx,
+    rates: Vec<FxRate>,
+    base_currency: String,
+    errors: FieldErrors,
+    import_errors: Vec<(usize, String)>,
+}
+
+async fn rates_page(state: &AppState, ctx: Ctx) -> AppResult<RatesPage> {
+    Ok(RatesPage {
+        rates: fx::list(&state.db, None, 200).await?,
+        base_currency: base(state).code().into(),
+        ctx: ctx.section("procurement"),
+        errors: FieldErrors::default(),
+        import_errors: Vec::new(),
+    })
+}
+
+async fn list_rates(State(state): State<AppState>, ctx: Ctx) -> AppResult<RatesPage> {
+    rates_page(&state, ctx).await
+}
+
+#[derive(Deserialize)]
+struct RateForm {
+    currency: String,
+    rate_date: String,
+    rate: String,
+    #[serde(default)]
+    source: String,
+}
+
+async fn add_rate(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(f): Form<RateForm>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    match fx::parse_rate(&f.currency, &f.rate_date, &f.rate, &f.source, base(&state)) {
+        Ok(r) => {
+            fx::set_rate(&state.db, &user.actor(), base(&state), &r).await?;
+            Ok(see_other("/procurement/rates", Some("saved")))
+        }
+        Err(errors) => {
+            let mut page = rates_page(&state, ctx).await?;
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ImportForm {
+    csv: String,
+}
+
+async fn import_rates(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(f): Form<ImportForm>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    let out = fx::import_csv(&state.db, &user.actor(), base(&state), &f.csv).await?;
+    if out.errors.is_empty() {
+        return Ok(see_other("/procurement/rates", Some("saved")));
+    }
+    let mut page = rates_page(&state, ctx).await?;
+    page.import_errors = out
+        .errors
+        .iter()
+        .map(|(line, m)| (*line, page.ctx.msg(m)))
+        .collect();
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
