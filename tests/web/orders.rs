@@ -1,0 +1,581 @@
+//! Purchase orders: exchange rates, landed cost, receiving, status, money hiding.
+
+use rackledger::audit::Actor;
+use rackledger::db::Db;
+use rackledger::money::Currency;
+use rackledger::on_db;
+use rackledger::procurement::fx;
+use rackledger::procurement::orders::{self, CostInput, LineInput, PoInput};
+use rackledger::procurement::receiving::{self, ReceiptInput, ReceiveLine};
+
+use crate::app::{TestApp, count, text_of};
+use crate::support::backends;
+
+const KRW: Currency = Currency::KRW;
+
+fn actor() -> Actor {
+    Actor::system("test")
+}
+
+async fn supplier(db: &Db, name: &str) -> i64 {
+    let (rows, _) = rackledger::procurement::repo::list_suppliers(db, Some(name), "name", 1, 0)
+        .await
+        .unwrap();
+    rows[0].id
+}
+
+async fn part(db: &Db, mpn: &str) -> i64 {
+    let (rows, _) = rackledger::procurement::repo::list_part_models(db, Some(mpn), None, 1, 0)
+        .await
+        .unwrap();
+    rows[0].id
+}
+
+async fn rate(db: &Db, ccy: &str, date: &str, rate: &str) {
+    let r = fx::parse_rate(ccy, date, rate, "test", KRW).unwrap();
+    fx::set_rate(db, &actor(), KRW, &r).await.unwrap();
+}
+
+fn line(part: i64, qty: &str, price: &str, weight: Option<&str>) -> LineInput {
+    LineInput {
+        part_model_id: part,
+        quantity: qty.into(),
+        unit_price: price.into(),
+        unit_weight_g: weight.map(Into::into),
+    }
+}
+
+fn cost(kind: &str, amount: &str, currency: &str, basis: &str) -> CostInput {
+    CostInput {
+        kind: kind.into(),
+        description: String::new(),
+        amount: amount.into(),
+        currency: Some(currency.into()),
+        fx_rate: None,
+        basis: basis.into(),
+    }
+}
+
+fn serials(prefix: &str, n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("{prefix}{i:05}")).collect()
+}
+
+async fn location(db: &Db) -> i64 {
+    on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+        "select min(id) from stock_locations"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+/// An ordered USD order from Kingston: 400 DIMMs, 96 NVMe, 10 cables at 1,385.20, with
+/// freight by value, brokerage by quantity and insurance by weight.
+async fn big_order(db: &Db) -> (i64, [i64; 3]) {
+    rate(db, "USD", "2026-11-02", "1385.20").await;
+    let po = orders::create_po(
+        db,
+        &actor(),
+        KRW,
+        &PoInput {
+            supplier_id: supplier(db, "Kingston").await,
+            currency: Some("USD".into()),
+            fx_rate_date: Some("2026-11-20".into()),
+            ..PoInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let a = orders::add_line(
+        db,
+        &actor(),
+        po,
+        &line(part(db, "M321R4GA3BB6").await, "400", "118.50", Some("30")),
+    )
+    .await
+    .unwrap();
+    let b = orders::add_line(
+        db,
+        &actor(),
+        po,
+        &line(part(db, "MZQL23T8HCLS").await, "96", "389.00", Some("120")),
+    )
+    .await
+    .unwrap();
+    let c = orders::add_line(
+        db,
+        &actor(),
+        po,
+        &line(part(db, "DAC-SFP28-1M").await, "10", "7.20", Some("50")),
+    )
+    .await
+    .unwrap();
+    orders::add_cost(
+        db,
+        &actor(),
+        KRW,
+        po,
+        &cost("freight", "1000000", "KRW", "value"),
+    )
+    .await
+    .unwrap();
+    orders::add_cost(
+        db,
+        &actor(),
+        KRW,
+        po,
+        &cost("brokerage", "50001", "KRW", "quantity"),
+    )
+    .await
+    .unwrap();
+    orders::add_cost(
+        db,
+        &actor(),
+        KRW,
+        po,
+        &cost("insurance", "240000", "KRW", "weight"),
+    )
+    .await
+    .unwrap();
+    orders::add_cost(
+        db,
+        &actor(),
+        KRW,
+        po,
+        &cost("import_vat", "11748712", "KRW", "value"),
+    )
+    .await
+    .unwrap();
+    orders::transition(db, &actor(), po, "ordered")
+        .await
+        .unwrap();
+    (po, [a, b, c])
+}
+
+async fn unit_costs(db: &Db, po_line: i64) -> Vec<i64> {
+    on_db!(db, |p| {
+        sqlx::query_scalar::<_, i64>(
+            "select landed_cost_minor from units where po_line_id = $1 order by position",
+        )
+        .bind(po_line)
+        .fetch_all(p)
+        .await
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn received_units_carry_the_hand_computed_landed_cost_to_the_won() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = &app.db;
+        let (po, [dimm, nvme, cable]) = big_order(db).await;
+        let loc = location(db).await;
+        let input = ReceiptInput {
+            location_id: loc,
+            lines: vec![
+                ReceiveLine {
+                    po_line_id: dimm,
+                    quantity: 0,
+                    serials: serials("S4EMNX0W", 400),
+                },
+                ReceiveLine {
+                    po_line_id: nvme,
+                    quantity: 0,
+                    serials: serials("S64ENA0T", 96),
+                },
+                ReceiveLine {
+                    po_line_id: cable,
+                    quantity: 10,
+                    serials: vec![],
+                },
+            ],
+            ..ReceiptInput::default()
+        };
+        receiving::receive(db, &actor(), KRW, po, &input)
+            .await
+            .unwrap();
+        // Hand-computed (see landed.rs): DIMM line ₩66,376,764 → 364 × ₩165,942 + 36 × ₩165,941.
+        let dimms = unit_costs(db, dimm).await;
+        assert_eq!(dimms.len(), 400, "{backend:?}");
+        assert_eq!(dimms.iter().sum::<i64>(), 66_376_764);
+        assert_eq!(dimms.iter().filter(|c| **c == 165_942).count(), 364);
+        // NVMe line: goods 51,728,909 + freight 440,294 + brokerage 9,486 + insurance 115,104 = 52,293,793.
+        assert_eq!(unit_costs(db, nvme).await.iter().sum::<i64>(), 52_293_793);
+        // Cables are counted: their receipt line carries 99,734 + 849 + 988 + 4,996 = 106,567.
+        let cable_cost: i64 = on_db!(db, |p| {
+            sqlx::query_scalar("select landed_cost_minor from receipt_lines where po_line_id = $1")
+                .bind(cable)
+                .fetch_one(p)
+                .await
+        })
+        .unwrap();
+        assert_eq!(cable_cost, 106_567);
+        let detail = rackledger::procurement::orders_repo::get_po(db, po)
+            .await
+            .unwrap();
+        assert_eq!(detail.status, "received");
+        // Import VAT is recorded but is no part of any unit's cost.
+        let all: i64 = on_db!(db, |p| {
+            sqlx::query_scalar::<_, i64>(
+                "select cast(sum(r.landed_cost_minor) as bigint) from receipt_lines r join po_lines l on l.id = r.po_line_id where l.po_id = $1",
+            )
+            .bind(po)
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        assert_eq!(all, 117_487_123 + 1_290_001);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_cost_added_after_receiving_is_carried_into_the_units() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = &app.db;
+        rate(db, "USD", "2026-11-01", "1400").await;
+        let po = orders::create_po(
+            db,
+            &actor(),
+            KRW,
+            &PoInput {
+                supplier_id: supplier(db, "Kingston").await,
+                currency: Some("USD".into()),
+                fx_rate_date: Some("2026-11-02".into()),
+                ..PoInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let l = orders::add_line(
+            db,
+            &actor(),
+            po,
+            &line(part(db, "SEDC600M").await, "3", "100", None),
+        )
+        .await
+        .unwrap();
+        orders::transition(db, &actor(), po, "ordered")
+            .await
+            .unwrap();
+        let input = ReceiptInput {
+            location_id: location(db).await,
+            lines: vec![ReceiveLine {
+                po_line_id: l,
+                quantity: 0,
+                serials: serials("K", 3),
+            }],
+            ..ReceiptInput::default()
+        };
+        receiving::receive(db, &actor(), KRW, po, &input)
+            .await
+            .unwrap();
+        assert_eq!(
+            unit_costs(db, l).await,
+            vec![140_000, 140_000, 140_000],
+            "{backend:?}"
+        );
+        // The customs duty invoice arrives a week later, in won.
+        orders::add_cost(
+            db,
+            &actor(),
+            KRW,
+            po,
+            &cost("customs_duty", "10000", "KRW", "value"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(unit_costs(db, l).await, vec![143_334, 143_333, 143_333]);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_order_keeps_the_rate_of_its_date_when_rates_change_later() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = &app.db;
+        rate(db, "EUR", "2026-10-01", "1440.00").await;
+        rate(db, "EUR", "2026-11-01", "1460.10").await;
+        let s = supplier(db, "Supermicro").await;
+        let october = orders::create_po(
+            db,
+            &actor(),
+            KRW,
+            &PoInput {
+                supplier_id: s,
+                fx_rate_date: Some("2026-10-15".into()),
+                ..PoInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let november = orders::create_po(
+            db,
+            &actor(),
+            KRW,
+            &PoInput {
+                supplier_id: s,
+                fx_rate_date: Some("2026-11-20".into()),
+                ..PoInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let get = |id| rackledger::procurement::orders_repo::get_po(db, id);
+        assert_eq!(
+            get(october).await.unwrap().fx_rate.0.to_string(),
+            "1440",
+            "{backend:?}"
+        );
+        assert_eq!(get(november).await.unwrap().fx_rate.0.to_string(), "1460.1");
+        assert_eq!(
+            get(october).await.unwrap().currency,
+            "EUR",
+            "the supplier's currency by default"
+        );
+        // A correction to October's rate does not touch the order made with it.
+        rate(db, "EUR", "2026-10-01", "1500.00").await;
+        assert_eq!(get(october).await.unwrap().fx_rate.0.to_string(), "1440");
+        // No rate before the first one recorded: the user is told to enter one.
+        let early = orders::create_po(
+            db,
+            &actor(),
+            KRW,
+            &PoInput {
+                supplier_id: s,
+                fx_rate_date: Some("2026-01-01".into()),
+                ..PoInput::default()
+            },
+        )
+        .await;
+        match early {
+            Err(rackledger::error::AppError::Validation(f)) => {
+                assert_eq!(f.get("fx_rate").map(|m| m.key.as_ref()), Some("po.no_rate"))
+            }
+            other => panic!("expected a missing-rate error, got {other:?}"),
+        }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn receiving_handles_partial_over_and_duplicate_serial_deliveries() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let db = app.db.clone();
+        rate(&db, "USD", "2026-11-01", "1385.20").await;
+        let po = orders::create_po(
+            &db,
+            &actor(),
+            KRW,
+            &PoInput {
+                supplier_id: supplier(&db, "Mellanox").await,
+                fx_rate_date: Some("2026-11-02".into()),
+                ..PoInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let nic = orders::add_line(
+            &db,
+            &actor(),
+            po,
+            &line(part(&db, "MCX631432AN").await, "4", "312", None),
+        )
+        .await
+        .unwrap();
+        let cables = orders::add_line(
+            &db,
+            &actor(),
+            po,
+            &line(part(&db, "DAC-SFP28-1M").await, "20", "7", None),
+        )
+        .await
+        .unwrap();
+        orders::transition(&db, &actor(), po, "ordered")
+            .await
+            .unwrap();
+        let loc = location(&db).await.to_string();
+        let path = format!("/procurement/orders/{po}/receipts");
+        let (nic_field, cable_field) = (format!("serials_{nic}"), format!("qty_{cables}"));
+
+        // Partial: two NICs scanned, 5 cables.
+        let r = app
+            .post_form(
+                &path,
+                &csrf,
+                &[
+                    ("location_id", &loc),
+                    (&nic_field, "MT001\nMT002"),
+                    (&cable_field, "5"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        let (_, doc) = app.page(&format!("/procurement/orders/{po}")).await;
+        assert_eq!(count(&doc, "#units tbody tr"), 2);
+        assert!(
+            text_of(&doc, "#po-status").contains("Partially")
+                || text_of(&doc, "#po-status").contains("부분")
+        );
+
+        // A serial already recorded is refused, naming where it is; nothing is written.
+        let r = app
+            .post_form(
+                &path,
+                &csrf,
+                &[("location_id", &loc), (&nic_field, "MT003\nMT001")],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422);
+        assert!(
+            r.text().contains("MT001")
+                && r.text().contains(
+                    &rackledger::procurement::orders_repo::get_po(&db, po)
+                        .await
+                        .unwrap()
+                        .number
+                )
+        );
+        // The same serial twice in one delivery is refused too.
+        let r = app
+            .post_form(
+                &path,
+                &csrf,
+                &[("location_id", &loc), (&nic_field, "MT007\nMT007")],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422);
+        let (_, doc) = app.page(&format!("/procurement/orders/{po}")).await;
+        assert_eq!(count(&doc, "#units tbody tr"), 2, "nothing half-written");
+
+        // More than ordered (3 more NICs on 2 of 4 received) needs confirmation.
+        let three = "MT003\nMT004\nMT005";
+        let r = app
+            .post_form(&path, &csrf, &[("location_id", &loc), (&nic_field, three)])
+            .await;
+        assert_eq!(r.status_code(), 409);
+        let r = app
+            .post_form(
+                &path,
+                &csrf,
+                &[
+                    ("location_id", &loc),
+                    (&nic_field, three),
+                    ("confirm_over", "1"),
+                    (&cable_field, "15"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303);
+        let detail = rackledger::procurement::orders_repo::get_po(&db, po)
+            .await
+            .unwrap();
+        assert_eq!(detail.status, "received");
+        let stock: i64 = on_db!(&db, |p| {
+            sqlx::query_scalar("select cast(sum(quantity) as bigint) from stock_movements where part_model_id = (select part_model_id from po_lines where id = $1)")
+                .bind(cables)
+                .fetch_one(p)
+                .await
+        })
+        .unwrap();
+        assert_eq!(stock, 20, "counted parts add to stock");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn illegal_status_changes_are_refused_with_a_reason() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let db = app.db.clone();
+        let po = orders::create_po(
+            &db,
+            &actor(),
+            KRW,
+            &PoInput {
+                supplier_id: supplier(&db, "Samsung").await,
+                ..PoInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let path = format!("/procurement/orders/{po}/status");
+        let r = app.post_form(&path, &csrf, &[("status", "ordered")]).await;
+        assert_eq!(
+            r.status_code(),
+            409,
+            "{backend:?}: an empty order cannot be placed"
+        );
+        let r = app.post_form(&path, &csrf, &[("status", "closed")]).await;
+        assert_eq!(r.status_code(), 409);
+        assert!(text_of(&scraper::Html::parse_document(&r.text()), "#problem").contains("closed"));
+        orders::add_line(
+            &db,
+            &actor(),
+            po,
+            &line(part(&db, "MZQL23T8HCLS").await, "2", "500000", None),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            app.post_form(&path, &csrf, &[("status", "ordered")])
+                .await
+                .status_code(),
+            303
+        );
+        let r = app
+            .post_form(
+                &format!("/procurement/orders/{po}/lines"),
+                &csrf,
+                &[
+                    ("part_model_id", "1"),
+                    ("quantity", "1"),
+                    ("unit_price", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 409, "lines are frozen once ordered");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_technician_sees_an_order_without_any_money() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let (po, _) = big_order(&db).await;
+        app.login("tech", "rackledger-tech").await;
+        let r = app.server.get(&format!("/procurement/orders/{po}")).await;
+        assert_eq!(r.status_code(), 200, "{backend:?}");
+        let html = r.text();
+        for needle in ["₩", "$", "118.50", "1385.2", "1,385.2"] {
+            assert!(!html.contains(needle), "technician page shows {needle:?}");
+        }
+        let doc = scraper::Html::parse_document(&html);
+        assert_eq!(
+            count(&doc, "#lines tbody tr"),
+            3,
+            "but sees what was ordered"
+        );
+        assert_eq!(count(&doc, "#costs"), 0);
+
+        app.login("boss", "rackledger-boss").await;
+        let doc = scraper::Html::parse_document(
+            &app.server
+                .get(&format!("/procurement/orders/{po}"))
+                .await
+                .text(),
+        );
+        assert_eq!(text_of(&doc, "#goods-base"), "₩117,487,123");
+        assert_eq!(text_of(&doc, "#landed-total"), "₩118,777,124");
+        assert_eq!(text_of(&doc, "#vat"), "₩11,748,712");
+        app.finish().await;
+    }
+}
