@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`, and its OpenAPI document generated from the
 //! handlers (`/api/v1/openapi.json`, browsable at `/api/v1/docs/`).
 
+mod orders;
+
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Json, Router};
@@ -55,6 +57,14 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_audit))
         .routes(routes!(list_suppliers, create_supplier))
         .routes(routes!(list_parts, create_part))
+        .routes(routes!(orders::list_orders, orders::create_order))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(orders::add_line))
+        .routes(routes!(orders::add_cost))
+        .routes(routes!(orders::set_status))
+        .routes(routes!(orders::receive))
+        .routes(routes!(orders::list_rates, orders::add_rate))
+        .routes(routes!(orders::list_locations, orders::create_location))
         .split_for_parts()
 }
 
@@ -91,7 +101,7 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    fn new(items: Vec<T>, total: i64, p: &Pager) -> Page<T> {
+    pub(crate) fn new(items: Vec<T>, total: i64, p: &Pager) -> Page<T> {
         Page {
             items,
             total,

@@ -579,3 +579,85 @@ async fn a_technician_sees_an_order_without_any_money() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_api_places_and_receives_an_order_and_hides_prices_from_technicians() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let admin_csrf = app.login("admin", "rackledger-admin").await;
+        let buyer = app
+            .issue_token(&admin_csrf, app.user_id("buyer").await, "erp")
+            .await;
+        let tech = app
+            .issue_token(&admin_csrf, app.user_id("tech").await, "scanner")
+            .await;
+        app.server.clear_cookies();
+        let db = app.db.clone();
+        rate(&db, "USD", "2026-11-01", "1385.20").await;
+        let body = serde_json::json!({"supplier_id": supplier(&db, "Mellanox").await, "fx_rate_date": "2026-11-03"});
+        let r = app
+            .server
+            .post("/api/v1/orders")
+            .authorization_bearer(&buyer)
+            .json(&body)
+            .await;
+        assert_eq!(r.status_code(), 201, "{backend:?}: {}", r.text());
+        let created: serde_json::Value = r.json();
+        let id = created["order"]["id"].as_i64().unwrap();
+        assert_eq!(created["order"]["fx_rate"], "1385.2");
+        let line = serde_json::json!({"part_model_id": part(&db, "MCX631432AN").await, "quantity": "2", "unit_price": "312.00"});
+        let r = app
+            .server
+            .post(&format!("/api/v1/orders/{id}/lines"))
+            .authorization_bearer(&buyer)
+            .json(&line)
+            .await;
+        assert_eq!(r.status_code(), 201);
+        let line_id = r.json::<serde_json::Value>()["lines"][0]["id"]
+            .as_i64()
+            .unwrap();
+        let r = app
+            .server
+            .post(&format!("/api/v1/orders/{id}/status"))
+            .authorization_bearer(&buyer)
+            .json(&serde_json::json!({"status": "ordered"}))
+            .await;
+        assert_eq!(r.status_code(), 200);
+        let receipt = serde_json::json!({"location_id": location(&db).await, "lines": [{"po_line_id": line_id, "serials": ["MTX1", "MTX2"]}]});
+        let r = app
+            .server
+            .post(&format!("/api/v1/orders/{id}/receipts"))
+            .authorization_bearer(&buyer)
+            .json(&receipt)
+            .await;
+        assert_eq!(r.status_code(), 201, "{}", r.text());
+        let got: serde_json::Value = r.json();
+        assert_eq!(got["order"]["status"], "received");
+        // 2 × 312 × 1,385.20 = 864,364.8 → ₩864,365, shared 432,183 + 432,182.
+        assert_eq!(got["units"][0]["landed_cost"]["amount"], "432183");
+        assert_eq!(got["units"][1]["landed_cost"]["amount"], "432182");
+        let again = app
+            .server
+            .post(&format!("/api/v1/orders/{id}/receipts"))
+            .authorization_bearer(&buyer)
+            .json(&receipt)
+            .await;
+        assert_eq!(again.status_code(), 422, "serials already received");
+
+        let seen: serde_json::Value = app
+            .server
+            .get(&format!("/api/v1/orders/{id}"))
+            .authorization_bearer(&tech)
+            .await
+            .json();
+        assert_eq!(seen["units"].as_array().unwrap().len(), 2);
+        let text = seen.to_string();
+        for hidden in ["unit_price", "landed", "fx_rate", "totals", "costs", "1385"] {
+            assert!(
+                !text.contains(hidden),
+                "technician API shows {hidden}: {text}"
+            );
+        }
+        app.finish().await;
+    }
+}
