@@ -144,7 +144,7 @@ pub async fn create_po(db: &Db, actor: &Actor, base: Currency, input: &PoInput) 
     let (rate, source) = match typed_rate {
         Some(r) => (r, "entered".to_owned()),
         None => match fx::rate_on(db, currency, base, rate_date).await? {
-            Some(r) => (r.rate, format!("{} {}", r.source, r.rate_date)),
+            Some(r) => (r.rate, r.source),
             None => {
                 return Err(field_error(
                     "fx_rate",

@@ -9,3 +9,4 @@ mod app;
 mod auth;
 mod orders;
 mod procurement;
+mod reports;

@@ -1,0 +1,84 @@
+//! `/procurement/reports`: the three reports on one page, and their CSV/XLSX downloads.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::reports::{self, NAMES};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::{AppError, AppResult};
+use crate::export::{self, Table};
+use crate::money::Currency;
+use crate::web::Ctx;
+
+/// Report routes (money: procurement, manager, admin).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/procurement/reports", get(index))
+        .route("/procurement/reports/{file}", get(download))
+}
+
+fn base(state: &AppState) -> Currency {
+    Currency::parse(&state.config.base_currency).unwrap_or(Currency::KRW)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procurement/reports.html")]
+struct ReportsPage {
+    ctx: Ctx,
+    reports: Vec<(&'static str, Table)>,
+}
+
+async fn index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+) -> AppResult<ReportsPage> {
+    user.require(Permission::ViewMoney)?;
+    let mut out = Vec::new();
+    for name in NAMES {
+        if let Some(t) = reports::by_name(&state.db, name, ctx.lang, base(&state)).await? {
+            out.push((name, t));
+        }
+    }
+    Ok(ReportsPage {
+        ctx: ctx.section("procurement"),
+        reports: out,
+    })
+}
+
+async fn download(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(file): Path<String>,
+) -> AppResult<Response> {
+    user.require(Permission::ViewMoney)?;
+    let (name, ext) = file.rsplit_once('.').ok_or(AppError::NotFound)?;
+    let table = reports::by_name(&state.db, name, ctx.lang, base(&state))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (body, mime) = match ext {
+        "csv" => (export::to_csv(&table)?, "text/csv; charset=utf-8"),
+        "xlsx" => (
+            export::to_xlsx(&table)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => return Err(AppError::NotFound),
+    };
+    let day = crate::procurement::fx::today();
+    let disposition = format!("attachment; filename=\"rackledger-{name}-{day}.{ext}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
