@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod i18n;
+pub mod importers;
 pub mod inventory;
 pub mod money;
 pub mod procurement;

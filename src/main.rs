@@ -14,6 +14,8 @@ use rackledger::config::Config;
 use rackledger::db::Db;
 use tracing_subscriber::EnvFilter;
 
+mod cli_import;
+
 /// Hardware procurement and datacenter asset inventory.
 #[derive(Parser)]
 #[command(version, about)]
@@ -45,6 +47,36 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Import a supplier file: price_list, order_confirmation or packing_list.
+    /// Checks every row first; writes nothing with --dry-run or when a row is bad
+    /// (unless --skip-errors).
+    Import {
+        /// price_list, order_confirmation or packing_list.
+        kind: String,
+        /// The .xlsx, .xls, .ods or .csv file.
+        file: PathBuf,
+        /// Supplier name or id (price lists).
+        #[arg(long)]
+        supplier: Option<String>,
+        /// Purchase order number or id (order confirmations, packing lists).
+        #[arg(long)]
+        po: Option<String>,
+        /// Stock location id (packing lists).
+        #[arg(long)]
+        location: Option<i64>,
+        /// A mapping profile in TOML (see importers/README.md).
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Check and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the good rows even if some rows are bad.
+        #[arg(long)]
+        skip_errors: bool,
+        /// Accept more than ordered (packing lists).
+        #[arg(long)]
+        allow_over: bool,
     },
     /// Write a consistent copy of the SQLite database to FILE while the server runs.
     Backup {
@@ -115,6 +147,33 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { file } => backup(&config, &file).await,
+        Command::Import {
+            kind,
+            file,
+            supplier,
+            po,
+            location,
+            profile,
+            dry_run,
+            skip_errors,
+            allow_over,
+        } => {
+            let db = open(&config).await?;
+            let args = cli_import::Args {
+                kind,
+                file,
+                supplier,
+                po,
+                location,
+                profile,
+                dry_run,
+                skip_errors,
+                allow_over,
+            };
+            let ok = cli_import::run(&db, &config, args).await?;
+            db.close().await;
+            if ok { Ok(()) } else { std::process::exit(2) }
+        }
     }
 }
 

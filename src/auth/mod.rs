@@ -13,5 +13,5 @@ pub use middleware::{
 };
 pub use model::{AuthVia, CurrentUser, Permission, Role};
 pub use repo::purge_expired;
-pub use secret::{MIN_PASSWORD_CHARS, hash_password, random_token};
+pub use secret::{MIN_PASSWORD_CHARS, hash_password, random_token, sha256_b64};
 pub use web::{protected_routes, public_routes};

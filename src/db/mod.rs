@@ -167,6 +167,15 @@ impl Db {
         })
     }
 
+    /// Begins a transaction that only reads: on SQLite a deferred `BEGIN`,
+    /// which does not hold the writer lock, so long previews do not block writers.
+    pub async fn begin_read(&self) -> Result<Tx, DbError> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
     /// Short engine name for logs and the health probe.
     pub fn engine(&self) -> &'static str {
         match self {

@@ -1,5 +1,6 @@
-//! Procurement: suppliers and the part catalogue. Purchase orders, receiving,
-//! landed cost and supplier file imports build on these.
+//! Procurement: suppliers, the part catalogue, exchange rates, purchase
+//! orders with extra costs and landed cost, receiving, and reports. Supplier
+//! file imports live in `crate::importers`.
 
 pub mod fx;
 pub mod landed;
@@ -15,11 +16,13 @@ pub mod service;
 mod web;
 
 pub use model::{Category, PartModel, Supplier};
-/// Every procurement page route.
+
+/// Every procurement page route, imports included.
 pub fn routes() -> axum::Router<crate::app::AppState> {
     web::routes()
         .merge(orders_web::routes())
         .merge(reports_web::routes())
+        .merge(crate::importers::routes())
 }
 
 use crate::db::{Db, DbError};

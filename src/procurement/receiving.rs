@@ -78,8 +78,22 @@ pub async fn receive(
         return Err(AppError::Validation(f));
     }
     let mut tx = db.begin().await?;
-    repo::lock_po(&mut tx, po_id).await?;
-    let po = repo::get_po_tx(&mut tx, po_id).await?;
+    let id = receive_tx(&mut tx, actor, base, po_id, input).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`receive`] inside the caller's transaction (the packing list import);
+/// the caller checks the location and commits.
+pub async fn receive_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    base: Currency,
+    po_id: i64,
+    input: &ReceiptInput,
+) -> AppResult<i64> {
+    repo::lock_po(tx, po_id).await?;
+    let po = repo::get_po_tx(tx, po_id).await?;
     if !matches!(
         po.status.as_str(),
         "ordered" | "partially_received" | "received"
@@ -88,14 +102,14 @@ pub async fn receive(
             Msg::new("receipt.not_open").arg("status", &po.status),
         ));
     }
-    let lines = repo::lines_tx(&mut tx, po_id).await?;
-    let checked = check_lines(&mut tx, &lines, input).await?;
+    let lines = repo::lines_tx(tx, po_id).await?;
+    let checked = check_lines(tx, &lines, input).await?;
     if checked.is_empty() {
         return Err(AppError::Conflict(Msg::new("receipt.empty")));
     }
-    let costs = repo::costs_tx(&mut tx, po_id).await?;
+    let costs = repo::costs_tx(tx, po_id).await?;
     let landed = orders::compute_landed(&po, &lines, &costs, base)?;
-    let receipt_id = insert_receipt(&mut tx, po_id, input, actor).await?;
+    let receipt_id = insert_receipt(tx, po_id, input, actor).await?;
     let mut unit_count = 0usize;
     for c in &checked {
         let idx = lines
@@ -108,7 +122,7 @@ pub async fn receive(
             .map(|p| position_cost(out, p))
             .sum();
         let rl_id =
-            insert_receipt_line(&mut tx, receipt_id, c.line.id, c.quantity, first, total).await?;
+            insert_receipt_line(tx, receipt_id, c.line.id, c.quantity, first, total).await?;
         if c.line.serial_tracked {
             for (k, serial) in c.serials.iter().enumerate() {
                 let position = first + i64::try_from(k).unwrap_or(0);
@@ -120,9 +134,9 @@ pub async fn receive(
                     cost: position_cost(out, position),
                     base,
                 };
-                let unit_id = insert_unit(&mut tx, &unit, input.location_id).await?;
+                let unit_id = insert_unit(tx, &unit, input.location_id).await?;
                 insert_movement(
-                    &mut tx,
+                    tx,
                     c.line.part_model_id,
                     Some(unit_id),
                     input.location_id,
@@ -135,7 +149,7 @@ pub async fn receive(
             }
         } else {
             insert_movement(
-                &mut tx,
+                tx,
                 c.line.part_model_id,
                 None,
                 input.location_id,
@@ -146,7 +160,7 @@ pub async fn receive(
             .await?;
         }
     }
-    let after_lines = repo::lines_tx(&mut tx, po_id).await?;
+    let after_lines = repo::lines_tx(tx, po_id).await?;
     let complete = after_lines.iter().all(|l| l.received >= l.quantity);
     let status = if complete {
         "received"
@@ -154,7 +168,7 @@ pub async fn receive(
         "partially_received"
     };
     if status != po.status {
-        repo::set_status(&mut tx, po_id, status).await?;
+        repo::set_status(tx, po_id, status).await?;
     }
     let summary = serde_json::json!({
         "po": po.number,
@@ -164,7 +178,7 @@ pub async fn receive(
         "order_status": status,
     });
     audit::record(
-        &mut tx,
+        tx,
         actor,
         Action::Create,
         "receipt",
@@ -173,7 +187,6 @@ pub async fn receive(
         Some(&summary),
     )
     .await?;
-    tx.commit().await?;
     Ok(receipt_id)
 }
 

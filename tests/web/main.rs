@@ -7,6 +7,7 @@ mod support;
 
 mod app;
 mod auth;
+mod imports;
 mod orders;
 mod procurement;
 mod reports;

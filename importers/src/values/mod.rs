@@ -1,0 +1,5 @@
+//! Typing cell text: exact numbers, currencies and dates.
+
+pub(crate) mod currency;
+pub(crate) mod dates;
+pub(crate) mod numbers;

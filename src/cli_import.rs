@@ -1,0 +1,182 @@
+//! `rackledger import`: the command-line import with a progress bar.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use rackledger::audit::Actor;
+use rackledger::config::Config;
+use rackledger::db::Db;
+use rackledger::i18n::Lang;
+use rackledger::importers::{self, Mode, Target};
+use rackledger::money::Currency;
+use rackledger_importers::{Kind, Profile};
+
+/// What the command line asked for.
+pub struct Args {
+    pub kind: String,
+    pub file: PathBuf,
+    pub supplier: Option<String>,
+    pub po: Option<String>,
+    pub location: Option<i64>,
+    pub profile: Option<PathBuf>,
+    pub dry_run: bool,
+    pub skip_errors: bool,
+    pub allow_over: bool,
+}
+
+#[allow(clippy::print_stdout, reason = "command-line output")]
+fn say(line: &str) {
+    println!("{line}");
+}
+
+/// Runs the import; returns false when rows were refused (exit code 2).
+pub async fn run(db: &Db, config: &Config, a: Args) -> anyhow::Result<bool> {
+    let kind: Kind = a.kind.parse().map_err(|_| {
+        anyhow::anyhow!("KIND must be price_list, order_confirmation or packing_list")
+    })?;
+    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let file_name = a
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("import")
+        .to_owned();
+    let profile = match &a.profile {
+        Some(p) => Some(Profile::from_toml(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )?),
+        None => None,
+    };
+    let target = Target {
+        supplier_id: match &a.supplier {
+            Some(s) => Some(find_supplier(db, s).await?),
+            None => None,
+        },
+        po_id: match &a.po {
+            Some(p) => Some(find_order(db, p).await?),
+            None => None,
+        },
+        location_id: a.location,
+        allow_over: a.allow_over,
+    };
+    let base = Currency::parse(&config.base_currency).unwrap_or(Currency::KRW);
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} rows {per_sec} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let progress = {
+        let bar = bar.clone();
+        move |done: usize, total: Option<usize>| {
+            if let Some(t) = total {
+                bar.set_length(t as u64);
+            }
+            bar.set_position(done as u64);
+        }
+    };
+    let mode = if a.dry_run {
+        Mode::Preview
+    } else {
+        Mode::Commit {
+            skip_errors: a.skip_errors,
+        }
+    };
+    let actor = Actor::system("cli");
+    let summary = importers::run(
+        db,
+        &actor,
+        base,
+        Lang::En,
+        kind,
+        bytes,
+        &file_name,
+        profile.as_ref(),
+        &target,
+        false,
+        mode,
+        &progress,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+    bar.finish_and_clear();
+    say(&format!(
+        "{} rows: {} new, {} changed, {} unchanged, {} cannot be imported ({} blank rows skipped)",
+        summary.rows,
+        summary.create,
+        summary.update,
+        summary.unchanged,
+        summary.errors,
+        summary.blank_rows
+    ));
+    for r in summary.sample.iter().filter(|r| r.action == "error") {
+        say(&format!(
+            "  row {}{}: {}",
+            r.row,
+            r.column
+                .as_deref()
+                .map(|c| format!(", column {c:?}"))
+                .unwrap_or_default(),
+            r.reason.as_deref().unwrap_or("")
+        ));
+    }
+    if summary.errors > importers::SAMPLE_ROWS {
+        say(&format!(
+            "  … and {} more",
+            summary.errors - importers::SAMPLE_ROWS
+        ));
+    }
+    if let Some(r) = &summary.refused {
+        say(r);
+        return Ok(false);
+    }
+    if a.dry_run {
+        say("dry run: nothing was written");
+        return Ok(summary.errors == 0);
+    }
+    say(if summary.nothing_to_do() {
+        "nothing to change"
+    } else {
+        "written"
+    });
+    Ok(true)
+}
+
+fn describe(e: &rackledger::error::AppError) -> String {
+    use rackledger::error::AppError;
+    match e {
+        AppError::Validation(f) => {
+            f.0.iter()
+                .map(|e| format!("{}: {}", e.field, e.message.render(Lang::En)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+        AppError::Conflict(m) => m.render(Lang::En),
+        other => format!("{other:?}"),
+    }
+}
+
+async fn find_supplier(db: &Db, s: &str) -> anyhow::Result<i64> {
+    if let Ok(id) = s.parse::<i64>() {
+        return Ok(id);
+    }
+    let (rows, _) =
+        rackledger::procurement::repo::list_suppliers(db, Some(s), "name", 2, 0).await?;
+    match rows.as_slice() {
+        [one] => Ok(one.id),
+        [] => bail!("no supplier matches {s:?}"),
+        _ => bail!("several suppliers match {s:?}; give more of the name or the id"),
+    }
+}
+
+async fn find_order(db: &Db, p: &str) -> anyhow::Result<i64> {
+    if let Ok(id) = p.parse::<i64>() {
+        return Ok(id);
+    }
+    let (rows, _) = rackledger::procurement::orders_repo::list_pos(db, Some(p), None, 2, 0).await?;
+    match rows.as_slice() {
+        [one] => Ok(one.id),
+        [] => bail!("no purchase order matches {p:?}"),
+        _ => bail!("several orders match {p:?}; give the full number"),
+    }
+}

@@ -1,0 +1,310 @@
+//! Supplier file imports, database side: preview every row, then commit the
+//! accepted rows in one transaction or nothing. Reading the files is the
+//! `rackledger-importers` crate's job (`importers/`).
+
+mod batches;
+mod plan;
+mod web;
+
+pub use batches::{Batch, ProfileRow};
+pub use plan::{Action, RowPlan};
+pub use web::routes;
+
+use rackledger_importers::{ImportError, Kind, Profile, Row};
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use crate::audit::{self, Action as AuditAction, Actor};
+use crate::db::Db;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Msg;
+use crate::money::Currency;
+use crate::procurement::receiving::{self, ReceiptInput};
+
+/// Where the rows of a file go.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct Target {
+    /// Supplier (price lists; also picks saved profiles).
+    pub supplier_id: Option<i64>,
+    /// Purchase order (order confirmations, packing lists).
+    pub po_id: Option<i64>,
+    /// Stock location for received goods (packing lists).
+    pub location_id: Option<i64>,
+    /// Accept more than ordered (packing lists).
+    #[serde(default)]
+    pub allow_over: bool,
+}
+
+/// Preview, or commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Decide every row; write nothing.
+    Preview,
+    /// Write the accepted rows; with `skip_errors` false, any bad row stops everything.
+    Commit {
+        /// Write the good rows even if some rows are bad.
+        skip_errors: bool,
+    },
+}
+
+/// At most this many rows of each kind are kept in a summary (all rows are counted).
+pub const SAMPLE_ROWS: usize = 500;
+
+/// The outcome of a preview or commit.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Summary {
+    /// Detected format.
+    pub format: String,
+    /// Row number of the header row.
+    pub header_row: usize,
+    /// Field → header text that was recognised.
+    pub mapping: Vec<(String, String)>,
+    /// Blank rows skipped.
+    pub blank_rows: usize,
+    /// Data rows read.
+    pub rows: usize,
+    /// Rows that create something.
+    pub create: usize,
+    /// Rows that change something.
+    pub update: usize,
+    /// Rows that match what is recorded.
+    pub unchanged: usize,
+    /// Rows that cannot be written.
+    pub errors: usize,
+    /// Error rows first (up to [`SAMPLE_ROWS`]), then other rows (up to [`SAMPLE_ROWS`]).
+    pub sample: Vec<RowPlanOut>,
+    /// Whether the rows were written.
+    pub committed: bool,
+    /// Why a commit wrote nothing.
+    pub refused: Option<String>,
+}
+
+/// A row decision as stored in a summary (message already rendered).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RowPlanOut {
+    /// Row number in the file.
+    pub row: usize,
+    /// create, update, unchanged or error.
+    pub action: String,
+    /// What the row is.
+    pub text: String,
+    /// Offending column.
+    pub column: Option<String>,
+    /// Why, in the language of the person who ran it.
+    pub reason: Option<String>,
+}
+
+impl Summary {
+    /// True when nothing would be written.
+    pub fn nothing_to_do(&self) -> bool {
+        self.create == 0 && self.update == 0
+    }
+}
+
+/// Calls back with (rows done, rows total if known) every so often.
+pub type Progress<'a> = &'a (dyn Fn(usize, Option<usize>) + Send + Sync);
+
+/// Reads `bytes` as a file of `kind` and previews or commits its rows.
+#[instrument(skip_all, fields(kind = kind.as_str(), file = file_name))]
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    db: &Db,
+    actor: &Actor,
+    base: Currency,
+    lang: crate::i18n::Lang,
+    kind: Kind,
+    bytes: Vec<u8>,
+    file_name: &str,
+    profile: Option<&Profile>,
+    target: &Target,
+    already_imported: bool,
+    mode: Mode,
+    progress: Progress<'_>,
+) -> AppResult<Summary> {
+    let reader =
+        rackledger_importers::open_bytes(bytes, file_name, kind, profile).map_err(file_error)?;
+    let mut summary = Summary {
+        format: format!("{:?}", reader.format()).to_lowercase(),
+        header_row: reader.header_row(),
+        mapping: reader
+            .mapping()
+            .iter()
+            .map(|(f, h)| (format!("{f:?}").to_lowercase(), h.clone()))
+            .collect(),
+        ..Summary::default()
+    };
+    let total = reader.total_rows();
+    let write = matches!(mode, Mode::Commit { .. });
+    let mut tx = if write {
+        db.begin().await?
+    } else {
+        db.begin_read().await?
+    };
+    let mut planner = planner(&mut tx, kind, target, already_imported).await?;
+    let (mut errors_kept, mut others_kept) = (Vec::new(), Vec::new());
+    let mut reader = reader;
+    for parsed in reader.by_ref() {
+        let plan = match parsed.result {
+            Err(e) => RowPlan::error(
+                parsed.row,
+                String::new(),
+                e.column.as_deref(),
+                Msg::new("import.reader_error").arg("detail", &e.detail),
+            ),
+            Ok(row) => {
+                planner
+                    .plan(&mut tx, parsed.row, &row, write, actor)
+                    .await?
+            }
+        };
+        summary.rows += 1;
+        match plan.action {
+            Action::Create => summary.create += 1,
+            Action::Update => summary.update += 1,
+            Action::Unchanged => summary.unchanged += 1,
+            Action::Error => summary.errors += 1,
+        }
+        let kept = if plan.action == Action::Error {
+            &mut errors_kept
+        } else {
+            &mut others_kept
+        };
+        if kept.len() < SAMPLE_ROWS {
+            kept.push(RowPlanOut {
+                row: plan.row,
+                action: format!("{:?}", plan.action).to_lowercase(),
+                text: plan.text,
+                column: plan.column,
+                reason: plan.reason.map(|m| m.render(lang)),
+            });
+        }
+        if summary.rows.is_multiple_of(500) {
+            progress(summary.rows, total);
+        }
+    }
+    summary.blank_rows = reader.blank_rows();
+    summary.sample = errors_kept.into_iter().chain(others_kept).collect();
+    progress(summary.rows, total.or(Some(summary.rows)));
+    let Mode::Commit { skip_errors } = mode else {
+        return Ok(summary);
+    };
+    if summary.errors > 0 && !skip_errors {
+        summary.refused = Some(
+            Msg::new("import.refused_errors")
+                .arg("errors", summary.errors)
+                .render(lang),
+        );
+        return Ok(summary);
+    }
+    if let Planner::Packing(p) = &mut planner {
+        let mut lines: Vec<_> = p.receipt.drain().map(|(_, l)| l).collect();
+        lines.sort_by_key(|l| l.po_line_id);
+        if !lines.is_empty() {
+            let input = ReceiptInput {
+                location_id: target.location_id.unwrap_or(0),
+                lines,
+                confirm_over: target.allow_over,
+                notes: format!("import {file_name}"),
+            };
+            receiving::receive_tx(&mut tx, actor, base, target.po_id.unwrap_or(0), &input).await?;
+        }
+    }
+    let note = serde_json::json!({
+        "kind": kind.as_str(), "file": file_name, "rows": summary.rows, "create": summary.create,
+        "update": summary.update, "unchanged": summary.unchanged, "skipped_errors": summary.errors,
+    });
+    audit::record(
+        &mut tx,
+        actor,
+        AuditAction::Create,
+        "import",
+        file_name,
+        None,
+        Some(&note),
+    )
+    .await?;
+    tx.commit().await?;
+    summary.committed = true;
+    Ok(summary)
+}
+
+fn file_error(e: ImportError) -> AppError {
+    let mut f = FieldErrors::default();
+    f.add("file", Msg::new("import.file_error").arg("detail", e));
+    AppError::Validation(f)
+}
+
+enum Planner {
+    Price(plan::PriceListPlanner),
+    Order(plan::OrderPlanner),
+    Packing(plan::PackingPlanner),
+}
+
+impl Planner {
+    async fn plan(
+        &mut self,
+        tx: &mut crate::db::Tx,
+        row: usize,
+        r: &Row,
+        write: bool,
+        actor: &Actor,
+    ) -> AppResult<RowPlan> {
+        match (self, r) {
+            (Planner::Price(p), Row::PriceList(r)) => p.plan(tx, row, r, write, actor).await,
+            (Planner::Order(p), Row::OrderLine(r)) => p.plan(tx, row, r, write, actor).await,
+            (Planner::Packing(p), Row::PackingList(r)) => p.plan(tx, row, r).await,
+            _ => Ok(RowPlan::error(
+                row,
+                String::new(),
+                None,
+                Msg::new("import.wrong_kind"),
+            )),
+        }
+    }
+}
+
+fn need(field: &str, key: &'static str) -> AppError {
+    let mut f = FieldErrors::default();
+    f.add(field, Msg::new(key));
+    AppError::Validation(f)
+}
+
+async fn planner(
+    tx: &mut crate::db::Tx,
+    kind: Kind,
+    target: &Target,
+    already_imported: bool,
+) -> AppResult<Planner> {
+    match kind {
+        Kind::PriceList => {
+            let supplier_id = target
+                .supplier_id
+                .ok_or_else(|| need("supplier_id", "import.needs_supplier"))?;
+            let s = crate::procurement::repo::get_supplier_tx(tx, supplier_id).await?;
+            Ok(Planner::Price(plan::PriceListPlanner::new(
+                Currency::parse(&s.currency).unwrap_or(Currency::USD),
+            )))
+        }
+        Kind::OrderConfirmation => {
+            let po = target
+                .po_id
+                .ok_or_else(|| need("po_id", "import.needs_order"))?;
+            plan::OrderPlanner::new(tx, po)
+                .await?
+                .map(Planner::Order)
+                .map_err(AppError::Conflict)
+        }
+        Kind::PackingList => {
+            let po = target
+                .po_id
+                .ok_or_else(|| need("po_id", "import.needs_order"))?;
+            target
+                .location_id
+                .ok_or_else(|| need("location_id", "receipt.needs_location"))?;
+            plan::PackingPlanner::new(tx, po, target.allow_over, already_imported)
+                .await?
+                .map(Planner::Packing)
+                .map_err(AppError::Conflict)
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! `/procurement/imports`: upload, preview with progress, commit, and saved profiles.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use rackledger_importers::{Field, Kind, Profile};
+use serde::Deserialize;
+
+use super::batches::{self, Batch, NewBatch, ProfileRow};
+use super::{Mode, Summary, Target};
+use crate::app::AppState;
+use crate::audit::Actor;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::{Lang, Msg};
+use crate::inventory::locations::{self, LocationView};
+use crate::money::Currency;
+use crate::procurement::orders_repo::{self, PoRow};
+use crate::web::{Ctx, see_other};
+
+/// Largest file accepted, bytes.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// Import routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/procurement/imports", get(index).post(upload))
+        .route("/procurement/imports/{id}", get(show))
+        .route("/procurement/imports/{id}/commit", post(commit))
+        .route("/procurement/imports/profiles", post(save_profile))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+}
+
+fn base(state: &AppState) -> Currency {
+    Currency::parse(&state.config.base_currency).unwrap_or(Currency::KRW)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "imports/index.html")]
+struct ImportsPage {
+    ctx: Ctx,
+    kinds: Vec<&'static str>,
+    fields: Vec<&'static str>,
+    suppliers: Vec<crate::procurement::Supplier>,
+    orders: Vec<PoRow>,
+    locations: Vec<LocationView>,
+    profiles: Vec<ProfileRow>,
+    recent: Vec<Batch>,
+    errors: FieldErrors,
+}
+
+async fn index_page(state: &AppState, ctx: Ctx) -> AppResult<ImportsPage> {
+    let (suppliers, _) =
+        crate::procurement::repo::list_suppliers(&state.db, None, "name", 500, 0).await?;
+    let (orders, _) = orders_repo::list_pos(&state.db, None, None, 200, 0).await?;
+    Ok(ImportsPage {
+        ctx: ctx.section("procurement"),
+        kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
+        fields: Field::ALL.iter().map(|f| f.as_str()).collect(),
+        suppliers,
+        orders: orders
+            .into_iter()
+            .filter(|o| !matches!(o.status.as_str(), "closed" | "cancelled"))
+            .collect(),
+        locations: locations::list(&state.db).await?,
+        profiles: batches::profiles(&state.db).await?,
+        recent: batches::recent(&state.db, 20).await?,
+        errors: FieldErrors::default(),
+    })
+}
+
+async fn index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+) -> AppResult<ImportsPage> {
+    user.require(Permission::EditProcurement)?;
+    index_page(&state, ctx).await
+}
+
+fn opt_id(v: &str) -> Option<i64> {
+    v.trim().parse().ok()
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    mut form: Multipart,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    let (mut kind, mut file_name, mut content) = (None, String::new(), Vec::new());
+    let mut target = Target::default();
+    let mut profile_id = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| upload_error(&e.body_text()))?
+    {
+        match field.name().unwrap_or("") {
+            "file" => {
+                file_name = field.file_name().unwrap_or("upload").to_owned();
+                content = field
+                    .bytes()
+                    .await
+                    .map_err(|e| upload_error(&e.body_text()))?
+                    .to_vec();
+            }
+            name => {
+                let name = name.to_owned();
+                let value = field
+                    .text()
+                    .await
+                    .map_err(|e| upload_error(&e.body_text()))?;
+                match name.as_str() {
+                    "kind" => kind = value.parse::<Kind>().ok(),
+                    "supplier_id" => target.supplier_id = opt_id(&value),
+                    "po_id" => target.po_id = opt_id(&value),
+                    "location_id" => target.location_id = opt_id(&value),
+                    "profile_id" => profile_id = opt_id(&value),
+                    "allow_over" => target.allow_over = true,
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut errors = FieldErrors::default();
+    if kind.is_none() {
+        errors.add("kind", Msg::new("validation.required"));
+    }
+    if content.is_empty() {
+        errors.add("file", Msg::new("import.no_file"));
+    }
+    let Some(kind) = kind.filter(|_| errors.is_empty()) else {
+        let mut page = index_page(&state, ctx).await?;
+        page.errors = errors;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let new = NewBatch {
+        kind: kind.as_str(),
+        file_name: &file_name,
+        content: &content,
+        supplier_id: target.supplier_id,
+        po_id: target.po_id,
+        location_id: target.location_id,
+        profile_id,
+        created_by: Some(user.id),
+    };
+    let id = batches::insert(&state.db, &new).await?;
+    let allow_over = target.allow_over;
+    spawn_run(state, id, Mode::Preview, ctx.lang, user.actor(), allow_over);
+    Ok(see_other(&format!("/procurement/imports/{id}"), None))
+}
+
+fn upload_error(detail: &str) -> AppError {
+    let mut f = FieldErrors::default();
+    f.add("file", Msg::new("import.file_error").arg("detail", detail));
+    AppError::Validation(f)
+}
+
+/// Runs a preview or commit of a stored batch in the background, keeping its
+/// progress in the database so any rackledger process can show it.
+pub fn spawn_run(state: AppState, id: i64, mode: Mode, lang: Lang, actor: Actor, allow_over: bool) {
+    tokio::spawn(async move {
+        if let Err(e) = run_batch(&state, id, mode, lang, &actor, allow_over).await {
+            tracing::error!(batch = id, error = ?e, "import failed");
+            let msg = match &e {
+                AppError::Validation(f) => {
+                    f.0.iter()
+                        .map(|e| e.message.render(lang))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }
+                AppError::Conflict(m) => m.render(lang),
+                _ => Msg::new("error.internal").render(lang),
+            };
+            let summary = Summary {
+                refused: Some(msg),
+                ..Summary::default()
+            };
+            let json = serde_json::to_string(&summary).unwrap_or_default();
+            let _ = batches::finish(&state.db, id, "failed", &json, 0).await;
+        }
+    });
+}
+
+/// Runs one batch to the end (also used by tests and the CLI through [`super::run`]).
+pub async fn run_batch(
+    state: &AppState,
+    id: i64,
+    mode: Mode,
+    lang: Lang,
+    actor: &Actor,
+    allow_over: bool,
+) -> AppResult<Summary> {
+    let batch = batches::get(&state.db, id).await?;
+    let running = if mode == Mode::Preview {
+        "previewing"
+    } else {
+        "committing"
+    };
+    batches::set_state(&state.db, id, running, 0, None).await?;
+    let content = batches::content(&state.db, id).await?;
+    let kind = batch.kind.parse::<Kind>().map_err(|_| AppError::NotFound)?;
+    let profile = match batch.profile_id {
+        Some(pid) => Some(
+            Profile::from_toml(&batches::profile(&state.db, pid).await?.profile_toml).map_err(
+                |e| {
+                    let mut f = FieldErrors::default();
+                    f.add("profile_id", Msg::new("import.file_error").arg("detail", e));
+                    AppError::Validation(f)
+                },
+            )?,
+        ),
+        None => None,
+    };
+    let target = Target {
+        supplier_id: batch.supplier_id,
+        po_id: batch.po_id,
+        location_id: batch.location_id,
+        allow_over,
+    };
+    let already = batches::committed_before(&state.db, &batch)
+        .await?
+        .is_some();
+    let done = Arc::new(AtomicUsize::new(0));
+    let total = Arc::new(AtomicUsize::new(0));
+    let ticker = {
+        let (db, done, total) = (state.db.clone(), done.clone(), total.clone());
+        let status = running.to_owned();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                let t = total.load(Ordering::Relaxed);
+                let t = (t > 0).then(|| i64::try_from(t).unwrap_or(i64::MAX));
+                let d = i64::try_from(done.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+                let _ = batches::set_state(&db, id, &status, d, t).await;
+            }
+        })
+    };
+    let progress = move |d: usize, t: Option<usize>| {
+        done.store(d, Ordering::Relaxed);
+        if let Some(t) = t {
+            total.store(t, Ordering::Relaxed);
+        }
+    };
+    let result = super::run(
+        &state.db,
+        actor,
+        base(state),
+        lang,
+        kind,
+        content,
+        &batch.file_name,
+        profile.as_ref(),
+        &target,
+        already,
+        mode,
+        &progress,
+    )
+    .await;
+    // Stop the progress writer before the final state is written, so it cannot overwrite it.
+    ticker.abort();
+    let _ = ticker.await;
+    let summary = result?;
+    let status = match (mode, summary.committed) {
+        (Mode::Preview, _) => "previewed",
+        (Mode::Commit { .. }, true) => "committed",
+        (Mode::Commit { .. }, false) => "refused",
+    };
+    let json = serde_json::to_string(&summary).map_err(|e| AppError::Internal(e.into()))?;
+    batches::finish(
+        &state.db,
+        id,
+        status,
+        &json,
+        i64::try_from(summary.rows).unwrap_or(0),
+    )
+    .await?;
+    Ok(summary)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "imports/batch.html")]
+struct BatchPage {
+    ctx: Ctx,
+    batch: Batch,
+    summary: Option<Summary>,
+    running: bool,
+    percent: i64,
+    already: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    let batch = batches::get(&state.db, id).await?;
+    let summary = batch
+        .summary_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<Summary>(j).ok());
+    let running = matches!(
+        batch.status.as_str(),
+        "queued" | "previewing" | "committing"
+    );
+    let percent = match batch.rows_total {
+        Some(t) if t > 0 => (batch.rows_done * 100 / t).clamp(0, 100),
+        _ => 0,
+    };
+    let already = batches::committed_before(&state.db, &batch)
+        .await?
+        .map(|t| ctx.datetime(&t));
+    let page = BatchPage {
+        ctx: ctx.section("procurement"),
+        batch,
+        summary,
+        running,
+        percent,
+        already,
+    };
+    // While it runs, the page refreshes itself (works without JavaScript).
+    Ok(if running {
+        ([(axum::http::header::REFRESH, "1")], page).into_response()
+    } else {
+        page.into_response()
+    })
+}
+
+#[derive(Deserialize)]
+struct CommitForm {
+    skip_errors: Option<String>,
+    allow_over: Option<String>,
+}
+
+async fn commit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<CommitForm>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    let batch = batches::get(&state.db, id).await?;
+    if !matches!(batch.status.as_str(), "previewed" | "refused") {
+        return Err(AppError::Conflict(
+            Msg::new("import.not_ready").arg("status", &batch.status),
+        ));
+    }
+    let mode = Mode::Commit {
+        skip_errors: f.skip_errors.is_some(),
+    };
+    // Marked before the work starts, so the page never shows the old preview as current.
+    batches::set_state(&state.db, id, "committing", 0, batch.rows_total).await?;
+    spawn_run(
+        state,
+        id,
+        mode,
+        ctx.lang,
+        user.actor(),
+        f.allow_over.is_some(),
+    );
+    Ok(see_other(&format!("/procurement/imports/{id}"), None))
+}
+
+#[derive(Deserialize)]
+struct ProfileForm {
+    supplier_id: i64,
+    name: String,
+    kind: String,
+    #[serde(default)]
+    sheet: String,
+    #[serde(default)]
+    header_row: String,
+    #[serde(default)]
+    decimal_comma: Option<String>,
+    #[serde(flatten)]
+    columns: std::collections::HashMap<String, String>,
+}
+
+async fn save_profile(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(f): Form<ProfileForm>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    let mut errors = FieldErrors::default();
+    let kind = f.kind.parse::<Kind>().ok();
+    if kind.is_none() {
+        errors.add("kind", Msg::new("validation.required"));
+    }
+    if f.name.trim().is_empty() {
+        errors.add("name", Msg::new("validation.required"));
+    }
+    let header_row = match f.header_row.trim() {
+        "" => None,
+        s => match s.parse::<usize>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.add("header_row", Msg::new("validation.quantity"));
+                None
+            }
+        },
+    };
+    let Some(kind) = kind.filter(|_| errors.is_empty()) else {
+        let mut page = index_page(&state, ctx).await?;
+        page.errors = errors;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let mut profile = Profile::new(f.name.trim(), kind);
+    profile.sheet = Some(f.sheet.trim().to_owned()).filter(|s| !s.is_empty());
+    profile.header_row = header_row;
+    profile.decimal_comma = f.decimal_comma.as_ref().map(|_| true);
+    for field in Field::ALL {
+        if let Some(v) = f
+            .columns
+            .get(&format!("col_{}", field.as_str()))
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        {
+            profile.columns.insert(field, v.to_owned());
+        }
+    }
+    let toml = profile
+        .to_toml()
+        .and_then(|t| Profile::from_toml(&t).map(|_| t))
+        .map_err(|e| {
+            let mut f = FieldErrors::default();
+            f.add("profile", Msg::new("import.file_error").arg("detail", e));
+            AppError::Validation(f)
+        })?;
+    batches::save_profile(
+        &state.db,
+        &user.actor(),
+        f.supplier_id,
+        f.name.trim(),
+        kind.as_str(),
+        &toml,
+    )
+    .await?;
+    Ok(see_other("/procurement/imports", Some("saved")))
+}

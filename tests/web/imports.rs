@@ -1,0 +1,372 @@
+//! Supplier file imports through the web: preview, commit, re-import, broken rows.
+
+use axum_test::multipart::{MultipartForm, Part};
+use rackledger::audit::Actor;
+use rackledger::db::Db;
+use rackledger::money::Currency;
+use rackledger::on_db;
+use rackledger::procurement::orders::{self, LineInput, PoInput};
+
+use crate::app::{TestApp, text_of};
+use crate::support::backends;
+
+fn sample(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("importers/samples")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+async fn id_of(db: &Db, sql: &'static str, arg: &str) -> i64 {
+    on_db!(db, |p| sqlx::query_scalar::<_, i64>(sql)
+        .bind(arg)
+        .fetch_one(p)
+        .await)
+    .unwrap()
+}
+
+/// Uploads a file and waits (yielding to the background task, with a deadline)
+/// until its preview is done; returns the batch page.
+/// Logs in as the buyer with English pages (messages are asserted in English).
+async fn login_buyer(app: &mut TestApp) -> String {
+    let csrf = app.login("buyer", "rackledger-buyer").await;
+    let r = app
+        .post_form("/lang", &csrf, &[("lang", "en"), ("next", "/")])
+        .await;
+    assert_eq!(r.status_code(), 303);
+    csrf
+}
+
+async fn upload(
+    app: &TestApp,
+    csrf: &str,
+    kind: &str,
+    file: &str,
+    fields: &[(&str, String)],
+) -> (i64, scraper::Html) {
+    let mut form = MultipartForm::new()
+        .add_text("kind", kind)
+        .add_part("file", Part::bytes(sample(file)).file_name(file));
+    for (k, v) in fields {
+        form = form.add_text(*k, v.clone());
+    }
+    let r = app
+        .server
+        .post(&format!("/procurement/imports?_csrf={csrf}"))
+        .multipart(form)
+        .await;
+    assert_eq!(r.status_code(), 303, "{}", r.text());
+    let id: i64 = r
+        .header("location")
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (id, wait(app, id).await)
+}
+
+async fn wait(app: &TestApp, id: i64) -> scraper::Html {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status: String = on_db!(&app.db, |p| {
+            sqlx::query_scalar("select status from import_batches where id = $1")
+                .bind(id)
+                .fetch_one(p)
+                .await
+        })
+        .unwrap();
+        if !matches!(status.as_str(), "queued" | "previewing" | "committing") {
+            return app.page(&format!("/procurement/imports/{id}")).await.1;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "import {id} still {status}"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn commit(app: &TestApp, csrf: &str, id: i64, skip: bool) -> scraper::Html {
+    let mut fields = vec![];
+    if skip {
+        fields.push(("skip_errors", "1"));
+    }
+    let r = app
+        .post_form(&format!("/procurement/imports/{id}/commit"), csrf, &fields)
+        .await;
+    assert_eq!(r.status_code(), 303, "{}", r.text());
+    wait(app, id).await
+}
+
+fn counts(doc: &scraper::Html) -> [String; 4] {
+    [
+        "#count-create",
+        "#count-update",
+        "#count-unchanged",
+        "#count-error",
+    ]
+    .map(|s| text_of(doc, s))
+}
+
+#[tokio::test]
+async fn a_price_list_imports_from_every_format_and_a_second_import_changes_nothing() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let supplier = id_of(
+            &app.db,
+            "select id from suppliers where name like $1",
+            "Kingston%",
+        )
+        .await
+        .to_string();
+        for file in [
+            "price_list.csv",
+            "price_list.xlsx",
+            "price_list.xls",
+            "price_list.ods",
+            "price_list_cp949.csv",
+            "price_list_bom_semicolon_decimal_comma.csv",
+        ] {
+            let (id, doc) = upload(
+                &app,
+                &csrf,
+                "price_list",
+                file,
+                &[("supplier_id", supplier.clone())],
+            )
+            .await;
+            let [create, update, unchanged, errors] = counts(&doc);
+            assert_eq!(
+                errors,
+                "0",
+                "{backend:?} {file}: {}",
+                text_of(&doc, "#rows")
+            );
+            let total: usize = [&create, &update, &unchanged]
+                .iter()
+                .map(|n| n.parse::<usize>().unwrap())
+                .sum();
+            assert!(total >= 5, "{file}: {create}/{update}/{unchanged}");
+            let done = commit(&app, &csrf, id, false).await;
+            let state: (String, Option<String>) = on_db!(&app.db, |p| sqlx::query_as(
+                "select status, summary_json from import_batches where id = $1"
+            )
+            .bind(id)
+            .fetch_one(p)
+            .await)
+            .unwrap();
+            assert!(
+                !text_of(&done, "#committed").is_empty() || !text_of(&done, "#nothing").is_empty(),
+                "{file} committed: {state:?}"
+            );
+            // The same file again: every row matches.
+            let (_, again) = upload(
+                &app,
+                &csrf,
+                "price_list",
+                file,
+                &[("supplier_id", supplier.clone())],
+            )
+            .await;
+            let [c, u, _, e] = counts(&again);
+            assert_eq!(
+                (c.as_str(), u.as_str(), e.as_str()),
+                ("0", "0", "0"),
+                "{backend:?} {file} re-import"
+            );
+            assert!(!text_of(&again, "#nothing").is_empty());
+        }
+        let price: String = on_db!(&app.db, |p| {
+            sqlx::query_scalar::<_, String>(
+                "select last_price_currency from part_models where mpn = 'M321R4GA3BB6-CQK'",
+            )
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        assert!(!price.is_empty());
+        app.finish().await;
+    }
+}
+
+async fn ordered_po(db: &Db, lines: &[(&str, &str)]) -> i64 {
+    let actor = Actor::system("test");
+    let supplier = id_of(
+        db,
+        "select id from suppliers where name like $1",
+        "Samsung%",
+    )
+    .await;
+    let po = orders::create_po(
+        db,
+        &actor,
+        Currency::KRW,
+        &PoInput {
+            supplier_id: supplier,
+            ..PoInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    for (mpn, qty) in lines {
+        let part = id_of(db, "select id from part_models where mpn = $1", mpn).await;
+        let input = LineInput {
+            part_model_id: part,
+            quantity: (*qty).into(),
+            unit_price: "100000".into(),
+            unit_weight_g: None,
+        };
+        orders::add_line(db, &actor, po, &input).await.unwrap();
+    }
+    orders::transition(db, &actor, po, "ordered").await.unwrap();
+    po
+}
+
+#[tokio::test]
+async fn a_packing_list_receives_serials_once_and_broken_rows_are_named_before_anything_is_written()
+{
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let db = app.db.clone();
+        let lines = [
+            ("M321R4GA3BB6-CQK", "4"),
+            ("MZQL23T8HCLS-00A07", "2"),
+            ("MCX631432AN-ADAB", "1"),
+            ("100-000001463", "1"),
+            ("DAC-SFP28-1M", "10"),
+        ];
+        let po = ordered_po(&db, &lines).await;
+        let location = on_db!(&db, |p| sqlx::query_scalar::<_, i64>(
+            "select min(id) from stock_locations"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let target = [
+            ("po_id", po.to_string()),
+            ("location_id", location.to_string()),
+        ];
+
+        // Broken rows are listed with row, column and reason; a commit without skipping writes nothing.
+        let (broken, doc) = upload(
+            &app,
+            &csrf,
+            "packing_list",
+            "packing_list_broken.csv",
+            &target,
+        )
+        .await;
+        let errors: usize = text_of(&doc, "#count-error").parse().unwrap();
+        assert!(errors >= 4, "{backend:?}: {}", text_of(&doc, "#rows"));
+        let rows = text_of(&doc, "#rows");
+        assert!(
+            rows.contains("Also on row 2"),
+            "duplicate serial names the first row: {rows}"
+        );
+        let refused = commit(&app, &csrf, broken, false).await;
+        assert!(!text_of(&refused, "#refused").is_empty());
+        let units = |db: Db| async move {
+            on_db!(&db, |p| sqlx::query_scalar::<_, i64>("select count(*) from units u join po_lines l on l.id = u.po_line_id where l.po_id = $1").bind(po).fetch_one(p).await).unwrap()
+        };
+        assert_eq!(units(db.clone()).await, 0, "nothing half-written");
+
+        // The clean list, as xlsx: 8 serials and 10 cables.
+        let (id, doc) = upload(&app, &csrf, "packing_list", "packing_list.xlsx", &target).await;
+        assert_eq!(
+            counts(&doc),
+            ["9".to_owned(), "0".into(), "0".into(), "0".into()],
+            "{}",
+            text_of(&doc, "#rows")
+        );
+        commit(&app, &csrf, id, false).await;
+        assert_eq!(units(db.clone()).await, 8);
+        let status = rackledger::procurement::orders_repo::get_po(&db, po)
+            .await
+            .unwrap()
+            .status;
+        assert_eq!(status, "received");
+
+        // Importing it again receives nothing twice.
+        let (_, again) = upload(&app, &csrf, "packing_list", "packing_list.xlsx", &target).await;
+        assert_eq!(text_of(&again, "#count-create"), "0");
+        assert_eq!(
+            text_of(&again, "#count-unchanged"),
+            "9",
+            "{}",
+            text_of(&again, "#rows")
+        );
+        assert!(
+            !text_of(&again, "#already").is_empty(),
+            "says the file was imported before"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_order_confirmation_fills_a_draft_order() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let db = app.db.clone();
+        let supplier = id_of(
+            &db,
+            "select id from suppliers where name like $1",
+            "Kingston%",
+        )
+        .await;
+        let po = orders::create_po(
+            &db,
+            &Actor::system("test"),
+            Currency::KRW,
+            &PoInput {
+                supplier_id: supplier,
+                currency: Some("USD".into()),
+                fx_rate: Some("1385.2".into()),
+                ..PoInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let (id, doc) = upload(
+            &app,
+            &csrf,
+            "order_confirmation",
+            "order_confirmation.xlsx",
+            &[("po_id", po.to_string())],
+        )
+        .await;
+        assert_eq!(
+            text_of(&doc, "#count-create"),
+            "5",
+            "{backend:?}: {}",
+            text_of(&doc, "#rows")
+        );
+        commit(&app, &csrf, id, false).await;
+        let lines = rackledger::procurement::orders_repo::lines(&db, po)
+            .await
+            .unwrap();
+        assert_eq!(lines.len(), 5);
+        assert_eq!(lines[0].quantity, 400);
+        assert_eq!(lines[0].unit_price.0.to_string(), "118.5");
+        let (_, again) = upload(
+            &app,
+            &csrf,
+            "order_confirmation",
+            "order_confirmation.ods",
+            &[("po_id", po.to_string())],
+        )
+        .await;
+        assert_eq!(
+            text_of(&again, "#count-unchanged"),
+            "5",
+            "the same lines from another format change nothing"
+        );
+        app.finish().await;
+    }
+}
