@@ -12,17 +12,34 @@ use rackledger::importers::{self, Mode, Target};
 use rackledger::money::Currency;
 use rackledger_importers::{Kind, Profile};
 
-/// What the command line asked for.
+/// Arguments of `rackledger import`.
+#[derive(clap::Args)]
 pub struct Args {
-    pub kind: String,
-    pub file: PathBuf,
-    pub supplier: Option<String>,
-    pub po: Option<String>,
-    pub location: Option<i64>,
-    pub profile: Option<PathBuf>,
-    pub dry_run: bool,
-    pub skip_errors: bool,
-    pub allow_over: bool,
+    /// price_list, order_confirmation or packing_list.
+    kind: String,
+    /// The .xlsx, .xls, .ods or .csv file.
+    file: PathBuf,
+    /// Supplier name or id (price lists).
+    #[arg(long)]
+    supplier: Option<String>,
+    /// Purchase order number or id (order confirmations, packing lists).
+    #[arg(long)]
+    po: Option<String>,
+    /// Stock location id (packing lists).
+    #[arg(long)]
+    location: Option<i64>,
+    /// A mapping profile in TOML (see importers/README.md).
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Check and report, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write the good rows even if some rows are bad.
+    #[arg(long)]
+    skip_errors: bool,
+    /// Accept more than ordered (packing lists).
+    #[arg(long)]
+    allow_over: bool,
 }
 
 #[allow(clippy::print_stdout, reason = "command-line output")]
@@ -98,7 +115,7 @@ pub async fn run(db: &Db, config: &Config, a: Args) -> anyhow::Result<bool> {
         &progress,
     )
     .await
-    .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+    .map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
     bar.finish_and_clear();
     say(&format!(
         "{} rows: {} new, {} changed, {} unchanged, {} cannot be imported ({} blank rows skipped)",
@@ -140,20 +157,6 @@ pub async fn run(db: &Db, config: &Config, a: Args) -> anyhow::Result<bool> {
         "written"
     });
     Ok(true)
-}
-
-fn describe(e: &rackledger::error::AppError) -> String {
-    use rackledger::error::AppError;
-    match e {
-        AppError::Validation(f) => {
-            f.0.iter()
-                .map(|e| format!("{}: {}", e.field, e.message.render(Lang::En)))
-                .collect::<Vec<_>>()
-                .join("; ")
-        }
-        AppError::Conflict(m) => m.render(Lang::En),
-        other => format!("{other:?}"),
-    }
 }
 
 async fn find_supplier(db: &Db, s: &str) -> anyhow::Result<i64> {

@@ -130,6 +130,22 @@ impl ErrorReport {
 }
 
 impl AppError {
+    /// The error as one line in `lang`, with the cause of internal errors
+    /// (for the command line; pages show only a generic message).
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            AppError::Validation(f) => {
+                f.0.iter()
+                    .map(|e| format!("{}: {}", e.field, e.message.render(lang)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }
+            AppError::Internal(e) => format!("{e:#}"),
+            AppError::Upstream(e) => e.clone(),
+            other => other.report().message.render(lang),
+        }
+    }
+
     fn report(&self) -> ErrorReport {
         let (status, code, message, fields) = match self {
             AppError::NotFound => (

@@ -51,33 +51,7 @@ enum Command {
     /// Import a supplier file: price_list, order_confirmation or packing_list.
     /// Checks every row first; writes nothing with --dry-run or when a row is bad
     /// (unless --skip-errors).
-    Import {
-        /// price_list, order_confirmation or packing_list.
-        kind: String,
-        /// The .xlsx, .xls, .ods or .csv file.
-        file: PathBuf,
-        /// Supplier name or id (price lists).
-        #[arg(long)]
-        supplier: Option<String>,
-        /// Purchase order number or id (order confirmations, packing lists).
-        #[arg(long)]
-        po: Option<String>,
-        /// Stock location id (packing lists).
-        #[arg(long)]
-        location: Option<i64>,
-        /// A mapping profile in TOML (see importers/README.md).
-        #[arg(long)]
-        profile: Option<PathBuf>,
-        /// Check and report, write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Write the good rows even if some rows are bad.
-        #[arg(long)]
-        skip_errors: bool,
-        /// Accept more than ordered (packing lists).
-        #[arg(long)]
-        allow_over: bool,
-    },
+    Import(cli_import::Args),
     /// Write a consistent copy of the SQLite database to FILE while the server runs.
     Backup {
         /// Destination file (must not exist).
@@ -139,7 +113,7 @@ async fn main() -> anyhow::Result<()> {
                 &config.default_time_zone,
             )
             .await
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| anyhow::anyhow!(e.message(rackledger::i18n::Lang::En)))?;
             say(&format!(
                 "created user {} (id {id})",
                 input.username.trim().to_lowercase()
@@ -147,29 +121,8 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { file } => backup(&config, &file).await,
-        Command::Import {
-            kind,
-            file,
-            supplier,
-            po,
-            location,
-            profile,
-            dry_run,
-            skip_errors,
-            allow_over,
-        } => {
+        Command::Import(args) => {
             let db = open(&config).await?;
-            let args = cli_import::Args {
-                kind,
-                file,
-                supplier,
-                po,
-                location,
-                profile,
-                dry_run,
-                skip_errors,
-                allow_over,
-            };
             let ok = cli_import::run(&db, &config, args).await?;
             db.close().await;
             if ok { Ok(()) } else { std::process::exit(2) }
@@ -193,22 +146,6 @@ fn init_tracing(config: &Config) {
 #[allow(clippy::print_stdout, reason = "command-line output")]
 fn say(line: &str) {
     println!("{line}");
-}
-
-fn describe(e: &rackledger::error::AppError) -> anyhow::Error {
-    use rackledger::error::AppError;
-    use rackledger::i18n::Lang;
-    match e {
-        AppError::Validation(f) => {
-            let lines: Vec<_> =
-                f.0.iter()
-                    .map(|e| format!("{}: {}", e.field, e.message.render(Lang::En)))
-                    .collect();
-            anyhow::anyhow!("{}", lines.join("; "))
-        }
-        AppError::Conflict(m) => anyhow::anyhow!("{}", m.render(Lang::En)),
-        other => anyhow::anyhow!("{other:?}"),
-    }
 }
 
 async fn open(config: &Config) -> anyhow::Result<Db> {

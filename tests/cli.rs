@@ -94,3 +94,80 @@ fn backup_of_a_postgres_database_explains_pg_dump() {
     assert!(err.contains("pg_dump --format=custom"), "{err}");
     assert!(!std::path::Path::new("/tmp/rl-never-written.dump").exists());
 }
+
+#[test]
+fn import_checks_first_then_writes_and_a_second_run_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("imp.sqlite").display());
+    let sample = |name: &str| format!("{}/importers/samples/{name}", env!("CARGO_MANIFEST_DIR"));
+    let seed = Command::new(env!("CARGO_BIN_EXE_rackledger"))
+        .args(["migrate"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(seed.status.success());
+    let missing = rackledger(
+        &url,
+        &[
+            "import",
+            "price_list",
+            &sample("price_list.csv"),
+            "--supplier",
+            "Nobody",
+        ],
+        "",
+    );
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no supplier matches"));
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let db = rackledger::db::Db::connect(&url).await.unwrap();
+        let input = rackledger::procurement::model::SupplierInput {
+            name: "Kingston Technology".into(),
+            country: "TW".into(),
+            currency: "USD".into(),
+            ..Default::default()
+        };
+        rackledger::procurement::service::create_supplier(
+            &db,
+            &rackledger::audit::Actor::system("test"),
+            &input,
+        )
+        .await
+        .unwrap();
+        db.close().await;
+    });
+    let file = sample("price_list.xlsx");
+    let dry = rackledger(
+        &url,
+        &[
+            "import",
+            "price_list",
+            &file,
+            "--supplier",
+            "Kingston",
+            "--dry-run",
+        ],
+        "",
+    );
+    let out = String::from_utf8_lossy(&dry.stdout).to_string();
+    assert!(dry.status.success(), "{out}");
+    assert!(out.contains("6 new") && out.contains("dry run"), "{out}");
+    let real = rackledger(
+        &url,
+        &["import", "price_list", &file, "--supplier", "Kingston"],
+        "",
+    );
+    assert!(String::from_utf8_lossy(&real.stdout).contains("written"));
+    let again = rackledger(
+        &url,
+        &["import", "price_list", &file, "--supplier", "Kingston"],
+        "",
+    );
+    let out = String::from_utf8_lossy(&again.stdout).to_string();
+    assert!(
+        out.contains("6 unchanged") && out.contains("nothing to change"),
+        "{out}"
+    );
+}

@@ -172,14 +172,8 @@ pub fn spawn_run(state: AppState, id: i64, mode: Mode, lang: Lang, actor: Actor,
         if let Err(e) = run_batch(&state, id, mode, lang, &actor, allow_over).await {
             tracing::error!(batch = id, error = ?e, "import failed");
             let msg = match &e {
-                AppError::Validation(f) => {
-                    f.0.iter()
-                        .map(|e| e.message.render(lang))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                }
-                AppError::Conflict(m) => m.render(lang),
-                _ => Msg::new("error.internal").render(lang),
+                AppError::Internal(_) => Msg::new("error.internal").render(lang),
+                other => other.message(lang),
             };
             let summary = Summary {
                 refused: Some(msg),
