@@ -661,3 +661,77 @@ async fn the_api_places_and_receives_an_order_and_hides_prices_from_technicians(
         app.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_receipts_racing_for_the_same_serial_have_exactly_one_winner() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        rate(&db, "USD", "2026-11-01", "1385.20").await;
+        let nic = part(&db, "MCX631432AN").await;
+        let mut pos = Vec::new();
+        for _ in 0..2 {
+            let po = orders::create_po(
+                &db,
+                &actor(),
+                KRW,
+                &PoInput {
+                    supplier_id: supplier(&db, "Mellanox").await,
+                    fx_rate_date: Some("2026-11-02".into()),
+                    ..PoInput::default()
+                },
+            )
+            .await
+            .unwrap();
+            let l = orders::add_line(&db, &actor(), po, &line(nic, "1", "312", None))
+                .await
+                .unwrap();
+            orders::transition(&db, &actor(), po, "ordered")
+                .await
+                .unwrap();
+            pos.push((po, l));
+        }
+        let loc = location(&db).await;
+        let receive = |(po, l): (i64, i64)| {
+            let db = db.clone();
+            async move {
+                let input = ReceiptInput {
+                    location_id: loc,
+                    lines: vec![ReceiveLine {
+                        po_line_id: l,
+                        quantity: 0,
+                        serials: vec!["MT-RACE-1".into()],
+                    }],
+                    ..ReceiptInput::default()
+                };
+                receiving::receive(&db, &actor(), KRW, po, &input).await
+            }
+        };
+        let (a, b) = tokio::join!(tokio::spawn(receive(pos[0])), tokio::spawn(receive(pos[1])));
+        let results = [a.unwrap(), b.unwrap()];
+        let wins = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(wins, 1, "{backend:?}: {results:?}");
+        let loser = results
+            .iter()
+            .find(|r| r.is_err())
+            .unwrap()
+            .as_ref()
+            .unwrap_err();
+        assert!(
+            matches!(
+                loser,
+                rackledger::error::AppError::Validation(_)
+                    | rackledger::error::AppError::Conflict(_)
+            ),
+            "the loser gets a clear message, not an internal error: {loser:?}"
+        );
+        let units: i64 = on_db!(&db, |p| sqlx::query_scalar(
+            "select count(*) from units where serial = 'MT-RACE-1'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(units, 1);
+        app.finish().await;
+    }
+}
