@@ -129,7 +129,7 @@ pub async fn run(
         mapping: reader
             .mapping()
             .iter()
-            .map(|(f, h)| (format!("{f:?}").to_lowercase(), h.clone()))
+            .map(|(f, h)| (f.as_str().to_owned(), h.clone()))
             .collect(),
         ..Summary::default()
     };
@@ -164,6 +164,15 @@ pub async fn run(
             Action::Unchanged => summary.unchanged += 1,
             Action::Error => summary.errors += 1,
         }
+        // Planner errors name a field; show the file's own header for it.
+        let column = plan.column.map(|c| {
+            summary
+                .mapping
+                .iter()
+                .find(|(f, _)| *f == c)
+                .map_or(c, |(_, header)| header.clone())
+        });
+        let plan = RowPlan { column, ..plan };
         let kept = if plan.action == Action::Error {
             &mut errors_kept
         } else {
