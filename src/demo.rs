@@ -36,116 +36,168 @@ const SUPPLIERS: [(&str, &str, &str, i32, &str); 6] = [
     ("Delta Electronics", "TW", "USD", 20, "NET 30"),
 ];
 
-const PARTS: [(&str, &str, &str, &str, bool, &str, &str); 12] = [
-    (
+/// One demo catalogue entry.
+struct DemoPart {
+    manufacturer: &'static str,
+    mpn: &'static str,
+    category: &'static str,
+    description: &'static str,
+    serial_tracked: bool,
+    price: &'static str,
+    currency: &'static str,
+    /// `key=value;...` spec fields.
+    specs: &'static str,
+}
+
+const fn part(
+    manufacturer: &'static str,
+    mpn: &'static str,
+    category: &'static str,
+    description: &'static str,
+    serial_tracked: bool,
+    (price, currency): (&'static str, &'static str),
+    specs: &'static str,
+) -> DemoPart {
+    DemoPart {
+        manufacturer,
+        mpn,
+        category,
+        description,
+        serial_tracked,
+        price,
+        currency,
+        specs,
+    }
+}
+
+const PARTS: [DemoPart; 12] = [
+    part(
         "AMD",
         "100-000001463",
         "cpu",
         "EPYC 9354 32C 3.25GHz 280W",
         true,
-        "2730.00",
-        "USD",
+        ("2730.00", "USD"),
+        "cores=32;power_watts=280;speed=3.25 GHz",
     ),
-    (
+    part(
         "Samsung",
         "M321R4GA3BB6-CQK",
         "memory",
         "32 GiB DDR5-4800 RDIMM",
         true,
-        "118.50",
-        "USD",
+        ("118.50", "USD"),
+        "memory_gib=32;speed=DDR5-4800;form_factor=RDIMM",
     ),
-    (
+    part(
         "Samsung",
         "MZQL23T8HCLS-00A07",
         "nvme",
         "PM9A3 3.84 TB U.2 NVMe",
         true,
-        "389.00",
-        "USD",
+        ("389.00", "USD"),
+        "capacity_gb=3840;form_factor=U.2;speed=PCIe 4.0 x4",
     ),
-    (
+    part(
         "Kingston",
         "SEDC600M/960G",
         "ssd",
         "DC600M 960 GB SATA boot",
         true,
-        "96.40",
-        "USD",
+        ("96.40", "USD"),
+        "capacity_gb=960;form_factor=2.5in SATA",
     ),
-    (
+    part(
         "Mellanox",
         "MCX631432AN-ADAB",
         "nic",
         "ConnectX-6 Lx dual 25GbE",
         true,
-        "312.00",
-        "USD",
+        ("312.00", "USD"),
+        "speed=2x25GbE;form_factor=OCP 3.0",
     ),
-    (
+    part(
         "Delta",
         "DPS-1600AB-13 A",
         "psu",
         "1600 W Titanium PSU",
         true,
-        "148.00",
-        "USD",
+        ("148.00", "USD"),
+        "power_watts=1600;form_factor=CRPS",
     ),
-    (
+    part(
         "Supermicro",
         "CSE-119UH-R1K62P",
         "chassis",
         "1U 10x NVMe chassis",
         true,
-        "610.00",
-        "EUR",
+        ("610.00", "EUR"),
+        "form_factor=1U",
     ),
-    (
+    part(
         "Supermicro",
         "H13SSL-NT",
         "motherboard",
         "SP5 single socket board",
         true,
-        "690.00",
-        "EUR",
+        ("690.00", "EUR"),
+        "form_factor=ATX",
     ),
-    (
+    part(
         "FiberLink",
         "SFP28-25G-SR",
         "transceiver",
         "25G SR 850nm 100m",
         true,
-        "58.00",
-        "CNY",
+        ("58.00", "CNY"),
+        "speed=25G;form_factor=SFP28",
     ),
-    (
+    part(
         "FiberLink",
         "DAC-SFP28-1M",
         "cable",
         "25G DAC 1 m",
         false,
-        "72.00",
-        "CNY",
+        ("72.00", "CNY"),
+        "speed=25G;form_factor=SFP28 DAC",
     ),
-    (
+    part(
         "Mellanox",
         "MSN2410-CB2F",
         "switch",
         "SN2410 48x25G + 8x100G",
         true,
-        "9800.00",
-        "USD",
+        ("9800.00", "USD"),
+        "speed=48x25G+8x100G;form_factor=1U",
     ),
-    (
+    part(
         "Supermicro",
         "MCP-290-00053-0N",
         "rail_kit",
         "1U rail kit",
         false,
-        "35.00",
-        "EUR",
+        ("35.00", "EUR"),
+        "",
     ),
 ];
+
+/// Fills a part form's spec fields from `key=value;...`.
+fn with_specs(mut input: PartModelInput, specs: &str) -> PartModelInput {
+    for pair in specs.split(';').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = Some(v.to_owned());
+        match k {
+            "cores" => input.cores = v,
+            "memory_gib" => input.memory_gib = v,
+            "capacity_gb" => input.capacity_gb = v,
+            "power_watts" => input.power_watts = v,
+            "speed" => input.speed = v,
+            "form_factor" => input.form_factor = v,
+            _ => {}
+        }
+    }
+    input
+}
 
 /// Fills an empty database with demo users, suppliers and catalogue.
 /// Does nothing (returns false) if any user exists.
@@ -178,16 +230,18 @@ pub async fn seed(db: &Db, time_zone: &str) -> anyhow::Result<bool> {
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
-    for (manufacturer, mpn, category, description, serial, price, currency) in PARTS {
+    for p in PARTS {
         let input = PartModelInput {
-            manufacturer: manufacturer.into(),
-            mpn: mpn.into(),
-            category: category.into(),
-            description: description.into(),
-            serial_tracked: serial.then(|| "true".into()),
-            last_price: Some(price.into()),
-            last_price_currency: Some(currency.into()),
+            manufacturer: p.manufacturer.into(),
+            mpn: p.mpn.into(),
+            category: p.category.into(),
+            description: p.description.into(),
+            serial_tracked: p.serial_tracked.then(|| "true".into()),
+            last_price: Some(p.price.into()),
+            last_price_currency: Some(p.currency.into()),
+            ..PartModelInput::default()
         };
+        let input = with_specs(input, p.specs);
         procurement::create_part_model(db, &actor, &input)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;

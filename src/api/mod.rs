@@ -57,6 +57,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_audit))
         .routes(routes!(list_suppliers, create_supplier))
         .routes(routes!(list_parts, create_part))
+        .routes(routes!(update_part))
         .routes(routes!(orders::list_orders, orders::create_order))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::add_line))
@@ -326,4 +327,23 @@ async fn create_part(
     user.require(Permission::EditProcurement)?;
     let id = procurement::create_part_model(&s.db, &user.actor(), &input).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+}
+
+/// Change a part model: names, category, specs, last price (procurement, admin).
+#[utoipa::path(patch, path = "/parts/{id}", tag = "procurement", request_body = PartModelInput,
+    params(("id" = i64, Path, description = "Part model id")),
+    responses((status = 200, body = PartModel), (status = 403), (status = 404), (status = 422)))]
+async fn update_part(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<PartModelInput>,
+) -> AppResult<Json<PartModel>> {
+    user.require(Permission::EditProcurement)?;
+    procurement::update_part_model(&s.db, &user.actor(), id, &input).await?;
+    Ok(Json(
+        procurement_repo::get_part_model(&s.db, id)
+            .await?
+            .view(true),
+    ))
 }

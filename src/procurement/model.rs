@@ -88,6 +88,9 @@ pub struct PartModelRow {
     pub last_price: Option<DbDecimal>,
     /// Currency of `last_price`.
     pub last_price_currency: Option<String>,
+    /// Typed key specs.
+    #[sqlx(flatten)]
+    pub specs: Specs,
     /// Created, UTC.
     pub created_at: OffsetDateTime,
     /// Last changed, UTC.
@@ -114,6 +117,71 @@ pub struct PartModel {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub last_price: Option<Money>,
+    /// Typed key specs.
+    #[serde(flatten)]
+    pub specs: Specs,
+    /// Last changed, UTC.
+    #[serde(skip)]
+    pub updated_at: OffsetDateTime,
+}
+
+/// Key specs of a part model, typed; which apply depends on the category.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema,
+)]
+pub struct Specs {
+    /// CPU cores.
+    pub cores: Option<i64>,
+    /// Memory size, GiB (DIMMs; also GPU memory).
+    pub memory_gib: Option<i64>,
+    /// Storage capacity, GB as printed on the drive (3.84 TB = 3840).
+    pub capacity_gb: Option<i64>,
+    /// Power, watts (CPU TDP, PSU rating, nameplate).
+    pub power_watts: Option<i64>,
+    /// Speed as the maker states it (`DDR5-4800`, `25GbE`, `3.25 GHz`).
+    pub speed: Option<String>,
+    /// Form factor (`U.2`, `M.2 2280`, `OCP 3.0`, `1U`).
+    pub form_factor: Option<String>,
+}
+
+impl Specs {
+    /// The specs in one short line (`32 cores · 280 W`).
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(c) = self.cores {
+            parts.push(format!("{c} cores"));
+        }
+        if let Some(g) = self.memory_gib {
+            parts.push(format!("{g} GiB"));
+        }
+        if let Some(gb) = self.capacity_gb {
+            parts.push(if gb >= 1000 && gb % 10 == 0 {
+                format!("{} TB", rust_decimal::Decimal::new(gb, 3).normalize())
+            } else {
+                format!("{gb} GB")
+            });
+        }
+        if let Some(w) = self.power_watts {
+            parts.push(format!("{w} W"));
+        }
+        parts.extend(self.speed.iter().cloned());
+        parts.extend(self.form_factor.iter().cloned());
+        parts.join(" · ")
+    }
+}
+
+/// Which specs a category usually has, for form hints.
+pub fn spec_fields(category: &str) -> &'static [&'static str] {
+    match category {
+        "cpu" => &["cores", "power_watts", "speed"],
+        "memory" => &["memory_gib", "speed", "form_factor"],
+        "ssd" | "nvme" | "hdd" => &["capacity_gb", "form_factor", "speed"],
+        "gpu" => &["memory_gib", "power_watts"],
+        "nic" | "transceiver" | "switch" | "cable" | "hba" => &["speed", "form_factor"],
+        "psu" => &["power_watts", "form_factor"],
+        "chassis" | "motherboard" => &["form_factor", "power_watts"],
+        _ => &[],
+    }
 }
 
 impl PartModelRow {
@@ -136,6 +204,8 @@ impl PartModelRow {
             description: self.description,
             serial_tracked: self.serial_tracked,
             last_price,
+            specs: self.specs,
+            updated_at: self.updated_at,
         }
     }
 }
@@ -184,6 +254,46 @@ pub struct PartModelInput {
     /// Currency of the price.
     #[serde(default)]
     pub last_price_currency: Option<String>,
+    /// CPU cores (whole number).
+    #[serde(default)]
+    pub cores: Option<String>,
+    /// Memory GiB (whole number).
+    #[serde(default)]
+    pub memory_gib: Option<String>,
+    /// Capacity GB (whole number).
+    #[serde(default)]
+    pub capacity_gb: Option<String>,
+    /// Watts (whole number).
+    #[serde(default)]
+    pub power_watts: Option<String>,
+    /// Speed text.
+    #[serde(default)]
+    pub speed: Option<String>,
+    /// Form factor text.
+    #[serde(default)]
+    pub form_factor: Option<String>,
+}
+
+impl PartModelInput {
+    /// The form as it was for an existing part model.
+    pub fn from_model(p: &PartModel) -> PartModelInput {
+        let n = |v: Option<i64>| v.map(|v| v.to_string());
+        PartModelInput {
+            manufacturer: p.manufacturer.clone(),
+            mpn: p.mpn.clone(),
+            category: p.category.clone(),
+            description: p.description.clone(),
+            serial_tracked: p.serial_tracked.then(|| "true".to_owned()),
+            last_price: p.last_price.map(|m| m.amount.to_string()),
+            last_price_currency: p.last_price.map(|m| m.currency.code().to_owned()),
+            cores: n(p.specs.cores),
+            memory_gib: n(p.specs.memory_gib),
+            capacity_gb: n(p.specs.capacity_gb),
+            power_watts: n(p.specs.power_watts),
+            speed: p.specs.speed.clone(),
+            form_factor: p.specs.form_factor.clone(),
+        }
+    }
 }
 
 /// Most decimal places a unit price may carry (the PostgreSQL column is NUMERIC(20, 6)).

@@ -147,9 +147,8 @@ pub async fn count_suppliers(db: &Db) -> Result<i64, DbError> {
     .await)?)
 }
 
-const PART_COLUMNS: &str =
-    "id, manufacturer, mpn, category, description, serial_tracked, last_price,
-    last_price_currency, created_at, updated_at";
+const PART_COLUMNS: &str = "id, manufacturer, mpn, category, description, serial_tracked, last_price,
+    last_price_currency, cores, memory_gib, capacity_gb, power_watts, speed, form_factor, created_at, updated_at";
 
 /// Part model fields, validated.
 pub struct PartFields<'a> {
@@ -165,6 +164,8 @@ pub struct PartFields<'a> {
     pub serial_tracked: bool,
     /// Last price and its currency.
     pub last_price: Option<(Decimal, &'a str)>,
+    /// Typed specs.
+    pub specs: &'a super::model::Specs,
 }
 
 /// A page of part models matching `q` (manufacturer, MPN, description) and
@@ -176,13 +177,36 @@ pub async fn list_part_models(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<PartModelRow>, i64), DbError> {
+    list_part_models_sorted(db, q, category, "category", limit, offset).await
+}
+
+/// Sort orders offered on the catalogue.
+pub fn part_order(sort: &str) -> &'static str {
+    match sort {
+        "manufacturer" => "lower(manufacturer), mpn",
+        "mpn" => "mpn",
+        "updated" => "updated_at desc, id desc",
+        _ => "category, lower(manufacturer), mpn",
+    }
+}
+
+/// [`list_part_models`] in a chosen order (see [`part_order`]).
+pub async fn list_part_models_sorted(
+    db: &Db,
+    q: Option<&str>,
+    category: Option<&str>,
+    sort: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<PartModelRow>, i64), DbError> {
     let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
     let filter =
         "where (cast($1 as text) is null or lower(manufacturer) like $1 or lower(mpn) like $1
                          or lower(description) like $1)
                    and (cast($2 as text) is null or category = $2)";
     let sql = format!(
-        "select {PART_COLUMNS} from part_models {filter} order by category, lower(manufacturer), mpn limit $3 offset $4"
+        "select {PART_COLUMNS} from part_models {filter} order by {} limit $3 offset $4",
+        part_order(sort)
     );
     let rows = on_db!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
@@ -225,8 +249,9 @@ pub async fn insert_part_model(tx: &mut Tx, f: &PartFields<'_>) -> Result<i64, D
     Ok(on_tx!(tx, |c| {
         sqlx::query_scalar(
             "insert into part_models (manufacturer, mpn, category, description, serial_tracked, last_price,
-               last_price_currency, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning id",
+               last_price_currency, cores, memory_gib, capacity_gb, power_watts, speed, form_factor,
+               created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) returning id",
         )
         .bind(f.manufacturer)
         .bind(f.mpn)
@@ -235,10 +260,66 @@ pub async fn insert_part_model(tx: &mut Tx, f: &PartFields<'_>) -> Result<i64, D
         .bind(f.serial_tracked)
         .bind(price)
         .bind(currency)
+        .bind(f.specs.cores)
+        .bind(f.specs.memory_gib)
+        .bind(f.specs.capacity_gb)
+        .bind(f.specs.power_watts)
+        .bind(&f.specs.speed)
+        .bind(&f.specs.form_factor)
         .bind(now)
         .fetch_one(c)
         .await
     })?)
+}
+
+/// Replaces a part model's fields.
+pub async fn update_part_model(tx: &mut Tx, id: i64, f: &PartFields<'_>) -> Result<(), DbError> {
+    let now = crate::clock::now();
+    let (price, currency) = match f.last_price {
+        Some((p, c)) => (Some(DbDecimal(p)), Some(c)),
+        None => (None, None),
+    };
+    let n = crate::exec_tx!(tx, |c| {
+        sqlx::query(
+            "update part_models set manufacturer = $1, mpn = $2, category = $3, description = $4, serial_tracked = $5,
+               last_price = $6, last_price_currency = $7, cores = $8, memory_gib = $9, capacity_gb = $10,
+               power_watts = $11, speed = $12, form_factor = $13, updated_at = $14
+             where id = $15",
+        )
+        .bind(f.manufacturer)
+        .bind(f.mpn)
+        .bind(f.category)
+        .bind(f.description)
+        .bind(f.serial_tracked)
+        .bind(price)
+        .bind(currency)
+        .bind(f.specs.cores)
+        .bind(f.specs.memory_gib)
+        .bind(f.specs.capacity_gb)
+        .bind(f.specs.power_watts)
+        .bind(&f.specs.speed)
+        .bind(&f.specs.form_factor)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+    })?;
+    if n == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// One part model.
+pub async fn get_part_model(db: &Db, id: i64) -> Result<PartModelRow, DbError> {
+    let sql = format!("select {PART_COLUMNS} from part_models where id = $1");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_one(p)
+    .await)?)
 }
 
 /// Number of part models.

@@ -2,7 +2,7 @@
 
 use tracing::instrument;
 
-use super::model::{Category, PartModelInput, SupplierInput, parse_price};
+use super::model::{Category, PartModelInput, Specs, SupplierInput, parse_price};
 use super::repo::{self, PartFields, SupplierFields};
 use crate::audit::{self, Action, Actor};
 use crate::db::{Db, DbError};
@@ -146,12 +146,54 @@ pub async fn update_supplier(
     Ok(())
 }
 
-/// Adds a part model to the catalogue; returns its id.
-#[instrument(skip_all)]
-pub async fn create_part_model(db: &Db, actor: &Actor, input: &PartModelInput) -> AppResult<i64> {
+/// A validated part model (owned).
+struct CleanPart {
+    manufacturer: String,
+    mpn: String,
+    category: String,
+    description: String,
+    serial_tracked: bool,
+    price: Option<(rust_decimal::Decimal, Currency)>,
+    specs: Specs,
+}
+
+impl CleanPart {
+    fn fields(&self) -> PartFields<'_> {
+        PartFields {
+            manufacturer: &self.manufacturer,
+            mpn: &self.mpn,
+            category: &self.category,
+            description: &self.description,
+            serial_tracked: self.serial_tracked,
+            last_price: self.price.map(|(p, c)| (p, c.code())),
+            specs: &self.specs,
+        }
+    }
+}
+
+fn whole(field: &str, v: &Option<String>, errors: &mut FieldErrors) -> Option<i64> {
+    let t = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    match t.replace(',', "").parse::<i64>() {
+        Ok(n) if (0..=1_000_000_000).contains(&n) => Some(n),
+        _ => {
+            errors.add(field, Msg::new("validation.whole_number").arg("value", t));
+            None
+        }
+    }
+}
+
+fn short(field: &str, v: &Option<String>, errors: &mut FieldErrors) -> Option<String> {
+    let t = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    if t.chars().count() > 50 {
+        errors.add(field, Msg::new("validation.too_long").arg("max", 50));
+    }
+    Some(t.to_owned())
+}
+
+fn clean_part(input: &PartModelInput) -> AppResult<CleanPart> {
     let mut errors = FieldErrors::default();
-    let manufacturer = required("manufacturer", &input.manufacturer, 100, &mut errors);
-    let mpn = required("mpn", &input.mpn, 100, &mut errors);
+    let manufacturer = required("manufacturer", &input.manufacturer, 100, &mut errors).to_owned();
+    let mpn = required("mpn", &input.mpn, 100, &mut errors).to_owned();
     let category = Category::parse(&input.category);
     if category.is_none() {
         errors.add("category", Msg::new("validation.category"));
@@ -161,42 +203,53 @@ pub async fn create_part_model(db: &Db, actor: &Actor, input: &PartModelInput) -
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    let price = match price_text {
-        None => None,
-        Some(raw) => match parse_price(raw) {
-            Some(p) => Some(p),
-            None => {
-                errors.add("last_price", Msg::new("validation.price"));
-                None
-            }
-        },
-    };
+    let price = price_text.and_then(|raw| {
+        let p = parse_price(raw);
+        if p.is_none() {
+            errors.add("last_price", Msg::new("validation.price"));
+        }
+        p
+    });
     let currency = input
         .last_price_currency
         .as_deref()
         .and_then(Currency::parse);
     if price.is_some() && currency.is_none() {
+        let given = input.last_price_currency.as_deref().unwrap_or("");
         errors.add(
             "last_price_currency",
-            Msg::new("validation.currency")
-                .arg("value", input.last_price_currency.as_deref().unwrap_or("")),
+            Msg::new("validation.currency").arg("value", given),
         );
     }
+    let specs = Specs {
+        cores: whole("cores", &input.cores, &mut errors),
+        memory_gib: whole("memory_gib", &input.memory_gib, &mut errors),
+        capacity_gb: whole("capacity_gb", &input.capacity_gb, &mut errors),
+        power_watts: whole("power_watts", &input.power_watts, &mut errors),
+        speed: short("speed", &input.speed, &mut errors),
+        form_factor: short("form_factor", &input.form_factor, &mut errors),
+    };
     errors.into_result()?;
-    let serial_tracked = matches!(
-        input.serial_tracked.as_deref(),
-        Some("true" | "on" | "1" | "yes")
-    );
-    let fields = PartFields {
+    Ok(CleanPart {
         manufacturer,
         mpn,
-        category: category.as_ref().map_or("other", |c| c.0.as_str()),
-        description: input.description.trim(),
-        serial_tracked,
-        last_price: price.zip(currency.map(Currency::code)),
-    };
+        category: category.map_or_else(|| "other".to_owned(), |c| c.0),
+        description: input.description.trim().to_owned(),
+        serial_tracked: matches!(
+            input.serial_tracked.as_deref(),
+            Some("true" | "on" | "1" | "yes")
+        ),
+        price: price.zip(currency),
+        specs,
+    })
+}
+
+/// Adds a part model to the catalogue; returns its id.
+#[instrument(skip_all)]
+pub async fn create_part_model(db: &Db, actor: &Actor, input: &PartModelInput) -> AppResult<i64> {
+    let clean = clean_part(input)?;
     let mut tx = db.begin().await?;
-    let id = repo::insert_part_model(&mut tx, &fields)
+    let id = repo::insert_part_model(&mut tx, &clean.fields())
         .await
         .map_err(|e| unique_to_field(e, "mpn"))?;
     let after = repo::get_part_model_tx(&mut tx, id).await?.view(true);
@@ -212,4 +265,33 @@ pub async fn create_part_model(db: &Db, actor: &Actor, input: &PartModelInput) -
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Changes a part model.
+#[instrument(skip_all, fields(part_model_id = id))]
+pub async fn update_part_model(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &PartModelInput,
+) -> AppResult<()> {
+    let clean = clean_part(input)?;
+    let mut tx = db.begin().await?;
+    let before = repo::get_part_model_tx(&mut tx, id).await?.view(true);
+    repo::update_part_model(&mut tx, id, &clean.fields())
+        .await
+        .map_err(|e| unique_to_field(e, "mpn"))?;
+    let after = repo::get_part_model_tx(&mut tx, id).await?.view(true);
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "part_model",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
             get(show_supplier).post(update_supplier),
         )
         .route("/procurement/parts", get(list_parts).post(create_part))
+        .route("/procurement/parts/{id}", get(show_part).post(update_part))
 }
 
 #[derive(Deserialize, Default)]
@@ -189,6 +190,7 @@ struct PartsPage {
     rows: Vec<PartModel>,
     q: String,
     category: String,
+    sort: String,
     categories: &'static [&'static str],
     page: i64,
     pages: i64,
@@ -201,10 +203,12 @@ struct PartsPage {
 async fn parts_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<PartsPage> {
     let pager = q.pager();
     let category = q.category.as_deref().filter(|c| !c.is_empty());
-    let (rows, total) = repo::list_part_models(
+    let sort = q.sort.clone().unwrap_or_else(|| "category".into());
+    let (rows, total) = repo::list_part_models_sorted(
         &state.db,
         q.search(),
         category,
+        &sort,
         pager.limit(),
         pager.offset(),
     )
@@ -213,12 +217,14 @@ async fn parts_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<Part
     let base = serde_urlencoded::to_string([
         ("q", q.search().unwrap_or("")),
         ("category", category.unwrap_or("")),
+        ("sort", sort.as_str()),
     ])
     .map_err(|e| AppError::Internal(e.into()))?;
     Ok(PartsPage {
         rows: rows.into_iter().map(|r| r.view(show_money)).collect(),
         q: q.search().unwrap_or_default().to_owned(),
         category: category.unwrap_or_default().to_owned(),
+        sort,
         categories: &CATEGORIES,
         page: pager.page(),
         pages: pager.pages(total),
@@ -254,6 +260,65 @@ async fn create_part(
             let mut page = parts_page(&state, ctx, &ListQuery::default()).await?;
             page.form = input;
             page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procurement/part.html")]
+struct PartPage {
+    ctx: Ctx,
+    part: PartModel,
+    categories: &'static [&'static str],
+    hints: &'static [&'static str],
+    form: PartModelInput,
+    errors: FieldErrors,
+}
+
+async fn show_part(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<PartPage> {
+    let part = repo::get_part_model(&state.db, id)
+        .await?
+        .view(ctx.can_money());
+    Ok(PartPage {
+        form: PartModelInput::from_model(&part),
+        hints: super::model::spec_fields(&part.category),
+        part,
+        categories: &CATEGORIES,
+        errors: FieldErrors::default(),
+        ctx: ctx.section("procurement"),
+    })
+}
+
+async fn update_part(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(input): Form<PartModelInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditProcurement)?;
+    match service::update_part_model(&state.db, &user.actor(), id, &input).await {
+        Ok(()) => Ok(see_other(
+            &format!("/procurement/parts/{id}"),
+            Some("saved"),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let part = repo::get_part_model(&state.db, id).await?.view(true);
+            let hints = super::model::spec_fields(&part.category);
+            let page = PartPage {
+                ctx: ctx.section("procurement"),
+                part,
+                categories: &CATEGORIES,
+                hints,
+                form: input,
+                errors,
+            };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),

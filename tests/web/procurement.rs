@@ -178,3 +178,74 @@ async fn a_part_price_is_stored_exactly() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_part_models_specs_are_typed_validated_and_audited() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let id: i64 = rackledger::on_db!(&app.db, |p| {
+            sqlx::query_scalar("select id from part_models where mpn = 'MZQL23T8HCLS-00A07'")
+                .fetch_one(p)
+                .await
+        })
+        .unwrap();
+        let (status, doc) = app.page(&format!("/procurement/parts/{id}")).await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert!(
+            doc.root_element()
+                .text()
+                .collect::<String>()
+                .contains("3.84 TB"),
+            "capacity shown in TB"
+        );
+        let path = format!("/procurement/parts/{id}");
+        let base = [
+            ("manufacturer", "Samsung"),
+            ("mpn", "MZQL23T8HCLS-00A07"),
+            ("category", "nvme"),
+            ("serial_tracked", "true"),
+            ("last_price", "389.00"),
+            ("last_price_currency", "USD"),
+        ];
+        let mut bad = base.to_vec();
+        bad.push(("capacity_gb", "3.84TB"));
+        let r = app.post_form(&path, &csrf, &bad).await;
+        assert_eq!(r.status_code(), 422);
+        let doc = scraper::Html::parse_document(&r.text());
+        assert!(
+            text_of(&doc, "#capacity_gb-error").contains("3.84TB"),
+            "the error names the value"
+        );
+        let mut good = base.to_vec();
+        good.extend([
+            ("capacity_gb", "7680"),
+            ("form_factor", "U.2"),
+            ("speed", "PCIe 4.0 x4"),
+        ]);
+        assert_eq!(app.post_form(&path, &csrf, &good).await.status_code(), 303);
+        let api: Value = app.server.get("/api/v1/parts?q=MZQL23T8HCLS").await.json();
+        assert_eq!(api["items"][0]["capacity_gb"], 7680);
+        assert_eq!(api["items"][0]["form_factor"], "U.2");
+        app.login("admin", "rackledger-admin").await;
+        let audit: Value = app
+            .server
+            .get(&format!("/api/v1/audit?entity=part_model&entity_id={id}"))
+            .await
+            .json();
+        let after: Value =
+            serde_json::from_str(audit["items"][0]["after_json"].as_str().unwrap()).unwrap();
+        assert_eq!(after["capacity_gb"], 7680);
+        app.login("tech", "rackledger-tech").await;
+        let page = app
+            .server
+            .get(&format!("/procurement/parts/{id}"))
+            .await
+            .text();
+        assert!(
+            !page.contains("389") && !page.contains('$'),
+            "technicians see specs, not prices"
+        );
+        app.finish().await;
+    }
+}
