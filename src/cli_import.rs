@@ -9,7 +9,6 @@ use rackledger::config::Config;
 use rackledger::db::Db;
 use rackledger::i18n::Lang;
 use rackledger::importers::{self, Mode, Target};
-use rackledger::money::Currency;
 use rackledger_importers::{Kind, Profile};
 
 /// Arguments of `rackledger import`.
@@ -77,7 +76,7 @@ pub async fn run(db: &Db, config: &Config, a: Args) -> anyhow::Result<bool> {
         location_id: a.location,
         allow_over: a.allow_over,
     };
-    let base = Currency::parse(&config.base_currency).unwrap_or(Currency::KRW);
+    let base = config.base();
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} rows {per_sec} {msg}")

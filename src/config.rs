@@ -58,7 +58,62 @@ impl Config {
                     .only(&["DATABASE_URL"])
                     .map(|_| "database_url".into()),
             )
-            .extract()
-            .context("reading configuration")
+            .extract::<Config>()
+            .context("reading configuration")?
+            .validated()
+    }
+
+    /// Refuses settings that cannot work, naming the setting.
+    pub fn validated(self) -> anyhow::Result<Config> {
+        if crate::money::Currency::parse(&self.base_currency).is_none() {
+            anyhow::bail!(
+                "base_currency {:?} is not an ISO 4217 currency code",
+                self.base_currency
+            );
+        }
+        if jiff::tz::TimeZone::get(&self.default_time_zone).is_err() {
+            anyhow::bail!(
+                "default_time_zone {:?} is not a known IANA time zone",
+                self.default_time_zone
+            );
+        }
+        if self.session_hours <= 0 || self.login_max_failures <= 0 || self.login_window_minutes <= 0
+        {
+            anyhow::bail!(
+                "session_hours, login_max_failures and login_window_minutes must be above zero"
+            );
+        }
+        Ok(self)
+    }
+
+    /// The base currency every cost is reported in (checked when loaded).
+    pub fn base(&self) -> crate::money::Currency {
+        crate::money::Currency::parse(&self.base_currency).unwrap_or(crate::money::Currency::KRW)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unusable_settings_are_refused_with_the_setting_named() {
+        assert!(Config::default().validated().is_ok());
+        let bad = Config {
+            base_currency: "WON".into(),
+            ..Config::default()
+        };
+        let e = bad.validated().expect_err("refused").to_string();
+        assert!(e.contains("base_currency") && e.contains("WON"), "{e}");
+        let bad = Config {
+            default_time_zone: "Seoul".into(),
+            ..Config::default()
+        };
+        assert!(
+            bad.validated()
+                .expect_err("refused")
+                .to_string()
+                .contains("default_time_zone")
+        );
     }
 }

@@ -19,10 +19,6 @@ use crate::procurement::orders_repo as repo;
 use crate::procurement::receiving::{self, ReceiptInput};
 use crate::web::Pager;
 
-fn base(s: &AppState) -> Currency {
-    Currency::parse(&s.config.base_currency).unwrap_or(Currency::KRW)
-}
-
 #[derive(Deserialize, utoipa::IntoParams)]
 pub(super) struct OrderQuery {
     /// Order number or supplier name contains.
@@ -100,13 +96,13 @@ pub(super) async fn create_order(
     Json(input): Json<PoInput>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     user.require(Permission::EditProcurement)?;
-    let id = orders::create_po(&s.db, &user.actor(), base(&s), &input).await?;
+    let id = orders::create_po(&s.db, &user.actor(), s.config.base(), &input).await?;
     Ok((StatusCode::CREATED, Json(detail(&s, &user, id).await?)))
 }
 
 async fn detail(s: &AppState, user: &CurrentUser, id: i64) -> AppResult<Value> {
     let money = user.can(Permission::ViewMoney);
-    let b = base(s);
+    let b = s.config.base();
     let po = repo::get_po(&s.db, id).await?;
     let lines = repo::lines(&s.db, id).await?;
     let costs = repo::costs(&s.db, id).await?;
@@ -191,7 +187,7 @@ pub(super) async fn add_cost(
     Json(input): Json<CostInput>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     user.require(Permission::EditProcurement)?;
-    orders::add_cost(&s.db, &user.actor(), base(&s), id, &input).await?;
+    orders::add_cost(&s.db, &user.actor(), s.config.base(), id, &input).await?;
     Ok((StatusCode::CREATED, Json(detail(&s, &user, id).await?)))
 }
 
@@ -224,7 +220,7 @@ pub(super) async fn receive(
     Json(input): Json<ReceiptInput>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     user.require(Permission::EditProcurement)?;
-    let receipt_id = receiving::receive(&s.db, &user.actor(), base(&s), id, &input).await?;
+    let receipt_id = receiving::receive(&s.db, &user.actor(), s.config.base(), id, &input).await?;
     let mut out = detail(&s, &user, id).await?;
     out["receipt_id"] = json!(receipt_id);
     Ok((StatusCode::CREATED, Json(out)))
@@ -267,9 +263,15 @@ pub(super) async fn add_rate(
     Json(r): Json<RateIn>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     user.require(Permission::EditProcurement)?;
-    let parsed = fx::parse_rate(&r.currency, &r.rate_date, &r.rate, &r.source, base(&s))
-        .map_err(AppError::Validation)?;
-    let id = fx::set_rate(&s.db, &user.actor(), base(&s), &parsed).await?;
+    let parsed = fx::parse_rate(
+        &r.currency,
+        &r.rate_date,
+        &r.rate,
+        &r.source,
+        s.config.base(),
+    )
+    .map_err(AppError::Validation)?;
+    let id = fx::set_rate(&s.db, &user.actor(), s.config.base(), &parsed).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 

@@ -21,7 +21,6 @@ use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::{Lang, Msg};
 use crate::inventory::locations::{self, LocationView};
-use crate::money::Currency;
 use crate::procurement::orders_repo::{self, PoRow};
 use crate::web::{Ctx, see_other};
 
@@ -36,10 +35,6 @@ pub fn routes() -> Router<AppState> {
         .route("/procurement/imports/{id}/commit", post(commit))
         .route("/procurement/imports/profiles", post(save_profile))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
-}
-
-fn base(state: &AppState) -> Currency {
-    Currency::parse(&state.config.base_currency).unwrap_or(Currency::KRW)
 }
 
 #[derive(Template, WebTemplate)]
@@ -249,7 +244,7 @@ pub async fn run_batch(
     let result = super::run(
         &state.db,
         actor,
-        base(state),
+        state.config.base(),
         lang,
         kind,
         content,

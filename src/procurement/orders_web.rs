@@ -44,10 +44,6 @@ pub fn routes() -> Router<AppState> {
         .route("/procurement/rates/import", post(import_rates))
 }
 
-fn base(state: &AppState) -> Currency {
-    Currency::parse(&state.config.base_currency).unwrap_or(Currency::KRW)
-}
-
 #[derive(Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
@@ -121,7 +117,7 @@ async fn create_order(
     Form(input): Form<PoInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    match orders::create_po(&state.db, &user.actor(), base(&state), &input).await {
+    match orders::create_po(&state.db, &user.actor(), state.config.base(), &input).await {
         Ok(id) => Ok(see_other(
             &format!("/procurement/orders/{id}"),
             Some("saved"),
@@ -168,7 +164,7 @@ struct OrderPage {
 }
 
 async fn order_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<OrderPage> {
-    let base = base(state);
+    let base = state.config.base();
     let po = repo::get_po(&state.db, id).await?;
     let lines = repo::lines(&state.db, id).await?;
     let costs = repo::costs(&state.db, id).await?;
@@ -323,7 +319,7 @@ async fn add_cost(
     Form(input): Form<CostInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    let r = orders::add_cost(&state.db, &user.actor(), base(&state), id, &input)
+    let r = orders::add_cost(&state.db, &user.actor(), state.config.base(), id, &input)
         .await
         .map(|_| ());
     after_change(&state, ctx, id, r, "saved").await
@@ -336,7 +332,7 @@ async fn delete_cost(
     Path((id, cost)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    let r = orders::remove_cost(&state.db, &user.actor(), base(&state), id, cost).await;
+    let r = orders::remove_cost(&state.db, &user.actor(), state.config.base(), id, cost).await;
     after_change(&state, ctx, id, r, "saved").await
 }
 
@@ -404,7 +400,7 @@ async fn receive(
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
     let input = receipt_from_form(&form);
-    let r = receiving::receive(&state.db, &user.actor(), base(&state), id, &input)
+    let r = receiving::receive(&state.db, &user.actor(), state.config.base(), id, &input)
         .await
         .map(|_| ());
     after_change(&state, ctx, id, r, "received").await
@@ -423,7 +419,7 @@ struct RatesPage {
 async fn rates_page(state: &AppState, ctx: Ctx) -> AppResult<RatesPage> {
     Ok(RatesPage {
         rates: fx::list(&state.db, None, 200).await?,
-        base_currency: base(state).code().into(),
+        base_currency: state.config.base().code().into(),
         ctx: ctx.section("procurement"),
         errors: FieldErrors::default(),
         import_errors: Vec::new(),
@@ -450,9 +446,15 @@ async fn add_rate(
     Form(f): Form<RateForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    match fx::parse_rate(&f.currency, &f.rate_date, &f.rate, &f.source, base(&state)) {
+    match fx::parse_rate(
+        &f.currency,
+        &f.rate_date,
+        &f.rate,
+        &f.source,
+        state.config.base(),
+    ) {
         Ok(r) => {
-            fx::set_rate(&state.db, &user.actor(), base(&state), &r).await?;
+            fx::set_rate(&state.db, &user.actor(), state.config.base(), &r).await?;
             Ok(see_other("/procurement/rates", Some("saved")))
         }
         Err(errors) => {
@@ -475,7 +477,7 @@ async fn import_rates(
     Form(f): Form<ImportForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    let out = fx::import_csv(&state.db, &user.actor(), base(&state), &f.csv).await?;
+    let out = fx::import_csv(&state.db, &user.actor(), state.config.base(), &f.csv).await?;
     if out.errors.is_empty() {
         return Ok(see_other("/procurement/rates", Some("saved")));
     }

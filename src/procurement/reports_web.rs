@@ -13,7 +13,6 @@ use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::export::{self, Table};
-use crate::money::Currency;
 use crate::web::Ctx;
 
 /// Report routes (money: procurement, manager, admin).
@@ -21,10 +20,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/procurement/reports", get(index))
         .route("/procurement/reports/{file}", get(download))
-}
-
-fn base(state: &AppState) -> Currency {
-    Currency::parse(&state.config.base_currency).unwrap_or(Currency::KRW)
 }
 
 #[derive(Template, WebTemplate)]
@@ -42,7 +37,7 @@ async fn index(
     user.require(Permission::ViewMoney)?;
     let mut out = Vec::new();
     for name in NAMES {
-        if let Some(t) = reports::by_name(&state.db, name, ctx.lang, base(&state)).await? {
+        if let Some(t) = reports::by_name(&state.db, name, ctx.lang, state.config.base()).await? {
             out.push((name, t));
         }
     }
@@ -60,7 +55,7 @@ async fn download(
 ) -> AppResult<Response> {
     user.require(Permission::ViewMoney)?;
     let (name, ext) = file.rsplit_once('.').ok_or(AppError::NotFound)?;
-    let table = reports::by_name(&state.db, name, ctx.lang, base(&state))
+    let table = reports::by_name(&state.db, name, ctx.lang, state.config.base())
         .await?
         .ok_or(AppError::NotFound)?;
     let (body, mime) = match ext {
