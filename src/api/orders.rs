@@ -236,8 +236,10 @@ pub(super) struct RateQuery {
 #[utoipa::path(get, path = "/fx-rates", tag = "procurement", params(RateQuery), responses((status = 200, body = Vec<FxRate>)))]
 pub(super) async fn list_rates(
     State(s): State<AppState>,
+    user: CurrentUser,
     Query(q): Query<RateQuery>,
 ) -> AppResult<Json<Vec<FxRate>>> {
+    user.require(Permission::ViewMoney)?;
     Ok(Json(fx::list(&s.db, q.currency.as_deref(), 500).await?))
 }
 

@@ -426,7 +426,13 @@ async fn rates_page(state: &AppState, ctx: Ctx) -> AppResult<RatesPage> {
     })
 }
 
-async fn list_rates(State(state): State<AppState>, ctx: Ctx) -> AppResult<RatesPage> {
+async fn list_rates(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+) -> AppResult<RatesPage> {
+    // Rates are money: they turn order prices into won.
+    user.require(Permission::ViewMoney)?;
     rates_page(&state, ctx).await
 }
 

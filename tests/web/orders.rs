@@ -565,6 +565,12 @@ async fn a_technician_sees_an_order_without_any_money() {
             "but sees what was ordered"
         );
         assert_eq!(count(&doc, "#costs"), 0);
+        assert_eq!(
+            app.server.get("/procurement/rates").await.status_code(),
+            403,
+            "rates are money"
+        );
+        assert_eq!(app.server.get("/api/v1/fx-rates").await.status_code(), 403);
 
         app.login("boss", "rackledger-boss").await;
         let doc = scraper::Html::parse_document(
