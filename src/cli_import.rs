@@ -99,7 +99,25 @@ pub async fn run(db: &Db, config: &Config, a: Args) -> anyhow::Result<bool> {
         }
     };
     let actor = Actor::system("cli");
-    let summary = importers::run(
+    // Recorded like an upload, so a file already committed is recognised and
+    // the import shows in the web's list of recent imports.
+    let new = importers::NewBatch {
+        kind: kind.as_str(),
+        file_name: &file_name,
+        content: &bytes,
+        supplier_id: target.supplier_id,
+        po_id: target.po_id,
+        location_id: target.location_id,
+        profile_id: None,
+        allow_over: target.allow_over,
+        created_by: None,
+    };
+    let batch_id = importers::batches::insert(db, &new).await?;
+    let batch = importers::batches::get(db, batch_id).await?;
+    let already = importers::batches::committed_before(db, &batch)
+        .await?
+        .is_some();
+    let result = importers::run(
         db,
         &actor,
         base,
@@ -109,12 +127,32 @@ pub async fn run(db: &Db, config: &Config, a: Args) -> anyhow::Result<bool> {
         &file_name,
         profile.as_ref(),
         &target,
-        false,
+        already,
         mode,
         &progress,
     )
-    .await
-    .map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
+    .await;
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = importers::batches::finish(db, batch_id, "failed", "{}", 0).await;
+            bail!(e.message(Lang::En));
+        }
+    };
+    let status = match (mode, summary.committed) {
+        (Mode::Preview, _) => "previewed",
+        (Mode::Commit { .. }, true) => "committed",
+        (Mode::Commit { .. }, false) => "refused",
+    };
+    let json = serde_json::to_string(&summary)?;
+    importers::batches::finish(
+        db,
+        batch_id,
+        status,
+        &json,
+        i64::try_from(summary.rows).unwrap_or(0),
+    )
+    .await?;
     bar.finish_and_clear();
     say(&format!(
         "{} rows: {} new, {} changed, {} unchanged, {} cannot be imported ({} blank rows skipped)",

@@ -66,6 +66,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(orders::receive))
         .routes(routes!(orders::list_rates, orders::add_rate))
         .routes(routes!(orders::list_locations, orders::create_location))
+        .routes(routes!(orders::list_units))
+        .routes(routes!(orders::stock))
         .split_for_parts()
 }
 

@@ -296,3 +296,64 @@ pub(super) async fn create_location(
     let id = locations::create(&s.db, &user.actor(), &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(super) struct UnitQuery {
+    /// Serial number or its first characters.
+    q: Option<String>,
+    /// Only this status.
+    status: Option<String>,
+    /// Page number, from 1.
+    page: Option<i64>,
+    /// Rows per page (1-500).
+    per_page: Option<i64>,
+}
+
+/// Serial-tracked units by serial prefix (exact match first); landed cost only for roles that see money.
+#[utoipa::path(get, path = "/units", tag = "inventory", params(UnitQuery), responses((status = 200, description = "A page of units")))]
+pub(super) async fn list_units(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<UnitQuery>,
+) -> AppResult<Json<Value>> {
+    let p = Pager {
+        page: q.page.unwrap_or(1),
+        per_page: q.per_page.unwrap_or(crate::web::pager::DEFAULT_PER_PAGE),
+    };
+    let prefix = q.q.as_deref().map(str::trim).unwrap_or_default();
+    let (rows, total) =
+        crate::inventory::units::search(&s.db, prefix, q.status.as_deref(), p.limit(), p.offset())
+            .await?;
+    let money = user.can(Permission::ViewMoney);
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|u| {
+            let mut v = json!(u);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("landed_cost_minor");
+                o.remove("cost_currency");
+                if money {
+                    let cost = Money::from_minor(
+                        u.landed_cost_minor,
+                        Currency::parse(&u.cost_currency).unwrap_or(s.config.base()),
+                    );
+                    o.insert("landed_cost".into(), json!(cost));
+                }
+            }
+            v
+        })
+        .collect();
+    Ok(Json(
+        json!({ "items": items, "total": total, "page": p.page(), "per_page": p.limit() }),
+    ))
+}
+
+/// Stock on hand per part model and location, from the movement ledger.
+#[utoipa::path(get, path = "/stock", tag = "inventory", responses((status = 200, body = Vec<crate::inventory::units::StockLevel>)))]
+pub(super) async fn stock(
+    State(s): State<AppState>,
+) -> AppResult<Json<Vec<crate::inventory::units::StockLevel>>> {
+    Ok(Json(
+        crate::inventory::units::stock_levels(&s.db, None).await?,
+    ))
+}

@@ -27,6 +27,8 @@ pub struct Batch {
     pub location_id: Option<i64>,
     /// Saved profile used.
     pub profile_id: Option<i64>,
+    /// Accept more than ordered (packing lists).
+    pub allow_over: bool,
     /// queued, previewing, previewed, committing, committed, refused or failed.
     pub status: String,
     /// Rows in the file, when known.
@@ -46,7 +48,7 @@ pub struct Batch {
 }
 
 const COLUMNS: &str =
-    "id, kind, file_name, content_sha256, supplier_id, po_id, location_id, profile_id, status,
+    "id, kind, file_name, content_sha256, supplier_id, po_id, location_id, profile_id, allow_over, status,
     rows_total, rows_done, summary_json, created_by, created_at, updated_at";
 
 /// Fields of a new batch.
@@ -65,6 +67,8 @@ pub struct NewBatch<'a> {
     pub location_id: Option<i64>,
     /// Profile.
     pub profile_id: Option<i64>,
+    /// Accept more than ordered.
+    pub allow_over: bool,
     /// Uploader.
     pub created_by: Option<i64>,
 }
@@ -76,8 +80,8 @@ pub async fn insert(db: &Db, b: &NewBatch<'_>) -> Result<i64, DbError> {
     Ok(on_db!(db, |p| {
         sqlx::query_scalar(
             "insert into import_batches (kind, file_name, content, content_sha256, supplier_id, po_id, location_id,
-               profile_id, status, rows_done, created_by, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $10, $10) returning id",
+               profile_id, allow_over, status, rows_done, created_by, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10, $11, $11) returning id",
         )
         .bind(b.kind)
         .bind(b.file_name)
@@ -87,6 +91,7 @@ pub async fn insert(db: &Db, b: &NewBatch<'_>) -> Result<i64, DbError> {
         .bind(b.po_id)
         .bind(b.location_id)
         .bind(b.profile_id)
+        .bind(b.allow_over)
         .bind(b.created_by)
         .bind(now)
         .fetch_one(p)
@@ -142,6 +147,18 @@ pub async fn set_state(
             .bind(done)
             .bind(total)
             .bind(now)
+            .bind(id)
+            .execute(p)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Accepts (or not) more than ordered for a batch about to be committed.
+pub async fn set_allow_over(db: &Db, id: i64, allow: bool) -> Result<(), DbError> {
+    exec_db!(db, |p| {
+        sqlx::query("update import_batches set allow_over = $1 where id = $2")
+            .bind(allow)
             .bind(id)
             .execute(p)
             .await

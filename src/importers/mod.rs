@@ -2,11 +2,11 @@
 //! accepted rows in one transaction or nothing. Reading the files is the
 //! `rackledger-importers` crate's job (`importers/`).
 
-mod batches;
+pub mod batches;
 mod plan;
 mod web;
 
-pub use batches::{Batch, ProfileRow};
+pub use batches::{Batch, NewBatch, ProfileRow};
 pub use plan::{Action, RowPlan};
 pub use web::routes;
 
@@ -316,4 +316,106 @@ async fn planner(
                 .map_err(AppError::Conflict)
         }
     }
+}
+
+/// Runs a stored batch to the end: preview or commit, keeping status and
+/// progress in the database (so any process can show it) and calling
+/// `progress` as rows go by (the CLI's progress bar).
+pub async fn run_batch(
+    db: &Db,
+    base: Currency,
+    id: i64,
+    mode: Mode,
+    lang: crate::i18n::Lang,
+    actor: &Actor,
+    progress: Progress<'_>,
+) -> AppResult<Summary> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let batch = batches::get(db, id).await?;
+    let running = if mode == Mode::Preview {
+        "previewing"
+    } else {
+        "committing"
+    };
+    batches::set_state(db, id, running, 0, None).await?;
+    let content = batches::content(db, id).await?;
+    let kind = batch.kind.parse::<Kind>().map_err(|_| AppError::NotFound)?;
+    let profile = match batch.profile_id {
+        Some(pid) => Some(
+            Profile::from_toml(&batches::profile(db, pid).await?.profile_toml).map_err(|e| {
+                let mut f = FieldErrors::default();
+                f.add("profile_id", Msg::new("import.file_error").arg("detail", e));
+                AppError::Validation(f)
+            })?,
+        ),
+        None => None,
+    };
+    let target = Target {
+        supplier_id: batch.supplier_id,
+        po_id: batch.po_id,
+        location_id: batch.location_id,
+        allow_over: batch.allow_over,
+    };
+    let already = batches::committed_before(db, &batch).await?.is_some();
+    let done = Arc::new(AtomicUsize::new(0));
+    let total = Arc::new(AtomicUsize::new(0));
+    let ticker = {
+        let (db, done, total) = (db.clone(), done.clone(), total.clone());
+        let status = running.to_owned();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                let t = total.load(Ordering::Relaxed);
+                let t = (t > 0).then(|| i64::try_from(t).unwrap_or(i64::MAX));
+                let d = i64::try_from(done.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+                // On SQLite this waits while a commit holds the writer lock, so commit
+                // progress appears when it ends; PostgreSQL shows it as it goes.
+                let _ = batches::set_state(&db, id, &status, d, t).await;
+            }
+        })
+    };
+    let track = move |d: usize, t: Option<usize>| {
+        done.store(d, Ordering::Relaxed);
+        if let Some(t) = t {
+            total.store(t, Ordering::Relaxed);
+        }
+        progress(d, t);
+    };
+    let result = run(
+        db,
+        actor,
+        base,
+        lang,
+        kind,
+        content,
+        &batch.file_name,
+        profile.as_ref(),
+        &target,
+        already,
+        mode,
+        &track,
+    )
+    .await;
+    // Stop the progress writer before the final state is written, so it cannot overwrite it.
+    ticker.abort();
+    let _ = ticker.await;
+    let summary = result?;
+    let status = match (mode, summary.committed) {
+        (Mode::Preview, _) => "previewed",
+        (Mode::Commit { .. }, true) => "committed",
+        (Mode::Commit { .. }, false) => "refused",
+    };
+    let json = serde_json::to_string(&summary).map_err(|e| AppError::Internal(e.into()))?;
+    batches::finish(
+        db,
+        id,
+        status,
+        &json,
+        i64::try_from(summary.rows).unwrap_or(0),
+    )
+    .await?;
+    Ok(summary)
 }

@@ -1,8 +1,5 @@
 //! `/procurement/imports`: upload, preview with progress, commit, and saved profiles.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Path, State};
@@ -146,11 +143,11 @@ async fn upload(
         po_id: target.po_id,
         location_id: target.location_id,
         profile_id,
+        allow_over: target.allow_over,
         created_by: Some(user.id),
     };
     let id = batches::insert(&state.db, &new).await?;
-    let allow_over = target.allow_over;
-    spawn_run(state, id, Mode::Preview, ctx.lang, user.actor(), allow_over);
+    spawn_run(state, id, Mode::Preview, ctx.lang, user.actor());
     Ok(see_other(&format!("/procurement/imports/{id}"), None))
 }
 
@@ -162,9 +159,13 @@ fn upload_error(detail: &str) -> AppError {
 
 /// Runs a preview or commit of a stored batch in the background, keeping its
 /// progress in the database so any rackledger process can show it.
-pub fn spawn_run(state: AppState, id: i64, mode: Mode, lang: Lang, actor: Actor, allow_over: bool) {
+pub fn spawn_run(state: AppState, id: i64, mode: Mode, lang: Lang, actor: Actor) {
     tokio::spawn(async move {
-        if let Err(e) = run_batch(&state, id, mode, lang, &actor, allow_over).await {
+        let no_callback = |_: usize, _: Option<usize>| {};
+        let base = state.config.base();
+        if let Err(e) =
+            super::run_batch(&state.db, base, id, mode, lang, &actor, &no_callback).await
+        {
             tracing::error!(batch = id, error = ?e, "import failed");
             let msg = match &e {
                 AppError::Internal(_) => Msg::new("error.internal").render(lang),
@@ -178,103 +179,6 @@ pub fn spawn_run(state: AppState, id: i64, mode: Mode, lang: Lang, actor: Actor,
             let _ = batches::finish(&state.db, id, "failed", &json, 0).await;
         }
     });
-}
-
-/// Runs one batch to the end (also used by tests and the CLI through [`super::run`]).
-pub async fn run_batch(
-    state: &AppState,
-    id: i64,
-    mode: Mode,
-    lang: Lang,
-    actor: &Actor,
-    allow_over: bool,
-) -> AppResult<Summary> {
-    let batch = batches::get(&state.db, id).await?;
-    let running = if mode == Mode::Preview {
-        "previewing"
-    } else {
-        "committing"
-    };
-    batches::set_state(&state.db, id, running, 0, None).await?;
-    let content = batches::content(&state.db, id).await?;
-    let kind = batch.kind.parse::<Kind>().map_err(|_| AppError::NotFound)?;
-    let profile = match batch.profile_id {
-        Some(pid) => Some(
-            Profile::from_toml(&batches::profile(&state.db, pid).await?.profile_toml).map_err(
-                |e| {
-                    let mut f = FieldErrors::default();
-                    f.add("profile_id", Msg::new("import.file_error").arg("detail", e));
-                    AppError::Validation(f)
-                },
-            )?,
-        ),
-        None => None,
-    };
-    let target = Target {
-        supplier_id: batch.supplier_id,
-        po_id: batch.po_id,
-        location_id: batch.location_id,
-        allow_over,
-    };
-    let already = batches::committed_before(&state.db, &batch)
-        .await?
-        .is_some();
-    let done = Arc::new(AtomicUsize::new(0));
-    let total = Arc::new(AtomicUsize::new(0));
-    let ticker = {
-        let (db, done, total) = (state.db.clone(), done.clone(), total.clone());
-        let status = running.to_owned();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-            loop {
-                tick.tick().await;
-                let t = total.load(Ordering::Relaxed);
-                let t = (t > 0).then(|| i64::try_from(t).unwrap_or(i64::MAX));
-                let d = i64::try_from(done.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
-                let _ = batches::set_state(&db, id, &status, d, t).await;
-            }
-        })
-    };
-    let progress = move |d: usize, t: Option<usize>| {
-        done.store(d, Ordering::Relaxed);
-        if let Some(t) = t {
-            total.store(t, Ordering::Relaxed);
-        }
-    };
-    let result = super::run(
-        &state.db,
-        actor,
-        state.config.base(),
-        lang,
-        kind,
-        content,
-        &batch.file_name,
-        profile.as_ref(),
-        &target,
-        already,
-        mode,
-        &progress,
-    )
-    .await;
-    // Stop the progress writer before the final state is written, so it cannot overwrite it.
-    ticker.abort();
-    let _ = ticker.await;
-    let summary = result?;
-    let status = match (mode, summary.committed) {
-        (Mode::Preview, _) => "previewed",
-        (Mode::Commit { .. }, true) => "committed",
-        (Mode::Commit { .. }, false) => "refused",
-    };
-    let json = serde_json::to_string(&summary).map_err(|e| AppError::Internal(e.into()))?;
-    batches::finish(
-        &state.db,
-        id,
-        status,
-        &json,
-        i64::try_from(summary.rows).unwrap_or(0),
-    )
-    .await?;
-    Ok(summary)
 }
 
 #[derive(Template, WebTemplate)]
@@ -350,16 +254,12 @@ async fn commit(
     let mode = Mode::Commit {
         skip_errors: f.skip_errors.is_some(),
     };
+    if batch.kind == "packing_list" {
+        batches::set_allow_over(&state.db, id, f.allow_over.is_some()).await?;
+    }
     // Marked before the work starts, so the page never shows the old preview as current.
     batches::set_state(&state.db, id, "committing", 0, batch.rows_total).await?;
-    spawn_run(
-        state,
-        id,
-        mode,
-        ctx.lang,
-        user.actor(),
-        f.allow_over.is_some(),
-    );
+    spawn_run(state, id, mode, ctx.lang, user.actor());
     Ok(see_other(&format!("/procurement/imports/{id}"), None))
 }
 

@@ -4,6 +4,10 @@
 
 pub mod locations;
 pub mod units;
+mod units_web;
 mod web;
 
-pub use web::routes;
+/// Every inventory page route (and the search box).
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    web::routes().merge(units_web::routes())
+}

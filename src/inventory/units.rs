@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::db::{DbError, Tx};
-use crate::on_tx;
+use crate::db::{Db, DbError, Tx};
+use crate::{on_db, on_tx};
 
 /// Where a serial number is already on record, for the "already known" message.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
@@ -57,4 +57,202 @@ pub struct ReceivedUnit {
     pub landed_cost_minor: i64,
     /// Base currency of the cost.
     pub cost_currency: String,
+}
+
+/// A unit as listed and shown, with where it came from.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct UnitRow {
+    /// Unit id.
+    pub id: i64,
+    /// Part model id.
+    pub part_model_id: i64,
+    /// Manufacturer.
+    pub manufacturer: String,
+    /// MPN (joined).
+    pub mpn: String,
+    /// Category (joined).
+    pub category: String,
+    /// Serial number.
+    pub serial: String,
+    /// in_stock, reserved, installed, faulty, at_rma or scrapped.
+    pub status: String,
+    /// Stock location id, when in stock.
+    pub location_id: Option<i64>,
+    /// Purchase order id it came on.
+    pub po_id: Option<i64>,
+    /// Purchase order number it came on.
+    pub po_number: Option<String>,
+    /// Landed cost in base minor units (hidden from roles without money by callers).
+    pub landed_cost_minor: i64,
+    /// Currency of the landed cost.
+    pub cost_currency: String,
+}
+
+const UNIT_SELECT: &str =
+    "select u.id, u.part_model_id, u.manufacturer, m.mpn, m.category, u.serial, u.status,
+    u.location_id, l.po_id, o.number as po_number, u.landed_cost_minor, u.cost_currency
+    from units u join part_models m on m.id = u.part_model_id
+    left join po_lines l on l.id = u.po_line_id left join purchase_orders o on o.id = l.po_id";
+
+/// The smallest string greater than every string starting with `prefix`, for
+/// index-friendly prefix ranges (`serial >= prefix and serial < upper`).
+pub fn prefix_upper(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(u32::from(last) + 1) {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    // Every character was the last one: no upper bound is tighter than this.
+    "\u{10FFFF}".repeat(prefix.chars().count() + 1)
+}
+
+/// Units whose serial starts with `serial_prefix` (exact serials first), with
+/// an optional status filter, by serial.
+pub async fn search(
+    db: &Db,
+    serial_prefix: &str,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<UnitRow>, i64), DbError> {
+    let (lo, hi) = (serial_prefix.to_owned(), prefix_upper(serial_prefix));
+    let filter =
+        "where u.serial >= $1 and u.serial < $2 and (cast($3 as text) is null or u.status = $3)";
+    let sql = format!(
+        "{UNIT_SELECT} {filter} order by u.serial <> $1, u.serial, u.id limit $4 offset $5"
+    );
+    let rows = on_db!(db, |p| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(&lo)
+            .bind(&hi)
+            .bind(status)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(p)
+            .await
+    })?;
+    let count = format!("select count(*) from units u {filter}");
+    let total = on_db!(db, |p| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
+            .bind(&lo)
+            .bind(&hi)
+            .bind(status)
+            .fetch_one(p)
+            .await
+    })?;
+    Ok((rows, total))
+}
+
+/// One unit.
+pub async fn get(db: &Db, id: i64) -> Result<UnitRow, DbError> {
+    let sql = format!("{UNIT_SELECT} where u.id = $1");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_one(p)
+    .await)?)
+}
+
+/// One stock movement of a unit or part, for histories.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct MovementRow {
+    /// Row id.
+    pub id: i64,
+    /// When, UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub created_at: time::OffsetDateTime,
+    /// From location name, if any.
+    pub from_location: Option<String>,
+    /// To location name, if any.
+    pub to_location: Option<String>,
+    /// Units moved.
+    pub quantity: i64,
+    /// Why (`receipt`, ...).
+    pub reason: String,
+    /// Who, if a user.
+    pub username: Option<String>,
+}
+
+/// The movements of one unit, oldest first.
+pub async fn movements(db: &Db, unit_id: i64) -> Result<Vec<MovementRow>, DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select mv.id, mv.created_at, f.name as from_location, t.name as to_location, mv.quantity, mv.reason,
+                    us.username
+             from stock_movements mv
+             left join stock_locations f on f.id = mv.from_location_id
+             left join stock_locations t on t.id = mv.to_location_id
+             left join users us on us.id = mv.user_id
+             where mv.unit_id = $1 order by mv.id",
+        )
+        .bind(unit_id)
+        .fetch_all(p)
+        .await
+    })?)
+}
+
+/// Stock on hand of one part model at one location, derived from movements.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct StockLevel {
+    /// Part model id.
+    pub part_model_id: i64,
+    /// Manufacturer.
+    pub manufacturer: String,
+    /// MPN.
+    pub mpn: String,
+    /// Category.
+    pub category: String,
+    /// Location id.
+    pub location_id: i64,
+    /// Location name.
+    pub location: String,
+    /// Units on hand: everything moved in minus everything moved out.
+    pub quantity: i64,
+}
+
+/// Stock on hand per part model and location, from the movement ledger
+/// (so it can never disagree with the history); only non-zero levels.
+pub async fn stock_levels(db: &Db, category: Option<&str>) -> Result<Vec<StockLevel>, DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select x.part_model_id, m.manufacturer, m.mpn, m.category, x.location_id, sl.name as location,
+                    cast(sum(x.qty) as bigint) as quantity
+             from (select part_model_id, to_location_id as location_id, quantity as qty from stock_movements
+                     where to_location_id is not null
+                   union all
+                   select part_model_id, from_location_id, -quantity from stock_movements
+                     where from_location_id is not null) x
+             join part_models m on m.id = x.part_model_id
+             join stock_locations sl on sl.id = x.location_id
+             where cast($1 as text) is null or m.category = $1
+             group by x.part_model_id, m.manufacturer, m.mpn, m.category, x.location_id, sl.name
+             having sum(x.qty) <> 0
+             order by m.category, m.mpn, sl.name",
+        )
+        .bind(category)
+        .fetch_all(p)
+        .await
+    })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_ranges_cover_exactly_the_strings_with_the_prefix() {
+        let hi = prefix_upper("S4EM");
+        assert_eq!(hi, "S4EN");
+        for inside in ["S4EM", "S4EMNX0W123456", "S4EMzzzz"] {
+            assert!(inside >= "S4EM" && inside < hi.as_str(), "{inside}");
+        }
+        for outside in ["S4EL999", "S4EN", "S5"] {
+            assert!(!(outside >= "S4EM" && outside < hi.as_str()), "{outside}");
+        }
+        assert_eq!(prefix_upper(""), "\u{10FFFF}");
+    }
 }

@@ -90,14 +90,14 @@ fn opt_date(field: &str, v: Option<&str>, errors: &mut FieldErrors) -> Option<Da
     d
 }
 
+/// A positive decimal with at most 10 places (the rate columns' scale), if given.
 fn opt_decimal(v: Option<&str>) -> Option<Result<Decimal, ()>> {
     let v = v.map(str::trim).filter(|s| !s.is_empty())?;
-    Some(
-        v.replace(',', "")
-            .parse::<Decimal>()
-            .map_err(|_| ())
-            .and_then(|d| if d > Decimal::ZERO { Ok(d) } else { Err(()) }),
-    )
+    let parsed = v.replace(',', "").parse::<Decimal>().map(|d| d.normalize());
+    Some(match parsed {
+        Ok(d) if d > Decimal::ZERO && d.scale() <= 10 => Ok(d),
+        _ => Err(()),
+    })
 }
 
 /// Creates a draft order with the rate it will use; returns its id.

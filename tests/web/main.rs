@@ -8,6 +8,7 @@ mod support;
 mod app;
 mod auth;
 mod imports;
+mod inventory;
 mod orders;
 mod procurement;
 mod reports;

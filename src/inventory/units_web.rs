@@ -1,0 +1,196 @@
+//! Pages of units, stock levels and the search box.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::units::{self, MovementRow, StockLevel, UnitRow};
+use crate::app::AppState;
+use crate::audit::{self, AuditEntry, AuditFilter};
+use crate::error::AppResult;
+use crate::money::{Currency, Money};
+use crate::web::{Ctx, Pager};
+
+/// Unit, stock and search routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/inventory/units", get(list_units))
+        .route("/inventory/units/{id}", get(show_unit))
+        .route("/inventory/stock", get(stock))
+        .route("/search", get(search))
+}
+
+#[derive(Deserialize, Default)]
+struct UnitQuery {
+    q: Option<String>,
+    status: Option<String>,
+    page: Option<i64>,
+}
+
+/// Unit statuses, in life order.
+pub const STATUSES: [&str; 6] = [
+    "in_stock",
+    "reserved",
+    "installed",
+    "faulty",
+    "at_rma",
+    "scrapped",
+];
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/units.html")]
+struct UnitsPage {
+    ctx: Ctx,
+    rows: Vec<UnitRow>,
+    q: String,
+    status: String,
+    statuses: &'static [&'static str],
+    page: i64,
+    pages: i64,
+    total: i64,
+    base: String,
+}
+
+async fn list_units(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<UnitQuery>,
+) -> AppResult<UnitsPage> {
+    let pager = Pager {
+        page: q.page.unwrap_or(1),
+        ..Pager::default()
+    };
+    let prefix = q.q.as_deref().map(str::trim).unwrap_or_default();
+    let status = q.status.as_deref().filter(|s| STATUSES.contains(s));
+    let (rows, total) =
+        units::search(&state.db, prefix, status, pager.limit(), pager.offset()).await?;
+    let query = serde_urlencoded::to_string([("q", prefix), ("status", status.unwrap_or(""))])
+        .unwrap_or_default();
+    Ok(UnitsPage {
+        ctx: ctx.section("inventory"),
+        rows,
+        q: prefix.to_owned(),
+        status: status.unwrap_or_default().to_owned(),
+        statuses: &STATUSES,
+        page: pager.page(),
+        pages: pager.pages(total),
+        total,
+        base: format!("/inventory/units?{query}&"),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/unit.html")]
+struct UnitPage {
+    ctx: Ctx,
+    unit: UnitRow,
+    cost: Money,
+    movements: Vec<MovementRow>,
+    history: Vec<AuditEntry>,
+}
+
+async fn show_unit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<UnitPage> {
+    let unit = units::get(&state.db, id).await?;
+    let cost = Money::from_minor(
+        unit.landed_cost_minor,
+        Currency::parse(&unit.cost_currency).unwrap_or(state.config.base()),
+    );
+    let filter = AuditFilter {
+        entity: Some("unit".into()),
+        entity_id: Some(id.to_string()),
+        actor: None,
+    };
+    let (history, _) = audit::list(&state.db, &filter, 50, 0).await?;
+    Ok(UnitPage {
+        movements: units::movements(&state.db, id).await?,
+        ctx: ctx.section("inventory"),
+        unit,
+        cost,
+        history,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct StockQuery {
+    category: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/stock.html")]
+struct StockPage {
+    ctx: Ctx,
+    rows: Vec<StockLevel>,
+    category: String,
+    categories: &'static [&'static str],
+}
+
+async fn stock(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StockQuery>,
+) -> AppResult<StockPage> {
+    let category = q.category.as_deref().filter(|c| !c.is_empty());
+    Ok(StockPage {
+        rows: units::stock_levels(&state.db, category).await?,
+        category: category.unwrap_or_default().to_owned(),
+        categories: &crate::procurement::model::CATEGORIES,
+        ctx: ctx.section("inventory"),
+    })
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/search.html")]
+struct SearchPage {
+    ctx: Ctx,
+    q: String,
+    units: Vec<UnitRow>,
+    units_total: i64,
+    parts: Vec<crate::procurement::PartModel>,
+    orders: Vec<crate::procurement::orders_repo::PoRow>,
+}
+
+/// The search box: a serial, MPN or order number. One exact serial goes
+/// straight to its unit.
+async fn search(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<SearchQuery>,
+) -> AppResult<Response> {
+    let q = q.q.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    if q.is_empty() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let (units, units_total) = units::search(&state.db, &q, None, 20, 0).await?;
+    if let [only] = units.as_slice()
+        && only.serial == q
+    {
+        return Ok(Redirect::to(&format!("/inventory/units/{}", only.id)).into_response());
+    }
+    let (parts, _) =
+        crate::procurement::repo::list_part_models(&state.db, Some(&q), None, 20, 0).await?;
+    let (orders, _) =
+        crate::procurement::orders_repo::list_pos(&state.db, Some(&q), None, 20, 0).await?;
+    let money = ctx.can_money();
+    let page = SearchPage {
+        ctx,
+        q,
+        units,
+        units_total,
+        parts: parts.into_iter().map(|p| p.view(money)).collect(),
+        orders,
+    };
+    Ok(page.into_response())
+}

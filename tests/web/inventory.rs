@@ -1,0 +1,108 @@
+//! Units, stock levels and the search box.
+
+use rackledger::on_db;
+use serde_json::Value;
+
+use crate::app::{TestApp, count, text_of};
+use crate::support::backends;
+
+#[tokio::test]
+async fn units_are_found_by_serial_prefix_and_an_exact_serial_opens_its_history() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        app.login("tech", "rackledger-tech").await;
+        // Demo DIMMs are S4EMNX0W000001 … S4EMNX0W000032.
+        let (status, doc) = app.page("/inventory/units?q=S4EMNX0W00001").await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert_eq!(count(&doc, "#units tbody tr"), 10, "000010 to 000019");
+        let (_, doc) = app.page("/inventory/units?q=S4EMNX0W").await;
+        assert_eq!(count(&doc, "#units tbody tr"), 32);
+        let (_, doc) = app
+            .page("/inventory/units?q=S4EMNX0W000005&status=faulty")
+            .await;
+        assert_eq!(count(&doc, "#units tbody tr"), 0, "status filter applies");
+
+        let r = app.server.get("/search?q=S4EMNX0W000005").await;
+        assert_eq!(
+            r.status_code(),
+            303,
+            "one exact serial goes straight to the unit"
+        );
+        let unit_page = r.header("location").to_str().unwrap().to_owned();
+        let (_, doc) = app.page(&unit_page).await;
+        assert_eq!(text_of(&doc, "#serial"), "S4EMNX0W000005");
+        assert!(
+            text_of(&doc, "#po").starts_with("PO-"),
+            "the unit names its order"
+        );
+        assert_eq!(
+            count(&doc, "#movements tbody tr"),
+            1,
+            "one receipt movement"
+        );
+        assert_eq!(count(&doc, "#cost"), 0, "technicians see no landed cost");
+
+        let (_, doc) = app.page("/search?q=MCX631432AN").await;
+        assert_eq!(
+            count(&doc, "#part-results li"),
+            1,
+            "MPN search finds the part model"
+        );
+
+        let api: Value = app.server.get("/api/v1/units?q=S4EMNX0W00003").await.json();
+        assert_eq!(api["total"], 3, "000030 to 000032");
+        assert!(api["items"][0].get("landed_cost").is_none());
+        app.login("buyer", "rackledger-buyer").await;
+        let api: Value = app
+            .server
+            .get("/api/v1/units?q=S4EMNX0W000001")
+            .await
+            .json();
+        assert_eq!(
+            api["items"][0]["serial"], "S4EMNX0W000001",
+            "exact match first"
+        );
+        assert!(api["items"][0]["landed_cost"]["amount"].is_string());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn stock_on_hand_is_the_sum_of_movements_and_matches_the_units() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        app.login("guest", "rackledger-guest").await;
+        let levels: Vec<Value> = app.server.get("/api/v1/stock").await.json();
+        assert!(!levels.is_empty(), "{backend:?}");
+        for level in &levels {
+            let (part, location) = (
+                level["part_model_id"].as_i64().unwrap(),
+                level["location_id"].as_i64().unwrap(),
+            );
+            let in_stock: i64 = on_db!(&app.db, |p| {
+                sqlx::query_scalar(
+                    "select count(*) from units u join part_models m on m.id = u.part_model_id
+                     where u.part_model_id = $1 and u.location_id = $2 and u.status = 'in_stock' and m.serial_tracked = $3",
+                )
+                .bind(part)
+                .bind(location)
+                .bind(true)
+                .fetch_one(p)
+                .await
+            })
+            .unwrap();
+            if in_stock > 0 {
+                assert_eq!(level["quantity"].as_i64().unwrap(), in_stock, "{level}");
+            }
+        }
+        let dimms = levels
+            .iter()
+            .find(|l| l["mpn"] == "M321R4GA3BB6-CQK")
+            .expect("demo DIMMs in stock");
+        assert_eq!(dimms["quantity"], 32);
+        let (_, doc) = app.page("/inventory/stock?category=memory").await;
+        assert_eq!(count(&doc, "#stock tbody tr"), 1);
+        assert!(text_of(&doc, "#stock tbody").contains("32"));
+        app.finish().await;
+    }
+}
