@@ -90,13 +90,33 @@ fn opt_date(field: &str, v: Option<&str>, errors: &mut FieldErrors) -> Option<Da
     d
 }
 
-/// A positive decimal with at most 10 places (the rate columns' scale), if given.
-fn opt_decimal(v: Option<&str>) -> Option<Result<Decimal, ()>> {
+/// A typed exchange rate, if one was given: positive, at most 10 places (the
+/// rate columns' scale); a bad one is recorded against `fx_rate`.
+fn typed_rate(v: Option<&str>, errors: &mut FieldErrors) -> Option<Decimal> {
     let v = v.map(str::trim).filter(|s| !s.is_empty())?;
-    let parsed = v.replace(',', "").parse::<Decimal>().map(|d| d.normalize());
-    Some(match parsed {
-        Ok(d) if d > Decimal::ZERO && d.scale() <= 10 => Ok(d),
-        _ => Err(()),
+    match v.replace(',', "").parse::<Decimal>().map(|d| d.normalize()) {
+        Ok(d) if d > Decimal::ZERO && d.scale() <= 10 => Some(d),
+        _ => {
+            errors.add("fx_rate", Msg::new("validation.rate").arg("value", v));
+            None
+        }
+    }
+}
+
+/// The recorded rate in force on `date`, or a validation error asking for one.
+async fn recorded_rate(
+    db: &Db,
+    currency: Currency,
+    base: Currency,
+    date: Date,
+) -> AppResult<fx::FxRate> {
+    fx::rate_on(db, currency, base, date).await?.ok_or_else(|| {
+        field_error(
+            "fx_rate",
+            Msg::new("po.no_rate")
+                .arg("currency", currency.code())
+                .arg("date", date),
+        )
     })
 }
 
@@ -126,34 +146,17 @@ pub async fn create_po(db: &Db, actor: &Actor, base: Currency, input: &PoInput) 
         .unwrap_or_else(fx::today);
     let order_date = opt_date("order_date", input.order_date.as_deref(), &mut errors);
     let expected_date = opt_date("expected_date", input.expected_date.as_deref(), &mut errors);
-    let typed_rate = match opt_decimal(input.fx_rate.as_deref()) {
-        Some(Ok(r)) => Some(r),
-        Some(Err(())) => {
-            errors.add(
-                "fx_rate",
-                Msg::new("validation.rate").arg("value", input.fx_rate.as_deref().unwrap_or("")),
-            );
-            None
-        }
-        None => None,
-    };
+    let entered_rate = typed_rate(input.fx_rate.as_deref(), &mut errors);
     errors.into_result()?;
     let Some(currency) = currency else {
         return Err(AppError::NotFound);
     };
-    let (rate, source) = match typed_rate {
+    let (rate, source) = match entered_rate {
         Some(r) => (r, "entered".to_owned()),
-        None => match fx::rate_on(db, currency, base, rate_date).await? {
-            Some(r) => (r.rate, r.source),
-            None => {
-                return Err(field_error(
-                    "fx_rate",
-                    Msg::new("po.no_rate")
-                        .arg("currency", currency.code())
-                        .arg("date", rate_date),
-                ));
-            }
-        },
+        None => {
+            let r = recorded_rate(db, currency, base, rate_date).await?;
+            (r.rate, r.source)
+        }
     };
     let mut tx = db.begin().await?;
     let year = order_date.unwrap_or_else(fx::today).year();
@@ -362,17 +365,7 @@ pub async fn add_cost(
             Msg::new("validation.currency").arg("value", cur_text),
         );
     }
-    let typed = match opt_decimal(input.fx_rate.as_deref()) {
-        Some(Ok(r)) => Some(r),
-        Some(Err(())) => {
-            errors.add(
-                "fx_rate",
-                Msg::new("validation.rate").arg("value", input.fx_rate.as_deref().unwrap_or("")),
-            );
-            None
-        }
-        None => None,
-    };
+    let typed = typed_rate(input.fx_rate.as_deref(), &mut errors);
     errors.into_result()?;
     let (Some(currency), Some(amount), Some(basis)) = (currency, amount, basis) else {
         return Err(AppError::NotFound);
@@ -380,17 +373,11 @@ pub async fn add_cost(
     let rate = match typed {
         Some(r) => r,
         None if currency.code() == po.currency => po.fx_rate.0,
-        None => match fx::rate_on(db, currency, base, po.fx_rate_date).await? {
-            Some(r) => r.rate,
-            None => {
-                return Err(field_error(
-                    "fx_rate",
-                    Msg::new("po.no_rate")
-                        .arg("currency", currency.code())
-                        .arg("date", po.fx_rate_date),
-                ));
-            }
-        },
+        None => {
+            recorded_rate(db, currency, base, po.fx_rate_date)
+                .await?
+                .rate
+        }
     };
     let mut tx = db.begin().await?;
     repo::lock_po(&mut tx, po_id).await?;
