@@ -3,6 +3,7 @@
 //! these.
 
 pub mod locations;
+pub mod reorder;
 pub mod units;
 mod units_web;
 mod web;

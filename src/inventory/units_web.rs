@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
+use super::reorder::{self, MinStockInput, ReorderRow};
 use super::units::{self, MovementRow, StockLevel, UnitRow};
 use crate::app::AppState;
 use crate::audit::{self, AuditEntry, AuditFilter};
@@ -21,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inventory/units", get(list_units))
         .route("/inventory/units/{id}", get(show_unit))
         .route("/inventory/stock", get(stock))
+        .route("/inventory/reorder", get(reorder).post(set_min_stock))
         .route("/search", get(search))
 }
 
@@ -193,4 +195,55 @@ async fn search(
         orders,
     };
     Ok(page.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/reorder.html")]
+struct ReorderPage {
+    ctx: Ctx,
+    rows: Vec<ReorderRow>,
+    parts: Vec<crate::procurement::PartModel>,
+    locations: Vec<super::locations::LocationView>,
+    suppliers: Vec<crate::procurement::Supplier>,
+    errors: crate::error::FieldErrors,
+}
+
+async fn reorder_page(state: &AppState, ctx: Ctx) -> AppResult<ReorderPage> {
+    let (parts, _) =
+        crate::procurement::repo::list_part_models(&state.db, None, None, 500, 0).await?;
+    let (suppliers, _) =
+        crate::procurement::repo::list_suppliers(&state.db, None, "name", 500, 0).await?;
+    Ok(ReorderPage {
+        rows: reorder::below_minimum(&state.db, ctx.can_money()).await?,
+        parts: parts.into_iter().map(|p| p.view(false)).collect(),
+        locations: super::locations::list(&state.db).await?,
+        suppliers,
+        errors: crate::error::FieldErrors::default(),
+        ctx: ctx.section("inventory"),
+    })
+}
+
+async fn reorder(State(state): State<AppState>, ctx: Ctx) -> AppResult<ReorderPage> {
+    reorder_page(&state, ctx).await
+}
+
+async fn set_min_stock(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: crate::auth::CurrentUser,
+    axum::Form(input): axum::Form<MinStockInput>,
+) -> AppResult<Response> {
+    use crate::auth::Permission;
+    if !user.can(Permission::EditInventory) && !user.can(Permission::EditProcurement) {
+        return Err(crate::error::AppError::Forbidden);
+    }
+    match reorder::set_min_stock(&state.db, &user.actor(), &input).await {
+        Ok(()) => Ok(crate::web::see_other("/inventory/reorder", Some("saved"))),
+        Err(crate::error::AppError::Validation(errors)) => {
+            let mut page = reorder_page(&state, ctx).await?;
+            page.errors = errors;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -69,8 +69,11 @@ async fn upload(
 }
 
 async fn wait(app: &TestApp, id: i64) -> scraper::Html {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    // Poll the batch's status every 25 ms until it is done, with a deadline.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(25));
     loop {
+        tick.tick().await;
         let status: String = on_db!(&app.db, |p| {
             sqlx::query_scalar("select status from import_batches where id = $1")
                 .bind(id)
@@ -85,7 +88,6 @@ async fn wait(app: &TestApp, id: i64) -> scraper::Html {
             std::time::Instant::now() < deadline,
             "import {id} still {status}"
         );
-        tokio::task::yield_now().await;
     }
 }
 

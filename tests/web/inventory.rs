@@ -106,3 +106,83 @@ async fn stock_on_hand_is_the_sum_of_movements_and_matches_the_units() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn parts_below_their_site_minimum_are_listed_with_the_supplier_to_reorder_from() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("tech", "rackledger-tech").await;
+        let (_, doc) = app.page("/inventory/reorder").await;
+        assert!(
+            !text_of(&doc, "#nothing-below").is_empty(),
+            "{backend:?}: no rules, nothing to reorder"
+        );
+        let part = on_db!(&app.db, |p| sqlx::query_scalar::<_, i64>(
+            "select id from part_models where mpn = 'M321R4GA3BB6-CQK'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let warehouse = on_db!(&app.db, |p| sqlx::query_scalar::<_, i64>(
+            "select id from stock_locations where parent_id is null"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let (part, warehouse) = (part.to_string(), warehouse.to_string());
+        let bad = app
+            .post_form(
+                "/inventory/reorder",
+                &csrf,
+                &[
+                    ("part_model_id", &part),
+                    ("location_id", &warehouse),
+                    ("min_quantity", "lots"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status_code(), 422);
+        // 32 DIMMs sit in a cabinet inside the warehouse; keep 40 at the warehouse.
+        let ok = app
+            .post_form(
+                "/inventory/reorder",
+                &csrf,
+                &[
+                    ("part_model_id", &part),
+                    ("location_id", &warehouse),
+                    ("min_quantity", "40"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status_code(), 303);
+        let (_, doc) = app.page("/inventory/reorder").await;
+        assert_eq!(count(&doc, "#reorder tbody tr"), 1);
+        let row = text_of(&doc, "#reorder tbody tr");
+        assert!(
+            row.contains("32") && row.contains('8') && row.contains("Kingston"),
+            "{row}"
+        );
+        assert!(!row.contains('$'), "technicians see no price");
+        app.login("buyer", "rackledger-buyer").await;
+        let (_, doc) = app.page("/inventory/reorder").await;
+        assert!(
+            text_of(&doc, "#reorder tbody tr").contains("$118.50"),
+            "the latest order's price"
+        );
+        // A minimum met is not listed.
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        app.post_form(
+            "/inventory/reorder",
+            &csrf,
+            &[
+                ("part_model_id", &part),
+                ("location_id", &warehouse),
+                ("min_quantity", "32"),
+            ],
+        )
+        .await;
+        let (_, doc) = app.page("/inventory/reorder").await;
+        assert_eq!(count(&doc, "#reorder tbody tr"), 0);
+        app.finish().await;
+    }
+}
