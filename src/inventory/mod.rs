@@ -2,13 +2,19 @@
 //! (procurement) creates units and movements; assembly, swaps and RMA build on
 //! these.
 
+pub mod assembly;
+mod assembly_web;
+pub mod assets;
 pub mod locations;
 pub mod reorder;
+pub mod templates;
 pub mod units;
 mod units_web;
 mod web;
 
 /// Every inventory page route (and the search box).
 pub fn routes() -> axum::Router<crate::app::AppState> {
-    web::routes().merge(units_web::routes())
+    web::routes()
+        .merge(units_web::routes())
+        .merge(assembly_web::routes())
 }

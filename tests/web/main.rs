@@ -6,6 +6,7 @@
 mod support;
 
 mod app;
+mod assembly;
 mod auth;
 mod imports;
 mod inventory;

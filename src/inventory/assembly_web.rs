@@ -1,0 +1,329 @@
+//! Pages for build templates, assembly orders and assets.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::assembly::{self, AssemblyInput, AssemblyOrder, PickLine};
+use super::assets::{self, Asset, Installed, SwapInput};
+use super::locations::{self, LocationView};
+use super::templates::{self, ASSET_KINDS, Slot, Template as BuildTemplate, TemplateInput};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::money::Money;
+use crate::web::{Ctx, see_other};
+
+/// Template, assembly and asset routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/inventory/templates",
+            get(list_templates).post(create_template),
+        )
+        .route("/inventory/templates/{id}", get(show_template))
+        .route("/inventory/assembly", get(list_orders).post(start_order))
+        .route("/inventory/assembly/{id}", get(show_order))
+        .route("/inventory/assembly/{id}/complete", post(complete_order))
+        .route("/inventory/assembly/{id}/cancel", post(cancel_order))
+        .route("/inventory/assets", get(list_assets))
+        .route("/inventory/assets/{id}", get(show_asset))
+        .route("/inventory/assets/{id}/swap", post(swap))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/templates.html")]
+struct TemplatesPage {
+    ctx: Ctx,
+    rows: Vec<BuildTemplate>,
+    kinds: &'static [&'static str],
+    form: TemplateInput,
+    errors: FieldErrors,
+}
+
+async fn templates_page(state: &AppState, ctx: Ctx) -> AppResult<TemplatesPage> {
+    Ok(TemplatesPage {
+        rows: templates::list(&state.db).await?,
+        kinds: &ASSET_KINDS,
+        form: TemplateInput {
+            asset_kind: "server".into(),
+            height_u: "1".into(),
+            ..TemplateInput::default()
+        },
+        errors: FieldErrors::default(),
+        ctx: ctx.section("inventory"),
+    })
+}
+
+async fn list_templates(State(state): State<AppState>, ctx: Ctx) -> AppResult<TemplatesPage> {
+    templates_page(&state, ctx).await
+}
+
+async fn create_template(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(input): Form<TemplateInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditInventory)?;
+    match templates::create(&state.db, &user.actor(), &input).await {
+        Ok(id) => Ok(see_other(
+            &format!("/inventory/templates/{id}"),
+            Some("saved"),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let mut page = templates_page(&state, ctx).await?;
+            page.form = input;
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/template.html")]
+struct TemplatePage {
+    ctx: Ctx,
+    t: BuildTemplate,
+    labour: Money,
+    slots: Vec<Slot>,
+}
+
+async fn show_template(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<TemplatePage> {
+    let t = templates::get(&state.db, id).await?;
+    Ok(TemplatePage {
+        labour: Money::from_minor(t.assembly_labour_minor, state.config.base()),
+        slots: templates::slots(&state.db, id).await?,
+        t,
+        ctx: ctx.section("inventory"),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/assembly.html")]
+struct OrdersPage {
+    ctx: Ctx,
+    rows: Vec<AssemblyOrder>,
+    templates: Vec<BuildTemplate>,
+    form: AssemblyInput,
+    errors: FieldErrors,
+    problem: Option<String>,
+}
+
+async fn orders_page(state: &AppState, ctx: Ctx) -> AppResult<OrdersPage> {
+    Ok(OrdersPage {
+        rows: assembly::list(&state.db).await?,
+        templates: templates::list(&state.db).await?,
+        form: AssemblyInput::default(),
+        errors: FieldErrors::default(),
+        problem: None,
+        ctx: ctx.section("inventory"),
+    })
+}
+
+async fn list_orders(State(state): State<AppState>, ctx: Ctx) -> AppResult<OrdersPage> {
+    orders_page(&state, ctx).await
+}
+
+async fn start_order(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(input): Form<AssemblyInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditInventory)?;
+    match assembly::start(&state.db, &user.actor(), &input).await {
+        Ok(id) => Ok(see_other(
+            &format!("/inventory/assembly/{id}"),
+            Some("saved"),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let mut page = orders_page(&state, ctx).await?;
+            page.form = input;
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(AppError::Conflict(m)) => {
+            let mut page = orders_page(&state, ctx).await?;
+            page.problem = Some(page.ctx.msg(&m));
+            page.form = input;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/assembly_order.html")]
+struct OrderPage {
+    ctx: Ctx,
+    order: AssemblyOrder,
+    picks: Vec<(PickLine, Money)>,
+    total: Money,
+}
+
+async fn show_order(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<OrderPage> {
+    let base = state.config.base();
+    let picks: Vec<(PickLine, Money)> = assembly::pick_list(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let m = Money::from_minor(p.landed_cost_minor, base);
+            (p, m)
+        })
+        .collect();
+    let total = Money::from_minor(picks.iter().map(|(p, _)| p.landed_cost_minor).sum(), base);
+    Ok(OrderPage {
+        order: assembly::get(&state.db, id).await?,
+        picks,
+        total,
+        ctx: ctx.section("inventory"),
+    })
+}
+
+async fn complete_order(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    user.require(Permission::EditInventory)?;
+    let asset = assembly::complete(&state.db, &user.actor(), id).await?;
+    Ok(see_other(
+        &format!("/inventory/assets/{asset}"),
+        Some("saved"),
+    ))
+}
+
+async fn cancel_order(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    user.require(Permission::EditInventory)?;
+    assembly::cancel(&state.db, &user.actor(), id).await?;
+    Ok(see_other(
+        &format!("/inventory/assembly/{id}"),
+        Some("saved"),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct AssetQuery {
+    q: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/assets.html")]
+struct AssetsPage {
+    ctx: Ctx,
+    rows: Vec<(Asset, Money)>,
+    q: String,
+}
+
+async fn list_assets(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AssetQuery>,
+) -> AppResult<AssetsPage> {
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let base = state.config.base();
+    let rows = assets::list(&state.db, search)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let m = Money::from_minor(a.units_cost_minor + a.assembly_labour_minor, base);
+            (a, m)
+        })
+        .collect();
+    Ok(AssetsPage {
+        rows,
+        q: search.unwrap_or_default().to_owned(),
+        ctx: ctx.section("inventory"),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/asset.html")]
+struct AssetPage {
+    ctx: Ctx,
+    asset: Asset,
+    cost: Money,
+    labour: Money,
+    installed: Vec<(Installed, Money)>,
+    removed: Vec<Installed>,
+    locations: Vec<LocationView>,
+    errors: FieldErrors,
+    problem: Option<String>,
+}
+
+async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage> {
+    let base = state.config.base();
+    let asset = assets::get(&state.db, id).await?;
+    let (current, removed): (Vec<Installed>, Vec<Installed>) = assets::installations(&state.db, id)
+        .await?
+        .into_iter()
+        .partition(|i| i.removed_at.is_none());
+    Ok(AssetPage {
+        cost: Money::from_minor(asset.units_cost_minor + asset.assembly_labour_minor, base),
+        labour: Money::from_minor(asset.assembly_labour_minor, base),
+        installed: current
+            .into_iter()
+            .map(|i| {
+                let m = Money::from_minor(i.landed_cost_minor, base);
+                (i, m)
+            })
+            .collect(),
+        removed,
+        locations: locations::list(&state.db).await?,
+        asset,
+        errors: FieldErrors::default(),
+        problem: None,
+        ctx: ctx.section("inventory"),
+    })
+}
+
+async fn show_asset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<AssetPage> {
+    asset_page(&state, ctx, id).await
+}
+
+async fn swap(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(input): Form<SwapInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditInventory)?;
+    match assets::swap(&state.db, &user.actor(), id, &input).await {
+        Ok(()) => Ok(see_other(&format!("/inventory/assets/{id}"), Some("saved"))),
+        Err(AppError::Validation(errors)) => {
+            let mut page = asset_page(&state, ctx, id).await?;
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(AppError::Conflict(m)) => {
+            let mut page = asset_page(&state, ctx, id).await?;
+            page.problem = Some(page.ctx.msg(&m));
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,235 @@
+//! Assets (assembled servers, switches, storage nodes): what is installed in
+//! them, what they cost, and part swaps.
+
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use crate::audit::{self, Action, Actor};
+use crate::db::{Db, DbError};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Msg;
+use crate::{exec_tx, on_db, on_tx};
+
+/// An asset with its cost.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Asset {
+    /// Row id.
+    pub id: i64,
+    /// Asset tag.
+    pub asset_tag: String,
+    /// Hostname.
+    pub hostname: Option<String>,
+    /// Template name (joined).
+    pub template_name: Option<String>,
+    /// server, switch, storage, pdu or other.
+    pub kind: String,
+    /// Lifecycle status.
+    pub status: String,
+    /// Assembly labour, base minor units.
+    pub assembly_labour_minor: i64,
+    /// Landed cost of the units installed now, base minor units.
+    pub units_cost_minor: i64,
+}
+
+const ASSET_SELECT: &str = "select a.id, a.asset_tag, a.hostname, t.name as template_name, a.kind, a.status,
+    a.assembly_labour_minor,
+    cast(coalesce((select sum(u.landed_cost_minor) from units u where u.asset_id = a.id and u.status = 'installed'), 0) as bigint)
+      as units_cost_minor
+    from assets a left join build_templates t on t.id = a.template_id";
+
+/// Assets whose tag or hostname starts with `q`, by tag.
+pub async fn list(db: &Db, q: Option<&str>) -> Result<Vec<Asset>, DbError> {
+    let pattern = q.map(|q| format!("{}%", q.to_lowercase()));
+    let sql = format!(
+        "{ASSET_SELECT} where cast($1 as text) is null or lower(a.asset_tag) like $1 or lower(a.hostname) like $1
+         order by a.asset_tag limit 500"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(&pattern)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// One asset.
+pub async fn get(db: &Db, id: i64) -> Result<Asset, DbError> {
+    let sql = format!("{ASSET_SELECT} where a.id = $1");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_one(p)
+    .await)?)
+}
+
+/// A unit installed in an asset, or once installed (with when it left).
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Installed {
+    /// Unit id.
+    pub unit_id: i64,
+    /// Slot.
+    pub slot_name: String,
+    /// Serial.
+    pub serial: String,
+    /// MPN.
+    pub mpn: String,
+    /// Landed cost, base minor units.
+    pub landed_cost_minor: i64,
+    /// When installed, UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub installed_at: time::OffsetDateTime,
+    /// When removed, UTC, if it was.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>)]
+    pub removed_at: Option<time::OffsetDateTime>,
+    /// Why it was removed (`faulty`, `in_stock`).
+    pub removal_reason: Option<String>,
+}
+
+/// Every installation of an asset, current ones first, by slot.
+pub async fn installations(db: &Db, asset_id: i64) -> Result<Vec<Installed>, DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select i.unit_id, i.slot_name, u.serial, m.mpn, u.landed_cost_minor, i.installed_at, i.removed_at, i.removal_reason
+             from installations i join units u on u.id = i.unit_id join part_models m on m.id = u.part_model_id
+             where i.asset_id = $1 order by i.removed_at is not null, i.slot_name, i.id",
+        )
+        .bind(asset_id)
+        .fetch_all(p)
+        .await
+    })?)
+}
+
+/// A part swap: what comes out of a slot, where it goes, and what goes in.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct SwapInput {
+    /// Slot to swap.
+    pub slot_name: String,
+    /// Serial of the unit to install (in stock).
+    pub new_serial: String,
+    /// `faulty` or `in_stock`: what happens to the removed unit.
+    pub old_to: String,
+    /// Stock location for a removed unit going back to stock (or to the faulty shelf).
+    pub location_id: i64,
+}
+
+/// Removes the unit in a slot (to faulty, or back to stock) and installs
+/// another in one step; the asset's cost follows from what is installed.
+#[instrument(skip_all, fields(asset = asset_id))]
+pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> AppResult<()> {
+    if !matches!(input.old_to.as_str(), "faulty" | "in_stock") {
+        let mut f = FieldErrors::default();
+        f.add("old_to", Msg::new("validation.required"));
+        return Err(AppError::Validation(f));
+    }
+    let now = crate::clock::now();
+    let mut tx = db.begin().await?;
+    let old: Option<(i64, i64)> = on_tx!(&mut tx, |c| {
+        sqlx::query_as("select id, part_model_id from units where asset_id = $1 and slot_name = $2 and status = 'installed'")
+            .bind(asset_id)
+            .bind(input.slot_name.trim())
+            .fetch_optional(c)
+            .await
+    })
+    .map_err(DbError::from)?;
+    let Some((old_id, old_part)) = old else {
+        return Err(AppError::Conflict(
+            Msg::new("swap.empty_slot").arg("slot", input.slot_name.trim()),
+        ));
+    };
+    let new: Option<(i64, i64, Option<i64>)> = on_tx!(&mut tx, |c| {
+        sqlx::query_as("select id, part_model_id, location_id from units where serial = $1 and status = 'in_stock'")
+            .bind(input.new_serial.trim())
+            .fetch_optional(c)
+            .await
+    })
+    .map_err(DbError::from)?;
+    let Some((new_id, new_part, new_location)) = new else {
+        let mut f = FieldErrors::default();
+        f.add(
+            "new_serial",
+            Msg::new("swap.not_in_stock").arg("serial", input.new_serial.trim()),
+        );
+        return Err(AppError::Validation(f));
+    };
+    // The removed unit leaves the asset: history, status and (back) into a location.
+    exec_tx!(&mut tx, |c| {
+        sqlx::query(
+            "update installations set removed_at = $1, removal_reason = $2, updated_at = $1
+             where unit_id = $3 and asset_id = $4 and removed_at is null",
+        )
+        .bind(now)
+        .bind(&input.old_to)
+        .bind(old_id)
+        .bind(asset_id)
+        .execute(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    exec_tx!(&mut tx, |c| {
+        sqlx::query(
+            "update units set status = $1, asset_id = null, slot_name = null, location_id = $2, updated_at = $3 where id = $4",
+        )
+        .bind(&input.old_to)
+        .bind(input.location_id)
+        .bind(now)
+        .bind(old_id)
+        .execute(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    exec_tx!(&mut tx, |c| {
+        sqlx::query(
+            "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
+               user_id, created_at, updated_at)
+             values ($1, $2, null, $3, 1, 'removal', $4, $5, $5)",
+        )
+        .bind(old_part)
+        .bind(old_id)
+        .bind(input.location_id)
+        .bind(actor.user_id)
+        .bind(now)
+        .execute(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    // The new unit goes in only if it is still in stock (one winner if two swaps race).
+    let taken = exec_tx!(&mut tx, |c| {
+        sqlx::query("update units set status = 'reserved', updated_at = $1 where id = $2 and status = 'in_stock'")
+            .bind(now)
+            .bind(new_id)
+            .execute(c)
+            .await
+    })
+    .map_err(DbError::from)?;
+    if taken != 1 {
+        return Err(AppError::Conflict(
+            Msg::new("swap.not_in_stock").arg("serial", input.new_serial.trim()),
+        ));
+    }
+    super::assembly::install(
+        &mut tx,
+        actor,
+        asset_id,
+        new_id,
+        new_part,
+        new_location,
+        input.slot_name.trim(),
+    )
+    .await?;
+    let note = serde_json::json!({"slot": input.slot_name.trim(), "removed_unit": old_id, "removed_to": input.old_to, "installed_unit": new_id});
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "asset",
+        asset_id,
+        None,
+        Some(&note),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,366 @@
+//! Build templates, assembly with reservations, cancellation, concurrency, swaps.
+
+use rackledger::audit::Actor;
+use rackledger::db::Db;
+use rackledger::error::AppError;
+use rackledger::inventory::assembly::{self, AssemblyInput};
+use rackledger::inventory::assets::{self, SwapInput};
+use rackledger::inventory::templates::{self, TemplateInput};
+use rackledger::on_db;
+
+use crate::app::{TestApp, count, text_of};
+use crate::support::backends;
+
+fn actor() -> Actor {
+    Actor::system("test")
+}
+
+async fn template(db: &Db, name: &str, slots: &str) -> i64 {
+    let input = TemplateInput {
+        name: name.into(),
+        asset_kind: "server".into(),
+        height_u: "1".into(),
+        nameplate_watts: "450".into(),
+        assembly_labour: "50000".into(),
+        slots: slots.into(),
+        notes: String::new(),
+    };
+    templates::create(db, &actor(), &input).await.unwrap()
+}
+
+async fn scalar(db: &Db, sql: &'static str, arg: i64) -> i64 {
+    on_db!(db, |p| sqlx::query_scalar::<_, i64>(sql)
+        .bind(arg)
+        .fetch_one(p)
+        .await)
+    .unwrap()
+}
+
+const EDGE_NODE: &str = "DIMM A1-A4: M321R4GA3BB6-CQK\nBOOT1-2: SEDC600M/960G\nNIC1: MCX631432AN-ADAB\nSWITCH?: MSN2410-CB2F";
+
+#[tokio::test]
+async fn assembly_installs_exactly_the_reserved_units_and_rolls_up_their_cost() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let t = template(&db, "edge node", EDGE_NODE).await;
+        assert_eq!(
+            templates::slots(&db, t).await.unwrap().len(),
+            8,
+            "{backend:?}: 4 + 2 + 1 + 1 optional"
+        );
+        let order = assembly::start(
+            &db,
+            &actor(),
+            &AssemblyInput {
+                template_id: t,
+                asset_tag: "SRV-0001".into(),
+                hostname: Some("edge01".into()),
+            },
+        )
+        .await
+        .unwrap();
+        let picks = assembly::pick_list(&db, order).await.unwrap();
+        assert_eq!(
+            picks.len(),
+            7,
+            "the optional slot has no stock and stays empty"
+        );
+        assert!(
+            picks.iter().all(|p| p.location.is_some()),
+            "the pick list says where each unit is"
+        );
+        let dimm_ids: Vec<i64> = picks
+            .iter()
+            .filter(|p| p.mpn.starts_with("M321"))
+            .map(|p| p.unit_id)
+            .collect();
+        let oldest: Vec<i64> = on_db!(&db, |p| {
+            sqlx::query_scalar("select u.id from units u join part_models m on m.id = u.part_model_id where m.mpn = 'M321R4GA3BB6-CQK' order by u.id limit 4")
+                .fetch_all(p)
+                .await
+        })
+        .unwrap();
+        assert_eq!(dimm_ids, oldest, "oldest stock first");
+        let expected: i64 = picks.iter().map(|p| p.landed_cost_minor).sum::<i64>() + 50_000;
+
+        let asset = assembly::complete(&db, &actor(), order).await.unwrap();
+        let a = assets::get(&db, asset).await.unwrap();
+        assert_eq!(a.units_cost_minor + a.assembly_labour_minor, expected);
+        assert_eq!(
+            scalar(
+                &db,
+                "select count(*) from units where asset_id = $1 and status = 'installed'",
+                asset
+            )
+            .await,
+            7
+        );
+        assert_eq!(
+            scalar(
+                &db,
+                "select count(*) from units where assembly_order_id = $1",
+                order
+            )
+            .await,
+            0,
+            "no reservation left behind"
+        );
+        let installed: Vec<i64> = on_db!(&db, |p| sqlx::query_scalar(
+            "select id from units where asset_id = $1 order by id"
+        )
+        .bind(asset)
+        .fetch_all(p)
+        .await)
+        .unwrap();
+        let mut picked: Vec<i64> = picks.iter().map(|p| p.unit_id).collect();
+        picked.sort_unstable();
+        assert_eq!(installed, picked, "exactly the reserved units");
+        let levels = rackledger::inventory::units::stock_levels(&db, Some("memory"))
+            .await
+            .unwrap();
+        assert_eq!(
+            levels.iter().map(|l| l.quantity).sum::<i64>(),
+            28,
+            "stock follows the install movements"
+        );
+        assert!(
+            matches!(
+                assembly::complete(&db, &actor(), order).await,
+                Err(AppError::Conflict(_))
+            ),
+            "completed once only"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn cancelling_releases_reservations_and_a_short_template_reserves_nothing() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let t = template(&db, "edge node", EDGE_NODE).await;
+        let order = assembly::start(
+            &db,
+            &actor(),
+            &AssemblyInput {
+                template_id: t,
+                asset_tag: "SRV-0002".into(),
+                hostname: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            scalar(
+                &db,
+                "select count(*) from units where assembly_order_id = $1",
+                order
+            )
+            .await,
+            7,
+            "{backend:?}"
+        );
+        assembly::cancel(&db, &actor(), order).await.unwrap();
+        assert_eq!(
+            scalar(
+                &db,
+                "select count(*) from units where status = 'reserved' and $1 = $1",
+                0
+            )
+            .await,
+            0
+        );
+
+        // 64 DIMM slots, 32 DIMMs: refused, naming what is short, and nothing stays reserved.
+        let big = template(&db, "memory monster", "DIMM A1-A64: M321R4GA3BB6-CQK").await;
+        let r = assembly::start(
+            &db,
+            &actor(),
+            &AssemblyInput {
+                template_id: big,
+                asset_tag: "SRV-0003".into(),
+                hostname: None,
+            },
+        )
+        .await;
+        match r {
+            Err(AppError::Conflict(m)) => assert!(
+                m.render(rackledger::i18n::Lang::En).contains("DIMM A33"),
+                "{m:?}"
+            ),
+            other => panic!("expected a shortage, got {other:?}"),
+        }
+        assert_eq!(
+            scalar(
+                &db,
+                "select count(*) from units where status = 'reserved' and $1 = $1",
+                0
+            )
+            .await,
+            0
+        );
+        assert_eq!(
+            scalar(
+                &db,
+                "select count(*) from assembly_orders where asset_tag = 'SRV-0003' and $1 = $1",
+                0
+            )
+            .await,
+            0
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_tasks_reserving_one_unit_have_exactly_one_winner() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let t = template(&db, "one nic", "NIC1: MCX631432AN-ADAB").await;
+        let order = assembly::start(
+            &db,
+            &actor(),
+            &AssemblyInput {
+                template_id: t,
+                asset_tag: "SRV-0100".into(),
+                hostname: None,
+            },
+        )
+        .await
+        .unwrap();
+        let free = scalar(&db, "select min(id) from units where status = 'in_stock' and part_model_id = (select part_model_id from units where assembly_order_id = $1)", order).await;
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut tx = db.begin().await.unwrap();
+                let won = assembly::reserve_unit(&mut tx, order, &format!("SPARE{i}"), free)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                won
+            }));
+        }
+        let mut wins = 0;
+        for t in tasks {
+            wins += usize::from(t.await.unwrap());
+        }
+        assert_eq!(wins, 1, "{backend:?}");
+        // Whole assemblies racing for the last NICs: 4 NICs in stock, one reserved above,
+        // one just won by a task: two remain, so two of six orders succeed.
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                assembly::start(
+                    &db,
+                    &actor(),
+                    &AssemblyInput {
+                        template_id: t,
+                        asset_tag: format!("SRV-02{i:02}"),
+                        hostname: None,
+                    },
+                )
+                .await
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(AppError::Conflict(_)) => {}
+                Err(e) => panic!("a loser gets a clear refusal, not {e:?}"),
+            }
+        }
+        assert_eq!(ok, 2);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_swap_moves_cost_and_history_in_one_step() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let t = template(&db, "edge node", EDGE_NODE).await;
+        let order = assembly::start(
+            &db,
+            &actor(),
+            &AssemblyInput {
+                template_id: t,
+                asset_tag: "SRV-0009".into(),
+                hostname: None,
+            },
+        )
+        .await
+        .unwrap();
+        let asset = assembly::complete(&db, &actor(), order).await.unwrap();
+        let before = assets::get(&db, asset).await.unwrap().units_cost_minor;
+        let old: (i64, i64) = on_db!(&db, |p| {
+            sqlx::query_as("select id, landed_cost_minor from units where asset_id = $1 and slot_name = 'DIMM A1'").bind(asset).fetch_one(p).await
+        })
+        .unwrap();
+        let spare: (String, i64) = on_db!(&db, |p| {
+            sqlx::query_as(
+                "select u.serial, u.landed_cost_minor from units u join part_models m on m.id = u.part_model_id
+                 where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1",
+            )
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        let shelf = scalar(&db, "select min(id) from stock_locations where $1 = $1", 0).await;
+        let input = SwapInput {
+            slot_name: "DIMM A1".into(),
+            new_serial: spare.0.clone(),
+            old_to: "faulty".into(),
+            location_id: shelf,
+        };
+        assets::swap(&db, &actor(), asset, &input).await.unwrap();
+        let after = assets::get(&db, asset).await.unwrap().units_cost_minor;
+        assert_eq!(
+            after - before,
+            spare.1 - old.1,
+            "{backend:?}: the asset's cost follows the units"
+        );
+        let status: String = on_db!(&db, |p| sqlx::query_scalar(
+            "select status from units where id = $1"
+        )
+        .bind(old.0)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(status, "faulty");
+        let history = assets::installations(&db, asset).await.unwrap();
+        assert_eq!(history.len(), 8, "7 installs + the new DIMM");
+        assert!(
+            history
+                .iter()
+                .any(|h| h.unit_id == old.0 && h.removal_reason.as_deref() == Some("faulty"))
+        );
+        // Swapping in a unit that is not in stock is refused and changes nothing.
+        let again = SwapInput {
+            new_serial: spare.0.clone(),
+            ..input
+        };
+        assert!(assets::swap(&db, &actor(), asset, &again).await.is_err());
+        assert_eq!(
+            assets::get(&db, asset).await.unwrap().units_cost_minor,
+            after
+        );
+
+        app.login("tech", "rackledger-tech").await;
+        let (status, doc) = app.page(&format!("/inventory/assets/{asset}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(count(&doc, "#installed tbody tr"), 7, "current units");
+        assert!(
+            text_of(&doc, "#removed").contains(&format!("{}", old.0))
+                || count(&doc, "#removed tbody tr") == 1
+        );
+        assert_eq!(count(&doc, "#asset-cost"), 0, "technicians see no cost");
+        app.finish().await;
+    }
+}
