@@ -233,3 +233,37 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
     tx.commit().await?;
     Ok(())
 }
+
+/// One time a unit was in an asset.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct UnitInstall {
+    /// Asset id.
+    pub asset_id: i64,
+    /// Asset tag.
+    pub asset_tag: String,
+    /// Slot.
+    pub slot_name: String,
+    /// Installed, UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub installed_at: time::OffsetDateTime,
+    /// Removed, UTC.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>)]
+    pub removed_at: Option<time::OffsetDateTime>,
+    /// Why removed.
+    pub removal_reason: Option<String>,
+}
+
+/// Every asset a unit was installed in, oldest first.
+pub async fn unit_installs(db: &Db, unit_id: i64) -> Result<Vec<UnitInstall>, DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select i.asset_id, a.asset_tag, i.slot_name, i.installed_at, i.removed_at, i.removal_reason
+             from installations i join assets a on a.id = i.asset_id where i.unit_id = $1 order by i.id",
+        )
+        .bind(unit_id)
+        .fetch_all(p)
+        .await
+    })?)
+}

@@ -92,6 +92,7 @@ struct UnitPage {
     unit: UnitRow,
     cost: Money,
     movements: Vec<MovementRow>,
+    installs: Vec<super::assets::UnitInstall>,
     history: Vec<AuditEntry>,
 }
 
@@ -113,6 +114,7 @@ async fn show_unit(
     let (history, _) = audit::list(&state.db, &filter, 50, 0).await?;
     Ok(UnitPage {
         movements: units::movements(&state.db, id).await?,
+        installs: super::assets::unit_installs(&state.db, id).await?,
         ctx: ctx.section("inventory"),
         unit,
         cost,
@@ -162,6 +164,7 @@ struct SearchPage {
     units_total: i64,
     parts: Vec<crate::procurement::PartModel>,
     orders: Vec<crate::procurement::orders_repo::PoRow>,
+    assets: Vec<super::assets::Asset>,
 }
 
 /// The search box: a serial, MPN or order number. One exact serial goes
@@ -181,6 +184,19 @@ async fn search(
     {
         return Ok(Redirect::to(&format!("/inventory/units/{}", only.id)).into_response());
     }
+    let assets = super::assets::list(&state.db, Some(&q)).await?;
+    let exact_asset = |a: &super::assets::Asset| {
+        a.asset_tag.eq_ignore_ascii_case(&q)
+            || a.hostname
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case(&q))
+    };
+    if let [only] = assets.as_slice()
+        && units.is_empty()
+        && exact_asset(only)
+    {
+        return Ok(Redirect::to(&format!("/inventory/assets/{}", only.id)).into_response());
+    }
     let (parts, _) =
         crate::procurement::repo::list_part_models(&state.db, Some(&q), None, 20, 0).await?;
     let (orders, _) =
@@ -193,6 +209,7 @@ async fn search(
         units_total,
         parts: parts.into_iter().map(|p| p.view(money)).collect(),
         orders,
+        assets: assets.into_iter().take(20).collect(),
     };
     Ok(page.into_response())
 }

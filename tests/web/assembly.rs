@@ -361,6 +361,19 @@ async fn a_swap_moves_cost_and_history_in_one_step() {
                 || count(&doc, "#removed tbody tr") == 1
         );
         assert_eq!(count(&doc, "#asset-cost"), 0, "technicians see no cost");
+        let r = app.server.get("/search?q=srv-0009").await;
+        assert_eq!(r.status_code(), 303, "an asset tag opens the asset");
+        assert_eq!(
+            r.header("location").to_str().unwrap(),
+            format!("/inventory/assets/{asset}")
+        );
+        let (_, doc) = app.page(&format!("/inventory/units/{}", old.0)).await;
+        assert_eq!(
+            count(&doc, "#installs tbody tr"),
+            1,
+            "the removed DIMM's history names the asset"
+        );
+        assert!(text_of(&doc, "#installs").contains("SRV-0009"));
         app.finish().await;
     }
 }
