@@ -315,6 +315,7 @@ async fn seed_orders(db: &Db, actor: &Actor) -> crate::error::AppResult<()> {
         quantity: quantity.into(),
         unit_price: price.into(),
         unit_weight_g: weight.map(str::to_owned),
+        warranty_months: None,
     };
     let cost =
         |kind: &str, amount: &str, currency: &str, basis: &str, description: &str| CostInput {

@@ -348,8 +348,18 @@ impl OrderPlanner {
                     ));
                 }
                 if write {
-                    let id = po_repo::insert_line(tx, self.po.id, part.id, r.quantity, price, None)
-                        .await?;
+                    let id = po_repo::insert_line(
+                        tx,
+                        self.po.id,
+                        &po_repo::NewLine {
+                            part_model_id: part.id,
+                            quantity: r.quantity,
+                            unit_price: price,
+                            unit_weight_g: None,
+                            warranty_months: None,
+                        },
+                    )
+                    .await?;
                     let after = serde_json::json!({"po": self.po.number, "mpn": r.mpn, "quantity": r.quantity, "unit_price": price.to_string()});
                     audit::record(
                         tx,

@@ -10,6 +10,7 @@ pub mod reorder;
 pub mod templates;
 pub mod units;
 mod units_web;
+pub mod warranty;
 mod web;
 
 /// Every inventory page route (and the search box).

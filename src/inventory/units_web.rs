@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inventory/units/{id}", get(show_unit))
         .route("/inventory/stock", get(stock))
         .route("/inventory/reorder", get(reorder).post(set_min_stock))
+        .route("/inventory/warranty", get(warranty).post(set_warranty_term))
         .route("/search", get(search))
 }
 
@@ -258,6 +259,56 @@ async fn set_min_stock(
         Ok(()) => Ok(crate::web::see_other("/inventory/reorder", Some("saved"))),
         Err(crate::error::AppError::Validation(errors)) => {
             let mut page = reorder_page(&state, ctx).await?;
+            page.errors = errors;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/warranty.html")]
+struct WarrantyPage {
+    ctx: Ctx,
+    ending: Vec<super::warranty::WarrantyRow>,
+    expired: Vec<super::warranty::WarrantyRow>,
+    parts: Vec<crate::procurement::PartModel>,
+    suppliers: Vec<crate::procurement::Supplier>,
+    errors: crate::error::FieldErrors,
+}
+
+async fn warranty_page(state: &AppState, ctx: Ctx) -> AppResult<WarrantyPage> {
+    let today = crate::clock::now().date();
+    let until = today + time::Duration::days(90);
+    let (parts, _) =
+        crate::procurement::repo::list_part_models(&state.db, None, None, 500, 0).await?;
+    let (suppliers, _) =
+        crate::procurement::repo::list_suppliers(&state.db, None, "name", 500, 0).await?;
+    Ok(WarrantyPage {
+        ending: super::warranty::ending(&state.db, today, until).await?,
+        expired: super::warranty::expired_in_service(&state.db, today).await?,
+        parts: parts.into_iter().map(|p| p.view(false)).collect(),
+        suppliers,
+        errors: crate::error::FieldErrors::default(),
+        ctx: ctx.section("inventory"),
+    })
+}
+
+async fn warranty(State(state): State<AppState>, ctx: Ctx) -> AppResult<WarrantyPage> {
+    warranty_page(&state, ctx).await
+}
+
+async fn set_warranty_term(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: crate::auth::CurrentUser,
+    axum::Form(input): axum::Form<super::warranty::TermInput>,
+) -> AppResult<Response> {
+    user.require(crate::auth::Permission::EditProcurement)?;
+    match super::warranty::set_term(&state.db, &user.actor(), &input).await {
+        Ok(()) => Ok(crate::web::see_other("/inventory/warranty", Some("saved"))),
+        Err(crate::error::AppError::Validation(errors)) => {
+            let mut page = warranty_page(&state, ctx).await?;
             page.errors = errors;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

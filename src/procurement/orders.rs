@@ -208,6 +208,9 @@ pub struct LineInput {
     /// Grams per unit (optional; needed for weight-based costs).
     #[serde(default)]
     pub unit_weight_g: Option<String>,
+    /// Warranty months for these units, overriding the supplier's term (optional).
+    #[serde(default)]
+    pub warranty_months: Option<String>,
 }
 
 /// Adds a line to a draft order.
@@ -240,6 +243,23 @@ pub async fn add_line(db: &Db, actor: &Actor, po_id: i64, input: &LineInput) -> 
     if matches!(weight, Some(None)) {
         errors.add("unit_weight_g", Msg::new("validation.weight"));
     }
+    let warranty_text = input
+        .warranty_months
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let warranty_months =
+        match warranty_text.map(|w| w.parse::<i64>().ok().filter(|m| (0..=240).contains(m))) {
+            None => None,
+            Some(Some(m)) => Some(m),
+            Some(None) => {
+                errors.add(
+                    "warranty_months",
+                    Msg::new("validation.whole_number").arg("value", warranty_text.unwrap_or("")),
+                );
+                None
+            }
+        };
     errors.into_result()?;
     let (Some(quantity), Some(price)) = (quantity, price) else {
         return Err(AppError::NotFound);
@@ -250,19 +270,19 @@ pub async fn add_line(db: &Db, actor: &Actor, po_id: i64, input: &LineInput) -> 
     if po.status != "draft" {
         return Err(AppError::Conflict(Msg::new("po.lines_only_in_draft")));
     }
-    let id = repo::insert_line(
-        &mut tx,
-        po_id,
-        input.part_model_id,
+    let new = repo::NewLine {
+        part_model_id: input.part_model_id,
         quantity,
-        price,
-        weight.flatten(),
-    )
-    .await
-    .map_err(|e| match e {
-        DbError::Other(_) => field_error("part_model_id", Msg::new("validation.required")),
-        other => other.into(),
-    })?;
+        unit_price: price,
+        unit_weight_g: weight.flatten(),
+        warranty_months,
+    };
+    let id = repo::insert_line(&mut tx, po_id, &new)
+        .await
+        .map_err(|e| match e {
+            DbError::Other(_) => field_error("part_model_id", Msg::new("validation.required")),
+            other => other.into(),
+        })?;
     let line = repo::lines_tx(&mut tx, po_id)
         .await?
         .into_iter()

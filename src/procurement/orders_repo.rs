@@ -266,27 +266,36 @@ pub async fn lines_tx(tx: &mut Tx, po_id: i64) -> Result<Vec<LineRow>, DbError> 
     .await)?)
 }
 
+/// A validated order line.
+pub struct NewLine {
+    /// Part model.
+    pub part_model_id: i64,
+    /// Units ordered.
+    pub quantity: i64,
+    /// Unit price, order currency.
+    pub unit_price: Decimal,
+    /// Grams per unit.
+    pub unit_weight_g: Option<i64>,
+    /// Warranty months for these units, overriding the supplier's term.
+    pub warranty_months: Option<i64>,
+}
+
 /// Appends a line; returns its id.
-pub async fn insert_line(
-    tx: &mut Tx,
-    po_id: i64,
-    part_model_id: i64,
-    quantity: i64,
-    unit_price: Decimal,
-    unit_weight_g: Option<i64>,
-) -> Result<i64, DbError> {
+pub async fn insert_line(tx: &mut Tx, po_id: i64, l: &NewLine) -> Result<i64, DbError> {
     let now = crate::clock::now();
     Ok(on_tx!(tx, |c| {
         sqlx::query_scalar(
-            "insert into po_lines (po_id, line_no, part_model_id, quantity, unit_price, unit_weight_g, created_at, updated_at)
-             values ($1, (select coalesce(max(line_no), 0) + 1 from po_lines where po_id = $1), $2, $3, $4, $5, $6, $6)
+            "insert into po_lines (po_id, line_no, part_model_id, quantity, unit_price, unit_weight_g, warranty_months,
+               created_at, updated_at)
+             values ($1, (select coalesce(max(line_no), 0) + 1 from po_lines where po_id = $1), $2, $3, $4, $5, $6, $7, $7)
              returning id",
         )
         .bind(po_id)
-        .bind(part_model_id)
-        .bind(quantity)
-        .bind(DbDecimal(unit_price))
-        .bind(unit_weight_g)
+        .bind(l.part_model_id)
+        .bind(l.quantity)
+        .bind(DbDecimal(l.unit_price))
+        .bind(l.unit_weight_g)
+        .bind(l.warranty_months)
         .bind(now)
         .fetch_one(c)
         .await

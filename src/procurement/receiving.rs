@@ -124,6 +124,11 @@ pub async fn receive_tx(
         let rl_id =
             insert_receipt_line(tx, receipt_id, c.line.id, c.quantity, first, total).await?;
         if c.line.serial_tracked {
+            // Warranty runs from the day of receipt.
+            let months = crate::inventory::warranty::months_for_line(tx, c.line.id).await?;
+            let warranty_end = months.and_then(|m| {
+                crate::inventory::warranty::add_months(crate::clock::now().date(), m)
+            });
             for (k, serial) in c.serials.iter().enumerate() {
                 let position = first + i64::try_from(k).unwrap_or(0);
                 let unit = NewUnit {
@@ -133,6 +138,7 @@ pub async fn receive_tx(
                     position,
                     cost: position_cost(out, position),
                     base,
+                    warranty_end,
                 };
                 let unit_id = insert_unit(tx, &unit, input.location_id).await?;
                 insert_movement(
@@ -337,6 +343,7 @@ struct NewUnit<'a> {
     position: i64,
     cost: i64,
     base: Currency,
+    warranty_end: Option<time::Date>,
 }
 
 async fn insert_unit(tx: &mut Tx, u: &NewUnit<'_>, location_id: i64) -> AppResult<i64> {
@@ -344,8 +351,8 @@ async fn insert_unit(tx: &mut Tx, u: &NewUnit<'_>, location_id: i64) -> AppResul
     on_tx!(tx, |c| {
         sqlx::query_scalar(
             "insert into units (part_model_id, manufacturer, serial, po_line_id, receipt_line_id, position, location_id,
-               status, landed_cost_minor, cost_currency, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, 'in_stock', $8, $9, $10, $10) returning id",
+               status, landed_cost_minor, cost_currency, warranty_end, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, 'in_stock', $8, $9, $10, $11, $11) returning id",
         )
         .bind(u.line.part_model_id)
         .bind(&u.line.manufacturer)
@@ -356,6 +363,7 @@ async fn insert_unit(tx: &mut Tx, u: &NewUnit<'_>, location_id: i64) -> AppResul
         .bind(location_id)
         .bind(u.cost)
         .bind(u.base.code())
+        .bind(u.warranty_end)
         .bind(now)
         .fetch_one(c)
         .await

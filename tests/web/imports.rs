@@ -221,6 +221,7 @@ async fn ordered_po(db: &Db, lines: &[(&str, &str)]) -> i64 {
             quantity: (*qty).into(),
             unit_price: "100000".into(),
             unit_weight_g: None,
+            warranty_months: None,
         };
         orders::add_line(db, &actor, po, &input).await.unwrap();
     }

@@ -186,3 +186,126 @@ async fn parts_below_their_site_minimum_are_listed_with_the_supplier_to_reorder_
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn warranty_runs_from_receipt_for_the_lines_or_the_suppliers_months() {
+    use rackledger::audit::Actor;
+    use rackledger::money::Currency;
+    use rackledger::procurement::orders::{self, LineInput, PoInput};
+    use rackledger::procurement::receiving::{self, ReceiptInput, ReceiveLine};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let actor = Actor::system("test");
+        let id = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                on_db!(&db, |p| sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(p)
+                    .await)
+                .unwrap()
+            }
+        };
+        let supplier = id("select id from suppliers where name like 'Mellanox%'").await;
+        let nic = id("select id from part_models where mpn = 'MCX631432AN-ADAB'").await;
+        let term = rackledger::inventory::warranty::TermInput {
+            supplier_id: supplier,
+            part_model_id: nic,
+            months: "2".into(),
+        };
+        rackledger::inventory::warranty::set_term(&db, &actor, &term)
+            .await
+            .unwrap();
+        let po = orders::create_po(
+            &db,
+            &actor,
+            Currency::KRW,
+            &PoInput {
+                supplier_id: supplier,
+                fx_rate: Some("1385".into()),
+                ..PoInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let short = LineInput {
+            part_model_id: nic,
+            quantity: "1".into(),
+            unit_price: "312".into(),
+            unit_weight_g: None,
+            warranty_months: None,
+        };
+        let long = LineInput {
+            warranty_months: Some("36".into()),
+            ..short.clone()
+        };
+        let l1 = orders::add_line(&db, &actor, po, &short).await.unwrap();
+        let l2 = orders::add_line(&db, &actor, po, &long).await.unwrap();
+        orders::transition(&db, &actor, po, "ordered")
+            .await
+            .unwrap();
+        let location = id("select min(id) from stock_locations").await;
+        let lines = vec![
+            ReceiveLine {
+                po_line_id: l1,
+                quantity: 0,
+                serials: vec!["W-SHORT".into()],
+            },
+            ReceiveLine {
+                po_line_id: l2,
+                quantity: 0,
+                serials: vec!["W-LONG".into()],
+            },
+        ];
+        receiving::receive(
+            &db,
+            &actor,
+            Currency::KRW,
+            po,
+            &ReceiptInput {
+                location_id: location,
+                lines,
+                ..ReceiptInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let today = rackledger::clock::now().date();
+        let end = |serial: &'static str| {
+            let db = db.clone();
+            async move {
+                on_db!(&db, |p| sqlx::query_scalar::<_, Option<time::Date>>(
+                    "select warranty_end from units where serial = $1"
+                )
+                .bind(serial)
+                .fetch_one(p)
+                .await)
+                .unwrap()
+            }
+        };
+        assert_eq!(
+            end("W-SHORT").await,
+            rackledger::inventory::warranty::add_months(today, 2),
+            "{backend:?}: the supplier's term"
+        );
+        assert_eq!(
+            end("W-LONG").await,
+            rackledger::inventory::warranty::add_months(today, 36),
+            "the line's override"
+        );
+        assert_eq!(
+            end("S4EMNX0W000001").await,
+            None,
+            "no term, no warranty recorded"
+        );
+
+        app.login("tech", "rackledger-tech").await;
+        let (_, doc) = app.page("/inventory/warranty").await;
+        let ending = text_of(&doc, "#ending");
+        assert!(
+            ending.contains("W-SHORT") && !ending.contains("W-LONG"),
+            "{ending}"
+        );
+        app.finish().await;
+    }
+}

@@ -42,6 +42,7 @@ fn line(part: i64, qty: &str, price: &str, weight: Option<&str>) -> LineInput {
         quantity: qty.into(),
         unit_price: price.into(),
         unit_weight_g: weight.map(Into::into),
+        warranty_months: None,
     }
 }
 

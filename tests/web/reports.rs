@@ -52,6 +52,7 @@ async fn reports_export_as_csv_and_xlsx_with_formulas_neutralised_and_money_kept
             quantity: "3".into(),
             unit_price: "10".into(),
             unit_weight_g: None,
+            warranty_months: None,
         };
         rackledger::procurement::orders::add_line(
             &app.db,
