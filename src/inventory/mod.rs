@@ -7,6 +7,7 @@ mod assembly_web;
 pub mod assets;
 pub mod locations;
 pub mod reorder;
+pub mod rma;
 pub mod templates;
 pub mod units;
 mod units_web;

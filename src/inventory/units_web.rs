@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/inventory/stock", get(stock))
         .route("/inventory/reorder", get(reorder).post(set_min_stock))
         .route("/inventory/warranty", get(warranty).post(set_warranty_term))
+        .route("/inventory/rma", get(rmas).post(open_rma))
+        .route("/inventory/rma/{id}", axum::routing::post(resolve_rma))
         .route("/search", get(search))
 }
 
@@ -94,6 +96,7 @@ struct UnitPage {
     cost: Money,
     movements: Vec<MovementRow>,
     installs: Vec<super::assets::UnitInstall>,
+    rmas: Vec<super::rma::Rma>,
     history: Vec<AuditEntry>,
 }
 
@@ -116,6 +119,7 @@ async fn show_unit(
     Ok(UnitPage {
         movements: units::movements(&state.db, id).await?,
         installs: super::assets::unit_installs(&state.db, id).await?,
+        rmas: super::rma::for_unit(&state.db, id).await?,
         ctx: ctx.section("inventory"),
         unit,
         cost,
@@ -314,4 +318,70 @@ async fn set_warranty_term(
         }
         Err(e) => Err(e),
     }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory/rma.html")]
+struct RmaPage {
+    ctx: Ctx,
+    rows: Vec<super::rma::Rma>,
+    locations: Vec<super::locations::LocationView>,
+    errors: crate::error::FieldErrors,
+    problem: Option<String>,
+}
+
+async fn rma_page(state: &AppState, ctx: Ctx) -> AppResult<RmaPage> {
+    Ok(RmaPage {
+        rows: super::rma::list(&state.db).await?,
+        locations: super::locations::list(&state.db).await?,
+        errors: crate::error::FieldErrors::default(),
+        problem: None,
+        ctx: ctx.section("inventory"),
+    })
+}
+
+async fn rmas(State(state): State<AppState>, ctx: Ctx) -> AppResult<RmaPage> {
+    rma_page(&state, ctx).await
+}
+
+async fn rma_outcome(state: &AppState, ctx: Ctx, result: AppResult<()>) -> AppResult<Response> {
+    match result {
+        Ok(()) => Ok(crate::web::see_other("/inventory/rma", Some("saved"))),
+        Err(crate::error::AppError::Validation(errors)) => {
+            let mut page = rma_page(state, ctx).await?;
+            page.errors = errors;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(crate::error::AppError::Conflict(m)) => {
+            let mut page = rma_page(state, ctx).await?;
+            page.problem = Some(page.ctx.msg(&m));
+            Ok((axum::http::StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn open_rma(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: crate::auth::CurrentUser,
+    axum::Form(input): axum::Form<super::rma::OpenInput>,
+) -> AppResult<Response> {
+    user.require(crate::auth::Permission::EditInventory)?;
+    let r = super::rma::open(&state.db, &user.actor(), &input)
+        .await
+        .map(|_| ());
+    rma_outcome(&state, ctx, r).await
+}
+
+async fn resolve_rma(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: crate::auth::CurrentUser,
+    Path(id): Path<i64>,
+    axum::Form(input): axum::Form<super::rma::ResolveInput>,
+) -> AppResult<Response> {
+    user.require(crate::auth::Permission::EditInventory)?;
+    let r = super::rma::resolve(&state.db, &user.actor(), id, &input).await;
+    rma_outcome(&state, ctx, r).await
 }

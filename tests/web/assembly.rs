@@ -377,3 +377,210 @@ async fn a_swap_moves_cost_and_history_in_one_step() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_rma_round_trip_replaces_credits_or_returns_a_faulty_unit() {
+    use rackledger::inventory::rma::{self, OpenInput, ResolveInput};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let t = template(&db, "edge node", EDGE_NODE).await;
+        let order = assembly::start(
+            &db,
+            &actor(),
+            &AssemblyInput {
+                template_id: t,
+                asset_tag: "SRV-0500".into(),
+                hostname: None,
+            },
+        )
+        .await
+        .unwrap();
+        let asset = assembly::complete(&db, &actor(), order).await.unwrap();
+        let shelf = scalar(&db, "select min(id) from stock_locations where $1 = $1", 0).await;
+        // A DIMM fails: swap it out as faulty.
+        let spare: String = on_db!(&db, |p| {
+            sqlx::query_scalar(
+                "select u.serial from units u join part_models m on m.id = u.part_model_id
+                 where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1",
+            )
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        let (failed, failed_cost): (i64, i64) = on_db!(&db, |p| {
+            sqlx::query_as("select id, landed_cost_minor from units where asset_id = $1 and slot_name = 'DIMM A2'").bind(asset).fetch_one(p).await
+        })
+        .unwrap();
+        let swap = SwapInput {
+            slot_name: "DIMM A2".into(),
+            new_serial: spare,
+            old_to: "faulty".into(),
+            location_id: shelf,
+        };
+        assets::swap(&db, &actor(), asset, &swap).await.unwrap();
+        let failed_serial: String = on_db!(&db, |p| sqlx::query_scalar(
+            "select serial from units where id = $1"
+        )
+        .bind(failed)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+
+        // Only faulty units go back; this one is, and it goes to the supplier of its order.
+        let r = rma::open(
+            &db,
+            &actor(),
+            &OpenInput {
+                serial: failed_serial.clone(),
+                reason: "uncorrectable ECC".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let listed = rma::list(&db).await.unwrap();
+        assert_eq!(
+            listed[0].supplier_name, "Kingston Technology Far East",
+            "{backend:?}: found through the order"
+        );
+        assert!(!listed[0].under_warranty, "no warranty term was recorded");
+        let status: String = on_db!(&db, |p| sqlx::query_scalar(
+            "select status from units where id = $1"
+        )
+        .bind(failed)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(status, "at_rma");
+        assert!(matches!(
+            rma::open(
+                &db,
+                &actor(),
+                &OpenInput {
+                    serial: failed_serial.clone(),
+                    reason: String::new()
+                }
+            )
+            .await,
+            Err(AppError::Conflict(_))
+        ));
+
+        // Replaced: the new unit is in stock with the original's landed cost; the original is scrapped.
+        let resolve = ResolveInput {
+            outcome: "replaced".into(),
+            replacement_serial: Some("S4EMNX0W-RMA1".into()),
+            location_id: shelf,
+            ..ResolveInput::default()
+        };
+        rma::resolve(&db, &actor(), r, &resolve).await.unwrap();
+        let (status, cost): (String, i64) = on_db!(&db, |p| {
+            sqlx::query_as(
+                "select status, landed_cost_minor from units where serial = 'S4EMNX0W-RMA1'",
+            )
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        assert_eq!(
+            (status.as_str(), cost),
+            ("in_stock", failed_cost),
+            "the replacement carries the cost"
+        );
+        let old: String = on_db!(&db, |p| sqlx::query_scalar(
+            "select status from units where id = $1"
+        )
+        .bind(failed)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(old, "scrapped");
+        assert!(
+            matches!(
+                rma::resolve(&db, &actor(), r, &resolve).await,
+                Err(AppError::Conflict(_))
+            ),
+            "closed once"
+        );
+
+        // Credited, then rejected: two more DIMMs fail.
+        for (slot, outcome) in [("DIMM A3", "credited"), ("DIMM A4", "rejected")] {
+            let spare: String = on_db!(&db, |p| {
+                sqlx::query_scalar(
+                    "select u.serial from units u join part_models m on m.id = u.part_model_id
+                     where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1",
+                )
+                .fetch_one(p)
+                .await
+            })
+            .unwrap();
+            let out: (i64, String) = on_db!(&db, |p| {
+                sqlx::query_as(
+                    "select id, serial from units where asset_id = $1 and slot_name = $2",
+                )
+                .bind(asset)
+                .bind(slot)
+                .fetch_one(p)
+                .await
+            })
+            .unwrap();
+            let swap = SwapInput {
+                slot_name: slot.into(),
+                new_serial: spare,
+                old_to: "faulty".into(),
+                location_id: shelf,
+            };
+            assets::swap(&db, &actor(), asset, &swap).await.unwrap();
+            let id = rma::open(
+                &db,
+                &actor(),
+                &OpenInput {
+                    serial: out.1,
+                    reason: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+            let input = ResolveInput {
+                outcome: outcome.into(),
+                credit_amount: Some("118.50".into()),
+                credit_currency: Some("USD".into()),
+                location_id: shelf,
+                ..ResolveInput::default()
+            };
+            rma::resolve(&db, &actor(), id, &input).await.unwrap();
+            let status: String = on_db!(&db, |p| sqlx::query_scalar(
+                "select status from units where id = $1"
+            )
+            .bind(out.0)
+            .fetch_one(p)
+            .await)
+            .unwrap();
+            let expected = if outcome == "credited" {
+                "scrapped"
+            } else {
+                "faulty"
+            };
+            assert_eq!(status, expected, "{backend:?} {outcome}");
+        }
+        let credit = rma::list(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find_map(|r| r.credit())
+            .expect("a credit");
+        assert_eq!(credit.to_string(), "$118.50");
+
+        // The unit page tells the story: installed, removed, RMA.
+        app.login("tech", "rackledger-tech").await;
+        let (_, doc) = app.page(&format!("/inventory/units/{failed}")).await;
+        assert_eq!(count(&doc, "#installs tbody tr"), 1);
+        assert!(text_of(&doc, "#unit-rmas").contains("Kingston"));
+        let (_, doc) = app.page("/inventory/rma").await;
+        assert_eq!(count(&doc, "#rmas tbody tr"), 3);
+        assert!(
+            !text_of(&doc, "#rmas").contains('$'),
+            "technicians see no credit amounts"
+        );
+        app.finish().await;
+    }
+}

@@ -1,0 +1,428 @@
+//! RMA: a faulty unit goes back to the supplier it was bought from (found
+//! through its purchase order) and comes back replaced, credited or rejected.
+//!
+//! Cost rule: a replacement unit carries the landed cost of the unit it
+//! replaces (the money was spent once, on the original), so asset and stock
+//! values do not change. A credit is money back from the supplier, recorded on
+//! the RMA in its currency; it does not restate any other unit's cost (the
+//! reports show it as the supplier's credit). The returned unit is scrapped
+//! from our books when it is replaced or credited, and comes back as faulty
+//! when the supplier rejects the claim.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use crate::audit::{self, Action, Actor};
+use crate::db::{Db, DbDecimal, DbError, Tx};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Msg;
+use crate::money::{Currency, Money};
+use crate::{exec_tx, on_db, on_tx};
+
+/// An RMA as listed.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Rma {
+    /// Row id.
+    pub id: i64,
+    /// Faulty unit.
+    pub unit_id: i64,
+    /// Its serial.
+    pub serial: String,
+    /// Its MPN.
+    pub mpn: String,
+    /// Supplier it went back to.
+    pub supplier_id: i64,
+    /// Supplier name.
+    pub supplier_name: String,
+    /// Order it was bought on.
+    pub po_number: Option<String>,
+    /// Whether it was under warranty when sent.
+    pub under_warranty: bool,
+    /// shipped, replaced, credited or rejected.
+    pub status: String,
+    /// Why it was sent.
+    pub reason: String,
+    /// The replacement unit, when replaced.
+    pub replacement_unit_id: Option<i64>,
+    /// Credit amount, when credited.
+    #[serde(skip)]
+    pub credit_amount: Option<DbDecimal>,
+    /// Credit currency.
+    pub credit_currency: Option<String>,
+}
+
+impl Rma {
+    /// The credit as money, if any.
+    pub fn credit(&self) -> Option<Money> {
+        Some(Money::new(
+            self.credit_amount?.0,
+            Currency::parse(self.credit_currency.as_deref()?)?,
+        ))
+    }
+}
+
+const RMA_SELECT: &str = "select r.id, r.unit_id, u.serial, m.mpn, r.supplier_id, s.name as supplier_name,
+    o.number as po_number, r.under_warranty, r.status, r.reason, r.replacement_unit_id, r.credit_amount, r.credit_currency
+    from rmas r join units u on u.id = r.unit_id join part_models m on m.id = u.part_model_id
+    join suppliers s on s.id = r.supplier_id left join purchase_orders o on o.id = r.po_id";
+
+/// RMAs, open ones first, newest first.
+pub async fn list(db: &Db) -> Result<Vec<Rma>, DbError> {
+    let sql = format!("{RMA_SELECT} order by r.status <> 'shipped', r.id desc limit 500");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .fetch_all(p)
+    .await)?)
+}
+
+/// The RMAs of one unit.
+pub async fn for_unit(db: &Db, unit_id: i64) -> Result<Vec<Rma>, DbError> {
+    let sql =
+        format!("{RMA_SELECT} where r.unit_id = $1 or r.replacement_unit_id = $1 order by r.id");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(unit_id)
+    .fetch_all(p)
+    .await)?)
+}
+
+async fn get_tx(tx: &mut Tx, id: i64) -> AppResult<Rma> {
+    let sql = format!("{RMA_SELECT} where r.id = $1");
+    Ok(
+        on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(id)
+            .fetch_one(c)
+            .await)
+        .map_err(DbError::from)?,
+    )
+}
+
+/// Input for sending a faulty unit back.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct OpenInput {
+    /// Serial of the faulty unit.
+    pub serial: String,
+    /// What is wrong with it.
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct Faulty {
+    id: i64,
+    status: String,
+    location_id: Option<i64>,
+    part_model_id: i64,
+    supplier_id: Option<i64>,
+    po_id: Option<i64>,
+    warranty_end: Option<time::Date>,
+}
+
+/// Sends a faulty unit back to the supplier of the order it came on.
+#[instrument(skip_all)]
+pub async fn open(db: &Db, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
+    let serial = input.serial.trim();
+    let mut tx = db.begin().await?;
+    let unit: Option<Faulty> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
+            "select u.id, u.status, u.location_id, u.part_model_id, o.supplier_id, o.id as po_id, u.warranty_end
+             from units u left join po_lines l on l.id = u.po_line_id left join purchase_orders o on o.id = l.po_id
+             where u.serial = $1",
+        )
+        .bind(serial)
+        .fetch_optional(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    let field = |key: &'static str| {
+        let mut f = FieldErrors::default();
+        f.add("serial", Msg::new(key).arg("serial", serial));
+        AppError::Validation(f)
+    };
+    let Some(unit) = unit else {
+        return Err(field("rma.unknown_serial"));
+    };
+    if unit.status != "faulty" {
+        return Err(AppError::Conflict(
+            Msg::new("rma.not_faulty")
+                .arg("serial", serial)
+                .arg("status", &unit.status),
+        ));
+    }
+    let Some(supplier_id) = unit.supplier_id else {
+        return Err(field("rma.no_supplier"));
+    };
+    let today = crate::clock::now().date();
+    let under_warranty = unit.warranty_end.is_some_and(|end| end >= today);
+    let now = crate::clock::now();
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+            "insert into rmas (unit_id, supplier_id, po_id, under_warranty, status, reason, created_by, created_at, updated_at)
+             values ($1, $2, $3, $4, 'shipped', $5, $6, $7, $7) returning id",
+        )
+        .bind(unit.id)
+        .bind(supplier_id)
+        .bind(unit.po_id)
+        .bind(under_warranty)
+        .bind(input.reason.trim())
+        .bind(actor.user_id)
+        .bind(now)
+        .fetch_one(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    exec_tx!(&mut tx, |c| {
+        sqlx::query(
+            "update units set status = 'at_rma', location_id = null, updated_at = $1 where id = $2",
+        )
+        .bind(now)
+        .bind(unit.id)
+        .execute(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    if let Some(from) = unit.location_id {
+        movement(
+            &mut tx,
+            actor,
+            unit.part_model_id,
+            unit.id,
+            Some(from),
+            None,
+            "rma",
+        )
+        .await?;
+    }
+    let after = get_tx(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Create,
+        "rma",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn movement(
+    tx: &mut Tx,
+    actor: &Actor,
+    part: i64,
+    unit: i64,
+    from: Option<i64>,
+    to: Option<i64>,
+    reason: &str,
+) -> AppResult<()> {
+    let now = crate::clock::now();
+    exec_tx!(tx, |c| {
+        sqlx::query(
+            "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
+               user_id, created_at, updated_at)
+             values ($1, $2, $3, $4, 1, $5, $6, $7, $7)",
+        )
+        .bind(part)
+        .bind(unit)
+        .bind(from)
+        .bind(to)
+        .bind(reason)
+        .bind(actor.user_id)
+        .bind(now)
+        .execute(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    Ok(())
+}
+
+/// How an RMA ended.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ResolveInput {
+    /// replaced, credited or rejected.
+    pub outcome: String,
+    /// Serial of the replacement (replaced).
+    #[serde(default)]
+    pub replacement_serial: Option<String>,
+    /// Credit amount (credited).
+    #[serde(default)]
+    pub credit_amount: Option<String>,
+    /// Credit currency (credited).
+    #[serde(default)]
+    pub credit_currency: Option<String>,
+    /// Stock location the replacement or the rejected unit goes to.
+    pub location_id: i64,
+}
+
+/// Closes an RMA as replaced, credited or rejected (see the module's cost rule).
+#[instrument(skip_all, fields(rma = id))]
+pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    let before = get_tx(&mut tx, id).await?;
+    if before.status != "shipped" {
+        return Err(AppError::Conflict(
+            Msg::new("rma.closed").arg("status", &before.status),
+        ));
+    }
+    let now = crate::clock::now();
+    let (part, manufacturer, landed, currency, po_line): (i64, String, i64, String, Option<i64>) = on_tx!(&mut tx, |c| {
+        sqlx::query_as("select part_model_id, manufacturer, landed_cost_minor, cost_currency, po_line_id from units where id = $1")
+            .bind(before.unit_id)
+            .fetch_one(c)
+            .await
+    })
+    .map_err(DbError::from)?;
+    let mut errors = FieldErrors::default();
+    match input.outcome.as_str() {
+        "replaced" => {
+            let serial = input
+                .replacement_serial
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty());
+            let Some(serial) = serial else {
+                errors.add("replacement_serial", Msg::new("validation.required"));
+                return Err(AppError::Validation(errors));
+            };
+            let new_id: i64 = on_tx!(&mut tx, |c| {
+                sqlx::query_scalar(
+                    "insert into units (part_model_id, manufacturer, serial, po_line_id, location_id, status,
+                       landed_cost_minor, cost_currency, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, 'in_stock', $6, $7, $8, $8) returning id",
+                )
+                .bind(part)
+                .bind(&manufacturer)
+                .bind(serial)
+                .bind(po_line)
+                .bind(input.location_id)
+                .bind(landed)
+                .bind(&currency)
+                .bind(now)
+                .fetch_one(c)
+                .await
+            })
+            .map_err(|e| match DbError::from(e) {
+                DbError::Unique(_) => {
+                    let mut f = FieldErrors::default();
+                    f.add("replacement_serial", Msg::new("receipt.serial_twice").arg("serial", serial));
+                    AppError::Validation(f)
+                }
+                other => other.into(),
+            })?;
+            movement(
+                &mut tx,
+                actor,
+                part,
+                new_id,
+                None,
+                Some(input.location_id),
+                "rma_replacement",
+            )
+            .await?;
+            set_unit_status(&mut tx, before.unit_id, "scrapped", None).await?;
+            exec_tx!(&mut tx, |c| {
+                sqlx::query("update rmas set status = 'replaced', replacement_unit_id = $1, updated_at = $2 where id = $3")
+                    .bind(new_id)
+                    .bind(now)
+                    .bind(id)
+                    .execute(c)
+                    .await
+            })
+            .map_err(DbError::from)?;
+        }
+        "credited" => {
+            let amount = input
+                .credit_amount
+                .as_deref()
+                .and_then(crate::procurement::model::parse_price);
+            let currency = input.credit_currency.as_deref().and_then(Currency::parse);
+            if amount.is_none() {
+                errors.add("credit_amount", Msg::new("validation.price"));
+            }
+            if currency.is_none() {
+                errors.add(
+                    "credit_currency",
+                    Msg::new("validation.currency")
+                        .arg("value", input.credit_currency.as_deref().unwrap_or("")),
+                );
+            }
+            errors.into_result()?;
+            let (amount, currency): (Decimal, Currency) =
+                amount.zip(currency).ok_or(AppError::NotFound)?;
+            set_unit_status(&mut tx, before.unit_id, "scrapped", None).await?;
+            exec_tx!(&mut tx, |c| {
+                sqlx::query("update rmas set status = 'credited', credit_amount = $1, credit_currency = $2, updated_at = $3 where id = $4")
+                    .bind(DbDecimal(amount))
+                    .bind(currency.code())
+                    .bind(now)
+                    .bind(id)
+                    .execute(c)
+                    .await
+            })
+            .map_err(DbError::from)?;
+        }
+        "rejected" => {
+            set_unit_status(&mut tx, before.unit_id, "faulty", Some(input.location_id)).await?;
+            movement(
+                &mut tx,
+                actor,
+                part,
+                before.unit_id,
+                None,
+                Some(input.location_id),
+                "rma_rejected",
+            )
+            .await?;
+            exec_tx!(&mut tx, |c| {
+                sqlx::query("update rmas set status = 'rejected', updated_at = $1 where id = $2")
+                    .bind(now)
+                    .bind(id)
+                    .execute(c)
+                    .await
+            })
+            .map_err(DbError::from)?;
+        }
+        _ => {
+            errors.add("outcome", Msg::new("validation.required"));
+            return Err(AppError::Validation(errors));
+        }
+    }
+    let after = get_tx(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "rma",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn set_unit_status(
+    tx: &mut Tx,
+    unit: i64,
+    status: &str,
+    location: Option<i64>,
+) -> AppResult<()> {
+    let now = crate::clock::now();
+    exec_tx!(tx, |c| {
+        sqlx::query("update units set status = $1, location_id = $2, updated_at = $3 where id = $4")
+            .bind(status)
+            .bind(location)
+            .bind(now)
+            .bind(unit)
+            .execute(c)
+            .await
+    })
+    .map_err(DbError::from)?;
+    Ok(())
+}
