@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, and its OpenAPI document generated from the
 //! handlers (`/api/v1/openapi.json`, browsable at `/api/v1/docs/`).
 
+mod inventory;
 mod orders;
 
 use axum::extract::{Path, Query, State};
@@ -68,6 +69,20 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(orders::list_locations, orders::create_location))
         .routes(routes!(orders::list_units))
         .routes(routes!(orders::stock))
+        .routes(routes!(
+            inventory::list_templates,
+            inventory::create_template
+        ))
+        .routes(routes!(inventory::start_assembly))
+        .routes(routes!(inventory::get_assembly))
+        .routes(routes!(inventory::complete_assembly))
+        .routes(routes!(inventory::cancel_assembly))
+        .routes(routes!(inventory::get_asset))
+        .routes(routes!(inventory::swap))
+        .routes(routes!(inventory::list_rma, inventory::open_rma))
+        .routes(routes!(inventory::resolve_rma))
+        .routes(routes!(inventory::warranty_report))
+        .routes(routes!(inventory::reorder_list))
         .split_for_parts()
 }
 

@@ -584,3 +584,88 @@ async fn an_rma_round_trip_replaces_credits_or_returns_a_faulty_unit() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_api_builds_an_asset_and_shows_its_cost_only_to_money_roles() {
+    use serde_json::{Value, json};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let tech = app
+            .issue_token(&csrf, app.user_id("tech").await, "bench")
+            .await;
+        let boss = app
+            .issue_token(&csrf, app.user_id("boss").await, "reports")
+            .await;
+        app.server.clear_cookies();
+        let body = json!({"name": "api node", "asset_kind": "server", "height_u": "1", "nameplate_watts": "300", "slots": "NIC1: MCX631432AN-ADAB\nBOOT1: SEDC600M/960G"});
+        let r = app
+            .server
+            .post("/api/v1/templates")
+            .authorization_bearer(&tech)
+            .json(&body)
+            .await;
+        assert_eq!(r.status_code(), 201, "{backend:?}: {}", r.text());
+        let t = r.json::<Value>()["template"]["id"].as_i64().unwrap();
+        let r = app
+            .server
+            .post("/api/v1/assembly")
+            .authorization_bearer(&tech)
+            .json(&json!({"template_id": t, "asset_tag": "API-1"}))
+            .await;
+        assert_eq!(r.status_code(), 201, "{}", r.text());
+        let started: Value = r.json();
+        assert_eq!(started["pick_list"].as_array().unwrap().len(), 2);
+        assert!(
+            started["pick_list"][0].get("landed_cost_minor").is_none(),
+            "no money for technicians"
+        );
+        let id = started["order"]["id"].as_i64().unwrap();
+        let r = app
+            .server
+            .post(&format!("/api/v1/assembly/{id}/complete"))
+            .authorization_bearer(&tech)
+            .await;
+        assert_eq!(r.status_code(), 200);
+        let asset: Value = r.json();
+        assert!(asset.get("cost_minor").is_none());
+        let asset_id = asset["id"].as_i64().unwrap();
+        let seen: Value = app
+            .server
+            .get(&format!("/api/v1/assets/{asset_id}"))
+            .authorization_bearer(&boss)
+            .await
+            .json();
+        assert!(
+            seen["cost_minor"].as_i64().unwrap() > 0,
+            "managers see the cost"
+        );
+        assert_eq!(seen["installations"].as_array().unwrap().len(), 2);
+        let guest_refused = app
+            .server
+            .post("/api/v1/assembly")
+            .authorization_bearer(&boss)
+            .json(&json!({"template_id": t, "asset_tag": "API-2"}))
+            .await;
+        assert_eq!(guest_refused.status_code(), 403, "managers do not assemble");
+        let doc: Value = app
+            .server
+            .get("/api/v1/openapi.json")
+            .authorization_bearer(&tech)
+            .await
+            .json();
+        for path in [
+            "/templates",
+            "/assembly",
+            "/assets/{id}/swap",
+            "/rma",
+            "/warranty",
+            "/reorder",
+            "/units",
+            "/stock",
+        ] {
+            assert!(doc["paths"].get(path).is_some(), "OpenAPI lists {path}");
+        }
+        app.finish().await;
+    }
+}
