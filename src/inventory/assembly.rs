@@ -403,3 +403,86 @@ pub async fn get(db: &Db, id: i64) -> Result<AssemblyOrder, DbError> {
         .await
     })?)
 }
+
+/// Puts a unit chosen by hand (by serial) in a slot of an open order instead
+/// of the one reserved automatically, which goes back to stock. The unit must
+/// be in stock and of a part model the slot accepts.
+#[instrument(skip_all, fields(order = order_id))]
+pub async fn choose(
+    db: &Db,
+    actor: &Actor,
+    order_id: i64,
+    slot: &str,
+    serial: &str,
+) -> AppResult<()> {
+    let serial = serial.trim();
+    let mut tx = db.begin().await?;
+    let order = open_order(&mut tx, order_id).await?;
+    let unit: Option<(i64, i64)> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
+            "select id, part_model_id from units where serial = $1 and status = 'in_stock'",
+        )
+        .bind(serial)
+        .fetch_optional(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    let Some((unit_id, part)) = unit else {
+        let mut f = FieldErrors::default();
+        f.add(
+            "serial",
+            Msg::new("swap.not_in_stock").arg("serial", serial),
+        );
+        return Err(AppError::Validation(f));
+    };
+    let accepted: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+            "select count(*) from template_slots s join slot_part_models sp on sp.slot_id = s.id
+             where s.template_id = $1 and s.slot_name = $2 and sp.part_model_id = $3",
+        )
+        .bind(order.template_id)
+        .bind(slot)
+        .bind(part)
+        .fetch_one(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    if accepted == 0 {
+        return Err(AppError::Conflict(
+            Msg::new("assembly.not_accepted")
+                .arg("serial", serial)
+                .arg("slot", slot),
+        ));
+    }
+    let now = crate::clock::now();
+    exec_tx!(&mut tx, |c| {
+        sqlx::query(
+            "update units set status = 'in_stock', assembly_order_id = null, slot_name = null, updated_at = $1
+             where assembly_order_id = $2 and slot_name = $3 and status = 'reserved'",
+        )
+        .bind(now)
+        .bind(order_id)
+        .bind(slot)
+        .execute(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    if !reserve_unit(&mut tx, order_id, slot, unit_id).await? {
+        return Err(AppError::Conflict(
+            Msg::new("swap.not_in_stock").arg("serial", serial),
+        ));
+    }
+    let after = serde_json::json!({"slot": slot, "chosen_unit": unit_id});
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "assembly_order",
+        order_id,
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inventory/assembly/{id}", get(show_order))
         .route("/inventory/assembly/{id}/complete", post(complete_order))
         .route("/inventory/assembly/{id}/cancel", post(cancel_order))
+        .route("/inventory/assembly/{id}/choose", post(choose_unit))
         .route("/inventory/assets", get(list_assets))
         .route("/inventory/assets/{id}", get(show_asset))
         .route("/inventory/assets/{id}/swap", post(swap))
@@ -170,6 +171,7 @@ struct OrderPage {
     order: AssemblyOrder,
     picks: Vec<(PickLine, Money)>,
     total: Money,
+    problem: Option<String>,
 }
 
 async fn show_order(
@@ -191,6 +193,7 @@ async fn show_order(
         order: assembly::get(&state.db, id).await?,
         picks,
         total,
+        problem: None,
         ctx: ctx.section("inventory"),
     })
 }
@@ -321,6 +324,44 @@ async fn swap(
         }
         Err(AppError::Conflict(m)) => {
             let mut page = asset_page(&state, ctx, id).await?;
+            page.problem = Some(page.ctx.msg(&m));
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ChooseForm {
+    slot_name: String,
+    serial: String,
+}
+
+async fn choose_unit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ChooseForm>,
+) -> AppResult<Response> {
+    user.require(Permission::EditInventory)?;
+    match assembly::choose(&state.db, &user.actor(), id, &f.slot_name, &f.serial).await {
+        Ok(()) => Ok(see_other(
+            &format!("/inventory/assembly/{id}"),
+            Some("saved"),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let msg = errors
+                .0
+                .first()
+                .map(|e| ctx.msg(&e.message))
+                .unwrap_or_default();
+            let mut page = show_order(State(state), ctx, Path(id)).await?;
+            page.problem = Some(msg);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(AppError::Conflict(m)) => {
+            let mut page = show_order(State(state), ctx, Path(id)).await?;
             page.problem = Some(page.ctx.msg(&m));
             Ok((StatusCode::CONFLICT, page).into_response())
         }

@@ -669,3 +669,87 @@ async fn the_api_builds_an_asset_and_shows_its_cost_only_to_money_roles() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_unit_chosen_by_hand_replaces_the_automatic_pick() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let t = template(&db, "edge node", EDGE_NODE).await;
+        let order = assembly::start(
+            &db,
+            &actor(),
+            &AssemblyInput {
+                template_id: t,
+                asset_tag: "SRV-0700".into(),
+                hostname: None,
+            },
+        )
+        .await
+        .unwrap();
+        let csrf = app.login("tech", "rackledger-tech").await;
+        let wanted: (i64, String) = on_db!(&db, |p| {
+            sqlx::query_as(
+                "select u.id, u.serial from units u join part_models m on m.id = u.part_model_id
+                 where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1",
+            )
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        let before: i64 = on_db!(&db, |p| {
+            sqlx::query_scalar(
+                "select id from units where assembly_order_id = $1 and slot_name = 'DIMM A1'",
+            )
+            .bind(order)
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        let path = format!("/inventory/assembly/{order}/choose");
+        let wrong = app
+            .post_form(
+                &path,
+                &csrf,
+                &[("slot_name", "NIC1"), ("serial", wanted.1.as_str())],
+            )
+            .await;
+        assert_eq!(
+            wrong.status_code(),
+            409,
+            "{backend:?}: a DIMM does not fit a NIC slot"
+        );
+        let ok = app
+            .post_form(
+                &path,
+                &csrf,
+                &[("slot_name", "DIMM A1"), ("serial", wanted.1.as_str())],
+            )
+            .await;
+        assert_eq!(ok.status_code(), 303, "{}", ok.text());
+        let now: i64 = on_db!(&db, |p| {
+            sqlx::query_scalar(
+                "select id from units where assembly_order_id = $1 and slot_name = 'DIMM A1'",
+            )
+            .bind(order)
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        assert_eq!(now, wanted.0);
+        let released: String = on_db!(&db, |p| sqlx::query_scalar(
+            "select status from units where id = $1"
+        )
+        .bind(before)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(
+            released, "in_stock",
+            "the automatic pick goes back to stock"
+        );
+        let (_, doc) = app.page(&format!("/inventory/assembly/{order}")).await;
+        assert_eq!(count(&doc, "#picks tbody tr"), 7);
+        app.finish().await;
+    }
+}
