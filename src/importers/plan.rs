@@ -176,6 +176,7 @@ impl PriceListPlanner {
                         ),
                         last_price: Some((r.unit_price.normalize(), currency.code())),
                         specs: &crate::procurement::model::Specs::default(),
+                        end_of_life: None,
                     };
                     let id = crate::procurement::repo::insert_part_model(tx, &fields).await?;
                     let after = serde_json::json!({"mpn": r.mpn, "manufacturer": manufacturer, "category": category.0, "last_price": r.unit_price.to_string(), "currency": currency.code()});

@@ -91,6 +91,8 @@ pub struct PartModelRow {
     /// Typed key specs.
     #[sqlx(flatten)]
     pub specs: Specs,
+    /// Day the maker stops making or supporting it.
+    pub end_of_life: Option<time::Date>,
     /// Created, UTC.
     pub created_at: OffsetDateTime,
     /// Last changed, UTC.
@@ -120,6 +122,9 @@ pub struct PartModel {
     /// Typed key specs.
     #[serde(flatten)]
     pub specs: Specs,
+    /// Day the maker stops making or supporting it.
+    #[schema(value_type = Option<String>)]
+    pub end_of_life: Option<time::Date>,
     /// Last changed, UTC.
     #[serde(skip)]
     pub updated_at: OffsetDateTime,
@@ -205,6 +210,7 @@ impl PartModelRow {
             serial_tracked: self.serial_tracked,
             last_price,
             specs: self.specs,
+            end_of_life: self.end_of_life,
             updated_at: self.updated_at,
         }
     }
@@ -272,6 +278,9 @@ pub struct PartModelInput {
     /// Form factor text.
     #[serde(default)]
     pub form_factor: Option<String>,
+    /// End of life, YYYY-MM-DD.
+    #[serde(default)]
+    pub end_of_life: Option<String>,
 }
 
 impl PartModelInput {
@@ -292,6 +301,7 @@ impl PartModelInput {
             power_watts: n(p.specs.power_watts),
             speed: p.specs.speed.clone(),
             form_factor: p.specs.form_factor.clone(),
+            end_of_life: p.end_of_life.map(|d| d.to_string()),
         }
     }
 }

@@ -148,7 +148,8 @@ pub async fn count_suppliers(db: &Db) -> Result<i64, DbError> {
 }
 
 const PART_COLUMNS: &str = "id, manufacturer, mpn, category, description, serial_tracked, last_price,
-    last_price_currency, cores, memory_gib, capacity_gb, power_watts, speed, form_factor, created_at, updated_at";
+    last_price_currency, cores, memory_gib, capacity_gb, power_watts, speed, form_factor, end_of_life, created_at,
+    updated_at";
 
 /// Part model fields, validated.
 pub struct PartFields<'a> {
@@ -166,6 +167,8 @@ pub struct PartFields<'a> {
     pub last_price: Option<(Decimal, &'a str)>,
     /// Typed specs.
     pub specs: &'a super::model::Specs,
+    /// End of life.
+    pub end_of_life: Option<time::Date>,
 }
 
 /// A page of part models matching `q` (manufacturer, MPN, description) and
@@ -250,8 +253,8 @@ pub async fn insert_part_model(tx: &mut Tx, f: &PartFields<'_>) -> Result<i64, D
         sqlx::query_scalar(
             "insert into part_models (manufacturer, mpn, category, description, serial_tracked, last_price,
                last_price_currency, cores, memory_gib, capacity_gb, power_watts, speed, form_factor,
-               created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) returning id",
+               end_of_life, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) returning id",
         )
         .bind(f.manufacturer)
         .bind(f.mpn)
@@ -266,6 +269,7 @@ pub async fn insert_part_model(tx: &mut Tx, f: &PartFields<'_>) -> Result<i64, D
         .bind(f.specs.power_watts)
         .bind(&f.specs.speed)
         .bind(&f.specs.form_factor)
+        .bind(f.end_of_life)
         .bind(now)
         .fetch_one(c)
         .await
@@ -283,8 +287,8 @@ pub async fn update_part_model(tx: &mut Tx, id: i64, f: &PartFields<'_>) -> Resu
         sqlx::query(
             "update part_models set manufacturer = $1, mpn = $2, category = $3, description = $4, serial_tracked = $5,
                last_price = $6, last_price_currency = $7, cores = $8, memory_gib = $9, capacity_gb = $10,
-               power_watts = $11, speed = $12, form_factor = $13, updated_at = $14
-             where id = $15",
+               power_watts = $11, speed = $12, form_factor = $13, end_of_life = $14, updated_at = $15
+             where id = $16",
         )
         .bind(f.manufacturer)
         .bind(f.mpn)
@@ -299,6 +303,7 @@ pub async fn update_part_model(tx: &mut Tx, id: i64, f: &PartFields<'_>) -> Resu
         .bind(f.specs.power_watts)
         .bind(&f.specs.speed)
         .bind(&f.specs.form_factor)
+        .bind(f.end_of_life)
         .bind(now)
         .bind(id)
         .execute(c)

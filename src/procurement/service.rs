@@ -155,6 +155,7 @@ struct CleanPart {
     serial_tracked: bool,
     price: Option<(rust_decimal::Decimal, Currency)>,
     specs: Specs,
+    end_of_life: Option<time::Date>,
 }
 
 impl CleanPart {
@@ -167,6 +168,7 @@ impl CleanPart {
             serial_tracked: self.serial_tracked,
             last_price: self.price.map(|(p, c)| (p, c.code())),
             specs: &self.specs,
+            end_of_life: self.end_of_life,
         }
     }
 }
@@ -229,8 +231,21 @@ fn clean_part(input: &PartModelInput) -> AppResult<CleanPart> {
         speed: short("speed", &input.speed, &mut errors),
         form_factor: short("form_factor", &input.form_factor, &mut errors),
     };
+    let eol_text = input
+        .end_of_life
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let end_of_life = eol_text.and_then(|t| {
+        let d = super::fx::parse_date(t);
+        if d.is_none() {
+            errors.add("end_of_life", Msg::new("validation.date").arg("value", t));
+        }
+        d
+    });
     errors.into_result()?;
     Ok(CleanPart {
+        end_of_life,
         manufacturer,
         mpn,
         category: category.map_or_else(|| "other".to_owned(), |c| c.0),

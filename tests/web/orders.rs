@@ -612,6 +612,10 @@ async fn the_api_places_and_receives_an_order_and_hides_prices_from_technicians(
         let created: serde_json::Value = r.json();
         let id = created["order"]["id"].as_i64().unwrap();
         assert_eq!(created["order"]["fx_rate"], "1385.2");
+        assert_eq!(
+            created["order"]["fx_rate_date"], "2026-11-03",
+            "dates are ISO strings in JSON"
+        );
         let line = serde_json::json!({"part_model_id": part(&db, "MCX631432AN").await, "quantity": "2", "unit_price": "312.00"});
         let r = app
             .server

@@ -222,11 +222,20 @@ async fn a_part_models_specs_are_typed_validated_and_audited() {
             ("capacity_gb", "7680"),
             ("form_factor", "U.2"),
             ("speed", "PCIe 4.0 x4"),
+            ("end_of_life", "2029-12-31"),
         ]);
+        let mut bad_eol = base.to_vec();
+        bad_eol.push(("end_of_life", "31/12/2029"));
+        assert_eq!(
+            app.post_form(&path, &csrf, &bad_eol).await.status_code(),
+            422,
+            "dates are YYYY-MM-DD"
+        );
         assert_eq!(app.post_form(&path, &csrf, &good).await.status_code(), 303);
         let api: Value = app.server.get("/api/v1/parts?q=MZQL23T8HCLS").await.json();
         assert_eq!(api["items"][0]["capacity_gb"], 7680);
         assert_eq!(api["items"][0]["form_factor"], "U.2");
+        assert_eq!(api["items"][0]["end_of_life"], "2029-12-31");
         app.login("admin", "rackledger-admin").await;
         let audit: Value = app
             .server
