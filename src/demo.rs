@@ -527,3 +527,185 @@ async fn seed_orders(db: &Db, actor: &Actor) -> crate::error::AppResult<()> {
     .await?;
     Ok(())
 }
+
+/// More to click through for `serve --demo` (tests use [`seed`] alone): a
+/// larger delivery, warranty terms, a build template, assembled servers, a
+/// swap with its RMA, and a minimum stock rule.
+pub async fn seed_showcase(db: &Db) -> anyhow::Result<()> {
+    showcase(db).await.map_err(|e| anyhow::anyhow!("{e:?}"))
+}
+
+async fn showcase(db: &Db) -> crate::error::AppResult<()> {
+    use crate::inventory::assembly::{self, AssemblyInput};
+    use crate::inventory::assets::{self, SwapInput};
+    use crate::inventory::reorder::{self, MinStockInput};
+    use crate::inventory::rma::{self, OpenInput};
+    use crate::inventory::templates::{self, TemplateInput};
+    use crate::inventory::warranty::{self, TermInput};
+    use crate::procurement::orders::{self, LineInput, PoInput};
+    use crate::procurement::receiving::{self, ReceiptInput, ReceiveLine};
+
+    let actor = Actor::system("demo");
+    let base = crate::money::Currency::KRW;
+    let samsung = supplier_id(db, "Samsung").await?;
+    let dimm = part_id(db, "M321R4GA3BB6").await?;
+    let nvme = part_id(db, "MZQL23T8HCLS").await?;
+    let cpu = part_id(db, "100-000001463").await?;
+    let psu = part_id(db, "DPS-1600AB").await?;
+    for (part, months) in [(dimm, "36"), (nvme, "60"), (cpu, "36"), (psu, "24")] {
+        warranty::set_term(
+            db,
+            &actor,
+            &TermInput {
+                supplier_id: samsung,
+                part_model_id: part,
+                months: months.into(),
+            },
+        )
+        .await?;
+    }
+    // A Samsung delivery in won: enough parts for a few compute nodes.
+    let po = orders::create_po(
+        db,
+        &actor,
+        base,
+        &PoInput {
+            supplier_id: samsung,
+            order_date: Some(fx_today()),
+            ..PoInput::default()
+        },
+    )
+    .await?;
+    let mut lines = Vec::new();
+    for (part, qty, price, prefix) in [
+        (dimm, 128, "162000", "S4EMNX1A"),
+        (nvme, 24, "528000", "S64HNE0T"),
+        (cpu, 8, "3780000", "9M3KX1"),
+        (psu, 8, "205000", "DPS16A"),
+    ] {
+        let input = LineInput {
+            part_model_id: part,
+            quantity: qty.to_string(),
+            unit_price: price.into(),
+            unit_weight_g: None,
+            warranty_months: None,
+        };
+        let id = orders::add_line(db, &actor, po, &input).await?;
+        lines.push((id, qty, prefix));
+    }
+    orders::transition(db, &actor, po, "ordered").await?;
+    orders::add_cost(
+        db,
+        &actor,
+        base,
+        po,
+        &orders::CostInput {
+            kind: "freight".into(),
+            description: "Hanjin domestic".into(),
+            amount: "380000".into(),
+            currency: Some("KRW".into()),
+            fx_rate: None,
+            basis: "value".into(),
+        },
+    )
+    .await?;
+    let warehouse = crate::on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+        "select id from stock_locations where parent_id is null"
+    )
+    .fetch_one(p)
+    .await)
+    .map_err(crate::db::DbError::from)?;
+    let receipt_lines = lines
+        .iter()
+        .map(|(id, qty, prefix)| ReceiveLine {
+            po_line_id: *id,
+            quantity: 0,
+            serials: (1..=*qty).map(|i| format!("{prefix}{i:05}")).collect(),
+        })
+        .collect();
+    receiving::receive(
+        db,
+        &actor,
+        base,
+        po,
+        &ReceiptInput {
+            location_id: warehouse,
+            lines: receipt_lines,
+            confirm_over: false,
+            notes: "Samsung DN-5521".into(),
+        },
+    )
+    .await?;
+
+    let template = templates::create(db, &actor, &TemplateInput {
+        name: "compute node gen3".into(),
+        asset_kind: "server".into(),
+        height_u: "1".into(),
+        nameplate_watts: "650".into(),
+        assembly_labour: "80000".into(),
+        slots: "CPU1: 100-000001463\nDIMM A1-A8: M321R4GA3BB6-CQK\nNVMe0-1: MZQL23T8HCLS-00A07\nBOOT1: SEDC600M/960G\nNIC1: MCX631432AN-ADAB\nPSU1: DPS-1600AB-13 A\nGPU1?: MSN2410-CB2F".into(),
+        notes: String::new(),
+    })
+    .await?;
+    let mut built = Vec::new();
+    for n in 1..=3 {
+        let input = AssemblyInput {
+            template_id: template,
+            asset_tag: format!("SRV-C3-{n:04}"),
+            hostname: Some(format!("cn3-{n:03}.sel1")),
+        };
+        let order = assembly::start(db, &actor, &input).await?;
+        if n < 3 {
+            built.push(assembly::complete(db, &actor, order).await?);
+        }
+    }
+    // A DIMM failed in the first server: swapped, and sent back to Samsung.
+    if let Some(&asset) = built.first() {
+        let spare = crate::on_db!(db, |p| sqlx::query_scalar::<_, String>("select serial from units where status = 'in_stock' and serial like 'S4EMNX1A%' order by id desc limit 1").fetch_one(p).await)
+            .map_err(crate::db::DbError::from)?;
+        let failed = crate::on_db!(db, |p| sqlx::query_scalar::<_, String>(
+            "select serial from units where asset_id = $1 and slot_name = 'DIMM A3'"
+        )
+        .bind(asset)
+        .fetch_one(p)
+        .await)
+        .map_err(crate::db::DbError::from)?;
+        assets::swap(
+            db,
+            &actor,
+            asset,
+            &SwapInput {
+                slot_name: "DIMM A3".into(),
+                new_serial: spare,
+                old_to: "faulty".into(),
+                location_id: warehouse,
+            },
+        )
+        .await?;
+        rma::open(
+            db,
+            &actor,
+            &OpenInput {
+                serial: failed,
+                reason: "Uncorrectable ECC errors (BMC SEL)".into(),
+            },
+        )
+        .await?;
+    }
+    reorder::set_min_stock(
+        db,
+        &actor,
+        &MinStockInput {
+            part_model_id: dimm,
+            location_id: warehouse,
+            min_quantity: "200".into(),
+            preferred_supplier_id: Some(samsung.to_string()),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn fx_today() -> String {
+    crate::procurement::fx::today().to_string()
+}

@@ -160,6 +160,7 @@ async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyh
     }
     let db = open(&config).await?;
     if demo && rackledger::demo::seed(&db, &config.default_time_zone).await? {
+        rackledger::demo::seed_showcase(&db).await?;
         say("demo data loaded; log in as one of:");
         for (user, role, password) in rackledger::demo::DEMO_USERS {
             say(&format!("  {user:<6} / {password:<18} ({role})"));

@@ -309,3 +309,43 @@ async fn warranty_runs_from_receipt_for_the_lines_or_the_suppliers_months() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_full_demo_loads_on_every_engine() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        rackledger::demo::seed_showcase(&app.db).await.unwrap();
+        let count_of = |sql: &'static str| {
+            let db = app.db.clone();
+            async move {
+                on_db!(&db, |p| sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(p)
+                    .await)
+                .unwrap()
+            }
+        };
+        assert!(
+            count_of("select count(*) from units").await > 200,
+            "{backend:?}: a few hundred units"
+        );
+        assert_eq!(count_of("select count(*) from assets").await, 2);
+        assert_eq!(
+            count_of("select count(*) from assembly_orders where status = 'open'").await,
+            1
+        );
+        assert_eq!(
+            count_of("select count(*) from rmas where status = 'shipped'").await,
+            1
+        );
+        app.login("boss", "rackledger-boss").await;
+        let (_, doc) = app.page("/inventory/reorder").await;
+        assert_eq!(
+            count(&doc, "#reorder tbody tr"),
+            1,
+            "DIMMs are below the demo minimum"
+        );
+        let (status, _) = app.page("/inventory/assets").await;
+        assert_eq!(status, 200);
+        app.finish().await;
+    }
+}
