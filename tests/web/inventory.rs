@@ -349,3 +349,35 @@ async fn the_full_demo_loads_on_every_engine() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn every_units_place_agrees_with_its_movements() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        rackledger::demo::seed_showcase(&app.db).await.unwrap();
+        // Per unit and location: moved in minus moved out. A unit in stock (or
+        // faulty on a shelf) nets 1 at its recorded location and 0 elsewhere; a
+        // unit installed, at RMA or scrapped nets 0 everywhere.
+        let rows: Vec<(i64, String, Option<i64>, i64, i64)> = on_db!(&app.db, |p| {
+            sqlx::query_as(
+                "select u.id, u.status, u.location_id, l.id,
+                        cast(coalesce((select sum(case when m.to_location_id = l.id then m.quantity else 0 end)
+                                            - sum(case when m.from_location_id = l.id then m.quantity else 0 end)
+                                       from stock_movements m where m.unit_id = u.id), 0) as bigint)
+                 from units u cross join stock_locations l",
+            )
+            .fetch_all(p)
+            .await
+        })
+        .unwrap();
+        assert!(rows.len() > 200, "{backend:?}");
+        for (unit, status, location, place, net) in rows {
+            let expected = i64::from(
+                matches!(status.as_str(), "in_stock" | "reserved" | "faulty")
+                    && location == Some(place),
+            );
+            assert_eq!(net, expected, "unit {unit} ({status}) at location {place}");
+        }
+        app.finish().await;
+    }
+}
