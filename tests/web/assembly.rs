@@ -36,6 +36,19 @@ async fn scalar(db: &Db, sql: &'static str, arg: i64) -> i64 {
     .unwrap()
 }
 
+/// The newest in-stock DIMM: (serial, landed cost).
+async fn newest_spare_dimm(db: &Db) -> (String, i64) {
+    on_db!(db, |p| {
+        sqlx::query_as(
+            "select u.serial, u.landed_cost_minor from units u join part_models m on m.id = u.part_model_id
+             where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1",
+        )
+        .fetch_one(p)
+        .await
+    })
+    .unwrap()
+}
+
 const EDGE_NODE: &str = "DIMM A1-A4: M321R4GA3BB6-CQK\nBOOT1-2: SEDC600M/960G\nNIC1: MCX631432AN-ADAB\nSWITCH?: MSN2410-CB2F";
 
 #[tokio::test]
@@ -303,15 +316,7 @@ async fn a_swap_moves_cost_and_history_in_one_step() {
             sqlx::query_as("select id, landed_cost_minor from units where asset_id = $1 and slot_name = 'DIMM A1'").bind(asset).fetch_one(p).await
         })
         .unwrap();
-        let spare: (String, i64) = on_db!(&db, |p| {
-            sqlx::query_as(
-                "select u.serial, u.landed_cost_minor from units u join part_models m on m.id = u.part_model_id
-                 where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1",
-            )
-            .fetch_one(p)
-            .await
-        })
-        .unwrap();
+        let spare = newest_spare_dimm(&db).await;
         let shelf = scalar(&db, "select min(id) from stock_locations where $1 = $1", 0).await;
         let input = SwapInput {
             slot_name: "DIMM A1".into(),
@@ -399,15 +404,7 @@ async fn an_rma_round_trip_replaces_credits_or_returns_a_faulty_unit() {
         let asset = assembly::complete(&db, &actor(), order).await.unwrap();
         let shelf = scalar(&db, "select min(id) from stock_locations where $1 = $1", 0).await;
         // A DIMM fails: swap it out as faulty.
-        let spare: String = on_db!(&db, |p| {
-            sqlx::query_scalar(
-                "select u.serial from units u join part_models m on m.id = u.part_model_id
-                 where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1",
-            )
-            .fetch_one(p)
-            .await
-        })
-        .unwrap();
+        let spare: String = newest_spare_dimm(&db).await.0;
         let (failed, failed_cost): (i64, i64) = on_db!(&db, |p| {
             sqlx::query_as("select id, landed_cost_minor from units where asset_id = $1 and slot_name = 'DIMM A2'").bind(asset).fetch_one(p).await
         })
@@ -504,15 +501,7 @@ async fn an_rma_round_trip_replaces_credits_or_returns_a_faulty_unit() {
 
         // Credited, then rejected: two more DIMMs fail.
         for (slot, outcome) in [("DIMM A3", "credited"), ("DIMM A4", "rejected")] {
-            let spare: String = on_db!(&db, |p| {
-                sqlx::query_scalar(
-                    "select u.serial from units u join part_models m on m.id = u.part_model_id
-                     where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1",
-                )
-                .fetch_one(p)
-                .await
-            })
-            .unwrap();
+            let spare: String = newest_spare_dimm(&db).await.0;
             let out: (i64, String) = on_db!(&db, |p| {
                 sqlx::query_as(
                     "select id, serial from units where asset_id = $1 and slot_name = $2",
