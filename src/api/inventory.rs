@@ -16,10 +16,29 @@ use crate::inventory::rma::{self, OpenInput, ResolveInput};
 use crate::inventory::templates::{self, Template, TemplateInput};
 use crate::inventory::warranty::{self, WarrantyRow};
 
+/// A template as JSON; assembly labour is money, so only for roles that see it.
+fn template_json(t: Template, money: bool) -> Value {
+    let mut v = json!(t);
+    if !money && let Some(o) = v.as_object_mut() {
+        o.remove("assembly_labour_minor");
+    }
+    v
+}
+
 /// Build templates.
 #[utoipa::path(get, path = "/templates", tag = "inventory", responses((status = 200, body = Vec<Template>)))]
-pub(super) async fn list_templates(State(s): State<AppState>) -> AppResult<Json<Vec<Template>>> {
-    Ok(Json(templates::list(&s.db).await?))
+pub(super) async fn list_templates(
+    State(s): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<Value>>> {
+    let money = user.can(Permission::ViewMoney);
+    Ok(Json(
+        templates::list(&s.db)
+            .await?
+            .into_iter()
+            .map(|t| template_json(t, money))
+            .collect(),
+    ))
 }
 
 /// Create a build template (slot lines as on the page).
@@ -32,9 +51,13 @@ pub(super) async fn create_template(
     user.require(Permission::EditInventory)?;
     let id = templates::create(&s.db, &user.actor(), &input).await?;
     let slots = templates::slots(&s.db, id).await?;
+    let template = template_json(
+        templates::get(&s.db, id).await?,
+        user.can(Permission::ViewMoney),
+    );
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "template": templates::get(&s.db, id).await?, "slots": slots })),
+        Json(json!({ "template": template, "slots": slots })),
     ))
 }
 
@@ -177,8 +200,11 @@ pub(super) async fn list_rma(
         .map(|r| {
             let credit = r.credit();
             let mut v = json!(r);
-            if let (true, Some(c), Some(o)) = (money, credit, v.as_object_mut()) {
-                o.insert("credit".into(), json!(c));
+            if let Some(o) = v.as_object_mut() {
+                o.remove("credit_currency");
+                if let (true, Some(c)) = (money, credit) {
+                    o.insert("credit".into(), json!(c));
+                }
             }
             v
         })

@@ -154,6 +154,28 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
         );
         return Err(AppError::Validation(f));
     };
+    // A slot of the asset's template takes only the part models it lists.
+    let (listed, fits): (i64, i64) = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
+            "select cast(count(distinct s.id) as bigint),
+                    cast(coalesce(sum(case when sp.part_model_id = $3 then 1 else 0 end), 0) as bigint)
+             from assets a join template_slots s on s.template_id = a.template_id and s.slot_name = $2
+             left join slot_part_models sp on sp.slot_id = s.id
+             where a.id = $1",
+        )
+        .bind(asset_id)
+        .bind(input.slot_name.trim())
+        .bind(new_part)
+        .fetch_one(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    if listed > 0 && fits == 0 {
+        let msg = Msg::new("assembly.not_accepted")
+            .arg("serial", input.new_serial.trim())
+            .arg("slot", input.slot_name.trim());
+        return Err(AppError::Conflict(msg));
+    }
     // The removed unit leaves the asset: history, status and (back) into a location.
     exec_tx!(&mut tx, |c| {
         sqlx::query(

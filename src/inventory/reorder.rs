@@ -137,7 +137,7 @@ pub struct ReorderRow {
     pub location: String,
     /// Minimum to keep.
     pub min_quantity: i64,
-    /// On hand in that location and everything inside it.
+    /// Usable units on hand (not faulty or reserved) in that location and everything inside it.
     pub on_hand: i64,
     /// Minimum minus on hand.
     pub shortfall: i64,
@@ -183,6 +183,15 @@ pub async fn below_minimum(db: &Db, show_money: bool) -> AppResult<Vec<ReorderRo
     })
     .map_err(DbError::from)?;
     let levels = units::stock_levels(db, None).await?;
+    // Faulty and reserved units are on the shelf but cannot be used: not stock to reorder against.
+    let unusable: Vec<(i64, i64)> = on_db!(db, |p| {
+        sqlx::query_as(
+            "select part_model_id, location_id from units where status in ('faulty', 'reserved') and location_id is not null",
+        )
+        .fetch_all(p)
+        .await
+    })
+    .map_err(DbError::from)?;
     let places = locations::list(db).await?;
     let parents = locations::parents(db).await?;
     let mut out = Vec::new();
@@ -195,6 +204,13 @@ pub async fn below_minimum(db: &Db, show_money: bool) -> AppResult<Vec<ReorderRo
             })
             .map(|l| l.quantity)
             .sum();
+        let blocked = unusable
+            .iter()
+            .filter(|(part, loc)| {
+                *part == r.part_model_id && is_within(*loc, r.location_id, &parents)
+            })
+            .count();
+        let on_hand = on_hand - i64::try_from(blocked).unwrap_or(0);
         if on_hand >= r.min_quantity {
             continue;
         }

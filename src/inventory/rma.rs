@@ -4,8 +4,8 @@
 //! Cost rule: a replacement unit carries the landed cost of the unit it
 //! replaces (the money was spent once, on the original), so asset and stock
 //! values do not change. A credit is money back from the supplier, recorded on
-//! the RMA in its currency; it does not restate any other unit's cost (the
-//! reports show it as the supplier's credit). The returned unit is scrapped
+//! the RMA in its currency (shown to roles that see money); it does not restate
+//! any other unit's cost. The returned unit is scrapped
 //! from our books when it is replaced or credited, and comes back as faulty
 //! when the supplier rejects the claim.
 

@@ -346,6 +346,25 @@ async fn a_swap_moves_cost_and_history_in_one_step() {
                 .iter()
                 .any(|h| h.unit_id == old.0 && h.removal_reason.as_deref() == Some("faulty"))
         );
+        // A NIC does not fit a DIMM slot.
+        let nic: String = on_db!(&db, |p| {
+            sqlx::query_scalar(
+                "select u.serial from units u join part_models m on m.id = u.part_model_id
+                 where m.mpn = 'MCX631432AN-ADAB' and u.status = 'in_stock' limit 1",
+            )
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        let wrong = SwapInput {
+            new_serial: nic,
+            slot_name: "DIMM A2".into(),
+            ..input.clone()
+        };
+        assert!(matches!(
+            assets::swap(&db, &actor(), asset, &wrong).await,
+            Err(AppError::Conflict(_))
+        ));
         // Swapping in a unit that is not in stock is refused and changes nothing.
         let again = SwapInput {
             new_serial: spare.0.clone(),
@@ -595,7 +614,12 @@ async fn the_api_builds_an_asset_and_shows_its_cost_only_to_money_roles() {
             .json(&body)
             .await;
         assert_eq!(r.status_code(), 201, "{backend:?}: {}", r.text());
-        let t = r.json::<Value>()["template"]["id"].as_i64().unwrap();
+        let created: Value = r.json();
+        assert!(
+            created["template"].get("assembly_labour_minor").is_none(),
+            "labour is money"
+        );
+        let t = created["template"]["id"].as_i64().unwrap();
         let r = app
             .server
             .post("/api/v1/assembly")

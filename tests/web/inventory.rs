@@ -169,6 +169,38 @@ async fn parts_below_their_site_minimum_are_listed_with_the_supplier_to_reorder_
             text_of(&doc, "#reorder tbody tr").contains("$118.50"),
             "the latest order's price"
         );
+        // Reserved units are on the shelf but not usable stock.
+        let t = rackledger::inventory::templates::create(
+            &app.db,
+            &rackledger::audit::Actor::system("test"),
+            &rackledger::inventory::templates::TemplateInput {
+                name: "four dimms".into(),
+                asset_kind: "server".into(),
+                height_u: "1".into(),
+                nameplate_watts: "100".into(),
+                slots: "DIMM A1-A4: M321R4GA3BB6-CQK".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let input = rackledger::inventory::assembly::AssemblyInput {
+            template_id: t,
+            asset_tag: "RSV-1".into(),
+            hostname: None,
+        };
+        rackledger::inventory::assembly::start(
+            &app.db,
+            &rackledger::audit::Actor::system("test"),
+            &input,
+        )
+        .await
+        .unwrap();
+        let (_, doc) = app.page("/inventory/reorder").await;
+        assert!(
+            text_of(&doc, "#reorder tbody tr").contains("28"),
+            "32 on the shelf, 4 reserved"
+        );
         // A minimum met is not listed.
         let csrf = app.login("buyer", "rackledger-buyer").await;
         app.post_form(
@@ -177,7 +209,7 @@ async fn parts_below_their_site_minimum_are_listed_with_the_supplier_to_reorder_
             &[
                 ("part_model_id", &part),
                 ("location_id", &warehouse),
-                ("min_quantity", "32"),
+                ("min_quantity", "28"),
             ],
         )
         .await;
