@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::protected_routes())
         .merge(crate::procurement::routes())
         .merge(crate::inventory::routes())
+        .merge(crate::datacenter::routes())
         .nest("/api/v1", crate::api::routes())
         .merge(crate::api::docs())
         .route("/metrics", get(metrics))

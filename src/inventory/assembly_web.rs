@@ -271,6 +271,11 @@ struct AssetPage {
     locations: Vec<LocationView>,
     errors: FieldErrors,
     problem: Option<String>,
+    place: Option<(
+        crate::datacenter::racks::Rack,
+        crate::datacenter::placement::Placement,
+    )>,
+    racks: Vec<crate::datacenter::racks::Rack>,
 }
 
 async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage> {
@@ -292,6 +297,8 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
             .collect(),
         removed,
         locations: locations::list(&state.db).await?,
+        place: crate::datacenter::placement::locate_asset(&state.db, id).await?,
+        racks: crate::datacenter::racks::list(&state.db).await?,
         asset,
         errors: FieldErrors::default(),
         problem: None,

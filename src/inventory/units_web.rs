@@ -98,6 +98,14 @@ struct UnitPage {
     installs: Vec<super::assets::UnitInstall>,
     rmas: Vec<super::rma::Rma>,
     history: Vec<AuditEntry>,
+    /// For an installed unit: its asset's tag and where that asset sits.
+    located: Option<(
+        String,
+        Option<(
+            crate::datacenter::racks::Rack,
+            crate::datacenter::placement::Placement,
+        )>,
+    )>,
 }
 
 async fn show_unit(
@@ -120,6 +128,13 @@ async fn show_unit(
         movements: units::movements(&state.db, id).await?,
         installs: super::assets::unit_installs(&state.db, id).await?,
         rmas: super::rma::for_unit(&state.db, id).await?,
+        located: match unit.asset_id {
+            Some(a) => Some((
+                super::assets::get(&state.db, a).await?.asset_tag,
+                crate::datacenter::placement::locate_asset(&state.db, a).await?,
+            )),
+            None => None,
+        },
         ctx: ctx.section("inventory"),
         unit,
         cost,

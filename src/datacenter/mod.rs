@@ -1,0 +1,8 @@
+//! Datacenter: sites, rooms, rows and racks, placing assets at U positions,
+//! rack elevations and locating an asset or a part.
+
+pub mod placement;
+pub mod racks;
+mod web;
+
+pub use web::routes;

@@ -1,0 +1,269 @@
+//! Placing assets in racks. An asset occupies U positions `u ..= u + height - 1`
+//! on one face; a full-depth device blocks both faces, a half-depth one only
+//! its own. Overlaps are refused with the occupant named.
+
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use super::racks;
+use crate::audit::{self, Action, Actor};
+use crate::db::{Db, DbError, Tx};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Msg;
+use crate::{exec_tx, on_db, on_tx};
+
+/// Where an asset sits.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Placement {
+    /// Asset id.
+    pub asset_id: i64,
+    /// Asset tag.
+    pub asset_tag: String,
+    /// Hostname.
+    pub hostname: Option<String>,
+    /// Asset kind (server, switch, storage, pdu, other).
+    pub kind: String,
+    /// Rack id.
+    pub rack_id: i64,
+    /// Lowest U occupied.
+    pub u_position: i64,
+    /// Height in U.
+    pub height_u: i64,
+    /// front or rear.
+    pub face: String,
+    /// full or half.
+    pub depth: String,
+    /// Nameplate watts from the asset's template.
+    pub nameplate_watts: i64,
+}
+
+impl Placement {
+    /// Highest U occupied.
+    pub fn top_u(&self) -> i64 {
+        self.u_position + self.height_u - 1
+    }
+
+    /// Whether this placement and another (same rack) would use the same space.
+    pub fn collides(&self, u: i64, height: i64, face: &str, depth: &str) -> bool {
+        let overlaps = u <= self.top_u() && self.u_position < u + height;
+        overlaps && (self.depth == "full" || depth == "full" || self.face == face)
+    }
+}
+
+const PLACEMENT_SELECT: &str = "select p.asset_id, a.asset_tag, a.hostname, a.kind, p.rack_id, p.u_position, p.height_u,
+    p.face, p.depth, coalesce(t.nameplate_watts, 0) as nameplate_watts
+    from placements p join assets a on a.id = p.asset_id left join build_templates t on t.id = a.template_id";
+
+/// Everything in a rack, top first.
+pub async fn in_rack(db: &Db, rack_id: i64) -> Result<Vec<Placement>, DbError> {
+    let sql = format!("{PLACEMENT_SELECT} where p.rack_id = $1 order by p.u_position desc, p.face");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(rack_id)
+    .fetch_all(p)
+    .await)?)
+}
+
+async fn in_rack_tx(tx: &mut Tx, rack_id: i64) -> AppResult<Vec<Placement>> {
+    let sql = format!("{PLACEMENT_SELECT} where p.rack_id = $1");
+    Ok(
+        on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(rack_id)
+            .fetch_all(c)
+            .await)
+        .map_err(DbError::from)?,
+    )
+}
+
+/// Where one asset sits, if placed.
+pub async fn of_asset(db: &Db, asset_id: i64) -> Result<Option<Placement>, DbError> {
+    let sql = format!("{PLACEMENT_SELECT} where p.asset_id = $1");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(asset_id)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// A placement request.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct PlaceInput {
+    /// Rack id.
+    pub rack_id: i64,
+    /// Lowest U the asset will occupy.
+    pub u_position: String,
+    /// front or rear.
+    pub face: String,
+    /// full or half.
+    pub depth: String,
+}
+
+/// Places (or moves) an asset; its height comes from its template (1 U
+/// without one). Refuses overlaps, naming the occupant.
+#[instrument(skip_all, fields(asset = asset_id))]
+pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) -> AppResult<()> {
+    let rack = racks::get(db, input.rack_id).await?;
+    let mut errors = FieldErrors::default();
+    let u = input
+        .u_position
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|u| *u >= 1);
+    if u.is_none() {
+        errors.add(
+            "u_position",
+            Msg::new("validation.whole_number").arg("value", input.u_position.trim()),
+        );
+    }
+    if !matches!(input.face.as_str(), "front" | "rear") {
+        errors.add("face", Msg::new("validation.required"));
+    }
+    if !matches!(input.depth.as_str(), "full" | "half") {
+        errors.add("depth", Msg::new("validation.required"));
+    }
+    errors.into_result()?;
+    let Some(u) = u else {
+        return Err(AppError::NotFound);
+    };
+    let mut tx = db.begin().await?;
+    if let Tx::Postgres(t) = &mut tx {
+        // One placement at a time per rack, so two technicians cannot take the same U.
+        sqlx::query("select id from racks where id = $1 for update")
+            .bind(rack.id)
+            .fetch_one(&mut **t)
+            .await
+            .map_err(DbError::from)?;
+    }
+    let height: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar("select coalesce(t.height_u, 1) from assets a left join build_templates t on t.id = a.template_id where a.id = $1")
+            .bind(asset_id)
+            .fetch_one(c)
+            .await
+    })
+    .map_err(DbError::from)?;
+    if u + height - 1 > rack.height_u {
+        return Err(AppError::Conflict(
+            Msg::new("placement.too_high")
+                .arg("u", u)
+                .arg("height", height)
+                .arg("rack", rack.height_u),
+        ));
+    }
+    let occupants = in_rack_tx(&mut tx, rack.id).await?;
+    if let Some(o) = occupants
+        .iter()
+        .find(|o| o.asset_id != asset_id && o.collides(u, height, &input.face, &input.depth))
+    {
+        return Err(AppError::Conflict(
+            Msg::new("placement.occupied")
+                .arg("tag", &o.asset_tag)
+                .arg("from", o.u_position)
+                .arg("to", o.top_u())
+                .arg("face", &o.face),
+        ));
+    }
+    let now = crate::clock::now();
+    exec_tx!(&mut tx, |c| sqlx::query(
+        "delete from placements where asset_id = $1"
+    )
+    .bind(asset_id)
+    .execute(c)
+    .await)
+    .map_err(DbError::from)?;
+    exec_tx!(&mut tx, |c| {
+        sqlx::query(
+            "insert into placements (asset_id, rack_id, u_position, height_u, face, depth, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(asset_id)
+        .bind(rack.id)
+        .bind(u)
+        .bind(height)
+        .bind(&input.face)
+        .bind(&input.depth)
+        .bind(now)
+        .execute(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    exec_tx!(&mut tx, |c| {
+        sqlx::query("update assets set status = 'racked', updated_at = $1 where id = $2 and status = 'building'")
+            .bind(now)
+            .bind(asset_id)
+            .execute(c)
+            .await
+    })
+    .map_err(DbError::from)?;
+    let after = serde_json::json!({"rack": rack.path(), "u": u, "height_u": height, "face": input.face, "depth": input.depth});
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "placement",
+        asset_id,
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// "Site / Room / Row / Rack / U7-8 / front" for a placed asset.
+pub async fn locate_asset(db: &Db, asset_id: i64) -> AppResult<Option<(racks::Rack, Placement)>> {
+    let Some(p) = of_asset(db, asset_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some((racks::get(db, p.rack_id).await?, p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(u: i64, h: i64, face: &str, depth: &str) -> Placement {
+        Placement {
+            asset_id: 1,
+            asset_tag: "X".into(),
+            hostname: None,
+            kind: "server".into(),
+            rack_id: 1,
+            u_position: u,
+            height_u: h,
+            face: face.into(),
+            depth: depth.into(),
+            nameplate_watts: 0,
+        }
+    }
+
+    #[test]
+    fn overlapping_heights_collide_and_half_depth_faces_share_a_u() {
+        let two_u = at(10, 2, "front", "full");
+        assert!(
+            two_u.collides(11, 1, "front", "full"),
+            "U11 is inside U10-11"
+        );
+        assert!(two_u.collides(9, 2, "front", "half"), "U9-10 overlaps");
+        assert!(!two_u.collides(12, 1, "front", "full"), "U12 is free");
+        assert!(
+            two_u.collides(10, 1, "rear", "half"),
+            "a full-depth device blocks the rear too"
+        );
+        let half_front = at(20, 1, "front", "half");
+        assert!(
+            !half_front.collides(20, 1, "rear", "half"),
+            "two half-depth devices back to back"
+        );
+        assert!(
+            half_front.collides(20, 1, "front", "half"),
+            "same face, same U"
+        );
+        assert!(
+            half_front.collides(20, 1, "rear", "full"),
+            "a full-depth device needs both faces"
+        );
+    }
+}

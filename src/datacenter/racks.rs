@@ -1,0 +1,245 @@
+//! The site / room / row / rack tree.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Action, Actor};
+use crate::db::{Db, DbError};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Msg;
+use crate::{on_db, on_tx};
+
+/// A rack with the names of the places above it.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Rack {
+    /// Row id.
+    pub id: i64,
+    /// Rack name (`A01`).
+    pub name: String,
+    /// Height in U.
+    pub height_u: i64,
+    /// Power budget, watts.
+    pub power_budget_watts: i64,
+    /// Monthly cost, base minor units.
+    pub monthly_cost_minor: i64,
+    /// `bottom_up` (U1 at the bottom) or `top_down`.
+    pub numbering: String,
+    /// Row id.
+    pub row_id: i64,
+    /// Row name.
+    pub row_name: String,
+    /// Room name.
+    pub room_name: String,
+    /// Site name.
+    pub site_name: String,
+}
+
+impl Rack {
+    /// `Site / Room / Row / Rack`.
+    pub fn path(&self) -> String {
+        format!(
+            "{} / {} / {} / {}",
+            self.site_name, self.room_name, self.row_name, self.name
+        )
+    }
+}
+
+const RACK_SELECT: &str = "select k.id, k.name, k.height_u, k.power_budget_watts, k.monthly_cost_minor, k.numbering,
+    k.row_id, w.name as row_name, r.name as room_name, s.name as site_name
+    from racks k join rack_rows w on w.id = k.row_id join rooms r on r.id = w.room_id join sites s on s.id = r.site_id";
+
+/// Every rack, by site, room, row and name.
+pub async fn list(db: &Db) -> Result<Vec<Rack>, DbError> {
+    let sql = format!("{RACK_SELECT} order by s.name, r.name, w.name, k.name");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .fetch_all(p)
+    .await)?)
+}
+
+/// One rack.
+pub async fn get(db: &Db, id: i64) -> Result<Rack, DbError> {
+    let sql = format!("{RACK_SELECT} where k.id = $1");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_one(p)
+    .await)?)
+}
+
+/// A new rack, creating its site, room and row by name when they do not exist.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct RackInput {
+    /// Site name (`Seoul DC1`).
+    pub site: String,
+    /// Room name (`Hall 2`).
+    pub room: String,
+    /// Row name (`Row C`).
+    pub row: String,
+    /// Rack name (`C07`).
+    pub name: String,
+    /// Height in U (default 42).
+    #[serde(default)]
+    pub height_u: Option<String>,
+    /// Power budget in kW (`8.5`).
+    #[serde(default)]
+    pub power_budget_kw: Option<String>,
+    /// `bottom_up` or `top_down`.
+    #[serde(default)]
+    pub numbering: Option<String>,
+}
+
+fn required<'a>(field: &str, v: &'a str, errors: &mut FieldErrors) -> &'a str {
+    let v = v.trim();
+    if v.is_empty() || v.chars().count() > 100 {
+        errors.add(field, Msg::new("validation.required"));
+    }
+    v
+}
+
+/// Creates a rack (and its site, room and row if new); returns its id.
+pub async fn create(db: &Db, actor: &Actor, input: &RackInput) -> AppResult<i64> {
+    let mut errors = FieldErrors::default();
+    let site = required("site", &input.site, &mut errors);
+    let room = required("room", &input.room, &mut errors);
+    let row = required("row", &input.row, &mut errors);
+    let name = required("name", &input.name, &mut errors);
+    let height = match input
+        .height_u
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => 42,
+        Some(h) => h
+            .parse::<i64>()
+            .ok()
+            .filter(|h| (1..=60).contains(h))
+            .unwrap_or_else(|| {
+                errors.add(
+                    "height_u",
+                    Msg::new("validation.whole_number").arg("value", h),
+                );
+                42
+            }),
+    };
+    let budget_w = match input
+        .power_budget_kw
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => 0,
+        Some(k) => match k.replace(',', ".").parse::<rust_decimal::Decimal>() {
+            Ok(d) if !d.is_sign_negative() => {
+                i64::try_from((d * rust_decimal::Decimal::from(1000)).round()).unwrap_or(0)
+            }
+            _ => {
+                errors.add("power_budget_kw", Msg::new("validation.price"));
+                0
+            }
+        },
+    };
+    let numbering = input.numbering.as_deref().unwrap_or("bottom_up");
+    if !matches!(numbering, "bottom_up" | "top_down") {
+        errors.add("numbering", Msg::new("validation.required"));
+    }
+    errors.into_result()?;
+    let now = crate::clock::now();
+    let mut tx = db.begin().await?;
+    let site_id = upsert_named(&mut tx, "sites", None, site, now).await?;
+    let room_id = upsert_named(&mut tx, "rooms", Some(("site_id", site_id)), room, now).await?;
+    let row_id = upsert_named(&mut tx, "rack_rows", Some(("room_id", room_id)), row, now).await?;
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+            "insert into racks (row_id, name, height_u, power_budget_watts, numbering, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $6) returning id",
+        )
+        .bind(row_id)
+        .bind(name)
+        .bind(height)
+        .bind(budget_w)
+        .bind(numbering)
+        .bind(now)
+        .fetch_one(c)
+        .await
+    })
+    .map_err(|e| match DbError::from(e) {
+        DbError::Unique(_) => {
+            let mut f = FieldErrors::default();
+            f.add("name", Msg::new("validation.duplicate"));
+            AppError::Validation(f)
+        }
+        other => other.into(),
+    })?;
+    let after = serde_json::json!({"site": site, "room": room, "row": row, "name": name, "height_u": height, "power_budget_watts": budget_w});
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Create,
+        "rack",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Finds a named place under a parent, or creates it; returns its id.
+async fn upsert_named(
+    tx: &mut crate::db::Tx,
+    table: &'static str,
+    parent: Option<(&'static str, i64)>,
+    name: &str,
+    now: time::OffsetDateTime,
+) -> AppResult<i64> {
+    let (pcol, pid) = parent.unwrap_or(("0", 0));
+    let filter = if parent.is_some() {
+        format!("{pcol} = $2 and ")
+    } else {
+        "cast($2 as bigint) = 0 and ".into()
+    };
+    let find = format!("select id from {table} where {filter}name = $1");
+    let found: Option<i64> = on_tx!(tx, |c| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(find.clone()))
+            .bind(name)
+            .bind(pid)
+            .fetch_optional(c)
+            .await
+    })
+    .map_err(DbError::from)?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let insert = match parent {
+        Some((col, _)) => format!(
+            "insert into {table} ({col}, name, created_at, updated_at) values ($2, $1, $3, $3) returning id"
+        ),
+        None => format!(
+            "insert into {table} (name, created_at, updated_at) values ($1, $3, $3) returning id"
+        ),
+    };
+    let id: i64 = if parent.is_some() {
+        on_tx!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(
+            insert.clone()
+        ))
+        .bind(name)
+        .bind(pid)
+        .bind(now)
+        .fetch_one(c)
+        .await)
+    } else {
+        on_tx!(tx, |c| {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(insert.replace("$3", "$2")))
+                .bind(name)
+                .bind(now)
+                .fetch_one(c)
+                .await
+        })
+    }
+    .map_err(DbError::from)?;
+    Ok(id)
+}

@@ -1,0 +1,209 @@
+//! Pages of `/datacenter`: racks, elevations, placing assets.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::placement::{self, PlaceInput, Placement};
+use super::racks::{self, Rack, RackInput};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::{Ctx, see_other};
+
+/// Datacenter routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/datacenter", get(list_racks).post(create_rack))
+        .route("/datacenter/racks/{id}", get(show_rack))
+        .route("/datacenter/place/{asset_id}", post(place))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "datacenter/racks.html")]
+struct RacksPage {
+    ctx: Ctx,
+    rows: Vec<Rack>,
+    form: RackInput,
+    errors: FieldErrors,
+}
+
+async fn racks_page(state: &AppState, ctx: Ctx) -> AppResult<RacksPage> {
+    Ok(RacksPage {
+        rows: racks::list(&state.db).await?,
+        form: RackInput {
+            height_u: Some("42".into()),
+            numbering: Some("bottom_up".into()),
+            ..RackInput::default()
+        },
+        errors: FieldErrors::default(),
+        ctx: ctx.section("datacenter"),
+    })
+}
+
+async fn list_racks(State(state): State<AppState>, ctx: Ctx) -> AppResult<RacksPage> {
+    racks_page(&state, ctx).await
+}
+
+async fn create_rack(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(input): Form<RackInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    match racks::create(&state.db, &user.actor(), &input).await {
+        Ok(id) => Ok(see_other(&format!("/datacenter/racks/{id}"), Some("saved"))),
+        Err(AppError::Validation(errors)) => {
+            let mut page = racks_page(&state, ctx).await?;
+            page.form = input;
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One device drawn on one face of an elevation.
+pub struct DeviceBox {
+    /// Top edge, pixels.
+    pub y: i64,
+    /// Height, pixels.
+    pub h: i64,
+    /// Asset id (link target).
+    pub asset_id: i64,
+    /// Label.
+    pub tag: String,
+    /// U range label (`U7-8`).
+    pub units: String,
+    /// Fill colour by kind.
+    pub fill: &'static str,
+    /// Drawn with a heavy outline.
+    pub highlight: bool,
+}
+
+/// Pixels per U in the elevation drawing.
+pub const U_PX: i64 = 18;
+
+fn fill(kind: &str) -> &'static str {
+    match kind {
+        "server" => "#9ec5fe",
+        "storage" => "#a3cfbb",
+        "switch" => "#fecba1",
+        "pdu" => "#f1aeb5",
+        _ => "#dee2e6",
+    }
+}
+
+/// The boxes of one face: devices on that face, and full-depth devices.
+pub fn face_boxes(
+    rack: &Rack,
+    placements: &[Placement],
+    face: &str,
+    highlight: Option<i64>,
+) -> Vec<DeviceBox> {
+    placements
+        .iter()
+        .filter(|p| p.face == face || p.depth == "full")
+        .map(|p| {
+            let y = if rack.numbering == "top_down" {
+                (p.u_position - 1) * U_PX
+            } else {
+                (rack.height_u - p.top_u()) * U_PX
+            };
+            let units = if p.height_u == 1 {
+                format!("U{}", p.u_position)
+            } else {
+                format!("U{}-{}", p.u_position, p.top_u())
+            };
+            DeviceBox {
+                y,
+                h: p.height_u * U_PX,
+                asset_id: p.asset_id,
+                tag: p.hostname.clone().unwrap_or_else(|| p.asset_tag.clone()),
+                units,
+                fill: fill(&p.kind),
+                highlight: highlight == Some(p.asset_id),
+            }
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+struct RackQuery {
+    highlight: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "datacenter/rack.html")]
+struct RackPage {
+    ctx: Ctx,
+    rack: Rack,
+    placements: Vec<Placement>,
+    faces: Vec<(&'static str, Vec<DeviceBox>)>,
+    u_labels: Vec<(i64, i64)>,
+    svg_height: i64,
+    nameplate_watts: i64,
+    budget_percent: i64,
+}
+
+async fn show_rack(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<RackQuery>,
+) -> AppResult<RackPage> {
+    let rack = racks::get(&state.db, id).await?;
+    let placements = placement::in_rack(&state.db, id).await?;
+    let nameplate_watts: i64 = placements.iter().map(|p| p.nameplate_watts).sum();
+    let budget_percent = if rack.power_budget_watts > 0 {
+        nameplate_watts * 100 / rack.power_budget_watts
+    } else {
+        0
+    };
+    let u_labels = (1..=rack.height_u)
+        .map(|u| {
+            let y = if rack.numbering == "top_down" {
+                (u - 1) * U_PX
+            } else {
+                (rack.height_u - u) * U_PX
+            };
+            (u, y + U_PX - 5)
+        })
+        .collect();
+    Ok(RackPage {
+        faces: vec![
+            (
+                "front",
+                face_boxes(&rack, &placements, "front", q.highlight),
+            ),
+            ("rear", face_boxes(&rack, &placements, "rear", q.highlight)),
+        ],
+        svg_height: rack.height_u * U_PX,
+        u_labels,
+        nameplate_watts,
+        budget_percent,
+        placements,
+        rack,
+        ctx: ctx.section("datacenter"),
+    })
+}
+
+async fn place(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(asset_id): Path<i64>,
+    Form(input): Form<PlaceInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    placement::place(&state.db, &user.actor(), asset_id, &input).await?;
+    Ok(see_other(
+        &format!("/inventory/assets/{asset_id}"),
+        Some("saved"),
+    ))
+}

@@ -1,0 +1,218 @@
+//! Racks, placements with collision rules, elevations and locate.
+
+use rackledger::audit::Actor;
+use rackledger::datacenter::placement::{self, PlaceInput};
+use rackledger::datacenter::racks::{self, RackInput};
+use rackledger::db::Db;
+use rackledger::error::AppError;
+use rackledger::inventory::assembly::{self, AssemblyInput};
+use rackledger::inventory::templates::{self, TemplateInput};
+use rackledger::on_db;
+
+use crate::app::{TestApp, count, text_of};
+use crate::support::backends;
+
+fn actor() -> Actor {
+    Actor::system("test")
+}
+
+async fn boxes(db: &Db, n: usize) -> Vec<i64> {
+    let input = TemplateInput {
+        name: "2U box".into(),
+        asset_kind: "storage".into(),
+        height_u: "2".into(),
+        nameplate_watts: "400".into(),
+        slots: "BOOT1: SEDC600M/960G".into(),
+        ..TemplateInput::default()
+    };
+    let t = templates::create(db, &actor(), &input).await.unwrap();
+    let mut out = Vec::new();
+    for i in 0..n {
+        let order = assembly::start(
+            db,
+            &actor(),
+            &AssemblyInput {
+                template_id: t,
+                asset_tag: format!("BOX-{i}"),
+                hostname: None,
+            },
+        )
+        .await
+        .unwrap();
+        out.push(assembly::complete(db, &actor(), order).await.unwrap());
+    }
+    out
+}
+
+fn at(rack: i64, u: &str, face: &str, depth: &str) -> PlaceInput {
+    PlaceInput {
+        rack_id: rack,
+        u_position: u.into(),
+        face: face.into(),
+        depth: depth.into(),
+    }
+}
+
+#[tokio::test]
+async fn placements_refuse_overlaps_naming_the_occupant() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let rack = racks::create(
+            &db,
+            &actor(),
+            &RackInput {
+                site: "Seoul DC1".into(),
+                room: "Hall 1".into(),
+                row: "Row A".into(),
+                name: "A01".into(),
+                height_u: Some("42".into()),
+                power_budget_kw: Some("6.5".into()),
+                numbering: None,
+            },
+        )
+        .await
+        .unwrap();
+        let b = boxes(&db, 5).await;
+        placement::place(&db, &actor(), b[0], &at(rack, "10", "front", "full"))
+            .await
+            .unwrap();
+        // Same U, and an overlapping 2 U device one below.
+        for u in ["11", "9"] {
+            match placement::place(&db, &actor(), b[1], &at(rack, u, "front", "full")).await {
+                Err(AppError::Conflict(m)) => assert!(
+                    m.render(rackledger::i18n::Lang::En).contains("BOX-0"),
+                    "{backend:?}: {m:?}"
+                ),
+                other => panic!("U{u} overlaps BOX-0 at U10-11: {other:?}"),
+            }
+        }
+        placement::place(&db, &actor(), b[1], &at(rack, "12", "front", "full"))
+            .await
+            .unwrap();
+        // A full-depth device blocks the rear; half-depth devices share a U back to back.
+        assert!(matches!(
+            placement::place(&db, &actor(), b[2], &at(rack, "10", "rear", "half")).await,
+            Err(AppError::Conflict(_))
+        ));
+        placement::place(&db, &actor(), b[2], &at(rack, "20", "front", "half"))
+            .await
+            .unwrap();
+        placement::place(&db, &actor(), b[3], &at(rack, "20", "rear", "half"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            placement::place(&db, &actor(), b[4], &at(rack, "21", "rear", "full")).await,
+            Err(AppError::Conflict(_))
+        ));
+        // Off the top of the rack.
+        assert!(matches!(
+            placement::place(&db, &actor(), b[4], &at(rack, "42", "front", "full")).await,
+            Err(AppError::Conflict(_))
+        ));
+        placement::place(&db, &actor(), b[4], &at(rack, "41", "front", "full"))
+            .await
+            .unwrap();
+        // Moving a device does not collide with itself.
+        placement::place(&db, &actor(), b[0], &at(rack, "9", "front", "full"))
+            .await
+            .unwrap();
+        let n: i64 = on_db!(&db, |p| sqlx::query_scalar(
+            "select count(*) from placements where rack_id = $1"
+        )
+        .bind(rack)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(n, 5);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_asset_and_a_part_inside_it_are_located_down_to_the_u_and_face() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let rack = racks::create(
+            &db,
+            &actor(),
+            &RackInput {
+                site: "Seoul DC1".into(),
+                room: "Hall 1".into(),
+                row: "Row A".into(),
+                name: "A02".into(),
+                height_u: Some("42".into()),
+                power_budget_kw: Some("1".into()),
+                numbering: None,
+            },
+        )
+        .await
+        .unwrap();
+        let b = boxes(&db, 1).await;
+        let csrf = app.login("tech", "rackledger-tech").await;
+        let r = app
+            .post_form(
+                &format!("/datacenter/place/{}", b[0]),
+                &csrf,
+                &[
+                    ("rack_id", &rack.to_string()),
+                    ("u_position", "7"),
+                    ("face", "front"),
+                    ("depth", "full"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        let (_, doc) = app.page(&format!("/inventory/assets/{}", b[0])).await;
+        assert!(
+            text_of(&doc, "#location").contains("Seoul DC1 / Hall 1 / Row A / A02 / U7-8"),
+            "{}",
+            text_of(&doc, "#location")
+        );
+        let unit: i64 = on_db!(&db, |p| sqlx::query_scalar(
+            "select id from units where asset_id = $1"
+        )
+        .bind(b[0])
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let (_, doc) = app.page(&format!("/inventory/units/{unit}")).await;
+        let located = text_of(&doc, "#locate");
+        assert!(
+            located.contains("BOX-0")
+                && located.contains("BOOT1")
+                && located.contains("A02 / U7-8"),
+            "{located}"
+        );
+        let (status, doc) = app
+            .page(&format!("/datacenter/racks/{rack}?highlight={}", b[0]))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            count(&doc, "#elevation-front rect.highlight"),
+            1,
+            "the device is highlighted"
+        );
+        assert_eq!(
+            count(&doc, "#elevation-rear rect.highlight"),
+            1,
+            "full depth shows on the rear too"
+        );
+        assert!(text_of(&doc, "#power").contains("400 W"));
+        let refused = app
+            .post_form(
+                &format!("/datacenter/place/{}", b[0]),
+                &csrf,
+                &[
+                    ("rack_id", &rack.to_string()),
+                    ("u_position", "x"),
+                    ("face", "front"),
+                    ("depth", "full"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status_code(), 422);
+        app.finish().await;
+    }
+}
