@@ -692,6 +692,40 @@ async fn showcase(db: &Db) -> crate::error::AppResult<()> {
         )
         .await?;
     }
+    // Two sites with a few racks; the built servers are racked in Seoul.
+    use crate::datacenter::placement::{self, PlaceInput};
+    use crate::datacenter::racks::{self, RackInput};
+    let mut first_rack = None;
+    for (site, row, names, kw) in [
+        ("Seoul DC1", "Row A", ["A01", "A02", "A03", "A04"], "8"),
+        ("Seoul DC1", "Row B", ["B01", "B02", "B03", "B04"], "8"),
+        ("Busan DC2", "Row A", ["A01", "A02", "A03", "A04"], "6.5"),
+    ] {
+        for name in names {
+            let input = RackInput {
+                site: site.into(),
+                room: "Hall 1".into(),
+                row: row.into(),
+                name: name.into(),
+                height_u: Some("42".into()),
+                power_budget_kw: Some(kw.into()),
+                numbering: None,
+            };
+            let id = racks::create(db, &actor, &input).await?;
+            first_rack.get_or_insert(id);
+        }
+    }
+    if let Some(rack) = first_rack {
+        for (i, asset) in built.iter().enumerate() {
+            let input = PlaceInput {
+                rack_id: rack,
+                u_position: (10 + i).to_string(),
+                face: "front".into(),
+                depth: "full".into(),
+            };
+            placement::place(db, &actor, *asset, &input).await?;
+        }
+    }
     reorder::set_min_stock(
         db,
         &actor,

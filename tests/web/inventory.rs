@@ -369,6 +369,17 @@ async fn the_full_demo_loads_on_every_engine() {
             count_of("select count(*) from rmas where status = 'shipped'").await,
             1
         );
+        assert_eq!(
+            count_of("select count(*) from racks").await,
+            12,
+            "a dozen racks"
+        );
+        assert_eq!(count_of("select count(*) from sites").await, 2);
+        assert_eq!(
+            count_of("select count(*) from placements").await,
+            2,
+            "the built servers are racked"
+        );
         app.login("boss", "rackledger-boss").await;
         let (_, doc) = app.page("/inventory/reorder").await;
         assert_eq!(
