@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, and its OpenAPI document generated from the
 //! handlers (`/api/v1/openapi.json`, browsable at `/api/v1/docs/`).
 
+mod datacenter;
 mod inventory;
 mod orders;
 
@@ -83,6 +84,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(inventory::resolve_rma))
         .routes(routes!(inventory::warranty_report))
         .routes(routes!(inventory::reorder_list))
+        .routes(routes!(datacenter::list_racks, datacenter::create_rack))
+        .routes(routes!(datacenter::get_rack))
+        .routes(routes!(datacenter::place))
         .split_for_parts()
 }
 

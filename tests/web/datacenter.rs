@@ -216,3 +216,72 @@ async fn an_asset_and_a_part_inside_it_are_located_down_to_the_u_and_face() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_api_creates_racks_and_places_assets() {
+    use serde_json::{Value, json};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let b = boxes(&app.db, 2).await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let tech = app
+            .issue_token(&csrf, app.user_id("tech").await, "dc")
+            .await;
+        let guest = app
+            .issue_token(&csrf, app.user_id("guest").await, "ro")
+            .await;
+        app.server.clear_cookies();
+        let body = json!({"site": "Busan DC2", "room": "Hall 1", "row": "Row A", "name": "A01", "power_budget_kw": "6.5"});
+        let r = app
+            .server
+            .post("/api/v1/racks")
+            .authorization_bearer(&tech)
+            .json(&body)
+            .await;
+        assert_eq!(r.status_code(), 201, "{backend:?}: {}", r.text());
+        let rack: Value = r.json();
+        assert_eq!(rack["power_budget_watts"], 6500);
+        let id = rack["id"].as_i64().unwrap();
+        let place =
+            |u: &str| json!({"rack_id": id, "u_position": u, "face": "front", "depth": "full"});
+        let r = app
+            .server
+            .post(&format!("/api/v1/assets/{}/placement", b[0]))
+            .authorization_bearer(&tech)
+            .json(&place("20"))
+            .await;
+        assert_eq!(r.status_code(), 200);
+        assert_eq!(
+            r.json::<Value>()["path"],
+            "Busan DC2 / Hall 1 / Row A / A01"
+        );
+        let clash = app
+            .server
+            .post(&format!("/api/v1/assets/{}/placement", b[1]))
+            .authorization_bearer(&tech)
+            .json(&place("21"))
+            .await;
+        assert_eq!(clash.status_code(), 409);
+        assert!(
+            clash.json::<Value>()["message"]
+                .as_str()
+                .unwrap()
+                .contains("BOX-0")
+        );
+        let refused = app
+            .server
+            .post(&format!("/api/v1/assets/{}/placement", b[1]))
+            .authorization_bearer(&guest)
+            .json(&place("30"))
+            .await;
+        assert_eq!(refused.status_code(), 403, "viewers do not place");
+        let seen: Value = app
+            .server
+            .get(&format!("/api/v1/racks/{id}"))
+            .authorization_bearer(&guest)
+            .await
+            .json();
+        assert_eq!(seen["placements"].as_array().unwrap().len(), 1);
+        app.finish().await;
+    }
+}
