@@ -197,6 +197,15 @@ impl Db {
 }
 
 impl Tx {
+    /// Rolls the transaction back now (dropping it also rolls back, later).
+    pub async fn rollback(self) -> Result<(), DbError> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), DbError> {
         match self {

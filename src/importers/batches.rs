@@ -131,7 +131,8 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Batch>, DbError> {
     .await)?)
 }
 
-/// Sets status and progress of a running batch; a finished batch is left as it is.
+/// Marks a batch as running (`previewing` or `committing`) from a state it may
+/// start from; resets its progress.
 pub async fn set_state(
     db: &Db,
     id: i64,
@@ -141,15 +142,35 @@ pub async fn set_state(
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
     exec_db!(db, |p| {
-        sqlx::query("update import_batches set status = $1, rows_done = $2, rows_total = coalesce($3, rows_total), updated_at = $4
-             where id = $5 and status in ('queued', 'previewing', 'previewed', 'committing', 'refused')")
-            .bind(status)
-            .bind(done)
-            .bind(total)
-            .bind(now)
-            .bind(id)
-            .execute(p)
-            .await
+        sqlx::query(
+            "update import_batches set status = $1, rows_done = $2, rows_total = coalesce($3, rows_total), updated_at = $4
+             where id = $5 and status in ('queued', 'previewing', 'previewed', 'committing', 'refused')",
+        )
+        .bind(status)
+        .bind(done)
+        .bind(total)
+        .bind(now)
+        .bind(id)
+        .execute(p)
+        .await
+    })?;
+    Ok(())
+}
+
+/// Records progress of a running batch. It never changes the status, and a
+/// batch that has finished is left alone: a progress write that lands late
+/// (after the run ended) cannot undo the outcome.
+pub async fn set_progress(db: &Db, id: i64, done: i64, total: Option<i64>) -> Result<(), DbError> {
+    exec_db!(db, |p| {
+        sqlx::query(
+            "update import_batches set rows_done = $1, rows_total = coalesce($2, rows_total)
+             where id = $3 and status in ('previewing', 'committing')",
+        )
+        .bind(done)
+        .bind(total)
+        .bind(id)
+        .execute(p)
+        .await
     })?;
     Ok(())
 }

@@ -195,6 +195,8 @@ pub async fn run(
     summary.sample = errors_kept.into_iter().chain(others_kept).collect();
     progress(summary.rows, total.or(Some(summary.rows)));
     let Mode::Commit { skip_errors } = mode else {
+        // A preview only read; end its snapshot now rather than when the pool reuses the connection.
+        tx.rollback().await?;
         return Ok(summary);
     };
     if summary.errors > 0 && !skip_errors {
@@ -203,6 +205,7 @@ pub async fn run(
                 .arg("errors", summary.errors)
                 .render(lang),
         );
+        tx.rollback().await?;
         return Ok(summary);
     }
     if let Planner::Packing(p) = &mut planner {
@@ -363,7 +366,6 @@ pub async fn run_batch(
     let total = Arc::new(AtomicUsize::new(0));
     let ticker = {
         let (db, done, total) = (db.clone(), done.clone(), total.clone());
-        let status = running.to_owned();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
             loop {
@@ -373,7 +375,7 @@ pub async fn run_batch(
                 let d = i64::try_from(done.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
                 // On SQLite this waits while a commit holds the writer lock, so commit
                 // progress appears when it ends; PostgreSQL shows it as it goes.
-                let _ = batches::set_state(&db, id, &status, d, t).await;
+                let _ = batches::set_progress(&db, id, d, t).await;
             }
         })
     };
