@@ -645,6 +645,7 @@ async fn showcase(db: &Db) -> crate::error::AppResult<()> {
         assembly_labour: "80000".into(),
         slots: "CPU1: 100-000001463\nDIMM A1-A8: M321R4GA3BB6-CQK\nNVMe0-1: MZQL23T8HCLS-00A07\nBOOT1: SEDC600M/960G\nNIC1: MCX631432AN-ADAB\nPSU1: DPS-1600AB-13 A\nGPU1?: MSN2410-CB2F".into(),
         notes: String::new(),
+        ports: "eth0-1: 25G\nbmc: 1G".into(),
     })
     .await?;
     let mut built = Vec::new();

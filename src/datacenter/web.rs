@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/datacenter", get(list_racks).post(create_rack))
         .route("/datacenter/racks/{id}", get(show_rack))
         .route("/datacenter/place/{asset_id}", post(place))
+        .route("/datacenter/cables", post(connect))
 }
 
 #[derive(Template, WebTemplate)]
@@ -204,6 +205,26 @@ async fn place(
     placement::place(&state.db, &user.actor(), asset_id, &input).await?;
     Ok(see_other(
         &format!("/inventory/assets/{asset_id}"),
+        Some("saved"),
+    ))
+}
+
+async fn connect(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(input): Form<super::cabling::CableInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    let asset: i64 = crate::on_db!(&state.db, |p| {
+        sqlx::query_scalar::<_, i64>("select asset_id from ports where id = $1")
+            .bind(input.port_id)
+            .fetch_one(p)
+            .await
+    })
+    .map_err(crate::db::DbError::from)?;
+    super::cabling::connect(&state.db, &user.actor(), &input).await?;
+    Ok(see_other(
+        &format!("/inventory/assets/{asset}"),
         Some("saved"),
     ))
 }

@@ -257,6 +257,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64) -> AppResult<i64> {
     for (unit, part, location, slot) in &reserved {
         install(&mut tx, actor, asset_id, *unit, *part, *location, slot).await?;
     }
+    crate::datacenter::cabling::create_ports(&mut tx, asset_id, &template.ports).await?;
     exec_tx!(&mut tx, |c| {
         sqlx::query("update assembly_orders set status = 'completed', asset_id = $1, updated_at = $2 where id = $3")
             .bind(asset_id)

@@ -276,6 +276,7 @@ struct AssetPage {
         crate::datacenter::placement::Placement,
     )>,
     racks: Vec<crate::datacenter::racks::Rack>,
+    ports: Vec<crate::datacenter::cabling::PortRow>,
 }
 
 async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage> {
@@ -299,6 +300,7 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
         locations: locations::list(&state.db).await?,
         place: crate::datacenter::placement::locate_asset(&state.db, id).await?,
         racks: crate::datacenter::racks::list(&state.db).await?,
+        ports: crate::datacenter::cabling::ports_of(&state.db, id).await?,
         asset,
         errors: FieldErrors::default(),
         problem: None,

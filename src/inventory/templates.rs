@@ -29,6 +29,8 @@ pub struct Template {
     pub assembly_labour_minor: i64,
     /// Notes.
     pub notes: String,
+    /// Port lines (`swp1-48: 25G`); each built asset gets these ports.
+    pub ports: String,
 }
 
 /// One slot of a template with the MPNs it accepts.
@@ -65,6 +67,9 @@ pub struct TemplateInput {
     /// Notes.
     #[serde(default)]
     pub notes: String,
+    /// Network ports, one line per group: `swp1-48: 25G`, `eth0-1: 25G` (optional).
+    #[serde(default)]
+    pub ports: String,
 }
 
 /// One parsed slot line: the slot names it expands to, optional flag, MPNs.
@@ -97,6 +102,29 @@ pub fn expand_slots(spec: &str) -> Vec<String> {
         return vec![spec.to_owned()];
     }
     (from..=to).map(|n| format!("{prefix}{n}")).collect()
+}
+
+/// Parses port lines (`swp1-48: 25G`) into (port name, speed) pairs.
+pub fn parse_port_lines(text: &str) -> Result<Vec<(String, String)>, Msg> {
+    let mut out = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let (names, speed) = line.split_once(':').unwrap_or((line, ""));
+        if names.trim().is_empty() {
+            return Err(Msg::new("templates.bad_line")
+                .arg("line", i + 1)
+                .arg("text", line.trim()));
+        }
+        out.extend(
+            expand_slots(names)
+                .into_iter()
+                .map(|n| (n, speed.trim().to_owned())),
+        );
+    }
+    Ok(out)
 }
 
 /// Parses the slot lines of a template form; errors name the line.
@@ -168,6 +196,9 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
     } else {
         whole("assembly_labour", &input.assembly_labour, 0, &mut errors)
     };
+    if let Err(m) = parse_port_lines(&input.ports) {
+        errors.add("ports", m);
+    }
     let lines = match parse_slot_lines(&input.slots) {
         Ok(l) => l,
         Err(m) => {
@@ -180,8 +211,9 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
     let mut tx = db.begin().await?;
     let id: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
-            "insert into build_templates (name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $7) returning id",
+            "insert into build_templates (name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes, ports,
+               created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning id",
         )
         .bind(name)
         .bind(&input.asset_kind)
@@ -189,6 +221,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
         .bind(watts)
         .bind(labour)
         .bind(input.notes.trim())
+        .bind(input.ports.trim())
         .bind(now)
         .fetch_one(c)
         .await
@@ -275,7 +308,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
 pub async fn list(db: &Db) -> Result<Vec<Template>, DbError> {
     Ok(on_db!(db, |p| {
         sqlx::query_as(
-            "select id, name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes from build_templates order by name",
+            "select id, name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes, ports from build_templates order by name",
         )
         .fetch_all(p)
         .await
@@ -286,7 +319,7 @@ pub async fn list(db: &Db) -> Result<Vec<Template>, DbError> {
 pub async fn get(db: &Db, id: i64) -> Result<Template, DbError> {
     Ok(on_db!(db, |p| {
         sqlx::query_as(
-            "select id, name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes from build_templates where id = $1",
+            "select id, name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes, ports from build_templates where id = $1",
         )
         .bind(id)
         .fetch_one(p)

@@ -24,6 +24,7 @@ async fn template(db: &Db, name: &str, slots: &str) -> i64 {
         assembly_labour: "50000".into(),
         slots: slots.into(),
         notes: String::new(),
+        ports: String::new(),
     };
     templates::create(db, &actor(), &input).await.unwrap()
 }

@@ -285,3 +285,132 @@ async fn the_api_creates_racks_and_places_assets() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_port_holds_at_most_one_cable() {
+    use rackledger::datacenter::cabling::{self, CableInput};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let with_ports = |name: &str, ports: &str| TemplateInput {
+            name: name.into(),
+            asset_kind: "switch".into(),
+            height_u: "1".into(),
+            nameplate_watts: "150".into(),
+            slots: "NIC1: MCX631432AN-ADAB".into(),
+            ports: ports.into(),
+            ..TemplateInput::default()
+        };
+        let sw = templates::create(&db, &actor(), &with_ports("leaf", "swp1-4: 25G"))
+            .await
+            .unwrap();
+        let srv = templates::create(&db, &actor(), &with_ports("node", "eth0-1: 25G"))
+            .await
+            .unwrap();
+        let mut assets = Vec::new();
+        for (t, tag) in [(sw, "LEAF-1"), (srv, "NODE-1"), (srv, "NODE-2")] {
+            let order = assembly::start(
+                &db,
+                &actor(),
+                &AssemblyInput {
+                    template_id: t,
+                    asset_tag: tag.into(),
+                    hostname: None,
+                },
+            )
+            .await
+            .unwrap();
+            assets.push(assembly::complete(&db, &actor(), order).await.unwrap());
+        }
+        let ports = |a: i64| {
+            let db = db.clone();
+            async move { cabling::ports_of(&db, a).await.unwrap() }
+        };
+        assert_eq!(
+            ports(assets[0]).await.len(),
+            4,
+            "{backend:?}: ports come from the template"
+        );
+        let eth0 = ports(assets[1]).await[0].id;
+        cabling::connect(
+            &db,
+            &actor(),
+            &CableInput {
+                port_id: eth0,
+                peer_asset_tag: "LEAF-1".into(),
+                peer_port: "swp1".into(),
+                label: "C-001".into(),
+            },
+        )
+        .await
+        .unwrap();
+        // The switch port is taken: a second cable to it is refused, naming the port.
+        let other = ports(assets[2]).await[0].id;
+        match cabling::connect(
+            &db,
+            &actor(),
+            &CableInput {
+                port_id: other,
+                peer_asset_tag: "leaf-1".into(),
+                peer_port: "swp1".into(),
+                label: String::new(),
+            },
+        )
+        .await
+        {
+            Err(AppError::Conflict(m)) => assert!(
+                m.render(rackledger::i18n::Lang::En).contains("swp1"),
+                "{m:?}"
+            ),
+            other => panic!("expected the port to be taken: {other:?}"),
+        }
+        // So is the server port.
+        assert!(matches!(
+            cabling::connect(
+                &db,
+                &actor(),
+                &CableInput {
+                    port_id: eth0,
+                    peer_asset_tag: "LEAF-1".into(),
+                    peer_port: "swp2".into(),
+                    label: String::new()
+                }
+            )
+            .await,
+            Err(AppError::Conflict(_))
+        ));
+        assert!(
+            matches!(
+                cabling::connect(
+                    &db,
+                    &actor(),
+                    &CableInput {
+                        port_id: other,
+                        peer_asset_tag: "LEAF-1".into(),
+                        peer_port: "swp9".into(),
+                        label: String::new()
+                    }
+                )
+                .await,
+                Err(AppError::Validation(_))
+            ),
+            "no such port"
+        );
+        let map = ports(assets[0]).await;
+        assert_eq!(
+            map[0].peer_asset_tag.as_deref(),
+            Some("NODE-1"),
+            "the switch's port map shows the server"
+        );
+        assert_eq!(map[0].peer_port.as_deref(), Some("eth0"));
+        let cables: i64 = on_db!(&db, |p| sqlx::query_scalar("select count(*) from cables")
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        assert_eq!(cables, 1, "refused cables leave nothing behind");
+        app.login("tech", "rackledger-tech").await;
+        let (_, doc) = app.page(&format!("/inventory/assets/{}", assets[1])).await;
+        assert!(text_of(&doc, "#ports").contains("LEAF-1"));
+        app.finish().await;
+    }
+}
