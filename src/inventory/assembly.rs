@@ -307,21 +307,16 @@ pub(super) async fn install(
     })
     .map_err(DbError::from)?;
     if let Some(from) = from_location {
-        exec_tx!(tx, |c| {
-            sqlx::query(
-                "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
-                   user_id, created_at, updated_at)
-                 values ($1, $2, $3, null, 1, 'install', $4, $5, $5)",
-            )
-            .bind(part)
-            .bind(unit)
-            .bind(from)
-            .bind(actor.user_id)
-            .bind(now)
-            .execute(c)
-            .await
-        })
-        .map_err(DbError::from)?;
+        let m = super::units::Movement {
+            part_model_id: part,
+            unit_id: Some(unit),
+            from: Some(from),
+            to: None,
+            quantity: 1,
+            reason: "install",
+            receipt_line_id: None,
+        };
+        super::units::record_movement(tx, actor, &m).await?;
     }
     exec_tx!(tx, |c| {
         sqlx::query(

@@ -202,21 +202,16 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
         .await
     })
     .map_err(DbError::from)?;
-    exec_tx!(&mut tx, |c| {
-        sqlx::query(
-            "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
-               user_id, created_at, updated_at)
-             values ($1, $2, null, $3, 1, 'removal', $4, $5, $5)",
-        )
-        .bind(old_part)
-        .bind(old_id)
-        .bind(input.location_id)
-        .bind(actor.user_id)
-        .bind(now)
-        .execute(c)
-        .await
-    })
-    .map_err(DbError::from)?;
+    let removal = super::units::Movement {
+        part_model_id: old_part,
+        unit_id: Some(old_id),
+        from: None,
+        to: Some(input.location_id),
+        quantity: 1,
+        reason: "removal",
+        receipt_line_id: None,
+    };
+    super::units::record_movement(&mut tx, actor, &removal).await?;
     // The new unit goes in only if it is still in stock (one winner if two swaps race).
     let taken = exec_tx!(&mut tx, |c| {
         sqlx::query("update units set status = 'reserved', updated_at = $1 where id = $2 and status = 'in_stock'")

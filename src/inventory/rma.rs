@@ -220,24 +220,16 @@ async fn movement(
     to: Option<i64>,
     reason: &str,
 ) -> AppResult<()> {
-    let now = crate::clock::now();
-    exec_tx!(tx, |c| {
-        sqlx::query(
-            "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
-               user_id, created_at, updated_at)
-             values ($1, $2, $3, $4, 1, $5, $6, $7, $7)",
-        )
-        .bind(part)
-        .bind(unit)
-        .bind(from)
-        .bind(to)
-        .bind(reason)
-        .bind(actor.user_id)
-        .bind(now)
-        .execute(c)
-        .await
-    })
-    .map_err(DbError::from)?;
+    let m = super::units::Movement {
+        part_model_id: part,
+        unit_id: Some(unit),
+        from,
+        to,
+        quantity: 1,
+        reason,
+        receipt_line_id: None,
+    };
+    super::units::record_movement(tx, actor, &m).await?;
     Ok(())
 }
 

@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
+use crate::audit::Actor;
 use crate::db::{Db, DbError, Tx};
-use crate::{on_db, on_tx};
+use crate::{exec_tx, on_db, on_tx};
 
 /// Where a serial number is already on record, for the "already known" message.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
@@ -38,6 +39,49 @@ pub async fn find_serial(
         .fetch_optional(c)
         .await
     })?)
+}
+
+/// One stock movement to record: what moved, from where, to where, and why.
+pub struct Movement<'a> {
+    /// Part model.
+    pub part_model_id: i64,
+    /// The unit, for serial-tracked parts.
+    pub unit_id: Option<i64>,
+    /// Location it left (none when it came from a supplier).
+    pub from: Option<i64>,
+    /// Location it went to (none when installed, or gone to a supplier).
+    pub to: Option<i64>,
+    /// Units moved.
+    pub quantity: i64,
+    /// `receipt`, `install`, `removal`, `rma`, `rma_replacement`, `rma_rejected`.
+    pub reason: &'a str,
+    /// The receipt line, for receipts.
+    pub receipt_line_id: Option<i64>,
+}
+
+/// Writes one row of the stock ledger: the only place stock movements are
+/// recorded, so stock on hand and every unit's history come from one source.
+pub async fn record_movement(tx: &mut Tx, actor: &Actor, m: &Movement<'_>) -> Result<(), DbError> {
+    let now = crate::clock::now();
+    exec_tx!(tx, |c| {
+        sqlx::query(
+            "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
+               receipt_line_id, user_id, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(m.part_model_id)
+        .bind(m.unit_id)
+        .bind(m.from)
+        .bind(m.to)
+        .bind(m.quantity)
+        .bind(m.reason)
+        .bind(m.receipt_line_id)
+        .bind(actor.user_id)
+        .bind(now)
+        .execute(c)
+        .await
+    })?;
+    Ok(())
 }
 
 /// A unit received on an order, for the order page and API.

@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::inventory::{locations, units};
 use crate::money::Currency;
-use crate::{exec_tx, on_tx};
+use crate::on_tx;
 
 /// What arrived for one order line.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -141,29 +141,29 @@ pub async fn receive_tx(
                     warranty_end,
                 };
                 let unit_id = insert_unit(tx, &unit, input.location_id).await?;
-                insert_movement(
-                    tx,
-                    c.line.part_model_id,
-                    Some(unit_id),
-                    input.location_id,
-                    1,
-                    rl_id,
-                    actor,
-                )
-                .await?;
+                let m = units::Movement {
+                    part_model_id: c.line.part_model_id,
+                    unit_id: Some(unit_id),
+                    from: None,
+                    to: Some(input.location_id),
+                    quantity: 1,
+                    reason: "receipt",
+                    receipt_line_id: Some(rl_id),
+                };
+                units::record_movement(tx, actor, &m).await?;
                 unit_count += 1;
             }
         } else {
-            insert_movement(
-                tx,
-                c.line.part_model_id,
-                None,
-                input.location_id,
-                c.quantity,
-                rl_id,
-                actor,
-            )
-            .await?;
+            let m = units::Movement {
+                part_model_id: c.line.part_model_id,
+                unit_id: None,
+                from: None,
+                to: Some(input.location_id),
+                quantity: c.quantity,
+                reason: "receipt",
+                receipt_line_id: Some(rl_id),
+            };
+            units::record_movement(tx, actor, &m).await?;
         }
     }
     let after_lines = repo::lines_tx(tx, po_id).await?;
@@ -373,36 +373,6 @@ async fn insert_unit(tx: &mut Tx, u: &NewUnit<'_>, location_id: i64) -> AppResul
         DbError::Unique(_) => AppError::Conflict(Msg::new("receipt.serial_twice").arg("serial", u.serial)),
         other => other.into(),
     })
-}
-
-async fn insert_movement(
-    tx: &mut Tx,
-    part_model_id: i64,
-    unit_id: Option<i64>,
-    to: i64,
-    quantity: i64,
-    rl_id: i64,
-    actor: &Actor,
-) -> AppResult<()> {
-    let now = crate::clock::now();
-    exec_tx!(tx, |c| {
-        sqlx::query(
-            "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
-               receipt_line_id, user_id, created_at, updated_at)
-             values ($1, $2, null, $3, $4, 'receipt', $5, $6, $7, $7)",
-        )
-        .bind(part_model_id)
-        .bind(unit_id)
-        .bind(to)
-        .bind(quantity)
-        .bind(rl_id)
-        .bind(actor.user_id)
-        .bind(now)
-        .execute(c)
-        .await
-    })
-    .map_err(DbError::from)?;
-    Ok(())
 }
 
 /// Units received on an order, by line and position.
