@@ -321,6 +321,42 @@ pub async fn delete_line(tx: &mut Tx, po_id: i64, line_id: i64) -> Result<(), Db
 const COST_SELECT: &str =
     "select id, kind, description, amount, currency, fx_rate, basis from po_costs";
 
+/// An order line or cost with the order it belongs to (for reports over many orders).
+#[derive(sqlx::FromRow)]
+pub struct OfOrder<T> {
+    /// Order id.
+    pub po_id: i64,
+    /// The row.
+    #[sqlx(flatten)]
+    pub row: T,
+}
+
+/// The lines of every placed order (not draft or cancelled), in one query.
+pub async fn lines_of_placed_orders(db: &Db) -> Result<Vec<OfOrder<LineRow>>, DbError> {
+    let sql = format!(
+        "{} where o.status not in ('draft', 'cancelled') order by l.po_id, l.line_no",
+        LINE_SELECT.replacen(
+            " from po_lines l",
+            ", l.po_id from po_lines l join purchase_orders o on o.id = l.po_id",
+            1
+        )
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .fetch_all(p)
+    .await)?)
+}
+
+/// The extra costs of every placed order, in one query.
+pub async fn costs_of_placed_orders(db: &Db) -> Result<Vec<OfOrder<CostRow>>, DbError> {
+    let sql =
+        "select c.po_id, c.id, c.kind, c.description, c.amount, c.currency, c.fx_rate, c.basis
+               from po_costs c join purchase_orders o on o.id = c.po_id
+               where o.status not in ('draft', 'cancelled') order by c.po_id, c.id";
+    Ok(on_db!(db, |p| sqlx::query_as(sql).fetch_all(p).await)?)
+}
+
 /// The extra costs of an order.
 pub async fn costs(db: &Db, po_id: i64) -> Result<Vec<CostRow>, DbError> {
     let sql = format!("{COST_SELECT} where po_id = $1 order by id");

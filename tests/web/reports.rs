@@ -110,6 +110,41 @@ async fn reports_export_as_csv_and_xlsx_with_formulas_neutralised_and_money_kept
             "{total_line} vs {expected}"
         );
 
+        // Spend adds up each placed order's landed cost, order by order.
+        let (pos, _) = rackledger::procurement::orders_repo::list_pos(&app.db, None, None, 1000, 0)
+            .await
+            .unwrap();
+        let mut expected = 0i64;
+        for po in pos
+            .iter()
+            .filter(|p| !matches!(p.status.as_str(), "draft" | "cancelled"))
+        {
+            let lines = rackledger::procurement::orders_repo::lines(&app.db, po.id)
+                .await
+                .unwrap();
+            let costs = rackledger::procurement::orders_repo::costs(&app.db, po.id)
+                .await
+                .unwrap();
+            let landed = rackledger::procurement::orders::compute_landed(
+                po,
+                &lines,
+                &costs,
+                rackledger::money::Currency::KRW,
+            )
+            .unwrap();
+            expected += landed.landed_base_minor;
+        }
+        let spend = app
+            .server
+            .get("/procurement/reports/spend.csv")
+            .await
+            .text();
+        let total: i64 = spend
+            .lines()
+            .skip(1)
+            .map(|l| l.rsplit(',').next().unwrap().parse::<i64>().unwrap())
+            .sum();
+        assert_eq!(total, expected, "{backend:?}: {spend}");
         app.login("tech", "rackledger-tech").await;
         assert_eq!(
             app.server.get("/procurement/reports").await.status_code(),
