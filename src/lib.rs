@@ -20,3 +20,4 @@ pub mod inventory;
 pub mod money;
 pub mod procurement;
 pub mod web;
+pub mod workorders;

@@ -180,3 +180,156 @@ pub async fn connect(db: &Db, actor: &Actor, input: &CableInput) -> AppResult<i6
     tx.commit().await?;
     Ok(cable)
 }
+
+/// The two ends of a cable, as "TAG port" each, for the audit log.
+async fn cable_ends_text(tx: &mut Tx, cable_id: i64) -> AppResult<Vec<String>> {
+    let ends: Vec<(String, String)> = on_tx!(tx, |c| {
+        sqlx::query_as(
+            "select a.asset_tag, p.name from cable_ends e join ports p on p.id = e.port_id
+             join assets a on a.id = p.asset_id where e.cable_id = $1 order by e.id",
+        )
+        .bind(cable_id)
+        .fetch_all(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    Ok(ends.into_iter().map(|(t, p)| format!("{t} {p}")).collect())
+}
+
+/// Removes a cable inside a caller's transaction; both ports become free.
+pub async fn disconnect_tx(tx: &mut Tx, actor: &Actor, cable_id: i64) -> AppResult<()> {
+    let ends = cable_ends_text(tx, cable_id).await?;
+    let deleted = exec_tx!(tx, |c| sqlx::query("delete from cables where id = $1")
+        .bind(cable_id)
+        .execute(c)
+        .await)
+    .map_err(DbError::from)?;
+    if deleted == 0 {
+        return Err(AppError::NotFound);
+    }
+    let before = serde_json::json!({ "ends": ends });
+    audit::record(
+        tx,
+        actor,
+        Action::Delete,
+        "cable",
+        cable_id,
+        Some(&before),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes a cable; both its ports become free.
+pub async fn disconnect(db: &Db, actor: &Actor, cable_id: i64) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    disconnect_tx(&mut tx, actor, cable_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes every cable on an asset's ports (an asset leaving its rack).
+pub async fn disconnect_asset_tx(tx: &mut Tx, actor: &Actor, asset_id: i64) -> AppResult<usize> {
+    let cables: Vec<i64> = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "select distinct e.cable_id from cable_ends e join ports p on p.id = e.port_id where p.asset_id = $1",
+        )
+        .bind(asset_id)
+        .fetch_all(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    for cable in &cables {
+        disconnect_tx(tx, actor, *cable).await?;
+    }
+    Ok(cables.len())
+}
+
+/// Moving one end of a cable to another port.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct MoveEndInput {
+    /// The port the end is on now.
+    pub from_port_id: i64,
+    /// Asset tag of the new port.
+    pub to_asset_tag: String,
+    /// Name of the new port.
+    pub to_port: String,
+}
+
+/// Moves one end of a cable to a free port, keeping the other end and the
+/// cable's label.
+pub async fn move_end(
+    db: &Db,
+    actor: &Actor,
+    cable_id: i64,
+    input: &MoveEndInput,
+) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    let before = cable_ends_text(&mut tx, cable_id).await?;
+    if before.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let target: Option<i64> = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+            "select p.id from ports p join assets a on a.id = p.asset_id where lower(a.asset_tag) = lower($1) and p.name = $2",
+        )
+        .bind(input.to_asset_tag.trim())
+        .bind(input.to_port.trim())
+        .fetch_optional(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    let Some(target) = target else {
+        let mut f = FieldErrors::default();
+        f.add(
+            "to_port",
+            Msg::new("cables.no_port")
+                .arg("tag", input.to_asset_tag.trim())
+                .arg("port", input.to_port.trim()),
+        );
+        return Err(AppError::Validation(f));
+    };
+    let taken: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar("select count(*) from cable_ends where port_id = $1")
+            .bind(target)
+            .fetch_one(c)
+            .await
+    })
+    .map_err(DbError::from)?;
+    if taken > 0 {
+        let (tag, name) = port_owner(&mut tx, target).await?;
+        return Err(AppError::Conflict(
+            Msg::new("cables.port_taken")
+                .arg("tag", tag)
+                .arg("port", name),
+        ));
+    }
+    let now = crate::clock::now();
+    let moved = exec_tx!(&mut tx, |c| {
+        sqlx::query("update cable_ends set port_id = $1, updated_at = $2 where cable_id = $3 and port_id = $4")
+            .bind(target)
+            .bind(now)
+            .bind(cable_id)
+            .bind(input.from_port_id)
+            .execute(c)
+            .await
+    })
+    .map_err(DbError::from)?;
+    if moved != 1 {
+        return Err(AppError::NotFound);
+    }
+    let after = cable_ends_text(&mut tx, cable_id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "cable",
+        cable_id,
+        Some(&serde_json::json!({ "ends": before })),
+        Some(&serde_json::json!({ "ends": after })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

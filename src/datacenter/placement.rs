@@ -100,36 +100,63 @@ pub struct PlaceInput {
     pub depth: String,
 }
 
+/// Checks a typed U position, face and depth; returns the U when it is a
+/// whole number from 1.
+pub fn check_position(u: &str, face: &str, depth: &str, errors: &mut FieldErrors) -> Option<i64> {
+    let parsed = u.trim().parse::<i64>().ok().filter(|u| *u >= 1);
+    if parsed.is_none() {
+        errors.add(
+            "u_position",
+            Msg::new("validation.whole_number").arg("value", u.trim()),
+        );
+    }
+    if !matches!(face, "front" | "rear") {
+        errors.add("face", Msg::new("validation.required"));
+    }
+    if !matches!(depth, "full" | "half") {
+        errors.add("depth", Msg::new("validation.required"));
+    }
+    parsed
+}
+
 /// Places (or moves) an asset; its height comes from its template (1 U
 /// without one). Refuses overlaps, naming the occupant.
 #[instrument(skip_all, fields(asset = asset_id))]
 pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) -> AppResult<()> {
     let rack = racks::get(db, input.rack_id).await?;
     let mut errors = FieldErrors::default();
-    let u = input
-        .u_position
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|u| *u >= 1);
-    if u.is_none() {
-        errors.add(
-            "u_position",
-            Msg::new("validation.whole_number").arg("value", input.u_position.trim()),
-        );
-    }
-    if !matches!(input.face.as_str(), "front" | "rear") {
-        errors.add("face", Msg::new("validation.required"));
-    }
-    if !matches!(input.depth.as_str(), "full" | "half") {
-        errors.add("depth", Msg::new("validation.required"));
-    }
+    let u = check_position(&input.u_position, &input.face, &input.depth, &mut errors);
     errors.into_result()?;
     let Some(u) = u else {
         return Err(AppError::NotFound);
     };
     let mut tx = db.begin().await?;
-    if let Tx::Postgres(t) = &mut tx {
+    place_tx(
+        &mut tx,
+        actor,
+        asset_id,
+        &rack,
+        u,
+        &input.face,
+        &input.depth,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Places (or moves) an asset inside a transaction: the rules of [`place`],
+/// for callers that apply several changes at once (work orders).
+pub async fn place_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    asset_id: i64,
+    rack: &racks::Rack,
+    u: i64,
+    face: &str,
+    depth: &str,
+) -> AppResult<()> {
+    if let Tx::Postgres(t) = tx {
         // One placement at a time per rack, so two technicians cannot take the same U.
         sqlx::query("select id from racks where id = $1 for update")
             .bind(rack.id)
@@ -137,7 +164,7 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
             .await
             .map_err(DbError::from)?;
     }
-    let height: i64 = on_tx!(&mut tx, |c| {
+    let height: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar("select coalesce(t.height_u, 1) from assets a left join build_templates t on t.id = a.template_id where a.id = $1")
             .bind(asset_id)
             .fetch_one(c)
@@ -152,10 +179,10 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
                 .arg("rack", rack.height_u),
         ));
     }
-    let occupants = in_rack_tx(&mut tx, rack.id).await?;
+    let occupants = in_rack_tx(tx, rack.id).await?;
     if let Some(o) = occupants
         .iter()
-        .find(|o| o.asset_id != asset_id && o.collides(u, height, &input.face, &input.depth))
+        .find(|o| o.asset_id != asset_id && o.collides(u, height, face, depth))
     {
         return Err(AppError::Conflict(
             Msg::new("placement.occupied")
@@ -166,14 +193,14 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
         ));
     }
     let now = crate::clock::now();
-    exec_tx!(&mut tx, |c| sqlx::query(
+    exec_tx!(tx, |c| sqlx::query(
         "delete from placements where asset_id = $1"
     )
     .bind(asset_id)
     .execute(c)
     .await)
     .map_err(DbError::from)?;
-    exec_tx!(&mut tx, |c| {
+    exec_tx!(tx, |c| {
         sqlx::query(
             "insert into placements (asset_id, rack_id, u_position, height_u, face, depth, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -182,14 +209,14 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
         .bind(rack.id)
         .bind(u)
         .bind(height)
-        .bind(&input.face)
-        .bind(&input.depth)
+        .bind(face)
+        .bind(depth)
         .bind(now)
         .execute(c)
         .await
     })
     .map_err(DbError::from)?;
-    exec_tx!(&mut tx, |c| {
+    exec_tx!(tx, |c| {
         sqlx::query("update assets set status = 'racked', updated_at = $1 where id = $2 and status = 'building'")
             .bind(now)
             .bind(asset_id)
@@ -197,9 +224,9 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
             .await
     })
     .map_err(DbError::from)?;
-    let after = serde_json::json!({"rack": rack.path(), "u": u, "height_u": height, "face": input.face, "depth": input.depth});
+    let after = serde_json::json!({"rack": rack.path(), "u": u, "height_u": height, "face": face, "depth": depth});
     audit::record(
-        &mut tx,
+        tx,
         actor,
         Action::Update,
         "placement",
@@ -208,8 +235,32 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
         Some(&after),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
+}
+
+/// Takes an asset out of its rack inside a caller's transaction. Returns
+/// whether it was placed.
+pub async fn unplace_tx(tx: &mut Tx, actor: &Actor, asset_id: i64) -> AppResult<bool> {
+    let removed = exec_tx!(tx, |c| sqlx::query(
+        "delete from placements where asset_id = $1"
+    )
+    .bind(asset_id)
+    .execute(c)
+    .await)
+    .map_err(DbError::from)?;
+    if removed > 0 {
+        audit::record(
+            tx,
+            actor,
+            Action::Delete,
+            "placement",
+            asset_id,
+            None::<&serde_json::Value>,
+            None,
+        )
+        .await?;
+    }
+    Ok(removed > 0)
 }
 
 /// "Site / Room / Row / Rack / U7-8 / front" for a placed asset.

@@ -31,6 +31,8 @@ pub struct Rack {
     pub room_name: String,
     /// Site name.
     pub site_name: String,
+    /// Site id.
+    pub site_id: i64,
 }
 
 impl Rack {
@@ -44,7 +46,7 @@ impl Rack {
 }
 
 const RACK_SELECT: &str = "select k.id, k.name, k.height_u, k.power_budget_watts, k.monthly_cost_minor, k.numbering,
-    k.row_id, w.name as row_name, r.name as room_name, s.name as site_name
+    k.row_id, w.name as row_name, r.name as room_name, s.name as site_name, s.id as site_id
     from racks k join rack_rows w on w.id = k.row_id join rooms r on r.id = w.room_id join sites s on s.id = r.site_id";
 
 /// Every rack, by site, room, row and name.
@@ -65,6 +67,17 @@ pub async fn get(db: &Db, id: i64) -> Result<Rack, DbError> {
     ))
     .bind(id)
     .fetch_one(p)
+    .await)?)
+}
+
+/// One rack, inside a transaction.
+pub async fn get_tx(tx: &mut crate::db::Tx, id: i64) -> Result<Rack, DbError> {
+    let sql = format!("{RACK_SELECT} where k.id = $1");
+    Ok(crate::on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_one(c)
     .await)?)
 }
 

@@ -23,6 +23,8 @@ pub fn routes() -> Router<AppState> {
         .route("/datacenter/racks/{id}", get(show_rack))
         .route("/datacenter/place/{asset_id}", post(place))
         .route("/datacenter/cables", post(connect))
+        .route("/datacenter/cables/{id}/disconnect", post(disconnect))
+        .route("/datacenter/cables/{id}/move", post(move_end))
 }
 
 #[derive(Template, WebTemplate)]
@@ -223,6 +225,55 @@ async fn connect(
     })
     .map_err(crate::db::DbError::from)?;
     super::cabling::connect(&state.db, &user.actor(), &input).await?;
+    Ok(see_other(
+        &format!("/inventory/assets/{asset}"),
+        Some("saved"),
+    ))
+}
+
+/// The asset whose port holds one end of a cable (where to go back to).
+async fn cable_asset(state: &AppState, cable_id: i64) -> AppResult<i64> {
+    let asset: Option<i64> = crate::on_db!(&state.db, |p| {
+        sqlx::query_scalar::<_, i64>(
+            "select p.asset_id from cable_ends e join ports p on p.id = e.port_id where e.cable_id = $1 order by e.id limit 1",
+        )
+        .bind(cable_id)
+        .fetch_optional(p)
+        .await
+    })
+    .map_err(crate::db::DbError::from)?;
+    asset.ok_or(AppError::NotFound)
+}
+
+async fn disconnect(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    let asset = cable_asset(&state, id).await?;
+    super::cabling::disconnect(&state.db, &user.actor(), id).await?;
+    Ok(see_other(
+        &format!("/inventory/assets/{asset}"),
+        Some("saved"),
+    ))
+}
+
+async fn move_end(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(input): Form<super::cabling::MoveEndInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    let asset: i64 = crate::on_db!(&state.db, |p| {
+        sqlx::query_scalar::<_, i64>("select asset_id from ports where id = $1")
+            .bind(input.from_port_id)
+            .fetch_one(p)
+            .await
+    })
+    .map_err(crate::db::DbError::from)?;
+    super::cabling::move_end(&state.db, &user.actor(), id, &input).await?;
     Ok(see_other(
         &format!("/inventory/assets/{asset}"),
         Some("saved"),

@@ -277,6 +277,7 @@ struct AssetPage {
     )>,
     racks: Vec<crate::datacenter::racks::Rack>,
     ports: Vec<crate::datacenter::cabling::PortRow>,
+    workorders: Vec<crate::workorders::WorkOrder>,
 }
 
 async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage> {
@@ -301,6 +302,7 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
         place: crate::datacenter::placement::locate_asset(&state.db, id).await?,
         racks: crate::datacenter::racks::list(&state.db).await?,
         ports: crate::datacenter::cabling::ports_of(&state.db, id).await?,
+        workorders: crate::workorders::active_for_asset(&state.db, id).await?,
         asset,
         errors: FieldErrors::default(),
         problem: None,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use crate::audit::{self, Action, Actor};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::{exec_tx, on_db, on_tx};
@@ -124,9 +124,22 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
         f.add("old_to", Msg::new("validation.required"));
         return Err(AppError::Validation(f));
     }
-    let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let old: Option<(i64, i64)> = on_tx!(&mut tx, |c| {
+    swap_tx(&mut tx, actor, asset_id, input).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The swap of [`swap`] inside a caller's transaction (work orders apply it
+/// with other changes). Returns the removed unit's id.
+pub async fn swap_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    asset_id: i64,
+    input: &SwapInput,
+) -> AppResult<i64> {
+    let now = crate::clock::now();
+    let old: Option<(i64, i64)> = on_tx!(tx, |c| {
         sqlx::query_as("select id, part_model_id from units where asset_id = $1 and slot_name = $2 and status = 'installed'")
             .bind(asset_id)
             .bind(input.slot_name.trim())
@@ -139,7 +152,7 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
             Msg::new("swap.empty_slot").arg("slot", input.slot_name.trim()),
         ));
     };
-    let new: Option<(i64, i64, Option<i64>)> = on_tx!(&mut tx, |c| {
+    let new: Option<(i64, i64, Option<i64>)> = on_tx!(tx, |c| {
         sqlx::query_as("select id, part_model_id, location_id from units where serial = $1 and status = 'in_stock'")
             .bind(input.new_serial.trim())
             .fetch_optional(c)
@@ -155,7 +168,7 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
         return Err(AppError::Validation(f));
     };
     // A slot of the asset's template takes only the part models it lists.
-    let (listed, fits): (i64, i64) = on_tx!(&mut tx, |c| {
+    let (listed, fits): (i64, i64) = on_tx!(tx, |c| {
         sqlx::query_as(
             "select cast(count(distinct s.id) as bigint),
                     cast(coalesce(sum(case when sp.part_model_id = $3 then 1 else 0 end), 0) as bigint)
@@ -177,7 +190,7 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
         return Err(AppError::Conflict(msg));
     }
     // The removed unit leaves the asset: history, status and (back) into a location.
-    exec_tx!(&mut tx, |c| {
+    exec_tx!(tx, |c| {
         sqlx::query(
             "update installations set removed_at = $1, removal_reason = $2, updated_at = $1
              where unit_id = $3 and asset_id = $4 and removed_at is null",
@@ -190,7 +203,7 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
         .await
     })
     .map_err(DbError::from)?;
-    exec_tx!(&mut tx, |c| {
+    exec_tx!(tx, |c| {
         sqlx::query(
             "update units set status = $1, asset_id = null, slot_name = null, location_id = $2, updated_at = $3 where id = $4",
         )
@@ -211,9 +224,9 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
         reason: "removal",
         receipt_line_id: None,
     };
-    super::units::record_movement(&mut tx, actor, &removal).await?;
+    super::units::record_movement(tx, actor, &removal).await?;
     // The new unit goes in only if it is still in stock (one winner if two swaps race).
-    let taken = exec_tx!(&mut tx, |c| {
+    let taken = exec_tx!(tx, |c| {
         sqlx::query("update units set status = 'reserved', updated_at = $1 where id = $2 and status = 'in_stock'")
             .bind(now)
             .bind(new_id)
@@ -227,7 +240,7 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
         ));
     }
     super::assembly::install(
-        &mut tx,
+        tx,
         actor,
         asset_id,
         new_id,
@@ -238,7 +251,7 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
     .await?;
     let note = serde_json::json!({"slot": input.slot_name.trim(), "removed_unit": old_id, "removed_to": input.old_to, "installed_unit": new_id});
     audit::record(
-        &mut tx,
+        tx,
         actor,
         Action::Update,
         "asset",
@@ -247,8 +260,7 @@ pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> A
         Some(&note),
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(old_id)
 }
 
 /// One time a unit was in an asset.

@@ -124,9 +124,17 @@ struct Faulty {
 /// Sends a faulty unit back to the supplier of the order it came on.
 #[instrument(skip_all)]
 pub async fn open(db: &Db, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
-    let serial = input.serial.trim();
     let mut tx = db.begin().await?;
-    let unit: Option<Faulty> = on_tx!(&mut tx, |c| {
+    let id = open_tx(&mut tx, actor, input).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Opens an RMA inside a caller's transaction (a work order that replaces a
+/// part sends the removed one back in the same step).
+pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
+    let serial = input.serial.trim();
+    let unit: Option<Faulty> = on_tx!(tx, |c| {
         sqlx::query_as(
             "select u.id, u.status, u.location_id, u.part_model_id, o.supplier_id, o.id as po_id, u.warranty_end
              from units u left join po_lines l on l.id = u.po_line_id left join purchase_orders o on o.id = l.po_id
@@ -158,7 +166,7 @@ pub async fn open(db: &Db, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
     let today = crate::clock::now().date();
     let under_warranty = unit.warranty_end.is_some_and(|end| end >= today);
     let now = crate::clock::now();
-    let id: i64 = on_tx!(&mut tx, |c| {
+    let id: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar(
             "insert into rmas (unit_id, supplier_id, po_id, under_warranty, status, reason, created_by, created_at, updated_at)
              values ($1, $2, $3, $4, 'shipped', $5, $6, $7, $7) returning id",
@@ -174,7 +182,7 @@ pub async fn open(db: &Db, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
         .await
     })
     .map_err(DbError::from)?;
-    exec_tx!(&mut tx, |c| {
+    exec_tx!(tx, |c| {
         sqlx::query(
             "update units set status = 'at_rma', location_id = null, updated_at = $1 where id = $2",
         )
@@ -186,7 +194,7 @@ pub async fn open(db: &Db, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
     .map_err(DbError::from)?;
     if let Some(from) = unit.location_id {
         movement(
-            &mut tx,
+            tx,
             actor,
             unit.part_model_id,
             unit.id,
@@ -196,18 +204,8 @@ pub async fn open(db: &Db, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
         )
         .await?;
     }
-    let after = get_tx(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        Action::Create,
-        "rma",
-        id,
-        None,
-        Some(&after),
-    )
-    .await?;
-    tx.commit().await?;
+    let after = get_tx(tx, id).await?;
+    audit::record(tx, actor, Action::Create, "rma", id, None, Some(&after)).await?;
     Ok(id)
 }
 

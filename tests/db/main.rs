@@ -32,12 +32,17 @@ async fn columns(db: &Db) -> BTreeSet<(String, String, bool)> {
 
 async fn indexes(db: &Db) -> BTreeSet<String> {
     let rows: Vec<String> = match db {
-        Db::Sqlite(p) => sqlx::query_scalar("select name from sqlite_master where type = 'index' and sql is not null")
-            .fetch_all(p)
-            .await
-            .unwrap(),
+        Db::Sqlite(p) => sqlx::query_scalar(
+            "select name from sqlite_master where type = 'index' and sql is not null",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
         Db::Postgres(p) => sqlx::query_scalar(
-            "select indexname::text from pg_indexes where schemaname = 'public' and indexdef not like '%UNIQUE%'",
+            // Indexes made by `create index`, unique ones too; not those behind
+            // primary keys and unique constraints (SQLite keeps no SQL for those).
+            "select indexname::text from pg_indexes i where schemaname = 'public'
+             and not exists (select 1 from pg_constraint c where c.conname = i.indexname)",
         )
         .fetch_all(p)
         .await

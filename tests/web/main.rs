@@ -14,3 +14,4 @@ mod inventory;
 mod orders;
 mod procurement;
 mod reports;
+mod workorders;

@@ -1,0 +1,339 @@
+//! Pages of `/workorders`: the list, a new work order, one work order with its
+//! pick list and checklist, and completing it.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::{Check, CompleteInput, Filter, Origin, Spare, WorkOrder, WorkOrderInput};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::datacenter::placement::Placement;
+use crate::datacenter::racks::{self, Rack};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::inventory::locations::{self, LocationView};
+use crate::web::{Ctx, Pager, see_other};
+
+/// Work order routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/workorders", get(list).post(create))
+        .route("/workorders/new", get(new_form))
+        .route("/workorders/{id}", get(show))
+        .route("/workorders/{id}/checks/{check_id}", post(tick))
+        .route("/workorders/{id}/status", post(status))
+        .route("/workorders/{id}/assign", post(assign))
+        .route("/workorders/{id}/cancel", post(cancel))
+        .route("/workorders/{id}/complete", post(complete))
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+    mine: Option<String>,
+    page: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "workorders/list.html")]
+struct ListPage {
+    ctx: Ctx,
+    rows: Vec<WorkOrder>,
+    today: time::Date,
+    status: String,
+    q: String,
+    mine: bool,
+    page: i64,
+    pages: i64,
+    total: i64,
+    base: String,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<ListPage> {
+    let pager = Pager {
+        page: q.page.unwrap_or(1),
+        ..Pager::default()
+    };
+    let mine = q.mine.as_deref() == Some("1");
+    let status = q.status.unwrap_or_default();
+    let words = q.q.unwrap_or_default();
+    let filter = Filter {
+        status: status.clone(),
+        assignee_id: mine.then_some(user.id),
+        asset_id: None,
+        q: words.clone(),
+    };
+    let (rows, total) = super::list(&state.db, &filter, pager.limit(), pager.offset()).await?;
+    let query = serde_urlencoded::to_string([
+        ("status", status.as_str()),
+        ("q", words.trim()),
+        ("mine", if mine { "1" } else { "" }),
+    ])
+    .unwrap_or_default();
+    Ok(ListPage {
+        ctx: ctx.section("datacenter"),
+        rows,
+        today: crate::clock::now().date(),
+        status,
+        q: words,
+        mine,
+        page: pager.page(),
+        pages: pager.pages(total),
+        total,
+        base: format!("/workorders?{query}&"),
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct NewQuery {
+    kind: Option<String>,
+    asset: Option<String>,
+    slot: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "workorders/new.html")]
+struct NewPage {
+    ctx: Ctx,
+    form: WorkOrderInput,
+    errors: FieldErrors,
+    problem: Option<String>,
+    racks: Vec<Rack>,
+    users: Vec<(i64, String)>,
+}
+
+async fn new_page(state: &AppState, ctx: Ctx, form: WorkOrderInput) -> AppResult<NewPage> {
+    Ok(NewPage {
+        racks: racks::list(&state.db).await?,
+        users: super::assignable_users(&state.db).await?,
+        form,
+        errors: FieldErrors::default(),
+        problem: None,
+        ctx: ctx.section("datacenter"),
+    })
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(q): Query<NewQuery>,
+) -> AppResult<NewPage> {
+    user.require(Permission::EditDatacenter)?;
+    let form = WorkOrderInput {
+        kind: q.kind.unwrap_or_else(|| "replace".into()),
+        asset_tag: q.asset.unwrap_or_default(),
+        slot_name: q.slot.unwrap_or_default(),
+        face: "front".into(),
+        depth: "full".into(),
+        ..WorkOrderInput::default()
+    };
+    new_page(&state, ctx, form).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(input): Form<WorkOrderInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    let origin = Origin {
+        source: "manual",
+        dedup_key: None,
+    };
+    match super::create(&state.db, &user.actor(), &input, &origin, ctx.lang).await {
+        Ok(id) => Ok(see_other(&format!("/workorders/{id}"), Some("saved"))),
+        Err(AppError::Validation(errors)) => {
+            let mut page = new_page(&state, ctx, input).await?;
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(AppError::Conflict(m)) => {
+            let mut page = new_page(&state, ctx, input).await?;
+            page.problem = Some(page.ctx.msg(&m));
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "workorders/show.html")]
+struct ShowPage {
+    ctx: Ctx,
+    wo: WorkOrder,
+    today: time::Date,
+    checks: Vec<Check>,
+    open_checks: usize,
+    spares: Vec<Spare>,
+    /// Where the asset is now.
+    now_at: Option<(Rack, Placement)>,
+    /// Where it goes (install, move).
+    target: Option<Rack>,
+    locations: Vec<LocationView>,
+    users: Vec<(i64, String)>,
+    form: CompleteInput,
+    errors: FieldErrors,
+    problem: Option<String>,
+}
+
+async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
+    let wo = super::get(&state.db, id).await?;
+    let checks = super::checks(&state.db, id).await?;
+    let spares = super::pick_list(&state.db, &wo, 5).await?;
+    let now_at = match wo.asset_id {
+        Some(a) => crate::datacenter::placement::locate_asset(&state.db, a).await?,
+        None => None,
+    };
+    let target = match wo.rack_id {
+        Some(r) => Some(racks::get(&state.db, r).await?),
+        None => None,
+    };
+    let form = CompleteInput {
+        spare_serial: spares.first().map(|s| s.serial.clone()).unwrap_or_default(),
+        removed_to: "rma".into(),
+        location_id: String::new(),
+    };
+    Ok(ShowPage {
+        open_checks: checks.iter().filter(|c| c.done_at.is_none()).count(),
+        checks,
+        spares,
+        now_at,
+        target,
+        locations: locations::list(&state.db).await?,
+        users: super::assignable_users(&state.db).await?,
+        form,
+        errors: FieldErrors::default(),
+        problem: None,
+        today: crate::clock::now().date(),
+        wo,
+        ctx: ctx.section("datacenter"),
+    })
+}
+
+async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<ShowPage> {
+    show_page(&state, ctx, id).await
+}
+
+/// Shows the work order again with a refusal explained, or goes back to it.
+async fn outcome(
+    state: &AppState,
+    ctx: Ctx,
+    id: i64,
+    result: AppResult<()>,
+    form: Option<CompleteInput>,
+) -> AppResult<Response> {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/workorders/{id}"), Some("saved"))),
+        Err(AppError::Validation(errors)) => {
+            let mut page = show_page(state, ctx, id).await?;
+            page.errors = errors;
+            if let Some(f) = form {
+                page.form = f;
+            }
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(AppError::Conflict(m)) => {
+            let mut page = show_page(state, ctx, id).await?;
+            page.problem = Some(page.ctx.msg(&m));
+            if let Some(f) = form {
+                page.form = f;
+            }
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct TickForm {
+    #[serde(default)]
+    done: String,
+}
+
+async fn tick(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path((id, check_id)): Path<(i64, i64)>,
+    Form(f): Form<TickForm>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    let r = super::tick(&state.db, &user.actor(), id, check_id, f.done == "1").await;
+    match r {
+        // Back to the checklist item, so a phone does not jump to the top.
+        Ok(()) => Ok(see_other(&format!("/workorders/{id}#checklist"), None)),
+        Err(e) => outcome(&state, ctx, id, Err(e), None).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: String,
+}
+
+async fn status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    let r = super::set_status(&state.db, &user.actor(), id, &f.status).await;
+    outcome(&state, ctx, id, r, None).await
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    let r = super::set_status(&state.db, &user.actor(), id, "cancelled").await;
+    outcome(&state, ctx, id, r, None).await
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    #[serde(default)]
+    assignee_id: String,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<AssignForm>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    let who = f.assignee_id.trim().parse::<i64>().ok();
+    let r = super::assign(&state.db, &user.actor(), id, who).await;
+    outcome(&state, ctx, id, r, None).await
+}
+
+async fn complete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(input): Form<CompleteInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    let r = super::complete(&state.db, &user.actor(), id, &input).await;
+    outcome(&state, ctx, id, r, Some(input)).await
+}

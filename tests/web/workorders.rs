@@ -1,0 +1,519 @@
+//! Work orders: pick lists that prefer the site's spares, checklists, and
+//! completion that applies every change or none; cables removed and moved.
+
+use rackledger::audit::Actor;
+use rackledger::datacenter::cabling::{self, CableInput, MoveEndInput};
+use rackledger::datacenter::placement::{self, PlaceInput};
+use rackledger::datacenter::racks::{self, RackInput};
+use rackledger::db::Db;
+use rackledger::error::AppError;
+use rackledger::i18n::Lang;
+use rackledger::inventory::assembly::{self, AssemblyInput};
+use rackledger::inventory::templates::{self, TemplateInput};
+use rackledger::on_db;
+use rackledger::workorders::{self, CompleteInput, Origin, WorkOrderInput};
+
+use crate::app::{TestApp, count, text_of};
+use crate::support::backends;
+
+fn actor() -> Actor {
+    Actor::system("test")
+}
+
+const NODE: &str = "DIMM A1-A4: M321R4GA3BB6-CQK\nBOOT1-2: SEDC600M/960G";
+
+async fn rack(db: &Db, site: &str, name: &str) -> i64 {
+    racks::create(
+        db,
+        &actor(),
+        &RackInput {
+            site: site.into(),
+            room: "Hall 1".into(),
+            row: "Row A".into(),
+            name: name.into(),
+            height_u: Some("42".into()),
+            power_budget_kw: Some("8".into()),
+            numbering: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// Builds `n` 1 U servers with four DIMMs, two boot drives and two ports.
+async fn servers(db: &Db, tags: &[&str]) -> Vec<i64> {
+    let t = templates::create(
+        db,
+        &actor(),
+        &TemplateInput {
+            name: "node".into(),
+            asset_kind: "server".into(),
+            height_u: "1".into(),
+            nameplate_watts: "450".into(),
+            assembly_labour: "0".into(),
+            slots: NODE.into(),
+            notes: String::new(),
+            ports: "eth0-1: 25G".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for tag in tags {
+        let order = assembly::start(
+            db,
+            &actor(),
+            &AssemblyInput {
+                template_id: t,
+                asset_tag: (*tag).into(),
+                hostname: None,
+            },
+        )
+        .await
+        .unwrap();
+        out.push(assembly::complete(db, &actor(), order).await.unwrap());
+    }
+    out
+}
+
+fn at(rack: i64, u: &str) -> PlaceInput {
+    PlaceInput {
+        rack_id: rack,
+        u_position: u.into(),
+        face: "front".into(),
+        depth: "full".into(),
+    }
+}
+
+async fn one<T>(db: &Db, sql: &'static str, arg: i64) -> T
+where
+    T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    on_db!(db, |p| sqlx::query_scalar::<_, T>(sql)
+        .bind(arg)
+        .fetch_one(p)
+        .await)
+    .unwrap()
+}
+
+/// (unit id, serial, status, asset id) of whatever sits in a slot, or of a serial.
+async fn slot_serial(db: &Db, asset: i64, slot: &str) -> String {
+    on_db!(db, |p| sqlx::query_scalar::<_, String>(
+        "select serial from units where asset_id = $1 and slot_name = $2 and status = 'installed'"
+    )
+    .bind(asset)
+    .bind(slot)
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+async fn unit_status(db: &Db, serial: &str) -> String {
+    on_db!(db, |p| sqlx::query_scalar::<_, String>(
+        "select status from units where serial = $1"
+    )
+    .bind(serial)
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+async fn tick_all(db: &Db, id: i64) {
+    for c in workorders::checks(db, id).await.unwrap() {
+        workorders::tick(db, &actor(), id, c.id, true)
+            .await
+            .unwrap();
+    }
+}
+
+fn replace(tag: &str, slot: &str) -> WorkOrderInput {
+    WorkOrderInput {
+        kind: "replace".into(),
+        asset_tag: tag.into(),
+        slot_name: slot.into(),
+        ..WorkOrderInput::default()
+    }
+}
+
+#[tokio::test]
+async fn a_replacement_picks_the_sites_spare_and_completes_with_an_rma() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let seoul = rack(&db, "Seoul DC1", "A01").await;
+        rack(&db, "Busan DC2", "B01").await;
+        let srv = servers(&db, &["SRV-0001"]).await[0];
+        placement::place(&db, &actor(), srv, &at(seoul, "10"))
+            .await
+            .unwrap();
+        // A cage at the Seoul site holds the newest spare DIMM; the others stay
+        // in the demo warehouse, which belongs to no site.
+        let seoul_site: i64 = one(&db, "select site_id from rooms where id = (select room_id from rack_rows where id = (select row_id from racks where id = $1))", seoul).await;
+        let cage: i64 = on_db!(&db, |p| sqlx::query_scalar::<_, i64>(
+            "insert into stock_locations (name, kind, site_id, created_at, updated_at) values ('Seoul cage', 'cabinet', $1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z') returning id"
+        )
+        .bind(seoul_site)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let newest: String = on_db!(&db, |p| sqlx::query_scalar::<_, String>(
+            "select u.serial from units u join part_models m on m.id = u.part_model_id
+             where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        rackledger::exec_db!(&db, |p| sqlx::query(
+            "update units set location_id = $1 where serial = $2"
+        )
+        .bind(cage)
+        .bind(&newest)
+        .execute(p)
+        .await)
+        .unwrap();
+
+        let csrf = app.login("tech", "rackledger-tech").await;
+        let r = app
+            .post_form(
+                "/workorders",
+                &csrf,
+                &[
+                    ("kind", "replace"),
+                    ("asset_tag", "srv-0001"),
+                    ("slot_name", "DIMM A2"),
+                    ("due_date", "2026-12-01"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        let location = r.header("location").to_str().unwrap().to_owned();
+        let id: i64 = location
+            .trim_start_matches("/workorders/")
+            .split('?')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let (status, page) = app.page(&format!("/workorders/{id}")).await;
+        assert_eq!(status, 200);
+        assert!(
+            text_of(&page, "#wo-location").contains("Seoul DC1 / Hall 1 / Row A / A01 / U10"),
+            "{backend:?}: the work order says where the server is"
+        );
+        let first_pick = text_of(&page, "#pick-list tbody tr:first-child");
+        assert!(
+            first_pick.contains(&newest) && first_pick.contains("Seoul DC1"),
+            "{backend:?}: the spare at the server's site comes first: {first_pick}"
+        );
+        assert_eq!(
+            count(&page, "#checklist li"),
+            5,
+            "{backend:?}: the default checklist of a replacement"
+        );
+
+        // Completing with unticked items is refused and changes nothing.
+        let old = slot_serial(&db, srv, "DIMM A2").await;
+        let done = [("spare_serial", newest.as_str()), ("removed_to", "rma")];
+        let r = app
+            .post_form(&format!("/workorders/{id}/complete"), &csrf, &done)
+            .await;
+        assert_eq!(r.status_code(), 409, "{backend:?}");
+        assert_eq!(slot_serial(&db, srv, "DIMM A2").await, old);
+
+        for c in workorders::checks(&db, id).await.unwrap() {
+            let path = format!("/workorders/{id}/checks/{}", c.id);
+            let r = app.post_form(&path, &csrf, &[("done", "1")]).await;
+            assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        }
+        let r = app
+            .post_form(&format!("/workorders/{id}/complete"), &csrf, &done)
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        assert_eq!(slot_serial(&db, srv, "DIMM A2").await, newest);
+        assert_eq!(unit_status(&db, &old).await, "at_rma", "{backend:?}");
+        let rmas: i64 = one(
+            &db,
+            "select count(*) from rmas r join units u on u.id = r.unit_id where u.asset_id is null and r.status = 'shipped' and $1 = $1",
+            0,
+        )
+        .await;
+        assert_eq!(
+            rmas, 1,
+            "{backend:?}: the removed DIMM went back to its supplier"
+        );
+        let wo = workorders::get(&db, id).await.unwrap();
+        assert_eq!(wo.status, "done");
+        assert!(wo.spare_unit_id.is_some() && wo.removed_unit_id.is_some());
+        let audited: i64 = one(
+            &db,
+            "select count(*) from audit_log where entity = 'work_order' and entity_id = cast($1 as text)",
+            id,
+        )
+        .await;
+        assert!(audited >= 7, "{backend:?}: created, 5 ticks, completed");
+        // Done is final.
+        let r = app
+            .post_form(&format!("/workorders/{id}/cancel"), &csrf, &[])
+            .await;
+        assert_eq!(r.status_code(), 409, "{backend:?}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn completing_a_work_order_applies_all_of_it_or_none() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let a01 = rack(&db, "Seoul DC1", "A01").await;
+        let s = servers(&db, &["SRV-1", "SRV-2", "SRV-3"]).await;
+        placement::place(&db, &actor(), s[0], &at(a01, "10"))
+            .await
+            .unwrap();
+
+        // 1. A swap followed by an RMA that cannot be opened (the removed part
+        //    has no purchase order, so no supplier): the swap is undone too.
+        let wo = workorders::create(
+            &db,
+            &actor(),
+            &replace("SRV-1", "DIMM A1"),
+            &Origin::default(),
+            Lang::En,
+        )
+        .await
+        .unwrap();
+        tick_all(&db, wo).await;
+        let old = slot_serial(&db, s[0], "DIMM A1").await;
+        rackledger::exec_db!(&db, |p| sqlx::query(
+            "update units set po_line_id = null where serial = $1"
+        )
+        .bind(&old)
+        .execute(p)
+        .await)
+        .unwrap();
+        let spare: String = on_db!(&db, |p| sqlx::query_scalar::<_, String>(
+            "select u.serial from units u join part_models m on m.id = u.part_model_id
+             where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id limit 1"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let input = CompleteInput {
+            spare_serial: spare.clone(),
+            removed_to: "rma".into(),
+            location_id: String::new(),
+        };
+        let refused = workorders::complete(&db, &actor(), wo, &input).await;
+        assert!(
+            matches!(refused, Err(AppError::Validation(_))),
+            "{backend:?}: {refused:?}"
+        );
+        assert_eq!(slot_serial(&db, s[0], "DIMM A1").await, old, "{backend:?}");
+        assert_eq!(unit_status(&db, &spare).await, "in_stock", "{backend:?}");
+        assert_eq!(unit_status(&db, &old).await, "installed", "{backend:?}");
+        assert_eq!(workorders::get(&db, wo).await.unwrap().status, "open");
+        // Keeping the removed part as faulty instead works.
+        let input = CompleteInput {
+            removed_to: "faulty".into(),
+            ..input
+        };
+        workorders::complete(&db, &actor(), wo, &input)
+            .await
+            .unwrap();
+        assert_eq!(slot_serial(&db, s[0], "DIMM A1").await, spare);
+        assert_eq!(unit_status(&db, &old).await, "faulty");
+
+        // 2. An install whose U was taken after the work order was opened:
+        //    refused with the occupant named, and the status is not set either.
+        let install = WorkOrderInput {
+            kind: "install".into(),
+            asset_tag: "SRV-2".into(),
+            rack_id: a01.to_string(),
+            u_position: "20".into(),
+            face: "front".into(),
+            depth: "full".into(),
+            ..WorkOrderInput::default()
+        };
+        let wo = workorders::create(&db, &actor(), &install, &Origin::default(), Lang::En)
+            .await
+            .unwrap();
+        tick_all(&db, wo).await;
+        placement::place(&db, &actor(), s[2], &at(a01, "20"))
+            .await
+            .unwrap();
+        match workorders::complete(&db, &actor(), wo, &CompleteInput::default()).await {
+            Err(AppError::Conflict(m)) => {
+                assert!(m.render(Lang::En).contains("SRV-3"), "{backend:?}: {m:?}")
+            }
+            other => panic!("{backend:?}: U20 is taken by SRV-3: {other:?}"),
+        }
+        let status: String = one(&db, "select status from assets where id = $1", s[1]).await;
+        assert_eq!(
+            status, "building",
+            "{backend:?}: nothing of the install applied"
+        );
+        assert!(placement::of_asset(&db, s[1]).await.unwrap().is_none());
+        // Opening another install onto a taken U is refused at once.
+        assert!(matches!(
+            workorders::create(&db, &actor(), &install, &Origin::default(), Lang::En).await,
+            Err(AppError::Conflict(_))
+        ));
+
+        // 3. Decommission: cables off, out of the rack, status set, in one step.
+        let ports = cabling::ports_of(&db, s[0]).await.unwrap();
+        cabling::connect(
+            &db,
+            &actor(),
+            &CableInput {
+                port_id: ports[0].id,
+                peer_asset_tag: "SRV-3".into(),
+                peer_port: "eth0".into(),
+                label: "C-1".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let decom = WorkOrderInput {
+            kind: "decommission".into(),
+            asset_tag: "SRV-1".into(),
+            checklist: "Wipe drives".into(),
+            ..WorkOrderInput::default()
+        };
+        let wo = workorders::create(&db, &actor(), &decom, &Origin::default(), Lang::En)
+            .await
+            .unwrap();
+        assert_eq!(workorders::checks(&db, wo).await.unwrap().len(), 1);
+        tick_all(&db, wo).await;
+        workorders::complete(&db, &actor(), wo, &CompleteInput::default())
+            .await
+            .unwrap();
+        let status: String = one(&db, "select status from assets where id = $1", s[0]).await;
+        assert_eq!(status, "decommissioned");
+        assert!(placement::of_asset(&db, s[0]).await.unwrap().is_none());
+        let cables: i64 = one(&db, "select count(*) from cables where $1 = $1", 0).await;
+        assert_eq!(cables, 0, "{backend:?}: its cable is gone");
+        assert!(
+            cabling::ports_of(&db, s[2])
+                .await
+                .unwrap()
+                .iter()
+                .all(|p| p.cable_id.is_none()),
+            "{backend:?}: the peer's port is free again"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_alert_opens_one_work_order_per_episode() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        servers(&db, &["SRV-7"]).await;
+        let origin = Origin {
+            source: "alert",
+            dedup_key: Some("SRV-7/DIMM A3/critical".into()),
+        };
+        let first = workorders::create(
+            &db,
+            &actor(),
+            &replace("SRV-7", "DIMM A3"),
+            &origin,
+            Lang::Ko,
+        )
+        .await
+        .unwrap();
+        let again = workorders::create(
+            &db,
+            &actor(),
+            &replace("SRV-7", "DIMM A3"),
+            &origin,
+            Lang::Ko,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            first, again,
+            "{backend:?}: the same alert finds its work order"
+        );
+        workorders::set_status(&db, &actor(), first, "cancelled")
+            .await
+            .unwrap();
+        let next = workorders::create(
+            &db,
+            &actor(),
+            &replace("SRV-7", "DIMM A3"),
+            &origin,
+            Lang::Ko,
+        )
+        .await
+        .unwrap();
+        assert_ne!(next, first, "{backend:?}: a new episode opens a new one");
+        let wo = workorders::get(&db, next).await.unwrap();
+        assert_eq!(wo.source, "alert");
+        assert!(wo.title.contains("SRV-7") && wo.title.contains("DIMM A3"));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn cables_are_removed_and_moved_port_by_port() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let s = servers(&db, &["SRV-A", "SRV-B"]).await;
+        let a = cabling::ports_of(&db, s[0]).await.unwrap();
+        let cable = cabling::connect(
+            &db,
+            &actor(),
+            &CableInput {
+                port_id: a[0].id,
+                peer_asset_tag: "SRV-B".into(),
+                peer_port: "eth0".into(),
+                label: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+        // Moving the SRV-B end to a taken port is refused; to a free one works.
+        let taken = MoveEndInput {
+            from_port_id: cabling::ports_of(&db, s[1]).await.unwrap()[0].id,
+            to_asset_tag: "SRV-A".into(),
+            to_port: "eth0".into(),
+        };
+        assert!(matches!(
+            cabling::move_end(&db, &actor(), cable, &taken).await,
+            Err(AppError::Conflict(_))
+        ));
+        let free = MoveEndInput {
+            to_port: "eth1".into(),
+            to_asset_tag: "SRV-B".into(),
+            ..taken
+        };
+        cabling::move_end(&db, &actor(), cable, &free)
+            .await
+            .unwrap();
+        let b = cabling::ports_of(&db, s[1]).await.unwrap();
+        assert!(b[0].cable_id.is_none(), "{backend:?}");
+        assert_eq!(b[1].peer_port.as_deref(), Some("eth0"), "{backend:?}");
+
+        // Removing it through the page frees both ports; a viewer may not.
+        let csrf = app.login("guest", "rackledger-guest").await;
+        let path = format!("/datacenter/cables/{cable}/disconnect");
+        assert_eq!(app.post_form(&path, &csrf, &[]).await.status_code(), 403);
+        let csrf = app.login("tech", "rackledger-tech").await;
+        assert_eq!(app.post_form(&path, &csrf, &[]).await.status_code(), 303);
+        for asset in &s {
+            assert!(
+                cabling::ports_of(&db, *asset)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .all(|p| p.cable_id.is_none()),
+                "{backend:?}"
+            );
+        }
+        app.finish().await;
+    }
+}
