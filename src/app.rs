@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::inventory::routes())
         .merge(crate::datacenter::routes())
         .merge(crate::workorders::routes())
+        .merge(crate::stocktake::routes())
         .nest("/api/v1", crate::api::routes())
         .merge(crate::api::docs())
         .route("/metrics", get(metrics))

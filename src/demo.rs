@@ -296,6 +296,7 @@ async fn seed_orders(db: &Db, actor: &Actor) -> crate::error::AppResult<()> {
             name: "Seoul DC1 warehouse".into(),
             kind: "warehouse".into(),
             parent_id: None,
+            site_id: None,
         },
     )
     .await?;
@@ -306,6 +307,7 @@ async fn seed_orders(db: &Db, actor: &Actor) -> crate::error::AppResult<()> {
             name: "Spare cabinet A".into(),
             kind: "cabinet".into(),
             parent_id: Some(warehouse.to_string()),
+            site_id: None,
         },
     )
     .await?;
@@ -696,6 +698,7 @@ async fn showcase(db: &Db) -> crate::error::AppResult<()> {
     // Two sites with a few racks; the built servers are racked in Seoul.
     use crate::datacenter::placement::{self, PlaceInput};
     use crate::datacenter::racks::{self, RackInput};
+    use crate::inventory::locations::{self, LocationInput};
     let mut first_rack = None;
     for (site, row, names, kw) in [
         ("Seoul DC1", "Row A", ["A01", "A02", "A03", "A04"], "8"),
@@ -725,6 +728,104 @@ async fn showcase(db: &Db) -> crate::error::AppResult<()> {
                 depth: "full".into(),
             };
             placement::place(db, &actor, *asset, &input).await?;
+        }
+    }
+    // Each site keeps its spares in its own warehouse.
+    crate::exec_db!(db, |p| sqlx::query(
+        "update stock_locations set site_id = (select id from sites where name = 'Seoul DC1') where id = $1"
+    )
+    .bind(warehouse)
+    .execute(p)
+    .await)
+    .map_err(crate::db::DbError::from)?;
+    let busan: Option<i64> = crate::on_db!(db, |p| sqlx::query_scalar(
+        "select id from sites where name = 'Busan DC2'"
+    )
+    .fetch_optional(p)
+    .await)
+    .map_err(crate::db::DbError::from)?;
+    locations::create(
+        db,
+        &actor,
+        &LocationInput {
+            name: "Busan DC2 warehouse".into(),
+            kind: "warehouse".into(),
+            parent_id: None,
+            site_id: busan.map(|b| b.to_string()),
+        },
+    )
+    .await?;
+    // A top-of-rack switch above the servers, cabled to their first port.
+    if let Some(rack) = first_rack {
+        use crate::datacenter::cabling::{self, CableInput};
+        let leaf = templates::create(
+            db,
+            &actor,
+            &TemplateInput {
+                name: "leaf switch 48x25G".into(),
+                asset_kind: "switch".into(),
+                height_u: "1".into(),
+                nameplate_watts: "350".into(),
+                assembly_labour: "20000".into(),
+                slots: "PSU1: DPS-1600AB-13 A".into(),
+                notes: String::new(),
+                ports: "swp1-48: 25G\nswp49-54: 100G\nmgmt0: 1G".into(),
+            },
+        )
+        .await?;
+        let order = assembly::start(
+            db,
+            &actor,
+            &AssemblyInput {
+                template_id: leaf,
+                asset_tag: "SW-A01-1".into(),
+                hostname: Some("leaf-a01-1".into()),
+            },
+        )
+        .await?;
+        let switch = assembly::complete(db, &actor, order).await?;
+        let top = PlaceInput {
+            rack_id: rack,
+            u_position: "42".into(),
+            face: "front".into(),
+            depth: "full".into(),
+        };
+        placement::place(db, &actor, switch, &top).await?;
+        for (i, asset) in built.iter().enumerate() {
+            let Some(eth0) = cabling::ports_of(db, *asset)
+                .await?
+                .into_iter()
+                .find(|p| p.name == "eth0")
+            else {
+                continue;
+            };
+            let cable = CableInput {
+                port_id: eth0.id,
+                peer_asset_tag: "SW-A01-1".into(),
+                peer_port: format!("swp{}", i + 1),
+                label: format!("A01-{:03}", i + 1),
+            };
+            cabling::connect(db, &actor, &cable).await?;
+        }
+        // An open work order for the technician: replace a DIMM in the first server.
+        if let Some(first) = built.first() {
+            let tag = crate::inventory::assets::get(db, *first).await?.asset_tag;
+            let input = crate::workorders::WorkOrderInput {
+                kind: "replace".into(),
+                asset_tag: tag,
+                slot_name: "DIMM A3".into(),
+                notes: "Correctable ECC errors rising on DIMM A3 (BMC SEL).".into(),
+                due_date: (crate::clock::now().date() + time::Duration::days(2)).to_string(),
+                ..crate::workorders::WorkOrderInput::default()
+            };
+            crate::workorders::create(
+                db,
+                &actor,
+                &input,
+                &crate::workorders::Origin::default(),
+                crate::i18n::Lang::default(),
+            )
+            .await?;
         }
     }
     reorder::set_min_stock(

@@ -19,5 +19,6 @@ pub mod importers;
 pub mod inventory;
 pub mod money;
 pub mod procurement;
+pub mod stocktake;
 pub mod web;
 pub mod workorders;

@@ -4,6 +4,7 @@
 mod datacenter;
 mod inventory;
 mod orders;
+mod workorders;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -87,6 +88,17 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(datacenter::list_racks, datacenter::create_rack))
         .routes(routes!(datacenter::get_rack))
         .routes(routes!(datacenter::place))
+        .routes(routes!(workorders::list, workorders::create))
+        .routes(routes!(workorders::get))
+        .routes(routes!(workorders::tick))
+        .routes(routes!(workorders::complete))
+        .routes(routes!(workorders::connect))
+        .routes(routes!(workorders::disconnect))
+        .routes(routes!(workorders::move_end))
+        .routes(routes!(workorders::start_audit))
+        .routes(routes!(workorders::get_audit))
+        .routes(routes!(workorders::scan))
+        .routes(routes!(workorders::finish_audit))
         .split_for_parts()
 }
 

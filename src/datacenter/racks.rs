@@ -70,6 +70,15 @@ pub async fn get(db: &Db, id: i64) -> Result<Rack, DbError> {
     .await)?)
 }
 
+/// Every site (id, name), by name.
+pub async fn sites(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select id, name from sites order by name"
+    )
+    .fetch_all(p)
+    .await)?)
+}
+
 /// One rack, inside a transaction.
 pub async fn get_tx(tx: &mut crate::db::Tx, id: i64) -> Result<Rack, DbError> {
     let sql = format!("{RACK_SELECT} where k.id = $1");

@@ -78,6 +78,10 @@ pub struct LocationInput {
     /// Parent location id (empty for a top-level warehouse).
     #[serde(default)]
     pub parent_id: Option<String>,
+    /// Datacenter site this location is at (work orders prefer spares at
+    /// the site of the work); inherited by the locations inside it.
+    #[serde(default)]
+    pub site_id: Option<String>,
 }
 
 /// Creates a location; returns its id.
@@ -99,17 +103,28 @@ pub async fn create(db: &Db, actor: &Actor, input: &LocationInput) -> AppResult<
     if matches!(parent, Some(Err(_))) {
         errors.add("parent_id", Msg::new("validation.required"));
     }
+    let site = input
+        .site_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::parse::<i64>);
+    if matches!(site, Some(Err(_))) {
+        errors.add("site_id", Msg::new("validation.required"));
+    }
     errors.into_result()?;
     let parent = parent.and_then(Result::ok);
+    let site = site.and_then(Result::ok);
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
     let id: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
-            "insert into stock_locations (parent_id, name, kind, created_at, updated_at) values ($1, $2, $3, $4, $4) returning id",
+            "insert into stock_locations (parent_id, name, kind, site_id, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) returning id",
         )
         .bind(parent)
         .bind(name)
         .bind(&input.kind)
+        .bind(site)
         .bind(now)
         .fetch_one(c)
         .await
@@ -127,8 +142,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &LocationInput) -> AppResult<
         }
         other => other.into(),
     })?;
-    let after =
-        serde_json::json!({"id": id, "name": name, "kind": input.kind, "parent_id": parent});
+    let after = serde_json::json!({"id": id, "name": name, "kind": input.kind, "parent_id": parent, "site_id": site});
     audit::record(
         &mut tx,
         actor,

@@ -24,15 +24,31 @@ pub fn routes() -> Router<AppState> {
 struct LocationsPage {
     ctx: Ctx,
     rows: Vec<LocationView>,
+    /// Each row's site (its own or inherited), aligned with `rows`.
+    row_sites: Vec<String>,
+    sites: Vec<(i64, String)>,
     kinds: &'static [&'static str],
     form: LocationInput,
     errors: FieldErrors,
 }
 
 async fn page(state: &AppState, ctx: Ctx) -> AppResult<LocationsPage> {
+    let rows = locations::list(&state.db).await?;
+    let places = crate::workorders::location_sites(&state.db).await?;
+    let row_sites = rows
+        .iter()
+        .map(|l| {
+            places
+                .get(&l.id)
+                .and_then(|(_, _, site)| site.clone())
+                .unwrap_or_default()
+        })
+        .collect();
     Ok(LocationsPage {
         ctx: ctx.section("inventory"),
-        rows: locations::list(&state.db).await?,
+        row_sites,
+        sites: crate::datacenter::racks::sites(&state.db).await?,
+        rows,
         kinds: &KINDS,
         form: LocationInput {
             kind: "warehouse".into(),

@@ -360,7 +360,11 @@ async fn the_full_demo_loads_on_every_engine() {
             count_of("select count(*) from units").await > 200,
             "{backend:?}: a few hundred units"
         );
-        assert_eq!(count_of("select count(*) from assets").await, 2);
+        assert_eq!(
+            count_of("select count(*) from assets").await,
+            3,
+            "two servers and a switch"
+        );
         assert_eq!(
             count_of("select count(*) from assembly_orders where status = 'open'").await,
             1
@@ -377,8 +381,22 @@ async fn the_full_demo_loads_on_every_engine() {
         assert_eq!(count_of("select count(*) from sites").await, 2);
         assert_eq!(
             count_of("select count(*) from placements").await,
+            3,
+            "the built servers and their switch are racked"
+        );
+        assert_eq!(
+            count_of("select count(*) from cables").await,
             2,
-            "the built servers are racked"
+            "each server is cabled to the switch"
+        );
+        assert_eq!(
+            count_of("select count(*) from work_orders where status = 'open'").await,
+            1
+        );
+        assert_eq!(
+            count_of("select count(*) from stock_locations where site_id is not null").await,
+            2,
+            "a warehouse per site"
         );
         app.login("boss", "rackledger-boss").await;
         let (_, doc) = app.page("/inventory/reorder").await;

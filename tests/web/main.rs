@@ -14,4 +14,5 @@ mod inventory;
 mod orders;
 mod procurement;
 mod reports;
+mod stocktake;
 mod workorders;

@@ -517,3 +517,91 @@ async fn cables_are_removed_and_moved_port_by_port() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_api_runs_a_work_order_and_an_audit() {
+    use serde_json::{Value, json};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let a01 = rack(&db, "Seoul DC1", "A01").await;
+        let s = servers(&db, &["SRV-1"]).await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let tech = app
+            .issue_token(&csrf, app.user_id("tech").await, "phone")
+            .await;
+        let guest = app
+            .issue_token(&csrf, app.user_id("guest").await, "wall")
+            .await;
+        app.server.clear_cookies();
+        let body = json!({"kind": "install", "asset_tag": "SRV-1", "rack_id": a01.to_string(),
+            "u_position": "7", "face": "front", "depth": "full", "checklist": "Rails\nPower"});
+        let r = app
+            .server
+            .post("/api/v1/work-orders")
+            .authorization_bearer(&guest)
+            .json(&body)
+            .await;
+        assert_eq!(r.status_code(), 403, "{backend:?}: a viewer opens nothing");
+        let r = app
+            .server
+            .post("/api/v1/work-orders")
+            .authorization_bearer(&tech)
+            .json(&body)
+            .await;
+        assert_eq!(r.status_code(), 201, "{backend:?}: {}", r.text());
+        let created: Value = r.json();
+        let id = created["work_order"]["id"].as_i64().unwrap();
+        for c in created["checklist"].as_array().unwrap() {
+            let cid = c["id"].as_i64().unwrap();
+            let r = app
+                .server
+                .post(&format!("/api/v1/work-orders/{id}/checks/{cid}"))
+                .authorization_bearer(&tech)
+                .json(&json!({"done": true}))
+                .await;
+            assert_eq!(r.status_code(), 200, "{}", r.text());
+        }
+        let r = app
+            .server
+            .post(&format!("/api/v1/work-orders/{id}/complete"))
+            .authorization_bearer(&tech)
+            .json(&json!({}))
+            .await;
+        assert_eq!(r.status_code(), 200, "{backend:?}: {}", r.text());
+        let done: Value = r.json();
+        assert_eq!(done["work_order"]["status"], "done");
+        let p = placement::of_asset(&db, s[0]).await.unwrap().unwrap();
+        assert_eq!((p.rack_id, p.u_position), (a01, 7));
+        let status: String = one(&db, "select status from assets where id = $1", s[0]).await;
+        assert_eq!(
+            status, "in_service",
+            "{backend:?}: an install puts it in service"
+        );
+
+        // An audit of the rack through the API finds the server.
+        let r = app
+            .server
+            .post("/api/v1/audits")
+            .authorization_bearer(&tech)
+            .json(&json!({"rack_id": a01.to_string()}))
+            .await;
+        assert_eq!(r.status_code(), 201, "{}", r.text());
+        let audit = r.json::<Value>()["audit"]["id"].as_i64().unwrap();
+        let r = app
+            .server
+            .post(&format!("/api/v1/audits/{audit}/scans"))
+            .authorization_bearer(&tech)
+            .json(&json!({"code": "SRV-1"}))
+            .await;
+        assert_eq!(r.json::<Value>(), json!("expected"));
+        let r = app
+            .server
+            .post(&format!("/api/v1/audits/{audit}/finish"))
+            .authorization_bearer(&tech)
+            .await;
+        let findings: Value = r.json();
+        assert_eq!(findings["findings"][0]["finding"], "ok", "{backend:?}");
+        app.finish().await;
+    }
+}

@@ -1,0 +1,659 @@
+//! Audits (stocktakes): a technician walks a rack or a stock location,
+//! scanning asset tags, hostnames and serials (a keyboard-wedge scanner types
+//! the code and Enter). Finishing compares the scans with the records and
+//! keeps what was fine, missing, unexpected or unknown; each discrepancy can
+//! then be fixed in the records or handed to a work order.
+
+pub mod web;
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tracing::instrument;
+
+use crate::audit::{self, Action, Actor};
+use crate::db::{Db, DbError, Tx};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::{self, Lang, Msg};
+use crate::inventory::units::{Movement, record_movement};
+use crate::workorders::{self, Origin, WorkOrderInput};
+use crate::{exec_tx, on_db, on_tx};
+
+pub use web::routes;
+
+/// An audit with the name of what it covers.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Stocktake {
+    /// Id.
+    pub id: i64,
+    /// The rack audited, or
+    pub rack_id: Option<i64>,
+    /// the stock location audited (with the locations inside it).
+    pub location_id: Option<i64>,
+    /// open or finished.
+    pub status: String,
+    /// Who started it.
+    pub started_by: Option<String>,
+    /// Codes scanned so far.
+    pub scans: i64,
+    /// Started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Finished.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    /// Rack path or location path, filled in after loading.
+    #[sqlx(skip)]
+    pub target: String,
+}
+
+const SELECT: &str = "select s.id, s.rack_id, s.location_id, s.status, u.display_name as started_by,
+    (select count(*) from stocktake_scans c where c.stocktake_id = s.id) as scans, s.created_at, s.finished_at
+    from stocktakes s left join users u on u.id = s.started_by";
+
+async fn name_targets(db: &Db, rows: &mut [Stocktake]) -> AppResult<()> {
+    let places = workorders::location_sites(db).await?;
+    let racks: HashMap<i64, String> = crate::datacenter::racks::list(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.path()))
+        .collect();
+    for r in rows {
+        r.target = match (r.rack_id, r.location_id) {
+            (Some(k), _) => racks.get(&k).cloned().unwrap_or_default(),
+            (_, Some(l)) => places.get(&l).map(|p| p.0.clone()).unwrap_or_default(),
+            _ => String::new(),
+        };
+    }
+    Ok(())
+}
+
+/// Audits, newest first, one page; and how many there are.
+pub async fn list(db: &Db, limit: i64, offset: i64) -> AppResult<(Vec<Stocktake>, i64)> {
+    let sql = format!("{SELECT} order by s.id desc limit $1 offset $2");
+    let mut rows: Vec<Stocktake> = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await)
+    .map_err(DbError::from)?;
+    let total: i64 = on_db!(db, |p| sqlx::query_scalar(
+        "select count(*) from stocktakes"
+    )
+    .fetch_one(p)
+    .await)
+    .map_err(DbError::from)?;
+    name_targets(db, &mut rows).await?;
+    Ok((rows, total))
+}
+
+/// One audit.
+pub async fn get(db: &Db, id: i64) -> AppResult<Stocktake> {
+    let sql = format!("{SELECT} where s.id = $1");
+    let row: Stocktake = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(id)
+        .fetch_one(p)
+        .await)
+    .map_err(DbError::from)?;
+    let mut rows = [row];
+    name_targets(db, &mut rows).await?;
+    let [row] = rows;
+    Ok(row)
+}
+
+/// What to audit: a rack id or a location id (exactly one).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct StartInput {
+    /// Rack id.
+    #[serde(default)]
+    pub rack_id: String,
+    /// Stock location id.
+    #[serde(default)]
+    pub location_id: String,
+}
+
+/// Starts an audit of a rack or a stock location.
+pub async fn start(db: &Db, actor: &Actor, input: &StartInput) -> AppResult<i64> {
+    let rack = input.rack_id.trim().parse::<i64>().ok();
+    let location = input.location_id.trim().parse::<i64>().ok();
+    if rack.is_some() == location.is_some() {
+        let mut f = FieldErrors::default();
+        f.add("rack_id", Msg::new("stocktake.one_target"));
+        return Err(AppError::Validation(f));
+    }
+    if let Some(r) = rack {
+        crate::datacenter::racks::get(db, r).await?;
+    }
+    if let Some(l) = location
+        && !crate::inventory::locations::exists(db, l).await?
+    {
+        return Err(AppError::NotFound);
+    }
+    let now = crate::clock::now();
+    let mut tx = db.begin().await?;
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+            "insert into stocktakes (rack_id, location_id, status, started_by, created_at, updated_at)
+             values ($1, $2, 'open', $3, $4, $4) returning id",
+        )
+        .bind(rack)
+        .bind(location)
+        .bind(actor.user_id)
+        .bind(now)
+        .fetch_one(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    let after = serde_json::json!({"rack_id": rack, "location_id": location});
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Create,
+        "stocktake",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn open_tx(tx: &mut Tx, id: i64) -> AppResult<()> {
+    let status: String = on_tx!(tx, |c| sqlx::query_scalar(
+        "select status from stocktakes where id = $1"
+    )
+    .bind(id)
+    .fetch_one(c)
+    .await)
+    .map_err(DbError::from)?;
+    if status != "open" {
+        return Err(AppError::Conflict(Msg::new("stocktake.finished")));
+    }
+    Ok(())
+}
+
+/// What one scan turned out to be, as the technician sees it at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanResult {
+    /// Recorded here.
+    Expected,
+    /// Known, but recorded somewhere else.
+    Elsewhere,
+    /// Not in the records at all.
+    Unknown,
+    /// Scanned before in this audit.
+    Repeated,
+}
+
+/// Records one scanned code (trimmed; empty codes are ignored by the caller).
+#[instrument(skip_all, fields(stocktake = id))]
+pub async fn scan(db: &Db, id: i64, code: &str) -> AppResult<ScanResult> {
+    let code = code.trim();
+    if code.is_empty() || code.chars().count() > 200 {
+        let mut f = FieldErrors::default();
+        f.add("code", Msg::new("validation.required"));
+        return Err(AppError::Validation(f));
+    }
+    let take = get(db, id).await?;
+    let expected = expected(db, &take).await?;
+    let mut tx = db.begin().await?;
+    open_tx(&mut tx, id).await?;
+    let seen: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+        "select count(*) from stocktake_scans where stocktake_id = $1 and lower(code) = lower($2)"
+    )
+    .bind(id)
+    .bind(code)
+    .fetch_one(c)
+    .await
+    })
+    .map_err(DbError::from)?;
+    if seen > 0 {
+        tx.rollback().await?;
+        return Ok(ScanResult::Repeated);
+    }
+    let now = crate::clock::now();
+    exec_tx!(&mut tx, |c| {
+        sqlx::query(
+            "insert into stocktake_scans (stocktake_id, code, created_at, updated_at) values ($1, $2, $3, $3)",
+        )
+        .bind(id)
+        .bind(code)
+        .bind(now)
+        .execute(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    tx.commit().await?;
+    if expected.iter().any(|e| e.matches(code)) {
+        return Ok(ScanResult::Expected);
+    }
+    Ok(match identify(db, code).await? {
+        Some(_) => ScanResult::Elsewhere,
+        None => ScanResult::Unknown,
+    })
+}
+
+/// Something the records say is in the audited place.
+#[derive(Clone, Debug)]
+struct Item {
+    asset_id: Option<i64>,
+    unit_id: Option<i64>,
+    /// Codes that identify it (tag, hostname, serial), lower case.
+    codes: Vec<String>,
+    /// How to show it.
+    label: String,
+}
+
+impl Item {
+    fn matches(&self, code: &str) -> bool {
+        let code = code.to_lowercase();
+        self.codes.contains(&code)
+    }
+}
+
+/// What the records say is in the audited rack (assets placed in it) or
+/// location (units kept there or in the locations inside it).
+async fn expected(db: &Db, take: &Stocktake) -> AppResult<Vec<Item>> {
+    if let Some(rack) = take.rack_id {
+        let rows: Vec<(i64, String, Option<String>)> = on_db!(db, |p| sqlx::query_as(
+            "select a.id, a.asset_tag, a.hostname from placements p join assets a on a.id = p.asset_id where p.rack_id = $1 order by p.u_position"
+        )
+        .bind(rack)
+        .fetch_all(p)
+        .await)
+        .map_err(DbError::from)?;
+        return Ok(rows
+            .into_iter()
+            .map(|(id, tag, host)| Item {
+                asset_id: Some(id),
+                unit_id: None,
+                codes: std::iter::once(tag.to_lowercase())
+                    .chain(host.map(|h| h.to_lowercase()))
+                    .collect(),
+                label: tag,
+            })
+            .collect());
+    }
+    let Some(root) = take.location_id else {
+        return Ok(Vec::new());
+    };
+    let inside = locations_within(db, root).await?;
+    let rows: Vec<(i64, String, Option<i64>)> = on_db!(db, |p| sqlx::query_as(
+        "select id, serial, location_id from units where location_id is not null and status in ('in_stock', 'reserved', 'faulty') order by id"
+    )
+    .fetch_all(p)
+    .await)
+    .map_err(DbError::from)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, l)| l.is_some_and(|l| inside.contains(&l)))
+        .map(|(id, serial, _)| Item {
+            asset_id: None,
+            unit_id: Some(id),
+            codes: vec![serial.to_lowercase()],
+            label: serial,
+        })
+        .collect())
+}
+
+/// A location and every location inside it.
+async fn locations_within(db: &Db, root: i64) -> AppResult<BTreeSet<i64>> {
+    let parents = crate::inventory::locations::parents(db).await?;
+    let mut inside = BTreeSet::from([root]);
+    // Parents form a tree; grow the set until no location joins it.
+    loop {
+        let before = inside.len();
+        for (id, parent) in &parents {
+            if parent.is_some_and(|p| inside.contains(&p)) {
+                inside.insert(*id);
+            }
+        }
+        if inside.len() == before {
+            return Ok(inside);
+        }
+    }
+}
+
+/// What a code is, anywhere in the records.
+#[derive(Clone, Debug)]
+enum Known {
+    Asset { id: i64, place: String },
+    Unit { id: i64, place: String },
+}
+
+async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
+    let asset: Option<i64> = on_db!(db, |p| {
+        sqlx::query_scalar(
+        "select id from assets where lower(asset_tag) = lower($1) or lower(hostname) = lower($1)"
+    )
+    .bind(code)
+    .fetch_optional(p)
+    .await
+    })
+    .map_err(DbError::from)?;
+    if let Some(id) = asset {
+        let place = match crate::datacenter::placement::locate_asset(db, id).await? {
+            Some((rack, pl)) => format!("{} / U{}", rack.path(), pl.u_position),
+            None => String::new(),
+        };
+        return Ok(Some(Known::Asset { id, place }));
+    }
+    let unit: Option<(i64, Option<i64>, Option<String>, String)> = on_db!(db, |p| sqlx::query_as(
+        "select u.id, u.location_id, a.asset_tag, u.status from units u left join assets a on a.id = u.asset_id where u.serial = $1"
+    )
+    .bind(code)
+    .fetch_optional(p)
+    .await)
+    .map_err(DbError::from)?;
+    let Some((id, location, asset_tag, status)) = unit else {
+        return Ok(None);
+    };
+    let place = match (asset_tag, location) {
+        (Some(tag), _) => tag,
+        (None, Some(l)) => workorders::location_sites(db)
+            .await?
+            .get(&l)
+            .map(|p| p.0.clone())
+            .unwrap_or_default(),
+        (None, None) => status,
+    };
+    Ok(Some(Known::Unit { id, place }))
+}
+
+/// One line of an audit's result.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Finding {
+    /// Id.
+    pub id: i64,
+    /// ok, missing, unexpected or unknown.
+    pub finding: String,
+    /// The code scanned, or the record's tag or serial for a missing item.
+    pub code: String,
+    /// The asset it is.
+    pub asset_id: Option<i64>,
+    /// The unit it is.
+    pub unit_id: Option<i64>,
+    /// Where the records say it is (unexpected items).
+    pub recorded_place: String,
+    /// fixed or work_order, once acted on.
+    pub resolution: Option<String>,
+    /// The work order opened for it.
+    pub work_order_id: Option<i64>,
+}
+
+impl Finding {
+    /// Whether the records can be changed to match what was found: a unit
+    /// found on the audited shelf that the records put elsewhere in stock.
+    pub fn fixable(&self, take: &Stocktake) -> bool {
+        self.resolution.is_none()
+            && self.finding == "unexpected"
+            && self.unit_id.is_some()
+            && take.location_id.is_some()
+    }
+
+    /// Whether a work order could follow it up.
+    pub fn needs_work(&self) -> bool {
+        self.resolution.is_none() && matches!(self.finding.as_str(), "missing" | "unexpected")
+    }
+}
+
+/// An audit's findings: problems first.
+pub async fn findings(db: &Db, id: i64) -> AppResult<Vec<Finding>> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select id, finding, code, asset_id, unit_id, recorded_place, resolution, work_order_id
+         from stocktake_findings where stocktake_id = $1
+         order by case finding when 'missing' then 0 when 'unexpected' then 1 when 'unknown' then 2 else 3 end, id"
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await)
+    .map_err(DbError::from)?)
+}
+
+/// The codes scanned so far, newest first.
+pub async fn scans(db: &Db, id: i64) -> AppResult<Vec<String>> {
+    Ok(on_db!(db, |p| sqlx::query_scalar(
+        "select code from stocktake_scans where stocktake_id = $1 order by id desc"
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await)
+    .map_err(DbError::from)?)
+}
+
+/// finding, code, asset, unit, recorded place.
+type FindingRow = (&'static str, String, Option<i64>, Option<i64>, String);
+
+/// Finishes an audit: compares the scans with the records and keeps the
+/// findings. Returns (ok, missing, unexpected, unknown) counts.
+#[instrument(skip_all, fields(stocktake = id))]
+pub async fn finish(db: &Db, actor: &Actor, id: i64) -> AppResult<[usize; 4]> {
+    let take = get(db, id).await?;
+    let expected = expected(db, &take).await?;
+    let scanned = scans(db, id).await?;
+    let mut rows: Vec<FindingRow> = Vec::new();
+    for item in &expected {
+        let found = scanned.iter().any(|c| item.matches(c));
+        let finding = if found { "ok" } else { "missing" };
+        rows.push((
+            finding,
+            item.label.clone(),
+            item.asset_id,
+            item.unit_id,
+            String::new(),
+        ));
+    }
+    for code in scanned.iter().rev() {
+        if expected.iter().any(|e| e.matches(code)) {
+            continue;
+        }
+        match identify(db, code).await? {
+            Some(Known::Asset { id, place }) => {
+                rows.push(("unexpected", code.clone(), Some(id), None, place))
+            }
+            Some(Known::Unit { id, place }) => {
+                rows.push(("unexpected", code.clone(), None, Some(id), place))
+            }
+            None => rows.push(("unknown", code.clone(), None, None, String::new())),
+        }
+    }
+    let mut tx = db.begin().await?;
+    open_tx(&mut tx, id).await?;
+    let now = crate::clock::now();
+    for (finding, code, asset, unit, place) in &rows {
+        exec_tx!(&mut tx, |c| {
+            sqlx::query(
+                "insert into stocktake_findings (stocktake_id, finding, code, asset_id, unit_id, recorded_place, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $7)",
+            )
+            .bind(id)
+            .bind(*finding)
+            .bind(code)
+            .bind(*asset)
+            .bind(*unit)
+            .bind(place)
+            .bind(now)
+            .execute(c)
+            .await
+        })
+        .map_err(DbError::from)?;
+    }
+    exec_tx!(&mut tx, |c| sqlx::query(
+        "update stocktakes set status = 'finished', finished_at = $1, updated_at = $1 where id = $2"
+    )
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await)
+    .map_err(DbError::from)?;
+    let count = |f: &str| rows.iter().filter(|r| r.0 == f).count();
+    let counts = [
+        count("ok"),
+        count("missing"),
+        count("unexpected"),
+        count("unknown"),
+    ];
+    let after = serde_json::json!({"ok": counts[0], "missing": counts[1], "unexpected": counts[2], "unknown": counts[3]});
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "stocktake",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+async fn finding_tx(tx: &mut Tx, id: i64, finding_id: i64) -> AppResult<Finding> {
+    let f: Finding = on_tx!(tx, |c| sqlx::query_as(
+        "select id, finding, code, asset_id, unit_id, recorded_place, resolution, work_order_id
+         from stocktake_findings where id = $1 and stocktake_id = $2"
+    )
+    .bind(finding_id)
+    .bind(id)
+    .fetch_one(c)
+    .await)
+    .map_err(DbError::from)?;
+    if f.resolution.is_some() {
+        return Err(AppError::Conflict(Msg::new("stocktake.resolved")));
+    }
+    Ok(f)
+}
+
+/// Makes the records agree with a location audit: a unit found on the
+/// audited location moves there in the stock ledger.
+pub async fn fix(db: &Db, actor: &Actor, id: i64, finding_id: i64) -> AppResult<()> {
+    let take = get(db, id).await?;
+    let mut tx = db.begin().await?;
+    let f = finding_tx(&mut tx, id, finding_id).await?;
+    let (Some(unit), Some(location)) = (f.unit_id, take.location_id) else {
+        return Err(AppError::Conflict(Msg::new("stocktake.not_fixable")));
+    };
+    if !f.fixable(&take) {
+        return Err(AppError::Conflict(Msg::new("stocktake.not_fixable")));
+    }
+    let (part, from, status): (i64, Option<i64>, String) = on_tx!(&mut tx, |c| sqlx::query_as(
+        "select part_model_id, location_id, status from units where id = $1"
+    )
+    .bind(unit)
+    .fetch_one(c)
+    .await)
+    .map_err(DbError::from)?;
+    if !matches!(status.as_str(), "in_stock" | "faulty") {
+        // An installed or returned unit needs someone to look, not a record change.
+        return Err(AppError::Conflict(
+            Msg::new("stocktake.not_in_stock").arg("status", status),
+        ));
+    }
+    let now = crate::clock::now();
+    exec_tx!(&mut tx, |c| sqlx::query(
+        "update units set location_id = $1, updated_at = $2 where id = $3"
+    )
+    .bind(location)
+    .bind(now)
+    .bind(unit)
+    .execute(c)
+    .await)
+    .map_err(DbError::from)?;
+    let m = Movement {
+        part_model_id: part,
+        unit_id: Some(unit),
+        from,
+        to: Some(location),
+        quantity: 1,
+        reason: "audit",
+        receipt_line_id: None,
+    };
+    record_movement(&mut tx, actor, &m).await?;
+    resolve(&mut tx, actor, id, finding_id, "fixed", None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn resolve(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    finding_id: i64,
+    resolution: &str,
+    work_order: Option<i64>,
+) -> AppResult<()> {
+    let now = crate::clock::now();
+    exec_tx!(tx, |c| sqlx::query(
+        "update stocktake_findings set resolution = $1, work_order_id = $2, updated_at = $3 where id = $4"
+    )
+    .bind(resolution)
+    .bind(work_order)
+    .bind(now)
+    .bind(finding_id)
+    .execute(c)
+    .await)
+    .map_err(DbError::from)?;
+    let note = serde_json::json!({"finding": finding_id, "resolution": resolution, "work_order": work_order});
+    audit::record(
+        tx,
+        actor,
+        Action::Update,
+        "stocktake",
+        id,
+        None,
+        Some(&note),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Opens a work order to follow up a missing or unexpected item.
+pub async fn open_work_order(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    finding_id: i64,
+    lang: Lang,
+) -> AppResult<i64> {
+    let take = get(db, id).await?;
+    let f = {
+        let mut tx = db.begin_read().await?;
+        let f = finding_tx(&mut tx, id, finding_id).await;
+        tx.rollback().await?;
+        f?
+    };
+    if !f.needs_work() {
+        return Err(AppError::Conflict(Msg::new("stocktake.resolved")));
+    }
+    let asset_tag = match f.asset_id {
+        Some(a) => crate::inventory::assets::get(db, a).await?.asset_tag,
+        None => String::new(),
+    };
+    let key = format!("stocktake.wo_{}", f.finding);
+    let title = Msg::new(key)
+        .arg("code", &f.code)
+        .arg("place", &take.target)
+        .arg("recorded", &f.recorded_place)
+        .render(lang);
+    let input = WorkOrderInput {
+        kind: "other".into(),
+        title,
+        asset_tag,
+        notes: i18n::t(lang, "stocktake.wo_notes").replace("{id}", &id.to_string()),
+        ..WorkOrderInput::default()
+    };
+    let origin = Origin {
+        source: "audit",
+        dedup_key: Some(format!("stocktake/{id}/{finding_id}")),
+    };
+    let wo = workorders::create(db, actor, &input, &origin, lang).await?;
+    let mut tx = db.begin().await?;
+    finding_tx(&mut tx, id, finding_id).await?;
+    resolve(&mut tx, actor, id, finding_id, "work_order", Some(wo)).await?;
+    tx.commit().await?;
+    Ok(wo)
+}
