@@ -16,7 +16,14 @@ struct Assets;
 
 /// `/static/{file}`: embedded assets, cached for a day.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/static/{*file}", get(asset))
+    Router::new()
+        .route("/static/{*file}", get(asset))
+        // Browsers ask for /favicon.ico on pages without a <link rel="icon">
+        // (error pages of other origins, files opened directly).
+        .route(
+            "/favicon.ico",
+            get(|| async { asset(Path("favicon.svg".to_owned())).await }),
+        )
 }
 
 async fn asset(Path(file): Path<String>) -> Response {

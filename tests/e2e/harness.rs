@@ -1,0 +1,335 @@
+//! The browser harness: a `rackledger serve --demo` child on a fresh database,
+//! a chromedriver child, a WebDriver client to Debian's Chromium, and the
+//! checks every page of a journey must pass.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Whether the browser lane can run here; panics when CI demands it.
+pub fn browser_available() -> bool {
+    let there = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+    if !there {
+        assert!(
+            std::env::var("RACKLEDGER_REQUIRE_BROWSER").is_err(),
+            "RACKLEDGER_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing \
+             (apt-get install chromium chromium-driver)"
+        );
+        eprintln!(
+            "BROWSER JOURNEYS SKIPPED: install Debian's chromium and chromium-driver to run them"
+        );
+    }
+    there
+}
+
+/// A child process killed when dropped.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads a child's stdout until a line contains `marker`; returns that line.
+fn wait_for_line(child: &mut Child, marker: &str, deadline: Duration) -> String {
+    let out = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let marker = marker.to_owned();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if line.contains(&marker) {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    rx.recv_timeout(deadline)
+        .expect("the child printed its ready line in time")
+}
+
+/// One journey's world: server, driver, browser session.
+pub struct World {
+    pub base: String,
+    pub client: Client,
+    _server: Reaped,
+    _driver: Reaped,
+    _dir: tempfile::TempDir,
+    checked_links: BTreeSet<String>,
+    shots: PathBuf,
+}
+
+impl World {
+    /// Starts a server with demo data on a fresh SQLite file, and a browser
+    /// window `width` × `height`.
+    pub async fn start(width: u32, height: u32) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Command::new(env!("CARGO_BIN_EXE_rackledger"))
+            .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/e2e.sqlite", dir.path().display()),
+            )
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("rackledger serve starts");
+        let line = wait_for_line(&mut server, "listening on", Duration::from_secs(120));
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("the ready line names the address")
+            .to_owned();
+        let port = free_port();
+        let mut driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        wait_for_line(&mut driver, "started successfully", Duration::from_secs(30));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-extensions", "--no-first-run",
+                         "--disable-sync", "--lang=en-US", format!("--window-size={width},{height}")],
+                "prefs": {"intl.accept_languages": "en-US,en"}
+            }),
+        );
+        caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+        let client = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        let shots = match std::env::var("RACKLEDGER_SCREENSHOTS").as_deref() {
+            Ok("docs") => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots"),
+            _ => PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"),
+        };
+        std::fs::create_dir_all(&shots).unwrap();
+        World {
+            base,
+            client,
+            _server: Reaped(server),
+            _driver: Reaped(driver),
+            _dir: dir,
+            checked_links: BTreeSet::new(),
+            shots,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn goto(&mut self, path: &str) {
+        self.client.goto(&self.url(path)).await.unwrap();
+    }
+
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        match self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => panic!("{css} on {}: {e}", self.path().await),
+        }
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    pub async fn path(&self) -> String {
+        let u = self.client.current_url().await.unwrap();
+        match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        }
+    }
+
+    /// Logs in with the keyboard only: the user name field has focus, Tab
+    /// moves to the password, Enter submits.
+    pub async fn login_with_keyboard(&mut self, user: &str, password: &str) {
+        self.goto("/login").await;
+        let focused = self.client.active_element().await.unwrap();
+        assert_eq!(
+            focused.attr("name").await.unwrap().as_deref(),
+            Some("username"),
+            "the login form starts in the user name field"
+        );
+        focused.send_keys(user).await.unwrap();
+        focused.send_keys("\u{E004}").await.unwrap(); // Tab
+        let pw = self.client.active_element().await.unwrap();
+        assert_eq!(pw.attr("name").await.unwrap().as_deref(), Some("password"));
+        pw.send_keys(password).await.unwrap();
+        pw.send_keys("\u{E007}").await.unwrap(); // Enter
+        self.wait_until_path(|p| !p.starts_with("/login")).await;
+    }
+
+    /// Polls the current path until `ok` says yes (deadline 15 s).
+    pub async fn wait_until_path(&self, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let p = self.path().await;
+            if ok(&p) {
+                return p;
+            }
+            assert!(Instant::now() < deadline, "still at {p}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// What every page reached must pass: the status expected, no resource
+    /// that failed to load, no console error, every form field labelled and
+    /// reachable with Tab, and every same-origin link answering below 400.
+    pub async fn check_page(&mut self, expect_status: u16) {
+        let report = self
+            .client
+            .execute(
+                r#"
+const nav = performance.getEntriesByType('navigation')[0];
+const failed = performance.getEntriesByType('resource')
+  .filter(r => r.responseStatus >= 400).map(r => r.name + ' ' + r.responseStatus);
+const fields = [...document.querySelectorAll('input, select, textarea')]
+  .filter(e => !['hidden', 'submit', 'button'].includes(e.type));
+const unlabelled = fields
+  .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+  .map(e => e.outerHTML.slice(0, 120));
+const untabbable = [...document.querySelectorAll('a[href], button, input, select, textarea')]
+  .filter(e => e.type !== 'hidden' && e.tabIndex < 0).map(e => e.outerHTML.slice(0, 120));
+const links = [...new Set([...document.querySelectorAll('a[href]')].map(a => a.href.split('#')[0])
+  .filter(h => h.startsWith(location.origin) && !h.includes('/logout')))];
+return { status: nav ? nav.responseStatus : 0, failed, unlabelled, untabbable, links,
+         server_error: document.title.includes('Server error') };
+"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        let page = self.path().await;
+        assert_eq!(
+            report["status"].as_u64(),
+            Some(u64::from(expect_status)),
+            "{page}: HTTP status"
+        );
+        assert!(!report["server_error"].as_bool().unwrap_or(false), "{page}");
+        for key in ["failed", "unlabelled", "untabbable"] {
+            assert_eq!(report[key], json!([]), "{page}: {key}");
+        }
+        let errors = self.console_errors().await;
+        assert!(errors.is_empty(), "{page}: console errors {errors:?}");
+        let fresh: Vec<String> = report["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|l| !self.checked_links.contains(*l))
+            .map(str::to_owned)
+            .collect();
+        if !fresh.is_empty() {
+            let statuses = self
+                .client
+                .execute_async(
+                    r#"
+const [links, done] = arguments;
+Promise.all(links.map(l => fetch(l, { credentials: 'same-origin' })
+    .then(r => [l, r.status]).catch(() => [l, 0]))).then(done);
+"#,
+                    vec![json!(fresh)],
+                )
+                .await
+                .unwrap();
+            for pair in statuses.as_array().unwrap() {
+                let status = pair[1].as_u64().unwrap_or(0);
+                assert!(
+                    (200..400).contains(&status),
+                    "{page}: broken link {} ({status})",
+                    pair[0]
+                );
+            }
+            self.checked_links.extend(fresh);
+        }
+    }
+
+    /// Browser console messages at level SEVERE since the last call.
+    async fn console_errors(&self) -> Vec<String> {
+        let log = self.client.issue_cmd(BrowserLog).await.unwrap_or(json!([]));
+        log.as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| e["level"] == "SEVERE")
+                    .map(|e| e["message"].to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Saves a screenshot of the whole page as `name.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let (w, _) = self.client.get_window_size().await.unwrap();
+        let h = self
+            .client
+            .execute("return document.documentElement.scrollHeight", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(900)
+            .clamp(400, 4000);
+        self.client
+            .set_window_size(w as u32, h as u32)
+            .await
+            .unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// Chromedriver's browser log (`goog:loggingPrefs`), read and cleared.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

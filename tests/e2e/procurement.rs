@@ -1,0 +1,268 @@
+//! Journey 1: procurement orders in USD with freight and duty, imports the
+//! supplier's XLSX packing list with a few bad rows, reads the preview,
+//! commits the good rows, and sees the landed cost of each received unit.
+
+use crate::harness::{World, browser_available};
+
+/// A packing list for six DIMMs, with three rows that cannot be received:
+/// an unknown part number, a serial given twice, and a row without a serial.
+fn packing_list(path: &std::path::Path) -> Vec<String> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let header = [
+        "Carton No",
+        "Part Number",
+        "Manufacturer",
+        "Serial Number",
+        "Qty",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let good: Vec<String> = (1..=6).map(|i| format!("S4EMNXE2E{i:05}")).collect();
+    let mut rows: Vec<[String; 4]> = good
+        .iter()
+        .map(|s| {
+            [
+                "C-1".into(),
+                "M321R4GA3BB6-CQK".into(),
+                "Samsung".into(),
+                s.clone(),
+            ]
+        })
+        .collect();
+    rows.push([
+        "C-2".into(),
+        "NOT-A-PART-9".into(),
+        "Nobody".into(),
+        "X0000001".into(),
+    ]);
+    rows.push([
+        "C-2".into(),
+        "M321R4GA3BB6-CQK".into(),
+        "Samsung".into(),
+        good[0].clone(),
+    ]);
+    rows.push([
+        "C-2".into(),
+        "M321R4GA3BB6-CQK".into(),
+        "Samsung".into(),
+        String::new(),
+    ]);
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                sheet.write_string(r as u32 + 1, c as u16, v).unwrap();
+            }
+            sheet.write_number(r as u32 + 1, 4, 1).unwrap();
+        }
+    }
+    book.save(path).unwrap();
+    good
+}
+
+/// Picks the first option of a select whose text contains `text`.
+async fn choose(w: &World, select: &str, text: &str) -> String {
+    let v = w
+        .client
+        .execute(
+            "const [sel, text] = arguments; const s = document.querySelector(sel);
+             const o = [...s.options].find(o => o.text.includes(text));
+             if (!o) { return null; } s.value = o.value; return o.value;",
+            vec![select.into(), text.into()],
+        )
+        .await
+        .unwrap();
+    v.as_str()
+        .unwrap_or_else(|| panic!("no option with {text:?} in {select}"))
+        .to_owned()
+}
+
+async fn fill(w: &World, form: &str, field: &str, value: &str) {
+    let e = w.find(&format!("{form} [name=\"{field}\"]")).await;
+    if !e.is_displayed().await.unwrap() {
+        // Folded away like a person would find it: open its <details>.
+        let summary = w
+            .client
+            .execute(
+                "const d = document.querySelector(arguments[0]).closest('details');
+                 return d ? d.querySelector('summary') !== null : false;",
+                vec![form.into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            summary,
+            serde_json::json!(true),
+            "{form} is hidden but not folded"
+        );
+        let details = w.find(&format!("details:has({form}) > summary")).await;
+        details.click().await.unwrap();
+    }
+    if let Err(err) = e.clear().await {
+        let html = e.html(false).await.unwrap_or_default();
+        panic!(
+            "{} {form} {field}: {err}: {html} {:?}",
+            w.path().await,
+            e.rectangle().await
+        );
+    }
+    e.send_keys(value).await.unwrap();
+}
+
+async fn submit(w: &World, form: &str) {
+    let button = w.find(&format!("{form} button[type=submit]")).await;
+    if let Err(e) = button.click().await {
+        let html = button.html(false).await.unwrap_or_default();
+        let rect = button.rectangle().await;
+        panic!("{form}: {e}: {html} {rect:?}");
+    }
+}
+
+#[tokio::test]
+async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
+    if !browser_available() {
+        return;
+    }
+    let mut w = World::start(1280, 900).await;
+    w.login_with_keyboard("buyer", "rackledger-buyer").await;
+    w.check_page(200).await;
+
+    // A purchase order in USD at today's rate.
+    w.goto("/procurement/orders").await;
+    w.check_page(200).await;
+    let new_order = "form[action=\"/procurement/orders\"][method=\"post\"]";
+    let supplier = choose(
+        &w,
+        &format!("{new_order} select[name=supplier_id]"),
+        "(USD)",
+    )
+    .await;
+    assert!(!supplier.is_empty());
+    submit(&w, new_order).await;
+    let order_path = w
+        .wait_until_path(|p| {
+            p.starts_with("/procurement/orders/")
+                && p.split('/')
+                    .nth(3)
+                    .is_some_and(|id| id.split('?').next().unwrap().parse::<i64>().is_ok())
+        })
+        .await;
+    let order_path = order_path.split('?').next().unwrap().to_owned();
+    w.check_page(200).await;
+
+    // Six DIMMs at 118.50 USD, freight in USD and customs duty in KRW.
+    let lines = format!("form[action=\"{order_path}/lines\"]");
+    choose(
+        &w,
+        &format!("{lines} select[name=part_model_id]"),
+        "M321R4GA3BB6-CQK",
+    )
+    .await;
+    fill(&w, &lines, "quantity", "6").await;
+    fill(&w, &lines, "unit_price", "118.50").await;
+    submit(&w, &lines).await;
+    w.wait_until_path(|p| p.contains("flash=")).await;
+    let costs = format!("form[action=\"{order_path}/costs\"]");
+    for (kind, amount, currency) in [
+        ("freight", "120.00", "USD"),
+        ("customs_duty", "62000", "KRW"),
+    ] {
+        choose(&w, &format!("{costs} select[name=kind]"), "").await;
+        w.client
+            .execute(
+                "document.querySelector(arguments[0]).value = arguments[1]",
+                vec![format!("{costs} select[name=kind]").into(), kind.into()],
+            )
+            .await
+            .unwrap();
+        fill(&w, &costs, "amount", amount).await;
+        fill(&w, &costs, "currency", currency).await;
+        submit(&w, &costs).await;
+        w.wait_until_path(|p| p.contains("flash=")).await;
+        w.check_page(200).await;
+    }
+    assert_eq!(
+        w.client
+            .find_all(fantoccini::Locator::Css("#costs tbody tr"))
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "freight and duty are on the order"
+    );
+    w.find("button[name=status][value=ordered]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    w.wait_until_path(|p| p.contains("flash=")).await;
+    w.screenshot("procurement-order").await;
+
+    // The supplier's packing list, with three bad rows.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("packing-list.xlsx");
+    let good = packing_list(&file);
+    w.goto("/procurement/imports").await;
+    w.check_page(200).await;
+    choose(&w, "#upload select[name=kind]", "acking").await;
+    w.client
+        .execute(
+            "const s = document.querySelector('#upload select[name=kind]'); s.value = 'packing_list';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let id = order_path.rsplit('/').next().unwrap().to_owned();
+    w.client
+        .execute(
+            "document.querySelector('#upload select[name=po_id]').value = arguments[0];
+             const l = document.querySelector('#upload select[name=location_id]'); l.value = l.options[1].value;",
+            vec![id.into()],
+        )
+        .await
+        .unwrap();
+    w.find("#upload input[type=file]")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    submit(&w, "#upload").await;
+    w.wait_until_path(|p| p.starts_with("/procurement/imports/"))
+        .await;
+    // The preview runs in the background; the page refreshes itself until done.
+    let errors = w.text("#count-error").await;
+    assert_eq!(errors, "3", "three rows cannot be received");
+    assert_eq!(w.text("#count-create").await, "6");
+    let rows = w.text("#rows").await;
+    assert!(
+        rows.contains("NOT-A-PART-9"),
+        "the unknown part is named: {rows}"
+    );
+    w.check_page(200).await;
+    w.screenshot("import-preview").await;
+
+    // Commit the six good rows, skipping the bad ones.
+    w.find("#commit input[name=skip_errors]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    submit(&w, "#commit").await;
+    w.find("#committed").await;
+    w.check_page(200).await;
+
+    // Each received unit has its landed cost.
+    w.goto(&order_path).await;
+    w.check_page(200).await;
+    let units = w.text("#units").await;
+    for serial in &good {
+        assert!(
+            units.contains(serial.as_str()),
+            "{serial} received: {units}"
+        );
+    }
+    assert!(units.contains('₩'), "landed cost in won: {units}");
+    w.screenshot("procurement-landed-costs").await;
+    w.close().await;
+}
