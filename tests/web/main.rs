@@ -11,6 +11,7 @@ mod auth;
 mod datacenter;
 mod imports;
 mod inventory;
+mod labels;
 mod orders;
 mod procurement;
 mod reports;
