@@ -105,6 +105,21 @@ pub struct PlaceInput {
 #[instrument(skip_all, fields(asset = asset_id))]
 pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) -> AppResult<()> {
     let rack = racks::get(db, input.rack_id).await?;
+    let mut tx = db.begin().await?;
+    place_tx(&mut tx, actor, asset_id, &rack, input).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`place`] inside the caller's transaction (the NetBox import). Every
+/// refusal comes before the first write, so the transaction stays usable.
+pub async fn place_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    asset_id: i64,
+    rack: &racks::Rack,
+    input: &PlaceInput,
+) -> AppResult<()> {
     let mut errors = FieldErrors::default();
     let u = input
         .u_position
@@ -128,8 +143,7 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
     let Some(u) = u else {
         return Err(AppError::NotFound);
     };
-    let mut tx = db.begin().await?;
-    if let Tx::Postgres(t) = &mut tx {
+    if let Tx::Postgres(t) = tx {
         // One placement at a time per rack, so two technicians cannot take the same U.
         sqlx::query("select id from racks where id = $1 for update")
             .bind(rack.id)
@@ -137,7 +151,7 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
             .await
             .map_err(DbError::from)?;
     }
-    let height: i64 = on_tx!(&mut tx, |c| {
+    let height: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar("select coalesce(t.height_u, 1) from assets a left join build_templates t on t.id = a.template_id where a.id = $1")
             .bind(asset_id)
             .fetch_one(c)
@@ -152,7 +166,7 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
                 .arg("rack", rack.height_u),
         ));
     }
-    let occupants = in_rack_tx(&mut tx, rack.id).await?;
+    let occupants = in_rack_tx(tx, rack.id).await?;
     if let Some(o) = occupants
         .iter()
         .find(|o| o.asset_id != asset_id && o.collides(u, height, &input.face, &input.depth))
@@ -166,14 +180,14 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
         ));
     }
     let now = crate::clock::now();
-    exec_tx!(&mut tx, |c| sqlx::query(
+    exec_tx!(tx, |c| sqlx::query(
         "delete from placements where asset_id = $1"
     )
     .bind(asset_id)
     .execute(c)
     .await)
     .map_err(DbError::from)?;
-    exec_tx!(&mut tx, |c| {
+    exec_tx!(tx, |c| {
         sqlx::query(
             "insert into placements (asset_id, rack_id, u_position, height_u, face, depth, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -189,7 +203,7 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
         .await
     })
     .map_err(DbError::from)?;
-    exec_tx!(&mut tx, |c| {
+    exec_tx!(tx, |c| {
         sqlx::query("update assets set status = 'racked', updated_at = $1 where id = $2 and status = 'building'")
             .bind(now)
             .bind(asset_id)
@@ -199,7 +213,7 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
     .map_err(DbError::from)?;
     let after = serde_json::json!({"rack": rack.path(), "u": u, "height_u": height, "face": input.face, "depth": input.depth});
     audit::record(
-        &mut tx,
+        tx,
         actor,
         Action::Update,
         "placement",
@@ -208,7 +222,6 @@ pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) ->
         Some(&after),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

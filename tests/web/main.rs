@@ -12,6 +12,7 @@ mod datacenter;
 mod imports;
 mod inventory;
 mod labels;
+mod netbox;
 mod orders;
 mod procurement;
 mod reports;
