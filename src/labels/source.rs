@@ -52,14 +52,15 @@ pub fn payload(base: &str, kind: &str, id: i64, tag: &str) -> String {
 /// The label of one asset: tag, hostname, template, chassis serial.
 pub async fn asset_label(db: &Db, base: &str, id: i64) -> AppResult<Label> {
     let a = assets::get(db, id).await?;
+    // The serial it was registered with (imports), else its chassis's.
     let serial: Option<String> = on_db!(db, |p| {
         sqlx::query_scalar(
-            "select u.serial from units u join part_models m on m.id = u.part_model_id
-             where u.asset_id = $1 and u.status = 'installed' and m.category = 'chassis'
-             order by u.id limit 1",
+            "select coalesce(a.serial, (select u.serial from units u join part_models m on m.id = u.part_model_id
+               where u.asset_id = a.id and u.status = 'installed' and m.category = 'chassis'
+               order by u.id limit 1)) from assets a where a.id = $1",
         )
         .bind(id)
-        .fetch_optional(p)
+        .fetch_one(p)
         .await
     })
     .map_err(DbError::from)?;

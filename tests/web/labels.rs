@@ -87,6 +87,20 @@ async fn an_asset_label_decodes_to_the_asset_url_and_tag() {
         if let Some(h) = hostname {
             assert!(text.contains(&h), "readable hostname: {text}");
         }
+        let chassis: Option<String> = on_db!(&app.db, |p| {
+            sqlx::query_scalar(
+                "select max(u.serial) from units u join part_models m on m.id = u.part_model_id
+                 where u.asset_id = $1 and u.status = 'installed' and m.category = 'chassis'",
+            )
+            .bind(id)
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        match chassis {
+            Some(s) => assert!(text.contains(&format!("S/N {s}")), "{text}"),
+            None => assert!(!text.contains("S/N"), "no serial, no S/N line: {text}"),
+        }
         for size in ["62x100", "a4"] {
             let (status, doc) = app.page(&format!("/labels?asset={id}&format={size}")).await;
             assert_eq!(status, 200, "{size}");
@@ -96,6 +110,41 @@ async fn an_asset_label_decodes_to_the_asset_url_and_tag() {
                 "{backend:?} {size}"
             );
         }
+        // The asset list prints every listed asset; an assembly order prints what it built.
+        let (_, list) = app.page("/inventory/assets").await;
+        let href = list
+            .select(&Selector::parse("#print-labels").unwrap())
+            .next()
+            .unwrap()
+            .attr("href")
+            .unwrap()
+            .to_owned();
+        let all: Vec<(i64, String)> = on_db!(&app.db, |p| {
+            sqlx::query_as("select id, asset_tag from assets order by asset_tag")
+                .fetch_all(p)
+                .await
+        })
+        .unwrap();
+        let (_, doc) = app.page(&href).await;
+        let want: Vec<String> = all
+            .iter()
+            .map(|(i, t)| format!("{BASE}/inventory/assets/{i}#{t}"))
+            .collect();
+        assert_eq!(qr_codes(&doc), want, "{backend:?}: {href}");
+        let built: (i64, i64) = on_db!(&app.db, |p| {
+            sqlx::query_as("select id, asset_id from assembly_orders where asset_id is not null order by id limit 1")
+                .fetch_one(p)
+                .await
+        })
+        .unwrap();
+        let (_, order_page) = app.page(&format!("/inventory/assembly/{}", built.0)).await;
+        assert_eq!(count(&order_page, "#print-label"), 1);
+        let (_, doc) = app.page(&format!("/labels?assembly={}", built.0)).await;
+        let tag = &all.iter().find(|(i, _)| *i == built.1).unwrap().1;
+        assert_eq!(
+            qr_codes(&doc),
+            vec![format!("{BASE}/inventory/assets/{}#{tag}", built.1)]
+        );
         assert_eq!(
             app.server
                 .get("/labels/assets/999999.svg")
@@ -213,6 +262,18 @@ async fn a_receipt_prints_one_label_per_unit_each_decoding_to_its_own_serial() {
             !text.contains("NIC-A1"),
             "the other delivery is not in this batch"
         );
+
+        // The unit list prints what it lists: here a serial prefix search.
+        let (_, list) = app.page("/inventory/units?q=NIC-B").await;
+        let href = list
+            .select(&Selector::parse("#print-labels").unwrap())
+            .next()
+            .unwrap()
+            .attr("href")
+            .unwrap()
+            .to_owned();
+        let (_, listed) = app.page(&href).await;
+        assert_eq!(qr_codes(&listed), expected, "{backend:?}: {href}");
 
         let (_, whole) = app.page(&format!("/labels?order={po}&format=62x29")).await;
         assert_eq!(qr_codes(&whole).len(), 7, "the whole order on the roll");
