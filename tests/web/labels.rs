@@ -42,6 +42,17 @@ fn decode(qr: ElementRef<'_>) -> String {
     grids[0].decode().unwrap().1
 }
 
+/// Where the list page's *Print labels* link goes.
+fn print_link(doc: &Html) -> String {
+    let sel = Selector::parse("#print-labels").unwrap();
+    doc.select(&sel)
+        .next()
+        .unwrap()
+        .attr("href")
+        .unwrap()
+        .to_owned()
+}
+
 fn qr_codes(doc: &Html) -> Vec<String> {
     let sel = Selector::parse("svg.label path.qr").unwrap();
     doc.select(&sel).map(decode).collect()
@@ -112,13 +123,7 @@ async fn an_asset_label_decodes_to_the_asset_url_and_tag() {
         }
         // The asset list prints every listed asset; an assembly order prints what it built.
         let (_, list) = app.page("/inventory/assets").await;
-        let href = list
-            .select(&Selector::parse("#print-labels").unwrap())
-            .next()
-            .unwrap()
-            .attr("href")
-            .unwrap()
-            .to_owned();
+        let href = print_link(&list);
         let all: Vec<(i64, String)> = on_db!(&app.db, |p| {
             sqlx::query_as("select id, asset_tag from assets order by asset_tag")
                 .fetch_all(p)
@@ -265,13 +270,7 @@ async fn a_receipt_prints_one_label_per_unit_each_decoding_to_its_own_serial() {
 
         // The unit list prints what it lists: here a serial prefix search.
         let (_, list) = app.page("/inventory/units?q=NIC-B").await;
-        let href = list
-            .select(&Selector::parse("#print-labels").unwrap())
-            .next()
-            .unwrap()
-            .attr("href")
-            .unwrap()
-            .to_owned();
+        let href = print_link(&list);
         let (_, listed) = app.page(&href).await;
         assert_eq!(qr_codes(&listed), expected, "{backend:?}: {href}");
 
