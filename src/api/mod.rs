@@ -87,6 +87,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(datacenter::list_racks, datacenter::create_rack))
         .routes(routes!(datacenter::get_rack))
         .routes(routes!(datacenter::place))
+        .routes(routes!(datacenter::netbox_import))
         .split_for_parts()
 }
 

@@ -227,3 +227,56 @@ async fn a_viewer_may_export_but_not_import() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_api_checks_and_imports_netbox_csv_with_a_token() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let tech = app
+            .issue_token(&csrf, app.user_id("tech").await, "netbox")
+            .await;
+        let guest = app
+            .issue_token(&csrf, app.user_id("guest").await, "look")
+            .await;
+        app.server.clear_cookies();
+        let body = |devices: &str, commit: bool| {
+            let mut b: serde_json::Map<String, serde_json::Value> = netbox_files(devices)
+                .into_iter()
+                .map(|(k, v)| (k, v.into()))
+                .collect();
+            b.insert("commit".into(), commit.into());
+            serde_json::Value::Object(b)
+        };
+        let post = |token: String, body: serde_json::Value| {
+            let req = app
+                .server
+                .post("/api/v1/netbox/import")
+                .authorization_bearer(token)
+                .json(&body);
+            async move { req.await }
+        };
+        let r = post(guest, body(DEVICES, true)).await;
+        assert_eq!(r.status_code(), 403, "{backend:?}");
+        let r = post(tech.clone(), body(DEVICES, true)).await;
+        assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
+        let got: serde_json::Value = r.json();
+        assert_eq!(got["committed"], false);
+        assert_eq!(got["errors"][0]["file"], "devices.csv");
+        assert_eq!(got["errors"][0]["row"], 3);
+        assert_eq!(got["errors"][0]["column"], "position");
+        assert_eq!(scalar(&app, "select count(*) from racks").await, 0);
+        let good: String = DEVICES
+            .lines()
+            .filter(|l| !l.contains("RL-2") && !l.contains("RL-3"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let r = post(tech, body(&good, true)).await;
+        assert_eq!(r.status_code(), 200, "{backend:?}: {}", r.text());
+        let got: serde_json::Value = r.json();
+        assert_eq!(got["committed"], true);
+        assert_eq!(got["counts"]["placed"], 2);
+        assert_eq!(scalar(&app, "select count(*) from placements").await, 2);
+        app.finish().await;
+    }
+}
