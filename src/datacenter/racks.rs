@@ -208,6 +208,20 @@ pub async fn ensure_place_tx(
     }
 }
 
+/// The rooms of a site that have a row named `row`, by name.
+pub async fn rooms_with_row_tx(tx: &mut Tx, site: &str, row: &str) -> Result<Vec<String>, DbError> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar(
+        "select r.name from rack_rows w join rooms r on r.id = w.room_id join sites s on s.id = r.site_id
+         where s.name = $1 and w.name = $2 order by r.name"
+    )
+    .bind(site)
+    .bind(row)
+    .fetch_all(c)
+    .await
+    })?)
+}
+
 /// The racks named `name` in a site, optionally only those in a row of that name.
 pub async fn find_tx(
     tx: &mut Tx,

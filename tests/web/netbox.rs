@@ -195,9 +195,29 @@ async fn a_refused_row_is_named_by_row_and_column_and_nothing_is_written() {
             0,
             "a check writes nothing"
         );
-        let r = upload(&app, &csrf, &netbox_files(&good), "commit").await;
+        // *Import* on the check's page sends the checked files again.
+        let textarea = Selector::parse("#confirm textarea").unwrap();
+        let checked: Vec<(String, String)> = doc
+            .select(&textarea)
+            .map(|t| (t.attr("name").unwrap().to_owned(), t.text().collect()))
+            .collect();
+        assert_eq!(checked, netbox_files(&good), "the files as checked");
+        let r = upload(&app, &csrf, &checked, "commit").await;
         assert_eq!(r.status_code(), 200, "{}", r.text());
         assert_eq!(scalar(&app, "select count(*) from placements").await, 2);
+        // A racks file alone finds Row A where it already is, in Hall 1.
+        let more = vec![(
+            "racks".to_owned(),
+            "site,location,name,u_height\nSeoul DC1,Row A,A02,42\n".to_owned(),
+        )];
+        let r = upload(&app, &csrf, &more, "commit").await;
+        assert_eq!(r.status_code(), 200, "{}", r.text());
+        assert_eq!(
+            scalar(&app, "select count(*) from rooms").await,
+            1,
+            "no room named Row A"
+        );
+        assert_eq!(scalar(&app, "select count(*) from racks").await, 2);
         let (_, racks_page) = app.page("/datacenter").await;
         assert!(
             text_of(&racks_page, "#racks").contains("Hall 1"),

@@ -25,18 +25,29 @@ pub(super) fn location_parents(sheet: Option<&Sheet>) -> Parents {
     map
 }
 
-/// Room and row of a rack's `location`: a location under a parent is a row
-/// in that room; a top-level or unknown location is a room with one row of
-/// the same name; no location at all is `Default` / `Default`.
-fn room_and_row(parents: &Parents, site: &str, location: &str) -> Result<(String, String), Msg> {
+/// Room and row of a rack's `location`: a location under a parent in the
+/// file is a row in that room; else a row of that name already in the site
+/// (`in_db`: the rooms that have one); else a room with one row of the same
+/// name. No location at all is `Default` / `Default`.
+fn room_and_row(
+    parents: &Parents,
+    in_db: &[String],
+    site: &str,
+    location: &str,
+) -> Result<(String, String), Msg> {
     if location.is_empty() {
         return Ok(("Default".into(), "Default".into()));
     }
-    let under: Vec<&String> = parents
+    let in_file: Vec<&String> = parents
         .get(&(site.to_owned(), location.to_owned()))
         .map(|ps| ps.iter().flatten().collect())
         .unwrap_or_default();
-    match under.as_slice() {
+    let rooms = if in_file.is_empty() {
+        in_db.iter().collect()
+    } else {
+        in_file
+    };
+    match rooms.as_slice() {
         [] => Ok((location.to_owned(), location.to_owned())),
         [room] => Ok(((*room).clone(), location.to_owned())),
         _ => Err(Msg::new("netbox.ambiguous_location").arg("location", location)),
@@ -67,7 +78,8 @@ pub(super) async fn import(
             continue;
         };
         let location = sheet.get(rec, "location");
-        let (room, rack_row) = match room_and_row(parents, site, location) {
+        let in_db = racks::rooms_with_row_tx(tx, site, location).await?;
+        let (room, rack_row) = match room_and_row(parents, &in_db, site, location) {
             Ok(p) => p,
             Err(m) => {
                 out.errors.push(sheet.error(row, "location", m));
@@ -118,20 +130,26 @@ mod tests {
             .or_default()
             .push(None);
         assert_eq!(
-            room_and_row(&p, "S", "Row A"),
+            room_and_row(&p, &[], "S", "Row A"),
             Ok(("Hall 1".into(), "Row A".into()))
         );
         assert_eq!(
-            room_and_row(&p, "S", "Hall 1"),
+            room_and_row(&p, &[], "S", "Hall 1"),
             Ok(("Hall 1".into(), "Hall 1".into()))
         );
         assert_eq!(
-            room_and_row(&p, "S", ""),
+            room_and_row(&p, &[], "S", ""),
             Ok(("Default".into(), "Default".into()))
         );
         p.entry(("S".into(), "Row A".into()))
             .or_default()
             .push(Some("Hall 2".into()));
-        assert!(room_and_row(&p, "S", "Row A").is_err());
+        assert!(room_and_row(&p, &[], "S", "Row A").is_err());
+        let hall = ["Hall 9".to_owned()];
+        assert_eq!(
+            room_and_row(&p, &hall, "S", "Row Z"),
+            Ok(("Hall 9".into(), "Row Z".into())),
+            "a row already in the database"
+        );
     }
 }

@@ -33,6 +33,8 @@ struct NetboxPage {
     ctx: Ctx,
     files: Vec<&'static str>,
     outcome: Option<Outcome>,
+    /// After a clean check: the checked files, sent again by *Import*.
+    confirm: Vec<(&'static str, String)>,
 }
 
 fn netbox_page(ctx: Ctx, outcome: Option<Outcome>) -> NetboxPage {
@@ -40,6 +42,7 @@ fn netbox_page(ctx: Ctx, outcome: Option<Outcome>) -> NetboxPage {
         ctx: ctx.section("datacenter"),
         files: FILES.iter().map(|(name, _)| *name).collect(),
         outcome,
+        confirm: Vec::new(),
     }
 }
 
@@ -81,12 +84,24 @@ async fn upload(
         return Err(upload_error("no file"));
     }
     let outcome = super::run(&state.db, &user.actor(), &files, commit).await?;
-    let status = if outcome.errors.is_empty() {
+    let clean = outcome.errors.is_empty();
+    let mut page = netbox_page(ctx, Some(outcome));
+    if clean && !commit {
+        // The files were read as UTF-8, so nothing is lost in the text.
+        page.confirm = FILES
+            .iter()
+            .filter_map(|(name, _)| {
+                let bytes = files.0.get(*name)?;
+                Some((*name, String::from_utf8_lossy(bytes).into_owned()))
+            })
+            .collect();
+    }
+    let status = if clean {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok((status, netbox_page(ctx, Some(outcome))).into_response())
+    Ok((status, page).into_response())
 }
 
 async fn download(State(state): State<AppState>, Path(file): Path<String>) -> AppResult<Response> {
