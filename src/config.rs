@@ -29,6 +29,10 @@ pub struct Config {
     pub login_window_minutes: i64,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// Address users reach rackledger at (`https://rackledger.example.com`),
+    /// printed in label QR codes; unset means `http://` + `bind`.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -43,6 +47,7 @@ impl Default for Config {
             login_max_failures: 5,
             login_window_minutes: 15,
             log_format: "text".into(),
+            public_url: None,
         }
     }
 }
@@ -83,7 +88,21 @@ impl Config {
                 "session_hours, login_max_failures and login_window_minutes must be above zero"
             );
         }
+        if let Some(u) = &self.public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            anyhow::bail!("public_url {u:?} must start with http:// or https://");
+        }
         Ok(self)
+    }
+
+    /// The absolute base URL of pages, without a trailing `/`: `public_url`,
+    /// or `http://` + the bind address when it is unset.
+    pub fn public_base(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind),
+        }
     }
 
     /// The base currency every cost is reported in (checked when loaded).

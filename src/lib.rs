@@ -17,6 +17,7 @@ pub mod export;
 pub mod i18n;
 pub mod importers;
 pub mod inventory;
+pub mod labels;
 pub mod money;
 pub mod procurement;
 pub mod stocktake;

@@ -57,3 +57,61 @@ pub(super) async fn place(
         .ok_or(crate::error::AppError::NotFound)?;
     Ok(Json(json!({ "path": rack.path(), "placement": p })))
 }
+
+/// NetBox CSV files to import, as text (any of them), and whether to write.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct NetboxImport {
+    /// `sites.csv`.
+    pub sites: Option<String>,
+    /// `locations.csv`.
+    pub locations: Option<String>,
+    /// `device_types.csv`.
+    pub device_types: Option<String>,
+    /// `racks.csv`.
+    pub racks: Option<String>,
+    /// `devices.csv`.
+    pub devices: Option<String>,
+    /// Write it (all or nothing); false (the default) only checks.
+    #[serde(default)]
+    pub commit: bool,
+}
+
+/// Import NetBox CSV: counts, refused rows (file, row, column, message in the
+/// caller's language) and whether it was written; 422 when a row is refused.
+#[utoipa::path(post, path = "/netbox/import", tag = "datacenter", request_body = NetboxImport, responses((status = 200), (status = 422)))]
+pub(super) async fn netbox_import(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    ctx: crate::web::Ctx,
+    Json(input): Json<NetboxImport>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    use crate::datacenter::netbox;
+    user.require(Permission::EditDatacenter)?;
+    let mut files = netbox::Files::default();
+    for (name, text) in [
+        ("sites", input.sites),
+        ("locations", input.locations),
+        ("device_types", input.device_types),
+        ("racks", input.racks),
+        ("devices", input.devices),
+    ] {
+        if let Some(t) = text {
+            files.0.insert(name.to_owned(), t.into_bytes());
+        }
+    }
+    let out = netbox::run(&s.db, &user.actor(), &files, input.commit).await?;
+    let errors: Vec<Value> = out
+        .errors
+        .iter()
+        .map(|e| json!({"file": e.file, "row": e.row, "column": e.column, "message": e.message.render(ctx.lang)}))
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        Json(json!({"committed": out.committed, "counts": out.counts, "errors": errors})),
+    ))
+}

@@ -99,6 +99,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(workorders::get_audit))
         .routes(routes!(workorders::scan))
         .routes(routes!(workorders::finish_audit))
+        .routes(routes!(datacenter::netbox_import))
         .split_for_parts()
 }
 

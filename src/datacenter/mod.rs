@@ -2,8 +2,12 @@
 //! rack elevations and locating an asset or a part.
 
 pub mod cabling;
+pub mod netbox;
 pub mod placement;
 pub mod racks;
 mod web;
 
-pub use web::routes;
+/// Datacenter routes: racks and placements, and the NetBox CSV files.
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    web::routes().merge(netbox::routes())
+}

@@ -124,25 +124,29 @@ pub fn check_position(u: &str, face: &str, depth: &str, errors: &mut FieldErrors
 #[instrument(skip_all, fields(asset = asset_id))]
 pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) -> AppResult<()> {
     let rack = racks::get(db, input.rack_id).await?;
+    let mut tx = db.begin().await?;
+    place_input_tx(&mut tx, actor, asset_id, &rack, input).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`place`] inside the caller's transaction, from a typed request (the
+/// NetBox import). Every refusal comes before the first write, so the
+/// transaction stays usable.
+pub async fn place_input_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    asset_id: i64,
+    rack: &racks::Rack,
+    input: &PlaceInput,
+) -> AppResult<()> {
     let mut errors = FieldErrors::default();
     let u = check_position(&input.u_position, &input.face, &input.depth, &mut errors);
     errors.into_result()?;
     let Some(u) = u else {
         return Err(AppError::NotFound);
     };
-    let mut tx = db.begin().await?;
-    place_tx(
-        &mut tx,
-        actor,
-        asset_id,
-        &rack,
-        u,
-        &input.face,
-        &input.depth,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    place_tx(tx, actor, asset_id, rack, u, &input.face, &input.depth).await
 }
 
 /// Places (or moves) an asset inside a transaction: the rules of [`place`],

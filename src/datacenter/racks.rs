@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Action, Actor};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::{on_db, on_tx};
@@ -122,6 +122,16 @@ fn required<'a>(field: &str, v: &'a str, errors: &mut FieldErrors) -> &'a str {
 
 /// Creates a rack (and its site, room and row if new); returns its id.
 pub async fn create(db: &Db, actor: &Actor, input: &RackInput) -> AppResult<i64> {
+    let mut tx = db.begin().await?;
+    let id = create_tx(&mut tx, actor, input).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] inside the caller's transaction (the NetBox import, which
+/// checks for an existing rack first: on PostgreSQL a unique violation
+/// would end the transaction).
+pub async fn create_tx(tx: &mut Tx, actor: &Actor, input: &RackInput) -> AppResult<i64> {
     let mut errors = FieldErrors::default();
     let site = required("site", &input.site, &mut errors);
     let room = required("room", &input.room, &mut errors);
@@ -169,11 +179,10 @@ pub async fn create(db: &Db, actor: &Actor, input: &RackInput) -> AppResult<i64>
     }
     errors.into_result()?;
     let now = crate::clock::now();
-    let mut tx = db.begin().await?;
-    let site_id = upsert_named(&mut tx, "sites", None, site, now).await?;
-    let room_id = upsert_named(&mut tx, "rooms", Some(("site_id", site_id)), room, now).await?;
-    let row_id = upsert_named(&mut tx, "rack_rows", Some(("room_id", room_id)), row, now).await?;
-    let id: i64 = on_tx!(&mut tx, |c| {
+    let site_id = upsert_named(tx, "sites", None, site, now).await?;
+    let room_id = upsert_named(tx, "rooms", Some(("site_id", site_id)), room, now).await?;
+    let row_id = upsert_named(tx, "rack_rows", Some(("room_id", room_id)), row, now).await?;
+    let id: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar(
             "insert into racks (row_id, name, height_u, power_budget_watts, numbering, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $6) returning id",
@@ -196,18 +205,63 @@ pub async fn create(db: &Db, actor: &Actor, input: &RackInput) -> AppResult<i64>
         other => other.into(),
     })?;
     let after = serde_json::json!({"site": site, "room": room, "row": row, "name": name, "height_u": height, "power_budget_watts": budget_w});
-    audit::record(
-        &mut tx,
-        actor,
-        Action::Create,
-        "rack",
-        id,
-        None,
-        Some(&after),
-    )
-    .await?;
-    tx.commit().await?;
+    audit::record(tx, actor, Action::Create, "rack", id, None, Some(&after)).await?;
     Ok(id)
+}
+
+/// Finds or creates a site, a room in it and a row in that room, by name, as
+/// far down as given (a row needs a room); returns the id of the last. For
+/// imports that bring places without racks.
+pub async fn ensure_place_tx(
+    tx: &mut Tx,
+    site: &str,
+    room: Option<&str>,
+    row: Option<&str>,
+) -> AppResult<i64> {
+    let now = crate::clock::now();
+    let site_id = upsert_named(tx, "sites", None, site, now).await?;
+    let Some(room) = room else {
+        return Ok(site_id);
+    };
+    let room_id = upsert_named(tx, "rooms", Some(("site_id", site_id)), room, now).await?;
+    match row {
+        None => Ok(room_id),
+        Some(row) => upsert_named(tx, "rack_rows", Some(("room_id", room_id)), row, now).await,
+    }
+}
+
+/// The rooms of a site that have a row named `row`, by name.
+pub async fn rooms_with_row_tx(tx: &mut Tx, site: &str, row: &str) -> Result<Vec<String>, DbError> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar(
+        "select r.name from rack_rows w join rooms r on r.id = w.room_id join sites s on s.id = r.site_id
+         where s.name = $1 and w.name = $2 order by r.name"
+    )
+    .bind(site)
+    .bind(row)
+    .fetch_all(c)
+    .await
+    })?)
+}
+
+/// The racks named `name` in a site, optionally only those in a row of that name.
+pub async fn find_tx(
+    tx: &mut Tx,
+    site: &str,
+    row: Option<&str>,
+    name: &str,
+) -> Result<Vec<Rack>, DbError> {
+    let sql = format!(
+        "{RACK_SELECT} where s.name = $1 and k.name = $2 and (cast($3 as text) is null or w.name = $3) order by k.id"
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(site)
+    .bind(name)
+    .bind(row)
+    .fetch_all(c)
+    .await)?)
 }
 
 /// Finds a named place under a parent, or creates it; returns its id.

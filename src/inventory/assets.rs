@@ -296,3 +296,70 @@ pub async fn unit_installs(db: &Db, unit_id: i64) -> Result<Vec<UnitInstall>, Db
         .await
     })?)
 }
+
+/// An asset registered as it stands, for assets that were not assembled here
+/// (the NetBox import): no units are installed and none are consumed, so its
+/// cost is its assembly labour (zero) until parts are swapped in.
+#[derive(Clone, Debug)]
+pub struct RegisterAsset<'a> {
+    /// Asset tag (unique).
+    pub asset_tag: &'a str,
+    /// Hostname (unique when set).
+    pub hostname: Option<&'a str>,
+    /// Build template, for its height and name.
+    pub template_id: Option<i64>,
+    /// server, switch, storage, pdu or other.
+    pub kind: &'a str,
+    /// Lifecycle status.
+    pub status: &'a str,
+    /// Chassis serial as the other system knew it.
+    pub serial: Option<&'a str>,
+}
+
+/// Whether an asset already has this tag, and whether one has this hostname.
+pub async fn taken_tx(
+    tx: &mut crate::db::Tx,
+    asset_tag: &str,
+    hostname: Option<&str>,
+) -> Result<(bool, bool), DbError> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_as(
+            "select exists (select 1 from assets where asset_tag = $1),
+                    exists (select 1 from assets where hostname = $2)",
+        )
+        .bind(asset_tag)
+        .bind(hostname)
+        .fetch_one(c)
+        .await
+    })?)
+}
+
+/// Registers an existing asset inside the caller's transaction (check
+/// [`taken_tx`] first); returns its id.
+pub async fn register_tx(
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    a: &RegisterAsset<'_>,
+) -> AppResult<i64> {
+    let now = crate::clock::now();
+    let id: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "insert into assets (asset_tag, hostname, template_id, kind, status, serial, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $7) returning id",
+        )
+        .bind(a.asset_tag)
+        .bind(a.hostname)
+        .bind(a.template_id)
+        .bind(a.kind)
+        .bind(a.status)
+        .bind(a.serial)
+        .bind(now)
+        .fetch_one(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    let after = serde_json::json!({"asset_tag": a.asset_tag, "hostname": a.hostname, "template_id": a.template_id,
+        "kind": a.kind, "status": a.status, "serial": a.serial, "registered": true});
+    audit::record(tx, actor, Action::Create, "asset", id, None, Some(&after)).await?;
+    Ok(id)
+}

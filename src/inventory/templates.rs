@@ -359,6 +359,75 @@ pub async fn slots(db: &Db, template_id: i64) -> Result<Vec<Slot>, DbError> {
     Ok(out)
 }
 
+/// A build template as a NetBox device type: its id, height and manufacturer.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DeviceType {
+    /// Template id.
+    pub id: i64,
+    /// Template name (the NetBox model).
+    pub name: String,
+    /// Manufacturer (empty when not recorded).
+    pub manufacturer: String,
+    /// Height in U.
+    pub height_u: i64,
+}
+
+/// Every template as a device type, by name.
+pub async fn device_types(db: &Db) -> Result<Vec<DeviceType>, DbError> {
+    Ok(on_db!(db, |p| sqlx::query_as(
+        "select id, name, manufacturer, height_u from build_templates order by name"
+    )
+    .fetch_all(p)
+    .await)?)
+}
+
+/// The template with this name, if any.
+pub async fn find_tx(tx: &mut crate::db::Tx, name: &str) -> Result<Option<DeviceType>, DbError> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(
+        "select id, name, manufacturer, height_u from build_templates where name = $1"
+    )
+    .bind(name)
+    .fetch_optional(c)
+    .await)?)
+}
+
+/// Creates a template with no slots from a device type (the NetBox import);
+/// the caller checks the name is free. Returns its id.
+pub async fn register_tx(
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    t: &DeviceType,
+    asset_kind: &str,
+) -> AppResult<i64> {
+    let now = crate::clock::now();
+    let id: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "insert into build_templates (name, manufacturer, asset_kind, height_u, nameplate_watts, created_at, updated_at)
+             values ($1, $2, $3, $4, 0, $5, $5) returning id",
+        )
+        .bind(&t.name)
+        .bind(&t.manufacturer)
+        .bind(asset_kind)
+        .bind(t.height_u)
+        .bind(now)
+        .fetch_one(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    let after = serde_json::json!({"name": t.name, "manufacturer": t.manufacturer, "asset_kind": asset_kind, "height_u": t.height_u});
+    audit::record(
+        tx,
+        actor,
+        Action::Create,
+        "build_template",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
+    Ok(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,8 @@ mod auth;
 mod datacenter;
 mod imports;
 mod inventory;
+mod labels;
+mod netbox;
 mod orders;
 mod procurement;
 mod reports;

@@ -1,0 +1,174 @@
+//! `/labels`: one label as SVG, or a print page of many (A4 sheet or 62 mm roll).
+//! Anyone who may read inventory may print labels; they carry no money.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::layout::{self, Format, LabelView};
+use super::source::{self, ReceiptRow, Selection};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::web::Ctx;
+
+/// Label routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/labels", get(print_page))
+        .route("/labels/assets/{file}", get(asset_svg))
+        .route("/labels/units/{file}", get(unit_svg))
+}
+
+#[derive(Deserialize, Default)]
+struct SvgQuery {
+    size: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "labels/label.svg")]
+struct LabelSvg {
+    l: LabelView,
+}
+
+fn svg_id(file: &str) -> AppResult<i64> {
+    file.strip_suffix(".svg")
+        .unwrap_or(file)
+        .parse()
+        .map_err(|_| AppError::NotFound)
+}
+
+fn svg_format(q: &SvgQuery) -> AppResult<Format> {
+    match q.size.as_deref() {
+        None => Ok(Format::Roll62x29),
+        Some(s) => Format::parse(s).ok_or(AppError::NotFound),
+    }
+}
+
+fn svg_response(label: &source::Label, format: Format) -> AppResult<Response> {
+    let body = LabelSvg {
+        l: layout::layout(label, format)?,
+    }
+    .render()
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok((
+        [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+async fn asset_svg(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<SvgQuery>,
+) -> AppResult<Response> {
+    let base = state.config.public_base();
+    let label = source::asset_label(&state.db, &base, svg_id(&file)?).await?;
+    svg_response(&label, svg_format(&q)?)
+}
+
+async fn unit_svg(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<SvgQuery>,
+) -> AppResult<Response> {
+    let base = state.config.public_base();
+    let sel = Selection {
+        units: vec![svg_id(&file)?],
+        ..Selection::default()
+    };
+    let label = source::batch(&state.db, &base, &sel)
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    svg_response(&label, svg_format(&q)?)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "labels/print.html")]
+struct PrintPage {
+    ctx: Ctx,
+    format: &'static str,
+    page_size: &'static str,
+    /// The selection as a query string, without the format.
+    query: String,
+    count: usize,
+    pages: Vec<Vec<LabelView>>,
+    order: Option<i64>,
+    receipts: Vec<ReceiptRow>,
+}
+
+/// Reads `asset=1&asset=2` or `assets=1,2` (and `unit(s)`, `receipt`,
+/// `order`, `assembly`, `format`); an id that is not a number is `NotFound`.
+fn parse_query(pairs: &[(String, String)]) -> AppResult<(Selection, Format, String)> {
+    let mut sel = Selection::default();
+    let mut format = Format::A4;
+    let mut query = Vec::new();
+    let ids = |v: &str| -> AppResult<Vec<i64>> {
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().map_err(|_| AppError::NotFound))
+            .collect()
+    };
+    for (k, v) in pairs {
+        match k.as_str() {
+            "asset" | "assets" => sel.assets.extend(ids(v)?),
+            "unit" | "units" => sel.units.extend(ids(v)?),
+            "receipt" => sel.receipt = ids(v)?.pop(),
+            "order" => sel.order = ids(v)?.pop(),
+            "assembly" => sel.assembly = ids(v)?.pop(),
+            "format" => {
+                format = Format::parse(v).ok_or(AppError::NotFound)?;
+                continue;
+            }
+            _ => continue,
+        }
+        query.push((k.clone(), v.clone()));
+    }
+    let query = serde_urlencoded::to_string(&query).map_err(|e| AppError::Internal(e.into()))?;
+    Ok((sel, format, query))
+}
+
+async fn print_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> AppResult<PrintPage> {
+    let (sel, format, query) = parse_query(&pairs)?;
+    let base = state.config.public_base();
+    let labels = source::batch(&state.db, &base, &sel).await?;
+    let views = labels
+        .iter()
+        .map(|l| layout::layout(l, format))
+        .collect::<AppResult<Vec<_>>>()?;
+    let per_page = if format == Format::A4 { 24 } else { 1 };
+    let order = match (sel.order, sel.receipt) {
+        (Some(o), _) => Some(o),
+        (None, Some(r)) => Some(source::order_of_receipt(&state.db, r).await?),
+        _ => None,
+    };
+    let receipts = match order {
+        Some(o) => source::receipts_of_order(&state.db, o).await?,
+        None => Vec::new(),
+    };
+    Ok(PrintPage {
+        format: format.code(),
+        page_size: match format {
+            Format::A4 => "A4",
+            Format::Roll62x29 => "62mm 29mm",
+            Format::Roll62x100 => "62mm 100mm",
+        },
+        query,
+        count: views.len(),
+        pages: views.chunks(per_page).map(<[LabelView]>::to_vec).collect(),
+        order,
+        receipts,
+        ctx: ctx.section("inventory"),
+    })
+}
