@@ -1,0 +1,10 @@
+//! Health: the Redfish client against real mockups and faulty servers, the
+//! poller, leases, alerts, history and reconciliation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod collect;
+mod sushy;
