@@ -29,6 +29,9 @@ pub struct Config {
     pub login_window_minutes: i64,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// BMC polling (`[health]` in rackledger.toml).
+    #[serde(default)]
+    pub health: crate::health::HealthConfig,
 }
 
 impl Default for Config {
@@ -43,6 +46,7 @@ impl Default for Config {
             login_max_failures: 5,
             login_window_minutes: 15,
             log_format: "text".into(),
+            health: crate::health::HealthConfig::default(),
         }
     }
 }

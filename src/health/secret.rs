@@ -81,9 +81,7 @@ impl MasterKey {
         if let Ok(v) = std::env::var(KEY_ENV)
             && !v.trim().is_empty()
         {
-            return MasterKey::from_base64(&v)
-                .context(KEY_ENV)
-                .map(Some);
+            return MasterKey::from_base64(&v).context(KEY_ENV).map(Some);
         }
         if let Ok(path) = std::env::var(KEY_FILE_ENV)
             && !path.trim().is_empty()

@@ -7,4 +7,6 @@
 mod support;
 
 mod collect;
+mod fake;
+mod poller;
 mod sushy;

@@ -251,10 +251,28 @@ async fn read_chassis(
         schema == Schema::Auto && link(ch, "Thermal").is_some() && link(ch, "Power").is_some();
     if legacy && read_legacy(client, ch, snap).await {
         snap.schema = "legacy".into();
-        return;
+    } else {
+        snap.schema = "subsystem".into();
+        read_subsystems(client, ch, snap).await;
     }
-    snap.schema = "subsystem".into();
-    read_subsystems(client, ch, snap).await;
+    disambiguate(snap.psus.iter_mut().map(|p| (&mut p.name, p.id.as_str())));
+}
+
+/// Makes repeated names unique (iLO calls every PSU `HpeServerPowerSupply`):
+/// a repeated name gets its member id (the last segment of its link) or position.
+fn disambiguate<'a>(items: impl Iterator<Item = (&'a mut String, &'a str)>) {
+    let mut items: Vec<_> = items.collect();
+    let mut counts = std::collections::HashMap::new();
+    for (name, _) in &items {
+        *counts.entry(name.to_string()).or_insert(0) += 1;
+    }
+    for (i, (name, id)) in items.iter_mut().enumerate() {
+        if counts.get(name.as_str()).copied().unwrap_or(0) > 1 {
+            let tail = id.rsplit('/').next().filter(|t| !t.is_empty());
+            let suffix = tail.map_or_else(|| (i + 1).to_string(), str::to_owned);
+            **name = format!("{name} {suffix}");
+        }
+    }
 }
 
 /// The older `Thermal` and `Power` resources; false if neither could be read.
