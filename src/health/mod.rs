@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod bmc;
 pub mod history;
 pub mod poller;
+pub mod probe;
 pub mod reconcile;
 pub mod redfish;
 pub mod secret;
@@ -43,6 +44,9 @@ pub struct HealthConfig {
     pub raw_retention_days: i64,
     /// Days hourly averages are kept.
     pub hourly_retention_days: i64,
+    /// File holding the base64 master key for BMC passwords (when neither
+    /// `RACKLEDGER_MASTER_KEY` nor `RACKLEDGER_MASTER_KEY_FILE` is set).
+    pub master_key_file: Option<std::path::PathBuf>,
 }
 
 impl Default for HealthConfig {
@@ -57,11 +61,23 @@ impl Default for HealthConfig {
             backoff_cap_secs: 3600,
             raw_retention_days: 7,
             hourly_retention_days: 400,
+            master_key_file: None,
         }
     }
 }
 
 impl HealthConfig {
+    /// The master key: the environment first, then `master_key_file`; `None` when unset.
+    pub fn master_key(&self) -> anyhow::Result<Option<secret::MasterKey>> {
+        if let Some(k) = secret::MasterKey::from_env()? {
+            return Ok(Some(k));
+        }
+        self.master_key_file
+            .as_deref()
+            .map(secret::MasterKey::from_file)
+            .transpose()
+    }
+
     /// The per-request limits of the Redfish client.
     pub fn limits(&self) -> redfish::Limits {
         redfish::Limits {

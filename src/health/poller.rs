@@ -47,39 +47,28 @@ pub async fn claim(
     limit: i64,
 ) -> Result<Vec<i64>, DbError> {
     let mut tx = db.begin().await?;
-    let ids: Vec<i64> = match &mut tx {
-        crate::db::Tx::Postgres(_) => on_tx!(&mut tx, |c| {
-            sqlx::query_scalar(
-                "update bmcs set leased_by = $1, leased_until = $2
-                 where id in (select id from bmcs where enabled and next_poll_at <= $3
-                                and (leased_until is null or leased_until < $3)
-                              order by next_poll_at, id limit $4 for update skip locked)
-                 returning id",
-            )
-            .bind(poller_id)
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(c)
-            .await
-        })?,
-        // SQLite: BEGIN IMMEDIATE holds the writer lock, so the select and update are one step.
-        crate::db::Tx::Sqlite(_) => on_tx!(&mut tx, |c| {
-            sqlx::query_scalar(
-                "update bmcs set leased_by = $1, leased_until = $2
-                 where id in (select id from bmcs where enabled and next_poll_at <= $3
-                                and (leased_until is null or leased_until < $3)
-                              order by next_poll_at, id limit $4)
-                 returning id",
-            )
-            .bind(poller_id)
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(c)
-            .await
-        })?,
+    // PostgreSQL skips rows another poller holds; SQLite's BEGIN IMMEDIATE
+    // already holds the writer lock, so its select and update are one step.
+    let lock = match &tx {
+        crate::db::Tx::Postgres(_) => "for update skip locked",
+        crate::db::Tx::Sqlite(_) => "",
     };
+    let sql = format!(
+        "update bmcs set leased_by = $1, leased_until = $2
+         where id in (select id from bmcs where enabled and next_poll_at <= $3
+                        and (leased_until is null or leased_until < $3)
+                      order by next_poll_at, id limit $4 {lock})
+         returning id"
+    );
+    let ids: Vec<i64> = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(poller_id)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(c)
+            .await
+    })?;
     tx.commit().await?;
     Ok(ids)
 }

@@ -342,7 +342,7 @@ async fn read_legacy(client: &RedfishClient, ch: &Value, snap: &mut Snapshot) ->
                     let (health, state) = status(m);
                     snap.psus.push(Psu {
                         id: text(m, "/@odata.id").unwrap_or_default(),
-                        name: text(m, "/Name").unwrap_or_else(|| "?".into()),
+                        name: text(m, "/Name").unwrap_or_else(|| "PSU".into()),
                         model: text(m, "/Model"),
                         serial: text(m, "/SerialNumber"),
                         capacity_watts: number(m, "/PowerCapacityWatts"),
@@ -429,7 +429,7 @@ async fn read_subsystems(client: &Arc<RedfishClient>, ch: &Value, snap: &mut Sna
                         let (health, state) = status(&p);
                         snap.psus.push(Psu {
                             id,
-                            name: text(&p, "/Name").unwrap_or_else(|| "?".into()),
+                            name: text(&p, "/Name").unwrap_or_else(|| "PSU".into()),
                             model: text(&p, "/Model"),
                             serial: text(&p, "/SerialNumber"),
                             capacity_watts: number(&p, "/PowerCapacityWatts"),
