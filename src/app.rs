@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::procurement::routes())
         .merge(crate::inventory::routes())
         .merge(crate::datacenter::routes())
+        .merge(crate::health::routes())
         .nest("/api/v1", crate::api::routes())
         .merge(crate::api::docs())
         .route("/metrics", get(metrics))

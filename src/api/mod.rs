@@ -2,6 +2,7 @@
 //! handlers (`/api/v1/openapi.json`, browsable at `/api/v1/docs/`).
 
 mod datacenter;
+mod health;
 mod inventory;
 mod orders;
 
@@ -87,6 +88,11 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(datacenter::list_racks, datacenter::create_rack))
         .routes(routes!(datacenter::get_rack))
         .routes(routes!(datacenter::place))
+        .routes(routes!(health::asset_health))
+        .routes(routes!(health::put_bmc))
+        .routes(routes!(health::poll))
+        .routes(routes!(health::open_alerts))
+        .routes(routes!(health::readings))
         .split_for_parts()
 }
 

@@ -12,7 +12,7 @@ pub mod reconcile;
 pub mod redfish;
 pub mod secret;
 pub mod store;
-mod web;
+pub mod web;
 
 use std::time::Duration;
 

@@ -277,6 +277,7 @@ struct AssetPage {
     )>,
     racks: Vec<crate::datacenter::racks::Rack>,
     ports: Vec<crate::datacenter::cabling::PortRow>,
+    health: crate::health::web::AssetHealth,
 }
 
 async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage> {
@@ -301,6 +302,7 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
         place: crate::datacenter::placement::locate_asset(&state.db, id).await?,
         racks: crate::datacenter::racks::list(&state.db).await?,
         ports: crate::datacenter::cabling::ports_of(&state.db, id).await?,
+        health: crate::health::web::asset_health(state, id).await?,
         asset,
         errors: FieldErrors::default(),
         problem: None,

@@ -6,7 +6,11 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[path = "../web/app.rs"]
+mod app;
+
 mod collect;
 mod fake;
 mod poller;
 mod sushy;
+mod web;
