@@ -12,5 +12,6 @@ mod app;
 mod collect;
 mod fake;
 mod poller;
+mod store;
 mod sushy;
 mod web;
