@@ -128,9 +128,7 @@ fn validate(input: &BmcInput) -> Result<(), AppError> {
     match input.tls_policy.as_str() {
         "verify" | "insecure" => {}
         "pinned" => {
-            if reqwest::Certificate::from_pem(input.ca_cert_pem.trim().as_bytes()).is_err()
-                || !input.ca_cert_pem.contains("BEGIN CERTIFICATE")
-            {
+            if super::redfish::client::pinned_certs(input.ca_cert_pem.trim()).is_err() {
                 f.add("ca_cert_pem", Msg::new("health.bad_ca"));
             }
         }

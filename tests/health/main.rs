@@ -9,9 +9,11 @@ mod support;
 #[path = "../web/app.rs"]
 mod app;
 
+mod cli;
 mod collect;
 mod fake;
 mod poller;
 mod store;
 mod sushy;
+mod tls;
 mod web;

@@ -239,6 +239,12 @@ async fn after_a_poll_the_asset_and_fleet_pages_show_health_and_the_bmc_truth_ca
             .post_form(&format!("/health/assets/{asset}/poll"), &csrf, &[])
             .await;
         assert_eq!(r.status_code(), 303);
+        let metrics = app.server.get("/metrics").await.text();
+        assert!(
+            metrics.contains("rackledger_bmc_polls_total{outcome=\"ok\"}"),
+            "{metrics}"
+        );
+        assert!(metrics.contains("rackledger_bmc_poll_duration_seconds"));
 
         app.login("guest", "rackledger-guest").await;
         let (status, doc) = app.page("/health").await;

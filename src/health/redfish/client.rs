@@ -127,6 +127,26 @@ pub fn parse_bmc_url(text: &str) -> Result<Url, FetchError> {
     Ok(url)
 }
 
+/// The certificates of a pinned CA (PEM); at least one, each parsed.
+pub fn pinned_certs(pem: &str) -> Result<Vec<reqwest::Certificate>, FetchError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let ders: Vec<CertificateDer> = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| FetchError::Tls(format!("pinned CA: {e}")))?;
+    if ders.is_empty() {
+        return Err(FetchError::Tls(
+            "pinned CA: no certificate in the PEM".into(),
+        ));
+    }
+    ders.iter()
+        .map(|d| {
+            reqwest::Certificate::from_der(d)
+                .map_err(|e| FetchError::Tls(format!("pinned CA: {e}")))
+        })
+        .collect()
+}
+
 /// One BMC's client: connection pool, credentials and session token.
 pub struct RedfishClient {
     http: reqwest::Client,
@@ -187,11 +207,7 @@ impl RedfishClient {
             .user_agent(concat!("rackledger/", env!("CARGO_PKG_VERSION")));
         builder = match tls {
             TlsPolicy::Verify => builder,
-            TlsPolicy::Pinned(pem) => {
-                let cert = reqwest::Certificate::from_pem(pem.as_bytes())
-                    .map_err(|e| FetchError::Tls(format!("pinned CA: {e}")))?;
-                builder.tls_certs_only([cert])
-            }
+            TlsPolicy::Pinned(pem) => builder.tls_certs_only(pinned_certs(pem)?),
             TlsPolicy::Insecure => builder.danger_accept_invalid_certs(true),
         };
         let http = builder

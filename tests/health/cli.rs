@@ -1,0 +1,29 @@
+//! `rackledger bmc probe` prints what a BMC reports.
+
+use crate::sushy::Sushy;
+
+#[tokio::test]
+async fn probe_prints_a_readable_report_of_what_the_bmc_reports() {
+    let Some(sushy) = Sushy::start("public-rackmount1").await else {
+        return;
+    };
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_rackledger"))
+        .args(["bmc", "probe", &sushy.url])
+        .env_remove("DATABASE_URL")
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("serial 437XR1138R2"), "{text}");
+    assert!(
+        text.contains("Processors (1 CPU)"),
+        "the FPGA and the absent socket are no CPUs: {text}"
+    );
+    assert!(text.contains("Memory (3 DIMMs)"), "{text}");
+    assert!(text.contains("rollup Warning"), "{text}");
+}
