@@ -29,6 +29,9 @@ pub enum Behavior {
     Huge,
     /// 302 to another host.
     Redirect,
+    /// Serves the mockup tree, but the document at this path is broken JSON and
+    /// the first member of the Memory collection links to another host.
+    Lying(&'static str, &'static str),
 }
 
 /// A running fake BMC; stopped on drop.
@@ -83,7 +86,10 @@ async fn serve(State(st): State<St>, method: Method, uri: Uri, headers: HeaderMa
             )
                 .into_response();
         }
-        Behavior::Huge | Behavior::Mockup(..) => {}
+        Behavior::Lying(_, broken) if path.trim_end_matches('/').ends_with(broken) => {
+            return (StatusCode::OK, "{\"Id\": ").into_response();
+        }
+        Behavior::Huge | Behavior::Mockup(..) | Behavior::Lying(..) => {}
     }
     if method == Method::POST && path.ends_with("/Sessions") {
         return match st.token {
@@ -116,6 +122,12 @@ async fn serve(State(st): State<St>, method: Method, uri: Uri, headers: HeaderMa
         return axum::Json(root).into_response();
     }
     match std::fs::read_to_string(st.dir.join(rel).join("index.json")) {
+        Ok(text) if matches!(st.behavior, Behavior::Lying(..)) && rel.ends_with("Memory") => {
+            let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            doc["Members"][0]["@odata.id"] =
+                "http://127.0.0.2:9/redfish/v1/Systems/1/Memory/x".into();
+            axum::Json(doc).into_response()
+        }
         Ok(text) => (StatusCode::OK, [("content-type", "application/json")], text).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
@@ -162,6 +174,7 @@ impl FakeBmc {
         } else {
             let (dir, token) = match behavior {
                 Behavior::Mockup(tree, token) => (mockup_dir(tree), token),
+                Behavior::Lying(tree, _) => (mockup_dir(tree), None),
                 _ => (mockup_dir("public-localstorage"), None),
             };
             let st = St {

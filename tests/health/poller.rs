@@ -300,3 +300,29 @@ async fn sqlite_path(p: &sqlx::SqlitePool) -> String {
         .unwrap();
     rows.into_iter().find(|r| r.1 == "main").unwrap().2
 }
+
+#[tokio::test]
+async fn one_broken_dimm_document_and_one_foreign_link_lose_only_those_members() {
+    let fake = FakeBmc::start(Behavior::Lying("XL675d_A100", "Memory/proc2dimm12")).await;
+    let client = rackledger::health::redfish::RedfishClient::new(
+        &fake.url,
+        &rackledger::health::redfish::TlsPolicy::Verify,
+        None,
+        quick().limits(),
+    )
+    .unwrap();
+    let snap = rackledger::health::redfish::collect(Arc::new(client), Default::default())
+        .await
+        .unwrap();
+    // 16 populated slots: proc1dimm1 is linked off the BMC and proc2dimm12 is broken.
+    assert_eq!(snap.errors.len(), 2, "{:?}", snap.errors);
+    assert!(snap.errors.iter().any(|e| e.contains("127.0.0.2")));
+    assert!(
+        snap.errors
+            .iter()
+            .any(|e| e.contains("proc2dimm12") && e.contains("malformed"))
+    );
+    assert_eq!(snap.memory.len(), 14);
+    assert_eq!(snap.cpu_count(), 2, "the rest of the walk goes on");
+    assert_eq!(snap.psus.len(), 6);
+}
