@@ -48,17 +48,13 @@ pub async fn collect(client: Arc<RedfishClient>, schema: Schema) -> Result<Snaps
     read_system(&system, &mut snap);
 
     if let Some(l) = link(&system, "Processors") {
-        for (id, doc) in members(&client, &l, &mut snap.errors).await {
-            if !is_absent(&doc) {
-                snap.processors.push(processor(&id, &doc));
-            }
+        for (id, doc) in present_members(&client, &l, &mut snap.errors).await {
+            snap.processors.push(processor(&id, &doc));
         }
     }
     if let Some(l) = link(&system, "Memory") {
-        for (id, doc) in members(&client, &l, &mut snap.errors).await {
-            if !is_absent(&doc) {
-                snap.memory.push(dimm(&id, &doc));
-            }
+        for (id, doc) in present_members(&client, &l, &mut snap.errors).await {
+            snap.memory.push(dimm(&id, &doc));
         }
     }
     read_storage(&client, &system, &mut snap).await;
@@ -123,6 +119,17 @@ async fn members(
     }
 }
 
+/// Like [`members`], without the absent ones (empty sockets and slots).
+async fn present_members(
+    client: &Arc<RedfishClient>,
+    collection: &str,
+    errors: &mut Vec<String>,
+) -> Vec<(String, Value)> {
+    let mut all = members(client, collection, errors).await;
+    all.retain(|(_, doc)| !is_absent(doc));
+    all
+}
+
 /// Fetches documents a few at a time, keeping their order; failures go to `errors`.
 async fn fetch_all(
     client: &Arc<RedfishClient>,
@@ -154,10 +161,23 @@ async fn fetch_all(
     out
 }
 
+/// The document's own `@odata.id`, else the link it was fetched by.
+fn self_link(v: &Value, link: &str) -> String {
+    text(v, "/@odata.id").unwrap_or_else(|| link.to_owned())
+}
+
+/// A label: the field at `first`, else `Name`, else `Id`, else the link.
+fn label(v: &Value, first: &str, link: &str) -> String {
+    text(v, first)
+        .or_else(|| text(v, "/Name"))
+        .or_else(|| text(v, "/Id"))
+        .unwrap_or_else(|| link.to_owned())
+}
+
 fn processor(id: &str, v: &Value) -> Processor {
     let (health, state) = status(v);
     Processor {
-        id: text(v, "/@odata.id").unwrap_or_else(|| id.to_owned()),
+        id: self_link(v, id),
         socket: text(v, "/Socket").or_else(|| text(v, "/Id")),
         model: text(v, "/Model"),
         kind: text(v, "/ProcessorType"),
@@ -171,11 +191,8 @@ fn processor(id: &str, v: &Value) -> Processor {
 fn dimm(id: &str, v: &Value) -> Dimm {
     let (health, state) = status(v);
     Dimm {
-        id: text(v, "/@odata.id").unwrap_or_else(|| id.to_owned()),
-        slot: text(v, "/DeviceLocator")
-            .or_else(|| text(v, "/Name"))
-            .or_else(|| text(v, "/Id"))
-            .unwrap_or_else(|| id.to_owned()),
+        id: self_link(v, id),
+        slot: label(v, "/DeviceLocator", id),
         size_mib: integer(v, "/CapacityMiB"),
         part_number: text(v, "/PartNumber"),
         serial: text(v, "/SerialNumber"),
@@ -188,11 +205,8 @@ fn dimm(id: &str, v: &Value) -> Dimm {
 fn drive(id: &str, v: &Value) -> Drive {
     let (health, state) = status(v);
     Drive {
-        id: text(v, "/@odata.id").unwrap_or_else(|| id.to_owned()),
-        name: text(v, "/PhysicalLocation/PartLocation/ServiceLabel")
-            .or_else(|| text(v, "/Name"))
-            .or_else(|| text(v, "/Id"))
-            .unwrap_or_else(|| id.to_owned()),
+        id: self_link(v, id),
+        name: label(v, "/PhysicalLocation/PartLocation/ServiceLabel", id),
         model: text(v, "/Model"),
         serial: text(v, "/SerialNumber"),
         capacity_bytes: integer(v, "/CapacityBytes"),
@@ -241,10 +255,8 @@ async fn read_chassis(
     if snap.drives.is_empty()
         && let Some(l) = link(ch, "Drives")
     {
-        for (id, doc) in members(client, &l, &mut snap.errors).await {
-            if !is_absent(&doc) {
-                snap.drives.push(drive(&id, &doc));
-            }
+        for (id, doc) in present_members(client, &l, &mut snap.errors).await {
+            snap.drives.push(drive(&id, &doc));
         }
     }
     let legacy =
