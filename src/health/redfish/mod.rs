@@ -4,6 +4,7 @@
 pub mod client;
 pub mod collect;
 pub mod model;
+mod thermal;
 
 pub use client::{Credentials, FetchError, Limits, RedfishClient, TlsPolicy};
 pub use collect::{Schema, collect};
