@@ -99,13 +99,16 @@ fn failure_kind(e: &FetchError) -> &'static str {
     }
 }
 
+/// A client kept for a BMC, with the fingerprint of the settings it was built from.
+type CachedClient = (Vec<u8>, Arc<RedfishClient>);
+
 /// A poller: its identity, settings, key and the clients it keeps per BMC.
 pub struct Poller {
     db: Db,
     cfg: HealthConfig,
     key: Option<MasterKey>,
     id: String,
-    clients: Mutex<HashMap<i64, (String, Arc<RedfishClient>)>>,
+    clients: Mutex<HashMap<i64, CachedClient>>,
     permits: Arc<Semaphore>,
 }
 
@@ -134,16 +137,30 @@ impl Poller {
     }
 
     /// The client for a BMC, reused across polls (connections and session)
-    /// until its settings change.
+    /// until its URL, user, password, TLS policy or CA change.
     async fn client(&self, b: &Bmc) -> anyhow::Result<Arc<RedfishClient>> {
-        let fingerprint = format!("{}|{}|{}|{}", b.url, b.username, b.tls_policy, b.updated_at);
+        use sha2::Digest;
+        let creds = bmc::credentials(&self.db, self.key.as_ref(), b).await?;
+        let mut h = sha2::Sha256::new();
+        for part in [
+            b.url.as_str(),
+            b.username.as_str(),
+            b.tls_policy.as_str(),
+            b.ca_cert_pem.as_deref().unwrap_or(""),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        if let Some(c) = &creds {
+            h.update(c.password.as_bytes());
+        }
+        let fingerprint: Vec<u8> = h.finalize().to_vec();
         if let Ok(map) = self.clients.lock()
             && let Some((f, c)) = map.get(&b.id)
             && *f == fingerprint
         {
             return Ok(c.clone());
         }
-        let creds = bmc::credentials(&self.db, self.key.as_ref(), b).await?;
         let client = Arc::new(RedfishClient::new(
             &b.url,
             &b.tls(),

@@ -43,6 +43,8 @@ pub struct FakeBmc {
     /// Every request.
     #[allow(dead_code)]
     pub hits: Arc<AtomicUsize>,
+    /// Sessions opened (POST .../Sessions).
+    pub logins: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -58,6 +60,7 @@ struct St {
     token: Option<&'static str>,
     root_hits: Arc<AtomicUsize>,
     hits: Arc<AtomicUsize>,
+    logins: Arc<AtomicUsize>,
     behavior: Behavior,
 }
 
@@ -92,6 +95,7 @@ async fn serve(State(st): State<St>, method: Method, uri: Uri, headers: HeaderMa
         Behavior::Huge | Behavior::Mockup(..) | Behavior::Lying(..) => {}
     }
     if method == Method::POST && path.ends_with("/Sessions") {
+        st.logins.fetch_add(1, Ordering::SeqCst);
         return match st.token {
             Some(t) => (
                 StatusCode::CREATED,
@@ -169,6 +173,7 @@ impl FakeBmc {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (hits, root_hits) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let logins = Arc::new(AtomicUsize::new(0));
         let task = if let Behavior::Huge = behavior {
             tokio::spawn(huge(listener, hits.clone(), root_hits.clone()))
         } else {
@@ -182,6 +187,7 @@ impl FakeBmc {
                 token,
                 root_hits: root_hits.clone(),
                 hits: hits.clone(),
+                logins: logins.clone(),
                 behavior,
             };
             let app = Router::new().fallback(serve).with_state(st);
@@ -193,6 +199,7 @@ impl FakeBmc {
             url,
             root_hits,
             hits,
+            logins,
             task,
         }
     }

@@ -326,3 +326,37 @@ async fn one_broken_dimm_document_and_one_foreign_link_lose_only_those_members()
     assert_eq!(snap.cpu_count(), 2, "the rest of the walk goes on");
     assert_eq!(snap.psus.len(), 6);
 }
+
+#[tokio::test]
+async fn the_poller_keeps_one_session_per_bmc_across_polls() {
+    for backend in backends() {
+        let t = TestDb::new(backend).await;
+        let fake = FakeBmc::start(Behavior::Mockup("public-localstorage", Some("tok-9"))).await;
+        let asset = add_asset(&t.db, "SESS").await;
+        let input = BmcInput {
+            url: fake.url.clone(),
+            username: "root".into(),
+            tls_policy: "verify".into(),
+            ..BmcInput::default()
+        };
+        bmc::save(
+            &t.db,
+            None,
+            &rackledger::audit::Actor::system("test"),
+            asset,
+            &input,
+        )
+        .await
+        .unwrap();
+        let p = Poller::new(t.db.clone(), quick(), None);
+        for _ in 0..3 {
+            bmc::poll_soon(&t.db, asset).await.unwrap();
+            let out = p.run_round().await.unwrap();
+            assert!(out[0].error.is_none(), "{backend:?}: {:?}", out[0].error);
+        }
+        use std::sync::atomic::Ordering::SeqCst;
+        assert_eq!(fake.root_hits.load(SeqCst), 3);
+        assert_eq!(fake.logins.load(SeqCst), 1, "one session for three polls");
+        t.drop_db().await;
+    }
+}

@@ -153,6 +153,7 @@ pub struct RedfishClient {
     origin: Url,
     creds: Option<Credentials>,
     token: Mutex<Option<String>>,
+    sessions: Mutex<Option<Url>>,
     limits: Limits,
 }
 
@@ -218,6 +219,7 @@ impl RedfishClient {
             origin,
             creds: creds.filter(|c| !c.username.is_empty()),
             token: Mutex::new(None),
+            sessions: Mutex::new(None),
             limits,
         })
     }
@@ -262,12 +264,13 @@ impl RedfishClient {
         Some(v)
     }
 
-    /// Opens an X-Auth-Token session at the service root's `Links.Sessions`;
-    /// when the BMC offers none, requests go on with Basic authentication.
+    /// Opens an X-Auth-Token session at the service root's `Links.Sessions`,
+    /// unless one is open already (sessions are kept across polls); when the
+    /// BMC offers none, requests go on with Basic authentication.
     pub async fn login(&self, service_root: &Value) -> Result<(), FetchError> {
-        let Some(c) = &self.creds else {
+        if self.creds.is_none() || self.token().is_some() {
             return Ok(());
-        };
+        }
         let Some(link) = service_root
             .pointer("/Links/Sessions/@odata.id")
             .and_then(Value::as_str)
@@ -275,6 +278,16 @@ impl RedfishClient {
             return Ok(());
         };
         let url = self.resolve(link)?;
+        if let Ok(mut s) = self.sessions.lock() {
+            *s = Some(url.clone());
+        }
+        self.open_session(url).await
+    }
+
+    async fn open_session(&self, url: Url) -> Result<(), FetchError> {
+        let Some(c) = &self.creds else {
+            return Ok(());
+        };
         let body = Zeroizing::new(
             serde_json::json!({"UserName": c.username, "Password": c.password.as_str()})
                 .to_string(),
@@ -309,8 +322,12 @@ impl RedfishClient {
         let had_token = self.token().is_some();
         match self.get_once(url.clone()).await {
             Err(FetchError::Auth(_)) if had_token => {
-                // The session expired: fall back to Basic for this and later requests.
+                // The session expired: open a new one (or go on with Basic) and retry once.
                 self.set_token(None);
+                let sessions = self.sessions.lock().ok().and_then(|s| s.clone());
+                if let Some(s) = sessions {
+                    self.open_session(s).await?;
+                }
                 self.get_once(url).await
             }
             other => other,
