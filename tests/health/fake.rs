@@ -29,6 +29,8 @@ pub enum Behavior {
     Huge,
     /// 302 to another host.
     Redirect,
+    /// Serves the mockup tree, each answer after this many milliseconds.
+    Slow(&'static str, u64),
     /// Serves the mockup tree, but the document at this path is broken JSON and
     /// the first member of the Memory collection links to another host.
     Lying(&'static str, &'static str),
@@ -92,6 +94,7 @@ async fn serve(State(st): State<St>, method: Method, uri: Uri, headers: HeaderMa
         Behavior::Lying(_, broken) if path.trim_end_matches('/').ends_with(broken) => {
             return (StatusCode::OK, "{\"Id\": ").into_response();
         }
+        Behavior::Slow(_, ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
         Behavior::Huge | Behavior::Mockup(..) | Behavior::Lying(..) => {}
     }
     if method == Method::POST && path.ends_with("/Sessions") {
@@ -179,7 +182,7 @@ impl FakeBmc {
         } else {
             let (dir, token) = match behavior {
                 Behavior::Mockup(tree, token) => (mockup_dir(tree), token),
-                Behavior::Lying(tree, _) => (mockup_dir(tree), None),
+                Behavior::Lying(tree, _) | Behavior::Slow(tree, _) => (mockup_dir(tree), None),
                 _ => (mockup_dir("public-localstorage"), None),
             };
             let st = St {

@@ -360,3 +360,19 @@ async fn the_poller_keeps_one_session_per_bmc_across_polls() {
         t.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn a_bmc_that_answers_every_request_slowly_is_stopped_by_the_deadline() {
+    let t = TestDb::new(crate::support::Backend::Sqlite).await;
+    // Each answer comes within the 2 s request timeout, but 21 of them cannot fit in 3 s.
+    let slow = FakeBmc::start(Behavior::Slow("public-localstorage", 400)).await;
+    let (_, id) = add_bmc(&t.db, "SLOW", &slow.url).await;
+    let out = Poller::new(t.db.clone(), quick(), None)
+        .run_round()
+        .await
+        .unwrap();
+    let e = out[0].error.as_deref().unwrap_or_default();
+    assert!(e.contains("3s deadline"), "{e}");
+    assert_eq!(bmc::get(&t.db, id).await.unwrap().consecutive_failures, 1);
+    t.drop_db().await;
+}

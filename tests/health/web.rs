@@ -295,3 +295,60 @@ async fn after_a_poll_the_asset_and_fleet_pages_show_health_and_the_bmc_truth_ca
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_api_sets_a_bmc_and_never_returns_its_password() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = TestApp::start_with(backend, with_key(&dir)).await;
+        let csrf = app.login("tech", "rackledger-tech").await;
+        let asset = add_asset(&app.db, "SRV-API").await;
+        let body = serde_json::json!({"url": "https://10.1.2.3:8443/", "username": "admin", "password": "pa55-word", "tls_policy": "insecure"});
+        let r = app
+            .server
+            .put(&format!("/api/v1/assets/{asset}/bmc"))
+            .add_header("x-csrf-token", csrf.as_str())
+            .json(&body)
+            .await;
+        assert_eq!(r.status_code(), 200, "{backend:?}: {}", r.text());
+        assert!(!r.text().contains("pa55-word"));
+        let v: serde_json::Value = r.json();
+        assert_eq!(
+            (
+                v["url"].as_str(),
+                v["has_password"].as_bool(),
+                v["tls_policy"].as_str()
+            ),
+            (Some("https://10.1.2.3:8443"), Some(true), Some("insecure"))
+        );
+        let r = app
+            .server
+            .post(&format!("/api/v1/assets/{asset}/bmc/poll"))
+            .add_header("x-csrf-token", csrf.as_str())
+            .await;
+        assert_eq!(r.status_code(), 202);
+        let v: serde_json::Value = app
+            .server
+            .get(&format!("/api/v1/assets/{asset}/health"))
+            .await
+            .json();
+        assert_eq!(v["bmc"]["username"], "admin");
+        assert!(v["snapshot"].is_null(), "not polled yet");
+        let doc = app.server.get("/api/v1/openapi.json").await.text();
+        assert!(doc.contains("/assets/{id}/bmc") && doc.contains("/health/alerts"));
+        let guest = app.login("guest", "rackledger-guest").await;
+        let r = app
+            .server
+            .put(&format!("/api/v1/assets/{asset}/bmc"))
+            .add_header("x-csrf-token", guest.as_str())
+            .json(&body)
+            .await;
+        assert_eq!(r.status_code(), 403);
+        assert_eq!(
+            r.json::<serde_json::Value>()["error"],
+            "forbidden",
+            "refused by role, not CSRF"
+        );
+        app.finish().await;
+    }
+}
