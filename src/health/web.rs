@@ -42,6 +42,11 @@ pub fn int(v: &Option<i64>) -> String {
     v.map_or_else(|| "–".to_owned(), |n| n.to_string())
 }
 
+/// Formats a byte count as decimal gigabytes (as drive makers count).
+pub fn gb(v: &Option<i64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |b| format!("{:.1} GB", b as f64 / 1e9))
+}
+
 /// The health section of an asset page.
 pub struct AssetHealth {
     /// Its BMC, if configured.
