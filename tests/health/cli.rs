@@ -27,3 +27,35 @@ async fn probe_prints_a_readable_report_of_what_the_bmc_reports() {
     assert!(text.contains("Memory (3 DIMMs)"), "{text}");
     assert!(text.contains("rollup Warning"), "{text}");
 }
+
+#[tokio::test]
+async fn poll_once_polls_the_due_bmcs_and_stores_their_state() {
+    let Some(sushy) = Sushy::start("public-localstorage").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("rl.sqlite").display());
+    let db = rackledger::db::Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let (asset, _) = crate::poller::add_bmc(&db, "SRV-CLI", &sushy.url).await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_rackledger"))
+        .args(["poll", "--once"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "polled 1 BMCs, 0 failed"
+    );
+    let latest = rackledger::health::latest_for_assets(&db, &[asset])
+        .await
+        .unwrap();
+    assert_eq!(latest[&asset].power_state.as_deref(), Some("On"));
+    db.close().await;
+}

@@ -27,6 +27,8 @@ pub enum Behavior {
     Malformed,
     /// 200 with 8 MiB streamed without a Content-Length.
     Huge,
+    /// 200 with a 5 MiB body and its Content-Length.
+    HugeDeclared,
     /// 302 to another host.
     Redirect,
     /// Serves the mockup tree, each answer after this many milliseconds.
@@ -82,6 +84,9 @@ async fn serve(State(st): State<St>, method: Method, uri: Uri, headers: HeaderMa
                 "{\"Systems\": {\"@odata.id\": ",
             )
                 .into_response();
+        }
+        Behavior::HugeDeclared => {
+            return (StatusCode::OK, vec![b' '; 5 * 1024 * 1024]).into_response();
         }
         Behavior::Redirect => {
             return (

@@ -71,6 +71,7 @@ async fn one_hanging_lying_or_broken_bmc_never_holds_up_the_healthy_one() {
             (Behavior::Error500, "HTTP 500"),
             (Behavior::Malformed, "malformed JSON"),
             (Behavior::Huge, "larger than"),
+            (Behavior::HugeDeclared, "larger than"),
             (Behavior::Redirect, "127.0.0.2"),
         ];
         let (good_asset, good) = add_bmc(&t.db, "GOOD", &healthy.url).await;
@@ -84,7 +85,7 @@ async fn one_hanging_lying_or_broken_bmc_never_holds_up_the_healthy_one() {
         }
         let p = Poller::new(t.db.clone(), quick(), None);
         let out = p.run_round().await.unwrap();
-        assert_eq!(out.len(), 6, "{backend:?}");
+        assert_eq!(out.len(), 7, "{backend:?}");
         let ok = out.iter().find(|o| o.bmc_id == good).unwrap();
         assert!(ok.error.is_none(), "{:?}", ok.error);
         for (id, reason) in &bad {
