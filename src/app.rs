@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::workorders::routes())
         .merge(crate::stocktake::routes())
         .merge(crate::labels::routes())
+        .merge(crate::health::routes())
         .nest("/api/v1", crate::api::routes())
         .merge(crate::api::docs())
         .route("/metrics", get(metrics))

@@ -33,6 +33,9 @@ pub struct Config {
     /// printed in label QR codes; unset means `http://` + `bind`.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// BMC polling (`[health]` in rackledger.toml).
+    #[serde(default)]
+    pub health: crate::health::HealthConfig,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             login_window_minutes: 15,
             log_format: "text".into(),
             public_url: None,
+            health: crate::health::HealthConfig::default(),
         }
     }
 }

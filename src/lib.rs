@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod health;
 pub mod i18n;
 pub mod importers;
 pub mod inventory;

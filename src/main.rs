@@ -14,6 +14,7 @@ use rackledger::config::Config;
 use rackledger::db::Db;
 use tracing_subscriber::EnvFilter;
 
+mod cli_health;
 mod cli_import;
 
 /// Hardware procurement and datacenter asset inventory.
@@ -56,6 +57,17 @@ enum Command {
     Backup {
         /// Destination file (must not exist).
         file: PathBuf,
+    },
+    /// Poll the BMCs only (no web server), for large fleets; several may share PostgreSQL.
+    Poll {
+        /// One round over the due BMCs, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// BMCs: probe one, generate or rotate the master key.
+    Bmc {
+        #[command(subcommand)]
+        command: cli_health::BmcCommand,
     },
 }
 
@@ -127,6 +139,13 @@ async fn main() -> anyhow::Result<()> {
             db.close().await;
             if ok { Ok(()) } else { std::process::exit(2) }
         }
+        Command::Poll { once } => {
+            let db = open(&config).await?;
+            cli_health::poll(&config, db, once, shutdown_signal()).await
+        }
+        Command::Bmc { command } => {
+            cli_health::bmc(&config, command, async || open(&config).await).await
+        }
     }
 }
 
@@ -159,6 +178,9 @@ async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyh
         config.bind = b;
     }
     let db = open(&config).await?;
+    if demo {
+        cli_health::demo_key(&mut config)?;
+    }
     if demo && rackledger::demo::seed(&db, &config.default_time_zone).await? {
         rackledger::demo::seed_showcase(&db).await?;
         say("demo data loaded; log in as one of:");
@@ -178,11 +200,23 @@ async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyh
         listener.local_addr()?,
         db.engine()
     ));
+    let poller = config.health.poll_in_serve.then(|| {
+        let key = config.health.master_key();
+        let key = key.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "master key unusable: stored BMC passwords cannot be opened");
+            None
+        });
+        let p = rackledger::health::poller::Poller::new(db.clone(), config.health.clone(), key);
+        tokio::spawn(p.run(std::future::pending()))
+    });
     let state = AppState {
         db: db.clone(),
         config: Arc::new(config),
     };
     app::serve(listener, state, shutdown_signal()).await?;
+    if let Some(p) = poller {
+        p.abort();
+    }
     db.close().await;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! handlers (`/api/v1/openapi.json`, browsable at `/api/v1/docs/`).
 
 mod datacenter;
+mod health;
 mod inventory;
 mod orders;
 mod workorders;
@@ -100,6 +101,11 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(workorders::scan))
         .routes(routes!(workorders::finish_audit))
         .routes(routes!(datacenter::netbox_import))
+        .routes(routes!(health::asset_health))
+        .routes(routes!(health::put_bmc))
+        .routes(routes!(health::poll))
+        .routes(routes!(health::open_alerts))
+        .routes(routes!(health::readings))
         .split_for_parts()
 }
 

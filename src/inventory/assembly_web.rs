@@ -278,6 +278,7 @@ struct AssetPage {
     racks: Vec<crate::datacenter::racks::Rack>,
     ports: Vec<crate::datacenter::cabling::PortRow>,
     workorders: Vec<crate::workorders::WorkOrder>,
+    health: crate::health::web::AssetHealth,
 }
 
 async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage> {
@@ -303,6 +304,7 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
         racks: crate::datacenter::racks::list(&state.db).await?,
         ports: crate::datacenter::cabling::ports_of(&state.db, id).await?,
         workorders: crate::workorders::active_for_asset(&state.db, id).await?,
+        health: crate::health::web::asset_health(state, id).await?,
         asset,
         errors: FieldErrors::default(),
         problem: None,

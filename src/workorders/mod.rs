@@ -5,6 +5,7 @@
 //! prefers spares at the site of the work. Completing it applies every change
 //! in one transaction: all of them, or none.
 
+pub mod alerts;
 pub mod web;
 
 use std::collections::HashMap;
@@ -836,17 +837,29 @@ pub async fn pick_list(db: &Db, wo: &WorkOrder, limit: usize) -> AppResult<Vec<S
     let Some(part) = wo.part_model_id else {
         return Ok(Vec::new());
     };
+    spares_for(db, part, wo.rack_id, wo.asset_id, limit).await
+}
+
+/// Spares of a part model in stock for work at a rack (or at the rack an
+/// asset is in): those at the same site first, then the oldest.
+pub async fn spares_for(
+    db: &Db,
+    part_model_id: i64,
+    rack_id: Option<i64>,
+    asset_id: Option<i64>,
+    limit: usize,
+) -> AppResult<Vec<Spare>> {
     let mut spares: Vec<Spare> = on_db!(db, |p| {
         sqlx::query_as(
             "select u.id as unit_id, u.serial, m.mpn, u.location_id from units u join part_models m on m.id = u.part_model_id
              where u.part_model_id = $1 and u.status = 'in_stock' order by u.id",
         )
-        .bind(part)
+        .bind(part_model_id)
         .fetch_all(p)
         .await
     })
-        .map_err(DbError::from)?;
-    let work_site = site_of_work(db, wo).await?;
+    .map_err(DbError::from)?;
+    let work_site = site_of_work(db, rack_id, asset_id).await?;
     let places = location_sites(db).await?;
     for s in &mut spares {
         if let Some((path, site_id, site)) = s.location_id.and_then(|l| places.get(&l)) {
@@ -863,8 +876,12 @@ pub async fn pick_list(db: &Db, wo: &WorkOrder, limit: usize) -> AppResult<Vec<S
 
 /// The datacenter site the work happens at: the target rack's, else where the
 /// asset is placed.
-async fn site_of_work(db: &Db, wo: &WorkOrder) -> AppResult<Option<i64>> {
-    let rack_id = match (wo.rack_id, wo.asset_id) {
+async fn site_of_work(
+    db: &Db,
+    rack_id: Option<i64>,
+    asset_id: Option<i64>,
+) -> AppResult<Option<i64>> {
+    let rack_id = match (rack_id, asset_id) {
         (Some(r), _) => Some(r),
         (None, Some(a)) => placement::of_asset(db, a).await?.map(|p| p.rack_id),
         _ => None,

@@ -31,11 +31,29 @@ pub fn browser_available() -> bool {
     there
 }
 
-/// A child process killed when dropped.
+/// A child process, started in a process group of its own, killed with its
+/// whole group when dropped (chromedriver's Chromium processes too), also
+/// when a test panics half way.
 struct Reaped(Child);
+
+impl Reaped {
+    fn spawn(cmd: &mut Command) -> Reaped {
+        use std::os::unix::process::CommandExt;
+        Reaped(
+            cmd.process_group(0)
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}")),
+        )
+    }
+}
 
 impl Drop for Reaped {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -73,32 +91,36 @@ impl World {
     /// window `width` × `height`.
     pub async fn start(width: u32, height: u32) -> World {
         let dir = tempfile::tempdir().unwrap();
-        let mut server = Command::new(env!("CARGO_BIN_EXE_rackledger"))
-            .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
-            .current_dir(dir.path())
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/e2e.sqlite", dir.path().display()),
-            )
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("rackledger serve starts");
-        let line = wait_for_line(&mut server, "listening on", Duration::from_secs(120));
+        let mut server = Reaped::spawn(
+            Command::new(env!("CARGO_BIN_EXE_rackledger"))
+                .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+                .current_dir(dir.path())
+                .env(
+                    "DATABASE_URL",
+                    format!("sqlite://{}/e2e.sqlite", dir.path().display()),
+                )
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit()),
+        );
+        let line = wait_for_line(&mut server.0, "listening on", Duration::from_secs(120));
         let base = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
             .expect("the ready line names the address")
             .to_owned();
         let port = free_port();
-        let mut driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        wait_for_line(&mut driver, "started successfully", Duration::from_secs(30));
+        let mut driver = Reaped::spawn(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        wait_for_line(
+            &mut driver.0,
+            "started successfully",
+            Duration::from_secs(30),
+        );
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -111,6 +133,9 @@ impl World {
             }),
         );
         caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+        // rustls is built with ring (the Redfish client) and fantoccini's
+        // hyper-rustls may bring another provider: name the one to use.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = ClientBuilder::rustls()
             .unwrap()
             .capabilities(caps)
@@ -125,8 +150,8 @@ impl World {
         World {
             base,
             client,
-            _server: Reaped(server),
-            _driver: Reaped(driver),
+            _server: server,
+            _driver: driver,
             _dir: dir,
             checked_links: BTreeSet::new(),
             shots,

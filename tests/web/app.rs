@@ -22,12 +22,17 @@ pub struct TestApp {
 impl TestApp {
     /// A server with the demo users (admin, buyer, tech, boss, guest) and catalogue.
     pub async fn start(backend: Backend) -> TestApp {
+        TestApp::start_with(backend, Config::default()).await
+    }
+
+    /// Like [`TestApp::start`] with these settings.
+    pub async fn start_with(backend: Backend, config: Config) -> TestApp {
         let test_db = TestDb::new(backend).await;
         let db = test_db.db.clone();
         assert!(rackledger::demo::seed(&db, "Asia/Seoul").await.unwrap());
         let state = AppState {
             db: db.clone(),
-            config: Arc::new(Config::default()),
+            config: Arc::new(config),
         };
         let server = TestServer::builder().save_cookies().build(router(state));
         TestApp {

@@ -605,3 +605,92 @@ async fn the_api_runs_a_work_order_and_an_audit() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_failing_dimm_reported_by_the_bmc_opens_one_work_order_naming_rack_slot_serial_and_spare()
+{
+    use rackledger::health::bmc::{self, BmcInput};
+    use rackledger::health::redfish::model::{Dimm, Snapshot};
+    use rackledger::health::store;
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let a01 = rack(&db, "Seoul DC1", "A01").await;
+        let srv = servers(&db, &["SRV-1"]).await[0];
+        placement::place(&db, &actor(), srv, &at(a01, "12"))
+            .await
+            .unwrap();
+        let bmc_id = bmc::save(
+            &db,
+            None,
+            &actor(),
+            srv,
+            &BmcInput {
+                url: "http://127.0.0.1:9/".into(),
+                tls_policy: "verify".into(),
+                ..BmcInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let failing = slot_serial(&db, srv, "DIMM A3").await;
+        let snapshot = |health: &str| Snapshot {
+            health: Some("Critical".into()),
+            memory: vec![Dimm {
+                id: "/redfish/v1/Systems/1/Memory/3".into(),
+                slot: "PROC 1 DIMM 3".into(),
+                serial: Some(failing.clone()),
+                part_number: Some("M321R4GA3BB6-CQK".into()),
+                health: Some(health.into()),
+                state: Some("Enabled".into()),
+                ..Dimm::default()
+            }],
+            ..Snapshot::default()
+        };
+        // Three polls see the same failing DIMM: one alert, one work order.
+        for _ in 0..3 {
+            let now = rackledger::clock::now();
+            store::record_success(&db, bmc_id, srv, &snapshot("Critical"), now, now)
+                .await
+                .unwrap();
+            workorders::alerts::open_for_alerts(&db, Lang::En)
+                .await
+                .unwrap();
+        }
+        let (rows, total) = workorders::list(&db, &workorders::Filter::default(), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(total, 1, "{backend:?}: one work order per episode");
+        let wo = &rows[0];
+        assert_eq!(wo.source, "alert");
+        assert_eq!(wo.kind, "replace", "{backend:?}: our records know the slot");
+        assert_eq!(wo.slot_name.as_deref(), Some("DIMM A3"));
+        assert!(
+            wo.title.contains("Critical") && wo.title.contains("A01 U12"),
+            "{backend:?}: {}",
+            wo.title
+        );
+        let spare = workorders::pick_list(&db, wo, 1).await.unwrap().remove(0);
+        assert!(
+            wo.notes.contains(&failing) && wo.notes.contains(&spare.serial),
+            "{backend:?}: names the failing serial and the nearest spare: {}",
+            wo.notes
+        );
+        // The DIMM recovers, then fails again: a new episode, a new work order.
+        let now = rackledger::clock::now();
+        store::record_success(&db, bmc_id, srv, &snapshot("OK"), now, now)
+            .await
+            .unwrap();
+        store::record_success(&db, bmc_id, srv, &snapshot("Critical"), now, now)
+            .await
+            .unwrap();
+        workorders::alerts::open_for_alerts(&db, Lang::En)
+            .await
+            .unwrap();
+        let (_, total) = workorders::list(&db, &workorders::Filter::default(), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(total, 2, "{backend:?}");
+        app.finish().await;
+    }
+}

@@ -1,0 +1,280 @@
+//! Alerts: a replaceable component (CPU, DIMM, drive, PSU, fan, accelerator)
+//! going Warning or Critical, or failing, opens one alert per episode. The
+//! episode is keyed by `kind:slot` (`open_key`, unique per asset while open),
+//! so repeated polls of the same bad DIMM update one row; it resolves when the
+//! component is healthy again or gone, and the next failure is a new episode.
+//! Work orders are opened from alerts by the caller (see
+//! [`without_work_order`] and [`set_work_order`]).
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::redfish::Snapshot;
+use crate::db::{Db, DbError, Tx};
+use crate::{exec_tx, on_db, on_tx};
+
+/// Component kinds that raise alerts (temperatures only make events).
+const ALERTING: [&str; 6] = ["cpu", "accelerator", "memory", "drive", "psu", "fan"];
+
+/// The alert a snapshot calls for on one component.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlertSpec {
+    /// `kind:slot`, the episode key.
+    pub dedup_key: String,
+    /// cpu, accelerator, memory, drive, psu or fan.
+    pub kind: String,
+    /// Slot, socket, bay or name.
+    pub slot: String,
+    /// Serial, when the BMC reports one.
+    pub serial: Option<String>,
+    /// Model or part number, when reported.
+    pub model: Option<String>,
+    /// `warning` or `critical`.
+    pub severity: String,
+}
+
+/// Every alert a snapshot calls for: one per unhealthy replaceable component.
+pub fn specs(snap: &Snapshot) -> Vec<AlertSpec> {
+    let mut seen = HashSet::new();
+    snap.components()
+        .into_iter()
+        .filter(|c| ALERTING.contains(&c.kind))
+        .filter_map(|c| {
+            let severity = c.severity()?;
+            let key = format!("{}:{}", c.kind, c.slot);
+            seen.insert(key.clone()).then(|| AlertSpec {
+                dedup_key: key,
+                kind: c.kind.to_owned(),
+                slot: c.slot,
+                serial: c.serial,
+                model: c.model,
+                severity: severity.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Opens, updates and resolves the alerts of an asset for this snapshot.
+/// Returns the alerts opened now (new episodes) — one per component episode,
+/// never one per poll.
+pub async fn sync(
+    tx: &mut Tx,
+    asset_id: i64,
+    snap: &Snapshot,
+    now: OffsetDateTime,
+) -> Result<Vec<AlertSpec>, DbError> {
+    let wanted = specs(snap);
+    let open: Vec<(i64, String, String)> = on_tx!(tx, |c| {
+        sqlx::query_as(
+            "select id, open_key, severity from health_alerts where asset_id = $1 and open_key is not null",
+        )
+        .bind(asset_id)
+        .fetch_all(c)
+        .await
+    })?;
+    let mut raised = Vec::new();
+    for spec in &wanted {
+        match open.iter().find(|(_, k, _)| *k == spec.dedup_key) {
+            Some((id, _, severity)) => {
+                // Same episode: keep one row; a Warning that turns Critical is raised in place.
+                let worse = spec.severity == "critical" && severity != "critical";
+                exec_tx!(tx, |c| {
+                    sqlx::query(
+                        "update health_alerts set last_seen_at = $1, updated_at = $1,
+                           severity = case when $2 then 'critical' else severity end,
+                           serial = coalesce($3, serial) where id = $4",
+                    )
+                    .bind(now)
+                    .bind(worse)
+                    .bind(&spec.serial)
+                    .bind(id)
+                    .execute(c)
+                    .await
+                })?;
+            }
+            None => {
+                exec_tx!(tx, |c| {
+                    sqlx::query(
+                        "insert into health_alerts (asset_id, dedup_key, open_key, component_kind, component, slot, serial, model,
+                           severity, opened_at, last_seen_at, created_at, updated_at)
+                         values ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $9)",
+                    )
+                    .bind(asset_id)
+                    .bind(&spec.dedup_key)
+                    .bind(&spec.kind)
+                    .bind(format!("{} {}", spec.kind, spec.slot))
+                    .bind(&spec.slot)
+                    .bind(&spec.serial)
+                    .bind(&spec.model)
+                    .bind(&spec.severity)
+                    .bind(now)
+                    .execute(c)
+                    .await
+                })?;
+                raised.push(spec.clone());
+            }
+        }
+    }
+    let keep: HashSet<&str> = wanted.iter().map(|s| s.dedup_key.as_str()).collect();
+    for (id, key, _) in &open {
+        if !keep.contains(key.as_str()) {
+            exec_tx!(tx, |c| {
+                sqlx::query(
+                    "update health_alerts set resolved_at = $1, open_key = null, updated_at = $1 where id = $2",
+                )
+                .bind(now)
+                .bind(id)
+                .execute(c)
+                .await
+            })?;
+        }
+    }
+    Ok(raised)
+}
+
+/// An alert with what a work order needs: where the asset is, and which
+/// unit rackledger has in it with the reported serial (hence its part model,
+/// for finding the nearest spare).
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Alert {
+    /// Row id.
+    pub id: i64,
+    /// Asset.
+    pub asset_id: i64,
+    /// Asset tag.
+    pub asset_tag: String,
+    /// Rack id, when placed.
+    pub rack_id: Option<i64>,
+    /// Rack name, when placed.
+    pub rack_name: Option<String>,
+    /// Lowest U, when placed.
+    pub u_position: Option<i64>,
+    /// cpu, accelerator, memory, drive, psu or fan.
+    pub component_kind: String,
+    /// Slot as the BMC names it.
+    pub slot: Option<String>,
+    /// Serial as the BMC reports it.
+    pub serial: Option<String>,
+    /// Model or part number as the BMC reports it.
+    pub model: Option<String>,
+    /// The rackledger unit with that serial, if known.
+    pub unit_id: Option<i64>,
+    /// Its part model (for the nearest spare of the same model).
+    pub part_model_id: Option<i64>,
+    /// `warning` or `critical`.
+    pub severity: String,
+    /// Opened, UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub opened_at: OffsetDateTime,
+    /// Resolved, UTC.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>)]
+    pub resolved_at: Option<OffsetDateTime>,
+    /// Work order opened for it.
+    pub work_order_id: Option<i64>,
+}
+
+const ALERT_SELECT: &str = "select h.id, h.asset_id, a.asset_tag, p.rack_id, r.name as rack_name, p.u_position,
+    h.component_kind, h.slot, h.serial, h.model, u.id as unit_id, u.part_model_id, h.severity, h.opened_at,
+    h.resolved_at, h.work_order_id
+    from health_alerts h join assets a on a.id = h.asset_id
+    left join placements p on p.asset_id = h.asset_id left join racks r on r.id = p.rack_id
+    left join units u on u.id = (select min(x.id) from units x where x.serial = h.serial)";
+
+/// Open alerts, critical first, newest first (the fleet page; optionally one asset).
+pub async fn open(db: &Db, asset_id: Option<i64>) -> Result<Vec<Alert>, DbError> {
+    let sql = format!(
+        "{ALERT_SELECT} where h.resolved_at is null and (cast($1 as bigint) is null or h.asset_id = $1)
+         order by h.severity = 'critical' desc, h.opened_at desc, h.id desc limit 500"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(asset_id)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Open alerts that have no work order yet, oldest first: the hook for
+/// opening one work order per episode.
+pub async fn without_work_order(db: &Db) -> Result<Vec<Alert>, DbError> {
+    let sql = format!(
+        "{ALERT_SELECT} where h.resolved_at is null and h.work_order_id is null order by h.opened_at, h.id"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Links an alert to the work order opened for it, in the caller's transaction.
+/// Returns false when the alert already has one (so two callers cannot both open one).
+pub async fn set_work_order(
+    tx: &mut Tx,
+    alert_id: i64,
+    work_order_id: i64,
+) -> Result<bool, DbError> {
+    let now = crate::clock::now();
+    let n = exec_tx!(tx, |c| {
+        sqlx::query(
+            "update health_alerts set work_order_id = $1, updated_at = $2 where id = $3 and work_order_id is null",
+        )
+        .bind(work_order_id)
+        .bind(now)
+        .bind(alert_id)
+        .execute(c)
+        .await
+    })?;
+    Ok(n == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::redfish::model::{Dimm, Temperature};
+
+    #[test]
+    fn only_unhealthy_replaceable_components_call_for_alerts() {
+        let snap = Snapshot {
+            memory: vec![
+                Dimm {
+                    slot: "A1".into(),
+                    health: Some("OK".into()),
+                    ..Dimm::default()
+                },
+                Dimm {
+                    slot: "A2".into(),
+                    serial: Some("S2".into()),
+                    health: Some("Critical".into()),
+                    ..Dimm::default()
+                },
+                Dimm {
+                    slot: "A3".into(),
+                    health: Some("Warning".into()),
+                    ..Dimm::default()
+                },
+            ],
+            temperatures: vec![Temperature {
+                name: "CPU1".into(),
+                health: Some("Critical".into()),
+                ..Temperature::default()
+            }],
+            ..Snapshot::default()
+        };
+        let s = specs(&snap);
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!(
+            (
+                s[0].dedup_key.as_str(),
+                s[0].severity.as_str(),
+                s[0].serial.as_deref()
+            ),
+            ("memory:A2", "critical", Some("S2"))
+        );
+        assert_eq!(s[1].severity, "warning");
+    }
+}

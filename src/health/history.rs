@@ -1,0 +1,205 @@
+//! Readings over time (watts, inlet and hottest temperature) per asset: a raw
+//! row per poll, and past `raw_retention_days` the raw rows of each hour are
+//! replaced by one hourly average; hourly rows older than
+//! `hourly_retention_days` are deleted. Averaging is done in Rust so both
+//! engines give the same result.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::db::{Db, DbError, Tx};
+use crate::{exec_tx, on_db, on_tx};
+
+/// Inserts one raw reading.
+pub async fn insert_raw(
+    tx: &mut Tx,
+    asset_id: i64,
+    at: OffsetDateTime,
+    watts: Option<i64>,
+    inlet_c: Option<f64>,
+    max_c: Option<f64>,
+) -> Result<(), DbError> {
+    insert(tx, asset_id, at, "raw", 1, watts, inlet_c, max_c).await
+}
+
+#[allow(clippy::too_many_arguments, reason = "one column each")]
+async fn insert(
+    tx: &mut Tx,
+    asset_id: i64,
+    at: OffsetDateTime,
+    resolution: &str,
+    samples: i64,
+    watts: Option<i64>,
+    inlet_c: Option<f64>,
+    max_c: Option<f64>,
+) -> Result<(), DbError> {
+    let now = crate::clock::now();
+    exec_tx!(tx, |c| {
+        sqlx::query(
+            "insert into health_readings (asset_id, at, resolution, samples, power_watts, inlet_temp_c, max_temp_c, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(asset_id)
+        .bind(at)
+        .bind(resolution)
+        .bind(samples)
+        .bind(watts)
+        .bind(inlet_c)
+        .bind(max_c)
+        .bind(now)
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}
+
+/// One reading (raw or hourly average).
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Reading {
+    /// Start of the sample (or of the hour), UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub at: OffsetDateTime,
+    /// `raw` or `hour`.
+    pub resolution: String,
+    /// Raw samples behind it.
+    pub samples: i64,
+    /// Watts.
+    pub power_watts: Option<i64>,
+    /// Inlet, °C.
+    pub inlet_temp_c: Option<f64>,
+    /// Hottest sensor, °C.
+    pub max_temp_c: Option<f64>,
+}
+
+/// Readings of an asset since `from`, oldest first.
+pub async fn readings(
+    db: &Db,
+    asset_id: i64,
+    from: OffsetDateTime,
+) -> Result<Vec<Reading>, DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select at, resolution, samples, power_watts, inlet_temp_c, max_temp_c from health_readings
+             where asset_id = $1 and at >= $2 order by at, id",
+        )
+        .bind(asset_id)
+        .bind(from)
+        .fetch_all(p)
+        .await
+    })?)
+}
+
+fn start_of_hour(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_minute(0)
+        .and_then(|t| t.replace_second(0))
+        .and_then(|t| t.replace_nanosecond(0))
+        .unwrap_or(t)
+}
+
+#[derive(Default)]
+struct Acc {
+    samples: i64,
+    watts: (i64, i64),
+    inlet: (f64, i64),
+    max: (f64, i64),
+}
+
+fn avg_i(sum: i64, n: i64) -> Option<i64> {
+    (n > 0).then(|| (sum as f64 / n as f64).round() as i64)
+}
+
+fn avg_f(sum: f64, n: i64) -> Option<f64> {
+    (n > 0).then(|| ((sum / n as f64) * 10.0).round() / 10.0)
+}
+
+/// What one retention run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Compacted {
+    /// Raw rows folded into hourly rows.
+    pub raw_folded: u64,
+    /// Hourly rows written.
+    pub hours_written: u64,
+    /// Hourly rows deleted as too old.
+    pub hours_deleted: u64,
+}
+
+/// Folds raw readings older than `raw_days` into hourly averages and drops
+/// hourly rows older than `hourly_days`, in one transaction.
+pub async fn compact(
+    db: &Db,
+    now: OffsetDateTime,
+    raw_days: i64,
+    hourly_days: i64,
+) -> Result<Compacted, DbError> {
+    // Whole hours only, so an hour is never split between two runs.
+    let raw_cutoff = start_of_hour(now - Duration::days(raw_days.max(0)));
+    let hour_cutoff = now - Duration::days(hourly_days.max(raw_days));
+    let mut tx = db.begin().await?;
+    type Row = (
+        i64,
+        OffsetDateTime,
+        i64,
+        Option<i64>,
+        Option<f64>,
+        Option<f64>,
+    );
+    let rows: Vec<Row> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
+            "select asset_id, at, samples, power_watts, inlet_temp_c, max_temp_c from health_readings
+             where resolution = 'raw' and at < $1",
+        )
+        .bind(raw_cutoff)
+        .fetch_all(c)
+        .await
+    })?;
+    let mut buckets: BTreeMap<(i64, OffsetDateTime), Acc> = BTreeMap::new();
+    for (asset, at, samples, w, inlet, max) in &rows {
+        let hour = start_of_hour(*at);
+        let a = buckets.entry((*asset, hour)).or_default();
+        a.samples += samples;
+        if let Some(w) = w {
+            a.watts = (a.watts.0 + w, a.watts.1 + 1);
+        }
+        if let Some(t) = inlet {
+            a.inlet = (a.inlet.0 + t, a.inlet.1 + 1);
+        }
+        if let Some(t) = max {
+            a.max = (a.max.0 + t, a.max.1 + 1);
+        }
+    }
+    let mut out = Compacted {
+        raw_folded: rows.len() as u64,
+        ..Compacted::default()
+    };
+    for ((asset, hour), a) in &buckets {
+        insert(
+            &mut tx,
+            *asset,
+            *hour,
+            "hour",
+            a.samples,
+            avg_i(a.watts.0, a.watts.1),
+            avg_f(a.inlet.0, a.inlet.1),
+            avg_f(a.max.0, a.max.1),
+        )
+        .await?;
+        out.hours_written += 1;
+    }
+    exec_tx!(&mut tx, |c| {
+        sqlx::query("delete from health_readings where resolution = 'raw' and at < $1")
+            .bind(raw_cutoff)
+            .execute(c)
+            .await
+    })?;
+    out.hours_deleted = exec_tx!(&mut tx, |c| {
+        sqlx::query("delete from health_readings where resolution = 'hour' and at < $1")
+            .bind(hour_cutoff)
+            .execute(c)
+            .await
+    })?;
+    tx.commit().await?;
+    Ok(out)
+}

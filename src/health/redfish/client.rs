@@ -1,0 +1,438 @@
+//! A thin Redfish client over `reqwest` (rustls): one per BMC, holding its
+//! connection pool and session token so polls reuse both.
+//!
+//! What it guarantees, whatever the BMC does: a TLS policy per BMC (system
+//! roots, one pinned CA and nothing else, or no verification), a timeout per
+//! request, a cap on every response body (read in chunks, never trusted from
+//! `Content-Length`), no automatic retries, redirects followed only on the same
+//! scheme, host and port, and links (`@odata.id`) resolved against the BMC's own
+//! origin: a link to another host is refused.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::{StatusCode, Url};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+/// How the client checks the BMC's TLS certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsPolicy {
+    /// Verify against the system's roots (platform verifier).
+    Verify,
+    /// Verify against this one CA certificate (PEM) only; no built-in roots.
+    Pinned(String),
+    /// No verification at all: only for an isolated management network.
+    Insecure,
+}
+
+impl TlsPolicy {
+    /// The stored name: `verify`, `pinned` or `insecure`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TlsPolicy::Verify => "verify",
+            TlsPolicy::Pinned(_) => "pinned",
+            TlsPolicy::Insecure => "insecure",
+        }
+    }
+}
+
+/// Limits applied to every request.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Whole request, connect to last body byte.
+    pub request_timeout: Duration,
+    /// TCP + TLS connect.
+    pub connect_timeout: Duration,
+    /// Largest response body accepted, bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            request_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            max_body_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// Login for a BMC. The password is wiped from memory on drop and never printed.
+#[derive(Clone)]
+pub struct Credentials {
+    /// Redfish user name.
+    pub username: String,
+    /// Password in clear (only in memory).
+    pub password: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Why one fetch failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// No answer in time.
+    #[error("timed out")]
+    Timeout,
+    /// Could not connect, or the connection broke.
+    #[error("connection failed: {0}")]
+    Connect(String),
+    /// The TLS certificate was refused.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// An HTTP error status.
+    #[error("HTTP {0}")]
+    Status(u16),
+    /// Credentials refused.
+    #[error("authentication refused (HTTP {0})")]
+    Auth(u16),
+    /// Body larger than the cap.
+    #[error("response larger than {0} bytes")]
+    TooLarge(usize),
+    /// A redirect (or a link) to another host.
+    #[error("refused to follow a redirect or link to {0}")]
+    OffHost(String),
+    /// The body is not JSON.
+    #[error("malformed JSON: {0}")]
+    Malformed(String),
+    /// The BMC URL or a link could not be used.
+    #[error("bad URL: {0}")]
+    BadUrl(String),
+}
+
+/// Checks a BMC URL: http or https with a host; only its origin is kept.
+pub fn parse_bmc_url(text: &str) -> Result<Url, FetchError> {
+    let mut url = Url::parse(text.trim()).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(FetchError::BadUrl(
+            "use http:// or https:// and a host".into(),
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(FetchError::BadUrl("put no credentials in the URL".into()));
+    }
+    url.set_path("/");
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// The certificates of a pinned CA (PEM); at least one, each parsed.
+pub fn pinned_certs(pem: &str) -> Result<Vec<reqwest::Certificate>, FetchError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let ders: Vec<CertificateDer> = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| FetchError::Tls(format!("pinned CA: {e}")))?;
+    if ders.is_empty() {
+        return Err(FetchError::Tls(
+            "pinned CA: no certificate in the PEM".into(),
+        ));
+    }
+    ders.iter()
+        .map(|d| {
+            reqwest::Certificate::from_der(d)
+                .map_err(|e| FetchError::Tls(format!("pinned CA: {e}")))
+        })
+        .collect()
+}
+
+/// One BMC's client: connection pool, credentials and session token.
+pub struct RedfishClient {
+    http: reqwest::Client,
+    origin: Url,
+    creds: Option<Credentials>,
+    token: Mutex<Option<String>>,
+    sessions: Mutex<Option<Url>>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for RedfishClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedfishClient")
+            .field("origin", &self.origin.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Fails only if another provider is already installed, which serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+impl RedfishClient {
+    /// A client for the BMC at `url` (its origin) with this TLS policy and limits.
+    pub fn new(
+        url: &str,
+        tls: &TlsPolicy,
+        creds: Option<Credentials>,
+        limits: Limits,
+    ) -> Result<RedfishClient, FetchError> {
+        install_crypto_provider();
+        let origin = parse_bmc_url(url)?;
+        let home = origin.clone();
+        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 5 || !same_origin(attempt.url(), &home) {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
+        let mut builder = reqwest::Client::builder()
+            .timeout(limits.request_timeout)
+            .connect_timeout(limits.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(2)
+            .retry(reqwest::retry::never())
+            .redirect(redirect)
+            .no_proxy()
+            .user_agent(concat!("rackledger/", env!("CARGO_PKG_VERSION")));
+        builder = match tls {
+            TlsPolicy::Verify => builder,
+            TlsPolicy::Pinned(pem) => builder.tls_certs_only(pinned_certs(pem)?),
+            TlsPolicy::Insecure => builder.danger_accept_invalid_certs(true),
+        };
+        let http = builder
+            .build()
+            .map_err(|e| FetchError::Tls(e.to_string()))?;
+        Ok(RedfishClient {
+            http,
+            origin,
+            creds: creds.filter(|c| !c.username.is_empty()),
+            token: Mutex::new(None),
+            sessions: Mutex::new(None),
+            limits,
+        })
+    }
+
+    /// The BMC's origin (`https://host:port/`).
+    pub fn origin(&self) -> &Url {
+        &self.origin
+    }
+
+    /// Resolves a link as given (`/redfish/v1/...`, or an absolute URL on this
+    /// BMC); drops the fragment; refuses other hosts.
+    pub fn resolve(&self, link: &str) -> Result<Url, FetchError> {
+        let mut url = self
+            .origin
+            .join(link.trim())
+            .map_err(|e| FetchError::BadUrl(format!("{link}: {e}")))?;
+        url.set_fragment(None);
+        if !same_origin(&url, &self.origin) {
+            return Err(FetchError::OffHost(
+                url.host_str().unwrap_or_default().to_owned(),
+            ));
+        }
+        Ok(url)
+    }
+
+    fn token(&self) -> Option<String> {
+        self.token.lock().map(|t| t.clone()).unwrap_or(None)
+    }
+
+    fn set_token(&self, value: Option<String>) {
+        if let Ok(mut t) = self.token.lock() {
+            *t = value;
+        }
+    }
+
+    fn basic(&self) -> Option<HeaderValue> {
+        let c = self.creds.as_ref()?;
+        let raw = Zeroizing::new(format!("{}:{}", c.username, c.password.as_str()));
+        let enc = base64::engine::general_purpose::STANDARD.encode(raw.as_bytes());
+        let mut v = HeaderValue::from_str(&format!("Basic {enc}")).ok()?;
+        v.set_sensitive(true);
+        Some(v)
+    }
+
+    /// Opens an X-Auth-Token session at the service root's `Links.Sessions`,
+    /// unless one is open already (sessions are kept across polls); when the
+    /// BMC offers none, requests go on with Basic authentication.
+    pub async fn login(&self, service_root: &Value) -> Result<(), FetchError> {
+        if self.creds.is_none() || self.token().is_some() {
+            return Ok(());
+        }
+        let Some(link) = service_root
+            .pointer("/Links/Sessions/@odata.id")
+            .and_then(Value::as_str)
+        else {
+            return Ok(());
+        };
+        let url = self.resolve(link)?;
+        if let Ok(mut s) = self.sessions.lock() {
+            *s = Some(url.clone());
+        }
+        self.open_session(url).await
+    }
+
+    async fn open_session(&self, url: Url) -> Result<(), FetchError> {
+        let Some(c) = &self.creds else {
+            return Ok(());
+        };
+        let body = Zeroizing::new(
+            serde_json::json!({"UserName": c.username, "Password": c.password.as_str()})
+                .to_string(),
+        );
+        let resp = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.as_bytes().to_vec())
+            .send()
+            .await
+            .map_err(map_reqwest)?;
+        let token = resp
+            .headers()
+            .get("x-auth-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        match (resp.status(), token) {
+            (s, Some(t)) if s.is_success() => self.set_token(Some(t)),
+            (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, _) => {
+                return Err(FetchError::Auth(resp.status().as_u16()));
+            }
+            // No session service worth the name: Basic on every request.
+            _ => self.set_token(None),
+        }
+        Ok(())
+    }
+
+    /// GETs a Redfish document by its link and parses it as JSON, within the limits.
+    pub async fn get(&self, link: &str) -> Result<Value, FetchError> {
+        let url = self.resolve(link)?;
+        let had_token = self.token().is_some();
+        match self.get_once(url.clone()).await {
+            Err(FetchError::Auth(_)) if had_token => {
+                // The session expired: open a new one (or go on with Basic) and retry once.
+                self.set_token(None);
+                let sessions = self.sessions.lock().ok().and_then(|s| s.clone());
+                if let Some(s) = sessions {
+                    self.open_session(s).await?;
+                }
+                self.get_once(url).await
+            }
+            other => other,
+        }
+    }
+
+    async fn get_once(&self, url: Url) -> Result<Value, FetchError> {
+        let mut req = self.http.get(url).header("accept", "application/json");
+        if let Some(t) = self.token() {
+            let mut v = HeaderValue::from_str(&t)
+                .map_err(|_| FetchError::Malformed("session token is not a header value".into()))?;
+            v.set_sensitive(true);
+            req = req.header("x-auth-token", v);
+        } else if let Some(b) = self.basic() {
+            req = req.header(AUTHORIZATION, b);
+        }
+        let resp = req.send().await.map_err(map_reqwest)?;
+        let status = resp.status();
+        if status.is_redirection() {
+            let to = resp
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("?")
+                .to_owned();
+            return Err(FetchError::OffHost(to));
+        }
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(FetchError::Auth(status.as_u16()));
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status(status.as_u16()));
+        }
+        let body = read_capped(resp, self.limits.max_body_bytes).await?;
+        serde_json::from_slice(&body).map_err(|e| FetchError::Malformed(e.to_string()))
+    }
+}
+
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, FetchError> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(FetchError::TooLarge(cap));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(map_reqwest)? {
+        if body.len() + chunk.len() > cap {
+            return Err(FetchError::TooLarge(cap));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn map_reqwest(e: reqwest::Error) -> FetchError {
+    if e.is_timeout() {
+        return FetchError::Timeout;
+    }
+    // The source chain names certificate problems; keep the message short.
+    let mut text = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        text = format!("{text}: {s}");
+        src = s.source();
+    }
+    if text.contains("certificate") || text.contains("Certificate") {
+        FetchError::Tls(text)
+    } else {
+        FetchError::Connect(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bmc_urls_keep_only_their_origin_and_links_stay_on_it() {
+        let u = parse_bmc_url(" https://10.0.0.5:8443/redfish/v1?x=1 ").expect("ok");
+        assert_eq!(u.as_str(), "https://10.0.0.5:8443/");
+        assert!(parse_bmc_url("ftp://x").is_err());
+        assert!(parse_bmc_url("https://root:pw@x").is_err());
+        let c = RedfishClient::new(
+            "http://127.0.0.1:9",
+            &TlsPolicy::Verify,
+            None,
+            Limits::default(),
+        )
+        .expect("client");
+        assert_eq!(
+            c.resolve("/redfish/v1/Chassis/1U/Thermal#/Temperatures/0")
+                .expect("ok")
+                .as_str(),
+            "http://127.0.0.1:9/redfish/v1/Chassis/1U/Thermal"
+        );
+        assert!(matches!(
+            c.resolve("http://evil.example/redfish/v1"),
+            Err(FetchError::OffHost(_))
+        ));
+    }
+
+    #[test]
+    fn credentials_never_show_the_password() {
+        let c = Credentials {
+            username: "root".into(),
+            password: Zeroizing::new("hunter2".into()),
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

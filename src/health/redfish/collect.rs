@@ -1,0 +1,271 @@
+//! Walks a BMC's Redfish tree into a [`Snapshot`], following `@odata.id`
+//! links exactly as given. Only the service root and the system are needed;
+//! every other document is read on its own, and a member that fails (HTTP
+//! error, bad JSON, timeout) is recorded in `Snapshot::errors` while the
+//! others are kept.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use super::client::{FetchError, RedfishClient};
+use super::model::{
+    Dimm, Drive, Processor, Snapshot, integer, is_absent, link, links, number, status, text,
+};
+use super::thermal;
+
+/// Which thermal and power schema to read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Schema {
+    /// The older `Thermal`/`Power` (two requests) when the chassis has them,
+    /// else the newer `ThermalSubsystem`/`PowerSubsystem`/`Sensors`.
+    #[default]
+    Auto,
+    /// Only `ThermalSubsystem`, `PowerSubsystem` and `Sensors`.
+    Subsystem,
+}
+
+/// Documents fetched at once from one BMC (BMCs are small computers).
+const PARALLEL_PER_BMC: usize = 4;
+
+/// The service root's path.
+pub const SERVICE_ROOT: &str = "/redfish/v1/";
+
+/// Reads everything rackledger keeps from the BMC behind `client`.
+pub async fn collect(client: Arc<RedfishClient>, schema: Schema) -> Result<Snapshot, FetchError> {
+    let root = client.get(SERVICE_ROOT).await?;
+    client.login(&root).await?;
+    let mut snap = Snapshot::default();
+    let systems_link = link(&root, "Systems")
+        .ok_or_else(|| FetchError::Malformed("the service root has no Systems".into()))?;
+    let systems = client.get(&systems_link).await?;
+    let system_link = links(&systems, "Members")
+        .into_iter()
+        .next()
+        .ok_or_else(|| FetchError::Malformed("the Systems collection is empty".into()))?;
+    let system = client.get(&system_link).await?;
+    read_system(&system, &mut snap);
+
+    if let Some(l) = link(&system, "Processors") {
+        for (id, doc) in present_members(&client, &l, &mut snap.errors).await {
+            snap.processors.push(processor(&id, &doc));
+        }
+    }
+    if let Some(l) = link(&system, "Memory") {
+        for (id, doc) in present_members(&client, &l, &mut snap.errors).await {
+            snap.memory.push(dimm(&id, &doc));
+        }
+    }
+    read_storage(&client, &system, &mut snap).await;
+
+    let chassis = match links(system.get("Links").unwrap_or(&Value::Null), "Chassis")
+        .into_iter()
+        .next()
+    {
+        Some(l) => Some(l),
+        None => first_member(&client, &root, "Chassis").await,
+    };
+    if let Some(l) = chassis {
+        match client.get(&l).await {
+            Ok(ch) => read_chassis(&client, &ch, schema, &mut snap).await,
+            Err(e) => snap.errors.push(format!("{l}: {e}")),
+        }
+    }
+    let manager = match links(system.get("Links").unwrap_or(&Value::Null), "ManagedBy")
+        .into_iter()
+        .next()
+    {
+        Some(l) => Some(l),
+        None => first_member(&client, &root, "Managers").await,
+    };
+    if let Some(l) = manager {
+        match client.get(&l).await {
+            Ok(m) => snap.bmc_firmware = text(&m, "/FirmwareVersion"),
+            Err(e) => snap.errors.push(format!("{l}: {e}")),
+        }
+    }
+    Ok(snap)
+}
+
+fn read_system(system: &Value, snap: &mut Snapshot) {
+    snap.manufacturer = text(system, "/Manufacturer");
+    snap.model = text(system, "/Model");
+    snap.system_serial = text(system, "/SerialNumber");
+    snap.power_state = text(system, "/PowerState");
+    snap.health = text(system, "/Status/Health");
+    snap.health_rollup = text(system, "/Status/HealthRollup");
+    snap.bios_version = text(system, "/BiosVersion");
+}
+
+async fn first_member(client: &RedfishClient, root: &Value, collection: &str) -> Option<String> {
+    let l = link(root, collection)?;
+    let doc = client.get(&l).await.ok()?;
+    links(&doc, "Members").into_iter().next()
+}
+
+/// Fetches a collection, then each member on its own; failures go to `errors`.
+pub(super) async fn members(
+    client: &Arc<RedfishClient>,
+    collection: &str,
+    errors: &mut Vec<String>,
+) -> Vec<(String, Value)> {
+    match client.get(collection).await {
+        Ok(doc) => fetch_all(client, links(&doc, "Members"), errors).await,
+        Err(e) => {
+            errors.push(format!("{collection}: {e}"));
+            Vec::new()
+        }
+    }
+}
+
+/// Like [`members`], without the absent ones (empty sockets and slots).
+async fn present_members(
+    client: &Arc<RedfishClient>,
+    collection: &str,
+    errors: &mut Vec<String>,
+) -> Vec<(String, Value)> {
+    let mut all = members(client, collection, errors).await;
+    all.retain(|(_, doc)| !is_absent(doc));
+    all
+}
+
+/// Fetches documents a few at a time, keeping their order; failures go to `errors`.
+async fn fetch_all(
+    client: &Arc<RedfishClient>,
+    wanted: Vec<String>,
+    errors: &mut Vec<String>,
+) -> Vec<(String, Value)> {
+    let mut slots: Vec<Option<Result<Value, FetchError>>> = vec![None; wanted.len()];
+    let mut set = JoinSet::new();
+    let mut next = 0;
+    while next < wanted.len() || !set.is_empty() {
+        while next < wanted.len() && set.len() < PARALLEL_PER_BMC {
+            let (c, l, i) = (client.clone(), wanted[next].clone(), next);
+            set.spawn(async move { (i, c.get(&l).await) });
+            next += 1;
+        }
+        if let Some(Ok((i, r))) = set.join_next().await {
+            slots[i] = Some(r);
+        }
+    }
+    let mut out = Vec::new();
+    for (l, r) in wanted.into_iter().zip(slots) {
+        match r {
+            Some(Ok(Value::Object(m))) => out.push((l, Value::Object(m))),
+            Some(Ok(_)) => errors.push(format!("{l}: not a JSON object")),
+            Some(Err(e)) => errors.push(format!("{l}: {e}")),
+            None => errors.push(format!("{l}: task failed")),
+        }
+    }
+    out
+}
+
+/// The document's own `@odata.id`, else the link it was fetched by.
+fn self_link(v: &Value, link: &str) -> String {
+    text(v, "/@odata.id").unwrap_or_else(|| link.to_owned())
+}
+
+/// A label: the field at `first`, else `Name`, else `Id`, else the link.
+fn label(v: &Value, first: &str, link: &str) -> String {
+    text(v, first)
+        .or_else(|| text(v, "/Name"))
+        .or_else(|| text(v, "/Id"))
+        .unwrap_or_else(|| link.to_owned())
+}
+
+fn processor(id: &str, v: &Value) -> Processor {
+    let (health, state) = status(v);
+    Processor {
+        id: self_link(v, id),
+        socket: text(v, "/Socket").or_else(|| text(v, "/Id")),
+        model: text(v, "/Model"),
+        kind: text(v, "/ProcessorType"),
+        cores: integer(v, "/TotalCores"),
+        serial: text(v, "/SerialNumber"),
+        health,
+        state,
+    }
+}
+
+fn dimm(id: &str, v: &Value) -> Dimm {
+    let (health, state) = status(v);
+    Dimm {
+        id: self_link(v, id),
+        slot: label(v, "/DeviceLocator", id),
+        size_mib: integer(v, "/CapacityMiB"),
+        part_number: text(v, "/PartNumber"),
+        serial: text(v, "/SerialNumber"),
+        manufacturer: text(v, "/Manufacturer"),
+        health,
+        state,
+    }
+}
+
+fn drive(id: &str, v: &Value) -> Drive {
+    let (health, state) = status(v);
+    Drive {
+        id: self_link(v, id),
+        name: label(v, "/PhysicalLocation/PartLocation/ServiceLabel", id),
+        model: text(v, "/Model"),
+        serial: text(v, "/SerialNumber"),
+        capacity_bytes: integer(v, "/CapacityBytes"),
+        media: text(v, "/MediaType"),
+        protocol: text(v, "/Protocol"),
+        health,
+        state,
+        life_left_percent: number(v, "/PredictedMediaLifeLeftPercent"),
+    }
+}
+
+async fn read_storage(client: &Arc<RedfishClient>, system: &Value, snap: &mut Snapshot) {
+    let mut drive_links = Vec::new();
+    if let Some(l) = link(system, "Storage") {
+        for (_, storage) in members(client, &l, &mut snap.errors).await {
+            drive_links.extend(links(&storage, "Drives"));
+        }
+    }
+    for (id, doc) in fetch_all(client, drive_links, &mut snap.errors).await {
+        if !is_absent(&doc) {
+            snap.drives.push(drive(&id, &doc));
+        }
+    }
+    if snap.drives.is_empty()
+        && let Some(l) = link(system, "SimpleStorage")
+    {
+        for (id, storage) in members(client, &l, &mut snap.errors).await {
+            let devices = storage.get("Devices").and_then(Value::as_array);
+            for (i, d) in devices.into_iter().flatten().enumerate() {
+                if !is_absent(d) {
+                    snap.drives.push(drive(&format!("{id}#/Devices/{i}"), d));
+                }
+            }
+        }
+    }
+}
+
+async fn read_chassis(
+    client: &Arc<RedfishClient>,
+    ch: &Value,
+    schema: Schema,
+    snap: &mut Snapshot,
+) {
+    snap.chassis_serial = text(ch, "/SerialNumber");
+    // Drives may hang off the chassis rather than the system's storage.
+    if snap.drives.is_empty()
+        && let Some(l) = link(ch, "Drives")
+    {
+        for (id, doc) in present_members(client, &l, &mut snap.errors).await {
+            snap.drives.push(drive(&id, &doc));
+        }
+    }
+    let legacy =
+        schema == Schema::Auto && link(ch, "Thermal").is_some() && link(ch, "Power").is_some();
+    if legacy && thermal::read_legacy(client, ch, snap).await {
+        snap.schema = "legacy".into();
+    } else {
+        snap.schema = "subsystem".into();
+        thermal::read_subsystems(client, ch, snap).await;
+    }
+    thermal::disambiguate(snap.psus.iter_mut().map(|p| (&mut p.name, p.id.as_str())));
+}

@@ -1,0 +1,11 @@
+//! Redfish: a thin client of our own over `reqwest` and lenient readers for
+//! what BMCs send (see `docs/health.md` for why not the `redfish` crate).
+
+pub mod client;
+pub mod collect;
+pub mod model;
+mod thermal;
+
+pub use client::{Credentials, FetchError, Limits, RedfishClient, TlsPolicy};
+pub use collect::{Schema, collect};
+pub use model::Snapshot;

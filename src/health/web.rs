@@ -1,0 +1,251 @@
+//! Health pages: the fleet page (`/health`), and the health section of an
+//! asset page with its BMC form, poll-now button and reconciliation.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::alerts::{self, Alert};
+use super::bmc::{self, Bmc, BmcInput};
+use super::reconcile::{self, AssetDiff, Diff};
+use super::redfish::Snapshot;
+use super::store::{self, Event};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::on_db;
+use crate::web::{Ctx, see_other};
+
+/// Health routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(fleet))
+        .route("/health/assets/{id}/bmc", post(save_bmc))
+        .route("/health/assets/{id}/bmc/delete", post(delete_bmc))
+        .route("/health/assets/{id}/poll", post(poll_now))
+        .route("/health/assets/{id}/accept", post(accept))
+}
+
+/// Formats an optional number for a table cell.
+pub fn num(v: &Option<f64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |n| format!("{n}"))
+}
+
+/// Formats an optional whole number for a table cell.
+pub fn int(v: &Option<i64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |n| n.to_string())
+}
+
+/// Formats a byte count as decimal gigabytes (as drive makers count).
+pub fn gb(v: &Option<i64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |b| format!("{:.1} GB", b as f64 / 1e9))
+}
+
+/// The health section of an asset page.
+pub struct AssetHealth {
+    /// Its BMC, if configured.
+    pub bmc: Option<Bmc>,
+    /// The latest snapshot and when it was taken.
+    pub latest: Option<(Snapshot, OffsetDateTime)>,
+    /// Serials: BMC against rackledger.
+    pub diff: Option<Diff>,
+    /// Open alerts.
+    pub alerts: Vec<Alert>,
+    /// Latest events.
+    pub events: Vec<Event>,
+    /// Whether no master key is configured (passwords cannot be saved).
+    pub no_key: bool,
+}
+
+/// Loads the health section of asset `id` (for `inventory`'s asset page).
+pub async fn asset_health(state: &AppState, id: i64) -> AppResult<AssetHealth> {
+    Ok(AssetHealth {
+        bmc: bmc::for_asset(&state.db, id).await?,
+        latest: store::latest(&state.db, id).await?,
+        diff: reconcile::for_asset(&state.db, id).await?,
+        alerts: alerts::open(&state.db, Some(id)).await?,
+        events: store::events(&state.db, id, 20).await?,
+        no_key: !matches!(state.config.health.master_key(), Ok(Some(_))),
+    })
+}
+
+/// A BMC that does not answer, for the fleet page.
+#[derive(sqlx::FromRow)]
+pub struct Silent {
+    /// Asset.
+    pub asset_id: i64,
+    /// Asset tag.
+    pub asset_tag: String,
+    /// BMC URL.
+    pub url: String,
+    /// Since when, UTC.
+    pub failing_since: OffsetDateTime,
+    /// Failures in a row.
+    pub consecutive_failures: i64,
+    /// Last reason.
+    pub last_error: Option<String>,
+    /// TLS policy (insecure is flagged).
+    pub tls_policy: String,
+}
+
+/// An asset whose BMC reports Warning or Critical.
+#[derive(sqlx::FromRow)]
+pub struct Unhealthy {
+    /// Asset.
+    pub asset_id: i64,
+    /// Asset tag.
+    pub asset_tag: String,
+    /// warning or critical.
+    pub worst: String,
+    /// Last poll, UTC.
+    pub polled_at: OffsetDateTime,
+}
+
+async fn silent(db: &Db) -> Result<Vec<Silent>, crate::db::DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select b.asset_id, a.asset_tag, b.url, b.failing_since, b.consecutive_failures, b.last_error, b.tls_policy
+             from bmcs b join assets a on a.id = b.asset_id where b.failing_since is not null
+             order by b.failing_since, a.asset_tag",
+        )
+        .fetch_all(p)
+        .await
+    })?)
+}
+
+async fn unhealthy(db: &Db) -> Result<Vec<Unhealthy>, crate::db::DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select h.asset_id, a.asset_tag, h.worst, h.polled_at from health_latest h join assets a on a.id = h.asset_id
+             where h.worst <> 'ok' order by h.worst = 'critical' desc, a.asset_tag",
+        )
+        .fetch_all(p)
+        .await
+    })?)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "health/fleet.html")]
+struct FleetPage {
+    ctx: Ctx,
+    bmcs: i64,
+    insecure: i64,
+    silent: Vec<Silent>,
+    unhealthy: Vec<Unhealthy>,
+    alerts: Vec<Alert>,
+    diffs: Vec<AssetDiff>,
+}
+
+async fn fleet(State(state): State<AppState>, ctx: Ctx) -> AppResult<FleetPage> {
+    let db = &state.db;
+    let (bmcs, insecure): (i64, i64) = on_db!(db, |p| {
+        sqlx::query_as(
+            "select cast(count(*) as bigint), cast(coalesce(sum(case when tls_policy = 'insecure' then 1 else 0 end), 0) as bigint) from bmcs",
+        )
+        .fetch_one(p)
+        .await
+    })
+    .map_err(crate::db::DbError::from)?;
+    Ok(FleetPage {
+        bmcs,
+        insecure,
+        silent: silent(db).await?,
+        unhealthy: unhealthy(db).await?,
+        alerts: alerts::open(db, None).await?,
+        diffs: reconcile::fleet(db).await?,
+        ctx: ctx.section("health"),
+    })
+}
+
+fn back(id: i64) -> String {
+    format!("/inventory/assets/{id}#health")
+}
+
+async fn save_bmc(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(input): Form<BmcInput>,
+) -> AppResult<Response> {
+    user.require(Permission::EditHealth)?;
+    crate::inventory::assets::get(&state.db, id).await?;
+    let key = state
+        .config
+        .health
+        .master_key()
+        .map_err(AppError::Internal)?;
+    match bmc::save(&state.db, key.as_ref(), &user.actor(), id, &input).await {
+        Ok(_) => Ok(see_other(&back(id), Some("saved"))),
+        // The form lives on the asset page; its errors come back as one message there.
+        Err(AppError::Validation(errors)) => {
+            let msg = errors
+                .0
+                .iter()
+                .map(|e| ctx.msg(&e.message))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Err(AppError::Conflict(
+                crate::i18n::Msg::new("health.form_error").arg("detail", msg),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn delete_bmc(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    user.require(Permission::EditHealth)?;
+    bmc::delete(&state.db, &user.actor(), id).await?;
+    Ok(see_other(&back(id), Some("saved")))
+}
+
+async fn poll_now(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    user.require(Permission::EditHealth)?;
+    if !bmc::poll_soon(&state.db, id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other(&back(id), None))
+}
+
+/// Accepting the BMC's truth for one slot.
+#[derive(Deserialize)]
+struct AcceptForm {
+    slot_name: String,
+    serial: String,
+    old_to: String,
+    location_id: i64,
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<AcceptForm>,
+) -> AppResult<Response> {
+    user.require(Permission::EditInventory)?;
+    reconcile::accept(
+        &state.db,
+        &user.actor(),
+        id,
+        &f.slot_name,
+        &f.serial,
+        &f.old_to,
+        f.location_id,
+    )
+    .await?;
+    Ok(see_other(&back(id), Some("saved")))
+}

@@ -1,0 +1,108 @@
+//! Work orders opened by health alerts: one per alert episode, naming the
+//! asset, its rack and U, the component, its slot and serial, and the
+//! nearest spare of the same part model.
+
+use super::{Origin, WorkOrderInput};
+use crate::audit::Actor;
+use crate::db::Db;
+use crate::db::DbError;
+use crate::error::AppResult;
+use crate::health::alerts::{self, Alert};
+use crate::i18n::{Lang, Msg};
+use crate::on_db;
+
+/// Opens a work order for every open alert that has none yet; returns the
+/// ids of the work orders opened (or found: a retry after a crash between
+/// the two steps finds the same work order through its dedup key).
+pub async fn open_for_alerts(db: &Db, lang: Lang) -> AppResult<Vec<i64>> {
+    let actor = Actor::system("health alert");
+    let mut opened = Vec::new();
+    for alert in alerts::without_work_order(db).await? {
+        let id = open_one(db, &actor, &alert, lang).await?;
+        let mut tx = db.begin().await?;
+        alerts::set_work_order(&mut tx, alert.id, id).await?;
+        tx.commit().await?;
+        opened.push(id);
+    }
+    Ok(opened)
+}
+
+async fn open_one(db: &Db, actor: &Actor, alert: &Alert, lang: Lang) -> AppResult<i64> {
+    // Our own record of where the failing part sits, found by its serial.
+    let our_slot: Option<String> = match alert.unit_id {
+        Some(unit) => on_db!(db, |p| {
+            sqlx::query_scalar(
+            "select slot_name from units where id = $1 and asset_id = $2 and status = 'installed'"
+        )
+        .bind(unit)
+        .bind(alert.asset_id)
+        .fetch_optional(p)
+        .await
+        })
+        .map_err(DbError::from)?
+        .flatten(),
+        None => None,
+    };
+    let place = match (&alert.rack_name, alert.u_position) {
+        (Some(rack), Some(u)) => format!("{rack} U{u}"),
+        _ => Msg::new("dc.not_placed").render(lang),
+    };
+    let slot = alert
+        .slot
+        .clone()
+        .or_else(|| our_slot.clone())
+        .unwrap_or_default();
+    let serial = alert.serial.clone().unwrap_or_default();
+    let title = Msg::new("wo_alert.title")
+        .arg(
+            "severity",
+            Msg::new(format!("wo_alert.{}", alert.severity)).render(lang),
+        )
+        .arg("component", &alert.component_kind)
+        .arg("slot", &slot)
+        .arg("tag", &alert.asset_tag)
+        .arg("place", &place)
+        .render(lang);
+    let spare = match alert.part_model_id {
+        Some(part) => super::spares_for(db, part, alert.rack_id, Some(alert.asset_id), 1)
+            .await?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    let spare_line = match &spare {
+        Some(s) => Msg::new("wo_alert.spare")
+            .arg("serial", &s.serial)
+            .arg("location", &s.location)
+            .render(lang),
+        None => Msg::new("wo_alert.no_spare").render(lang),
+    };
+    let notes = Msg::new("wo_alert.notes")
+        .arg("component", &alert.component_kind)
+        .arg("slot", &slot)
+        .arg("serial", &serial)
+        .arg("model", alert.model.as_deref().unwrap_or(""))
+        .arg("tag", &alert.asset_tag)
+        .arg("place", &place)
+        .render(lang)
+        + "\n"
+        + &spare_line;
+    let input = WorkOrderInput {
+        kind: if our_slot.is_some() {
+            "replace"
+        } else {
+            "other"
+        }
+        .into(),
+        title,
+        notes,
+        asset_tag: alert.asset_tag.clone(),
+        slot_name: our_slot.unwrap_or_default(),
+        ..WorkOrderInput::default()
+    };
+    let origin = Origin {
+        source: "alert",
+        dedup_key: Some(format!("health-alert/{}", alert.id)),
+    };
+    super::create(db, actor, &input, &origin, lang).await
+}

@@ -1,0 +1,19 @@
+//! Health: the Redfish client against real mockups and faulty servers, the
+//! poller, leases, alerts, history and reconciliation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+#[path = "../web/app.rs"]
+mod app;
+
+mod cli;
+mod collect;
+mod fake;
+mod poller;
+mod store;
+mod sushy;
+mod tls;
+mod web;
