@@ -1,0 +1,13 @@
+//! Cost: what each asset, server model, instance type and pricing tier costs
+//! per day, from landed cost, power, rack space, network and labour, with
+//! versioned parameters and what-if scenarios. See `docs/cost-model.md`.
+//!
+//! `model` and `pricing` are the pure engine, `scenario` applies overrides in
+//! memory, `service` loads inputs and runs it, `repo` and `catalog` hold the SQL.
+
+pub mod catalog;
+pub mod model;
+pub mod pricing;
+pub mod repo;
+pub mod scenario;
+pub mod service;

@@ -1,0 +1,366 @@
+//! Cost: the worked example of docs/cost-model.md built through the API, and
+//! scenarios that change results but never recorded data.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde_json::{Value, json};
+
+use crate::app::TestApp;
+use crate::support::backends;
+
+/// Tokens of the three roles the example needs.
+struct Tokens {
+    buyer: String,
+    tech: String,
+    boss: String,
+    guest: String,
+}
+
+async fn tokens(app: &mut TestApp) -> Tokens {
+    let csrf = app.login("admin", "rackledger-admin").await;
+    let t = Tokens {
+        buyer: app
+            .issue_token(&csrf, app.user_id("buyer").await, "erp")
+            .await,
+        tech: app
+            .issue_token(&csrf, app.user_id("tech").await, "dc")
+            .await,
+        boss: app
+            .issue_token(&csrf, app.user_id("boss").await, "cost")
+            .await,
+        guest: app
+            .issue_token(&csrf, app.user_id("guest").await, "ro")
+            .await,
+    };
+    app.server.clear_cookies();
+    t
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let r = app
+        .server
+        .post(path)
+        .authorization_bearer(token)
+        .json(&body)
+        .await;
+    assert!(
+        r.status_code().is_success(),
+        "{:?} POST {path}: {} {}",
+        app.backend,
+        r.status_code(),
+        r.text()
+    );
+    r.json()
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> Value {
+    let r = app.server.get(path).authorization_bearer(token).await;
+    assert_eq!(r.status_code(), 200, "GET {path}: {}", r.text());
+    r.json()
+}
+
+/// An exact decimal string from the API, rounded half away from zero to 4 places.
+fn dp4(v: &Value) -> String {
+    let d: Decimal = v
+        .as_str()
+        .unwrap_or_else(|| panic!("decimal string, got {v}"))
+        .parse()
+        .unwrap();
+    d.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+        .to_string()
+}
+
+/// Builds the docs/cost-model.md example; returns the asset id.
+async fn build_example(app: &TestApp, t: &Tokens) -> i64 {
+    let supplier = post(
+        app,
+        &t.buyer,
+        "/api/v1/suppliers",
+        json!({"name": "Example Components Inc.", "country": "US", "currency": "USD"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let mut parts = Vec::new();
+    for (mpn, category, spec, value) in [
+        ("EX-CPU-32C", "cpu", "cores", "32"),
+        ("EX-DIMM-64G", "memory", "memory_gib", "64"),
+        ("EX-NVME-3840", "nvme", "capacity_gb", "3840"),
+        ("EX-CHASSIS-1U", "chassis", "form_factor", "1U"),
+    ] {
+        let mut body = json!({"manufacturer": "Example", "mpn": mpn, "category": category, "description": mpn, "serial_tracked": "true"});
+        body[spec] = json!(value);
+        parts.push(
+            post(app, &t.buyer, "/api/v1/parts", body).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let order = post(
+        app,
+        &t.buyer,
+        "/api/v1/orders",
+        json!({"supplier_id": supplier, "fx_rate": "1400", "fx_rate_date": "2026-11-02"}),
+    )
+    .await["order"]["id"]
+        .as_i64()
+        .unwrap();
+    let o = format!("/api/v1/orders/{order}");
+    for (part, qty, price) in [
+        (parts[0], "2", "1000.00"),
+        (parts[1], "4", "200.00"),
+        (parts[2], "1", "300.00"),
+        (parts[3], "1", "800.00"),
+    ] {
+        post(
+            app,
+            &t.buyer,
+            &format!("{o}/lines"),
+            json!({"part_model_id": part, "quantity": qty, "unit_price": price}),
+        )
+        .await;
+    }
+    for (kind, amount) in [("freight", "78.00"), ("customs_duty", "195.00")] {
+        post(
+            app,
+            &t.buyer,
+            &format!("{o}/costs"),
+            json!({"kind": kind, "amount": amount, "basis": "value"}),
+        )
+        .await;
+    }
+    post(
+        app,
+        &t.buyer,
+        &format!("{o}/status"),
+        json!({"status": "ordered"}),
+    )
+    .await;
+    let detail = get(app, &t.buyer, &o).await;
+    let lines: Vec<i64> = detail["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_i64().unwrap())
+        .collect();
+    let location = get(app, &t.buyer, "/api/v1/locations").await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let received = post(
+        app,
+        &t.buyer,
+        &format!("{o}/receipts"),
+        json!({"location_id": location, "lines": [
+            {"po_line_id": lines[0], "serials": ["EXC-1", "EXC-2"]},
+            {"po_line_id": lines[1], "serials": ["EXD-1", "EXD-2", "EXD-3", "EXD-4"]},
+            {"po_line_id": lines[2], "serials": ["EXN-1"]},
+            {"po_line_id": lines[3], "serials": ["EXS-1"]},
+        ]}),
+    )
+    .await;
+    let unit_costs: Vec<&str> = received["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["landed_cost"]["amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        unit_costs,
+        vec![
+            "1498000", "1498000", "299600", "299600", "299600", "299600", "449400", "1198400"
+        ],
+        "landed cost per unit (doc step 1)"
+    );
+    let template = post(
+        app,
+        &t.tech,
+        "/api/v1/templates",
+        json!({"name": "example node", "asset_kind": "server", "height_u": "1", "nameplate_watts": "400",
+               "assembly_labour": "50000",
+               "slots": "CPU1-2: EX-CPU-32C\nDIMM1-4: EX-DIMM-64G\nNVME1: EX-NVME-3840\nCHASSIS: EX-CHASSIS-1U"}),
+    )
+    .await["template"]["id"]
+        .as_i64()
+        .unwrap();
+    let assembly = post(
+        app,
+        &t.tech,
+        "/api/v1/assembly",
+        json!({"template_id": template, "asset_tag": "EX-0001"}),
+    )
+    .await["order"]["id"]
+        .as_i64()
+        .unwrap();
+    let asset = post(
+        app,
+        &t.tech,
+        &format!("/api/v1/assembly/{assembly}/complete"),
+        json!({}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let seen = get(app, &t.boss, &format!("/api/v1/assets/{asset}")).await;
+    assert_eq!(seen["cost_minor"], 5_892_200, "asset cost (doc step 1)");
+    let rack = post(
+        app,
+        &t.tech,
+        "/api/v1/racks",
+        json!({"site": "Example DC", "room": "Hall 1", "row": "Row A", "name": "A01", "height_u": "42"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let priced = post(
+        app,
+        &t.boss,
+        &format!("/api/v1/cost/racks/{rack}"),
+        json!({"monthly_cost": "1260000"}),
+    )
+    .await;
+    assert_eq!(priced["monthly_cost_minor"], 1_260_000);
+    let site = priced["site_id"].as_i64().unwrap();
+    post(
+        app,
+        &t.tech,
+        &format!("/api/v1/assets/{asset}/placement"),
+        json!({"rack_id": rack, "u_position": "10", "face": "front", "depth": "full"}),
+    )
+    .await;
+    post(
+        app,
+        &t.boss,
+        "/api/v1/cost/params",
+        json!({
+            "effective_from": "2020-01-01", "depreciation_method": "straight_line",
+            "vcpus_per_core": "2", "cpu_overcommit": "2", "ram_overcommit": "1",
+            "host_reserved_vcpus": "8", "host_reserved_ram_gib": "16",
+            "ceph_replication": "3", "ceph_target_fill": "0.75", "utilisation": "0.8",
+            "sites": [{"site_id": site, "electricity_per_kwh": "150", "pue": "1.5", "rack_monthly": "0",
+                       "network_monthly": "182500", "network_share": "per_asset", "traffic_gb_month": "50000"}],
+            "classes": [{"asset_kind": "server", "depreciation_months": "60", "support_monthly": "91250"}],
+        }),
+    )
+    .await;
+    let itype = post(
+        app,
+        &t.boss,
+        "/api/v1/cost/instance-types",
+        json!({"name": "m.large", "vcpus": "4", "ram_gib": "16", "disk_gb": "100", "included_traffic_gb": "500"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    post(
+        app,
+        &t.boss,
+        "/api/v1/cost/tiers",
+        json!({"name": "Standard L", "instance_type_id": itype, "price_per_day": "2000", "extra_gb_price": "50"}),
+    )
+    .await;
+    post(
+        app,
+        &t.boss,
+        "/api/v1/cost/competitors",
+        json!({"name": "OtherCloud", "currency": "USD", "fx_rate": "1400", "egress_per_gb": "0.09",
+               "free_egress_gb": "100",
+               "prices": [{"instance_type_id": itype, "their_name": "x.large", "price": "0.10", "per": "hour"}]}),
+    )
+    .await;
+    asset
+}
+
+#[tokio::test]
+async fn the_worked_example_of_the_cost_model_document_comes_out_to_the_won() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let t = tokens(&mut app).await;
+        let asset = build_example(&app, &t).await;
+        let r = get(&app, &t.boss, "/api/v1/cost/report?traffic_gb=1000").await;
+        let mine: Vec<&Value> = r["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["asset"]["id"] == asset)
+            .collect();
+        assert_eq!(mine.len(), 1, "{backend:?}: the example asset is costed");
+        let a = mine[0];
+        assert_eq!(a["asset"]["capital"], "5892200");
+        assert_eq!(a["asset"]["cores"], 64);
+        assert_eq!(a["asset"]["ram_gib"], 256);
+        assert_eq!(a["watts"], "400");
+        assert_eq!(a["measured"], false);
+        let d = &a["daily"];
+        assert_eq!(dp4(&d["depreciation"]), "3228.6027");
+        assert_eq!(dp4(&d["power"]), "2160");
+        assert_eq!(dp4(&d["rack"]), "986.3014");
+        assert_eq!(dp4(&d["network"]), "6000");
+        assert_eq!(dp4(&d["labour"]), "3000");
+        let model: Vec<&Value> = r["by_template"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["name"] == "example node")
+            .collect();
+        let m = &model[0]["daily"];
+        let total: Decimal = ["depreciation", "power", "rack", "network", "labour"]
+            .iter()
+            .map(|k| m[*k].as_str().unwrap().parse::<Decimal>().unwrap())
+            .sum();
+        assert_eq!(
+            total
+                .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+                .to_string(),
+            "15374.9041"
+        );
+        let ic: Vec<&Value> = r["instance_costs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["template_name"] == "example node")
+            .collect();
+        assert_eq!(ic.len(), 1);
+        assert_eq!(ic[0]["instances"], 15, "RAM-bound: (256 − 16) ÷ 16");
+        assert_eq!(
+            dp4(&ic[0]["storage_per_day"]),
+            "0",
+            "no Ceph nodes in the example"
+        );
+        assert_eq!(dp4(&ic[0]["cost_per_day"]), "1281.242");
+        let tm: Vec<&Value> = r["tier_margins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["template_name"] == "example node")
+            .collect();
+        assert_eq!(dp4(&tm[0]["margin_per_day"]), "718.758");
+        assert_eq!(dp4(&tm[0]["break_even"]), "0.5125");
+        assert_eq!(dp4(&tm[0]["included_traffic_per_day"]), "60");
+        assert_eq!(dp4(&r["traffic_cost_per_gb"]), "3.65");
+        let c = &r["comparisons"][0];
+        assert_eq!(c["competitor"], "OtherCloud");
+        assert_eq!(dp4(&c["there_instance"]), "102200");
+        assert_eq!(dp4(&c["there_egress"]), "113400");
+        assert_eq!(dp4(&c["there_total"]), "215600");
+        assert_eq!(dp4(&c["here_instance"]), "60833.3333");
+        assert_eq!(dp4(&c["here_extra"]), "25000");
+        assert_eq!(dp4(&c["here_total"]), "85833.3333");
+        assert_eq!(dp4(&c["allowance_saves"]), "50400");
+        assert_eq!(dp4(&c["customer_saves"]), "129766.6667");
+
+        let refused = app
+            .server
+            .get("/api/v1/cost/report")
+            .authorization_bearer(&t.tech)
+            .await;
+        assert_eq!(refused.status_code(), 403, "technicians do not see money");
+        let refused = app
+            .server
+            .post("/api/v1/cost/tiers")
+            .authorization_bearer(&t.guest)
+            .json(&json!({"name": "x", "instance_type_id": 1, "price_per_day": "1"}))
+            .await;
+        assert_eq!(refused.status_code(), 403, "viewers do not price");
+        app.finish().await;
+    }
+}
