@@ -364,3 +364,142 @@ async fn the_worked_example_of_the_cost_model_document_comes_out_to_the_won() {
         app.finish().await;
     }
 }
+
+type Snapshot = (
+    Vec<(i64, i64, String, time::OffsetDateTime)>,
+    Vec<(i64, rackledger::db::DbDecimal, String, time::OffsetDateTime)>,
+    Vec<(i64, rackledger::db::DbDecimal, i64)>,
+    Vec<(i64, rackledger::db::DbDecimal, rackledger::db::DbDecimal)>,
+    Vec<(i64, String, i64, time::OffsetDateTime)>,
+);
+
+/// Units, orders, lines, extra costs and assets as stored.
+async fn snapshot(db: &rackledger::db::Db) -> Snapshot {
+    use rackledger::on_db;
+    let units = on_db!(db, |p| sqlx::query_as(
+        "select id, landed_cost_minor, status, updated_at from units order by id"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    let orders = on_db!(db, |p| sqlx::query_as(
+        "select id, fx_rate, status, updated_at from purchase_orders order by id"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    let lines = on_db!(db, |p| sqlx::query_as(
+        "select id, unit_price, quantity from po_lines order by id"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    let costs = on_db!(db, |p| sqlx::query_as(
+        "select id, amount, fx_rate from po_costs order by id"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    let assets = on_db!(db, |p| sqlx::query_as(
+        "select id, status, assembly_labour_minor, updated_at from assets order by id"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    (units, orders, lines, costs, assets)
+}
+
+fn of_asset(report: &Value, asset: i64) -> &Value {
+    report["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["asset"]["id"] == asset)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_scenario_changes_results_and_leaves_recorded_data_untouched() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let t = tokens(&mut app).await;
+        let asset = build_example(&app, &t).await;
+        let before = snapshot(&app.db).await;
+        let id = post(
+            &app,
+            &t.boss,
+            "/api/v1/cost/scenarios",
+            json!({"name": "weak won, dear DIMMs", "overrides": {
+                "fx_rates": {"USD": "1540"}, "ram_overcommit": "1.5", "utilisation": "0.6"}}),
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap();
+        let what_if = get(&app, &t.boss, &format!("/api/v1/cost/report?scenario={id}")).await;
+        let a = of_asset(&what_if, asset);
+        assert_eq!(
+            a["asset"]["capital"], "6476420",
+            "{backend:?}: the order recomputed at 1,540"
+        );
+        assert_eq!(dp4(&a["daily"]["depreciation"]), "3548.7233");
+        let ic = what_if["instance_costs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["template_name"] == "example node")
+            .unwrap();
+        assert_eq!(ic["instances"], 22, "240 GiB × 1.5 ÷ 16");
+        assert_eq!(ic["utilisation"], "0.6");
+        assert_eq!(snapshot(&app.db).await, before, "recorded data untouched");
+        let baseline = get(&app, &t.boss, "/api/v1/cost/report").await;
+        assert_eq!(
+            dp4(&of_asset(&baseline, asset)["daily"]["depreciation"]),
+            "3228.6027",
+            "the baseline is what it was"
+        );
+        let seen = get(&app, &t.boss, &format!("/api/v1/assets/{asset}")).await;
+        assert_eq!(seen["cost_minor"], 5_892_200);
+        let dup = app
+            .server
+            .post("/api/v1/cost/scenarios")
+            .authorization_bearer(&t.boss)
+            .json(&json!({"name": "weak won, dear DIMMs", "overrides": {}}))
+            .await;
+        assert_eq!(dup.status_code(), 422, "names are unique");
+        let audited: i64 = rackledger::on_db!(&app.db, |p| sqlx::query_scalar(
+            "select count(*) from audit_log where entity = 'cost_scenario'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(audited, 1);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_part_price_rise_restates_through_the_order_and_keeps_its_total() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let t = tokens(&mut app).await;
+        let asset = build_example(&app, &t).await;
+        let id = post(
+            &app,
+            &t.boss,
+            "/api/v1/cost/scenarios",
+            json!({"name": "DIMMs +40%", "overrides": {"part_price_pct": {"memory": "40"}}}),
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap();
+        let r = get(&app, &t.boss, &format!("/api/v1/cost/report?scenario={id}")).await;
+        // Goods 3,900 + 320 = 4,220 USD × 1,400 = 5,908,000; freight and duty are
+        // fixed amounts, only re-shared: landed 5,908,000 + 109,200 + 273,000.
+        assert_eq!(
+            of_asset(&r, asset)["asset"]["capital"],
+            "6340200",
+            "{backend:?}"
+        );
+        app.finish().await;
+    }
+}
