@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::datacenter::routes())
         .merge(crate::workorders::routes())
         .merge(crate::stocktake::routes())
+        .merge(crate::cost::routes())
         .nest("/api/v1", crate::api::routes())
         .merge(crate::api::docs())
         .route("/metrics", get(metrics))

@@ -12,38 +12,8 @@ use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::cost::catalog::{self, CompetitorInput, InstanceTypeInput, TierInput};
 use crate::cost::scenario::Overrides;
-use crate::cost::service::{self, ParamsInput, Report};
+use crate::cost::service::{self, ParamsInput, Report, ReportQuery};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::i18n::Msg;
-
-/// Which day, traffic and scenario to compute.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub(super) struct ReportQuery {
-    /// Day (YYYY-MM-DD); today if empty.
-    date: Option<String>,
-    /// Monthly traffic for the competitor comparison, GB (default 1000).
-    traffic_gb: Option<i64>,
-    /// Saved scenario to apply.
-    scenario: Option<i64>,
-}
-
-impl ReportQuery {
-    pub(crate) fn day(&self) -> AppResult<time::Date> {
-        match self
-            .date
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            None => Ok(crate::procurement::fx::today()),
-            Some(d) => crate::procurement::fx::parse_date(d).ok_or_else(|| {
-                let mut f = FieldErrors::default();
-                f.add("date", Msg::new("validation.date").arg("value", d));
-                AppError::Validation(f)
-            }),
-        }
-    }
-}
 
 /// The parameter version in force on a day.
 #[utoipa::path(get, path = "/cost/params", tag = "cost", params(ReportQuery), responses((status = 200), (status = 403), (status = 404)))]
@@ -173,13 +143,8 @@ pub(super) async fn report(
     Query(q): Query<ReportQuery>,
 ) -> AppResult<Json<Report>> {
     user.require(Permission::ViewMoney)?;
-    let ov = match q.scenario {
-        Some(id) => service::scenario(&s.db, id).await?.overrides,
-        None => Overrides::default(),
-    };
-    let traffic = q.traffic_gb.unwrap_or(1000);
     Ok(Json(
-        service::report(&s.db, s.config.base(), q.day()?, &ov, traffic).await?,
+        service::report_for(&s.db, s.config.base(), &q).await?.0,
     ))
 }
 

@@ -338,7 +338,6 @@ pub async fn create_competitor(db: &Db, actor: &Actor, i: &CompetitorInput) -> A
     .map_err(DbError::from)
     .map_err(duplicate("name"))?;
     for p in &c.prices {
-        let per = if p.per == Per::Hour { "hour" } else { "month" };
         exec_tx!(&mut tx, |x| sqlx::query(
             "insert into competitor_prices (competitor_id, instance_type_id, their_name, price, per, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $6)"
@@ -347,7 +346,7 @@ pub async fn create_competitor(db: &Db, actor: &Actor, i: &CompetitorInput) -> A
         .bind(p.instance_type_id)
         .bind(&p.their_name)
         .bind(DbDecimal(p.price))
-        .bind(per)
+        .bind(p.per.as_str())
         .bind(now)
         .execute(x)
         .await)

@@ -6,8 +6,15 @@
 //! memory, `service` loads inputs and runs it, `repo` and `catalog` hold the SQL.
 
 pub mod catalog;
+pub mod charts;
+mod forms_web;
 pub mod model;
 pub mod pricing;
 pub mod repo;
+pub mod reports;
 pub mod scenario;
 pub mod service;
+pub mod views;
+mod web;
+
+pub use web::routes;

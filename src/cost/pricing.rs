@@ -58,6 +58,16 @@ pub enum Per {
     Month,
 }
 
+impl Per {
+    /// The stored name, `hour` or `month`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Per::Hour => "hour",
+            Per::Month => "month",
+        }
+    }
+}
+
 /// A competitor's price for the equivalent of one of our instance types.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CompetitorPrice {

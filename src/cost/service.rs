@@ -547,6 +547,52 @@ fn major_dec(minor: Decimal, base: Currency) -> Decimal {
     minor / Decimal::from(10i64.pow(base.minor_units()))
 }
 
+/// Which day, monthly traffic and saved scenario to compute (query string).
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// Day (YYYY-MM-DD); today if empty.
+    pub date: Option<String>,
+    /// Monthly traffic for the competitor comparison, GB (default 1000).
+    pub traffic_gb: Option<i64>,
+    /// Saved scenario to apply.
+    pub scenario: Option<i64>,
+}
+
+impl ReportQuery {
+    /// The day asked for, or today.
+    pub fn day(&self) -> AppResult<Date> {
+        match self
+            .date
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => Ok(crate::procurement::fx::today()),
+            Some(d) => crate::procurement::fx::parse_date(d).ok_or_else(|| {
+                catalog::field_error("date", Msg::new("validation.date").arg("value", d))
+            }),
+        }
+    }
+}
+
+/// The report a query asks for, with the scenario applied if one is named.
+pub async fn report_for(
+    db: &Db,
+    base: Currency,
+    q: &ReportQuery,
+) -> AppResult<(Report, Option<Scenario>)> {
+    let scenario = match q.scenario {
+        Some(id) => Some(scenario(db, id).await?),
+        None => None,
+    };
+    let ov = scenario
+        .as_ref()
+        .map(|s| s.overrides.clone())
+        .unwrap_or_default();
+    let r = report(db, base, q.day()?, &ov, q.traffic_gb.unwrap_or(1000)).await?;
+    Ok((r, scenario))
+}
+
 /// A saved scenario.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Scenario {

@@ -503,3 +503,133 @@ async fn a_part_price_rise_restates_through_the_order_and_keeps_its_total() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_cost_pages_show_the_example_mark_losing_tiers_and_are_for_money_roles() {
+    use crate::app::{count, text_of};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let t = tokens(&mut app).await;
+        build_example(&app, &t).await;
+        let csrf = app.login("boss", "rackledger-boss").await;
+        let (status, doc) = app.page("/cost").await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert_eq!(text_of(&doc, "#total-per-day"), "₩15,375");
+        assert_eq!(text_of(&doc, "#tier-margins tbody td.margin"), "₩719");
+        assert_eq!(count(&doc, "#tier-margins tr.losing"), 0);
+        // A tier priced below cost is shown in red.
+        let itype = get(&app, &t.boss, "/api/v1/cost/instance-types").await[0]["id"]
+            .as_i64()
+            .unwrap();
+        let r = app
+            .post_form(
+                "/cost/tiers",
+                &csrf,
+                &[
+                    ("name", "Cheap L"),
+                    ("instance_type_id", &itype.to_string()),
+                    ("price_per_day", "1000"),
+                    ("extra_gb_price", "50"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let (_, doc) = app.page("/cost").await;
+        assert_eq!(count(&doc, "#tier-margins tr.losing"), 1, "1,000 < 1,281");
+        let (status, doc) = app.page("/cost/assets").await;
+        assert_eq!(status, 200);
+        assert!(text_of(&doc, "#asset-costs tbody").contains("₩3,229"));
+        let (status, doc) = app.page("/cost/reports").await;
+        assert_eq!(status, 200);
+        assert_eq!(count(&doc, "svg#chart-template rect"), 5, "five components");
+        assert_eq!(count(&doc, "#report-scorecard-parts tbody tr"), {
+            let parts: i64 = rackledger::on_db!(&app.db, |p| sqlx::query_scalar(
+                "select count(distinct part_model_id) from units"
+            )
+            .fetch_one(p)
+            .await)
+            .unwrap();
+            usize::try_from(parts).unwrap()
+        });
+        let xlsx = app.server.get("/cost/reports/tiers.xlsx").await;
+        assert_eq!(xlsx.status_code(), 200);
+        assert_eq!(&xlsx.as_bytes()[..2], b"PK");
+        // A new parameter version through the form: electricity doubles from 2026-01-01.
+        let (_, doc) = app.page("/cost/params").await;
+        let site_field = doc
+            .select(&scraper::Selector::parse("input[name$=_electricity_per_kwh]").unwrap())
+            .next()
+            .unwrap()
+            .value()
+            .attr("name")
+            .unwrap()
+            .to_owned();
+        let prefix = site_field
+            .trim_end_matches("electricity_per_kwh")
+            .to_owned();
+        let f = |k: &str| format!("{prefix}{k}");
+        let fields = vec![
+            ("effective_from".to_owned(), "2026-01-01".to_owned()),
+            ("depreciation_method".into(), "straight_line".into()),
+            ("vcpus_per_core".into(), "2".into()),
+            ("cpu_overcommit".into(), "2".into()),
+            ("ram_overcommit".into(), "1".into()),
+            ("host_reserved_vcpus".into(), "8".into()),
+            ("host_reserved_ram_gib".into(), "16".into()),
+            ("ceph_replication".into(), "3".into()),
+            ("ceph_target_fill".into(), "0.75".into()),
+            ("utilisation".into(), "0.8".into()),
+            (f("electricity_per_kwh"), "300".into()),
+            (f("pue"), "1.5".into()),
+            (f("network_monthly"), "182500".into()),
+            (f("network_share"), "per_asset".into()),
+            (f("traffic_gb_month"), "50000".into()),
+            ("class_server_depreciation_months".into(), "60".into()),
+            ("class_server_support_monthly".into(), "91250".into()),
+        ];
+        let borrowed: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let r = app.post_form("/cost/params", &csrf, &borrowed).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let (_, doc) = app.page("/cost/assets").await;
+        assert!(
+            text_of(&doc, "#asset-costs tbody").contains("₩4,320"),
+            "power doubles in the new version"
+        );
+        let (_, doc) = app.page("/cost/assets?date=2025-12-31").await;
+        assert!(
+            text_of(&doc, "#asset-costs tbody").contains("₩2,160"),
+            "the old version still applies to its days"
+        );
+        let again = app.post_form("/cost/params", &csrf, &borrowed).await;
+        assert_eq!(again.status_code(), 422, "one version per day");
+        // A scenario through the form, beside the baseline.
+        let r = app
+            .post_form(
+                "/cost/scenarios",
+                &csrf,
+                &[
+                    ("name", "won at 1540"),
+                    ("fx_currency", "usd"),
+                    ("fx_rate", "1540"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let to = r.header("location").to_str().unwrap().to_owned();
+        let (status, doc) = app.page(&to).await;
+        assert_eq!(status, 200);
+        assert_eq!(count(&doc, "#delta-assets tbody tr"), 1);
+        assert!(
+            text_of(&doc, "#delta-assets tbody").contains("₩320"),
+            "3,548.72 − 3,228.60"
+        );
+        // Technicians and viewers do not see the cost pages.
+        app.login("tech", "rackledger-tech").await;
+        assert_eq!(app.page("/cost").await.0, 403);
+        assert_eq!(app.page("/cost/reports/assets.xlsx").await.0, 403);
+        app.finish().await;
+    }
+}
