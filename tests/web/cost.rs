@@ -633,3 +633,32 @@ async fn the_cost_pages_show_the_example_mark_losing_tiers_and_are_for_money_rol
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_demo_showcase_fills_the_cost_page() {
+    use crate::app::{count, text_of};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        rackledger::demo::seed_showcase(&app.db).await.unwrap();
+        app.login("boss", "rackledger-boss").await;
+        let (status, doc) = app.page("/cost").await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert_eq!(
+            count(&doc, "#tier-margins tbody tr"),
+            4,
+            "{}",
+            text_of(&doc, "main")
+        );
+        assert_eq!(
+            count(&doc, "#tier-margins tr.losing"),
+            1,
+            "Promo L loses money: {}",
+            text_of(&doc, "#tier-margins")
+        );
+        let (_, doc) = app.page("/cost/competitors").await;
+        assert_eq!(count(&doc, "#comparison tbody tr"), 4);
+        let (status, _) = app.page("/cost/scenarios/1").await;
+        assert_eq!(status, 200);
+        app.finish().await;
+    }
+}
