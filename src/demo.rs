@@ -848,7 +848,8 @@ async fn showcase_cost(db: &Db, actor: &Actor, rack: Option<i64>) -> crate::erro
     use crate::cost::catalog::{
         self, CompetitorInput, CompetitorPriceInput, InstanceTypeInput, TierInput,
     };
-    use crate::cost::service::{self, ClassInput, ParamsInput, SiteInput};
+    use crate::cost::params::{self, ClassInput, ParamsInput, SiteInput};
+    use crate::cost::service;
     let base = crate::money::Currency::KRW;
     if let Some(rack) = rack {
         crate::datacenter::racks::set_monthly_cost(db, actor, rack, 1_500_000).await?;
@@ -902,7 +903,7 @@ async fn showcase_cost(db: &Db, actor: &Actor, rack: Option<i64>) -> crate::erro
         })
         .collect(),
     };
-    service::add_version(db, actor, base, &input).await?;
+    params::add_version(db, actor, base, &input).await?;
     let mut types = Vec::new();
     for (name, vcpus, ram, disk, traffic) in [
         ("m.large", "4", "16", "100", "500"),

@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::cost::catalog::{self, CompetitorInput, InstanceTypeInput, TierInput};
+use crate::cost::params::{self, ParamsInput};
 use crate::cost::scenario::Overrides;
-use crate::cost::service::{self, ParamsInput, Report, ReportQuery};
+use crate::cost::service::{self, Report, ReportQuery};
 use crate::error::{AppError, AppResult, FieldErrors};
 
 /// The parameter version in force on a day.
@@ -21,10 +22,10 @@ pub(super) async fn get_params(
     State(s): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ReportQuery>,
-) -> AppResult<Json<service::Version>> {
+) -> AppResult<Json<params::Version>> {
     user.require(Permission::ViewMoney)?;
     Ok(Json(
-        service::version_on(&s.db, q.day()?)
+        params::version_on(&s.db, q.day()?)
             .await?
             .ok_or(AppError::NotFound)?,
     ))
@@ -38,7 +39,7 @@ pub(super) async fn add_params(
     Json(input): Json<ParamsInput>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     user.require(Permission::EditCost)?;
-    let id = service::add_version(&s.db, &user.actor(), s.config.base(), &input).await?;
+    let id = params::add_version(&s.db, &user.actor(), s.config.base(), &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
