@@ -196,7 +196,13 @@ pub async fn report(
     let traffic_cost_per_gb = model::traffic_cost_per_gb(&params);
     let instance_types = catalog::instance_types(db).await?;
     let tiers = catalog::tiers(db).await?;
-    let competitors = catalog::competitors(db).await?;
+    let mut competitors = catalog::competitors(db).await?;
+    // A scenario's exchange rate converts competitors' prices too.
+    for c in &mut competitors {
+        if let Some(r) = ov.fx_rates.get(&c.currency) {
+            c.fx_rate = *r;
+        }
+    }
     let instance_costs =
         pricing::instance_costs(&costs, &instance_types, &params, storage.per_usable_gb_day);
     let tier_margins = pricing::tier_margins(&instance_costs, &tiers, traffic_cost_per_gb);

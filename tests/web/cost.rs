@@ -361,6 +361,18 @@ async fn the_worked_example_of_the_cost_model_document_comes_out_to_the_won() {
             .json(&json!({"name": "x", "instance_type_id": 1, "price_per_day": "1"}))
             .await;
         assert_eq!(refused.status_code(), 403, "viewers do not price");
+        let doc = get(&app, &t.boss, "/api/v1/openapi.json").await;
+        for path in [
+            "/cost/params",
+            "/cost/racks/{id}",
+            "/cost/instance-types",
+            "/cost/tiers",
+            "/cost/competitors",
+            "/cost/report",
+            "/cost/scenarios",
+        ] {
+            assert!(doc["paths"].get(path).is_some(), "OpenAPI lists {path}");
+        }
         app.finish().await;
     }
 }
@@ -450,6 +462,11 @@ async fn a_scenario_changes_results_and_leaves_recorded_data_untouched() {
             .unwrap();
         assert_eq!(ic["instances"], 22, "240 GiB × 1.5 ÷ 16");
         assert_eq!(ic["utilisation"], "0.6");
+        assert_eq!(
+            dp4(&what_if["comparisons"][0]["there_instance"]),
+            "112420",
+            "$73 at the scenario's 1,540"
+        );
         assert_eq!(snapshot(&app.db).await, before, "recorded data untouched");
         let baseline = get(&app, &t.boss, "/api/v1/cost/report").await;
         assert_eq!(
