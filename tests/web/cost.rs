@@ -676,6 +676,29 @@ async fn the_demo_showcase_fills_the_cost_page() {
         assert_eq!(count(&doc, "#comparison tbody tr"), 4);
         let (status, _) = app.page("/cost/scenarios/1").await;
         assert_eq!(status, 200);
+        // The DIMM swapped out and sent back shows in the scorecard.
+        let dimms: i64 = rackledger::on_db!(&app.db, |p| sqlx::query_scalar(
+            "select count(*) from units u join part_models m on m.id = u.part_model_id
+             where m.mpn = 'M321R4GA3BB6-CQK'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let csv = app
+            .server
+            .get("/cost/reports/scorecard-parts.csv")
+            .await
+            .text();
+        let row = csv
+            .lines()
+            .find(|l| l.starts_with("M321R4GA3BB6-CQK,"))
+            .unwrap_or_else(|| panic!("{csv}"));
+        let pct = (Decimal::from(100) / Decimal::from(dimms))
+            .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
+        assert_eq!(
+            row,
+            format!("M321R4GA3BB6-CQK,Samsung,{dimms},1,{pct},1,{pct}")
+        );
         app.finish().await;
     }
 }
