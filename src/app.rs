@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::stocktake::routes())
         .merge(crate::labels::routes())
         .merge(crate::health::routes())
+        .merge(crate::cost::routes())
         .nest("/api/v1", crate::api::routes())
         .merge(crate::api::docs())
         .route("/metrics", get(metrics))

@@ -839,6 +839,126 @@ async fn showcase(db: &Db) -> crate::error::AppResult<()> {
         },
     )
     .await?;
+    showcase_cost(db, &actor, first_rack).await
+}
+
+/// Cost parameters, a rack cost, instance types, tiers (one losing money),
+/// a competitor and a scenario, so `/cost` shows a full page.
+async fn showcase_cost(db: &Db, actor: &Actor, rack: Option<i64>) -> crate::error::AppResult<()> {
+    use crate::cost::catalog::{
+        self, CompetitorInput, CompetitorPriceInput, InstanceTypeInput, TierInput,
+    };
+    use crate::cost::params::{self, ClassInput, ParamsInput, SiteInput};
+    use crate::cost::service;
+    let base = crate::money::Currency::KRW;
+    if let Some(rack) = rack {
+        crate::datacenter::racks::set_monthly_cost(db, actor, rack, 1_500_000).await?;
+    }
+    let sites = crate::datacenter::racks::sites(db).await?;
+    let today = crate::procurement::fx::today();
+    let s = |v: &str| v.to_owned();
+    let input = ParamsInput {
+        effective_from: format!("{}-01-01", today.year()),
+        depreciation_method: s("straight_line"),
+        vcpus_per_core: s("2"),
+        cpu_overcommit: s("4"),
+        ram_overcommit: s("1"),
+        host_reserved_vcpus: s("4"),
+        host_reserved_ram_gib: s("16"),
+        ceph_replication: s("3"),
+        ceph_target_fill: s("0.75"),
+        utilisation: s("0.7"),
+        watts_window_days: s("7"),
+        note: s("Demo parameters"),
+        sites: sites
+            .iter()
+            .map(|(id, name)| SiteInput {
+                site_id: *id,
+                electricity_per_kwh: s(if name.starts_with("Seoul") {
+                    "130"
+                } else {
+                    "118"
+                }),
+                pue: s(if name.starts_with("Seoul") {
+                    "1.4"
+                } else {
+                    "1.5"
+                }),
+                rack_monthly: s("1200000"),
+                network_monthly: s("450000"),
+                network_share: s("per_asset"),
+                traffic_gb_month: s("400000"),
+            })
+            .collect(),
+        classes: [
+            ("server", "60", "150000"),
+            ("storage", "60", "150000"),
+            ("switch", "84", "30000"),
+        ]
+        .iter()
+        .map(|(k, m, l)| ClassInput {
+            asset_kind: s(k),
+            depreciation_months: s(m),
+            support_monthly: s(l),
+        })
+        .collect(),
+    };
+    params::add_version(db, actor, base, &input).await?;
+    let mut types = Vec::new();
+    for (name, vcpus, ram, disk, traffic) in [
+        ("m.large", "4", "16", "100", "500"),
+        ("m.xlarge", "8", "32", "200", "1000"),
+        ("c.large", "4", "8", "50", "500"),
+    ] {
+        let t = InstanceTypeInput {
+            name: s(name),
+            vcpus: s(vcpus),
+            ram_gib: s(ram),
+            disk_gb: s(disk),
+            included_traffic_gb: s(traffic),
+        };
+        types.push(catalog::create_instance_type(db, actor, &t).await?);
+    }
+    for (name, t, price) in [
+        ("Standard L", 0, "2900"),
+        ("Promo L", 0, "1500"),
+        ("Standard XL", 1, "5500"),
+        ("Compute L", 2, "1600"),
+    ] {
+        let tier = TierInput {
+            name: s(name),
+            instance_type_id: types[t],
+            price_per_day: s(price),
+            included_traffic_gb: String::new(),
+            extra_gb_price: s("60"),
+        };
+        catalog::create_tier(db, actor, &tier).await?;
+    }
+    let price = |t: usize, name: &str, p: &str| CompetitorPriceInput {
+        instance_type_id: types[t],
+        their_name: s(name),
+        price: s(p),
+        per: s("hour"),
+    };
+    let other = CompetitorInput {
+        name: s("GlobalCloud (list price)"),
+        currency: s("USD"),
+        fx_rate: s("1390"),
+        egress_per_gb: s("0.09"),
+        free_egress_gb: s("100"),
+        prices: vec![
+            price(0, "gp.xlarge", "0.192"),
+            price(1, "gp.2xlarge", "0.384"),
+            price(2, "cpu.xlarge", "0.17"),
+        ],
+    };
+    catalog::create_competitor(db, actor, &other).await?;
+    let ov = crate::cost::scenario::Overrides {
+        part_price_pct: [(s("memory"), rust_decimal::Decimal::from(40))].into(),
+        utilisation: Some(rust_decimal::Decimal::new(6, 1)),
+        ..Default::default()
+    };
+    service::save_scenario(db, actor, "DIMMs +40%, 60% utilisation", &ov).await?;
     Ok(())
 }
 

@@ -130,6 +130,35 @@ pub fn to_xlsx(t: &Table) -> anyhow::Result<Vec<u8>> {
     Ok(wb.save_to_buffer()?)
 }
 
+/// The table as a download: `ext` is `csv` or `xlsx` (else 404); the file is
+/// named `rackledger-{stem}-{today}.{ext}`.
+pub fn attachment(
+    t: &Table,
+    ext: &str,
+    stem: &str,
+) -> crate::error::AppResult<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (body, mime) = match ext {
+        "csv" => (to_csv(t)?, "text/csv; charset=utf-8"),
+        "xlsx" => (
+            to_xlsx(t)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => return Err(crate::error::AppError::NotFound),
+    };
+    let day = crate::procurement::fx::today();
+    let disposition = format!("attachment; filename=\"rackledger-{stem}-{day}.{ext}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 fn col(c: usize) -> anyhow::Result<u16> {
     u16::try_from(c).context("too many columns")
 }

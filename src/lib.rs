@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod cost;
 pub mod datacenter;
 pub mod db;
 pub mod demo;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, and its OpenAPI document generated from the
 //! handlers (`/api/v1/openapi.json`, browsable at `/api/v1/docs/`).
 
+mod cost;
 mod datacenter;
 mod health;
 mod inventory;
@@ -106,6 +107,17 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(health::poll))
         .routes(routes!(health::open_alerts))
         .routes(routes!(health::readings))
+        // Cost (issue #7).
+        .routes(routes!(cost::get_params, cost::add_params))
+        .routes(routes!(cost::set_rack_cost))
+        .routes(routes!(
+            cost::list_instance_types,
+            cost::create_instance_type
+        ))
+        .routes(routes!(cost::list_tiers, cost::create_tier))
+        .routes(routes!(cost::list_competitors, cost::create_competitor))
+        .routes(routes!(cost::report))
+        .routes(routes!(cost::list_scenarios, cost::create_scenario))
         .split_for_parts()
 }
 

@@ -264,6 +264,40 @@ pub async fn find_tx(
     .await)?)
 }
 
+/// Sets a rack's monthly cost (base-currency minor units, ≥ 0), audited.
+/// Used by the cost module, which owns the decision of what a rack costs.
+pub async fn set_monthly_cost(db: &Db, actor: &Actor, id: i64, minor: i64) -> AppResult<()> {
+    if minor < 0 {
+        let mut f = FieldErrors::default();
+        f.add("monthly_cost", Msg::new("validation.price"));
+        return Err(AppError::Validation(f));
+    }
+    let mut tx = db.begin().await?;
+    let before = get_tx(&mut tx, id).await?;
+    crate::exec_tx!(&mut tx, |c| sqlx::query(
+        "update racks set monthly_cost_minor = $1, updated_at = $2 where id = $3"
+    )
+    .bind(minor)
+    .bind(crate::clock::now())
+    .bind(id)
+    .execute(c)
+    .await)
+    .map_err(DbError::from)?;
+    let after = get_tx(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "rack",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Finds a named place under a parent, or creates it; returns its id.
 async fn upsert_named(
     tx: &mut crate::db::Tx,

@@ -595,6 +595,16 @@ pub fn position_cost(line: &LineOut, position: i64) -> i64 {
     }
 }
 
+/// An order's header, lines and extra costs as stored, for recomputing its
+/// landed cost under other rates or prices (cost scenarios).
+pub async fn order_rows(db: &Db, po_id: i64) -> AppResult<(PoRow, Vec<LineRow>, Vec<CostRow>)> {
+    Ok((
+        repo::get_po(db, po_id).await?,
+        repo::lines(db, po_id).await?,
+        repo::costs(db, po_id).await?,
+    ))
+}
+
 /// Brings the landed cost of every received unit and receipt line of an order
 /// in line with its current costs. Records one audit row if anything changed.
 pub async fn restate_unit_costs(

@@ -4,8 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 
 use super::reports::{self, NAMES};
@@ -58,22 +57,5 @@ async fn download(
     let table = reports::by_name(&state.db, name, ctx.lang, state.config.base())
         .await?
         .ok_or(AppError::NotFound)?;
-    let (body, mime) = match ext {
-        "csv" => (export::to_csv(&table)?, "text/csv; charset=utf-8"),
-        "xlsx" => (
-            export::to_xlsx(&table)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-        _ => return Err(AppError::NotFound),
-    };
-    let day = crate::procurement::fx::today();
-    let disposition = format!("attachment; filename=\"rackledger-{name}-{day}.{ext}\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response())
+    export::attachment(&table, ext, name)
 }

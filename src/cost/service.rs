@@ -1,0 +1,396 @@
+//! Cost rules with the database: parameter versions, loading the engine's
+//! inputs, running it (with or without a scenario), and saved scenarios.
+
+use std::collections::{HashMap, HashSet};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::Date;
+use tracing::instrument;
+
+use super::catalog;
+use super::model::{self, AssetCost, AssetIn, Breakdown, Params, Storage, Total};
+use super::pricing::{self, Comparison, Competitor, InstanceCost, InstanceType, Tier, TierMargin};
+use super::repo::{self, ParamsRow};
+use super::scenario::{self, OrderRows, Overrides};
+use crate::audit::{self, Action, Actor};
+use crate::db::{Db, DbError};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Msg;
+use crate::money::{Currency, Money};
+use crate::{on_db, on_tx};
+
+/// Average measured power of each asset over the last `days` days, watts,
+/// by asset id. Assets without readings are absent and use nameplate watts.
+/// The average over the window is weighted by samples: an hourly row that
+/// folds 60 polls counts 60 times, so compaction does not change the average.
+pub async fn measured_watts(
+    db: &Db,
+    asset_ids: &[i64],
+    days: i64,
+) -> AppResult<HashMap<i64, Decimal>> {
+    let since = crate::clock::now() - time::Duration::days(days.max(1));
+    let rows: Vec<(i64, i64, i64)> = crate::on_db!(db, |p| sqlx::query_as(
+        "select asset_id, cast(sum(cast(power_watts as bigint) * samples) as bigint), cast(sum(samples) as bigint)
+         from health_readings where power_watts is not null and at >= $1 group by asset_id"
+    )
+    .bind(since)
+    .fetch_all(p)
+    .await)
+    .map_err(crate::db::DbError::from)?;
+    let wanted: std::collections::HashSet<i64> = asset_ids.iter().copied().collect();
+    Ok(rows
+        .into_iter()
+        .filter(|(asset, _, samples)| wanted.contains(asset) && *samples > 0)
+        .map(|(asset, watt_samples, samples)| {
+            (asset, Decimal::from(watt_samples) / Decimal::from(samples))
+        })
+        .collect())
+}
+
+/// Everything the cost pages show, computed for one day.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Day computed for.
+    pub day: Date,
+    /// Parameter version used; none if no version is in force.
+    pub version: Option<ParamsRow>,
+    /// The parameters after any overrides.
+    #[serde(skip)]
+    pub params: Params,
+    /// Per asset.
+    pub assets: Vec<AssetCost>,
+    /// Per server model (template).
+    pub by_template: Vec<Total>,
+    /// Per site.
+    pub by_site: Vec<Total>,
+    /// Per role (asset kind).
+    pub by_kind: Vec<Total>,
+    /// Everything.
+    pub total: Breakdown,
+    /// Ceph storage.
+    pub storage: Storage,
+    /// Won per GB of traffic.
+    pub traffic_cost_per_gb: Decimal,
+    /// Instance types.
+    pub instance_types: Vec<InstanceType>,
+    /// Tiers.
+    pub tiers: Vec<Tier>,
+    /// Competitors.
+    pub competitors: Vec<Competitor>,
+    /// Instance types on server models.
+    pub instance_costs: Vec<InstanceCost>,
+    /// Tier margins.
+    pub tier_margins: Vec<TierMargin>,
+    /// Monthly traffic assumed for the comparison, GB.
+    pub traffic_gb: i64,
+    /// Tiers against competitors.
+    pub comparisons: Vec<Comparison>,
+}
+
+fn port_gbps(speed: &str) -> Decimal {
+    let s = speed.trim().to_ascii_uppercase();
+    let digits: String = s
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let n = digits.parse::<Decimal>().unwrap_or_default();
+    if s[digits.len()..].starts_with('M') {
+        n / Decimal::from(1000)
+    } else {
+        n
+    }
+}
+
+fn whole_months(from: Date, to: Date) -> u32 {
+    let m = (to.year() - from.year()) * 12 + i32::from(u8::from(to.month()))
+        - i32::from(u8::from(from.month()))
+        - i32::from(to.day() < from.day());
+    u32::try_from(m).unwrap_or(0)
+}
+
+/// The stored rows of every order the units came from.
+async fn orders_of(db: &Db, units: &[repo::InstalledUnit]) -> AppResult<HashMap<i64, OrderRows>> {
+    let po_ids: HashSet<i64> = units.iter().filter_map(|u| u.unit.po_id).collect();
+    let mut orders = HashMap::new();
+    for po_id in po_ids {
+        let (po, lines, costs) = crate::procurement::orders::order_rows(db, po_id).await?;
+        orders.insert(po_id, OrderRows { po, lines, costs });
+    }
+    Ok(orders)
+}
+
+/// Adds an installed unit's cost (major units) and capacity to its asset.
+fn add_unit(x: &mut AssetIn, u: &repo::InstalledUnit, cost: Decimal) {
+    x.capital += cost;
+    match u.unit.category.as_str() {
+        "cpu" => x.cores += u.cores.unwrap_or(0),
+        "memory" => x.ram_gib += u.memory_gib.unwrap_or(0),
+        "ssd" | "nvme" | "hdd" => x.disk_gb += u.capacity_gb.unwrap_or(0),
+        _ => {}
+    }
+}
+
+/// The placed assets as the engine sees them, with their capital cost (restated
+/// under `ov` when it changes rates or prices) and capacity from installed units.
+async fn load_assets(
+    db: &Db,
+    base: Currency,
+    day: Date,
+    ov: &Overrides,
+) -> AppResult<Vec<AssetIn>> {
+    let placed = repo::placed_assets(db).await?;
+    let ids: HashSet<i64> = placed.iter().map(|a| a.id).collect();
+    let units: Vec<repo::InstalledUnit> = repo::installed_units(db)
+        .await?
+        .into_iter()
+        .filter(|u| ids.contains(&u.unit.asset_id))
+        .collect();
+    let orders = if ov.touches_units() {
+        orders_of(db, &units).await?
+    } else {
+        HashMap::new()
+    };
+    let categories: HashMap<i64, String> = repo::part_categories(db).await?.into_iter().collect();
+    let cost_side: Vec<scenario::UnitIn> = units.iter().map(|u| u.unit.clone()).collect();
+    let unit_costs = scenario::restate_units(&cost_side, &orders, &categories, ov, base)?;
+    let mut gbps: HashMap<i64, Decimal> = HashMap::new();
+    for (asset, speed) in repo::port_speeds(db).await? {
+        *gbps.entry(asset).or_default() += port_gbps(&speed);
+    }
+    Ok(placed
+        .iter()
+        .map(|a| {
+            let mine = units.iter().filter(|u| u.unit.asset_id == a.id);
+            let mut x = AssetIn {
+                id: a.id,
+                asset_tag: a.asset_tag.clone(),
+                template_id: a.template_id,
+                template_name: a.template_name.clone(),
+                kind: a.kind.clone(),
+                site_id: a.site_id,
+                site_name: a.site_name.clone(),
+                rack_id: a.rack_id,
+                rack_height_u: a.rack_height_u,
+                rack_monthly: major(a.rack_monthly_minor, base),
+                height_u: a.height_u,
+                nameplate_watts: Decimal::from(a.nameplate_watts),
+                capital: major(a.assembly_labour_minor, base),
+                age_months: whole_months(a.created_at.date(), day),
+                port_gbps: gbps.get(&a.id).copied().unwrap_or_default(),
+                ..AssetIn::default()
+            };
+            for u in mine {
+                let cost = unit_costs.get(&u.unit.id).copied().unwrap_or_default();
+                add_unit(&mut x, u, major_dec(cost, base));
+            }
+            x
+        })
+        .collect())
+}
+
+/// Loads the engine's inputs and computes the report for `day`, with the
+/// scenario `ov` applied in memory (an empty one for the baseline).
+#[instrument(skip_all)]
+pub async fn report(
+    db: &Db,
+    base: Currency,
+    day: Date,
+    ov: &Overrides,
+    traffic_gb: i64,
+) -> AppResult<Report> {
+    let version = super::params::version_on(db, day).await?;
+    let params = ov.apply(&version.as_ref().map(|v| v.params(base)).unwrap_or_default());
+    let assets = load_assets(db, base, day, ov).await?;
+    let window = version.as_ref().map_or(7, |v| v.row.watts_window_days);
+    let asset_ids: Vec<i64> = assets.iter().map(|a| a.id).collect();
+    let measured = measured_watts(db, &asset_ids, window).await?;
+    let costs = model::asset_costs(&assets, &params, &measured);
+    let storage = model::storage(&costs, &params);
+    let traffic_cost_per_gb = model::traffic_cost_per_gb(&params);
+    let instance_types = catalog::instance_types(db).await?;
+    let tiers = catalog::tiers(db).await?;
+    let mut competitors = catalog::competitors(db).await?;
+    // A scenario's exchange rate converts competitors' prices too.
+    for c in &mut competitors {
+        if let Some(r) = ov.fx_rates.get(&c.currency) {
+            c.fx_rate = *r;
+        }
+    }
+    let instance_costs =
+        pricing::instance_costs(&costs, &instance_types, &params, storage.per_usable_gb_day);
+    let tier_margins = pricing::tier_margins(&instance_costs, &tiers, traffic_cost_per_gb);
+    let comparisons = pricing::compare(&tiers, &competitors, traffic_gb);
+    let total = model::totals_by(&costs, |_| String::new())
+        .into_iter()
+        .next()
+        .map(|t| t.daily)
+        .unwrap_or_default();
+    Ok(Report {
+        day,
+        version: version.map(|v| v.row),
+        by_template: model::totals_by(&costs, |a| a.template_name.clone()),
+        by_site: model::totals_by(&costs, |a| a.site_name.clone()),
+        by_kind: model::totals_by(&costs, |a| a.kind.clone()),
+        params,
+        assets: costs,
+        total,
+        storage,
+        traffic_cost_per_gb,
+        instance_types,
+        tiers,
+        competitors,
+        instance_costs,
+        tier_margins,
+        traffic_gb,
+        comparisons,
+    })
+}
+
+fn major(minor: i64, base: Currency) -> Decimal {
+    Money::from_minor(minor, base).amount
+}
+
+/// A unit cost from [`scenario::restate_units`] (minor units, possibly
+/// fractional after a percentage) in major units.
+fn major_dec(minor: Decimal, base: Currency) -> Decimal {
+    minor / Decimal::from(10i64.pow(base.minor_units()))
+}
+
+/// Which day, monthly traffic and saved scenario to compute (query string).
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// Day (YYYY-MM-DD); today if empty.
+    pub date: Option<String>,
+    /// Monthly traffic for the competitor comparison, GB (default 1000).
+    pub traffic_gb: Option<i64>,
+    /// Saved scenario to apply.
+    pub scenario: Option<i64>,
+}
+
+impl ReportQuery {
+    /// The day asked for, or today.
+    pub fn day(&self) -> AppResult<Date> {
+        match self
+            .date
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => Ok(crate::procurement::fx::today()),
+            Some(d) => crate::procurement::fx::parse_date(d).ok_or_else(|| {
+                catalog::field_error("date", Msg::new("validation.date").arg("value", d))
+            }),
+        }
+    }
+}
+
+/// The report a query asks for, with the scenario applied if one is named.
+pub async fn report_for(
+    db: &Db,
+    base: Currency,
+    q: &ReportQuery,
+) -> AppResult<(Report, Option<Scenario>)> {
+    let scenario = match q.scenario {
+        Some(id) => Some(scenario(db, id).await?),
+        None => None,
+    };
+    let ov = scenario
+        .as_ref()
+        .map(|s| s.overrides.clone())
+        .unwrap_or_default();
+    let r = report(db, base, q.day()?, &ov, q.traffic_gb.unwrap_or(1000)).await?;
+    Ok((r, scenario))
+}
+
+/// A saved scenario.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Scenario {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// What it changes.
+    pub overrides: Overrides,
+}
+
+/// Saves a named scenario; returns its id. Nothing else is written.
+pub async fn save_scenario(db: &Db, actor: &Actor, name: &str, ov: &Overrides) -> AppResult<i64> {
+    let mut e = FieldErrors::default();
+    let name = catalog::name("name", name, &mut e);
+    for (code, rate) in &ov.fx_rates {
+        if Currency::parse(code).is_none() || *rate <= Decimal::ZERO {
+            e.add("fx_rates", Msg::new("validation.rate").arg("value", code));
+        }
+    }
+    if ov
+        .utilisation
+        .is_some_and(|u| u <= Decimal::ZERO || u > Decimal::ONE)
+    {
+        e.add("utilisation", Msg::new("cost.fraction"));
+    }
+    if ov.depreciation_months.values().any(|m| *m == 0 || *m > 600) {
+        e.add(
+            "depreciation_months",
+            Msg::new("validation.whole_number").arg("value", 0),
+        );
+    }
+    e.into_result()?;
+    let json = serde_json::to_string(ov).map_err(|err| AppError::Internal(err.into()))?;
+    let now = crate::clock::now();
+    let mut tx = db.begin().await?;
+    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        "insert into cost_scenarios (name, overrides, created_by, created_at, updated_at) values ($1, $2, $3, $4, $4) returning id"
+    )
+    .bind(&name)
+    .bind(&json)
+    .bind(actor.user_id)
+    .bind(now)
+    .fetch_one(c)
+    .await)
+    .map_err(DbError::from)
+    .map_err(catalog::unique_as("name", "validation.duplicate"))?;
+    let after = serde_json::json!({"name": name, "overrides": ov});
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Create,
+        "cost_scenario",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Every saved scenario, by name.
+pub async fn scenarios(db: &Db) -> AppResult<Vec<Scenario>> {
+    let rows: Vec<(i64, String, String)> = on_db!(db, |p| sqlx::query_as(
+        "select id, name, overrides from cost_scenarios order by name"
+    )
+    .fetch_all(p)
+    .await)
+    .map_err(DbError::from)?;
+    rows.into_iter()
+        .map(|(id, name, json)| {
+            let overrides =
+                serde_json::from_str(&json).map_err(|err| AppError::Internal(err.into()))?;
+            Ok(Scenario {
+                id,
+                name,
+                overrides,
+            })
+        })
+        .collect()
+}
+
+/// One saved scenario.
+pub async fn scenario(db: &Db, id: i64) -> AppResult<Scenario> {
+    scenarios(db)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or(AppError::NotFound)
+}

@@ -1,0 +1,167 @@
+//! Pages of `/cost`: overview, asset breakdown, reports (charts, tables) and
+//! their downloads. Forms are in `forms_web.rs`. Everything needs `ViewMoney`.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+
+use super::charts::{self, COMPONENTS, Chart};
+use super::repo::ParamsRow;
+use super::reports::{self, NAMES};
+use super::service::{self, ReportQuery, Scenario};
+use super::views::ReportView;
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::{AppError, AppResult};
+use crate::export::{self, Table};
+use crate::web::Ctx;
+
+/// Cost routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/cost", get(overview))
+        .route("/cost/assets", get(assets))
+        .route("/cost/reports", get(reports_page))
+        .route("/cost/reports/{file}", get(download))
+        .merge(super::forms_web::routes())
+}
+
+/// What every cost page shows above its content.
+pub struct Heading {
+    /// Day computed for.
+    pub day: String,
+    /// Version in force.
+    pub version: Option<ParamsRow>,
+    /// Scenario applied.
+    pub scenario: Option<Scenario>,
+    /// Saved scenarios, for the picker.
+    pub scenarios: Vec<Scenario>,
+}
+
+/// Computes the report a query asks for, with its heading and views.
+pub(super) async fn load(
+    state: &AppState,
+    q: &ReportQuery,
+) -> AppResult<(Heading, ReportView, service::Report)> {
+    let base = state.config.base();
+    let (report, scenario) = service::report_for(&state.db, base, q).await?;
+    let heading = Heading {
+        day: report.day.to_string(),
+        version: report.version.clone(),
+        scenario,
+        scenarios: service::scenarios(&state.db).await?,
+    };
+    Ok((heading, ReportView::new(&report, base), report))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cost/overview.html")]
+struct OverviewPage {
+    ctx: Ctx,
+    h: Heading,
+    v: ReportView,
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<OverviewPage> {
+    user.require(Permission::ViewMoney)?;
+    let (h, v, _) = load(&state, &q).await?;
+    Ok(OverviewPage {
+        ctx: ctx.section("cost"),
+        h,
+        v,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cost/assets.html")]
+struct AssetsPage {
+    ctx: Ctx,
+    h: Heading,
+    v: ReportView,
+    /// (asset id, watts, measured) per asset, in the order of `v.assets`.
+    power: Vec<(String, bool)>,
+}
+
+async fn assets(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<AssetsPage> {
+    user.require(Permission::ViewMoney)?;
+    let (h, v, r) = load(&state, &q).await?;
+    Ok(AssetsPage {
+        ctx: ctx.section("cost"),
+        h,
+        v,
+        power: r
+            .assets
+            .iter()
+            .map(|a| (a.watts.normalize().to_string(), a.measured))
+            .collect(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cost/reports.html")]
+struct ReportsPage {
+    ctx: Ctx,
+    h: Heading,
+    charts: Vec<Chart>,
+    legend: [(&'static str, &'static str); 5],
+    reports: Vec<(&'static str, Table)>,
+}
+
+async fn reports_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<ReportsPage> {
+    user.require(Permission::ViewMoney)?;
+    let (h, v, _) = load(&state, &q).await?;
+    let charts = vec![
+        charts::stacked("chart-template", "cost.by_template", &v.by_template),
+        charts::stacked("chart-site", "cost.by_site", &v.by_site),
+        charts::stacked("chart-kind", "cost.by_kind", &v.by_kind),
+    ];
+    let mut out = Vec::new();
+    for name in NAMES.iter().skip(3) {
+        if let Some(t) =
+            reports::by_name(&state.db, name, &v, ctx.lang, state.config.base()).await?
+        {
+            out.push((*name, t));
+        }
+    }
+    Ok(ReportsPage {
+        ctx: ctx.section("cost"),
+        h,
+        charts,
+        legend: COMPONENTS,
+        reports: out,
+    })
+}
+
+async fn download(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(file): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Response> {
+    user.require(Permission::ViewMoney)?;
+    let (name, ext) = file.rsplit_once('.').ok_or(AppError::NotFound)?;
+    let (_, v, _) = load(&state, &q).await?;
+    let table = reports::by_name(&state.db, name, &v, ctx.lang, state.config.base())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    export::attachment(&table, ext, &format!("cost-{name}"))
+}
