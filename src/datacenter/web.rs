@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use super::placement::{self, PlaceInput, Placement};
@@ -88,6 +90,31 @@ pub struct DeviceBox {
     pub fill: &'static str,
     /// Drawn with a heavy outline.
     pub highlight: bool,
+    /// Health from its BMC: ok, warning, critical or unreachable; None
+    /// without a BMC.
+    pub health: Option<&'static str>,
+}
+
+/// A device's health word from its latest BMC state.
+pub fn health_word(h: &crate::health::store::HealthSummary) -> &'static str {
+    if h.failing_since.is_some() {
+        return "unreachable";
+    }
+    match h.worst.as_str() {
+        "critical" => "critical",
+        "warning" => "warning",
+        _ => "ok",
+    }
+}
+
+/// Stripe colour of a health word on the elevation.
+pub fn health_fill(word: &str) -> &'static str {
+    match word {
+        "critical" => "#c62828",
+        "warning" => "#f9a825",
+        "unreachable" => "#6c757d",
+        _ => "#2e7d32",
+    }
 }
 
 /// Pixels per U in the elevation drawing.
@@ -109,6 +136,7 @@ pub fn face_boxes(
     placements: &[Placement],
     face: &str,
     highlight: Option<i64>,
+    health: &HashMap<i64, crate::health::store::HealthSummary>,
 ) -> Vec<DeviceBox> {
     placements
         .iter()
@@ -132,6 +160,7 @@ pub fn face_boxes(
                 units,
                 fill: fill(&p.kind),
                 highlight: highlight == Some(p.asset_id),
+                health: health.get(&p.asset_id).map(health_word),
             }
         })
         .collect()
@@ -153,6 +182,11 @@ struct RackPage {
     svg_height: i64,
     nameplate_watts: i64,
     budget_percent: i64,
+    /// Sum of the latest measured watts, and how many devices report one.
+    measured_watts: i64,
+    measured_devices: usize,
+    /// Health word and latest watts per asset, for the table.
+    health: HashMap<i64, (&'static str, Option<i64>)>,
 }
 
 async fn show_rack(
@@ -164,6 +198,9 @@ async fn show_rack(
     let rack = racks::get(&state.db, id).await?;
     let placements = placement::in_rack(&state.db, id).await?;
     let nameplate_watts: i64 = placements.iter().map(|p| p.nameplate_watts).sum();
+    let ids: Vec<i64> = placements.iter().map(|p| p.asset_id).collect();
+    let states = crate::health::store::latest_for_assets(&state.db, &ids).await?;
+    let measured: Vec<i64> = states.values().filter_map(|h| h.power_watts).collect();
     let budget_percent = if rack.power_budget_watts > 0 {
         nameplate_watts * 100 / rack.power_budget_watts
     } else {
@@ -183,10 +220,19 @@ async fn show_rack(
         faces: vec![
             (
                 "front",
-                face_boxes(&rack, &placements, "front", q.highlight),
+                face_boxes(&rack, &placements, "front", q.highlight, &states),
             ),
-            ("rear", face_boxes(&rack, &placements, "rear", q.highlight)),
+            (
+                "rear",
+                face_boxes(&rack, &placements, "rear", q.highlight, &states),
+            ),
         ],
+        measured_watts: measured.iter().sum(),
+        measured_devices: measured.len(),
+        health: states
+            .iter()
+            .map(|(id, h)| (*id, (health_word(h), h.power_watts)))
+            .collect(),
         svg_height: rack.height_u * U_PX,
         u_labels,
         nameplate_watts,

@@ -414,3 +414,76 @@ async fn a_port_holds_at_most_one_cable() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_elevation_shows_each_devices_health_and_the_measured_watts() {
+    use rackledger::health::bmc::{self, BmcInput};
+    use rackledger::health::redfish::model::Snapshot;
+    use rackledger::health::store;
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let rack = racks::create(
+            &db,
+            &actor(),
+            &RackInput {
+                site: "Seoul DC1".into(),
+                room: "Hall 1".into(),
+                row: "Row A".into(),
+                name: "A01".into(),
+                height_u: Some("42".into()),
+                power_budget_kw: Some("2".into()),
+                numbering: None,
+            },
+        )
+        .await
+        .unwrap();
+        let b = boxes(&db, 3).await;
+        for (i, asset) in b.iter().enumerate() {
+            let u = (1 + 2 * i).to_string();
+            placement::place(&db, &actor(), *asset, &at(rack, &u, "front", "full"))
+                .await
+                .unwrap();
+        }
+        // BOX-0 answers Critical at 410 W, BOX-1 answers OK at 190 W, BOX-2 has no BMC.
+        for (asset, health, watts) in [(b[0], "Critical", 410.0), (b[1], "OK", 190.0)] {
+            let input = BmcInput {
+                url: "http://127.0.0.1:9/".into(),
+                tls_policy: "verify".into(),
+                ..BmcInput::default()
+            };
+            let bmc_id = bmc::save(&db, None, &actor(), asset, &input).await.unwrap();
+            let snap = Snapshot {
+                health: Some(health.into()),
+                health_rollup: Some(health.into()),
+                power_watts: Some(watts),
+                ..Snapshot::default()
+            };
+            let now = rackledger::clock::now();
+            store::record_success(&db, bmc_id, asset, &snap, now, now)
+                .await
+                .unwrap();
+        }
+        app.login("guest", "rackledger-guest").await;
+        let (status, doc) = app.page(&format!("/datacenter/racks/{rack}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            count(&doc, "#elevation-front rect.health-critical"),
+            1,
+            "{backend:?}"
+        );
+        assert_eq!(count(&doc, "#elevation-front rect.health-ok"), 1);
+        assert_eq!(
+            count(&doc, "#elevation-front rect.health"),
+            2,
+            "no stripe without a BMC"
+        );
+        assert_eq!(text_of(&doc, "#measured"), "600 W", "{backend:?}");
+        assert_eq!(
+            text_of(&doc, "#power"),
+            "1200 W",
+            "three nameplates of 400 W"
+        );
+        app.finish().await;
+    }
+}
