@@ -106,3 +106,56 @@ async fn open_one(db: &Db, actor: &Actor, alert: &Alert, lang: Lang) -> AppResul
     };
     super::create(db, actor, &input, &origin, lang).await
 }
+
+/// Opens a work order to settle where the BMC and our records disagree on an
+/// asset's parts (one while it is open; asking again finds it). Returns None
+/// when they agree.
+pub async fn open_for_reconciliation(
+    db: &Db,
+    actor: &Actor,
+    asset_id: i64,
+    lang: Lang,
+) -> AppResult<Option<i64>> {
+    let Some(diff) = crate::health::reconcile::for_asset(db, asset_id).await? else {
+        return Ok(None);
+    };
+    if diff.is_clean() {
+        return Ok(None);
+    }
+    let tag = crate::inventory::assets::get(db, asset_id).await?.asset_tag;
+    let mut lines = Vec::new();
+    for u in &diff.missing {
+        lines.push(
+            Msg::new("wo_reconcile.missing")
+                .arg("slot", &u.slot_name)
+                .arg("serial", &u.serial)
+                .render(lang),
+        );
+    }
+    for r in diff.moved.iter().chain(diff.unexpected.iter()) {
+        let elsewhere = r
+            .known
+            .as_ref()
+            .and_then(|k| k.asset_tag.clone())
+            .unwrap_or_default();
+        lines.push(
+            Msg::new("wo_reconcile.reported")
+                .arg("slot", &r.slot)
+                .arg("serial", &r.serial)
+                .arg("elsewhere", elsewhere)
+                .render(lang),
+        );
+    }
+    let input = WorkOrderInput {
+        kind: "other".into(),
+        title: Msg::new("wo_reconcile.title").arg("tag", &tag).render(lang),
+        notes: lines.join("\n"),
+        asset_tag: tag,
+        ..WorkOrderInput::default()
+    };
+    let origin = Origin {
+        source: "alert",
+        dedup_key: Some(format!("reconcile/{asset_id}")),
+    };
+    Ok(Some(super::create(db, actor, &input, &origin, lang).await?))
+}

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/workorders/{id}/assign", post(assign))
         .route("/workorders/{id}/cancel", post(cancel))
         .route("/workorders/{id}/complete", post(complete))
+        .route("/workorders/reconcile/{asset_id}", post(reconcile))
 }
 
 #[derive(Deserialize, Default)]
@@ -336,4 +337,19 @@ async fn complete(
     user.require(Permission::EditDatacenter)?;
     let r = super::complete(&state.db, &user.actor(), id, &input).await;
     outcome(&state, ctx, id, r, Some(input)).await
+}
+
+async fn reconcile(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(asset_id): Path<i64>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    match super::alerts::open_for_reconciliation(&state.db, &user.actor(), asset_id, ctx.lang)
+        .await?
+    {
+        Some(id) => Ok(see_other(&format!("/workorders/{id}"), Some("saved"))),
+        None => Ok(see_other(&format!("/inventory/assets/{asset_id}"), None)),
+    }
 }

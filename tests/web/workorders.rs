@@ -694,3 +694,71 @@ async fn a_failing_dimm_reported_by_the_bmc_opens_one_work_order_naming_rack_slo
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_reconciliation_difference_becomes_one_work_order_listing_it() {
+    use rackledger::health::bmc::{self, BmcInput};
+    use rackledger::health::redfish::model::{Dimm, Snapshot};
+    use rackledger::health::store;
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let srv = servers(&db, &["SRV-R"]).await[0];
+        let bmc_id = bmc::save(
+            &db,
+            None,
+            &actor(),
+            srv,
+            &BmcInput {
+                url: "http://127.0.0.1:9/".into(),
+                tls_policy: "verify".into(),
+                ..BmcInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        // The BMC sees DIMMs A1-A3 as recorded, and a stranger where A4 should be.
+        let mut memory = Vec::new();
+        for (i, slot) in ["DIMM A1", "DIMM A2", "DIMM A3"].iter().enumerate() {
+            memory.push(Dimm {
+                id: format!("/redfish/v1/Systems/1/Memory/{i}"),
+                slot: (*slot).into(),
+                serial: Some(slot_serial(&db, srv, slot).await),
+                health: Some("OK".into()),
+                ..Dimm::default()
+            });
+        }
+        memory.push(Dimm {
+            id: "/redfish/v1/Systems/1/Memory/3".into(),
+            slot: "DIMM A4".into(),
+            serial: Some("STRANGER-0001".into()),
+            health: Some("OK".into()),
+            ..Dimm::default()
+        });
+        let a4 = slot_serial(&db, srv, "DIMM A4").await;
+        let now = rackledger::clock::now();
+        let snap = Snapshot {
+            memory,
+            ..Snapshot::default()
+        };
+        store::record_success(&db, bmc_id, srv, &snap, now, now)
+            .await
+            .unwrap();
+        let wo = workorders::alerts::open_for_reconciliation(&db, &actor(), srv, Lang::En)
+            .await
+            .unwrap()
+            .expect("they disagree");
+        let again = workorders::alerts::open_for_reconciliation(&db, &actor(), srv, Lang::En)
+            .await
+            .unwrap();
+        assert_eq!(again, Some(wo), "{backend:?}: one while it is open");
+        let wo = workorders::get(&db, wo).await.unwrap();
+        assert!(
+            wo.notes.contains(&a4) && wo.notes.contains("STRANGER-0001"),
+            "{backend:?}: {}",
+            wo.notes
+        );
+        assert_eq!(wo.asset_tag.as_deref(), Some("SRV-R"));
+        app.finish().await;
+    }
+}
