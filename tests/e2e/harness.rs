@@ -179,8 +179,16 @@ impl World {
         }
     }
 
+    /// The text of `css`; retried while a refreshing page replaces it.
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap()
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match self.find(css).await.text().await {
+                Ok(t) => return t,
+                Err(e) => assert!(Instant::now() < deadline, "{css}: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn path(&self) -> String {
@@ -208,6 +216,49 @@ impl World {
         pw.send_keys(password).await.unwrap();
         pw.send_keys("\u{E007}").await.unwrap(); // Enter
         self.wait_until_path(|p| !p.starts_with("/login")).await;
+    }
+
+    /// Marks the current document, so [`World::wait_new_page`] can tell when
+    /// the browser has moved on to the next one.
+    pub async fn mark_page(&self) {
+        self.client
+            .execute("document.documentElement.dataset.old = '1'", vec![])
+            .await
+            .unwrap();
+    }
+
+    /// Waits (deadline 15 s) until the marked document has been replaced by a
+    /// fully loaded new one.
+    pub async fn wait_new_page(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let ready = self
+                .client
+                .execute(
+                    "return !document.documentElement.dataset.old && document.readyState === 'complete'",
+                    vec![],
+                )
+                .await
+                .map(|v| v == json!(true))
+                .unwrap_or(false);
+            if ready {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new page after {}",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Clicks `css` and waits for the page it leads to.
+    pub async fn click_and_wait(&self, css: &str) {
+        let target = self.find(css).await;
+        self.mark_page().await;
+        target.click().await.unwrap();
+        self.wait_new_page().await;
     }
 
     /// Polls the current path until `ok` says yes (deadline 15 s).

@@ -10,3 +10,4 @@
 
 mod harness;
 mod procurement;
+mod technician;

@@ -111,12 +111,8 @@ async fn fill(w: &World, form: &str, field: &str, value: &str) {
 }
 
 async fn submit(w: &World, form: &str) {
-    let button = w.find(&format!("{form} button[type=submit]")).await;
-    if let Err(e) = button.click().await {
-        let html = button.html(false).await.unwrap_or_default();
-        let rect = button.rectangle().await;
-        panic!("{form}: {e}: {html} {rect:?}");
-    }
+    w.click_and_wait(&format!("{form} button[type=submit]"))
+        .await;
 }
 
 #[tokio::test]
@@ -191,11 +187,7 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
         2,
         "freight and duty are on the order"
     );
-    w.find("button[name=status][value=ordered]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    w.click_and_wait("button[name=status][value=ordered]").await;
     w.wait_until_path(|p| p.contains("flash=")).await;
     w.screenshot("procurement-order").await;
 

@@ -1,0 +1,203 @@
+//! Journey 2, on a phone-sized window: a BMC (a real DMTF mockup served by
+//! sushy-static, one DIMM changed to report Critical with the serial of a
+//! DIMM in the demo's first server) makes the poller open a work order; the
+//! technician finds the rack and U, scans the spare, completes the swap,
+//! prints the label, and sees the failed DIMM at RMA.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{World, browser_available};
+
+/// sushy-static from `SUSHY_STATIC` or the venv .ci/run makes; None (after
+/// saying so) when neither exists and CI does not require it.
+fn sushy_static() -> Option<PathBuf> {
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/sushy-venv/bin/sushy-static");
+    let found = std::env::var_os("SUSHY_STATIC")
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+        .or_else(|| venv.exists().then_some(venv));
+    if found.is_none() {
+        assert!(
+            std::env::var("RACKLEDGER_REQUIRE_SUSHY").is_err(),
+            "RACKLEDGER_REQUIRE_SUSHY is set but sushy-static is not installed"
+        );
+        eprintln!("TECHNICIAN JOURNEY SKIPPED: sushy-static (PyPI sushy-tools) is not installed");
+    }
+    found
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The DMTF public-rackmount1 mockup with DIMM1 failing under `serial`.
+fn failing_mockup(dir: &Path, serial: &str) -> PathBuf {
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/redfish-mockups/public-rackmount1");
+    let tree = dir.join("bmc");
+    copy_tree(&shared, &tree);
+    let systems = tree.join("Systems");
+    let system = std::fs::read_dir(&systems)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path();
+    let dimm = system.join("Memory/DIMM1/index.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&dimm).unwrap()).unwrap();
+    doc["SerialNumber"] = serial.into();
+    doc["Status"]["Health"] = "Critical".into();
+    std::fs::write(&dimm, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    tree
+}
+
+struct Sushy(std::process::Child);
+
+impl Drop for Sushy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_failing_dimm_is_replaced_from_its_work_order_on_a_phone() {
+    if !browser_available() {
+        return;
+    }
+    let Some(sushy) = sushy_static() else {
+        return;
+    };
+    let mut w = World::start(390, 844).await;
+    w.login_with_keyboard("tech", "rackledger-tech").await;
+
+    // The demo's first server and the serial of its DIMM A5.
+    w.goto("/inventory/assets?q=SRV-C3-0001").await;
+    w.click_and_wait("#main a[href^=\"/inventory/assets/\"], main a[href^=\"/inventory/assets/\"]:not([href=\"/inventory/assets\"])").await;
+    let asset_path = w.path().await;
+    let installed = w.text("#installed").await;
+    let failing = installed
+        .lines()
+        .find(|l| l.contains("DIMM A5"))
+        .and_then(|l| l.split_whitespace().find(|t| t.starts_with("S4EMNX")))
+        .unwrap_or_else(|| panic!("DIMM A5 in {installed}"))
+        .to_owned();
+
+    // Its BMC: the mockup served on loopback by sushy-static.
+    let dir = tempfile::tempdir().unwrap();
+    let tree = failing_mockup(dir.path(), &failing);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _bmc = Sushy(
+        Command::new(&sushy)
+            .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m"])
+            .arg(&tree)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sushy-static starts"),
+    );
+    let form = "form[action$=\"/bmc\"]";
+    let url = w.find(&format!("{form} input[name=url]")).await;
+    if !url.is_displayed().await.unwrap() {
+        w.find(&format!("details:has({form}) > summary"))
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+    url.send_keys(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    w.click_and_wait(&format!("{form} button[type=submit]"))
+        .await;
+    assert!(w.path().await.starts_with(&asset_path));
+    w.click_and_wait("form[action$=\"/poll\"] button").await;
+
+    // The poller inside the server polls it and opens the work order.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let wo_path = loop {
+        w.goto("/workorders").await;
+        // Alert work orders are titled in the company's language (Korean by
+        // default): find the one from an alert that names a memory slot.
+        let found = w
+            .client
+            .execute(
+                "return [...document.querySelectorAll('#workorders tbody tr')]
+                   .filter(tr => tr.querySelector('small.badge') && tr.textContent.includes('memory'))
+                   .map(tr => tr.querySelector('a[href^=\"/workorders/\"]').getAttribute('href'))[0] || null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if let Some(p) = found.as_str() {
+            break p.to_owned();
+        }
+        let text = w.text("main").await;
+        assert!(
+            Instant::now() < deadline,
+            "no work order from the BMC: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    w.check_page(200).await;
+    w.screenshot("technician-workorders").await;
+    w.goto(&wo_path).await;
+    w.check_page(200).await;
+    let location = w.text("#wo-location").await;
+    assert!(
+        location.contains("A01") && location.contains("U10"),
+        "{location}"
+    );
+    let notes = w.text("#wo-notes").await;
+    assert!(notes.contains(&failing), "names the failing DIMM: {notes}");
+    w.screenshot("technician-work-order").await;
+
+    // Tick the checklist, scan the spare the pick list names, complete.
+    let checks = w
+        .client
+        .find_all(fantoccini::Locator::Css("#checklist form"))
+        .await
+        .unwrap()
+        .len();
+    for _ in 0..checks {
+        w.click_and_wait("#checklist button[aria-pressed=false]")
+            .await;
+    }
+    let spare = w.text("#pick-list tbody tr:first-child code").await;
+    let field = w.find("#complete input[name=spare_serial]").await;
+    field.clear().await.unwrap();
+    w.mark_page().await;
+    field.send_keys(&format!("{spare}\u{E007}")).await.unwrap(); // a scanner types, then Enter
+    w.wait_new_page().await;
+    assert_eq!(w.text("#wo-status").await, "Done");
+    w.check_page(200).await;
+    w.screenshot("technician-work-order-done").await;
+
+    // The spare's label, then the failed DIMM at RMA.
+    w.click_and_wait("#print-spare-label").await;
+    w.check_page(200).await;
+    let svg = w.find("svg").await;
+    assert!(svg.is_displayed().await.unwrap());
+    w.screenshot("technician-label").await;
+    w.goto("/inventory/rma").await;
+    w.check_page(200).await;
+    let rma = w.text("#rmas").await;
+    assert!(rma.contains(&failing), "the failed DIMM is at RMA: {rma}");
+    w.close().await;
+}
