@@ -924,6 +924,8 @@ async fn showcase_cost(db: &Db, actor: &Actor, rack: Option<i64>) -> crate::erro
         ("Promo L", 0, "1500"),
         ("Standard XL", 1, "5500"),
         ("Compute L", 2, "1600"),
+        // Priced just above cost: the tier a weaker won turns into a loss.
+        ("Compute L launch offer", 2, "860"),
     ] {
         let tier = TierInput {
             name: s(name),

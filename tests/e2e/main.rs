@@ -9,5 +9,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
+mod management;
 mod procurement;
 mod technician;

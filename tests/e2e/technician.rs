@@ -44,7 +44,7 @@ fn copy_tree(from: &Path, to: &Path) {
 /// The DMTF public-rackmount1 mockup with DIMM1 failing under `serial`.
 fn failing_mockup(dir: &Path, serial: &str) -> PathBuf {
     let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/redfish-mockups/public-rackmount1");
+        .join("tests/fixtures/redfish-mockups/public-rackmount1");
     let tree = dir.join("bmc");
     copy_tree(&shared, &tree);
     let systems = tree.join("Systems");

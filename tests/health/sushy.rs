@@ -21,7 +21,7 @@ pub fn mockup_dir(name: &str) -> PathBuf {
     let base = std::env::var("RACKLEDGER_MOCKUPS")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/redfish-mockups")
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/redfish-mockups")
         });
     base.join(name)
 }

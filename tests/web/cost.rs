@@ -662,7 +662,7 @@ async fn the_demo_showcase_fills_the_cost_page() {
         assert_eq!(status, 200, "{backend:?}");
         assert_eq!(
             count(&doc, "#tier-margins tbody tr"),
-            4,
+            5,
             "{}",
             text_of(&doc, "main")
         );
@@ -673,7 +673,7 @@ async fn the_demo_showcase_fills_the_cost_page() {
             text_of(&doc, "#tier-margins")
         );
         let (_, doc) = app.page("/cost/competitors").await;
-        assert_eq!(count(&doc, "#comparison tbody tr"), 4);
+        assert_eq!(count(&doc, "#comparison tbody tr"), 5);
         let (status, _) = app.page("/cost/scenarios/1").await;
         assert_eq!(status, 200);
         // The DIMM swapped out and sent back shows in the scorecard.

@@ -1,0 +1,96 @@
+//! Journey 3: management reads cost and margin per instance type and tier,
+//! asks what happens if the won falls against the dollar, sees which tiers
+//! stop paying, and exports the figures as XLSX.
+
+use serde_json::json;
+
+use crate::harness::{World, browser_available};
+
+#[tokio::test]
+async fn management_sees_which_tiers_stop_paying_when_the_won_falls() {
+    if !browser_available() {
+        return;
+    }
+    let mut w = World::start(1280, 900).await;
+    w.login_with_keyboard("boss", "rackledger-boss").await;
+    w.click_and_wait("nav a[href=\"/cost\"]").await;
+    w.check_page(200).await;
+    let rows = w
+        .client
+        .find_all(fantoccini::Locator::Css("#tier-margins tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    assert!(rows >= 3, "a margin per tier and server model");
+    let losing_now = w
+        .client
+        .find_all(fantoccini::Locator::Css("#tier-margins tr.losing"))
+        .await
+        .unwrap()
+        .len();
+    assert!(losing_now < rows, "most tiers pay today");
+    let per_instance = w.text("#instance-costs").await;
+    assert!(
+        per_instance.contains('₩'),
+        "cost per instance per day: {per_instance}"
+    );
+    w.screenshot("cost-overview").await;
+
+    // What if the won falls: the dollar at 2,200 won.
+    w.click_and_wait("a[href=\"/cost/scenarios\"]").await;
+    w.check_page(200).await;
+    let form = "#scenario-form";
+    for (field, value) in [
+        ("name", "Won at 2200 per dollar"),
+        ("fx_currency", "USD"),
+        ("fx_rate", "2200"),
+    ] {
+        let e = w.find(&format!("{form} [name={field}]")).await;
+        e.clear().await.unwrap();
+        e.send_keys(value).await.unwrap();
+    }
+    w.click_and_wait(&format!("{form} button[type=submit]"))
+        .await;
+    assert!(
+        w.path().await.starts_with("/cost/scenarios/"),
+        "{}",
+        w.path().await
+    );
+    w.check_page(200).await;
+    let losing_then = w
+        .client
+        .find_all(fantoccini::Locator::Css("#delta-tiers tr.losing"))
+        .await
+        .unwrap()
+        .len();
+    assert!(
+        losing_then > losing_now,
+        "more tiers stop paying: {losing_then} against {losing_now}: {}",
+        w.text("#delta-tiers").await
+    );
+    w.screenshot("cost-scenario").await;
+
+    // The figures as XLSX, as a download from the reports page.
+    w.click_and_wait("a[href=\"/cost/reports\"]").await;
+    w.check_page(200).await;
+    let xlsx = w
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             fetch('/cost/reports/tiers.xlsx', { credentials: 'same-origin' })
+               .then(r => r.arrayBuffer().then(b => done([r.status, r.headers.get('content-type'),
+                 String.fromCharCode(...new Uint8Array(b.slice(0, 2))), b.byteLength])))
+               .catch(e => done([0, String(e), '', 0]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(xlsx[0], json!(200), "{xlsx}");
+    assert!(
+        xlsx[1].as_str().unwrap_or("").contains("spreadsheetml"),
+        "{xlsx}"
+    );
+    assert_eq!(xlsx[2], json!("PK"), "an XLSX is a zip: {xlsx}");
+    w.screenshot("cost-reports").await;
+    w.close().await;
+}
