@@ -131,3 +131,23 @@ pub fn count(doc: &Html, css: &str) -> usize {
     let sel = Selector::parse(css).unwrap();
     doc.select(&sel).count()
 }
+
+/// Gives `asset` a BMC record (at an address nothing answers on) so tests can
+/// record polls for it with `health::store::record_success`; returns its id.
+pub async fn test_bmc(db: &rackledger::db::Db, asset: i64) -> i64 {
+    use rackledger::health::bmc::{self, BmcInput};
+    let input = BmcInput {
+        url: "http://127.0.0.1:9/".into(),
+        tls_policy: "verify".into(),
+        ..BmcInput::default()
+    };
+    bmc::save(
+        db,
+        None,
+        &rackledger::audit::Actor::system("test"),
+        asset,
+        &input,
+    )
+    .await
+    .unwrap()
+}

@@ -706,7 +706,6 @@ async fn the_demo_showcase_fills_the_cost_page() {
 #[tokio::test]
 async fn measured_watts_from_the_bmc_replace_the_nameplate_in_the_power_cost() {
     use rackledger::cost::service::{self, measured_watts};
-    use rackledger::health::bmc::{self, BmcInput};
     use rackledger::health::redfish::model::Snapshot;
     use rackledger::health::store;
     for backend in backends() {
@@ -719,13 +718,7 @@ async fn measured_watts_from_the_bmc_replace_the_nameplate_in_the_power_cost() {
         .fetch_one(p)
         .await)
         .unwrap();
-        let actor = rackledger::audit::Actor::system("test");
-        let input = BmcInput {
-            url: "http://127.0.0.1:9/".into(),
-            tls_policy: "verify".into(),
-            ..BmcInput::default()
-        };
-        let bmc_id = bmc::save(&db, None, &actor, server, &input).await.unwrap();
+        let bmc_id = crate::app::test_bmc(&db, server).await;
         // Two polls: 300 W and 340 W.
         for watts in [300.0, 340.0] {
             let now = rackledger::clock::now();

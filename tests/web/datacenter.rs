@@ -417,7 +417,6 @@ async fn a_port_holds_at_most_one_cable() {
 
 #[tokio::test]
 async fn the_elevation_shows_each_devices_health_and_the_measured_watts() {
-    use rackledger::health::bmc::{self, BmcInput};
     use rackledger::health::redfish::model::Snapshot;
     use rackledger::health::store;
     for backend in backends() {
@@ -447,12 +446,7 @@ async fn the_elevation_shows_each_devices_health_and_the_measured_watts() {
         }
         // BOX-0 answers Critical at 410 W, BOX-1 answers OK at 190 W, BOX-2 has no BMC.
         for (asset, health, watts) in [(b[0], "Critical", 410.0), (b[1], "OK", 190.0)] {
-            let input = BmcInput {
-                url: "http://127.0.0.1:9/".into(),
-                tls_policy: "verify".into(),
-                ..BmcInput::default()
-            };
-            let bmc_id = bmc::save(&db, None, &actor(), asset, &input).await.unwrap();
+            let bmc_id = crate::app::test_bmc(&db, asset).await;
             let snap = Snapshot {
                 health: Some(health.into()),
                 health_rollup: Some(health.into()),

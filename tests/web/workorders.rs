@@ -609,7 +609,6 @@ async fn the_api_runs_a_work_order_and_an_audit() {
 #[tokio::test]
 async fn a_failing_dimm_reported_by_the_bmc_opens_one_work_order_naming_rack_slot_serial_and_spare()
 {
-    use rackledger::health::bmc::{self, BmcInput};
     use rackledger::health::redfish::model::{Dimm, Snapshot};
     use rackledger::health::store;
     for backend in backends() {
@@ -620,19 +619,7 @@ async fn a_failing_dimm_reported_by_the_bmc_opens_one_work_order_naming_rack_slo
         placement::place(&db, &actor(), srv, &at(a01, "12"))
             .await
             .unwrap();
-        let bmc_id = bmc::save(
-            &db,
-            None,
-            &actor(),
-            srv,
-            &BmcInput {
-                url: "http://127.0.0.1:9/".into(),
-                tls_policy: "verify".into(),
-                ..BmcInput::default()
-            },
-        )
-        .await
-        .unwrap();
+        let bmc_id = crate::app::test_bmc(&db, srv).await;
         let failing = slot_serial(&db, srv, "DIMM A3").await;
         let snapshot = |health: &str| Snapshot {
             health: Some("Critical".into()),
@@ -697,26 +684,13 @@ async fn a_failing_dimm_reported_by_the_bmc_opens_one_work_order_naming_rack_slo
 
 #[tokio::test]
 async fn a_reconciliation_difference_becomes_one_work_order_listing_it() {
-    use rackledger::health::bmc::{self, BmcInput};
     use rackledger::health::redfish::model::{Dimm, Snapshot};
     use rackledger::health::store;
     for backend in backends() {
         let app = TestApp::start(backend).await;
         let db = app.db.clone();
         let srv = servers(&db, &["SRV-R"]).await[0];
-        let bmc_id = bmc::save(
-            &db,
-            None,
-            &actor(),
-            srv,
-            &BmcInput {
-                url: "http://127.0.0.1:9/".into(),
-                tls_policy: "verify".into(),
-                ..BmcInput::default()
-            },
-        )
-        .await
-        .unwrap();
+        let bmc_id = crate::app::test_bmc(&db, srv).await;
         // The BMC sees DIMMs A1-A3 as recorded, and a stranger where A4 should be.
         let mut memory = Vec::new();
         for (i, slot) in ["DIMM A1", "DIMM A2", "DIMM A3"].iter().enumerate() {
