@@ -481,3 +481,24 @@ async fn the_elevation_shows_each_devices_health_and_the_measured_watts() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_fleet_page_says_how_to_add_a_bmc_when_there_is_none() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        app.login("tech", "rackledger-tech").await;
+        let (status, doc) = app.page("/health").await;
+        assert_eq!(status, 200);
+        assert_eq!(count(&doc, "#no-bmcs"), 1, "{backend:?}");
+        assert_eq!(count(&doc, "#alerts, #silent"), 0, "no empty tables");
+        let asset = crate::app::test_bmc(&app.db, {
+            let t = boxes(&app.db, 1).await;
+            t[0]
+        })
+        .await;
+        assert!(asset > 0);
+        let (_, doc) = app.page("/health").await;
+        assert_eq!(count(&doc, "#no-bmcs"), 0, "{backend:?}: one BMC now");
+        app.finish().await;
+    }
+}
