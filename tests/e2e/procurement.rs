@@ -123,6 +123,15 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
     let mut w = World::start(1280, 900).await;
     w.login_with_keyboard("buyer", "rackledger-buyer").await;
     w.check_page(200).await;
+    // The first Tab on a page offers to skip the navigation.
+    let body = w.find("body").await;
+    body.send_keys("\u{E004}").await.unwrap();
+    let first = w.client.active_element().await.unwrap();
+    assert_eq!(
+        first.attr("class").await.unwrap().as_deref(),
+        Some("skip-link"),
+        "the first Tab stop is the skip link"
+    );
 
     // A purchase order in USD at today's rate.
     w.goto("/procurement/orders").await;
