@@ -260,6 +260,11 @@ impl Component {
 
     /// `warning` or `critical` when the component needs attention, else `None`.
     pub fn severity(&self) -> Option<&'static str> {
+        // An empty bay or slot has nothing to replace; some BMCs (HPE iLO) still
+        // give it Health Warning, which the system rollup already shows.
+        if self.state.as_deref() == Some("Absent") {
+            return None;
+        }
         if self.failed() {
             return Some("critical");
         }
