@@ -119,6 +119,38 @@ pub fn hidden_csrf(html: &str) -> String {
         .to_owned()
 }
 
+/// Settings with a fresh BMC master key written into `dir`.
+pub fn with_master_key(dir: &tempfile::TempDir) -> Config {
+    let file = dir.path().join("master.key");
+    std::fs::write(
+        &file,
+        rackledger::health::secret::MasterKey::generate_base64(),
+    )
+    .unwrap();
+    Config {
+        health: rackledger::health::HealthConfig {
+            master_key_file: Some(file),
+            ..rackledger::health::HealthConfig::default()
+        },
+        ..Config::default()
+    }
+}
+
+/// Inserts an in-service server asset tagged `tag`; returns its id.
+pub async fn add_asset(db: &Db, tag: &str) -> i64 {
+    let now = rackledger::clock::now();
+    rackledger::on_db!(db, |p| {
+        sqlx::query_scalar(
+            "insert into assets (asset_tag, kind, status, created_at, updated_at) values ($1, 'server', 'in_service', $2, $2) returning id",
+        )
+        .bind(tag)
+        .bind(now)
+        .fetch_one(p)
+        .await
+    })
+    .unwrap()
+}
+
 pub fn text_of(doc: &Html, css: &str) -> String {
     let sel = Selector::parse(css).unwrap();
     doc.select(&sel)

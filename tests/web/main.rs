@@ -17,5 +17,6 @@ mod netbox;
 mod orders;
 mod procurement;
 mod reports;
+mod security;
 mod stocktake;
 mod workorders;
