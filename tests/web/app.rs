@@ -86,6 +86,20 @@ impl TestApp {
         self.server.post(path).form(&all).await
     }
 
+    /// POST JSON with a bearer token.
+    pub async fn post_bearer(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> TestResponse {
+        self.server
+            .post(path)
+            .authorization_bearer(token)
+            .json(body)
+            .await
+    }
+
     /// Issues an API token for `user_id` through the admin page (caller must be admin).
     pub async fn issue_token(&self, csrf: &str, user_id: i64, name: &str) -> String {
         let uid = user_id.to_string();

@@ -8,6 +8,7 @@ mod support;
 mod app;
 mod assembly;
 mod auth;
+mod concurrency;
 mod cost;
 mod datacenter;
 mod imports;
