@@ -62,37 +62,51 @@ impl TestDb {
                     pg: None,
                 }
             }
-            Backend::Postgres => {
-                let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
-                let name = format!(
-                    "rl_test_{}",
-                    rackledger::auth::random_token()
-                        .to_lowercase()
-                        .replace(['-', '_'], "")[..16]
-                        .to_owned()
-                );
-                let mut admin = PgConnectOptions::from_str(&admin_url)
-                    .unwrap()
-                    .connect()
-                    .await
-                    .unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
-                let opts = PgConnectOptions::from_str(&admin_url)
-                    .unwrap()
-                    .database(&name);
-                let url = opts.to_url_lossy().to_string();
-                let db = Db::connect(&url).await.unwrap();
-                db.migrate().await.unwrap();
-                TestDb {
-                    db,
-                    backend,
-                    dir: None,
-                    pg: Some((admin_url, name)),
-                }
-            }
+            Backend::Postgres => TestDb::postgres(true).await,
+        }
+    }
+
+    /// A new, empty PostgreSQL database (no migrations), e.g. to restore a dump into.
+    pub async fn empty_postgres() -> TestDb {
+        TestDb::postgres(false).await
+    }
+
+    /// The PostgreSQL database's name.
+    pub fn pg_name(&self) -> String {
+        self.pg.as_ref().map(|(_, n)| n.clone()).unwrap_or_default()
+    }
+
+    async fn postgres(migrate: bool) -> TestDb {
+        let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
+        let name = format!(
+            "rl_test_{}",
+            rackledger::auth::random_token()
+                .to_lowercase()
+                .replace(['-', '_'], "")[..16]
+                .to_owned()
+        );
+        let mut admin = PgConnectOptions::from_str(&admin_url)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let opts = PgConnectOptions::from_str(&admin_url)
+            .unwrap()
+            .database(&name);
+        let url = opts.to_url_lossy().to_string();
+        let db = Db::connect(&url).await.unwrap();
+        if migrate {
+            db.migrate().await.unwrap();
+        }
+        TestDb {
+            db,
+            backend: Backend::Postgres,
+            dir: None,
+            pg: Some((admin_url, name)),
         }
     }
 
@@ -114,4 +128,65 @@ impl TestDb {
         }
         drop(self.dir);
     }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The application's tables (with the migration history), by name.
+pub async fn table_names(db: &Db) -> Vec<String> {
+    let sql = match db {
+        Db::Sqlite(_) => {
+            "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name"
+        }
+        Db::Postgres(_) => {
+            "select tablename::text from pg_tables where schemaname = 'public' order by tablename"
+        }
+    };
+    rackledger::on_db!(db, |p| sqlx::query_scalar::<_, String>(sql)
+        .fetch_all(p)
+        .await)
+    .unwrap()
+}
+
+/// Every row of every table as one line of text, sorted per table: a
+/// whole-content fingerprint (SQLite `quote()` per column, PostgreSQL `row::text`).
+pub async fn table_rows(db: &Db) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for t in table_names(db).await {
+        let mut rows: Vec<String> = match db {
+            Db::Sqlite(p) => {
+                let cols: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "select name from pragma_table_info('{t}')"
+                )))
+                .fetch_all(p)
+                .await
+                .unwrap();
+                let expr = cols
+                    .iter()
+                    .map(|c| format!("quote(\"{c}\")"))
+                    .collect::<Vec<_>>()
+                    .join(" || '|' || ");
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select {expr} from {t}")))
+                    .fetch_all(p)
+                    .await
+                    .unwrap()
+            }
+            Db::Postgres(p) => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select x::text from {t} x")))
+                    .fetch_all(p)
+                    .await
+                    .unwrap()
+            }
+        };
+        rows.sort();
+        out.insert(t, rows);
+    }
+    out
 }

@@ -13,12 +13,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use axum_test::TestResponse;
-use rackledger::db::Db;
 use rackledger::on_db;
 use scraper::{Html, Selector};
 
 use crate::app::{TestApp, add_asset, with_master_key};
-use crate::support::{Backend, backends};
+use crate::support::{backends, table_names, table_rows};
 
 /// Routes anyone may call.
 const PUBLIC: &[(&str, &str)] = &[
@@ -308,7 +307,7 @@ async fn send(app: &TestApp, method: &str, path: &str, csrf: Option<&str>) -> Te
 
 /// Row counts of every table but sessions (logging in writes one).
 async fn table_counts(app: &TestApp) -> Vec<(String, i64)> {
-    let tables = table_names(app).await;
+    let tables = table_names(&app.db).await;
     let mut out = Vec::new();
     for t in tables {
         if t == "sessions" || t.starts_with("_sqlx") {
@@ -324,21 +323,6 @@ async fn table_counts(app: &TestApp) -> Vec<(String, i64)> {
         out.push((t, n));
     }
     out
-}
-
-async fn table_names(app: &TestApp) -> Vec<String> {
-    let sql = match app.backend {
-        Backend::Sqlite => {
-            "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name"
-        }
-        Backend::Postgres => {
-            "select tablename::text from pg_tables where schemaname = 'public' order by tablename"
-        }
-    };
-    on_db!(&app.db, |p| sqlx::query_scalar::<_, String>(sql)
-        .fetch_all(p)
-        .await)
-    .unwrap()
 }
 
 #[tokio::test]
@@ -514,43 +498,12 @@ fn body_text(r: &TestResponse) -> String {
 
 /// Every row of every table as text.
 async fn every_row_as_text(app: &TestApp) -> String {
-    let mut all = String::new();
-    for t in table_names(app).await {
-        let sql = match app.backend {
-            Backend::Postgres => format!("select t::text from {t} t"),
-            Backend::Sqlite => {
-                let cols: Vec<String> = on_db!(&app.db, |p| {
-                    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                        "select name from pragma_table_info('{t}')"
-                    )))
-                    .fetch_all(p)
-                    .await
-                })
-                .unwrap();
-                let expr = cols
-                    .iter()
-                    .map(|c| format!("coalesce(cast(\"{c}\" as blob), '')"))
-                    .collect::<Vec<_>>()
-                    .join(" || '|' || ");
-                format!("select {expr} from {t}")
-            }
-        };
-        let rows: Vec<String> = match &app.db {
-            Db::Sqlite(p) => sqlx::query_scalar::<_, Vec<u8>>(sqlx::AssertSqlSafe(sql))
-                .fetch_all(p)
-                .await
-                .unwrap()
-                .iter()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .collect(),
-            Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .fetch_all(p)
-                .await
-                .unwrap(),
-        };
-        all.push_str(&rows.join("\n"));
-    }
-    all
+    table_rows(&app.db)
+        .await
+        .into_values()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[tokio::test]
