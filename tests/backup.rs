@@ -10,13 +10,11 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use rackledger::db::Db;
 use rackledger::on_db;
-use support::{Backend, TestDb, free_port, table_rows};
+use support::{Backend, Server, TestDb, http, table_rows};
 
 async fn seed(db: &Db) {
     assert!(rackledger::demo::seed(db, "Asia/Seoul").await.unwrap());
@@ -52,25 +50,6 @@ fn run(cmd: &mut Command) -> std::process::Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-/// A plain HTTP/1.0 GET against 127.0.0.1: (status, body).
-fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
-    let mut text = String::new();
-    s.read_to_string(&mut text)?;
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    Ok((status, body))
 }
 
 #[tokio::test]
@@ -109,30 +88,12 @@ async fn a_sqlite_backup_restores_every_row_and_serves() {
     restored.close().await;
 
     // And the restored file serves: the server starts on it and answers.
-    let port = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_rackledger"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut tick = tokio::time::interval(Duration::from_millis(50));
-    let answer = loop {
-        tick.tick().await;
-        match http_get(port, "/healthz") {
-            Ok(a) => break a,
-            Err(_) if Instant::now() < deadline => {}
-            Err(e) => panic!("the server on the restored copy never answered: {e}"),
-        }
-    };
-    assert_eq!(answer, (200, "ok\n".to_owned()));
-    let (status, _) = http_get(port, "/login").unwrap();
+    let server = Server::start(&url).await;
+    let (status, _, body) = http(server.port, "GET", "/healthz", &[], b"").unwrap();
+    assert_eq!((status, body.as_slice()), (200, b"ok\n".as_slice()));
+    let (status, _, _) = http(server.port, "GET", "/login", &[], b"").unwrap();
     assert_eq!(status, 200);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
     t.drop_db().await;
 }
 

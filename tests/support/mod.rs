@@ -190,3 +190,85 @@ pub async fn table_rows(db: &Db) -> std::collections::BTreeMap<String, Vec<Strin
     }
     out
 }
+
+/// One plain HTTP/1.1 request to 127.0.0.1 (`Connection: close`):
+/// (status, raw response head, body).
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, String, Vec<u8>)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes())?;
+    s.write_all(body)?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw.len(), |i| i + 4);
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((status, head, raw[split..].to_vec()))
+}
+
+/// `rackledger serve` on 127.0.0.1, killed (SIGKILL) when dropped.
+pub struct Server {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl Server {
+    /// Starts the built binary on `database_url` and waits (with a deadline) until `/healthz` answers.
+    pub async fn start(database_url: &str) -> Server {
+        let port = free_port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_rackledger"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let server = Server { port, child };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(50));
+        loop {
+            tick.tick().await;
+            match http(port, "GET", "/healthz", &[], b"") {
+                Ok((200, _, _)) => return server,
+                _ if std::time::Instant::now() < deadline => {}
+                other => panic!("the server never answered /healthz: {other:?}"),
+            }
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flushing, like a power cut of the process.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
