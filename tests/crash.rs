@@ -211,7 +211,30 @@ async fn a_server_killed_mid_import_leaves_nothing_half_written_and_the_import_r
     // After a restart the interrupted batch is not committed, and the same
     // file imports completely.
     let server = Server::start(&url).await;
-    assert_ne!(status(&db, first).await, "committed");
+    assert_eq!(
+        status(&db, first).await,
+        "failed",
+        "the interrupted batch is no longer shown as running"
+    );
+    let auth = format!("Bearer {token}");
+    let (code, head, page) = http(
+        server.port,
+        "GET",
+        &format!("/procurement/imports/{first}"),
+        &[("Authorization", &auth)],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(code, 200);
+    assert!(
+        !head.to_ascii_lowercase().contains("\nrefresh:"),
+        "no endless refresh: {head}"
+    );
+    let page = String::from_utf8_lossy(&page);
+    assert!(
+        page.contains("cut off") || page.contains("중단"),
+        "the page says why: {page}"
+    );
     let second = upload(server.port, &token, supplier, &csv);
     let s = wait_for(&db, second, "a preview", |s| {
         !matches!(s, "queued" | "previewing")
