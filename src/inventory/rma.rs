@@ -181,10 +181,17 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
     })
     .map_err(DbError::from)?;
     if claimed != 1 {
+        let now_status: String = on_tx!(tx, |c| {
+            sqlx::query_scalar("select status from units where id = $1")
+                .bind(unit.id)
+                .fetch_one(c)
+                .await
+        })
+        .map_err(DbError::from)?;
         return Err(AppError::Conflict(
             Msg::new("rma.not_faulty")
                 .arg("serial", serial)
-                .arg("status", "at_rma"),
+                .arg("status", &now_status),
         ));
     }
     let id: i64 = on_tx!(tx, |c| {
