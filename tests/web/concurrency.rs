@@ -258,3 +258,36 @@ async fn many_clients_at_once_lose_no_stock_and_put_no_unit_in_two_places() {
         app.finish().await;
     }
 }
+
+/// Found while building the test above: on SQLite every bearer-token call
+/// waited for the writer lock to note the token's last use, so while a long
+/// import commit held it, API calls hung for `busy_timeout` and then failed.
+#[tokio::test]
+async fn an_api_call_does_not_wait_for_a_writer_holding_the_database() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let token = app
+            .issue_token(&csrf, app.user_id("tech").await, "busy")
+            .await;
+        app.server.clear_cookies();
+        let me = |app: &TestApp| app.server.get("/api/v1/me").authorization_bearer(&token);
+        assert_eq!(me(&app).await.status_code(), 200, "first use recorded");
+        // A writer holds the database (as an import commit does).
+        let mut writer = app.db.begin().await.unwrap();
+        rackledger::exec_tx!(&mut writer, |c| sqlx::query(
+            "update suppliers set notes = notes where id = (select min(id) from suppliers)"
+        )
+        .execute(c)
+        .await)
+        .unwrap();
+        let started = std::time::Instant::now();
+        let r = tokio::time::timeout(Duration::from_secs(5), me(&app)).await;
+        let waited = started.elapsed();
+        writer.rollback().await.unwrap();
+        let r = r.unwrap_or_else(|_| panic!("{backend:?}: the API call waited for the writer"));
+        assert_eq!(r.status_code(), 200, "{backend:?}");
+        assert!(waited < Duration::from_secs(2), "{backend:?}: {waited:?}");
+        app.finish().await;
+    }
+}
