@@ -178,6 +178,18 @@ async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyh
         config.bind = b;
     }
     let db = open(&config).await?;
+    // On SQLite this is the one server, so an import still marked running was
+    // cut off by a crash or a kill: say so rather than show it running forever.
+    // (PostgreSQL may have other servers still running theirs.)
+    if matches!(db, Db::Sqlite(_)) {
+        let n = rackledger::importers::fail_interrupted(&db, Default::default()).await?;
+        if n > 0 {
+            tracing::warn!(
+                batches = n,
+                "imports interrupted by the last shutdown marked failed"
+            );
+        }
+    }
     if demo {
         cli_health::demo_key(&mut config)?;
     }

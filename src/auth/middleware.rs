@@ -89,6 +89,11 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
     let expected = match req.extensions().get::<CurrentUser>().map(|u| &u.via) {
         Some(AuthVia::Token { .. }) => return next.run(req).await,
         Some(AuthVia::Session { csrf_token, .. }) => Some(csrf_token.clone()),
+        // The API has no anonymous writes: tell the client to authenticate
+        // (401 with `WWW-Authenticate: Bearer`) rather than blame a CSRF token.
+        None if req.uri().path().starts_with("/api/") => {
+            return AppError::Unauthorized.into_response();
+        }
         None => CookieJar::from_headers(req.headers())
             .get(PRELOGIN_COOKIE)
             .map(|c| c.value().to_owned()),

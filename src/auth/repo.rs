@@ -451,6 +451,21 @@ pub async fn token_user(db: &Db, hash: &str) -> Result<Option<AuthRow>, DbError>
 /// Records that a token was used (at most once a minute per token).
 pub async fn touch_token(db: &Db, id: i64, now: OffsetDateTime) -> Result<(), DbError> {
     let a_minute_ago = now - time::Duration::minutes(1);
+    // Read first: on SQLite even an update that matches nothing waits for the
+    // writer lock, which a long import commit can hold for many seconds.
+    let stale: i64 = on_db!(db, |p| {
+        sqlx::query_scalar(
+            "select count(*) from api_tokens
+             where id = $1 and (last_used_at is null or last_used_at < $2)",
+        )
+        .bind(id)
+        .bind(a_minute_ago)
+        .fetch_one(p)
+        .await
+    })?;
+    if stale == 0 {
+        return Ok(());
+    }
     exec_db!(db, |p| {
         sqlx::query(
             "update api_tokens set last_used_at = $1

@@ -370,7 +370,11 @@ pub async fn authenticate_token(db: &Db, token: &str) -> AppResult<Option<Curren
         return Ok(None);
     };
     let token_id = row.token_id;
-    repo::touch_token(db, token_id, crate::clock::now()).await?;
+    // Bookkeeping, not a condition of access: a busy database must not turn
+    // an API call into an error.
+    if let Err(e) = repo::touch_token(db, token_id, crate::clock::now()).await {
+        tracing::warn!(error = %e, token_id, "could not record the token's last use");
+    }
     Ok(Some(current_user(row, AuthVia::Token { token_id })))
 }
 

@@ -209,6 +209,24 @@ pub async fn finish(
     Ok(())
 }
 
+/// Marks every batch still shown as running (`queued`, `previewing`,
+/// `committing`) as `failed` with `summary_json`; returns how many. For a
+/// process that starts after another died: their transactions never
+/// committed, so nothing of them was written.
+pub async fn fail_interrupted(db: &Db, summary_json: &str) -> Result<u64, DbError> {
+    let now = crate::clock::now();
+    Ok(exec_db!(db, |p| {
+        sqlx::query(
+            "update import_batches set status = 'failed', summary_json = $1, updated_at = $2
+             where status in ('queued', 'previewing', 'committing')",
+        )
+        .bind(summary_json)
+        .bind(now)
+        .execute(p)
+        .await
+    })?)
+}
+
 /// When the same file was last committed to the same order (or supplier), if ever.
 pub async fn committed_before(db: &Db, b: &Batch) -> Result<Option<OffsetDateTime>, DbError> {
     Ok(on_db!(db, |p| {

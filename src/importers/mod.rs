@@ -104,6 +104,18 @@ impl Summary {
 /// Calls back with (rows done, rows total if known) every so often.
 pub type Progress<'a> = &'a (dyn Fn(usize, Option<usize>) + Send + Sync);
 
+/// Marks imports left running by a server that died as failed (see
+/// [`batches::fail_interrupted`]); returns how many. Call it only where no
+/// other process may be running imports on the same database.
+pub async fn fail_interrupted(db: &Db, lang: crate::i18n::Lang) -> AppResult<u64> {
+    let summary = Summary {
+        refused: Some(Msg::new("import.interrupted").render(lang)),
+        ..Summary::default()
+    };
+    let json = serde_json::to_string(&summary).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(batches::fail_interrupted(db, &json).await?)
+}
+
 /// Reads `bytes` as a file of `kind` and previews or commits its rows.
 #[instrument(skip_all, fields(kind = kind.as_str(), file = file_name))]
 #[allow(clippy::too_many_arguments)]

@@ -225,9 +225,12 @@ async fn open_order(tx: &mut Tx, id: i64) -> AppResult<AssemblyOrder> {
 /// template's assembly labour. Returns the asset id.
 #[instrument(skip_all, fields(order = id))]
 pub async fn complete(db: &Db, actor: &Actor, id: i64) -> AppResult<i64> {
+    // Read the template before taking the writer lock: a pool query inside the
+    // transaction needs a second connection, and when every other connection
+    // waits for that lock (SQLite), each waits on the other until busy_timeout.
+    let template = templates::get(db, get(db, id).await?.template_id).await?;
     let mut tx = db.begin().await?;
     let order = open_order(&mut tx, id).await?;
-    let template = templates::get(db, order.template_id).await?;
     let now = crate::clock::now();
     let asset_id: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(

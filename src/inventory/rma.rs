@@ -166,6 +166,34 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
     let today = crate::clock::now().date();
     let under_warranty = unit.warranty_end.is_some_and(|end| end >= today);
     let now = crate::clock::now();
+    // Claim the unit first, only if still faulty: two clients that both read
+    // `faulty` must not both send it back (PostgreSQL reads committed data,
+    // so the check above alone lets both through).
+    let claimed = exec_tx!(tx, |c| {
+        sqlx::query(
+            "update units set status = 'at_rma', location_id = null, updated_at = $1
+             where id = $2 and status = 'faulty'",
+        )
+        .bind(now)
+        .bind(unit.id)
+        .execute(c)
+        .await
+    })
+    .map_err(DbError::from)?;
+    if claimed != 1 {
+        let now_status: String = on_tx!(tx, |c| {
+            sqlx::query_scalar("select status from units where id = $1")
+                .bind(unit.id)
+                .fetch_one(c)
+                .await
+        })
+        .map_err(DbError::from)?;
+        return Err(AppError::Conflict(
+            Msg::new("rma.not_faulty")
+                .arg("serial", serial)
+                .arg("status", &now_status),
+        ));
+    }
     let id: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar(
             "insert into rmas (unit_id, supplier_id, po_id, under_warranty, status, reason, created_by, created_at, updated_at)
@@ -179,16 +207,6 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
         .bind(actor.user_id)
         .bind(now)
         .fetch_one(c)
-        .await
-    })
-    .map_err(DbError::from)?;
-    exec_tx!(tx, |c| {
-        sqlx::query(
-            "update units set status = 'at_rma', location_id = null, updated_at = $1 where id = $2",
-        )
-        .bind(now)
-        .bind(unit.id)
-        .execute(c)
         .await
     })
     .map_err(DbError::from)?;

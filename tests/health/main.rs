@@ -12,6 +12,7 @@ mod app;
 mod cli;
 mod collect;
 mod fake;
+mod fuzz;
 mod poller;
 mod store;
 mod sushy;

@@ -15,19 +15,7 @@ use rackledger::on_db;
 use crate::fake::{Behavior, FakeBmc};
 use crate::support::{TestDb, backends};
 
-pub async fn add_asset(db: &Db, tag: &str) -> i64 {
-    let now = rackledger::clock::now();
-    on_db!(db, |p| {
-        sqlx::query_scalar(
-            "insert into assets (asset_tag, kind, status, created_at, updated_at) values ($1, 'server', 'in_service', $2, $2) returning id",
-        )
-        .bind(tag)
-        .bind(now)
-        .fetch_one(p)
-        .await
-    })
-    .unwrap()
-}
+pub use crate::app::add_asset;
 
 pub async fn add_bmc(db: &Db, tag: &str, url: &str) -> (i64, i64) {
     let asset = add_asset(db, tag).await;

@@ -2,31 +2,14 @@
 //! refused without a key, insecure flagged), the health section after a poll,
 //! the fleet page, permissions, and accepting the BMC's truth as a swap.
 
-use rackledger::config::Config;
 use rackledger::health::HealthConfig;
 use rackledger::health::poller::Poller;
 use rackledger::{exec_db, on_db};
 
-use crate::app::{TestApp, count, hidden_csrf};
+use crate::app::{TestApp, count, hidden_csrf, with_master_key};
 use crate::fake::{Behavior, FakeBmc};
 use crate::poller::add_asset;
 use crate::support::backends;
-
-fn with_key(dir: &tempfile::TempDir) -> Config {
-    let file = dir.path().join("master.key");
-    std::fs::write(
-        &file,
-        rackledger::health::secret::MasterKey::generate_base64(),
-    )
-    .unwrap();
-    Config {
-        health: HealthConfig {
-            master_key_file: Some(file),
-            ..HealthConfig::default()
-        },
-        ..Config::default()
-    }
-}
 
 async fn csrf_of(app: &TestApp, path: &str) -> String {
     hidden_csrf(&app.server.get(path).await.text())
@@ -96,7 +79,7 @@ async fn a_bmc_password_is_refused_without_a_key_and_never_shown_back() {
 async fn a_stored_password_is_encrypted_and_appears_in_no_page_row_or_audit() {
     for backend in backends() {
         let dir = tempfile::tempdir().unwrap();
-        let mut app = TestApp::start_with(backend, with_key(&dir)).await;
+        let mut app = TestApp::start_with(backend, with_master_key(&dir)).await;
         app.login("tech", "rackledger-tech").await;
         let asset = add_asset(&app.db, "SRV-2").await;
         let page = format!("/inventory/assets/{asset}");
@@ -300,7 +283,7 @@ async fn after_a_poll_the_asset_and_fleet_pages_show_health_and_the_bmc_truth_ca
 async fn the_api_sets_a_bmc_and_never_returns_its_password() {
     for backend in backends() {
         let dir = tempfile::tempdir().unwrap();
-        let mut app = TestApp::start_with(backend, with_key(&dir)).await;
+        let mut app = TestApp::start_with(backend, with_master_key(&dir)).await;
         let csrf = app.login("tech", "rackledger-tech").await;
         let asset = add_asset(&app.db, "SRV-API").await;
         let body = serde_json::json!({"url": "https://10.1.2.3:8443/", "username": "admin", "password": "pa55-word", "tls_policy": "insecure"});

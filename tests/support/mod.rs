@@ -62,37 +62,51 @@ impl TestDb {
                     pg: None,
                 }
             }
-            Backend::Postgres => {
-                let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
-                let name = format!(
-                    "rl_test_{}",
-                    rackledger::auth::random_token()
-                        .to_lowercase()
-                        .replace(['-', '_'], "")[..16]
-                        .to_owned()
-                );
-                let mut admin = PgConnectOptions::from_str(&admin_url)
-                    .unwrap()
-                    .connect()
-                    .await
-                    .unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
-                let opts = PgConnectOptions::from_str(&admin_url)
-                    .unwrap()
-                    .database(&name);
-                let url = opts.to_url_lossy().to_string();
-                let db = Db::connect(&url).await.unwrap();
-                db.migrate().await.unwrap();
-                TestDb {
-                    db,
-                    backend,
-                    dir: None,
-                    pg: Some((admin_url, name)),
-                }
-            }
+            Backend::Postgres => TestDb::postgres(true).await,
+        }
+    }
+
+    /// A new, empty PostgreSQL database (no migrations), e.g. to restore a dump into.
+    pub async fn empty_postgres() -> TestDb {
+        TestDb::postgres(false).await
+    }
+
+    /// The PostgreSQL database's name.
+    pub fn pg_name(&self) -> String {
+        self.pg.as_ref().map(|(_, n)| n.clone()).unwrap_or_default()
+    }
+
+    async fn postgres(migrate: bool) -> TestDb {
+        let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
+        let name = format!(
+            "rl_test_{}",
+            rackledger::auth::random_token()
+                .to_lowercase()
+                .replace(['-', '_'], "")[..16]
+                .to_owned()
+        );
+        let mut admin = PgConnectOptions::from_str(&admin_url)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let opts = PgConnectOptions::from_str(&admin_url)
+            .unwrap()
+            .database(&name);
+        let url = opts.to_url_lossy().to_string();
+        let db = Db::connect(&url).await.unwrap();
+        if migrate {
+            db.migrate().await.unwrap();
+        }
+        TestDb {
+            db,
+            backend: Backend::Postgres,
+            dir: None,
+            pg: Some((admin_url, name)),
         }
     }
 
@@ -113,5 +127,148 @@ impl TestDb {
             .unwrap();
         }
         drop(self.dir);
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The application's tables (with the migration history), by name.
+pub async fn table_names(db: &Db) -> Vec<String> {
+    let sql = match db {
+        Db::Sqlite(_) => {
+            "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name"
+        }
+        Db::Postgres(_) => {
+            "select tablename::text from pg_tables where schemaname = 'public' order by tablename"
+        }
+    };
+    rackledger::on_db!(db, |p| sqlx::query_scalar::<_, String>(sql)
+        .fetch_all(p)
+        .await)
+    .unwrap()
+}
+
+/// Every row of every table as one line of text, sorted per table: a
+/// whole-content fingerprint (SQLite `quote()` per column, PostgreSQL `row::text`).
+pub async fn table_rows(db: &Db) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for t in table_names(db).await {
+        let mut rows: Vec<String> = match db {
+            Db::Sqlite(p) => {
+                let cols: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "select name from pragma_table_info('{t}')"
+                )))
+                .fetch_all(p)
+                .await
+                .unwrap();
+                let expr = cols
+                    .iter()
+                    .map(|c| format!("quote(\"{c}\")"))
+                    .collect::<Vec<_>>()
+                    .join(" || '|' || ");
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select {expr} from {t}")))
+                    .fetch_all(p)
+                    .await
+                    .unwrap()
+            }
+            Db::Postgres(p) => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select x::text from {t} x")))
+                    .fetch_all(p)
+                    .await
+                    .unwrap()
+            }
+        };
+        rows.sort();
+        out.insert(t, rows);
+    }
+    out
+}
+
+/// One plain HTTP/1.1 request to 127.0.0.1 (`Connection: close`):
+/// (status, raw response head, body).
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, String, Vec<u8>)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes())?;
+    s.write_all(body)?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw.len(), |i| i + 4);
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((status, head, raw[split..].to_vec()))
+}
+
+/// `rackledger serve` on 127.0.0.1, killed (SIGKILL) when dropped.
+pub struct Server {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl Server {
+    /// Starts the built binary on `database_url` and waits (with a deadline) until `/healthz` answers.
+    pub async fn start(database_url: &str) -> Server {
+        let port = free_port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_rackledger"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let server = Server { port, child };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(50));
+        loop {
+            tick.tick().await;
+            match http(port, "GET", "/healthz", &[], b"") {
+                Ok((200, _, _)) => return server,
+                _ if std::time::Instant::now() < deadline => {}
+                other => panic!("the server never answered /healthz: {other:?}"),
+            }
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flushing, like a power cut of the process.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

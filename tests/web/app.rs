@@ -86,6 +86,20 @@ impl TestApp {
         self.server.post(path).form(&all).await
     }
 
+    /// POST JSON with a bearer token.
+    pub async fn post_bearer(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> TestResponse {
+        self.server
+            .post(path)
+            .authorization_bearer(token)
+            .json(body)
+            .await
+    }
+
     /// Issues an API token for `user_id` through the admin page (caller must be admin).
     pub async fn issue_token(&self, csrf: &str, user_id: i64, name: &str) -> String {
         let uid = user_id.to_string();
@@ -117,6 +131,38 @@ pub fn hidden_csrf(html: &str) -> String {
         .and_then(|e| e.value().attr("value"))
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Settings with a fresh BMC master key written into `dir`.
+pub fn with_master_key(dir: &tempfile::TempDir) -> Config {
+    let file = dir.path().join("master.key");
+    std::fs::write(
+        &file,
+        rackledger::health::secret::MasterKey::generate_base64(),
+    )
+    .unwrap();
+    Config {
+        health: rackledger::health::HealthConfig {
+            master_key_file: Some(file),
+            ..rackledger::health::HealthConfig::default()
+        },
+        ..Config::default()
+    }
+}
+
+/// Inserts an in-service server asset tagged `tag`; returns its id.
+pub async fn add_asset(db: &Db, tag: &str) -> i64 {
+    let now = rackledger::clock::now();
+    rackledger::on_db!(db, |p| {
+        sqlx::query_scalar(
+            "insert into assets (asset_tag, kind, status, created_at, updated_at) values ($1, 'server', 'in_service', $2, $2) returning id",
+        )
+        .bind(tag)
+        .bind(now)
+        .fetch_one(p)
+        .await
+    })
+    .unwrap()
 }
 
 pub fn text_of(doc: &Html, css: &str) -> String {

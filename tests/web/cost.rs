@@ -36,12 +36,7 @@ async fn tokens(app: &mut TestApp) -> Tokens {
 }
 
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
-    let r = app
-        .server
-        .post(path)
-        .authorization_bearer(token)
-        .json(&body)
-        .await;
+    let r = app.post_bearer(token, path, &body).await;
     assert!(
         r.status_code().is_success(),
         "{:?} POST {path}: {} {}",

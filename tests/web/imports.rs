@@ -10,7 +10,7 @@ use rackledger::procurement::orders::{self, LineInput, PoInput};
 use crate::app::{TestApp, text_of};
 use crate::support::backends;
 
-fn sample(name: &str) -> Vec<u8> {
+pub(crate) fn sample(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("importers/samples")
         .join(name);
@@ -195,7 +195,7 @@ async fn a_price_list_imports_from_every_format_and_a_second_import_changes_noth
     }
 }
 
-async fn ordered_po(db: &Db, lines: &[(&str, &str)]) -> i64 {
+pub(crate) async fn ordered_po(db: &Db, lines: &[(&str, &str)]) -> i64 {
     let actor = Actor::system("test");
     let supplier = id_of(
         db,

@@ -416,29 +416,41 @@ async fn every_units_place_agrees_with_its_movements() {
     for backend in backends() {
         let app = TestApp::start(backend).await;
         rackledger::demo::seed_showcase(&app.db).await.unwrap();
-        // Per unit and location: moved in minus moved out. A unit in stock (or
-        // faulty on a shelf) nets 1 at its recorded location and 0 elsewhere; a
-        // unit installed, at RMA or scrapped nets 0 everywhere.
-        let rows: Vec<(i64, String, Option<i64>, i64, i64)> = on_db!(&app.db, |p| {
-            sqlx::query_as(
-                "select u.id, u.status, u.location_id, l.id,
-                        cast(coalesce((select sum(case when m.to_location_id = l.id then m.quantity else 0 end)
-                                            - sum(case when m.from_location_id = l.id then m.quantity else 0 end)
-                                       from stock_movements m where m.unit_id = u.id), 0) as bigint)
-                 from units u cross join stock_locations l",
-            )
-            .fetch_all(p)
-            .await
-        })
-        .unwrap();
-        assert!(rows.len() > 200, "{backend:?}");
-        for (unit, status, location, place, net) in rows {
-            let expected = i64::from(
-                matches!(status.as_str(), "in_stock" | "reserved" | "faulty")
-                    && location == Some(place),
-            );
-            assert_eq!(net, expected, "unit {unit} ({status}) at location {place}");
-        }
+        let units = assert_every_unit_is_where_its_movements_say(&app.db, backend).await;
+        assert!(units > 200, "{backend:?}");
         app.finish().await;
     }
+}
+
+/// Per unit and location, moved in minus moved out: a unit in stock, reserved
+/// or faulty on a shelf nets 1 at its recorded location and 0 elsewhere; a unit
+/// installed, at RMA or scrapped nets 0 everywhere. Returns the rows checked.
+pub(crate) async fn assert_every_unit_is_where_its_movements_say(
+    db: &rackledger::db::Db,
+    backend: crate::support::Backend,
+) -> usize {
+    let rows: Vec<(i64, String, Option<i64>, i64, i64)> = on_db!(db, |p| {
+        sqlx::query_as(
+            "select u.id, u.status, u.location_id, l.id,
+                    cast(coalesce((select sum(case when m.to_location_id = l.id then m.quantity else 0 end)
+                                        - sum(case when m.from_location_id = l.id then m.quantity else 0 end)
+                                   from stock_movements m where m.unit_id = u.id), 0) as bigint)
+             from units u cross join stock_locations l",
+        )
+        .fetch_all(p)
+        .await
+    })
+    .unwrap();
+    let checked = rows.len();
+    for (unit, status, location, place, net) in rows {
+        let expected = i64::from(
+            matches!(status.as_str(), "in_stock" | "reserved" | "faulty")
+                && location == Some(place),
+        );
+        assert_eq!(
+            net, expected,
+            "{backend:?}: unit {unit} ({status}) at location {place}"
+        );
+    }
+    checked
 }

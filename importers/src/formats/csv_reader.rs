@@ -168,6 +168,8 @@ struct CsvSource {
     record: csv::StringRecord,
     /// Line feeds before the current record.
     passed: usize,
+    /// The first line after the previous record.
+    next_line: usize,
 }
 
 /// Remembers where line feeds are in the text that the csv reader has pulled but whose
@@ -206,6 +208,7 @@ impl CsvSource {
             reader,
             record: csv::StringRecord::new(),
             passed: 0,
+            next_line: 1,
         }
     }
 
@@ -235,7 +238,12 @@ impl RowSource for CsvSource {
                 let end = self.reader.position().byte();
                 let breaks: usize = self.record.iter().map(|f| f.matches('\n').count()).sum();
                 let (feeds, terminated) = self.line_feeds_before(end);
-                let number = feeds.saturating_sub(breaks + usize::from(terminated)) + 1;
+                // A record that runs to the end of the file in an unclosed quote has
+                // no terminator: its last line feed was counted twice above. It still
+                // starts after the previous record ended.
+                let number = (feeds.saturating_sub(breaks + usize::from(terminated)) + 1)
+                    .max(self.next_line);
+                self.next_line = number + 1 + breaks;
                 let cells = self.record.iter().map(csv_cell).collect();
                 Some(Ok(RawRow {
                     number,
