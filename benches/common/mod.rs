@@ -422,6 +422,8 @@ pub struct Server {
 
 impl Server {
     pub async fn start(database_url: &str, dir: &Path) -> Server {
+        // reqwest is built without a default rustls provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
