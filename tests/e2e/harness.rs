@@ -162,7 +162,7 @@ impl World {
         format!("{}{path}", self.base)
     }
 
-    pub async fn goto(&mut self, path: &str) {
+    pub async fn goto(&self, path: &str) {
         self.client.goto(&self.url(path)).await.unwrap();
     }
 
@@ -181,14 +181,10 @@ impl World {
 
     /// The text of `css`; retried while a refreshing page replaces it.
     pub async fn text(&self, css: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            match self.find(css).await.text().await {
-                Ok(t) => return t,
-                Err(e) => assert!(Instant::now() < deadline, "{css}: {e}"),
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        poll_until(Duration::from_secs(15), css, || async {
+            self.find(css).await.text().await.ok()
+        })
+        .await
     }
 
     pub async fn path(&self) -> String {
@@ -230,27 +226,17 @@ impl World {
     /// Waits (deadline 15 s) until the marked document has been replaced by a
     /// fully loaded new one.
     pub async fn wait_new_page(&self) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let ready = self
-                .client
+        poll_until(Duration::from_secs(15), "a new page", || async {
+            self.client
                 .execute(
                     "return !document.documentElement.dataset.old && document.readyState === 'complete'",
                     vec![],
                 )
                 .await
-                .map(|v| v == json!(true))
-                .unwrap_or(false);
-            if ready {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no new page after {}",
-                self.path().await
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                .ok()
+                .filter(|v| *v == json!(true))
+        })
+        .await;
     }
 
     /// Clicks `css` and waits for the page it leads to.
@@ -263,15 +249,10 @@ impl World {
 
     /// Polls the current path until `ok` says yes (deadline 15 s).
     pub async fn wait_until_path(&self, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let p = self.path().await;
-            if ok(&p) {
-                return p;
-            }
-            assert!(Instant::now() < deadline, "still at {p}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        poll_until(Duration::from_secs(15), "the expected page", || async {
+            Some(self.path().await).filter(|p| ok(p))
+        })
+        .await
     }
 
     /// What every page reached must pass: the status expected, no resource
@@ -399,6 +380,24 @@ impl WebDriverCompatibleCommand for BrowserLog {
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
         (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// Asks `probe` again every 50 ms until it answers, failing the test after
+/// `within` with `what`: the one place the journeys wait, always on a
+/// condition and with a deadline, never for a fixed time.
+pub async fn poll_until<T, F, Fut>(within: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

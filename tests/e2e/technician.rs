@@ -6,9 +6,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::harness::{World, browser_available};
+use crate::harness::{World, browser_available, poll_until};
 
 /// sushy-static from `SUSHY_STATIC` or the venv .ci/run makes; None (after
 /// saying so) when neither exists and CI does not require it.
@@ -130,13 +130,11 @@ async fn a_failing_dimm_is_replaced_from_its_work_order_on_a_phone() {
     w.click_and_wait("form[action$=\"/poll\"] button").await;
 
     // The poller inside the server polls it and opens the work order.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let wo_path = loop {
+    let wo_path = poll_until(Duration::from_secs(60), "a work order from the BMC", || async {
         w.goto("/workorders").await;
         // Alert work orders are titled in the company's language (Korean by
         // default): find the one from an alert that names a memory slot.
-        let found = w
-            .client
+        w.client
             .execute(
                 "return [...document.querySelectorAll('#workorders tbody tr')]
                    .filter(tr => tr.querySelector('small.badge') && tr.textContent.includes('memory'))
@@ -144,17 +142,11 @@ async fn a_failing_dimm_is_replaced_from_its_work_order_on_a_phone() {
                 vec![],
             )
             .await
-            .unwrap();
-        if let Some(p) = found.as_str() {
-            break p.to_owned();
-        }
-        let text = w.text("main").await;
-        assert!(
-            Instant::now() < deadline,
-            "no work order from the BMC: {text}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+            .unwrap()
+            .as_str()
+            .map(str::to_owned)
+    })
+    .await;
     w.check_page(200).await;
     w.screenshot("technician-workorders").await;
     w.goto(&wo_path).await;

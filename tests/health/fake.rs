@@ -99,6 +99,7 @@ async fn serve(State(st): State<St>, method: Method, uri: Uri, headers: HeaderMa
         Behavior::Lying(_, broken) if path.trim_end_matches('/').ends_with(broken) => {
             return (StatusCode::OK, "{\"Id\": ").into_response();
         }
+        // The slowness under test (a BMC that takes `ms` to answer), not a wait.
         Behavior::Slow(_, ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
         Behavior::Huge | Behavior::Mockup(..) | Behavior::Lying(..) => {}
     }
