@@ -44,6 +44,20 @@ async fn boxes(db: &Db, n: usize) -> Vec<i64> {
     out
 }
 
+/// A 42 U rack in Seoul DC1 / Hall 1 / Row A with a power budget in kW.
+async fn seoul_rack(db: &Db, name: &str, budget_kw: &str) -> i64 {
+    let input = RackInput {
+        site: "Seoul DC1".into(),
+        room: "Hall 1".into(),
+        row: "Row A".into(),
+        name: name.into(),
+        height_u: Some("42".into()),
+        power_budget_kw: Some(budget_kw.into()),
+        numbering: None,
+    };
+    racks::create(db, &actor(), &input).await.unwrap()
+}
+
 fn at(rack: i64, u: &str, face: &str, depth: &str) -> PlaceInput {
     PlaceInput {
         rack_id: rack,
@@ -58,21 +72,7 @@ async fn placements_refuse_overlaps_naming_the_occupant() {
     for backend in backends() {
         let app = TestApp::start(backend).await;
         let db = app.db.clone();
-        let rack = racks::create(
-            &db,
-            &actor(),
-            &RackInput {
-                site: "Seoul DC1".into(),
-                room: "Hall 1".into(),
-                row: "Row A".into(),
-                name: "A01".into(),
-                height_u: Some("42".into()),
-                power_budget_kw: Some("6.5".into()),
-                numbering: None,
-            },
-        )
-        .await
-        .unwrap();
+        let rack = seoul_rack(&db, "A01", "6.5").await;
         let b = boxes(&db, 5).await;
         placement::place(&db, &actor(), b[0], &at(rack, "10", "front", "full"))
             .await
@@ -134,21 +134,7 @@ async fn an_asset_and_a_part_inside_it_are_located_down_to_the_u_and_face() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         let db = app.db.clone();
-        let rack = racks::create(
-            &db,
-            &actor(),
-            &RackInput {
-                site: "Seoul DC1".into(),
-                room: "Hall 1".into(),
-                row: "Row A".into(),
-                name: "A02".into(),
-                height_u: Some("42".into()),
-                power_budget_kw: Some("1".into()),
-                numbering: None,
-            },
-        )
-        .await
-        .unwrap();
+        let rack = seoul_rack(&db, "A02", "1").await;
         let b = boxes(&db, 1).await;
         let csrf = app.login("tech", "rackledger-tech").await;
         let r = app
@@ -422,21 +408,7 @@ async fn the_elevation_shows_each_devices_health_and_the_measured_watts() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         let db = app.db.clone();
-        let rack = racks::create(
-            &db,
-            &actor(),
-            &RackInput {
-                site: "Seoul DC1".into(),
-                room: "Hall 1".into(),
-                row: "Row A".into(),
-                name: "A01".into(),
-                height_u: Some("42".into()),
-                power_budget_kw: Some("2".into()),
-                numbering: None,
-            },
-        )
-        .await
-        .unwrap();
+        let rack = seoul_rack(&db, "A01", "2").await;
         let b = boxes(&db, 3).await;
         for (i, asset) in b.iter().enumerate() {
             let u = (1 + 2 * i).to_string();
