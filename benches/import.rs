@@ -112,9 +112,14 @@ async fn prepare(db: &Db, n: usize) -> (i64, i64, String, String) {
         ),
     };
     let ts = "'2026-01-01T00:00:00Z'";
+    // PostgreSQL ids are `generated always`: a chosen id must say so.
+    let overriding = match db {
+        Db::Sqlite(_) => "",
+        Db::Postgres(_) => "overriding system value",
+    };
     common::exec(db, format!(
         "insert into purchase_orders (id, number, supplier_id, currency, fx_rate, fx_rate_date, status, created_at, updated_at)
-         values (900001, 'PO-BENCH', {supplier}, 'USD', '1', '2026-01-01', 'ordered', {ts}, {ts})"
+         {overriding} values (900001, 'PO-BENCH', {supplier}, 'USD', '1', '2026-01-01', 'ordered', {ts}, {ts})"
     )).await;
     common::exec(db, format!(
         "insert into po_lines (po_id, line_no, part_model_id, quantity, unit_price, created_at, updated_at)

@@ -428,11 +428,20 @@ impl Server {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_rackledger"))
+        // `RACKLEDGER_BENCH_WRAP="perf record -g -o /tmp/perf.data --"` profiles the server.
+        let wrap = std::env::var("RACKLEDGER_BENCH_WRAP").unwrap_or_default();
+        let mut argv: Vec<String> = wrap.split_whitespace().map(str::to_owned).collect();
+        argv.push(env!("CARGO_BIN_EXE_rackledger").to_owned());
+        let child = Command::new(&argv[0])
+            .args(&argv[1..])
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .current_dir(dir)
             .env("DATABASE_URL", database_url)
-            .env("RUST_LOG", "warn")
+            // `RACKLEDGER_BENCH_LOG=sqlx::query=debug` shows each statement and its time.
+            .env(
+                "RUST_LOG",
+                std::env::var("RACKLEDGER_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -467,6 +476,17 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // SIGINT first, so a profiler wrapping the server writes its data.
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -58,10 +58,18 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
 }
 
-/// Refuses requests without a logged-in user (pages redirect to the login form).
+/// Refuses requests without a logged-in user (pages redirect to the login
+/// form), and any write by a role that may change nothing but its own account
+/// before its body is read, so a viewer gets 403 whatever it sends. Each
+/// handler still checks its own permission.
 pub async fn require_login(req: Request, next: Next) -> Response {
-    if req.extensions().get::<CurrentUser>().is_none() {
+    let Some(user) = req.extensions().get::<CurrentUser>() else {
         return AppError::Unauthorized.into_response();
+    };
+    let read = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let own = req.uri().path() == "/logout" || req.uri().path().starts_with("/account/");
+    if !read && !own && !user.role.writes_anything() {
+        return AppError::Forbidden.into_response();
     }
     next.run(req).await
 }

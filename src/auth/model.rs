@@ -59,6 +59,11 @@ impl Role {
             Role::Viewer => false,
         }
     }
+
+    /// Whether this role may change anything beyond its own account.
+    pub fn writes_anything(self) -> bool {
+        Permission::WRITES.into_iter().any(|p| self.can(p))
+    }
 }
 
 /// One thing a role may or may not do. Reading non-money data needs only a login.
@@ -80,6 +85,18 @@ pub enum Permission {
     EditHealth,
     /// Change cost parameters, instance types, tiers and scenarios.
     EditCost,
+}
+
+impl Permission {
+    /// Every permission that changes something.
+    pub const WRITES: [Permission; 6] = [
+        Permission::ManageUsers,
+        Permission::EditProcurement,
+        Permission::EditInventory,
+        Permission::EditDatacenter,
+        Permission::EditHealth,
+        Permission::EditCost,
+    ];
 }
 
 /// How the current request proved who it is.

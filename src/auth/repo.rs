@@ -236,6 +236,9 @@ pub struct AuthRow {
     pub expires_at: OffsetDateTime,
     /// Token id, or 0 for sessions.
     pub token_id: i64,
+    /// When the token was last used (tokens only).
+    #[sqlx(default)]
+    pub last_used_at: Option<OffsetDateTime>,
 }
 
 /// Stores a new session (its id is the cookie's hash).
@@ -437,7 +440,7 @@ pub async fn token_user(db: &Db, hash: &str) -> Result<Option<AuthRow>, DbError>
     Ok(on_db!(db, |p| {
         sqlx::query_as(
             "select u.id, u.username, u.display_name, u.role, u.lang, u.time_zone,
-                    '' as csrf_token, t.created_at as expires_at, t.id as token_id
+                    '' as csrf_token, t.created_at as expires_at, t.id as token_id, t.last_used_at
              from api_tokens t join users u on u.id = t.user_id
              where t.token_hash = $1 and t.revoked_at is null and u.disabled = $2",
         )
@@ -448,22 +451,18 @@ pub async fn token_user(db: &Db, hash: &str) -> Result<Option<AuthRow>, DbError>
     })?)
 }
 
-/// Records that a token was used (at most once a minute per token).
-pub async fn touch_token(db: &Db, id: i64, now: OffsetDateTime) -> Result<(), DbError> {
+/// Records that a token was used (at most once a minute per token), given
+/// when it was last used as read with the token: when that was under a
+/// minute ago nothing is written (on SQLite even an update that matches
+/// nothing waits for the writer lock, which a long import can hold).
+pub async fn touch_token(
+    db: &Db,
+    id: i64,
+    last_used_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<(), DbError> {
     let a_minute_ago = now - time::Duration::minutes(1);
-    // Read first: on SQLite even an update that matches nothing waits for the
-    // writer lock, which a long import commit can hold for many seconds.
-    let stale: i64 = on_db!(db, |p| {
-        sqlx::query_scalar(
-            "select count(*) from api_tokens
-             where id = $1 and (last_used_at is null or last_used_at < $2)",
-        )
-        .bind(id)
-        .bind(a_minute_ago)
-        .fetch_one(p)
-        .await
-    })?;
-    if stale == 0 {
+    if last_used_at.is_some_and(|t| t >= a_minute_ago) {
         return Ok(());
     }
     exec_db!(db, |p| {

@@ -372,7 +372,7 @@ pub async fn authenticate_token(db: &Db, token: &str) -> AppResult<Option<Curren
     let token_id = row.token_id;
     // Bookkeeping, not a condition of access: a busy database must not turn
     // an API call into an error.
-    if let Err(e) = repo::touch_token(db, token_id, crate::clock::now()).await {
+    if let Err(e) = repo::touch_token(db, token_id, row.last_used_at, crate::clock::now()).await {
         tracing::warn!(error = %e, token_id, "could not record the token's last use");
     }
     Ok(Some(current_user(row, AuthVia::Token { token_id })))

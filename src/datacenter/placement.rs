@@ -2,6 +2,8 @@
 //! on one face; a full-depth device blocks both faces, a half-depth one only
 //! its own. Overlaps are refused with the occupant named.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
@@ -9,6 +11,7 @@ use super::racks;
 use crate::audit::{self, Action, Actor};
 use crate::db::{Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::health::HealthSummary;
 use crate::i18n::Msg;
 use crate::{exec_tx, on_db, on_tx};
 
@@ -63,6 +66,53 @@ pub async fn in_rack(db: &Db, rack_id: i64) -> Result<Vec<Placement>, DbError> {
     .bind(rack_id)
     .fetch_all(p)
     .await)?)
+}
+
+/// A placement and its asset's latest health, as the elevation reads them.
+#[derive(sqlx::FromRow)]
+struct ElevationRow {
+    #[sqlx(flatten)]
+    placement: Placement,
+    worst: Option<String>,
+    power_state: Option<String>,
+    power_watts: Option<i64>,
+    max_temp_c: Option<f64>,
+    polled_at: Option<time::OffsetDateTime>,
+    failing_since: Option<time::OffsetDateTime>,
+}
+
+/// Everything in a rack, top first, with the latest health of each asset
+/// that has been polled: the elevation page's data in one statement.
+pub async fn in_rack_with_health(
+    db: &Db,
+    rack_id: i64,
+) -> Result<(Vec<Placement>, HashMap<i64, HealthSummary>), DbError> {
+    let sql = "select p.asset_id, a.asset_tag, a.hostname, a.kind, p.rack_id, p.u_position, p.height_u,
+           p.face, p.depth, coalesce(t.nameplate_watts, 0) as nameplate_watts,
+           h.worst, h.power_state, h.power_watts, h.max_temp_c, h.polled_at, b.failing_since
+         from placements p join assets a on a.id = p.asset_id left join build_templates t on t.id = a.template_id
+         left join health_latest h on h.asset_id = p.asset_id left join bmcs b on b.asset_id = h.asset_id
+         where p.rack_id = $1 order by p.u_position desc, p.face";
+    let rows: Vec<ElevationRow> =
+        on_db!(db, |p| sqlx::query_as(sql).bind(rack_id).fetch_all(p).await)?;
+    let mut health = HashMap::new();
+    let mut placements = Vec::with_capacity(rows.len());
+    for r in rows {
+        if let (Some(worst), Some(polled_at)) = (r.worst, r.polled_at) {
+            let h = HealthSummary {
+                asset_id: r.placement.asset_id,
+                worst,
+                power_state: r.power_state,
+                power_watts: r.power_watts,
+                max_temp_c: r.max_temp_c,
+                polled_at,
+                failing_since: r.failing_since,
+            };
+            health.insert(r.placement.asset_id, h);
+        }
+        placements.push(r.placement);
+    }
+    Ok((placements, health))
 }
 
 async fn in_rack_tx(tx: &mut Tx, rack_id: i64) -> AppResult<Vec<Placement>> {

@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/datacenter", get(list_racks).post(create_rack))
         .route("/datacenter/racks/{id}", get(show_rack))
-        .route("/datacenter/place/{asset_id}", post(place))
+        .route("/datacenter/place/{asset_id}", get(place_page).post(place))
         .route("/datacenter/cables", post(connect))
         .route("/datacenter/cables/{id}/disconnect", post(disconnect))
         .route("/datacenter/cables/{id}/move", post(move_end))
@@ -196,10 +196,8 @@ async fn show_rack(
     Query(q): Query<RackQuery>,
 ) -> AppResult<RackPage> {
     let rack = racks::get(&state.db, id).await?;
-    let placements = placement::in_rack(&state.db, id).await?;
+    let (placements, states) = placement::in_rack_with_health(&state.db, id).await?;
     let nameplate_watts: i64 = placements.iter().map(|p| p.nameplate_watts).sum();
-    let ids: Vec<i64> = placements.iter().map(|p| p.asset_id).collect();
-    let states = crate::health::store::latest_for_assets(&state.db, &ids).await?;
     let measured: Vec<i64> = states.values().filter_map(|h| h.power_watts).collect();
     let budget_percent = if rack.power_budget_watts > 0 {
         nameplate_watts * 100 / rack.power_budget_watts
@@ -239,6 +237,40 @@ async fn show_rack(
         budget_percent,
         placements,
         rack,
+        ctx: ctx.section("datacenter"),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "datacenter/place.html")]
+struct PlacePage {
+    ctx: Ctx,
+    asset: crate::inventory::assets::Asset,
+    place: Option<(Rack, Placement)>,
+    /// Racks by site, in the order of [`racks::list`].
+    racks: Vec<(String, Vec<Rack>)>,
+}
+
+/// Where to place an asset: every rack, grouped by site. Its own page, so
+/// the asset page does not load every rack on every view.
+async fn place_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(asset_id): Path<i64>,
+) -> AppResult<PlacePage> {
+    user.require(Permission::EditDatacenter)?;
+    let mut racks: Vec<(String, Vec<Rack>)> = Vec::new();
+    for r in racks::list(&state.db).await? {
+        match racks.last_mut() {
+            Some((site, group)) if *site == r.site_name => group.push(r),
+            _ => racks.push((r.site_name.clone(), vec![r])),
+        }
+    }
+    Ok(PlacePage {
+        asset: crate::inventory::assets::get(&state.db, asset_id).await?,
+        place: placement::locate_asset(&state.db, asset_id).await?,
+        racks,
         ctx: ctx.section("datacenter"),
     })
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tracing::instrument;
 
@@ -110,6 +110,9 @@ pub struct Poller {
     id: String,
     clients: Mutex<HashMap<i64, CachedClient>>,
     permits: Arc<Semaphore>,
+    /// Rung when a poll ends, so its slot is refilled at once rather than
+    /// at the next tick.
+    slot_freed: Notify,
 }
 
 impl Poller {
@@ -124,6 +127,7 @@ impl Poller {
             key,
             id,
             clients: Mutex::new(HashMap::new()),
+            slot_freed: Notify::new(),
         })
     }
 
@@ -285,17 +289,19 @@ impl Poller {
             };
             let me = self.clone();
             tokio::spawn(async move {
-                if let Err(e) = me.poll_one(id).await {
+                if let Err(e) = me.clone().poll_one(id).await {
                     tracing::error!(error = %e, "recording a poll failed");
                 }
                 drop(permit);
+                me.slot_freed.notify_one();
             });
         }
         Ok(())
     }
 
-    /// Runs until `shutdown`: a tick every second or so, and the readings
-    /// retention job every hour.
+    /// Runs until `shutdown`: claims due BMCs every two seconds and as soon
+    /// as a poll ends (so a free slot never idles while BMCs are due), and
+    /// runs the readings retention job every hour.
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tracing::info!(poller = %self.id, concurrency = self.cfg.concurrency, "BMC poller started");
         // Alerts raised while no poller ran (or whose work order failed) first.
@@ -308,6 +314,11 @@ impl Poller {
             tokio::select! {
                 () = &mut shutdown => break,
                 _ = tick.tick() => {
+                    if let Err(e) = self.tick().await {
+                        tracing::warn!(error = %e, "claiming BMCs failed");
+                    }
+                }
+                () = self.slot_freed.notified() => {
                     if let Err(e) = self.tick().await {
                         tracing::warn!(error = %e, "claiming BMCs failed");
                     }

@@ -47,6 +47,9 @@ pub enum Mode {
     },
 }
 
+/// Rows read ahead and looked up together before each is planned.
+const PLAN_CHUNK: usize = 1000;
+
 /// At most this many rows of each kind are kept in a summary (all rows are counted).
 pub const SAMPLE_ROWS: usize = 500;
 
@@ -155,52 +158,59 @@ pub async fn run(
     let mut planner = planner(&mut tx, kind, target, already_imported).await?;
     let (mut errors_kept, mut others_kept) = (Vec::new(), Vec::new());
     let mut reader = reader;
-    for parsed in reader.by_ref() {
-        let plan = match parsed.result {
-            Err(e) => RowPlan::error(
-                parsed.row,
-                String::new(),
-                e.column.as_deref(),
-                Msg::new("import.reader_error").arg("detail", &e.detail),
-            ),
-            Ok(row) => {
-                planner
-                    .plan(&mut tx, parsed.row, &row, write, actor)
-                    .await?
+    loop {
+        let chunk: Vec<_> = reader.by_ref().take(PLAN_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        planner.prefetch(&mut tx, &chunk).await?;
+        for parsed in chunk {
+            let plan = match parsed.result {
+                Err(e) => RowPlan::error(
+                    parsed.row,
+                    String::new(),
+                    e.column.as_deref(),
+                    Msg::new("import.reader_error").arg("detail", &e.detail),
+                ),
+                Ok(row) => {
+                    planner
+                        .plan(&mut tx, parsed.row, &row, write, actor)
+                        .await?
+                }
+            };
+            summary.rows += 1;
+            match plan.action {
+                Action::Create => summary.create += 1,
+                Action::Update => summary.update += 1,
+                Action::Unchanged => summary.unchanged += 1,
+                Action::Error => summary.errors += 1,
             }
-        };
-        summary.rows += 1;
-        match plan.action {
-            Action::Create => summary.create += 1,
-            Action::Update => summary.update += 1,
-            Action::Unchanged => summary.unchanged += 1,
-            Action::Error => summary.errors += 1,
-        }
-        // Planner errors name a field; show the file's own header for it.
-        let column = plan.column.map(|c| {
-            summary
-                .mapping
-                .iter()
-                .find(|(f, _)| *f == c)
-                .map_or(c, |(_, header)| header.clone())
-        });
-        let plan = RowPlan { column, ..plan };
-        let kept = if plan.action == Action::Error {
-            &mut errors_kept
-        } else {
-            &mut others_kept
-        };
-        if kept.len() < SAMPLE_ROWS {
-            kept.push(RowPlanOut {
-                row: plan.row,
-                action: format!("{:?}", plan.action).to_lowercase(),
-                text: plan.text,
-                column: plan.column,
-                reason: plan.reason.map(|m| m.render(lang)),
+            // Planner errors name a field; show the file's own header for it.
+            let column = plan.column.map(|c| {
+                summary
+                    .mapping
+                    .iter()
+                    .find(|(f, _)| *f == c)
+                    .map_or(c, |(_, header)| header.clone())
             });
-        }
-        if summary.rows.is_multiple_of(500) {
-            progress(summary.rows, total);
+            let plan = RowPlan { column, ..plan };
+            let kept = if plan.action == Action::Error {
+                &mut errors_kept
+            } else {
+                &mut others_kept
+            };
+            if kept.len() < SAMPLE_ROWS {
+                kept.push(RowPlanOut {
+                    row: plan.row,
+                    action: format!("{:?}", plan.action).to_lowercase(),
+                    text: plan.text,
+                    column: plan.column,
+                    reason: plan.reason.map(|m| m.render(lang)),
+                });
+            }
+            if summary.rows.is_multiple_of(500) {
+                progress(summary.rows, total);
+            }
         }
     }
     summary.blank_rows = reader.blank_rows();
@@ -265,6 +275,25 @@ enum Planner {
 }
 
 impl Planner {
+    /// Looks up what a chunk of rows needs from the database in a few queries.
+    async fn prefetch(
+        &mut self,
+        tx: &mut crate::db::Tx,
+        chunk: &[rackledger_importers::Parsed],
+    ) -> AppResult<()> {
+        if let Planner::Packing(p) = self {
+            let rows: Vec<&rackledger_importers::PackingListRow> = chunk
+                .iter()
+                .filter_map(|parsed| match &parsed.result {
+                    Ok(Row::PackingList(r)) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            p.prefetch(tx, &rows).await?;
+        }
+        Ok(())
+    }
+
     async fn plan(
         &mut self,
         tx: &mut crate::db::Tx,

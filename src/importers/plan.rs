@@ -391,6 +391,10 @@ pub(super) struct PackingPlanner {
     /// What the receipt will hold, per order line.
     pub receipt: HashMap<i64, ReceiveLine>,
     unchanged_serials: HashSet<String>,
+    /// Serials of the current chunk already looked up (`manufacturer|serial`),
+    /// and those of them on record.
+    looked_up: HashSet<String>,
+    on_record: HashMap<String, crate::inventory::units::KnownSerial>,
 }
 
 impl PackingPlanner {
@@ -417,7 +421,46 @@ impl PackingPlanner {
             already_imported,
             receipt: HashMap::new(),
             unchanged_serials: HashSet::new(),
+            looked_up: HashSet::new(),
+            on_record: HashMap::new(),
         }))
+    }
+
+    /// The order line a row's MPN names (the first, when several do).
+    fn line_for(&self, mpn: &str) -> Option<&LineRow> {
+        self.lines
+            .iter()
+            .find(|l| l.mpn.eq_ignore_ascii_case(mpn.trim()))
+    }
+
+    /// Looks up the serials of a chunk of rows in a few queries, so planning
+    /// each row needs none.
+    pub(super) async fn prefetch(
+        &mut self,
+        tx: &mut Tx,
+        rows: &[&PackingListRow],
+    ) -> AppResult<()> {
+        self.looked_up.clear();
+        self.on_record.clear();
+        let mut by_maker: HashMap<String, Vec<&str>> = HashMap::new();
+        for r in rows {
+            if let (Some(serial), Some(line)) = (r.serial.as_deref(), self.line_for(&r.mpn)) {
+                by_maker
+                    .entry(line.manufacturer.clone())
+                    .or_default()
+                    .push(serial);
+            }
+        }
+        for (maker, serials) in by_maker {
+            let found = crate::inventory::units::find_serials(tx, &maker, &serials).await?;
+            for serial in serials {
+                self.looked_up.insert(format!("{maker}|{serial}"));
+            }
+            for (serial, known) in found {
+                self.on_record.insert(format!("{maker}|{serial}"), known);
+            }
+        }
+        Ok(())
     }
 
     pub(super) async fn plan(
@@ -456,10 +499,8 @@ impl PackingPlanner {
                     Msg::new("receipt.serials_for_counted").arg("mpn", &line.mpn),
                 ));
             }
-            if let Some(first) = self
-                .seen
-                .insert(format!("{}|{serial}", line.manufacturer), row)
-            {
+            let key = format!("{}|{serial}", line.manufacturer);
+            if let Some(first) = self.seen.insert(key.clone(), row) {
                 return Ok(RowPlan::error(
                     row,
                     text,
@@ -467,9 +508,12 @@ impl PackingPlanner {
                     Msg::new("import.duplicate_in_file").arg("row", first),
                 ));
             }
-            if let Some(known) =
+            let known = if self.looked_up.contains(&key) {
+                self.on_record.get(&key).cloned()
+            } else {
                 crate::inventory::units::find_serial(tx, &line.manufacturer, serial).await?
-            {
+            };
+            if let Some(known) = known {
                 if known.po_number.as_deref() == Some(self.po.number.as_str()) {
                     self.unchanged_serials.insert(serial.to_owned());
                     return Ok(RowPlan::ok(row, Action::Unchanged, text));

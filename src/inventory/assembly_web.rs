@@ -244,7 +244,7 @@ async fn list_assets(
 ) -> AppResult<AssetsPage> {
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let base = state.config.base();
-    let rows = assets::list(&state.db, search)
+    let rows = assets::list(&state.db, search, 500)
         .await?
         .into_iter()
         .map(|a| {
@@ -275,7 +275,6 @@ struct AssetPage {
         crate::datacenter::racks::Rack,
         crate::datacenter::placement::Placement,
     )>,
-    racks: Vec<crate::datacenter::racks::Rack>,
     ports: Vec<crate::datacenter::cabling::PortRow>,
     workorders: Vec<crate::workorders::WorkOrder>,
     health: crate::health::web::AssetHealth,
@@ -301,7 +300,6 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
         removed,
         locations: locations::list(&state.db).await?,
         place: crate::datacenter::placement::locate_asset(&state.db, id).await?,
-        racks: crate::datacenter::racks::list(&state.db).await?,
         ports: crate::datacenter::cabling::ports_of(&state.db, id).await?,
         workorders: crate::workorders::active_for_asset(&state.db, id).await?,
         health: crate::health::web::asset_health(state, id).await?,

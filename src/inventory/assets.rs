@@ -37,17 +37,31 @@ const ASSET_SELECT: &str = "select a.id, a.asset_tag, a.hostname, t.name as temp
       as units_cost_minor
     from assets a left join build_templates t on t.id = a.template_id";
 
-/// Assets whose tag or hostname starts with `q`, by tag.
-pub async fn list(db: &Db, q: Option<&str>) -> Result<Vec<Asset>, DbError> {
-    let pattern = q.map(|q| format!("{}%", q.to_lowercase()));
-    let sql = format!(
-        "{ASSET_SELECT} where cast($1 as text) is null or lower(a.asset_tag) like $1 or lower(a.hostname) like $1
-         order by a.asset_tag limit 500"
-    );
+/// Assets whose tag or hostname starts with `q` (any case), by tag, at most
+/// `limit`. The prefix is a range over `lower(...)`, which the expression
+/// indexes of migration 0023 serve on both engines (a `like` would not be).
+pub async fn list(db: &Db, q: Option<&str>, limit: i64) -> Result<Vec<Asset>, DbError> {
+    let (lo, hi) = match q {
+        Some(q) => {
+            let lo = q.to_lowercase();
+            let hi = super::units::prefix_upper(&lo);
+            (Some(lo), Some(hi))
+        }
+        None => (None, None),
+    };
+    let filter = if q.is_some() {
+        "where (lower(a.asset_tag) >= $1 and lower(a.asset_tag) < $2)
+            or (lower(a.hostname) >= $1 and lower(a.hostname) < $2)"
+    } else {
+        "where cast($1 as text) is null and cast($2 as text) is null"
+    };
+    let sql = format!("{ASSET_SELECT} {filter} order by a.asset_tag limit $3");
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
-    .bind(&pattern)
+    .bind(&lo)
+    .bind(&hi)
+    .bind(limit)
     .fetch_all(p)
     .await)?)
 }

@@ -41,6 +41,48 @@ pub async fn find_serial(
     })?)
 }
 
+/// Serials per query in [`find_serials`] (well under either engine's limit on binds).
+const SERIALS_PER_QUERY: usize = 500;
+
+/// [`find_serial`] for many serials of one manufacturer at once, a query per
+/// 500: the ones on record, by serial (imports check 100,000 rows this way).
+pub async fn find_serials(
+    tx: &mut Tx,
+    manufacturer: &str,
+    serials: &[&str],
+) -> Result<std::collections::HashMap<String, KnownSerial>, DbError> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in serials.chunks(SERIALS_PER_QUERY) {
+        // Never `$1` beside plain `?`: sqlx numbers plain markers on their own.
+        let (maker, marks) = (tx.marks(1, 1), tx.marks(2, chunk.len()));
+        let sql = format!(
+            "select u.serial, u.id, u.status, o.number as po_number, sl.name as location
+             from units u
+             left join po_lines l on l.id = u.po_line_id
+             left join purchase_orders o on o.id = l.po_id
+             left join stock_locations sl on sl.id = u.location_id
+             where u.manufacturer = {maker} and u.serial in ({marks})"
+        );
+        let rows: Vec<(String, i64, String, Option<String>, Option<String>)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(manufacturer);
+            for s in chunk {
+                q = q.bind(*s);
+            }
+            q.fetch_all(c).await
+        })?;
+        for (serial, id, status, po_number, location) in rows {
+            let known = KnownSerial {
+                id,
+                status,
+                po_number,
+                location,
+            };
+            found.insert(serial, known);
+        }
+    }
+    Ok(found)
+}
+
 /// One stock movement to record: what moved, from where, to where, and why.
 pub struct Movement<'a> {
     /// Part model.
@@ -76,6 +118,31 @@ pub async fn record_movement(tx: &mut Tx, actor: &Actor, m: &Movement<'_>) -> Re
         .bind(m.quantity)
         .bind(m.reason)
         .bind(m.receipt_line_id)
+        .bind(actor.user_id)
+        .bind(now)
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}
+
+/// The movements into stock of every unit of one receipt line, in one
+/// statement (the bulk form of [`record_movement`] for receipts: one row per
+/// unit, from no location to the unit's, by position).
+pub async fn record_receipt_movements(
+    tx: &mut Tx,
+    actor: &Actor,
+    receipt_line_id: i64,
+) -> Result<(), DbError> {
+    let now = crate::clock::now();
+    exec_tx!(tx, |c| {
+        sqlx::query(
+            "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
+               receipt_line_id, user_id, created_at, updated_at)
+             select part_model_id, id, null, location_id, 1, 'receipt', receipt_line_id, $2, $3, $3
+             from units where receipt_line_id = $1 order by position",
+        )
+        .bind(receipt_line_id)
         .bind(actor.user_id)
         .bind(now)
         .execute(c)
@@ -160,8 +227,9 @@ pub fn prefix_upper(prefix: &str) -> String {
     "\u{10FFFF}".repeat(prefix.chars().count() + 1)
 }
 
-/// Units whose serial starts with `serial_prefix` (exact serials first), with
-/// an optional status filter, by serial.
+/// Units whose serial starts with `serial_prefix`, with an optional status
+/// filter, by serial: an exact serial is the smallest string of its range, so
+/// it comes first, and the serial index delivers the page without a sort.
 pub async fn search(
     db: &Db,
     serial_prefix: &str,
@@ -172,9 +240,7 @@ pub async fn search(
     let (lo, hi) = (serial_prefix.to_owned(), prefix_upper(serial_prefix));
     let filter =
         "where u.serial >= $1 and u.serial < $2 and (cast($3 as text) is null or u.status = $3)";
-    let sql = format!(
-        "{UNIT_SELECT} {filter} order by u.serial <> $1, u.serial, u.id limit $4 offset $5"
-    );
+    let sql = format!("{UNIT_SELECT} {filter} order by u.serial, u.id limit $4 offset $5");
     let rows = on_db!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&lo)

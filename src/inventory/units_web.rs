@@ -204,7 +204,7 @@ async fn search(
     {
         return Ok(Redirect::to(&format!("/inventory/units/{}", only.id)).into_response());
     }
-    let assets = super::assets::list(&state.db, Some(&q)).await?;
+    let assets = super::assets::list(&state.db, Some(&q), 20).await?;
     let exact_asset = |a: &super::assets::Asset| {
         a.asset_tag.eq_ignore_ascii_case(&q)
             || a.hostname
@@ -229,7 +229,7 @@ async fn search(
         units_total,
         parts: parts.into_iter().map(|p| p.view(money)).collect(),
         orders,
-        assets: assets.into_iter().take(20).collect(),
+        assets,
     };
     Ok(page.into_response())
 }

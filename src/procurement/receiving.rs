@@ -129,30 +129,19 @@ pub async fn receive_tx(
             let warranty_end = months.and_then(|m| {
                 crate::inventory::warranty::add_months(crate::clock::now().date(), m)
             });
-            for (k, serial) in c.serials.iter().enumerate() {
-                let position = first + i64::try_from(k).unwrap_or(0);
-                let unit = NewUnit {
-                    line: &c.line,
-                    serial,
-                    rl_id,
-                    position,
-                    cost: position_cost(out, position),
-                    base,
-                    warranty_end,
-                };
-                let unit_id = insert_unit(tx, &unit, input.location_id).await?;
-                let m = units::Movement {
-                    part_model_id: c.line.part_model_id,
-                    unit_id: Some(unit_id),
-                    from: None,
-                    to: Some(input.location_id),
-                    quantity: 1,
-                    reason: "receipt",
-                    receipt_line_id: Some(rl_id),
-                };
-                units::record_movement(tx, actor, &m).await?;
-                unit_count += 1;
+            let batch = NewUnits {
+                line: &c.line,
+                rl_id,
+                location_id: input.location_id,
+                base,
+                warranty_end,
+            };
+            for (k, chunk) in c.serials.chunks(UNITS_PER_INSERT).enumerate() {
+                let first_of_chunk = first + i64::try_from(k * UNITS_PER_INSERT).unwrap_or(0);
+                insert_units(tx, &batch, out, first_of_chunk, chunk).await?;
             }
+            units::record_receipt_movements(tx, actor, rl_id).await?;
+            unit_count += c.serials.len();
         } else {
             let m = units::Movement {
                 part_model_id: c.line.part_model_id,
@@ -246,10 +235,12 @@ async fn check_lines(
             );
             continue;
         }
+        let as_str: Vec<&str> = serials.iter().map(String::as_str).collect();
+        let on_record = units::find_serials(tx, &line.manufacturer, &as_str).await?;
         for s in &serials {
             if !seen.insert((line.manufacturer.clone(), s.clone())) {
                 errors.add(&field, Msg::new("receipt.serial_twice").arg("serial", s));
-            } else if let Some(known) = units::find_serial(tx, &line.manufacturer, s).await? {
+            } else if let Some(known) = on_record.get(s) {
                 let place = known
                     .po_number
                     .clone()
@@ -336,41 +327,68 @@ async fn insert_receipt_line(
     .map_err(DbError::from)?)
 }
 
-struct NewUnit<'a> {
+/// Units per multi-row insert (12 binds each).
+const UNITS_PER_INSERT: usize = 1000;
+
+/// What the units of one receipt line share.
+struct NewUnits<'a> {
     line: &'a repo::LineRow,
-    serial: &'a str,
     rl_id: i64,
-    position: i64,
-    cost: i64,
+    location_id: i64,
     base: Currency,
     warranty_end: Option<time::Date>,
 }
 
-async fn insert_unit(tx: &mut Tx, u: &NewUnit<'_>, location_id: i64) -> AppResult<i64> {
+/// Inserts the units of `serials`, at positions from `first` on, in one
+/// statement.
+async fn insert_units(
+    tx: &mut Tx,
+    u: &NewUnits<'_>,
+    out: &super::landed::LineOut,
+    first: i64,
+    serials: &[String],
+) -> AppResult<()> {
+    const COLUMNS: usize = 12;
     let now = crate::clock::now();
+    let rows: Vec<String> = (0..serials.len())
+        .map(|k| format!("({}, 'in_stock')", tx.marks(1 + COLUMNS * k, COLUMNS)))
+        .collect();
+    let sql = format!(
+        "insert into units (part_model_id, manufacturer, serial, po_line_id, receipt_line_id, position, location_id,
+           landed_cost_minor, cost_currency, warranty_end, created_at, updated_at, status)
+         values {}",
+        rows.join(", ")
+    );
     on_tx!(tx, |c| {
-        sqlx::query_scalar(
-            "insert into units (part_model_id, manufacturer, serial, po_line_id, receipt_line_id, position, location_id,
-               status, landed_cost_minor, cost_currency, warranty_end, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, 'in_stock', $8, $9, $10, $11, $11) returning id",
-        )
-        .bind(u.line.part_model_id)
-        .bind(&u.line.manufacturer)
-        .bind(u.serial)
-        .bind(u.line.id)
-        .bind(u.rl_id)
-        .bind(u.position)
-        .bind(location_id)
-        .bind(u.cost)
-        .bind(u.base.code())
-        .bind(u.warranty_end)
-        .bind(now)
-        .fetch_one(c)
-        .await
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+        for (k, serial) in serials.iter().enumerate() {
+            let position = first + i64::try_from(k).unwrap_or(0);
+            q = q
+                .bind(u.line.part_model_id)
+                .bind(&u.line.manufacturer)
+                .bind(serial)
+                .bind(u.line.id)
+                .bind(u.rl_id)
+                .bind(position)
+                .bind(u.location_id)
+                .bind(position_cost(out, position))
+                .bind(u.base.code())
+                .bind(u.warranty_end)
+                .bind(now)
+                .bind(now);
+        }
+        q.execute(c).await.map(|_| ())
     })
     .map_err(|e| match DbError::from(e) {
-        // Another receipt committed the same serial between our check and this insert.
-        DbError::Unique(_) => AppError::Conflict(Msg::new("receipt.serial_twice").arg("serial", u.serial)),
+        // Another receipt committed one of these serials between our check and this insert.
+        DbError::Unique(_) => {
+            let span = match (serials.first(), serials.last()) {
+                (Some(a), Some(b)) if a != b => format!("{a} … {b}"),
+                (Some(a), _) => a.clone(),
+                _ => String::new(),
+            };
+            AppError::Conflict(Msg::new("receipt.serial_twice").arg("serial", span))
+        }
         other => other.into(),
     })
 }
