@@ -268,6 +268,7 @@ fn file_error(e: ImportError) -> AppError {
     AppError::Validation(f)
 }
 
+#[allow(clippy::large_enum_variant)] // one planner per import: its size does not matter
 enum Planner {
     Price(plan::PriceListPlanner),
     Order(plan::OrderPlanner),

@@ -41,6 +41,14 @@ pub async fn find_serial(
     })?)
 }
 
+/// A serial and where it is on record.
+#[derive(sqlx::FromRow)]
+struct SerialOnRecord {
+    serial: String,
+    #[sqlx(flatten)]
+    known: KnownSerial,
+}
+
 /// Serials per query in [`find_serials`] (well under either engine's limit on binds).
 const SERIALS_PER_QUERY: usize = 500;
 
@@ -63,22 +71,14 @@ pub async fn find_serials(
              left join stock_locations sl on sl.id = u.location_id
              where u.manufacturer = {maker} and u.serial in ({marks})"
         );
-        let rows: Vec<(String, i64, String, Option<String>, Option<String>)> = on_tx!(tx, |c| {
+        let rows: Vec<SerialOnRecord> = on_tx!(tx, |c| {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(manufacturer);
             for s in chunk {
                 q = q.bind(*s);
             }
             q.fetch_all(c).await
         })?;
-        for (serial, id, status, po_number, location) in rows {
-            let known = KnownSerial {
-                id,
-                status,
-                po_number,
-                location,
-            };
-            found.insert(serial, known);
-        }
+        found.extend(rows.into_iter().map(|r| (r.serial, r.known)));
     }
     Ok(found)
 }

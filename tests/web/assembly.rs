@@ -392,6 +392,17 @@ async fn a_swap_moves_cost_and_history_in_one_step() {
             r.header("location").to_str().unwrap(),
             format!("/inventory/assets/{asset}")
         );
+        // Tags match by prefix in any case; `%` and `_` are only characters.
+        let (_, doc) = app.page("/inventory/assets?q=srv-000").await;
+        assert!(text_of(&doc, "main").contains("SRV-0009"), "{backend:?}");
+        for q in ["%25", "SRV_0009", "RV-0009"] {
+            let (status, doc) = app.page(&format!("/inventory/assets?q={q}")).await;
+            assert_eq!(status, 200);
+            assert!(
+                !text_of(&doc, "main").contains("SRV-0009"),
+                "{backend:?}: {q}"
+            );
+        }
         let (_, doc) = app.page(&format!("/inventory/units/{}", old.0)).await;
         assert_eq!(
             count(&doc, "#installs tbody tr"),

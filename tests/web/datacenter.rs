@@ -137,6 +137,28 @@ async fn an_asset_and_a_part_inside_it_are_located_down_to_the_u_and_face() {
         let rack = seoul_rack(&db, "A02", "1").await;
         let b = boxes(&db, 1).await;
         let csrf = app.login("tech", "rackledger-tech").await;
+        // The asset page links to the placement page, which offers every rack by site.
+        let (_, doc) = app.page(&format!("/inventory/assets/{}", b[0])).await;
+        let place = format!("/datacenter/place/{}", b[0]);
+        let link = doc
+            .select(&scraper::Selector::parse("#place-link").unwrap())
+            .next()
+            .and_then(|a| a.value().attr("href"))
+            .map(str::to_owned);
+        assert_eq!(link.as_deref(), Some(place.as_str()), "{backend:?}");
+        let offered = |doc: &scraper::Html| {
+            let sel = scraper::Selector::parse("optgroup[label='Seoul DC1'] option").unwrap();
+            doc.select(&sel)
+                .find(|o| o.value().attr("value") == Some(&rack.to_string()))
+                .map(|o| o.value().attr("selected").is_some())
+        };
+        let (status, doc) = app.page(&place).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            offered(&doc),
+            Some(false),
+            "{backend:?}: A02 offered under its site"
+        );
         let r = app
             .post_form(
                 &format!("/datacenter/place/{}", b[0]),
@@ -155,6 +177,12 @@ async fn an_asset_and_a_part_inside_it_are_located_down_to_the_u_and_face() {
             text_of(&doc, "#location").contains("Seoul DC1 / Hall 1 / Row A / A02 / U7-8"),
             "{}",
             text_of(&doc, "#location")
+        );
+        let (_, doc) = app.page(&place).await;
+        assert_eq!(
+            offered(&doc),
+            Some(true),
+            "{backend:?}: its rack comes chosen"
         );
         let unit: i64 = on_db!(&db, |p| sqlx::query_scalar(
             "select id from units where asset_id = $1"

@@ -44,9 +44,20 @@ async fn upload(
     file: &str,
     fields: &[(&str, String)],
 ) -> (i64, scraper::Html) {
+    upload_bytes(app, csrf, kind, file, sample(file), fields).await
+}
+
+async fn upload_bytes(
+    app: &TestApp,
+    csrf: &str,
+    kind: &str,
+    file: &str,
+    bytes: Vec<u8>,
+    fields: &[(&str, String)],
+) -> (i64, scraper::Html) {
     let mut form = MultipartForm::new()
         .add_text("kind", kind)
-        .add_part("file", Part::bytes(sample(file)).file_name(file));
+        .add_part("file", Part::bytes(bytes).file_name(file));
     for (k, v) in fields {
         form = form.add_text(*k, v.clone());
     }
@@ -229,6 +240,21 @@ pub(crate) async fn ordered_po(db: &Db, lines: &[(&str, &str)]) -> i64 {
     po
 }
 
+/// The first stock location, and the import form's fields receiving order `po` there.
+async fn packing_target(db: &Db, po: i64) -> (i64, [(&'static str, String); 2]) {
+    let location = on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+        "select min(id) from stock_locations"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    let target = [
+        ("po_id", po.to_string()),
+        ("location_id", location.to_string()),
+    ];
+    (location, target)
+}
+
 #[tokio::test]
 async fn a_packing_list_receives_serials_once_and_broken_rows_are_named_before_anything_is_written()
 {
@@ -244,16 +270,7 @@ async fn a_packing_list_receives_serials_once_and_broken_rows_are_named_before_a
             ("DAC-SFP28-1M", "10"),
         ];
         let po = ordered_po(&db, &lines).await;
-        let location = on_db!(&db, |p| sqlx::query_scalar::<_, i64>(
-            "select min(id) from stock_locations"
-        )
-        .fetch_one(p)
-        .await)
-        .unwrap();
-        let target = [
-            ("po_id", po.to_string()),
-            ("location_id", location.to_string()),
-        ];
+        let (_, target) = packing_target(&db, po).await;
 
         // Broken rows are listed with row, column and reason; a commit without skipping writes nothing.
         let (broken, doc) = upload(
@@ -306,6 +323,114 @@ async fn a_packing_list_receives_serials_once_and_broken_rows_are_named_before_a
         assert!(
             !text_of(&again, "#already").is_empty(),
             "says the file was imported before"
+        );
+        app.finish().await;
+    }
+}
+
+/// A packing list of `serials` for the demo DIMM, as CSV.
+fn dimm_list(serials: impl Iterator<Item = String>) -> Vec<u8> {
+    let mut csv = String::from("Carton,Part Number,Manufacturer,Serial Number,Qty\n");
+    for s in serials {
+        csv.push_str(&format!("C-1,M321R4GA3BB6-CQK,Samsung,{s},1\n"));
+    }
+    csv.into_bytes()
+}
+
+#[tokio::test]
+async fn a_long_packing_list_is_checked_and_received_across_its_batches() {
+    // 2,345 rows cross every batch the import works in: rows planned 1,000 at
+    // a time, serials looked up 500 at a time, units inserted 1,000 at a time.
+    const N: usize = 2_345;
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let db = app.db.clone();
+        let po = ordered_po(&db, &[("M321R4GA3BB6-CQK", "5000")]).await;
+        let (location, target) = packing_target(&db, po).await;
+        let serial = |i: usize| format!("LONG{i:06}");
+        let before: i64 = on_db!(&db, |p| sqlx::query_scalar("select count(*) from units")
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        let (id, doc) = upload_bytes(
+            &app,
+            &csrf,
+            "packing_list",
+            "long.csv",
+            dimm_list((0..N).map(serial)),
+            &target,
+        )
+        .await;
+        assert_eq!(text_of(&doc, "#count-create"), N.to_string());
+        commit(&app, &csrf, id, false).await;
+
+        // Every unit once, at positions 1..=N in file order, each with its
+        // receipt movement, and their costs add up to the receipt line's.
+        let units: Vec<(String, i64, i64)> = on_db!(&db, |p| sqlx::query_as(
+            "select u.serial, u.position, u.landed_cost_minor from units u
+             join po_lines l on l.id = u.po_line_id where l.po_id = $1 order by u.position"
+        )
+        .bind(po)
+        .fetch_all(p)
+        .await)
+        .unwrap();
+        assert_eq!(units.len(), N, "{backend:?}");
+        for (i, (s, position, _)) in units.iter().enumerate() {
+            assert_eq!((s.as_str(), *position), (serial(i).as_str(), i as i64 + 1));
+        }
+        let (movements, line_cost): (i64, i64) = on_db!(&db, |p| sqlx::query_as(
+            "select (select count(*) from stock_movements m join units u on u.id = m.unit_id
+                     join po_lines l on l.id = u.po_line_id
+                     where l.po_id = $1 and m.reason = 'receipt' and m.to_location_id = $2),
+                    (select cast(sum(r.landed_cost_minor) as bigint) from receipt_lines r
+                     join po_lines l on l.id = r.po_line_id where l.po_id = $1)"
+        )
+        .bind(po)
+        .bind(location)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(movements, N as i64, "{backend:?}: one movement per unit");
+        let unit_costs: i64 = units.iter().map(|u| u.2).sum();
+        assert_eq!(unit_costs, line_cost, "{backend:?}");
+
+        // A list for another order, of new serials but one received on the
+        // first, deep in the file: the row is named, and a commit writes nothing.
+        let po2 = ordered_po(&db, &[("M321R4GA3BB6-CQK", "5000")]).await;
+        let (_, target) = packing_target(&db, po2).await;
+        let again = (N..N + 1_800).map(|i| {
+            if i == N + 1_700 {
+                serial(42)
+            } else {
+                serial(i)
+            }
+        });
+        let (id, doc) = upload_bytes(
+            &app,
+            &csrf,
+            "packing_list",
+            "more.csv",
+            dimm_list(again),
+            &target,
+        )
+        .await;
+        assert_eq!(text_of(&doc, "#count-error"), "1", "{backend:?}");
+        let rows = text_of(&doc, "#rows");
+        // Row 1 is the header: the 1,701st serial is on row 1,702.
+        assert!(
+            rows.contains("1702") && rows.contains(&serial(42)),
+            "{backend:?}: {rows}"
+        );
+        commit(&app, &csrf, id, false).await;
+        let count: i64 = on_db!(&db, |p| sqlx::query_scalar("select count(*) from units")
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        assert_eq!(
+            count,
+            before + N as i64,
+            "{backend:?}: nothing half-written"
         );
         app.finish().await;
     }
