@@ -180,7 +180,8 @@ async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyh
     let db = open(&config).await?;
     // On SQLite this is the one server, so an import still marked running was
     // cut off by a crash or a kill: say so rather than show it running forever.
-    // (PostgreSQL may have other servers still running theirs.)
+    // PostgreSQL may have other servers running theirs: there an import is
+    // taken for dead when its progress stops being written for minutes.
     if matches!(db, Db::Sqlite(_)) {
         let n = rackledger::importers::fail_interrupted(&db, Default::default()).await?;
         if n > 0 {
@@ -189,6 +190,21 @@ async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyh
                 "imports interrupted by the last shutdown marked failed"
             );
         }
+    } else {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                match rackledger::importers::fail_stale(&db, Default::default()).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::warn!(batches = n, "imports whose server stopped marked failed")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "checking for stopped imports failed"),
+                }
+            }
+        });
     }
     if demo {
         cli_health::demo_key(&mut config)?;

@@ -161,14 +161,16 @@ pub async fn set_state(
 /// batch that has finished is left alone: a progress write that lands late
 /// (after the run ended) cannot undo the outcome.
 pub async fn set_progress(db: &Db, id: i64, done: i64, total: Option<i64>) -> Result<(), DbError> {
+    // `updated_at` is the heartbeat [`fail_stale`] looks for.
     exec_db!(db, |p| {
         sqlx::query(
-            "update import_batches set rows_done = $1, rows_total = coalesce($2, rows_total)
+            "update import_batches set rows_done = $1, rows_total = coalesce($2, rows_total), updated_at = $4
              where id = $3 and status in ('previewing', 'committing')",
         )
         .bind(done)
         .bind(total)
         .bind(id)
+        .bind(crate::clock::now())
         .execute(p)
         .await
     })?;
@@ -222,6 +224,30 @@ pub async fn fail_interrupted(db: &Db, summary_json: &str) -> Result<u64, DbErro
         )
         .bind(summary_json)
         .bind(now)
+        .execute(p)
+        .await
+    })?)
+}
+
+/// Marks as `failed` (with `summary_json`) the batches shown as running
+/// whose last sign of life is older than `before`; returns how many. A running
+/// import writes its progress, and so `updated_at`, every half second, so a
+/// batch silent for minutes belongs to a server that died. For PostgreSQL,
+/// where other servers may be running imports of their own.
+pub async fn fail_stale(
+    db: &Db,
+    summary_json: &str,
+    before: OffsetDateTime,
+) -> Result<u64, DbError> {
+    let now = crate::clock::now();
+    Ok(exec_db!(db, |p| {
+        sqlx::query(
+            "update import_batches set status = 'failed', summary_json = $1, updated_at = $2
+             where status in ('queued', 'previewing', 'committing') and updated_at < $3",
+        )
+        .bind(summary_json)
+        .bind(now)
+        .bind(before)
         .execute(p)
         .await
     })?)

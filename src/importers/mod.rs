@@ -119,6 +119,23 @@ pub async fn fail_interrupted(db: &Db, lang: crate::i18n::Lang) -> AppResult<u64
     Ok(batches::fail_interrupted(db, &json).await?)
 }
 
+/// How long a running import may go without writing its progress before
+/// [`fail_stale`] takes its server for dead.
+pub const STALE_AFTER: time::Duration = time::Duration::minutes(3);
+
+/// Marks imports whose server stopped writing their progress over
+/// [`STALE_AFTER`] ago as failed (see [`batches::fail_stale`]); returns how
+/// many. Safe beside other servers: a live import writes every half second.
+pub async fn fail_stale(db: &Db, lang: crate::i18n::Lang) -> AppResult<u64> {
+    let summary = Summary {
+        refused: Some(Msg::new("import.interrupted").render(lang)),
+        ..Summary::default()
+    };
+    let json = serde_json::to_string(&summary).map_err(|e| AppError::Internal(e.into()))?;
+    let before = crate::clock::now() - STALE_AFTER;
+    Ok(batches::fail_stale(db, &json, before).await?)
+}
+
 /// Reads `bytes` as a file of `kind` and previews or commits its rows.
 #[instrument(skip_all, fields(kind = kind.as_str(), file = file_name))]
 #[allow(clippy::too_many_arguments)]

@@ -498,3 +498,63 @@ async fn an_order_confirmation_fills_a_draft_order() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_import_whose_server_stopped_writing_progress_is_shown_as_cut_off() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let db = app.db.clone();
+        let supplier = id_of(
+            &db,
+            "select id from suppliers where name like $1",
+            "Samsung%",
+        )
+        .await;
+        let fields = [("supplier_id", supplier.to_string())];
+        let (dead, _) = upload(&app, &csrf, "price_list", "price_list.csv", &fields).await;
+        let (alive, _) = upload(&app, &csrf, "price_list", "price_list.csv", &fields).await;
+        // As another server would leave them: one silent for ten minutes, one
+        // that wrote its progress a moment ago.
+        let now = rackledger::clock::now();
+        for (id, at) in [
+            (dead, now - time::Duration::minutes(10)),
+            (alive, now - time::Duration::seconds(1)),
+        ] {
+            on_db!(&db, |p| sqlx::query(
+                "update import_batches set status = 'committing', updated_at = $1 where id = $2"
+            )
+            .bind(at)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ()))
+            .unwrap();
+        }
+        let n = rackledger::importers::fail_stale(&db, rackledger::i18n::Lang::En)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{backend:?}");
+        let status = |id: i64| {
+            let db = db.clone();
+            async move {
+                on_db!(&db, |p| sqlx::query_scalar::<_, String>(
+                    "select status from import_batches where id = $1"
+                )
+                .bind(id)
+                .fetch_one(p)
+                .await)
+                .unwrap()
+            }
+        };
+        assert_eq!(status(dead).await, "failed", "{backend:?}");
+        assert_eq!(status(alive).await, "committing", "{backend:?}");
+        let (_, doc) = app.page(&format!("/procurement/imports/{dead}")).await;
+        assert!(
+            text_of(&doc, "main").contains("cut off"),
+            "{backend:?}: {}",
+            text_of(&doc, "main")
+        );
+        app.finish().await;
+    }
+}

@@ -27,7 +27,7 @@ pub enum Schema {
 }
 
 /// Documents fetched at once from one BMC (BMCs are small computers).
-const PARALLEL_PER_BMC: usize = 4;
+pub(crate) const PARALLEL_PER_BMC: usize = 4;
 
 /// The service root's path.
 pub const SERVICE_ROOT: &str = "/redfish/v1/";
