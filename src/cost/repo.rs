@@ -301,6 +301,40 @@ pub async fn installed_units(db: &Db) -> Result<Vec<InstalledUnit>, DbError> {
     })?)
 }
 
+/// What the units installed in one asset add up to, as recorded.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct InstalledTotals {
+    /// Asset.
+    pub asset_id: i64,
+    /// Sum of the units' landed costs, base minor units.
+    pub landed_cost_minor: i64,
+    /// CPU cores.
+    pub cores: i64,
+    /// Memory, GiB.
+    pub memory_gib: i64,
+    /// Drive capacity, GB.
+    pub capacity_gb: i64,
+}
+
+/// [`installed_units`] added up per asset by the database: one row per asset
+/// instead of one per unit, for reports whose scenario keeps recorded costs
+/// (the cost benchmark spent 1.6 s of 2 s reading 500,000 unit rows).
+pub async fn installed_totals(db: &Db) -> Result<Vec<InstalledTotals>, DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select u.asset_id, cast(sum(u.landed_cost_minor) as bigint) as landed_cost_minor,
+                cast(coalesce(sum(case when m.category = 'cpu' then m.cores end), 0) as bigint) as cores,
+                cast(coalesce(sum(case when m.category = 'memory' then m.memory_gib end), 0) as bigint) as memory_gib,
+                cast(coalesce(sum(case when m.category in ('ssd', 'nvme', 'hdd') then m.capacity_gb end), 0) as bigint)
+                  as capacity_gb
+             from units u join part_models m on m.id = u.part_model_id
+             where u.status = 'installed' and u.asset_id is not null group by u.asset_id",
+        )
+        .fetch_all(p)
+        .await
+    })?)
+}
+
 /// Every port's asset and speed text (`25G`).
 pub async fn port_speeds(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
     Ok(on_db!(db, |p| sqlx::query_as(

@@ -120,14 +120,25 @@ async fn orders_of(db: &Db, units: &[repo::InstalledUnit]) -> AppResult<HashMap<
     Ok(orders)
 }
 
-/// Adds an installed unit's cost (major units) and capacity to its asset.
-fn add_unit(x: &mut AssetIn, u: &repo::InstalledUnit, cost: Decimal) {
-    x.capital += cost;
-    match u.unit.category.as_str() {
-        "cpu" => x.cores += u.cores.unwrap_or(0),
-        "memory" => x.ram_gib += u.memory_gib.unwrap_or(0),
-        "ssd" | "nvme" | "hdd" => x.disk_gb += u.capacity_gb.unwrap_or(0),
-        _ => {}
+/// The cost (major units) and capacity of the units installed in one asset.
+#[derive(Default)]
+struct UnitTotals {
+    capital: Decimal,
+    cores: i64,
+    ram_gib: i64,
+    disk_gb: i64,
+}
+
+impl UnitTotals {
+    /// Adds one installed unit at `cost`.
+    fn add_unit(&mut self, u: &repo::InstalledUnit, cost: Decimal) {
+        self.capital += cost;
+        match u.unit.category.as_str() {
+            "cpu" => self.cores += u.cores.unwrap_or(0),
+            "memory" => self.ram_gib += u.memory_gib.unwrap_or(0),
+            "ssd" | "nvme" | "hdd" => self.disk_gb += u.capacity_gb.unwrap_or(0),
+            _ => {}
+        }
     }
 }
 
@@ -140,34 +151,48 @@ async fn load_assets(
     ov: &Overrides,
 ) -> AppResult<Vec<AssetIn>> {
     let placed = repo::placed_assets(db).await?;
-    let ids: HashSet<i64> = placed.iter().map(|a| a.id).collect();
-    let units: Vec<repo::InstalledUnit> = repo::installed_units(db)
-        .await?
-        .into_iter()
-        .filter(|u| ids.contains(&u.unit.asset_id))
-        .collect();
-    let orders = if ov.touches_units() {
-        orders_of(db, &units).await?
+    let mut totals: HashMap<i64, UnitTotals> = HashMap::new();
+    if ov.touches_units() {
+        // Each unit restated through its order (rates, prices), then added up.
+        let ids: HashSet<i64> = placed.iter().map(|a| a.id).collect();
+        let units: Vec<repo::InstalledUnit> = repo::installed_units(db)
+            .await?
+            .into_iter()
+            .filter(|u| ids.contains(&u.unit.asset_id))
+            .collect();
+        let orders = orders_of(db, &units).await?;
+        let categories: HashMap<i64, String> =
+            repo::part_categories(db).await?.into_iter().collect();
+        let cost_side: Vec<scenario::UnitIn> = units.iter().map(|u| u.unit.clone()).collect();
+        let unit_costs = scenario::restate_units(&cost_side, &orders, &categories, ov, base)?;
+        for u in &units {
+            let cost = unit_costs.get(&u.unit.id).copied().unwrap_or_default();
+            totals
+                .entry(u.unit.asset_id)
+                .or_default()
+                .add_unit(u, major_dec(cost, base));
+        }
     } else {
-        HashMap::new()
-    };
-    let categories: HashMap<i64, String> = repo::part_categories(db).await?.into_iter().collect();
-    let cost_side: Vec<scenario::UnitIn> = units.iter().map(|u| u.unit.clone()).collect();
-    let unit_costs = scenario::restate_units(&cost_side, &orders, &categories, ov, base)?;
+        // Recorded costs: the database adds them up per asset.
+        for t in repo::installed_totals(db).await? {
+            totals.insert(
+                t.asset_id,
+                UnitTotals {
+                    capital: major(t.landed_cost_minor, base),
+                    cores: t.cores,
+                    ram_gib: t.memory_gib,
+                    disk_gb: t.capacity_gb,
+                },
+            );
+        }
+    }
     let mut gbps: HashMap<i64, Decimal> = HashMap::new();
     for (asset, speed) in repo::port_speeds(db).await? {
         *gbps.entry(asset).or_default() += port_gbps(&speed);
     }
-    // Units by asset once, not a scan of every unit per asset (20,000 assets
-    // with 500,000 units made that 10^10 comparisons in the cost benchmark).
-    let mut by_asset: HashMap<i64, Vec<&repo::InstalledUnit>> = HashMap::new();
-    for u in &units {
-        by_asset.entry(u.unit.asset_id).or_default().push(u);
-    }
     Ok(placed
         .iter()
         .map(|a| {
-            let mine = by_asset.get(&a.id).into_iter().flatten().copied();
             let mut x = AssetIn {
                 id: a.id,
                 asset_tag: a.asset_tag.clone(),
@@ -186,9 +211,11 @@ async fn load_assets(
                 port_gbps: gbps.get(&a.id).copied().unwrap_or_default(),
                 ..AssetIn::default()
             };
-            for u in mine {
-                let cost = unit_costs.get(&u.unit.id).copied().unwrap_or_default();
-                add_unit(&mut x, u, major_dec(cost, base));
+            if let Some(t) = totals.get(&a.id) {
+                x.capital += t.capital;
+                x.cores += t.cores;
+                x.ram_gib += t.ram_gib;
+                x.disk_gb += t.disk_gb;
             }
             x
         })

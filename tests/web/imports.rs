@@ -25,6 +25,11 @@ async fn id_of(db: &Db, sql: &'static str, arg: &str) -> i64 {
     .unwrap()
 }
 
+/// The supplier whose name matches `pattern` (SQL `like`).
+async fn supplier_named(db: &Db, pattern: &str) -> i64 {
+    id_of(db, "select id from suppliers where name like $1", pattern).await
+}
+
 /// Uploads a file and waits (yielding to the background task, with a deadline)
 /// until its preview is done; returns the batch page.
 /// Logs in as the buyer with English pages (messages are asserted in English).
@@ -208,12 +213,7 @@ async fn a_price_list_imports_from_every_format_and_a_second_import_changes_noth
 
 pub(crate) async fn ordered_po(db: &Db, lines: &[(&str, &str)]) -> i64 {
     let actor = Actor::system("test");
-    let supplier = id_of(
-        db,
-        "select id from suppliers where name like $1",
-        "Samsung%",
-    )
-    .await;
+    let supplier = supplier_named(db, "Samsung%").await;
     let po = orders::create_po(
         db,
         &actor,
@@ -442,12 +442,7 @@ async fn an_order_confirmation_fills_a_draft_order() {
         let mut app = TestApp::start(backend).await;
         let csrf = login_buyer(&mut app).await;
         let db = app.db.clone();
-        let supplier = id_of(
-            &db,
-            "select id from suppliers where name like $1",
-            "Kingston%",
-        )
-        .await;
+        let supplier = supplier_named(&db, "Kingston%").await;
         let po = orders::create_po(
             &db,
             &Actor::system("test"),
@@ -505,12 +500,7 @@ async fn an_import_whose_server_stopped_writing_progress_is_shown_as_cut_off() {
         let mut app = TestApp::start(backend).await;
         let csrf = login_buyer(&mut app).await;
         let db = app.db.clone();
-        let supplier = id_of(
-            &db,
-            "select id from suppliers where name like $1",
-            "Samsung%",
-        )
-        .await;
+        let supplier = supplier_named(&db, "Samsung%").await;
         let fields = [("supplier_id", supplier.to_string())];
         let (dead, _) = upload(&app, &csrf, "price_list", "price_list.csv", &fields).await;
         let (alive, _) = upload(&app, &csrf, "price_list", "price_list.csv", &fields).await;
