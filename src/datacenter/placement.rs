@@ -68,11 +68,21 @@ pub async fn in_rack(db: &Db, rack_id: i64) -> Result<Vec<Placement>, DbError> {
     .await)?)
 }
 
-/// A placement and its asset's latest health, as the elevation reads them.
+/// A rack, one of its placements (none when it is empty) and that asset's
+/// latest health, as the elevation reads them.
 #[derive(sqlx::FromRow)]
 struct ElevationRow {
     #[sqlx(flatten)]
-    placement: Placement,
+    rack: racks::Rack,
+    asset_id: Option<i64>,
+    asset_tag: Option<String>,
+    hostname: Option<String>,
+    kind: Option<String>,
+    u_position: Option<i64>,
+    placed_height_u: Option<i64>,
+    face: Option<String>,
+    depth: Option<String>,
+    nameplate_watts: Option<i64>,
     worst: Option<String>,
     power_state: Option<String>,
     power_watts: Option<i64>,
@@ -81,26 +91,41 @@ struct ElevationRow {
     failing_since: Option<time::OffsetDateTime>,
 }
 
-/// Everything in a rack, top first, with the latest health of each asset
-/// that has been polled: the elevation page's data in one statement.
-pub async fn in_rack_with_health(
+/// A rack, everything in it (top first) and the latest health of each asset
+/// that has been polled: the elevation page's data in one statement (the
+/// pages benchmark counts every round trip).
+pub async fn elevation(
     db: &Db,
     rack_id: i64,
-) -> Result<(Vec<Placement>, HashMap<i64, HealthSummary>), DbError> {
-    let sql = "select p.asset_id, a.asset_tag, a.hostname, a.kind, p.rack_id, p.u_position, p.height_u,
+) -> Result<(racks::Rack, Vec<Placement>, HashMap<i64, HealthSummary>), DbError> {
+    let sql = "select k.id, k.name, k.height_u, k.power_budget_watts, k.monthly_cost_minor, k.numbering,
+           k.row_id, w.name as row_name, r.name as room_name, s.name as site_name, s.id as site_id,
+           p.asset_id, a.asset_tag, a.hostname, a.kind, p.u_position, p.height_u as placed_height_u,
            p.face, p.depth, coalesce(t.nameplate_watts, 0) as nameplate_watts,
            h.worst, h.power_state, h.power_watts, h.max_temp_c, h.polled_at, b.failing_since
-         from placements p join assets a on a.id = p.asset_id left join build_templates t on t.id = a.template_id
+         from racks k join rack_rows w on w.id = k.row_id join rooms r on r.id = w.room_id
+         join sites s on s.id = r.site_id
+         left join placements p on p.rack_id = k.id left join assets a on a.id = p.asset_id
+         left join build_templates t on t.id = a.template_id
          left join health_latest h on h.asset_id = p.asset_id left join bmcs b on b.asset_id = h.asset_id
-         where p.rack_id = $1 order by p.u_position desc, p.face";
+         where k.id = $1 order by p.u_position desc, p.face";
     let rows: Vec<ElevationRow> =
         on_db!(db, |p| sqlx::query_as(sql).bind(rack_id).fetch_all(p).await)?;
+    let rack = rows
+        .first()
+        .map(|r| r.rack.clone())
+        .ok_or(DbError::NotFound)?;
     let mut health = HashMap::new();
     let mut placements = Vec::with_capacity(rows.len());
     for r in rows {
+        let (Some(asset_id), Some(u_position), Some(height_u)) =
+            (r.asset_id, r.u_position, r.placed_height_u)
+        else {
+            continue; // the empty rack's one row
+        };
         if let (Some(worst), Some(polled_at)) = (r.worst, r.polled_at) {
             let h = HealthSummary {
-                asset_id: r.placement.asset_id,
+                asset_id,
                 worst,
                 power_state: r.power_state,
                 power_watts: r.power_watts,
@@ -108,11 +133,22 @@ pub async fn in_rack_with_health(
                 polled_at,
                 failing_since: r.failing_since,
             };
-            health.insert(r.placement.asset_id, h);
+            health.insert(asset_id, h);
         }
-        placements.push(r.placement);
+        placements.push(Placement {
+            asset_id,
+            asset_tag: r.asset_tag.unwrap_or_default(),
+            hostname: r.hostname,
+            kind: r.kind.unwrap_or_default(),
+            rack_id,
+            u_position,
+            height_u,
+            face: r.face.unwrap_or_default(),
+            depth: r.depth.unwrap_or_default(),
+            nameplate_watts: r.nameplate_watts.unwrap_or(0),
+        });
     }
-    Ok((placements, health))
+    Ok((rack, placements, health))
 }
 
 async fn in_rack_tx(tx: &mut Tx, rack_id: i64) -> AppResult<Vec<Placement>> {

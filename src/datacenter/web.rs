@@ -195,8 +195,7 @@ async fn show_rack(
     Path(id): Path<i64>,
     Query(q): Query<RackQuery>,
 ) -> AppResult<RackPage> {
-    let rack = racks::get(&state.db, id).await?;
-    let (placements, states) = placement::in_rack_with_health(&state.db, id).await?;
+    let (rack, placements, states) = placement::elevation(&state.db, id).await?;
     let nameplate_watts: i64 = placements.iter().map(|p| p.nameplate_watts).sum();
     let measured: Vec<i64> = states.values().filter_map(|h| h.power_watts).collect();
     let budget_percent = if rack.power_budget_watts > 0 {

@@ -478,6 +478,19 @@ async fn the_elevation_shows_each_devices_health_and_the_measured_watts() {
             "1200 W",
             "three nameplates of 400 W"
         );
+        // An empty rack still draws; a rack that does not exist is a 404.
+        let empty = seoul_rack(&db, "A09", "1").await;
+        let (status, doc) = app.page(&format!("/datacenter/racks/{empty}")).await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert_eq!(
+            text_of(&doc, "#rack-path"),
+            "Seoul DC1 / Hall 1 / Row A / A09"
+        );
+        assert_eq!(count(&doc, "#elevation-front rect.health"), 0);
+        let (status, _) = app
+            .page(&format!("/datacenter/racks/{}", empty + 1000))
+            .await;
+        assert_eq!(status, 404, "{backend:?}");
         app.finish().await;
     }
 }
