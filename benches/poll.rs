@@ -137,6 +137,8 @@ fn main() {
     if !common::is_bench_run() {
         return;
     }
+    // As `rackledger serve` does.
+    rackledger::alloc::limit_arenas();
     tokio::runtime::Runtime::new().unwrap().block_on(bench());
 }
 
@@ -188,6 +190,10 @@ async fn bench() {
     common::exec(&db, "update bmcs set enabled = 1, next_poll_at = '2026-01-01T00:00:00Z', leased_by = null, leased_until = null, last_success_at = null".into()).await;
     let poller = Poller::new(db.clone(), cfg.clone(), None);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // The peak of the fleet poll itself, not of seeding the database before
+    // it (writing 5 to clear_refs resets VmHWM to the current RSS).
+    let rss_before = common::peak_rss_mib_of("/proc/self/status");
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     let cpu0 = cpu_time();
     let t = Instant::now();
     let task = tokio::spawn(poller.run(async move {
@@ -240,9 +246,9 @@ async fn bench() {
         )
         .pass(cpu_per < Duration::from_millis(2)),
         Row::new(
-            "poller process peak RSS",
+            "poller process peak RSS during the fleet poll",
             format!("{rss:.0} MiB"),
-            String::new(),
+            format!("{rss_before:.0} MiB (peak before it: seeding)"),
             String::new(),
             "< 150 MiB",
         )

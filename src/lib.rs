@@ -3,6 +3,7 @@
 //! `web → service → repo` per domain; see `docs/architecture.md`.
 
 pub mod admin;
+pub mod alloc;
 pub mod api;
 pub mod app;
 pub mod audit;
