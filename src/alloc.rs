@@ -5,7 +5,12 @@
 /// in it: the poller, parsing Redfish documents on every worker thread, peaked
 /// at 167 MiB polling 2,000 BMCs, and at 130 MiB with two arenas, at the same
 /// speed (the poll benchmark). Call it first thing in `main`, before threads start.
+/// `MALLOC_ARENA_MAX` in the environment, read by glibc itself, wins: two
+/// arenas cost the web pages 10-15% under concurrent load (pages benchmark).
 pub fn limit_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes a malloc tunable; called before other threads exist.
     unsafe {
