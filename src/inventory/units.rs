@@ -19,26 +19,15 @@ pub struct KnownSerial {
     pub location: Option<String>,
 }
 
-/// The unit with this manufacturer and serial, if any.
+/// The unit with this manufacturer and serial, if any ([`find_serials`] for one).
 pub async fn find_serial(
     tx: &mut Tx,
     manufacturer: &str,
     serial: &str,
 ) -> Result<Option<KnownSerial>, DbError> {
-    Ok(on_tx!(tx, |c| {
-        sqlx::query_as(
-            "select u.id, u.status, o.number as po_number, sl.name as location
-             from units u
-             left join po_lines l on l.id = u.po_line_id
-             left join purchase_orders o on o.id = l.po_id
-             left join stock_locations sl on sl.id = u.location_id
-             where u.manufacturer = $1 and u.serial = $2",
-        )
-        .bind(manufacturer)
-        .bind(serial)
-        .fetch_optional(c)
-        .await
-    })?)
+    Ok(find_serials(tx, manufacturer, &[serial])
+        .await?
+        .remove(serial))
 }
 
 /// A serial and where it is on record.

@@ -397,6 +397,7 @@ where
             return v;
         }
         assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        // The interval between probes of a poll with a deadline, not a wait.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

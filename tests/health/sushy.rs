@@ -147,6 +147,7 @@ impl Sushy {
             if tokio::net::TcpStream::connect(&addr).await.is_ok() {
                 return true;
             }
+            // The interval of a poll with a deadline (above), not a wait.
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         false

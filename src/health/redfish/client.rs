@@ -9,7 +9,7 @@
 //! origin: a link to another host is refused.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
@@ -188,7 +188,8 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 type HttpKey = (String, Duration, Duration);
 
 fn shared_http(tls: &TlsPolicy, limits: &Limits) -> Result<reqwest::Client, FetchError> {
-    static CLIENTS: Mutex<Option<HashMap<HttpKey, reqwest::Client>>> = Mutex::new(None);
+    static CLIENTS: LazyLock<Mutex<HashMap<HttpKey, reqwest::Client>>> =
+        LazyLock::new(Default::default);
     let tls_key = match tls {
         TlsPolicy::Verify => "verify".to_owned(),
         TlsPolicy::Insecure => "insecure".to_owned(),
@@ -196,7 +197,7 @@ fn shared_http(tls: &TlsPolicy, limits: &Limits) -> Result<reqwest::Client, Fetc
     };
     let key = (tls_key, limits.request_timeout, limits.connect_timeout);
     if let Ok(guard) = CLIENTS.lock()
-        && let Some(c) = guard.as_ref().and_then(|m| m.get(&key))
+        && let Some(c) = guard.get(&key)
     {
         return Ok(c.clone());
     }
@@ -233,9 +234,7 @@ fn shared_http(tls: &TlsPolicy, limits: &Limits) -> Result<reqwest::Client, Fetc
         .build()
         .map_err(|e| FetchError::Tls(e.to_string()))?;
     if let Ok(mut guard) = CLIENTS.lock() {
-        guard
-            .get_or_insert_with(HashMap::new)
-            .insert(key, http.clone());
+        guard.insert(key, http.clone());
     }
     Ok(http)
 }
