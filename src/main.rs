@@ -241,16 +241,28 @@ async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyh
             tracing::error!(error = %e, "master key unusable: stored BMC passwords cannot be opened");
             None
         });
-        let p = rackledger::health::poller::Poller::new(db.clone(), config.health.clone(), key);
-        tokio::spawn(p.run(std::future::pending()))
+        rackledger::health::poller::spawn_thread(
+            &db,
+            &config.database_url,
+            config.health.clone(),
+            key,
+        )
     });
+    let poller = match poller {
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "the BMC poller could not start");
+            None
+        }
+        Some(Ok(p)) => Some(p),
+        None => None,
+    };
     let state = AppState {
         db: db.clone(),
         config: Arc::new(config),
     };
     app::serve(listener, state, shutdown_signal()).await?;
     if let Some(p) = poller {
-        p.abort();
+        let _ = tokio::task::spawn_blocking(move || p.stop()).await;
     }
     db.close().await;
     Ok(())

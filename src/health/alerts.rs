@@ -65,73 +65,160 @@ pub async fn sync(
     snap: &Snapshot,
     now: OffsetDateTime,
 ) -> Result<Vec<AlertSpec>, DbError> {
-    let wanted = specs(snap);
-    let open: Vec<(i64, String, String)> = on_tx!(tx, |c| {
-        sqlx::query_as(
-            "select id, open_key, severity from health_alerts where asset_id = $1 and open_key is not null",
-        )
-        .bind(asset_id)
-        .fetch_all(c)
-        .await
-    })?;
-    let mut raised = Vec::new();
-    for spec in &wanted {
-        match open.iter().find(|(_, k, _)| *k == spec.dedup_key) {
-            Some((id, _, severity)) => {
-                // Same episode: keep one row; a Warning that turns Critical is raised in place.
-                let worse = spec.severity == "critical" && severity != "critical";
-                exec_tx!(tx, |c| {
-                    sqlx::query(
-                        "update health_alerts set last_seen_at = $1, updated_at = $1,
-                           severity = case when $2 then 'critical' else severity end,
-                           serial = coalesce($3, serial) where id = $4",
-                    )
-                    .bind(now)
-                    .bind(worse)
-                    .bind(&spec.serial)
-                    .bind(id)
-                    .execute(c)
-                    .await
-                })?;
+    let mut raised = sync_many(tx, &[(asset_id, snap, now)]).await?;
+    Ok(raised.pop().unwrap_or_default())
+}
+
+/// Open alerts per statement in [`sync_many`] (well under either engine's bind limit).
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// [`sync`] for the snapshots of many assets in a few statements (the poller
+/// records a batch of polls at once); the alerts opened, per snapshot.
+pub async fn sync_many(
+    tx: &mut Tx,
+    polls: &[(i64, &Snapshot, OffsetDateTime)],
+) -> Result<Vec<Vec<AlertSpec>>, DbError> {
+    let assets: Vec<i64> = polls.iter().map(|(a, _, _)| *a).collect();
+    let mut open: Vec<(i64, i64, String, String, Option<String>)> = Vec::new();
+    for chunk in assets.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "select id, asset_id, open_key, severity, serial from health_alerts
+             where open_key is not null and asset_id in ({})",
+            tx.marks(1, chunk.len())
+        );
+        let rows: Vec<(i64, i64, String, String, Option<String>)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for a in chunk {
+                q = q.bind(a);
             }
-            None => {
-                exec_tx!(tx, |c| {
-                    sqlx::query(
-                        "insert into health_alerts (asset_id, dedup_key, open_key, component_kind, component, slot, serial, model,
-                           severity, opened_at, last_seen_at, created_at, updated_at)
-                         values ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $9)",
-                    )
+            q.fetch_all(c).await
+        })?;
+        open.extend(rows);
+    }
+    let mut raised = Vec::with_capacity(polls.len());
+    // Alerts seen again unchanged, and alerts resolved, by the time they were seen.
+    let mut touched: Vec<(OffsetDateTime, i64)> = Vec::new();
+    let mut resolved: Vec<(OffsetDateTime, i64)> = Vec::new();
+    let mut opened: Vec<(i64, OffsetDateTime, AlertSpec)> = Vec::new();
+    for (asset_id, snap, now) in polls {
+        let wanted = specs(snap);
+        let mine: Vec<&(i64, i64, String, String, Option<String>)> =
+            open.iter().filter(|o| o.1 == *asset_id).collect();
+        let mut new = Vec::new();
+        for spec in &wanted {
+            match mine.iter().find(|o| o.2 == spec.dedup_key) {
+                Some((id, _, _, severity, serial)) => {
+                    // Same episode: keep one row; a Warning that turns Critical is raised in place.
+                    let worse = spec.severity == "critical" && severity != "critical";
+                    let new_serial = spec.serial.is_some() && spec.serial != *serial;
+                    if worse || new_serial {
+                        exec_tx!(tx, |c| {
+                            sqlx::query(
+                                "update health_alerts set last_seen_at = $1, updated_at = $1,
+                                   severity = case when $2 then 'critical' else severity end,
+                                   serial = coalesce($3, serial) where id = $4",
+                            )
+                            .bind(now)
+                            .bind(worse)
+                            .bind(&spec.serial)
+                            .bind(id)
+                            .execute(c)
+                            .await
+                        })?;
+                    } else {
+                        touched.push((*now, *id));
+                    }
+                }
+                None => {
+                    opened.push((*asset_id, *now, spec.clone()));
+                    new.push(spec.clone());
+                }
+            }
+        }
+        let keep: HashSet<&str> = wanted.iter().map(|s| s.dedup_key.as_str()).collect();
+        for (id, _, key, _, _) in mine {
+            if !keep.contains(key.as_str()) {
+                resolved.push((*now, *id));
+            }
+        }
+        raised.push(new);
+    }
+    for chunk in opened.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|k| format!("({})", tx.marks(1 + 13 * k, 13)))
+            .collect();
+        let sql = format!(
+            "insert into health_alerts (asset_id, dedup_key, open_key, component_kind, component, slot, serial, model,
+               severity, opened_at, last_seen_at, created_at, updated_at)
+             values {}",
+            values.join(", ")
+        );
+        exec_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for (asset_id, now, spec) in chunk {
+                q = q
                     .bind(asset_id)
+                    .bind(&spec.dedup_key)
                     .bind(&spec.dedup_key)
                     .bind(&spec.kind)
                     .bind(format!("{} {}", spec.kind, spec.slot))
                     .bind(&spec.slot)
                     .bind(&spec.serial)
                     .bind(&spec.model)
-                    .bind(&spec.severity)
-                    .bind(now)
-                    .execute(c)
-                    .await
-                })?;
-                raised.push(spec.clone());
+                    .bind(&spec.severity);
+                for _ in 0..4 {
+                    q = q.bind(now);
+                }
             }
-        }
+            q.execute(c).await
+        })?;
     }
-    let keep: HashSet<&str> = wanted.iter().map(|s| s.dedup_key.as_str()).collect();
-    for (id, key, _) in &open {
-        if !keep.contains(key.as_str()) {
+    set_by_id(tx, "last_seen_at = {at}, updated_at = {at}", &touched).await?;
+    set_by_id(
+        tx,
+        "resolved_at = {at}, open_key = null, updated_at = {at}",
+        &resolved,
+    )
+    .await?;
+    Ok(raised)
+}
+
+/// `update health_alerts set <assignments>` for the ids of each time, a
+/// statement per time and chunk (`{at}` in `assignments` is the time).
+async fn set_by_id(
+    tx: &mut Tx,
+    assignments: &str,
+    rows: &[(OffsetDateTime, i64)],
+) -> Result<(), DbError> {
+    let mut times: Vec<OffsetDateTime> = rows.iter().map(|(at, _)| *at).collect();
+    times.sort();
+    times.dedup();
+    for at in times {
+        let ids: Vec<i64> = rows.iter().filter(|r| r.0 == at).map(|r| r.1).collect();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            // Each use of the time is a marker of its own: plain `?` on SQLite binds in order.
+            let uses = assignments.matches("{at}").count();
+            let mut set = assignments.to_owned();
+            for k in 0..uses {
+                set = set.replacen("{at}", &tx.marks(1 + k, 1), 1);
+            }
+            let sql = format!(
+                "update health_alerts set {set} where id in ({})",
+                tx.marks(1 + uses, chunk.len())
+            );
             exec_tx!(tx, |c| {
-                sqlx::query(
-                    "update health_alerts set resolved_at = $1, open_key = null, updated_at = $1 where id = $2",
-                )
-                .bind(now)
-                .bind(id)
-                .execute(c)
-                .await
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+                for _ in 0..uses {
+                    q = q.bind(at);
+                }
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.execute(c).await
             })?;
         }
     }
-    Ok(raised)
+    Ok(())
 }
 
 /// An alert with what a work order needs: where the asset is, and which

@@ -76,13 +76,14 @@ impl Bmc {
     }
 }
 
-const BMC_SELECT: &str = "select id, asset_id, url, username, password_ciphertext is not null as has_password,
+/// The columns of a [`Bmc`] (for `select` and `returning`).
+pub(crate) const BMC_COLUMNS: &str = "id, asset_id, url, username, password_ciphertext is not null as has_password,
     tls_policy, ca_cert_pem, enabled, next_poll_at, consecutive_failures, last_polled_at, last_success_at,
-    last_error, failing_since, updated_at from bmcs";
+    last_error, failing_since, updated_at";
 
 /// The BMC of an asset, if it has one.
 pub async fn for_asset(db: &Db, asset_id: i64) -> Result<Option<Bmc>, DbError> {
-    let sql = format!("{BMC_SELECT} where asset_id = $1");
+    let sql = format!("select {BMC_COLUMNS} from bmcs where asset_id = $1");
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
@@ -93,7 +94,7 @@ pub async fn for_asset(db: &Db, asset_id: i64) -> Result<Option<Bmc>, DbError> {
 
 /// One BMC by id.
 pub async fn get(db: &Db, id: i64) -> Result<Bmc, DbError> {
-    let sql = format!("{BMC_SELECT} where id = $1");
+    let sql = format!("select {BMC_COLUMNS} from bmcs where id = $1");
     Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))

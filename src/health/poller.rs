@@ -5,11 +5,11 @@
 //! the writer lock). A lease expires on its own if a poller dies mid-poll.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tracing::instrument;
 
@@ -46,6 +46,21 @@ pub async fn claim(
     lease_until: OffsetDateTime,
     limit: i64,
 ) -> Result<Vec<i64>, DbError> {
+    Ok(claim_bmcs(db, poller_id, now, lease_until, limit)
+        .await?
+        .into_iter()
+        .map(|b| b.id)
+        .collect())
+}
+
+/// [`claim`], returning the BMCs claimed (so a poll need not read its row again).
+async fn claim_bmcs(
+    db: &Db,
+    poller_id: &str,
+    now: OffsetDateTime,
+    lease_until: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<Bmc>, DbError> {
     let mut tx = db.begin().await?;
     // PostgreSQL skips rows another poller holds; SQLite's BEGIN IMMEDIATE
     // already holds the writer lock, so its select and update are one step.
@@ -58,10 +73,11 @@ pub async fn claim(
          where id in (select id from bmcs where enabled and next_poll_at <= $3
                         and (leased_until is null or leased_until < $3)
                       order by next_poll_at, id limit $4 {lock})
-         returning id"
+         returning {}",
+        bmc::BMC_COLUMNS
     );
-    let ids: Vec<i64> = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+    let mut bmcs: Vec<Bmc> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(poller_id)
             .bind(lease_until)
             .bind(now)
@@ -70,7 +86,8 @@ pub async fn claim(
             .await
     })?;
     tx.commit().await?;
-    Ok(ids)
+    bmcs.sort_by_key(|b| (b.next_poll_at, b.id));
+    Ok(bmcs)
 }
 
 /// The wait before the next poll after `failures` failures in a row:
@@ -102,6 +119,89 @@ fn failure_kind(e: &FetchError) -> &'static str {
 /// A client kept for a BMC, with the fingerprint of the settings it was built from.
 type CachedClient = (Vec<u8>, Arc<RedfishClient>);
 
+/// A finished poll waiting for the recorder, and where to send the alerts it raised.
+struct Pending {
+    bmc: Bmc,
+    result: Result<super::redfish::Snapshot, String>,
+    reply: oneshot::Sender<Result<Vec<AlertSpec>, DbError>>,
+}
+
+/// Polls recorded in one transaction at most.
+const MAX_BATCH: usize = 64;
+
+/// Records finished polls as they come, all those waiting in one transaction
+/// (group commit: no poll waits for a timer, and while one transaction is
+/// written the next batch gathers). A transaction and a statement per poll
+/// per table cost more CPU than the poll's Redfish requests (poll benchmark).
+async fn recorder(db: Db, cfg: HealthConfig, mut rx: mpsc::UnboundedReceiver<Pending>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let now = crate::clock::now();
+        let records: Vec<store::PollRecord<'_>> = batch
+            .iter()
+            .map(|p| store::PollRecord {
+                bmc_id: p.bmc.id,
+                asset_id: p.bmc.asset_id,
+                result: p.result.as_ref().map_err(String::as_str),
+                now,
+                next_poll_at: now
+                    + match p.result {
+                        Ok(_) => backoff(&cfg, 1),
+                        Err(_) => backoff(&cfg, p.bmc.consecutive_failures + 1),
+                    },
+            })
+            .collect();
+        let results: Vec<Result<Vec<AlertSpec>, DbError>> = match store::record_batch(&db, &records)
+            .await
+        {
+            Ok(raised) => raised.into_iter().map(Ok).collect(),
+            Err(e) if records.len() > 1 => {
+                // One bad poll must not lose the others: record them one by one.
+                tracing::warn!(error = %e, polls = records.len(), "recording a batch of polls failed; recording them one by one");
+                let mut out = Vec::with_capacity(records.len());
+                for r in &records {
+                    out.push(
+                        store::record_batch(&db, std::slice::from_ref(r))
+                            .await
+                            .map(|mut raised| raised.pop().unwrap_or_default()),
+                    );
+                }
+                out
+            }
+            Err(e) => vec![Err(e)],
+        };
+        drop(records);
+        if results
+            .iter()
+            .any(|r| r.as_ref().is_ok_and(|a| !a.is_empty()))
+        {
+            open_work_orders(&db).await;
+        }
+        for (p, r) in batch.into_iter().zip(results) {
+            let _ = p.reply.send(r);
+        }
+    }
+}
+
+/// Opens a work order for each open alert that has none (one per
+/// episode); a failure is logged and retried after the next alert.
+async fn open_work_orders(db: &Db) {
+    let lang = crate::i18n::Lang::default();
+    match crate::workorders::alerts::open_for_alerts(db, lang).await {
+        Ok(ids) if !ids.is_empty() => {
+            tracing::info!(work_orders = ?ids, "work orders opened for health alerts");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "opening work orders for alerts failed"),
+    }
+}
+
 /// A poller: its identity, settings, key and the clients it keeps per BMC.
 pub struct Poller {
     db: Db,
@@ -113,6 +213,11 @@ pub struct Poller {
     /// Rung when a poll ends, so its slot is refilled at once rather than
     /// at the next tick.
     slot_freed: Notify,
+    /// The recorder's queue (its task starts with the first poll).
+    record: OnceLock<mpsc::UnboundedSender<Pending>>,
+    /// BMCs claimed ahead, waiting for a free slot (a claim is a write
+    /// transaction; one per finished poll cost more than the poll's records).
+    ready: Mutex<std::collections::VecDeque<Bmc>>,
 }
 
 impl Poller {
@@ -128,6 +233,8 @@ impl Poller {
             id,
             clients: Mutex::new(HashMap::new()),
             slot_freed: Notify::new(),
+            record: OnceLock::new(),
+            ready: Mutex::new(std::collections::VecDeque::new()),
         })
     }
 
@@ -136,8 +243,10 @@ impl Poller {
         &self.id
     }
 
+    /// Long enough to wait for a slot (at most one deadline, when every slot
+    /// holds a BMC that hangs) and then poll within the deadline.
     fn lease_until(&self, now: OffsetDateTime) -> OffsetDateTime {
-        now + time::Duration::seconds(self.cfg.bmc_deadline_secs as i64 + 30)
+        now + time::Duration::seconds(2 * self.cfg.bmc_deadline_secs as i64 + 30)
     }
 
     /// The client for a BMC, reused across polls (connections and session)
@@ -178,10 +287,9 @@ impl Poller {
     }
 
     /// Polls one claimed BMC and records the result.
-    #[instrument(skip_all, fields(bmc = bmc_id))]
-    async fn poll_one(self: Arc<Self>, bmc_id: i64) -> Result<PollOutcome, DbError> {
+    #[instrument(skip_all, fields(bmc = b.id))]
+    async fn poll_one(self: Arc<Self>, b: Bmc) -> Result<PollOutcome, DbError> {
         let started = Instant::now();
-        let b = bmc::get(&self.db, bmc_id).await?;
         let deadline = Duration::from_secs(self.cfg.bmc_deadline_secs.max(1));
         let result: Result<super::redfish::Snapshot, (String, &'static str)> =
             match self.client(&b).await {
@@ -200,33 +308,42 @@ impl Poller {
                     }
                 }
             };
-        let now = crate::clock::now();
         let elapsed = started.elapsed().as_secs_f64();
         metrics::histogram!("rackledger_bmc_poll_duration_seconds").record(elapsed);
-        let (error, raised) = match result {
-            Ok(snap) => {
-                let next = now + backoff(&self.cfg, 1);
-                let raised =
-                    store::record_success(&self.db, b.id, b.asset_id, &snap, now, next).await?;
+        let error = match &result {
+            Ok(_) => {
                 metrics::counter!("rackledger_bmc_polls_total", "outcome" => "ok").increment(1);
-                if !raised.is_empty() {
-                    self.open_work_orders().await;
-                }
-                (None, raised)
+                None
             }
             Err((reason, kind)) => {
                 tracing::warn!(bmc = b.id, reason = %reason, "BMC poll failed");
-                let next = now + backoff(&self.cfg, b.consecutive_failures + 1);
-                store::record_failure(&self.db, b.id, b.asset_id, &reason, now, next).await?;
                 metrics::counter!("rackledger_bmc_polls_total", "outcome" => "failed").increment(1);
-                metrics::counter!("rackledger_bmc_poll_failures_total", "reason" => kind)
+                metrics::counter!("rackledger_bmc_poll_failures_total", "reason" => *kind)
                     .increment(1);
-                (Some(reason), Vec::new())
+                Some(reason.clone())
             }
         };
+        let (bmc_id, asset_id) = (b.id, b.asset_id);
+        let (reply, replied) = oneshot::channel();
+        let pending = Pending {
+            bmc: b,
+            result: result.map_err(|(reason, _)| reason),
+            reply,
+        };
+        let queue = self.record.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(recorder(self.db.clone(), self.cfg.clone(), rx));
+            tx
+        });
+        queue
+            .send(pending)
+            .map_err(|_| DbError::Other(sqlx::Error::WorkerCrashed))?;
+        let raised = replied
+            .await
+            .map_err(|_| DbError::Other(sqlx::Error::WorkerCrashed))??;
         Ok(PollOutcome {
-            bmc_id: b.id,
-            asset_id: b.asset_id,
+            bmc_id,
+            asset_id,
             error,
             raised,
             started,
@@ -234,31 +351,18 @@ impl Poller {
         })
     }
 
-    /// Opens a work order for each open alert that has none (one per
-    /// episode); a failure is logged and retried after the next alert.
-    async fn open_work_orders(&self) {
-        let lang = crate::i18n::Lang::default();
-        match crate::workorders::alerts::open_for_alerts(&self.db, lang).await {
-            Ok(ids) if !ids.is_empty() => {
-                tracing::info!(work_orders = ?ids, "work orders opened for health alerts");
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "opening work orders for alerts failed"),
-        }
-    }
-
     /// Claims every due BMC (up to the concurrency limit times four), polls
     /// them concurrently, and waits for all: for `poll --once`, probes and tests.
     pub async fn run_round(self: &Arc<Self>) -> Result<Vec<PollOutcome>, DbError> {
         let now = crate::clock::now();
         let limit = (self.cfg.concurrency.max(1) * 4) as i64;
-        let ids = claim(&self.db, &self.id, now, self.lease_until(now), limit).await?;
+        let bmcs = claim_bmcs(&self.db, &self.id, now, self.lease_until(now), limit).await?;
         let mut set = JoinSet::new();
-        for id in ids {
+        for b in bmcs {
             let (me, permits) = (self.clone(), self.permits.clone());
             set.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                me.poll_one(id).await
+                me.poll_one(b).await
             });
         }
         let mut out = Vec::new();
@@ -272,30 +376,44 @@ impl Poller {
         Ok(out)
     }
 
-    /// Claims as many due BMCs as there are free slots and starts polling
-    /// them without waiting, so one slow BMC never holds up the next tick.
+    /// Starts polling due BMCs in every free slot, without waiting for them,
+    /// so one slow BMC never holds up the next tick. BMCs are claimed a
+    /// quarter of the concurrency at a time (or as many as there are free
+    /// slots), so a claim is not a transaction per poll.
     async fn tick(self: &Arc<Self>) -> Result<(), DbError> {
         let free = self.permits.available_permits();
         if free == 0 {
             return Ok(());
         }
-        let now = crate::clock::now();
-        let ids = claim(&self.db, &self.id, now, self.lease_until(now), free as i64).await?;
-        metrics::gauge!("rackledger_bmc_polls_in_flight")
-            .set((self.cfg.concurrency.max(1) - free + ids.len()) as f64);
-        for id in ids {
+        let queued = self.ready.lock().map(|q| q.len()).unwrap_or(0);
+        if queued < free {
+            let batch = (self.cfg.concurrency.max(1) / 4).max(1);
+            let want = (free - queued).max(batch);
+            let now = crate::clock::now();
+            let bmcs =
+                claim_bmcs(&self.db, &self.id, now, self.lease_until(now), want as i64).await?;
+            if let Ok(mut q) = self.ready.lock() {
+                q.extend(bmcs);
+            }
+        }
+        loop {
             let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+                break;
+            };
+            let Some(b) = self.ready.lock().ok().and_then(|mut q| q.pop_front()) else {
                 break;
             };
             let me = self.clone();
             tokio::spawn(async move {
-                if let Err(e) = me.clone().poll_one(id).await {
+                if let Err(e) = me.clone().poll_one(b).await {
                     tracing::error!(error = %e, "recording a poll failed");
                 }
                 drop(permit);
                 me.slot_freed.notify_one();
             });
         }
+        metrics::gauge!("rackledger_bmc_polls_in_flight")
+            .set((self.cfg.concurrency.max(1) - self.permits.available_permits()) as f64);
         Ok(())
     }
 
@@ -305,7 +423,7 @@ impl Poller {
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tracing::info!(poller = %self.id, concurrency = self.cfg.concurrency, "BMC poller started");
         // Alerts raised while no poller ran (or whose work order failed) first.
-        self.open_work_orders().await;
+        open_work_orders(&self.db).await;
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut compaction = tokio::time::interval(Duration::from_secs(3600));
@@ -334,6 +452,78 @@ impl Poller {
         }
         tracing::info!(poller = %self.id, "BMC poller stopped");
     }
+}
+
+/// A poller running on a thread of its own (see [`spawn_thread`]).
+pub struct PollerThread {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PollerThread {
+    /// Stops the poller (polls in flight are dropped; their leases expire)
+    /// and waits for its thread.
+    pub fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Runs [`Poller::run`] on a thread of its own, on a single-threaded tokio
+/// runtime. One thread drives all the poller's sockets, so an answer arriving
+/// does not wake a second worker to look for work: the poll benchmark (200
+/// BMCs) measured 3.4 ms of CPU per BMC poll on a single-threaded runtime
+/// against 4.7 ms on a multi-threaded one, and web requests no longer share
+/// workers with polls. On SQLite the poller shares `db` (its connections run on threads of
+/// their own); on PostgreSQL it opens a pool of its own to `database_url`, as
+/// a socket belongs to the runtime that opened it.
+pub fn spawn_thread(
+    db: &Db,
+    database_url: &str,
+    cfg: HealthConfig,
+    key: Option<MasterKey>,
+) -> std::io::Result<PollerThread> {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let shared = match db {
+        Db::Sqlite(_) => Some(db.clone()),
+        Db::Postgres(_) => None,
+    };
+    let url = database_url.to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let thread = std::thread::Builder::new()
+        .name("bmc-poller".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let db = match shared {
+                    Some(db) => db,
+                    None => match Db::connect(&url).await {
+                        Ok(db) => db,
+                        Err(e) => {
+                            tracing::error!(error = %e, "the BMC poller cannot open the database");
+                            return;
+                        }
+                    },
+                };
+                Poller::new(db.clone(), cfg, key)
+                    .run(async move {
+                        let _ = stopped.await;
+                    })
+                    .await;
+                if matches!(db, Db::Postgres(_)) {
+                    db.close().await;
+                }
+            });
+        })?;
+    Ok(PollerThread {
+        stop: Some(stop),
+        thread: Some(thread),
+    })
 }
 
 #[cfg(test)]

@@ -71,16 +71,6 @@ pub async fn latest(db: &Db, asset_id: i64) -> Result<Option<(Snapshot, OffsetDa
     Ok(row.and_then(|(s, at)| serde_json::from_str(&s).ok().map(|snap| (snap, at))))
 }
 
-async fn previous(tx: &mut Tx, asset_id: i64) -> Result<Option<Snapshot>, DbError> {
-    let row: Option<String> = on_tx!(tx, |c| {
-        sqlx::query_scalar("select snapshot from health_latest where asset_id = $1")
-            .bind(asset_id)
-            .fetch_optional(c)
-            .await
-    })?;
-    Ok(row.and_then(|s| serde_json::from_str(&s).ok()))
-}
-
 /// A state change worth keeping.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
@@ -149,28 +139,23 @@ pub fn changes(prev: Option<&Snapshot>, next: &Snapshot) -> Vec<Change> {
     out
 }
 
-async fn insert_event(
-    tx: &mut Tx,
-    asset_id: i64,
-    at: OffsetDateTime,
-    c: &Change,
-) -> Result<(), DbError> {
-    exec_tx!(tx, |conn| {
-        sqlx::query(
-            "insert into health_events (asset_id, at, kind, component, from_value, to_value, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $2, $2)",
-        )
-        .bind(asset_id)
-        .bind(at)
-        .bind(c.kind)
-        .bind(&c.component)
-        .bind(&c.from)
-        .bind(&c.to)
-        .execute(conn)
-        .await
-    })?;
-    Ok(())
+/// One finished poll to record.
+#[derive(Clone, Copy, Debug)]
+pub struct PollRecord<'a> {
+    /// BMC row.
+    pub bmc_id: i64,
+    /// Its asset.
+    pub asset_id: i64,
+    /// What the BMC reported, or why the poll failed.
+    pub result: Result<&'a Snapshot, &'a str>,
+    /// When the poll ended.
+    pub now: OffsetDateTime,
+    /// When to poll it next.
+    pub next_poll_at: OffsetDateTime,
 }
+
+/// Rows per multi-row statement (well under either engine's bind limit).
+const ROWS_PER_STATEMENT: usize = 50;
 
 /// Stores a successful poll: latest state, a reading, events, alerts, and the
 /// next poll time. Returns the alerts newly raised.
@@ -182,73 +167,18 @@ pub async fn record_success(
     now: OffsetDateTime,
     next_poll_at: OffsetDateTime,
 ) -> Result<Vec<AlertSpec>, DbError> {
-    let json = serde_json::to_string(snap)
-        .map_err(|e| DbError::Other(sqlx::Error::Encode(Box::new(e))))?;
-    let watts = snap.power_watts.map(|w| w.round() as i64);
-    let mut tx = db.begin().await?;
-    let prev = previous(&mut tx, asset_id).await?;
-    let was_failing: Option<Option<OffsetDateTime>> = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar("select failing_since from bmcs where id = $1")
-            .bind(bmc_id)
-            .fetch_optional(c)
-            .await
-    })?;
-    if let Some(Some(since)) = was_failing {
-        let c = Change {
-            kind: "recovered",
-            component: String::new(),
-            from: Some(since.to_string()),
-            to: None,
-        };
-        insert_event(&mut tx, asset_id, now, &c).await?;
-    }
-    for c in changes(prev.as_ref(), snap) {
-        insert_event(&mut tx, asset_id, now, &c).await?;
-    }
-    exec_tx!(&mut tx, |c| {
-        sqlx::query(
-            "insert into health_latest (asset_id, polled_at, power_state, health, health_rollup, worst, power_watts, max_temp_c, snapshot, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $2, $2)
-             on conflict (asset_id) do update set polled_at = excluded.polled_at, power_state = excluded.power_state,
-               health = excluded.health, health_rollup = excluded.health_rollup, worst = excluded.worst,
-               power_watts = excluded.power_watts, max_temp_c = excluded.max_temp_c, snapshot = excluded.snapshot,
-               updated_at = excluded.updated_at",
-        )
-        .bind(asset_id)
-        .bind(now)
-        .bind(&snap.power_state)
-        .bind(&snap.health)
-        .bind(&snap.health_rollup)
-        .bind(snap.worst())
-        .bind(watts)
-        .bind(snap.max_temp_c())
-        .bind(&json)
-        .execute(c)
-        .await
-    })?;
-    super::history::insert_raw(
-        &mut tx,
-        asset_id,
-        now,
-        watts,
-        snap.inlet_temp_c(),
-        snap.max_temp_c(),
+    let mut raised = record_batch(
+        db,
+        &[PollRecord {
+            bmc_id,
+            asset_id,
+            result: Ok(snap),
+            now,
+            next_poll_at,
+        }],
     )
     .await?;
-    let raised = alerts::sync(&mut tx, asset_id, snap, now).await?;
-    exec_tx!(&mut tx, |c| {
-        sqlx::query(
-            "update bmcs set consecutive_failures = 0, last_polled_at = $1, last_success_at = $1, last_error = null,
-               failing_since = null, next_poll_at = $2, leased_by = null, leased_until = null where id = $3",
-        )
-        .bind(now)
-        .bind(next_poll_at)
-        .bind(bmc_id)
-        .execute(c)
-        .await
-    })?;
-    tx.commit().await?;
-    Ok(raised)
+    Ok(raised.pop().unwrap_or_default())
 }
 
 /// Stores a failed poll: the reason, the failure count and the backed-off
@@ -261,37 +191,251 @@ pub async fn record_failure(
     now: OffsetDateTime,
     next_poll_at: OffsetDateTime,
 ) -> Result<(), DbError> {
-    let reason: String = reason.chars().take(500).collect();
+    record_batch(
+        db,
+        &[PollRecord {
+            bmc_id,
+            asset_id,
+            result: Err(reason),
+            now,
+            next_poll_at,
+        }],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Stores many polls in one transaction and a few multi-row statements
+/// (the poller's group commit: a statement per poll per table cost more CPU
+/// than the Redfish requests themselves). Returns the alerts each raised. A
+/// poll whose BMC was deleted meanwhile is dropped.
+pub async fn record_batch(
+    db: &Db,
+    polls: &[PollRecord<'_>],
+) -> Result<Vec<Vec<AlertSpec>>, DbError> {
     let mut tx = db.begin().await?;
-    let failures: i64 = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar("select consecutive_failures from bmcs where id = $1")
-            .bind(bmc_id)
-            .fetch_one(c)
-            .await
-    })?;
-    if failures == 0 {
-        let c = Change {
-            kind: "unreachable",
-            component: String::new(),
-            from: None,
-            to: Some(reason.clone()),
-        };
-        insert_event(&mut tx, asset_id, now, &c).await?;
-    }
-    exec_tx!(&mut tx, |c| {
-        sqlx::query(
-            "update bmcs set consecutive_failures = consecutive_failures + 1, last_polled_at = $1, last_error = $2,
-               failing_since = coalesce(failing_since, $1), next_poll_at = $3, leased_by = null, leased_until = null
-             where id = $4",
-        )
-        .bind(now)
-        .bind(&reason)
-        .bind(next_poll_at)
-        .bind(bmc_id)
-        .execute(c)
-        .await
-    })?;
+    let raised = record_tx(&mut tx, polls).await?;
     tx.commit().await?;
+    Ok(raised)
+}
+
+/// What a BMC was before a poll: its failure run and the last snapshot.
+type Before = (i64, Option<OffsetDateTime>, Option<String>);
+
+async fn record_tx(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<AlertSpec>>, DbError> {
+    let mut before: HashMap<i64, Before> = HashMap::new();
+    let ids: Vec<i64> = polls.iter().map(|p| p.bmc_id).collect();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "select b.id, b.consecutive_failures, b.failing_since, h.snapshot
+             from bmcs b left join health_latest h on h.asset_id = b.asset_id where b.id in ({})",
+            tx.marks(1, chunk.len())
+        );
+        let rows: Vec<(i64, i64, Option<OffsetDateTime>, Option<String>)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.fetch_all(c).await
+        })?;
+        before.extend(
+            rows.into_iter()
+                .map(|(id, f, since, s)| (id, (f, since, s))),
+        );
+    }
+    let mut events: Vec<(i64, OffsetDateTime, Change)> = Vec::new();
+    let mut succeeded: Vec<(&PollRecord<'_>, &Snapshot)> = Vec::new();
+    for p in polls {
+        let Some((failures, failing_since, prev)) = before.get(&p.bmc_id) else {
+            continue;
+        };
+        match p.result {
+            Ok(snap) => {
+                if let Some(since) = failing_since {
+                    events.push((
+                        p.asset_id,
+                        p.now,
+                        Change {
+                            kind: "recovered",
+                            component: String::new(),
+                            from: Some(since.to_string()),
+                            to: None,
+                        },
+                    ));
+                }
+                let prev: Option<Snapshot> =
+                    prev.as_deref().and_then(|s| serde_json::from_str(s).ok());
+                for c in changes(prev.as_ref(), snap) {
+                    events.push((p.asset_id, p.now, c));
+                }
+                succeeded.push((p, snap));
+            }
+            Err(reason) if *failures == 0 => events.push((
+                p.asset_id,
+                p.now,
+                Change {
+                    kind: "unreachable",
+                    component: String::new(),
+                    from: None,
+                    to: Some(reason.chars().take(500).collect()),
+                },
+            )),
+            Err(_) => {}
+        }
+    }
+    insert_events(tx, &events).await?;
+    upsert_latest(tx, &succeeded).await?;
+    let readings: Vec<_> = succeeded
+        .iter()
+        .map(|(p, snap)| {
+            let watts = snap.power_watts.map(|w| w.round() as i64);
+            (
+                p.asset_id,
+                p.now,
+                watts,
+                snap.inlet_temp_c(),
+                snap.max_temp_c(),
+            )
+        })
+        .collect();
+    super::history::insert_raw_many(tx, &readings).await?;
+    let alerting: Vec<_> = succeeded
+        .iter()
+        .map(|(p, snap)| (p.asset_id, *snap, p.now))
+        .collect();
+    let mut raised_by_asset: HashMap<i64, Vec<AlertSpec>> = alerting
+        .iter()
+        .map(|(a, _, _)| *a)
+        .zip(alerts::sync_many(tx, &alerting).await?)
+        .collect();
+    // Successes polled at the same time and due again at the same time (the
+    // poller's batches) are one statement.
+    let mut groups: Vec<((OffsetDateTime, OffsetDateTime), Vec<i64>)> = Vec::new();
+    for (p, _) in &succeeded {
+        let key = (p.now, p.next_poll_at);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, ids)) => ids.push(p.bmc_id),
+            None => groups.push((key, vec![p.bmc_id])),
+        }
+    }
+    for ((now, next), ids) in groups {
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let (m_now, m_now2, m_next) = (tx.marks(1, 1), tx.marks(2, 1), tx.marks(3, 1));
+            let sql = format!(
+                "update bmcs set consecutive_failures = 0, last_polled_at = {m_now}, last_success_at = {m_now2},
+                   last_error = null, failing_since = null, next_poll_at = {m_next}, leased_by = null,
+                   leased_until = null where id in ({})",
+                tx.marks(4, chunk.len())
+            );
+            exec_tx!(tx, |c| {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(now)
+                    .bind(now)
+                    .bind(next);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.execute(c).await
+            })?;
+        }
+    }
+    for p in polls {
+        let Err(reason) = p.result else { continue };
+        let reason: String = reason.chars().take(500).collect();
+        exec_tx!(tx, |c| {
+            sqlx::query(
+                "update bmcs set consecutive_failures = consecutive_failures + 1, last_polled_at = $1, last_error = $2,
+                   failing_since = coalesce(failing_since, $1), next_poll_at = $3, leased_by = null, leased_until = null
+                 where id = $4",
+            )
+            .bind(p.now)
+            .bind(&reason)
+            .bind(p.next_poll_at)
+            .bind(p.bmc_id)
+            .execute(c)
+            .await
+        })?;
+    }
+    Ok(polls
+        .iter()
+        .map(|p| match p.result {
+            Ok(_) => raised_by_asset.remove(&p.asset_id).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        })
+        .collect())
+}
+
+async fn insert_events(
+    tx: &mut Tx,
+    events: &[(i64, OffsetDateTime, Change)],
+) -> Result<(), DbError> {
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|k| format!("({})", tx.marks(1 + 8 * k, 8)))
+            .collect();
+        let sql = format!(
+            "insert into health_events (asset_id, at, kind, component, from_value, to_value, created_at, updated_at)
+             values {}",
+            values.join(", ")
+        );
+        exec_tx!(tx, |conn| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for (asset_id, at, c) in chunk {
+                q = q
+                    .bind(asset_id)
+                    .bind(at)
+                    .bind(c.kind)
+                    .bind(&c.component)
+                    .bind(&c.from)
+                    .bind(&c.to)
+                    .bind(at)
+                    .bind(at);
+            }
+            q.execute(conn).await
+        })?;
+    }
+    Ok(())
+}
+
+async fn upsert_latest(tx: &mut Tx, polls: &[(&PollRecord<'_>, &Snapshot)]) -> Result<(), DbError> {
+    for chunk in polls.chunks(ROWS_PER_STATEMENT) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (p, snap) in chunk {
+            let json = serde_json::to_string(snap)
+                .map_err(|e| DbError::Other(sqlx::Error::Encode(Box::new(e))))?;
+            rows.push((p, snap, json));
+        }
+        let values: Vec<String> = (0..chunk.len())
+            .map(|k| format!("({})", tx.marks(1 + 11 * k, 11)))
+            .collect();
+        let sql = format!(
+            "insert into health_latest (asset_id, polled_at, power_state, health, health_rollup, worst, power_watts, max_temp_c, snapshot, created_at, updated_at)
+             values {}
+             on conflict (asset_id) do update set polled_at = excluded.polled_at, power_state = excluded.power_state,
+               health = excluded.health, health_rollup = excluded.health_rollup, worst = excluded.worst,
+               power_watts = excluded.power_watts, max_temp_c = excluded.max_temp_c, snapshot = excluded.snapshot,
+               updated_at = excluded.updated_at",
+            values.join(", ")
+        );
+        exec_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for (p, snap, json) in &rows {
+                q = q
+                    .bind(p.asset_id)
+                    .bind(p.now)
+                    .bind(&snap.power_state)
+                    .bind(&snap.health)
+                    .bind(&snap.health_rollup)
+                    .bind(snap.worst())
+                    .bind(snap.power_watts.map(|w| w.round() as i64))
+                    .bind(snap.max_temp_c())
+                    .bind(json)
+                    .bind(p.now)
+                    .bind(p.now);
+            }
+            q.execute(c).await
+        })?;
+    }
     Ok(())
 }
 

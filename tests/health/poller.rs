@@ -367,3 +367,69 @@ async fn a_bmc_that_answers_every_request_slowly_is_stopped_by_the_deadline() {
     assert_eq!(bmc::get(&t.db, id).await.unwrap().consecutive_failures, 1);
     t.drop_db().await;
 }
+
+#[tokio::test]
+async fn the_poller_thread_polls_what_is_due_records_it_and_stops_when_told() {
+    for backend in backends() {
+        let t = TestDb::new(backend).await;
+        let healthy = FakeBmc::start(Behavior::Mockup("XL675d_A100", None)).await;
+        let broken = FakeBmc::start(Behavior::Error500).await;
+        let mut first = 0;
+        for i in 0..3 {
+            let (_, id) = add_bmc(&t.db, &format!("THR{i}"), &healthy.url).await;
+            first = if i == 0 { id } else { first };
+        }
+        let (_, bad) = add_bmc(&t.db, "THRBAD", &broken.url).await;
+        let handle = poller::spawn_thread(&t.db, &t.url, quick(), None).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let done_sql = "select count(*) from bmcs where id >= $1 and last_polled_at is not null";
+        // Done: all four polled, alerts raised, and each alert given its work order.
+        let waiting_sql =
+            "select count(*) from health_alerts where work_order_id is null and id >= $1";
+        let alerts_sql = "select count(*) from health_alerts where id >= $1";
+        while scalar_i64(&t.db, done_sql, first).await < 4
+            || scalar_i64(&t.db, alerts_sql, 0).await == 0
+            || scalar_i64(&t.db, waiting_sql, 0).await > 0
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{backend:?}: the poller thread did not poll all four BMCs and open work orders"
+            );
+            // The interval between looks at the database, not a wait for an outcome.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        tokio::task::spawn_blocking(move || handle.stop())
+            .await
+            .unwrap();
+        let ok = scalar_i64(
+            &t.db,
+            "select count(*) from bmcs where id >= $1 and last_success_at is not null and leased_by is null",
+            first,
+        )
+        .await;
+        assert_eq!(ok, 3, "{backend:?}");
+        let b = bmc::get(&t.db, bad).await.unwrap();
+        assert_eq!(b.consecutive_failures, 1, "{backend:?}");
+        assert!(
+            b.last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("HTTP 500")
+        );
+        // Each healthy server's alerts opened once (the same per server), each with its work order.
+        let open = rackledger::health::alerts::open(&t.db, None).await.unwrap();
+        assert_eq!(open.len() % 3, 0, "{backend:?}: {open:?}");
+        assert!(
+            open.iter().all(|a| a.work_order_id.is_some()),
+            "{backend:?}"
+        );
+        let orders = scalar_i64(
+            &t.db,
+            "select count(distinct work_order_id) from health_alerts where id >= $1",
+            0,
+        )
+        .await;
+        assert_eq!(orders as usize, open.len(), "{backend:?}");
+        t.drop_db().await;
+    }
+}

@@ -43,6 +43,8 @@ pub fn backends() -> Vec<Backend> {
 pub struct TestDb {
     pub db: Db,
     pub backend: Backend,
+    /// The database's URL.
+    pub url: String,
     dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
 }
@@ -58,6 +60,7 @@ impl TestDb {
                 TestDb {
                     db,
                     backend,
+                    url,
                     dir: Some(dir),
                     pg: None,
                 }
@@ -105,6 +108,7 @@ impl TestDb {
         TestDb {
             db,
             backend: Backend::Postgres,
+            url,
             dir: None,
             pg: Some((admin_url, name)),
         }
