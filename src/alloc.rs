@@ -23,7 +23,9 @@ pub fn limit_arenas() {
 /// benchmark spent a quarter of the poller's CPU in glibc's malloc and free
 /// (parsing Redfish JSON allocates many small maps and strings), and glibc
 /// kept what seeding the database had freed: with mimalloc, CPU per BMC poll
-/// fell about 10% and the process held 45 MiB instead of 90 before the fleet
-/// poll. Declared in the library so the benches and tests measure the same.
+/// fell 7-13% on a single-threaded runtime (not measurably on a
+/// multi-threaded one) and the process held 45 MiB instead of 90 before the
+/// fleet poll, though 134-142 against 107 MiB at its peak. Declared in the
+/// library so the benches and tests measure the same.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
