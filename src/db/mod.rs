@@ -216,6 +216,15 @@ impl Tx {
         marks.join(", ")
     }
 
+    /// The `values` of a multi-row insert: `rows` groups of `columns` markers
+    /// each, `(?, ?), (?, ?)` on SQLite, `($1, $2), ($3, $4)` on PostgreSQL.
+    pub fn rows(&self, rows: usize, columns: usize) -> String {
+        (0..rows)
+            .map(|k| format!("({})", self.marks(1 + columns * k, columns)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Rolls the transaction back now (dropping it also rolls back, later).
     pub async fn rollback(self) -> Result<(), DbError> {
         match self {

@@ -56,24 +56,13 @@ pub fn specs(snap: &Snapshot) -> Vec<AlertSpec> {
         .collect()
 }
 
-/// Opens, updates and resolves the alerts of an asset for this snapshot.
-/// Returns the alerts opened now (new episodes) — one per component episode,
-/// never one per poll.
-pub async fn sync(
-    tx: &mut Tx,
-    asset_id: i64,
-    snap: &Snapshot,
-    now: OffsetDateTime,
-) -> Result<Vec<AlertSpec>, DbError> {
-    let mut raised = sync_many(tx, &[(asset_id, snap, now)]).await?;
-    Ok(raised.pop().unwrap_or_default())
-}
-
 /// Open alerts per statement in [`sync_many`] (well under either engine's bind limit).
 const ROWS_PER_STATEMENT: usize = 100;
 
-/// [`sync`] for the snapshots of many assets in a few statements (the poller
-/// records a batch of polls at once); the alerts opened, per snapshot.
+/// Opens, updates and resolves the alerts of each asset for its snapshot, in
+/// a few statements for them all (the poller records polls in batches).
+/// Returns the alerts opened now (new episodes), per snapshot: one per
+/// component episode, never one per poll.
 pub async fn sync_many(
     tx: &mut Tx,
     polls: &[(i64, &Snapshot, OffsetDateTime)],
@@ -144,14 +133,11 @@ pub async fn sync_many(
         raised.push(new);
     }
     for chunk in opened.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|k| format!("({})", tx.marks(1 + 13 * k, 13)))
-            .collect();
         let sql = format!(
             "insert into health_alerts (asset_id, dedup_key, open_key, component_kind, component, slot, serial, model,
                severity, opened_at, last_seen_at, created_at, updated_at)
              values {}",
-            values.join(", ")
+            tx.rows(chunk.len(), 13)
         );
         exec_tx!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
@@ -173,21 +159,17 @@ pub async fn sync_many(
             q.execute(c).await
         })?;
     }
-    set_by_id(tx, "last_seen_at = {at}, updated_at = {at}", &touched).await?;
-    set_by_id(
-        tx,
-        "resolved_at = {at}, open_key = null, updated_at = {at}",
-        &resolved,
-    )
-    .await?;
+    stamp(tx, "last_seen_at", "", &touched).await?;
+    stamp(tx, "resolved_at", ", open_key = null", &resolved).await?;
     Ok(raised)
 }
 
-/// `update health_alerts set <assignments>` for the ids of each time, a
-/// statement per time and chunk (`{at}` in `assignments` is the time).
-async fn set_by_id(
+/// Sets `column` and `updated_at` of the alerts to the time each was seen
+/// (and the assignments in `also`): a statement per distinct time and chunk.
+async fn stamp(
     tx: &mut Tx,
-    assignments: &str,
+    column: &str,
+    also: &str,
     rows: &[(OffsetDateTime, i64)],
 ) -> Result<(), DbError> {
     let mut times: Vec<OffsetDateTime> = rows.iter().map(|(at, _)| *at).collect();
@@ -196,21 +178,16 @@ async fn set_by_id(
     for at in times {
         let ids: Vec<i64> = rows.iter().filter(|r| r.0 == at).map(|r| r.1).collect();
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            // Each use of the time is a marker of its own: plain `?` on SQLite binds in order.
-            let uses = assignments.matches("{at}").count();
-            let mut set = assignments.to_owned();
-            for k in 0..uses {
-                set = set.replacen("{at}", &tx.marks(1 + k, 1), 1);
-            }
             let sql = format!(
-                "update health_alerts set {set} where id in ({})",
-                tx.marks(1 + uses, chunk.len())
+                "update health_alerts set {column} = {}, updated_at = {}{also} where id in ({})",
+                tx.marks(1, 1),
+                tx.marks(2, 1),
+                tx.marks(3, chunk.len())
             );
             exec_tx!(tx, |c| {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-                for _ in 0..uses {
-                    q = q.bind(at);
-                }
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(at)
+                    .bind(at);
                 for id in chunk {
                     q = q.bind(id);
                 }

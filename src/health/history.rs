@@ -21,7 +21,7 @@ pub async fn insert_raw(
     inlet_c: Option<f64>,
     max_c: Option<f64>,
 ) -> Result<(), DbError> {
-    insert(tx, asset_id, at, "raw", 1, watts, inlet_c, max_c).await
+    insert_raw_many(tx, &[(asset_id, at, watts, inlet_c, max_c)]).await
 }
 
 /// A raw reading of an asset: when, watts, inlet and hottest temperature.
@@ -31,19 +31,10 @@ pub type RawReading = (i64, OffsetDateTime, Option<i64>, Option<f64>, Option<f64
 pub async fn insert_raw_many(tx: &mut Tx, readings: &[RawReading]) -> Result<(), DbError> {
     let now = crate::clock::now();
     for chunk in readings.chunks(100) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|k| {
-                format!(
-                    "({}, 'raw', 1, {})",
-                    tx.marks(1 + 7 * k, 2),
-                    tx.marks(3 + 7 * k, 5)
-                )
-            })
-            .collect();
         let sql = format!(
             "insert into health_readings (asset_id, at, resolution, samples, power_watts, inlet_temp_c, max_temp_c, created_at, updated_at)
              values {}",
-            values.join(", ")
+            tx.rows(chunk.len(), 9)
         );
         exec_tx!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
@@ -51,6 +42,8 @@ pub async fn insert_raw_many(tx: &mut Tx, readings: &[RawReading]) -> Result<(),
                 q = q
                     .bind(asset_id)
                     .bind(at)
+                    .bind("raw")
+                    .bind(1_i64)
                     .bind(watts)
                     .bind(inlet_c)
                     .bind(max_c)

@@ -370,13 +370,10 @@ async fn insert_events(
     events: &[(i64, OffsetDateTime, Change)],
 ) -> Result<(), DbError> {
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|k| format!("({})", tx.marks(1 + 8 * k, 8)))
-            .collect();
         let sql = format!(
             "insert into health_events (asset_id, at, kind, component, from_value, to_value, created_at, updated_at)
              values {}",
-            values.join(", ")
+            tx.rows(chunk.len(), 8)
         );
         exec_tx!(tx, |conn| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
@@ -405,9 +402,6 @@ async fn upsert_latest(tx: &mut Tx, polls: &[(&PollRecord<'_>, &Snapshot)]) -> R
                 .map_err(|e| DbError::Other(sqlx::Error::Encode(Box::new(e))))?;
             rows.push((p, snap, json));
         }
-        let values: Vec<String> = (0..chunk.len())
-            .map(|k| format!("({})", tx.marks(1 + 11 * k, 11)))
-            .collect();
         let sql = format!(
             "insert into health_latest (asset_id, polled_at, power_state, health, health_rollup, worst, power_watts, max_temp_c, snapshot, created_at, updated_at)
              values {}
@@ -415,7 +409,7 @@ async fn upsert_latest(tx: &mut Tx, polls: &[(&PollRecord<'_>, &Snapshot)]) -> R
                health = excluded.health, health_rollup = excluded.health_rollup, worst = excluded.worst,
                power_watts = excluded.power_watts, max_temp_c = excluded.max_temp_c, snapshot = excluded.snapshot,
                updated_at = excluded.updated_at",
-            values.join(", ")
+            tx.rows(chunk.len(), 11)
         );
         exec_tx!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
