@@ -30,6 +30,11 @@ pub struct HealthConfig {
     pub poll_in_serve: bool,
     /// Seconds between polls of one BMC.
     pub poll_interval_secs: u64,
+    /// Seconds between full reads of a BMC's inventory (processors, memory,
+    /// drives, BMC firmware); polls between them read health only, unless the
+    /// system's status changed. A BMC's first poll, one after a failure and
+    /// "poll now" always read everything.
+    pub inventory_interval_secs: u64,
     /// BMCs polled at once by one process.
     pub concurrency: usize,
     /// Seconds one HTTP request may take.
@@ -54,6 +59,7 @@ impl Default for HealthConfig {
         HealthConfig {
             poll_in_serve: true,
             poll_interval_secs: 120,
+            inventory_interval_secs: 3600,
             concurrency: 32,
             request_timeout_secs: 10,
             bmc_deadline_secs: 60,

@@ -15,7 +15,7 @@ use tracing::instrument;
 
 use super::alerts::AlertSpec;
 use super::bmc::{self, Bmc};
-use super::redfish::{FetchError, RedfishClient, Schema, collect};
+use super::redfish::{Depth, FetchError, LastInventory, RedfishClient, Schema, collect_at};
 use super::secret::MasterKey;
 use super::{HealthConfig, store};
 use crate::db::{Db, DbError};
@@ -218,6 +218,8 @@ pub struct Poller {
     /// BMCs claimed ahead, waiting for a free slot (a claim is a write
     /// transaction; one per finished poll cost more than the poll's records).
     ready: Mutex<std::collections::VecDeque<Bmc>>,
+    /// Each BMC's last full read by this poller (see [`Depth::Since`]).
+    inventory: Mutex<HashMap<i64, LastInventory>>,
 }
 
 impl Poller {
@@ -235,6 +237,7 @@ impl Poller {
             slot_freed: Notify::new(),
             record: OnceLock::new(),
             ready: Mutex::new(std::collections::VecDeque::new()),
+            inventory: Mutex::new(HashMap::new()),
         })
     }
 
@@ -283,7 +286,39 @@ impl Poller {
         if let Ok(mut map) = self.clients.lock() {
             map.insert(b.id, (fingerprint, client.clone()));
         }
+        // Another address or account may be another machine.
+        self.set_inventory(b.id, None);
         Ok(client)
+    }
+
+    fn set_inventory(&self, bmc_id: i64, mark: Option<LastInventory>) {
+        if let Ok(mut map) = self.inventory.lock() {
+            match mark {
+                Some(m) => map.insert(bmc_id, m),
+                None => map.remove(&bmc_id),
+            };
+        }
+    }
+
+    /// How deep to read a BMC: everything when it was asked for before its
+    /// schedule ("poll now", a saved BMC), else health unless the inventory is due.
+    fn depth_for(&self, b: &Bmc) -> (Option<LastInventory>, Duration) {
+        let interval = time::Duration::seconds(backoff(&self.cfg, 1).as_secs() as i64);
+        let early = b
+            .last_polled_at
+            .is_some_and(|last| b.next_poll_at + time::Duration::SECOND < last + interval);
+        let last = if early {
+            None
+        } else {
+            self.inventory
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&b.id).cloned())
+        };
+        (
+            last,
+            Duration::from_secs(self.cfg.inventory_interval_secs.max(1)),
+        )
     }
 
     /// Polls one claimed BMC and records the result.
@@ -295,7 +330,11 @@ impl Poller {
             match self.client(&b).await {
                 Err(e) => Err((e.to_string(), "credentials")),
                 Ok(client) => {
-                    match tokio::time::timeout(deadline, collect(client, Schema::Auto)).await {
+                    let (last, max_age) = self.depth_for(&b);
+                    let depth = Depth::Since(last.as_ref(), max_age);
+                    match tokio::time::timeout(deadline, collect_at(client, Schema::Auto, depth))
+                        .await
+                    {
                         Err(_) => Err((
                             format!(
                                 "no complete answer within the {}s deadline",
@@ -304,10 +343,19 @@ impl Poller {
                             "deadline",
                         )),
                         Ok(Err(e)) => Err((e.to_string(), failure_kind(&e))),
-                        Ok(Ok(snap)) => Ok(snap),
+                        Ok(Ok((snap, mark))) => {
+                            if mark.is_some() {
+                                self.set_inventory(b.id, mark);
+                            }
+                            Ok(snap)
+                        }
                     }
                 }
             };
+        if result.is_err() {
+            // Parts may be swapped while a machine is down: read everything when it is back.
+            self.set_inventory(b.id, None);
+        }
         let elapsed = started.elapsed().as_secs_f64();
         metrics::histogram!("rackledger_bmc_poll_duration_seconds").record(elapsed);
         let error = match &result {

@@ -2,6 +2,7 @@
 //! state changes as events, alerts, and the BMC's schedule (next poll, backoff).
 //! One transaction per poll result.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -244,7 +245,7 @@ async fn record_tx(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<Aler
         );
     }
     let mut events: Vec<(i64, OffsetDateTime, Change)> = Vec::new();
-    let mut succeeded: Vec<(&PollRecord<'_>, &Snapshot)> = Vec::new();
+    let mut succeeded: Vec<(&PollRecord<'_>, Cow<'_, Snapshot>)> = Vec::new();
     for p in polls {
         let Some((failures, failing_since, prev)) = before.get(&p.bmc_id) else {
             continue;
@@ -265,7 +266,12 @@ async fn record_tx(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<Aler
                 }
                 let prev: Option<Snapshot> =
                     prev.as_deref().and_then(|s| serde_json::from_str(s).ok());
-                for c in changes(prev.as_ref(), snap) {
+                // A health-only poll keeps the inventory of the last full read.
+                let snap = match &prev {
+                    Some(full) if snap.inventory_skipped => Cow::Owned(snap.with_inventory_of(full)),
+                    _ => Cow::Borrowed(snap),
+                };
+                for c in changes(prev.as_ref(), &snap) {
                     events.push((p.asset_id, p.now, c));
                 }
                 succeeded.push((p, snap));
@@ -284,6 +290,8 @@ async fn record_tx(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<Aler
         }
     }
     insert_events(tx, &events).await?;
+    let succeeded: Vec<(&PollRecord<'_>, &Snapshot)> =
+        succeeded.iter().map(|(p, s)| (*p, s.as_ref())).collect();
     upsert_latest(tx, &succeeded).await?;
     let readings: Vec<_> = succeeded
         .iter()

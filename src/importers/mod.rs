@@ -257,7 +257,15 @@ pub async fn run(
                 confirm_over: target.allow_over,
                 notes: format!("import {file_name}"),
             };
-            receiving::receive_tx(&mut tx, actor, base, target.po_id.unwrap_or(0), &input).await?;
+            receiving::receive_tx(
+                &mut tx,
+                actor,
+                base,
+                target.po_id.unwrap_or(0),
+                &input,
+                receiving::Serials::CheckedInThisTransaction,
+            )
+            .await?;
         }
     }
     let note = serde_json::json!({

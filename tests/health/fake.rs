@@ -33,6 +33,8 @@ pub enum Behavior {
     Redirect,
     /// Serves the mockup tree, each answer after this many milliseconds.
     Slow(&'static str, u64),
+    /// Serves the tree in this directory (a copy a test may change between polls).
+    Dir(PathBuf),
     /// Serves the mockup tree, but the document at this path is broken JSON and
     /// the first member of the Memory collection links to another host.
     Lying(&'static str, &'static str),
@@ -101,7 +103,7 @@ async fn serve(State(st): State<St>, method: Method, uri: Uri, headers: HeaderMa
         }
         // The slowness under test (a BMC that takes `ms` to answer), not a wait.
         Behavior::Slow(_, ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
-        Behavior::Huge | Behavior::Mockup(..) | Behavior::Lying(..) => {}
+        Behavior::Huge | Behavior::Mockup(..) | Behavior::Lying(..) | Behavior::Dir(_) => {}
     }
     if method == Method::POST && path.ends_with("/Sessions") {
         st.logins.fetch_add(1, Ordering::SeqCst);
@@ -186,8 +188,9 @@ impl FakeBmc {
         let task = if let Behavior::Huge = behavior {
             tokio::spawn(huge(listener, hits.clone(), root_hits.clone()))
         } else {
-            let (dir, token) = match behavior {
-                Behavior::Mockup(tree, token) => (mockup_dir(tree), token),
+            let (dir, token) = match &behavior {
+                Behavior::Mockup(tree, token) => (mockup_dir(tree), *token),
+                Behavior::Dir(dir) => (dir.clone(), None),
                 Behavior::Lying(tree, _) | Behavior::Slow(tree, _) => (mockup_dir(tree), None),
                 _ => (mockup_dir("public-localstorage"), None),
             };

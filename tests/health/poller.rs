@@ -433,3 +433,107 @@ async fn the_poller_thread_polls_what_is_due_records_it_and_stops_when_told() {
         t.drop_db().await;
     }
 }
+
+/// Copies a mockup tree (directories and files) to `to`.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Makes a BMC due as its schedule would: last polled one interval ago.
+async fn due_by_schedule(db: &Db, bmc_id: i64, interval_secs: i64) {
+    let now = rackledger::clock::now();
+    let last = now - time::Duration::seconds(interval_secs + 1);
+    let next = now - time::Duration::seconds(1);
+    let n = rackledger::exec_db!(db, |p| sqlx::query(
+        "update bmcs set last_polled_at = $1, next_poll_at = $2 where id = $3"
+    )
+    .bind(last)
+    .bind(next)
+    .bind(bmc_id)
+    .execute(p)
+    .await)
+    .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn polls_between_inventory_reads_ask_for_health_only_and_keep_the_inventory() {
+    use std::sync::atomic::Ordering::SeqCst;
+    for backend in backends() {
+        let t = TestDb::new(backend).await;
+        let tree = tempfile::tempdir().unwrap();
+        copy_tree(&crate::sushy::mockup_dir("public-rackmount1"), tree.path());
+        let server = FakeBmc::start(Behavior::Dir(tree.path().to_owned())).await;
+        let (asset, id) = add_bmc(&t.db, "INV", &server.url).await;
+        let cfg = quick();
+        let interval = cfg.poll_interval_secs as i64;
+        let p = Poller::new(t.db.clone(), cfg, None);
+        let latest = || async {
+            rackledger::health::store::latest(&t.db, asset)
+                .await
+                .unwrap()
+                .unwrap()
+        };
+
+        // The first poll reads everything.
+        let out = p.run_round().await.unwrap();
+        assert!(out.len() == 1 && out[0].error.is_none(), "{out:?}");
+        let full = server.hits.load(SeqCst);
+        let (first, first_at) = latest().await;
+        assert!(
+            !first.processors.is_empty() && !first.memory.is_empty() && first.bmc_firmware.is_some(),
+            "{backend:?}: {first:?}"
+        );
+
+        // Due by its schedule, with the same status: health only, inventory kept.
+        due_by_schedule(&t.db, id, interval).await;
+        let out = p.run_round().await.unwrap();
+        assert!(out.len() == 1 && out[0].error.is_none(), "{out:?}");
+        let health_only = server.hits.load(SeqCst) - full;
+        assert!(
+            health_only > 0 && health_only * 2 < full,
+            "{backend:?}: {health_only} requests against {full} for a full read"
+        );
+        let (second, second_at) = latest().await;
+        assert!(second_at >= first_at);
+        assert_eq!(second.processors, first.processors, "{backend:?}");
+        assert_eq!(second.memory, first.memory);
+        assert_eq!(second.drives, first.drives);
+        assert_eq!(second.bmc_firmware, first.bmc_firmware);
+        assert_eq!(second.temperatures, first.temperatures);
+        assert_eq!(second.worst(), first.worst());
+        // Nothing changed, so nothing was recorded as a change.
+        let events = rackledger::health::store::events(&t.db, asset, 100)
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1, "{backend:?}: {events:?}");
+
+        // The system's status moves: everything again.
+        let system = tree.path().join("Systems/437XR1138R2/index.json");
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&system).unwrap()).unwrap();
+        doc["Status"]["HealthRollup"] = "Critical".into();
+        std::fs::write(&system, doc.to_string()).unwrap();
+        due_by_schedule(&t.db, id, interval).await;
+        let before = server.hits.load(SeqCst);
+        assert_eq!(p.run_round().await.unwrap().len(), 1);
+        assert_eq!(server.hits.load(SeqCst) - before, full, "{backend:?}");
+        assert_eq!(latest().await.0.worst(), "critical");
+
+        // "Poll now" reads everything too.
+        bmc::poll_soon(&t.db, asset).await.unwrap();
+        let before = server.hits.load(SeqCst);
+        assert_eq!(p.run_round().await.unwrap().len(), 1);
+        assert_eq!(server.hits.load(SeqCst) - before, full, "{backend:?}");
+        t.drop_db().await;
+    }
+}

@@ -5,6 +5,7 @@
 //! others are kept.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::task::JoinSet;
@@ -32,8 +33,41 @@ pub(crate) const PARALLEL_PER_BMC: usize = 4;
 /// The service root's path.
 pub const SERVICE_ROOT: &str = "/redfish/v1/";
 
+/// What a poller remembers of a BMC's last full read, to decide whether the
+/// next poll needs one.
+#[derive(Clone, Debug)]
+pub struct LastInventory {
+    /// When it was read.
+    pub at: Instant,
+    /// The system's `Status` as it was then (health, rollup, conditions), as JSON.
+    pub status: String,
+}
+
+/// Whether a poll reads the inventory or health only.
+#[derive(Clone, Copy, Debug)]
+pub enum Depth<'a> {
+    /// Everything (a technician's probe, "poll now", a BMC's first poll).
+    Full,
+    /// Health only, unless the last full read is older than `max_age` or the
+    /// system's `Status` changed since (a component that degrades changes the
+    /// rollup, and on newer BMCs the conditions).
+    Since(Option<&'a LastInventory>, Duration),
+}
+
 /// Reads everything rackledger keeps from the BMC behind `client`.
 pub async fn collect(client: Arc<RedfishClient>, schema: Schema) -> Result<Snapshot, FetchError> {
+    Ok(collect_at(client, schema, Depth::Full).await?.0)
+}
+
+/// [`collect`] at a depth; also returns the mark of the full read, when this
+/// was one. Processors, memory, storage and the manager are two thirds of a
+/// typical BMC's documents and change only when hardware does, so the
+/// poller reads them once an hour or when the system's status moves.
+pub async fn collect_at(
+    client: Arc<RedfishClient>,
+    schema: Schema,
+    depth: Depth<'_>,
+) -> Result<(Snapshot, Option<LastInventory>), FetchError> {
     let root = client.get(SERVICE_ROOT).await?;
     client.login(&root).await?;
     let mut snap = Snapshot::default();
@@ -46,6 +80,17 @@ pub async fn collect(client: Arc<RedfishClient>, schema: Schema) -> Result<Snaps
         .ok_or_else(|| FetchError::Malformed("the Systems collection is empty".into()))?;
     let system = client.get(&system_link).await?;
     read_system(&system, &mut snap);
+    let status = system.get("Status").map(Value::to_string).unwrap_or_default();
+    let full = match depth {
+        Depth::Full => true,
+        Depth::Since(None, _) => true,
+        Depth::Since(Some(last), max_age) => last.at.elapsed() >= max_age || last.status != status,
+    };
+    if !full {
+        snap.inventory_skipped = true;
+        read_health(&client, &root, &system, schema, &mut snap).await;
+        return Ok((snap, None));
+    }
 
     if let Some(l) = link(&system, "Processors") {
         for (id, doc) in present_members(&client, &l, &mut snap.errors).await {
@@ -58,20 +103,7 @@ pub async fn collect(client: Arc<RedfishClient>, schema: Schema) -> Result<Snaps
         }
     }
     read_storage(&client, &system, &mut snap).await;
-
-    let chassis = match links(system.get("Links").unwrap_or(&Value::Null), "Chassis")
-        .into_iter()
-        .next()
-    {
-        Some(l) => Some(l),
-        None => first_member(&client, &root, "Chassis").await,
-    };
-    if let Some(l) = chassis {
-        match client.get(&l).await {
-            Ok(ch) => read_chassis(&client, &ch, schema, &mut snap).await,
-            Err(e) => snap.errors.push(format!("{l}: {e}")),
-        }
-    }
+    read_health(&client, &root, &system, schema, &mut snap).await;
     let manager = match links(system.get("Links").unwrap_or(&Value::Null), "ManagedBy")
         .into_iter()
         .next()
@@ -85,7 +117,34 @@ pub async fn collect(client: Arc<RedfishClient>, schema: Schema) -> Result<Snaps
             Err(e) => snap.errors.push(format!("{l}: {e}")),
         }
     }
-    Ok(snap)
+    let mark = LastInventory {
+        at: Instant::now(),
+        status,
+    };
+    Ok((snap, Some(mark)))
+}
+
+/// The system's chassis: its serial, thermal and power.
+async fn read_health(
+    client: &Arc<RedfishClient>,
+    root: &Value,
+    system: &Value,
+    schema: Schema,
+    snap: &mut Snapshot,
+) {
+    let chassis = match links(system.get("Links").unwrap_or(&Value::Null), "Chassis")
+        .into_iter()
+        .next()
+    {
+        Some(l) => Some(l),
+        None => first_member(client, root, "Chassis").await,
+    };
+    if let Some(l) = chassis {
+        match client.get(&l).await {
+            Ok(ch) => read_chassis(client, &ch, schema, snap).await,
+            Err(e) => snap.errors.push(format!("{l}: {e}")),
+        }
+    }
 }
 
 fn read_system(system: &Value, snap: &mut Snapshot) {
@@ -252,7 +311,8 @@ async fn read_chassis(
 ) {
     snap.chassis_serial = text(ch, "/SerialNumber");
     // Drives may hang off the chassis rather than the system's storage.
-    if snap.drives.is_empty()
+    if !snap.inventory_skipped
+        && snap.drives.is_empty()
         && let Some(l) = link(ch, "Drives")
     {
         for (id, doc) in present_members(client, &l, &mut snap.errors).await {

@@ -7,5 +7,5 @@ pub mod model;
 mod thermal;
 
 pub use client::{Credentials, FetchError, Limits, RedfishClient, TlsPolicy};
-pub use collect::{Schema, collect};
+pub use collect::{Depth, LastInventory, Schema, collect, collect_at};
 pub use model::Snapshot;

@@ -232,6 +232,11 @@ pub struct Snapshot {
     pub schema: String,
     /// Members that could not be read, one line each.
     pub errors: Vec<String>,
+    /// This poll read health only (system, chassis, thermal, power) and left
+    /// processors, memory, drives and the BMC firmware to the last full read;
+    /// the recorder fills them in from the stored snapshot.
+    #[serde(skip)]
+    pub inventory_skipped: bool,
 }
 
 /// One component in a form alerts and reconciliation can share.
@@ -277,6 +282,19 @@ impl Component {
 }
 
 impl Snapshot {
+    /// A health-only snapshot completed with the inventory of the last full
+    /// read (`full`): processors, memory, drives and the BMC firmware.
+    pub fn with_inventory_of(&self, full: &Snapshot) -> Snapshot {
+        Snapshot {
+            processors: full.processors.clone(),
+            memory: full.memory.clone(),
+            drives: full.drives.clone(),
+            bmc_firmware: full.bmc_firmware.clone(),
+            inventory_skipped: false,
+            ..self.clone()
+        }
+    }
+
     /// Present CPUs: processors of type CPU (or of no stated type). The
     /// `ProcessorSummary` is not trusted: it counts GPUs on some BMCs.
     pub fn cpu_count(&self) -> usize {
