@@ -29,3 +29,72 @@ pub fn limit_arenas() {
 /// library so the benches and tests measure the same.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// SQLite's allocations go to mimalloc, without SQLite's memory statistics.
+/// By default SQLite counts every allocation under one process-wide mutex
+/// and allocates from glibc, limited to two arenas: with a connection per
+/// worker thread, the pages benchmark spent about a fifth of the server's
+/// CPU in futexes and glibc's malloc on SQLite's threads. Nothing here reads
+/// SQLite's statistics. Runs once, before the first connection
+/// ([`crate::db::Db::connect`] calls it): once SQLite has started, it refuses
+/// both settings (`SQLITE_MISUSE`) and keeps its own, so memory from two
+/// allocators is never mixed.
+pub fn sqlite_on_mimalloc() {
+    use std::ffi::{c_int, c_void};
+
+    use libmimalloc_sys as mi;
+    use libsqlite3_sys as sq;
+
+    unsafe extern "C" fn x_malloc(n: c_int) -> *mut c_void {
+        // SAFETY: mimalloc accepts any size; SQLite never asks for a negative one.
+        unsafe { mi::mi_malloc(n.max(0) as usize) }
+    }
+    unsafe extern "C" fn x_free(p: *mut c_void) {
+        // SAFETY: `p` came from x_malloc or x_realloc (SQLite frees only its own).
+        unsafe { mi::mi_free(p) }
+    }
+    unsafe extern "C" fn x_realloc(p: *mut c_void, n: c_int) -> *mut c_void {
+        // SAFETY: as x_free; a null `p` allocates.
+        unsafe { mi::mi_realloc(p, n.max(0) as usize) }
+    }
+    unsafe extern "C" fn x_size(p: *mut c_void) -> c_int {
+        // SAFETY: as x_free.
+        let n = unsafe { mi::mi_usable_size(p) };
+        c_int::try_from(n).unwrap_or(c_int::MAX)
+    }
+    unsafe extern "C" fn x_roundup(n: c_int) -> c_int {
+        // SAFETY: a pure function of the size.
+        let n = unsafe { mi::mi_good_size(n.max(0) as usize) };
+        c_int::try_from(n).unwrap_or(c_int::MAX)
+    }
+    unsafe extern "C" fn x_init(_: *mut c_void) -> c_int {
+        sq::SQLITE_OK
+    }
+    unsafe extern "C" fn x_shutdown(_: *mut c_void) {}
+
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let methods = sq::sqlite3_mem_methods {
+            xMalloc: Some(x_malloc),
+            xFree: Some(x_free),
+            xRealloc: Some(x_realloc),
+            xSize: Some(x_size),
+            xRoundup: Some(x_roundup),
+            xInit: Some(x_init),
+            xShutdown: Some(x_shutdown),
+            pAppData: std::ptr::null_mut(),
+        };
+        // SAFETY: both calls happen before SQLite starts in this process (every
+        // connection is opened through Db::connect, which calls this first; the
+        // Once holds other callers until it is done). SQLite copies `methods`.
+        let (malloc, memstatus) = unsafe {
+            (
+                sq::sqlite3_config(sq::SQLITE_CONFIG_MALLOC, &raw const methods),
+                sq::sqlite3_config(sq::SQLITE_CONFIG_MEMSTATUS, 0 as c_int),
+            )
+        };
+        if malloc != sq::SQLITE_OK || memstatus != sq::SQLITE_OK {
+            tracing::debug!(malloc, memstatus, "SQLite had started: its allocator is left as it was");
+        }
+    });
+}
