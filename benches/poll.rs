@@ -280,10 +280,7 @@ async fn bench() {
         .pass(cpu_per < Duration::from_millis(2)),
         Row::new(
             "CPU per BMC poll, steady state (health only)",
-            format!(
-                "{:.2} ms",
-                steady_cpu.as_secs_f64() * 1000.0 / n as f64
-            ),
+            format!("{:.2} ms", steady_cpu.as_secs_f64() * 1000.0 / n as f64),
             format!(
                 "{:.1} requests per poll, fleet in {:.1} s",
                 steady_requests as f64 / n as f64,

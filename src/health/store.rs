@@ -268,7 +268,9 @@ async fn record_tx(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<Aler
                     prev.as_deref().and_then(|s| serde_json::from_str(s).ok());
                 // A health-only poll keeps the inventory of the last full read.
                 let snap = match &prev {
-                    Some(full) if snap.inventory_skipped => Cow::Owned(snap.with_inventory_of(full)),
+                    Some(full) if snap.inventory_skipped => {
+                        Cow::Owned(snap.with_inventory_of(full))
+                    }
                     _ => Cow::Borrowed(snap),
                 };
                 for c in changes(prev.as_ref(), &snap) {

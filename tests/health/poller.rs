@@ -302,7 +302,8 @@ async fn one_broken_dimm_document_and_one_foreign_link_lose_only_those_members()
         quick().limits(),
     )
     .unwrap();
-    let snap = rackledger::health::redfish::collect(Arc::new(client), Default::default())
+    let client = Arc::new(client);
+    let snap = rackledger::health::redfish::collect(client.clone(), Default::default())
         .await
         .unwrap();
     // 16 populated slots: proc1dimm1 is linked off the BMC and proc2dimm12 is broken.
@@ -316,6 +317,34 @@ async fn one_broken_dimm_document_and_one_foreign_link_lose_only_those_members()
     assert_eq!(snap.memory.len(), 14);
     assert_eq!(snap.cpu_count(), 2, "the rest of the walk goes on");
     assert_eq!(snap.psus.len(), 6);
+
+    // A full read that lost members is no baseline: the next poll reads everything again.
+    use rackledger::health::redfish::{Depth, collect_at};
+    let hour = std::time::Duration::from_secs(3600);
+    let (_, mark) = collect_at(client.clone(), Default::default(), Depth::Since(None, hour))
+        .await
+        .unwrap();
+    assert!(mark.is_none());
+    let server = FakeBmc::start(Behavior::Mockup("XL675d_A100", None)).await;
+    let clean = Arc::new(
+        rackledger::health::redfish::RedfishClient::new(
+            &server.url,
+            &rackledger::health::redfish::TlsPolicy::Verify,
+            None,
+            quick().limits(),
+        )
+        .unwrap(),
+    );
+    let (full, mark) = collect_at(clean.clone(), Default::default(), Depth::Since(None, hour))
+        .await
+        .unwrap();
+    let mark = mark.expect("a clean full read is a baseline");
+    let (health, again) = collect_at(clean, Default::default(), Depth::Since(Some(&mark), hour))
+        .await
+        .unwrap();
+    assert!(again.is_none() && health.inventory_skipped);
+    assert!(health.memory.is_empty() && !full.memory.is_empty());
+    assert_eq!(health.psus, full.psus);
 }
 
 #[tokio::test]
@@ -490,7 +519,9 @@ async fn polls_between_inventory_reads_ask_for_health_only_and_keep_the_inventor
         let full = server.hits.load(SeqCst);
         let (first, first_at) = latest().await;
         assert!(
-            !first.processors.is_empty() && !first.memory.is_empty() && first.bmc_firmware.is_some(),
+            !first.processors.is_empty()
+                && !first.memory.is_empty()
+                && first.bmc_firmware.is_some(),
             "{backend:?}: {first:?}"
         );
 

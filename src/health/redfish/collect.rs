@@ -60,7 +60,7 @@ pub async fn collect(client: Arc<RedfishClient>, schema: Schema) -> Result<Snaps
 }
 
 /// [`collect`] at a depth; also returns the mark of the full read, when this
-/// was one. Processors, memory, storage and the manager are two thirds of a
+/// was one and every document was read. Processors, memory, storage and the manager are two thirds of a
 /// typical BMC's documents and change only when hardware does, so the
 /// poller reads them once an hour or when the system's status moves.
 pub async fn collect_at(
@@ -80,7 +80,10 @@ pub async fn collect_at(
         .ok_or_else(|| FetchError::Malformed("the Systems collection is empty".into()))?;
     let system = client.get(&system_link).await?;
     read_system(&system, &mut snap);
-    let status = system.get("Status").map(Value::to_string).unwrap_or_default();
+    let status = system
+        .get("Status")
+        .map(Value::to_string)
+        .unwrap_or_default();
     let full = match depth {
         Depth::Full => true,
         Depth::Since(None, _) => true,
@@ -117,11 +120,12 @@ pub async fn collect_at(
             Err(e) => snap.errors.push(format!("{l}: {e}")),
         }
     }
-    let mark = LastInventory {
+    // A read that lost members is not a baseline to skip the next one on.
+    let mark = snap.errors.is_empty().then(|| LastInventory {
         at: Instant::now(),
         status,
-    };
-    Ok((snap, Some(mark)))
+    });
+    Ok((snap, mark))
 }
 
 /// The system's chassis: its serial, thermal and power.
