@@ -125,3 +125,32 @@ pub fn sqlite_on_mimalloc() {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use libmimalloc_sys as mi;
+    use libsqlite3_sys as sq;
+
+    #[tokio::test]
+    async fn sqlite_allocates_from_mimalloc_and_keeps_no_statistics() {
+        if std::env::var("RACKLEDGER_SQLITE_MALLOC").as_deref() == Ok("libc") {
+            return; // the switch under which SQLite keeps the C library's malloc
+        }
+        let db = crate::db::Db::connect("sqlite::memory:")
+            .await
+            .expect("open");
+        let one: i64 = crate::on_db!(&db, |p| sqlx::query_scalar("select 1").fetch_one(p).await)
+            .expect("query");
+        assert_eq!(one, 1);
+        // SAFETY: a block SQLite allocates is checked and handed back to it.
+        let (ours, counted) = unsafe {
+            let p = sq::sqlite3_malloc(4096);
+            assert!(!p.is_null());
+            let ours = mi::mi_is_in_heap_region(p);
+            sq::sqlite3_free(p);
+            (ours, sq::sqlite3_memory_used())
+        };
+        assert!(ours, "SQLite's block is not mimalloc's");
+        assert_eq!(counted, 0, "SQLite still counts its memory");
+    }
+}
