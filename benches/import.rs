@@ -256,7 +256,12 @@ async fn main() {
     let n = common::scaled(100_000);
     let mut rows = Vec::new();
     let mut notes = Vec::new();
+    // `RACKLEDGER_BENCH_ENGINES=sqlite` (or `postgres`) runs one engine, to profile it.
+    let engines = std::env::var("RACKLEDGER_BENCH_ENGINES").unwrap_or_default();
     for engine in ["sqlite", "postgres"] {
+        if !engines.is_empty() && !engines.split(',').any(|e| e.trim() == engine) {
+            continue;
+        }
         for format in ["xlsx", "csv"] {
             let dir = tempfile::tempdir().unwrap();
             let open = |tag: &'static str| {
