@@ -1,6 +1,6 @@
 //! Recording polls: the latest state per asset, a reading for the history,
 //! state changes as events, alerts, and the BMC's schedule (next poll, backoff).
-//! One transaction per poll result.
+//! One transaction per batch of poll results (the poller's group commit).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
