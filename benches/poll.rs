@@ -120,6 +120,18 @@ async fn scalar(db: &Db, sql: &str) -> i64 {
     }
 }
 
+/// Waits (looking every 50 ms, for an hour at most) until `count_sql` reaches `n`.
+async fn wait_for_all(db: &Db, count_sql: &str, n: usize, what: &str) {
+    let t = Instant::now();
+    while (scalar(db, count_sql).await as usize) < n {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            t.elapsed() < Duration::from_secs(3600),
+            "{what} did not finish"
+        );
+    }
+}
+
 async fn hits(base: &str) -> usize {
     reqwest::get(format!("{base}/hits"))
         .await
@@ -140,7 +152,7 @@ fn main() {
         return;
     }
     // As `rackledger serve` does.
-    rackledger::alloc::limit_arenas();
+    rackledger::alloc::tune();
     tokio::runtime::Runtime::new().unwrap().block_on(bench());
 }
 
@@ -201,13 +213,7 @@ async fn bench() {
     // Every recorded poll, ok or failed, moves `next_poll_at` past the seeded
     // time: counted on its index, this check costs little of the CPU measured.
     let done_sql = "select count(*) from bmcs where next_poll_at > '2026-01-01T00:00:00Z'";
-    while (scalar(&db, done_sql).await as usize) < n {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(
-            t.elapsed() < Duration::from_secs(3600),
-            "fleet poll did not finish"
-        );
-    }
+    wait_for_all(&db, done_sql, n, "fleet poll").await;
     let fleet = t.elapsed();
     let cpu = cpu_time() - cpu0;
 
@@ -232,13 +238,7 @@ async fn bench() {
     .await;
     let cpu1 = cpu_time();
     let t1 = Instant::now();
-    while (scalar(&db, done_sql).await as usize) < n {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(
-            t1.elapsed() < Duration::from_secs(3600),
-            "steady-state poll did not finish"
-        );
-    }
+    wait_for_all(&db, done_sql, n, "steady-state poll").await;
     let steady = t1.elapsed();
     let steady_cpu = cpu_time() - cpu1;
     let steady_requests = hits(&first).await - hits0;

@@ -1,13 +1,16 @@
 //! The allocator's settings for a long-running server.
 
-/// Limits glibc's malloc to two arenas. By default glibc gives busy threads
+/// The allocators' settings for a long-running process: mimalloc purges at
+/// once ([`purge_at_once`]) and glibc's malloc, left to C code, gets two
+/// arenas. Call it first thing in `main`, before threads start.
+///
+/// Two arenas: by default glibc gives busy threads
 /// arenas of their own (up to eight per core) and each keeps the memory freed
 /// in it: the poller, parsing Redfish documents on every worker thread, peaked
 /// at 167 MiB polling 2,000 BMCs, and at 130 MiB with two arenas, at the same
-/// speed (the poll benchmark). Call it first thing in `main`, before threads start.
-/// `MALLOC_ARENA_MAX` in the environment, read by glibc itself, wins: two
+/// speed (the poll benchmark). `MALLOC_ARENA_MAX` in the environment, read by glibc itself, wins: two
 /// arenas cost the web pages 10-15% under concurrent load (pages benchmark).
-pub fn limit_arenas() {
+pub fn tune() {
     purge_at_once();
     if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
         return;
@@ -38,7 +41,8 @@ fn purge_at_once() {
 }
 
 /// Rust's allocations go to mimalloc rather than glibc's malloc (SQLite's
-/// own still go to glibc, whose arenas [`limit_arenas`] limits). The poll
+/// too, see [`sqlite_on_mimalloc`]; other C code still uses glibc, whose
+/// arenas [`tune`] limits). The poll
 /// benchmark spent a quarter of the poller's CPU in glibc's malloc and free
 /// (parsing Redfish JSON allocates many small maps and strings), and glibc
 /// kept what seeding the database had freed: with mimalloc, CPU per BMC poll

@@ -87,7 +87,7 @@ enum UserCommand {
 }
 
 fn main() -> anyhow::Result<()> {
-    rackledger::alloc::limit_arenas();
+    rackledger::alloc::tune();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

@@ -11,4 +11,6 @@
 mod harness;
 mod management;
 mod procurement;
+#[path = "../support/mod.rs"]
+mod support;
 mod technician;

@@ -28,25 +28,12 @@ fn sushy_static() -> Option<PathBuf> {
     found
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// The DMTF public-rackmount1 mockup with DIMM1 failing under `serial`.
 fn failing_mockup(dir: &Path, serial: &str) -> PathBuf {
     let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/redfish-mockups/public-rackmount1");
     let tree = dir.join("bmc");
-    copy_tree(&shared, &tree);
+    crate::support::copy_tree(&shared, &tree);
     let systems = tree.join("Systems");
     let system = std::fs::read_dir(&systems)
         .unwrap()

@@ -463,20 +463,6 @@ async fn the_poller_thread_polls_what_is_due_records_it_and_stops_when_told() {
     }
 }
 
-/// Copies a mockup tree (directories and files) to `to`.
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 /// Makes a BMC due as its schedule would: last polled one interval ago.
 async fn due_by_schedule(db: &Db, bmc_id: i64, interval_secs: i64) {
     let now = rackledger::clock::now();
@@ -500,7 +486,7 @@ async fn polls_between_inventory_reads_ask_for_health_only_and_keep_the_inventor
     for backend in backends() {
         let t = TestDb::new(backend).await;
         let tree = tempfile::tempdir().unwrap();
-        copy_tree(&crate::sushy::mockup_dir("public-rackmount1"), tree.path());
+        crate::support::copy_tree(&crate::sushy::mockup_dir("public-rackmount1"), tree.path());
         let server = FakeBmc::start(Behavior::Dir(tree.path().to_owned())).await;
         let (asset, id) = add_bmc(&t.db, "INV", &server.url).await;
         let cfg = quick();
