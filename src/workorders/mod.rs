@@ -322,7 +322,7 @@ struct Resolved {
     target_status: Option<String>,
 }
 
-async fn resolve_input(db: &Db, input: &WorkOrderInput) -> AppResult<Resolved> {
+async fn resolve_input(tx: &mut Tx, input: &WorkOrderInput) -> AppResult<Resolved> {
     let mut errors = FieldErrors::default();
     let kind = input.kind.as_str();
     if !KINDS.contains(&kind) {
@@ -336,12 +336,12 @@ async fn resolve_input(db: &Db, input: &WorkOrderInput) -> AppResult<Resolved> {
         }
         None
     } else {
-        let found = on_db!(db, |p| {
+        let found = on_tx!(tx, |c| {
             sqlx::query_scalar(
                 "select id from assets where lower(asset_tag) = lower($1) or lower(hostname) = lower($1)",
             )
             .bind(tag)
-            .fetch_optional(p)
+            .fetch_optional(c)
             .await
         })
         .map_err(DbError::from)?;
@@ -377,7 +377,7 @@ async fn resolve_input(db: &Db, input: &WorkOrderInput) -> AppResult<Resolved> {
     let mut u = None;
     if matches!(kind, "install" | "move") {
         match input.rack_id.trim().parse::<i64>() {
-            Ok(id) => match racks::get(db, id).await {
+            Ok(id) => match racks::get_tx(tx, id).await {
                 Ok(r) => rack = Some(r),
                 Err(DbError::NotFound) => errors.add("rack_id", Msg::new("validation.required")),
                 Err(e) => return Err(e.into()),
@@ -392,13 +392,13 @@ async fn resolve_input(db: &Db, input: &WorkOrderInput) -> AppResult<Resolved> {
         if slot.is_empty() {
             errors.add("slot_name", Msg::new("validation.required"));
         } else if let Some(asset) = asset_id {
-            part_model_id = on_db!(db, |p| {
+            part_model_id = on_tx!(tx, |c| {
                 sqlx::query_scalar(
                     "select part_model_id from units where asset_id = $1 and slot_name = $2 and status = 'installed'",
                 )
                 .bind(asset)
                 .bind(slot)
-                .fetch_optional(p)
+                .fetch_optional(c)
                 .await
             })
         .map_err(DbError::from)?;
@@ -441,19 +441,40 @@ pub async fn create(
     origin: &Origin,
     lang: Lang,
 ) -> AppResult<i64> {
-    let r = resolve_input(db, input).await?;
+    let mut tx = db.begin().await?;
+    let id = create_tx(&mut tx, actor, input, origin, lang).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] in the caller's transaction (so many work orders can be one
+/// commit); on an error the caller rolls back.
+pub async fn create_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    input: &WorkOrderInput,
+    origin: &Origin,
+    lang: Lang,
+) -> AppResult<i64> {
+    let r = resolve_input(tx, input).await?;
     let kind = input.kind.as_str();
     if let (Some(asset), Some(rack), Some(u)) = (r.asset_id, &r.rack, r.u) {
-        // Dry run of the placement; it is applied for real on completion.
-        let mut trial = db.begin().await?;
-        let tried =
-            placement::place_tx(&mut trial, actor, asset, rack, u, &input.face, &input.depth).await;
-        trial.rollback().await?;
+        // Dry run of the placement, undone at once; it is applied for real on completion.
+        exec_tx!(tx, |c| sqlx::query("savepoint wo_trial").execute(c).await)
+            .map_err(DbError::from)?;
+        let tried = placement::place_tx(tx, actor, asset, rack, u, &input.face, &input.depth).await;
+        exec_tx!(tx, |c| sqlx::query("rollback to savepoint wo_trial")
+            .execute(c)
+            .await)
+        .map_err(DbError::from)?;
+        exec_tx!(tx, |c| sqlx::query("release savepoint wo_trial")
+            .execute(c)
+            .await)
+        .map_err(DbError::from)?;
         tried?;
     }
-    let mut tx = db.begin().await?;
     if let Some(key) = &origin.dedup_key {
-        let existing: Option<i64> = on_tx!(&mut tx, |c| {
+        let existing: Option<i64> = on_tx!(tx, |c| {
             sqlx::query_scalar("select id from work_orders where dedup_key = $1 and status in ('open', 'in_progress')")
                 .bind(key)
                 .fetch_optional(c)
@@ -461,7 +482,6 @@ pub async fn create(
         })
         .map_err(DbError::from)?;
         if let Some(id) = existing {
-            tx.rollback().await?;
             return Ok(id);
         }
     }
@@ -481,7 +501,7 @@ pub async fn create(
     };
     let now = crate::clock::now();
     let placement_fields = r.rack.is_some();
-    let id: i64 = on_tx!(&mut tx, |c| {
+    let id: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar(
             "insert into work_orders (kind, title, notes, status, asset_id, assignee_id, due_date, rack_id, u_position,
                 face, depth, slot_name, part_model_id, target_status, source, dedup_key, created_by, created_at, updated_at)
@@ -520,23 +540,29 @@ pub async fn create(
     } else {
         typed
     };
-    for (position, text) in items.iter().enumerate() {
-        exec_tx!(&mut tx, |c| {
-            sqlx::query(
-                "insert into work_order_checks (work_order_id, position, text, created_at, updated_at) values ($1, $2, $3, $4, $4)",
-            )
-            .bind(id)
-            .bind(position as i64)
-            .bind(text)
-            .bind(now)
-            .execute(c)
-            .await
+    if !items.is_empty() {
+        // The whole checklist in one statement.
+        let sql = format!(
+            "insert into work_order_checks (work_order_id, position, text, created_at, updated_at) values {}",
+            tx.rows(items.len(), 5)
+        );
+        exec_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for (position, text) in items.iter().enumerate() {
+                q = q
+                    .bind(id)
+                    .bind(position as i64)
+                    .bind(text)
+                    .bind(now)
+                    .bind(now);
+            }
+            q.execute(c).await
         })
         .map_err(DbError::from)?;
     }
-    let after = get_tx(&mut tx, id).await?;
+    let after = get_tx(tx, id).await?;
     audit::record(
-        &mut tx,
+        tx,
         actor,
         Action::Create,
         "work_order",
@@ -545,7 +571,6 @@ pub async fn create(
         Some(&after),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

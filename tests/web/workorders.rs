@@ -683,6 +683,85 @@ async fn a_failing_dimm_reported_by_the_bmc_opens_one_work_order_naming_rack_slo
 }
 
 #[tokio::test]
+async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
+    use rackledger::health::redfish::model::{Dimm, Snapshot};
+    use rackledger::health::store;
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let tags = ["SRV-M1", "SRV-M2", "SRV-M3"];
+        let ids = servers(&db, &tags).await;
+        let mut bmcs = Vec::new();
+        let mut snapshots = Vec::new();
+        for &srv in &ids {
+            bmcs.push(crate::app::test_bmc(&db, srv).await);
+            snapshots.push(Snapshot {
+                health: Some("Critical".into()),
+                memory: vec![Dimm {
+                    id: "/redfish/v1/Systems/1/Memory/2".into(),
+                    slot: "PROC 1 DIMM 2".into(),
+                    serial: Some(slot_serial(&db, srv, "DIMM A2").await),
+                    health: Some("Critical".into()),
+                    ..Dimm::default()
+                }],
+                ..Snapshot::default()
+            });
+        }
+        // One batch of polls, as the poller records them, then one call.
+        let now = rackledger::clock::now();
+        let records: Vec<store::PollRecord<'_>> = (0..ids.len())
+            .map(|i| store::PollRecord {
+                bmc_id: bmcs[i],
+                asset_id: ids[i],
+                result: Ok(&snapshots[i]),
+                now,
+                next_poll_at: now,
+            })
+            .collect();
+        store::record_batch(&db, &records).await.unwrap();
+        let opened = workorders::alerts::open_for_alerts(&db, Lang::En)
+            .await
+            .unwrap();
+        assert_eq!(opened.len(), 3, "{backend:?}: {opened:?}");
+        // Each alert is linked to a work order of its own machine and slot.
+        let links: Vec<(i64, i64, Option<String>, Option<String>)> = on_db!(&db, |p| sqlx::query_as(
+            "select h.asset_id, w.asset_id, w.slot_name, a.asset_tag from health_alerts h
+             join work_orders w on w.id = h.work_order_id join assets a on a.id = w.asset_id order by h.asset_id"
+        )
+        .fetch_all(p)
+        .await)
+        .unwrap();
+        assert_eq!(
+            links.len(),
+            3,
+            "{backend:?}: every alert has its work order"
+        );
+        for (i, (alert_asset, wo_asset, slot, tag)) in links.iter().enumerate() {
+            assert_eq!(alert_asset, wo_asset, "{backend:?}");
+            assert_eq!(*alert_asset, ids[i], "{backend:?}");
+            assert_eq!(slot.as_deref(), Some("DIMM A2"), "{backend:?}");
+            assert_eq!(tag.as_deref(), Some(tags[i]), "{backend:?}");
+        }
+        let checks: i64 = on_db!(&db, |p| sqlx::query_scalar(
+            "select count(*) from work_order_checks where work_order_id in (select work_order_id from health_alerts)"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(
+            checks, 15,
+            "{backend:?}: each gets the five-step replace checklist"
+        );
+        // Nothing is left to open.
+        let again = workorders::alerts::open_for_alerts(&db, Lang::En)
+            .await
+            .unwrap();
+        assert!(again.is_empty(), "{backend:?}: {again:?}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_reconciliation_difference_becomes_one_work_order_listing_it() {
     use rackledger::health::redfish::model::{Dimm, Snapshot};
     use rackledger::health::store;
