@@ -354,9 +354,19 @@ impl RedfishClient {
 
     /// GETs a Redfish document by its link and parses it as JSON, within the limits.
     pub async fn get(&self, link: &str) -> Result<Value, FetchError> {
+        self.get_parsed(link, Parse::Whole).await
+    }
+
+    /// [`RedfishClient::get`], keeping only the properties the collector
+    /// reads ([`super::model::KEPT`]).
+    pub async fn get_kept(&self, link: &str) -> Result<Value, FetchError> {
+        self.get_parsed(link, Parse::Kept).await
+    }
+
+    async fn get_parsed(&self, link: &str, parse: Parse) -> Result<Value, FetchError> {
         let url = self.resolve(link)?;
         let had_token = self.token().is_some();
-        match self.get_once(url.clone()).await {
+        match self.get_once(url.clone(), parse).await {
             Err(FetchError::Auth(_)) if had_token => {
                 // The session expired: open a new one (or go on with Basic) and retry once.
                 self.set_token(None);
@@ -364,13 +374,13 @@ impl RedfishClient {
                 if let Some(s) = sessions {
                     self.open_session(s).await?;
                 }
-                self.get_once(url).await
+                self.get_once(url, parse).await
             }
             other => other,
         }
     }
 
-    async fn get_once(&self, url: Url) -> Result<Value, FetchError> {
+    async fn get_once(&self, url: Url, parse: Parse) -> Result<Value, FetchError> {
         let mut req = self.http.get(url).header("accept", "application/json");
         if let Some(t) = self.token() {
             let mut v = HeaderValue::from_str(&t)
@@ -398,8 +408,19 @@ impl RedfishClient {
             return Err(FetchError::Status(status.as_u16()));
         }
         let body = read_capped(resp, self.limits.max_body_bytes).await?;
-        serde_json::from_slice(&body).map_err(|e| FetchError::Malformed(e.to_string()))
+        match parse {
+            Parse::Whole => serde_json::from_slice(&body),
+            Parse::Kept => super::model::parse_kept(&body),
+        }
+        .map_err(|e| FetchError::Malformed(e.to_string()))
     }
+}
+
+/// How much of a document to keep.
+#[derive(Clone, Copy, Debug)]
+enum Parse {
+    Whole,
+    Kept,
 }
 
 async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, FetchError> {

@@ -12,7 +12,8 @@ use tokio::task::JoinSet;
 
 use super::client::{FetchError, RedfishClient};
 use super::model::{
-    Dimm, Drive, Processor, Snapshot, integer, is_absent, link, links, number, status, text,
+    Dimm, Drive, Processor, Snapshot, array, field, integer, is_absent, link, links, number,
+    status, text,
 };
 use super::thermal;
 
@@ -68,20 +69,19 @@ pub async fn collect_at(
     schema: Schema,
     depth: Depth<'_>,
 ) -> Result<(Snapshot, Option<LastInventory>), FetchError> {
-    let root = client.get(SERVICE_ROOT).await?;
+    let root = client.get_kept(SERVICE_ROOT).await?;
     client.login(&root).await?;
     let mut snap = Snapshot::default();
     let systems_link = link(&root, "Systems")
         .ok_or_else(|| FetchError::Malformed("the service root has no Systems".into()))?;
-    let systems = client.get(&systems_link).await?;
+    let systems = client.get_kept(&systems_link).await?;
     let system_link = links(&systems, "Members")
         .into_iter()
         .next()
         .ok_or_else(|| FetchError::Malformed("the Systems collection is empty".into()))?;
-    let system = client.get(&system_link).await?;
+    let system = client.get_kept(&system_link).await?;
     read_system(&system, &mut snap);
-    let status = system
-        .get("Status")
+    let status = field(&system, "Status")
         .map(Value::to_string)
         .unwrap_or_default();
     let full = match depth {
@@ -107,7 +107,7 @@ pub async fn collect_at(
     }
     read_storage(&client, &system, &mut snap).await;
     read_health(&client, &root, &system, schema, &mut snap).await;
-    let manager = match links(system.get("Links").unwrap_or(&Value::Null), "ManagedBy")
+    let manager = match links(field(&system, "Links").unwrap_or(&Value::Null), "ManagedBy")
         .into_iter()
         .next()
     {
@@ -115,7 +115,7 @@ pub async fn collect_at(
         None => first_member(&client, &root, "Managers").await,
     };
     if let Some(l) = manager {
-        match client.get(&l).await {
+        match client.get_kept(&l).await {
             Ok(m) => snap.bmc_firmware = text(&m, "/FirmwareVersion"),
             Err(e) => snap.errors.push(format!("{l}: {e}")),
         }
@@ -136,7 +136,7 @@ async fn read_health(
     schema: Schema,
     snap: &mut Snapshot,
 ) {
-    let chassis = match links(system.get("Links").unwrap_or(&Value::Null), "Chassis")
+    let chassis = match links(field(system, "Links").unwrap_or(&Value::Null), "Chassis")
         .into_iter()
         .next()
     {
@@ -144,7 +144,7 @@ async fn read_health(
         None => first_member(client, root, "Chassis").await,
     };
     if let Some(l) = chassis {
-        match client.get(&l).await {
+        match client.get_kept(&l).await {
             Ok(ch) => read_chassis(client, &ch, schema, snap).await,
             Err(e) => snap.errors.push(format!("{l}: {e}")),
         }
@@ -163,7 +163,7 @@ fn read_system(system: &Value, snap: &mut Snapshot) {
 
 async fn first_member(client: &RedfishClient, root: &Value, collection: &str) -> Option<String> {
     let l = link(root, collection)?;
-    let doc = client.get(&l).await.ok()?;
+    let doc = client.get_kept(&l).await.ok()?;
     links(&doc, "Members").into_iter().next()
 }
 
@@ -173,7 +173,7 @@ pub(super) async fn members(
     collection: &str,
     errors: &mut Vec<String>,
 ) -> Vec<(String, Value)> {
-    match client.get(collection).await {
+    match client.get_kept(collection).await {
         Ok(doc) => fetch_all(client, links(&doc, "Members"), errors).await,
         Err(e) => {
             errors.push(format!("{collection}: {e}"));
@@ -205,7 +205,7 @@ async fn fetch_all(
     while next < wanted.len() || !set.is_empty() {
         while next < wanted.len() && set.len() < PARALLEL_PER_BMC {
             let (c, l, i) = (client.clone(), wanted[next].clone(), next);
-            set.spawn(async move { (i, c.get(&l).await) });
+            set.spawn(async move { (i, c.get_kept(&l).await) });
             next += 1;
         }
         if let Some(Ok((i, r))) = set.join_next().await {
@@ -297,8 +297,7 @@ async fn read_storage(client: &Arc<RedfishClient>, system: &Value, snap: &mut Sn
         && let Some(l) = link(system, "SimpleStorage")
     {
         for (id, storage) in members(client, &l, &mut snap.errors).await {
-            let devices = storage.get("Devices").and_then(Value::as_array);
-            for (i, d) in devices.into_iter().flatten().enumerate() {
+            for (i, d) in array(&storage, "Devices").iter().enumerate() {
                 if !is_absent(d) {
                     snap.drives.push(drive(&format!("{id}#/Devices/{i}"), d));
                 }

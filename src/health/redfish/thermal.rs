@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::client::RedfishClient;
 use super::collect::members;
-use super::model::{Fan, Psu, Snapshot, Temperature, is_absent, link, number, status, text};
+use super::model::{Fan, Psu, Snapshot, Temperature, array, is_absent, link, number, status, text};
 
 /// Makes repeated names unique (iLO calls every PSU `HpeServerPowerSupply`):
 /// a repeated name gets its member id (the last segment of its link) or position.
@@ -31,15 +31,10 @@ pub(super) fn disambiguate<'a>(items: impl Iterator<Item = (&'a mut String, &'a 
 pub(super) async fn read_legacy(client: &RedfishClient, ch: &Value, snap: &mut Snapshot) -> bool {
     let mut any = false;
     if let Some(l) = link(ch, "Thermal") {
-        match client.get(&l).await {
+        match client.get_kept(&l).await {
             Ok(t) => {
                 any = true;
-                for m in t
-                    .get("Temperatures")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for m in array(&t, "Temperatures") {
                     if is_absent(m) {
                         continue;
                     }
@@ -55,12 +50,7 @@ pub(super) async fn read_legacy(client: &RedfishClient, ch: &Value, snap: &mut S
                         state,
                     });
                 }
-                for m in t
-                    .get("Fans")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for m in array(&t, "Fans") {
                     if is_absent(m) {
                         continue;
                     }
@@ -80,17 +70,12 @@ pub(super) async fn read_legacy(client: &RedfishClient, ch: &Value, snap: &mut S
         }
     }
     if let Some(l) = link(ch, "Power") {
-        match client.get(&l).await {
+        match client.get_kept(&l).await {
             Ok(p) => {
                 any = true;
                 snap.power_watts = number(&p, "/PowerControl/0/PowerConsumedWatts");
                 // Empty bays stay listed: BMCs flag a missing PSU (lost redundancy) on the bay.
-                for m in p
-                    .get("PowerSupplies")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for m in array(&p, "PowerSupplies") {
                     let (health, state) = status(m);
                     snap.psus.push(Psu {
                         id: text(m, "/@odata.id").unwrap_or_default(),
@@ -137,7 +122,7 @@ pub(super) async fn read_subsystems(client: &Arc<RedfishClient>, ch: &Value, sna
         }
     }
     if let Some(l) = link(ch, "ThermalSubsystem") {
-        match client.get(&l).await {
+        match client.get_kept(&l).await {
             Ok(ts) => {
                 if let Some(fl) = link(&ts, "Fans") {
                     for (_, f) in members(client, &fl, &mut snap.errors).await {
@@ -163,12 +148,12 @@ pub(super) async fn read_subsystems(client: &Arc<RedfishClient>, ch: &Value, sna
         }
     }
     if let Some(l) = link(ch, "PowerSubsystem") {
-        match client.get(&l).await {
+        match client.get_kept(&l).await {
             Ok(ps) => {
                 if let Some(pl) = link(&ps, "PowerSupplies") {
                     for (id, p) in members(client, &pl, &mut snap.errors).await {
                         let watts = match link(&p, "Metrics") {
-                            Some(ml) => match client.get(&ml).await {
+                            Some(ml) => match client.get_kept(&ml).await {
                                 Ok(m) => number(&m, "/InputPowerWatts/Reading")
                                     .or_else(|| number(&m, "/OutputPowerWatts/Reading")),
                                 Err(e) => {
@@ -196,7 +181,7 @@ pub(super) async fn read_subsystems(client: &Arc<RedfishClient>, ch: &Value, sna
         }
     }
     if let Some(l) = link(ch, "EnvironmentMetrics") {
-        match client.get(&l).await {
+        match client.get_kept(&l).await {
             Ok(m) => snap.power_watts = number(&m, "/PowerWatts/Reading"),
             Err(e) => snap.errors.push(format!("{l}: {e}")),
         }
