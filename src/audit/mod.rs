@@ -85,6 +85,48 @@ pub async fn record<T: Serialize>(
     Ok(())
 }
 
+/// Writes the audit rows of many new rows of `entity` in `tx` (id, the row as
+/// created), a hundred per statement.
+pub async fn record_created<T: Serialize>(
+    tx: &mut Tx,
+    actor: &Actor,
+    entity: &str,
+    rows: &[(String, &T)],
+) -> Result<(), DbError> {
+    let now = crate::clock::now();
+    for chunk in rows.chunks(100) {
+        let mut after = Vec::with_capacity(chunk.len());
+        for (_, row) in chunk {
+            after.push(
+                serde_json::to_string(row)
+                    .map_err(|e| DbError::Other(sqlx::Error::Encode(Box::new(e))))?,
+            );
+        }
+        let sql = format!(
+            "insert into audit_log (user_id, actor, action, entity, entity_id, before_json, after_json, created_at, updated_at)
+             values {}",
+            tx.rows(chunk.len(), 9)
+        );
+        exec_tx!(tx, |conn| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for ((id, _), json) in chunk.iter().zip(&after) {
+                q = q
+                    .bind(actor.user_id)
+                    .bind(&actor.name)
+                    .bind(Action::Create.as_str())
+                    .bind(entity)
+                    .bind(id)
+                    .bind(None::<String>)
+                    .bind(json)
+                    .bind(now)
+                    .bind(now);
+            }
+            q.execute(conn).await
+        })?;
+    }
+    Ok(())
+}
+
 /// One audit row as stored.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditEntry {

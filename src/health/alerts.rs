@@ -275,6 +275,45 @@ pub async fn without_work_order(db: &Db) -> Result<Vec<Alert>, DbError> {
     .await)?)
 }
 
+/// Links each alert to the work order opened for it (alert id, work order
+/// id), in the caller's transaction, a hundred per statement; an alert that
+/// already has one keeps it. Returns how many were linked.
+pub async fn set_work_orders(tx: &mut Tx, links: &[(i64, i64)]) -> Result<u64, DbError> {
+    let now = crate::clock::now();
+    let mut linked = 0;
+    for chunk in links.chunks(ROWS_PER_STATEMENT) {
+        let n = chunk.len();
+        let cases = (0..n)
+            .map(|k| {
+                format!(
+                    "when {} then cast({} as bigint)",
+                    tx.marks(1 + 2 * k, 1),
+                    tx.marks(2 + 2 * k, 1)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let sql = format!(
+            "update health_alerts set work_order_id = case id {cases} end, updated_at = {}
+             where work_order_id is null and id in ({})",
+            tx.marks(1 + 2 * n, 1),
+            tx.marks(2 + 2 * n, n)
+        );
+        linked += exec_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for (alert, wo) in chunk {
+                q = q.bind(alert).bind(wo);
+            }
+            q = q.bind(now);
+            for (alert, _) in chunk {
+                q = q.bind(alert);
+            }
+            q.execute(c).await
+        })?;
+    }
+    Ok(linked)
+}
+
 /// Links an alert to the work order opened for it, in the caller's transaction.
 /// Returns false when the alert already has one (so two callers cannot both open one).
 pub async fn set_work_order(
@@ -282,18 +321,7 @@ pub async fn set_work_order(
     alert_id: i64,
     work_order_id: i64,
 ) -> Result<bool, DbError> {
-    let now = crate::clock::now();
-    let n = exec_tx!(tx, |c| {
-        sqlx::query(
-            "update health_alerts set work_order_id = $1, updated_at = $2 where id = $3 and work_order_id is null",
-        )
-        .bind(work_order_id)
-        .bind(now)
-        .bind(alert_id)
-        .execute(c)
-        .await
-    })?;
-    Ok(n == 1)
+    Ok(set_work_orders(tx, &[(alert_id, work_order_id)]).await? == 1)
 }
 
 #[cfg(test)]

@@ -67,12 +67,14 @@ async fn open_all(
     lang: Lang,
 ) -> AppResult<Vec<i64>> {
     let mut tx = db.begin().await?;
-    let mut ids = Vec::with_capacity(alerts.len());
-    for (alert_id, input, origin) in alerts {
-        let id = super::create_tx(&mut tx, actor, input, origin, lang).await?;
-        alerts::set_work_order(&mut tx, *alert_id, id).await?;
-        ids.push(id);
-    }
+    let items: Vec<(&WorkOrderInput, &Origin)> = alerts.iter().map(|(_, i, o)| (i, o)).collect();
+    let ids = super::create_many_tx(&mut tx, actor, &items, lang).await?;
+    let links: Vec<(i64, i64)> = alerts
+        .iter()
+        .map(|(a, _, _)| *a)
+        .zip(ids.iter().copied())
+        .collect();
+    alerts::set_work_orders(&mut tx, &links).await?;
     tx.commit().await?;
     Ok(ids)
 }

@@ -447,8 +447,7 @@ pub async fn create(
     Ok(id)
 }
 
-/// [`create`] in the caller's transaction (so many work orders can be one
-/// commit); on an error the caller rolls back.
+/// [`create`] in the caller's transaction; on an error the caller rolls back.
 pub async fn create_tx(
     tx: &mut Tx,
     actor: &Actor,
@@ -456,6 +455,92 @@ pub async fn create_tx(
     origin: &Origin,
     lang: Lang,
 ) -> AppResult<i64> {
+    let ids = create_many_tx(tx, actor, &[(input, origin)], lang).await?;
+    ids.into_iter().next().ok_or(AppError::NotFound)
+}
+
+/// Work orders per statement where they are read or written together.
+const PER_STATEMENT: usize = 100;
+
+/// Opens many work orders in the caller's transaction (health alerts open
+/// them in batches): the dedup keys are looked up, and the new work orders
+/// read back and audited, a hundred at a time, so each costs its own insert
+/// (and its checklist's) and its input's look-ups. Returns each one's id, or
+/// the id of the active work order with the same dedup key (also one opened
+/// earlier in the same call). On an error the caller rolls back.
+pub async fn create_many_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    items: &[(&WorkOrderInput, &Origin)],
+    lang: Lang,
+) -> AppResult<Vec<i64>> {
+    let keys: Vec<&str> = items
+        .iter()
+        .filter_map(|(_, o)| o.dedup_key.as_deref())
+        .collect();
+    let mut active: HashMap<String, i64> = HashMap::new();
+    for chunk in keys.chunks(PER_STATEMENT) {
+        let sql = format!(
+            "select dedup_key, id from work_orders where status in ('open', 'in_progress') and dedup_key in ({})",
+            tx.marks(1, chunk.len())
+        );
+        let rows: Vec<(String, i64)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for k in chunk {
+                q = q.bind(k);
+            }
+            q.fetch_all(c).await
+        })
+        .map_err(DbError::from)?;
+        active.extend(rows);
+    }
+    let mut ids = Vec::with_capacity(items.len());
+    let mut created = Vec::new();
+    for (input, origin) in items {
+        let id = match insert_tx(tx, actor, input, origin, &active, lang).await? {
+            Inserted::Existing(id) => id,
+            Inserted::New(id) => {
+                if let Some(key) = &origin.dedup_key {
+                    active.insert(key.clone(), id);
+                }
+                created.push(id);
+                id
+            }
+        };
+        ids.push(id);
+    }
+    for chunk in created.chunks(PER_STATEMENT) {
+        let sql = format!("{SELECT} where w.id in ({})", tx.marks(1, chunk.len()));
+        let after: Vec<WorkOrder> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.fetch_all(c).await
+        })
+        .map_err(DbError::from)?;
+        let rows: Vec<(String, &WorkOrder)> = after.iter().map(|w| (w.id.to_string(), w)).collect();
+        audit::record_created(tx, actor, "work_order", &rows).await?;
+    }
+    Ok(ids)
+}
+
+/// A work order inserted, or the active one with the same dedup key.
+enum Inserted {
+    New(i64),
+    Existing(i64),
+}
+
+/// Checks one input and inserts its work order and checklist (not audited:
+/// [`create_many_tx`] audits them together).
+async fn insert_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    input: &WorkOrderInput,
+    origin: &Origin,
+    active: &HashMap<String, i64>,
+    lang: Lang,
+) -> AppResult<Inserted> {
     let r = resolve_input(tx, input).await?;
     let kind = input.kind.as_str();
     if let (Some(asset), Some(rack), Some(u)) = (r.asset_id, &r.rack, r.u) {
@@ -473,17 +558,8 @@ pub async fn create_tx(
         .map_err(DbError::from)?;
         tried?;
     }
-    if let Some(key) = &origin.dedup_key {
-        let existing: Option<i64> = on_tx!(tx, |c| {
-            sqlx::query_scalar("select id from work_orders where dedup_key = $1 and status in ('open', 'in_progress')")
-                .bind(key)
-                .fetch_optional(c)
-                .await
-        })
-        .map_err(DbError::from)?;
-        if let Some(id) = existing {
-            return Ok(id);
-        }
+    if let Some(id) = origin.dedup_key.as_ref().and_then(|k| active.get(k)) {
+        return Ok(Inserted::Existing(*id));
     }
     let title = match input.title.trim() {
         "" => {
@@ -560,18 +636,7 @@ pub async fn create_tx(
         })
         .map_err(DbError::from)?;
     }
-    let after = get_tx(tx, id).await?;
-    audit::record(
-        tx,
-        actor,
-        Action::Create,
-        "work_order",
-        id,
-        None,
-        Some(&after),
-    )
-    .await?;
-    Ok(id)
+    Ok(Inserted::New(id))
 }
 
 async fn active_tx(tx: &mut Tx, id: i64) -> AppResult<WorkOrder> {

@@ -752,6 +752,55 @@ async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
             checks, 15,
             "{backend:?}: each gets the five-step replace checklist"
         );
+        let audited: Vec<(String, String)> = on_db!(&db, |p| sqlx::query_as(
+            "select entity_id, after_json from audit_log where entity = 'work_order' and action = 'create' order by id"
+        )
+        .fetch_all(p)
+        .await)
+        .unwrap();
+        let mut opened_ids: Vec<String> = opened.iter().map(i64::to_string).collect();
+        opened_ids.sort();
+        let mut audited_ids: Vec<String> = audited.iter().map(|(id, _)| id.clone()).collect();
+        audited_ids.sort();
+        assert_eq!(
+            audited_ids, opened_ids,
+            "{backend:?}: each creation is audited once"
+        );
+        for (id, after) in &audited {
+            let after: serde_json::Value = serde_json::from_str(after).unwrap();
+            assert_eq!(
+                after["id"].to_string(),
+                *id,
+                "{backend:?}: the row as created"
+            );
+            assert_eq!(after["source"], "alert", "{backend:?}");
+        }
+        // Two inputs with one dedup key in one call: one work order.
+        let input = workorders::WorkOrderInput {
+            kind: "other".into(),
+            title: "Check the PDU".into(),
+            asset_tag: tags[0].into(),
+            ..Default::default()
+        };
+        let origin = workorders::Origin {
+            source: "alert",
+            dedup_key: Some("test/pdu".into()),
+        };
+        let mut tx = db.begin().await.unwrap();
+        let ids = workorders::create_many_tx(
+            &mut tx,
+            &actor(),
+            &[(&input, &origin), (&input, &origin)],
+            Lang::En,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(ids[0], ids[1], "{backend:?}: {ids:?}");
+        let (_, total) = workorders::list(&db, &workorders::Filter::default(), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(total, 4, "{backend:?}");
         // Nothing is left to open.
         let again = workorders::alerts::open_for_alerts(&db, Lang::En)
             .await
