@@ -23,7 +23,6 @@ pub const KEPT: &[&str] = &[
     "FanName",
     "Fans",
     "FirmwareVersion",
-    "HealthRollup",
     "Id",
     "InputPowerWatts",
     "LastPowerOutputWatts",
