@@ -59,48 +59,35 @@ pub async fn record<T: Serialize>(
     before: Option<&T>,
     after: Option<&T>,
 ) -> Result<(), DbError> {
+    record_many(
+        tx,
+        actor,
+        action,
+        entity,
+        &[(entity_id.to_string(), before, after)],
+    )
+    .await
+}
+
+/// Writes the audit rows of many changes of the same kind in `tx` (entity
+/// id, before, after), a hundred per statement.
+pub async fn record_many<T: Serialize>(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: Action,
+    entity: &str,
+    rows: &[(String, Option<&T>, Option<&T>)],
+) -> Result<(), DbError> {
     let to_json = |v: Option<&T>| -> Result<Option<String>, DbError> {
         v.map(serde_json::to_string)
             .transpose()
             .map_err(|e| DbError::Other(sqlx::Error::Encode(Box::new(e))))
     };
-    let (before, after) = (to_json(before)?, to_json(after)?);
-    let now = crate::clock::now();
-    exec_tx!(tx, |conn| {
-        sqlx::query(
-            "insert into audit_log (user_id, actor, action, entity, entity_id, before_json, after_json, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-        )
-        .bind(actor.user_id)
-        .bind(&actor.name)
-        .bind(action.as_str())
-        .bind(entity)
-        .bind(entity_id.to_string())
-        .bind(&before)
-        .bind(&after)
-        .bind(now)
-        .execute(conn)
-        .await
-    })?;
-    Ok(())
-}
-
-/// Writes the audit rows of many new rows of `entity` in `tx` (id, the row as
-/// created), a hundred per statement.
-pub async fn record_created<T: Serialize>(
-    tx: &mut Tx,
-    actor: &Actor,
-    entity: &str,
-    rows: &[(String, &T)],
-) -> Result<(), DbError> {
     let now = crate::clock::now();
     for chunk in rows.chunks(100) {
-        let mut after = Vec::with_capacity(chunk.len());
-        for (_, row) in chunk {
-            after.push(
-                serde_json::to_string(row)
-                    .map_err(|e| DbError::Other(sqlx::Error::Encode(Box::new(e))))?,
-            );
+        let mut json = Vec::with_capacity(chunk.len());
+        for (_, before, after) in chunk {
+            json.push((to_json(*before)?, to_json(*after)?));
         }
         let sql = format!(
             "insert into audit_log (user_id, actor, action, entity, entity_id, before_json, after_json, created_at, updated_at)
@@ -109,15 +96,15 @@ pub async fn record_created<T: Serialize>(
         );
         exec_tx!(tx, |conn| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for ((id, _), json) in chunk.iter().zip(&after) {
+            for ((id, _, _), (before, after)) in chunk.iter().zip(&json) {
                 q = q
                     .bind(actor.user_id)
                     .bind(&actor.name)
-                    .bind(Action::Create.as_str())
+                    .bind(action.as_str())
                     .bind(entity)
                     .bind(id)
-                    .bind(None::<String>)
-                    .bind(json)
+                    .bind(before)
+                    .bind(after)
                     .bind(now)
                     .bind(now);
             }

@@ -519,8 +519,11 @@ pub async fn create_many_tx(
             q.fetch_all(c).await
         })
         .map_err(DbError::from)?;
-        let rows: Vec<(String, &WorkOrder)> = after.iter().map(|w| (w.id.to_string(), w)).collect();
-        audit::record_created(tx, actor, "work_order", &rows).await?;
+        let rows: Vec<(String, Option<&WorkOrder>, Option<&WorkOrder>)> = after
+            .iter()
+            .map(|w| (w.id.to_string(), None, Some(w)))
+            .collect();
+        audit::record_many(tx, actor, Action::Create, "work_order", &rows).await?;
     }
     Ok(ids)
 }
@@ -548,14 +551,12 @@ async fn insert_tx(
         exec_tx!(tx, |c| sqlx::query("savepoint wo_trial").execute(c).await)
             .map_err(DbError::from)?;
         let tried = placement::place_tx(tx, actor, asset, rack, u, &input.face, &input.depth).await;
-        exec_tx!(tx, |c| sqlx::query("rollback to savepoint wo_trial")
-            .execute(c)
-            .await)
-        .map_err(DbError::from)?;
-        exec_tx!(tx, |c| sqlx::query("release savepoint wo_trial")
-            .execute(c)
-            .await)
-        .map_err(DbError::from)?;
+        for undo in [
+            "rollback to savepoint wo_trial",
+            "release savepoint wo_trial",
+        ] {
+            exec_tx!(tx, |c| sqlx::query(undo).execute(c).await).map_err(DbError::from)?;
+        }
         tried?;
     }
     if let Some(id) = origin.dedup_key.as_ref().and_then(|k| active.get(k)) {
