@@ -3,6 +3,7 @@
 //! `rackledger-importers` crate's job (`importers/`).
 
 pub mod batches;
+mod parsed;
 mod plan;
 mod web;
 
@@ -137,6 +138,13 @@ pub async fn fail_stale(db: &Db, lang: crate::i18n::Lang) -> AppResult<u64> {
 }
 
 /// Reads `bytes` as a file of `kind` and previews or commits its rows.
+///
+/// A packing list's commit first trusts the unique index on (manufacturer,
+/// serial) instead of looking every serial up: the preview just looked them
+/// up, and in the usual case none is on record. If the index refuses one,
+/// that attempt is rolled back whole and the rows are planned again with the
+/// look-ups, which name each row whose serial is on record (or find it is
+/// this order's own, when a file is imported again).
 #[instrument(skip_all, fields(kind = kind.as_str(), file = file_name))]
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
@@ -153,47 +161,140 @@ pub async fn run(
     mode: Mode,
     progress: Progress<'_>,
 ) -> AppResult<Summary> {
-    let reader =
-        rackledger_importers::open_bytes(bytes, file_name, kind, profile).map_err(file_error)?;
+    let pass = |bytes, serials| {
+        run_pass(
+            db,
+            actor,
+            base,
+            lang,
+            kind,
+            bytes,
+            file_name,
+            profile,
+            target,
+            already_imported,
+            mode,
+            progress,
+            serials,
+        )
+    };
+    if kind == Kind::PackingList && matches!(mode, Mode::Commit { .. }) {
+        if let Pass::Done(summary) = pass(bytes.clone(), SerialCheck::UniqueIndex).await? {
+            return Ok(summary);
+        }
+        tracing::info!("a serial of the file is on record: planning the rows again with look-ups");
+    }
+    match pass(bytes, SerialCheck::LookUp).await? {
+        Pass::Done(summary) => Ok(summary),
+        Pass::SerialOnRecord => Err(AppError::Internal(anyhow::anyhow!(
+            "the unique index refused a serial the look-ups did not find"
+        ))),
+    }
+}
+
+/// How a packing list's serials are checked against those on record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SerialCheck {
+    /// Look every serial up: the row that names a known serial gets the error.
+    LookUp,
+    /// Look none up; the unique index refuses a known one at the insert.
+    UniqueIndex,
+}
+
+/// How one pass over the rows ended.
+enum Pass {
+    Done(Summary),
+    /// [`SerialCheck::UniqueIndex`] only: the index refused a serial, and
+    /// the pass wrote nothing.
+    SerialOnRecord,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_pass(
+    db: &Db,
+    actor: &Actor,
+    base: Currency,
+    lang: crate::i18n::Lang,
+    kind: Kind,
+    bytes: Vec<u8>,
+    file_name: &str,
+    profile: Option<&Profile>,
+    target: &Target,
+    already_imported: bool,
+    mode: Mode,
+    progress: Progress<'_>,
+    serials: SerialCheck,
+) -> AppResult<Pass> {
+    let write = matches!(mode, Mode::Commit { .. });
+    // A commit of the workbook just previewed plans the rows the preview read.
+    let kept = if write {
+        parsed::find(&bytes, file_name, kind, profile)
+    } else {
+        None
+    };
+    // A preview of a workbook keeps its rows, and the bytes that name them.
+    let to_keep = (!write).then(|| bytes.clone());
+    let mut reader = match kept {
+        Some(_) => None,
+        None => Some(
+            rackledger_importers::open_bytes(bytes, file_name, kind, profile)
+                .map_err(file_error)?,
+        ),
+    };
+    let (format, header_row, mapping, total) = match (&kept, &reader) {
+        (Some(k), _) => (k.format, k.header_row, k.mapping.as_slice(), k.total_rows),
+        (_, Some(r)) => (r.format(), r.header_row(), r.mapping(), r.total_rows()),
+        (None, None) => unreachable!("a file is either kept or read"),
+    };
     let mut summary = Summary {
-        format: format!("{:?}", reader.format()).to_lowercase(),
-        header_row: reader.header_row(),
-        mapping: reader
-            .mapping()
+        format: format!("{format:?}").to_lowercase(),
+        header_row,
+        mapping: mapping
             .iter()
             .map(|(f, h)| (f.as_str().to_owned(), h.clone()))
             .collect(),
         ..Summary::default()
     };
-    let total = reader.total_rows();
-    let write = matches!(mode, Mode::Commit { .. });
+    let mut to_keep = to_keep.filter(|_| parsed::worth_keeping(format));
+    let mut rows_kept = Vec::new();
     let mut tx = if write {
         db.begin().await?
     } else {
         db.begin_read().await?
     };
-    let mut planner = planner(&mut tx, kind, target, already_imported).await?;
+    let mut planner = planner(&mut tx, kind, target, already_imported, serials).await?;
     let (mut errors_kept, mut others_kept) = (Vec::new(), Vec::new());
-    let mut reader = reader;
+    let (mut fresh, mut next_kept) = (Vec::new(), 0);
     loop {
-        let chunk: Vec<_> = reader.by_ref().take(PLAN_CHUNK).collect();
+        let chunk: &[rackledger_importers::Parsed] = match (&kept, &mut reader) {
+            (Some(k), _) => {
+                let end = (next_kept + PLAN_CHUNK).min(k.rows.len());
+                let chunk = &k.rows[next_kept..end];
+                next_kept = end;
+                chunk
+            }
+            (None, Some(r)) => {
+                if to_keep.is_some() {
+                    rows_kept.append(&mut fresh);
+                }
+                fresh = r.by_ref().take(PLAN_CHUNK).collect();
+                &fresh
+            }
+            (None, None) => &[],
+        };
         if chunk.is_empty() {
             break;
         }
-        planner.prefetch(&mut tx, &chunk).await?;
+        planner.prefetch(&mut tx, chunk).await?;
         for parsed in chunk {
-            let plan = match parsed.result {
+            let plan = match &parsed.result {
                 Err(e) => RowPlan::error(
                     parsed.row,
                     String::new(),
                     e.column.as_deref(),
                     Msg::new("import.reader_error").arg("detail", &e.detail),
                 ),
-                Ok(row) => {
-                    planner
-                        .plan(&mut tx, parsed.row, &row, write, actor)
-                        .await?
-                }
+                Ok(row) => planner.plan(&mut tx, parsed.row, row, write, actor).await?,
             };
             summary.rows += 1;
             match plan.action {
@@ -230,13 +331,20 @@ pub async fn run(
             }
         }
     }
-    summary.blank_rows = reader.blank_rows();
+    summary.blank_rows = match (&kept, &reader) {
+        (Some(k), _) => k.blank_rows,
+        (None, Some(r)) => r.blank_rows(),
+        (None, None) => 0,
+    };
     summary.sample = errors_kept.into_iter().chain(others_kept).collect();
     progress(summary.rows, total.or(Some(summary.rows)));
+    if let (Some(bytes), Some(r)) = (to_keep.take(), &reader) {
+        parsed::keep(bytes, file_name, kind, profile, r, rows_kept);
+    }
     let Mode::Commit { skip_errors } = mode else {
         // A preview only read; end its snapshot now rather than when the pool reuses the connection.
         tx.rollback().await?;
-        return Ok(summary);
+        return Ok(Pass::Done(summary));
     };
     if summary.errors > 0 && !skip_errors {
         summary.refused = Some(
@@ -245,7 +353,7 @@ pub async fn run(
                 .render(lang),
         );
         tx.rollback().await?;
-        return Ok(summary);
+        return Ok(Pass::Done(summary));
     }
     if let Planner::Packing(p) = &mut planner {
         let mut lines: Vec<_> = p.receipt.drain().map(|(_, l)| l).collect();
@@ -257,7 +365,7 @@ pub async fn run(
                 confirm_over: target.allow_over,
                 notes: format!("import {file_name}"),
             };
-            receiving::receive_tx(
+            let received = receiving::receive_tx(
                 &mut tx,
                 actor,
                 base,
@@ -265,7 +373,18 @@ pub async fn run(
                 &input,
                 receiving::Serials::CheckedInThisTransaction,
             )
-            .await?;
+            .await;
+            match received {
+                Err(AppError::Conflict(m))
+                    if serials == SerialCheck::UniqueIndex && m.key == receiving::SERIAL_TWICE =>
+                {
+                    tx.rollback().await?;
+                    return Ok(Pass::SerialOnRecord);
+                }
+                other => {
+                    other?;
+                }
+            }
         }
     }
     let note = serde_json::json!({
@@ -284,7 +403,10 @@ pub async fn run(
     .await?;
     tx.commit().await?;
     summary.committed = true;
-    Ok(summary)
+    if let Some(k) = &kept {
+        parsed::forget(k);
+    }
+    Ok(Pass::Done(summary))
 }
 
 fn file_error(e: ImportError) -> AppError {
@@ -353,6 +475,7 @@ async fn planner(
     kind: Kind,
     target: &Target,
     already_imported: bool,
+    serials: SerialCheck,
 ) -> AppResult<Planner> {
     match kind {
         Kind::PriceList => {
@@ -380,7 +503,7 @@ async fn planner(
             target
                 .location_id
                 .ok_or_else(|| need("location_id", "receipt.needs_location"))?;
-            plan::PackingPlanner::new(tx, po, target.allow_over, already_imported)
+            plan::PackingPlanner::new(tx, po, target.allow_over, already_imported, serials)
                 .await?
                 .map(Planner::Packing)
                 .map_err(AppError::Conflict)

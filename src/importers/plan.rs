@@ -382,7 +382,7 @@ impl OrderPlanner {
 /// Packing list: collects serials and quantities into one receipt.
 pub(super) struct PackingPlanner {
     po: PoRow,
-    lines: Vec<LineRow>,
+    lines: std::sync::Arc<[LineRow]>,
     planned: HashMap<i64, i64>,
     seen: HashMap<String, usize>,
     allow_over: bool,
@@ -395,6 +395,7 @@ pub(super) struct PackingPlanner {
     /// and those of them on record.
     looked_up: HashSet<String>,
     on_record: HashMap<String, crate::inventory::units::KnownSerial>,
+    serials: super::SerialCheck,
 }
 
 impl PackingPlanner {
@@ -403,6 +404,7 @@ impl PackingPlanner {
         po_id: i64,
         allow_over: bool,
         already_imported: bool,
+        serials: super::SerialCheck,
     ) -> AppResult<Result<Self, Msg>> {
         let po = po_repo::get_po_tx(tx, po_id).await?;
         if !matches!(
@@ -414,7 +416,7 @@ impl PackingPlanner {
         let lines = po_repo::lines_tx(tx, po_id).await?;
         Ok(Ok(PackingPlanner {
             po,
-            lines,
+            lines: lines.into(),
             planned: HashMap::new(),
             seen: HashMap::new(),
             allow_over,
@@ -423,6 +425,7 @@ impl PackingPlanner {
             unchanged_serials: HashSet::new(),
             looked_up: HashSet::new(),
             on_record: HashMap::new(),
+            serials,
         }))
     }
 
@@ -442,6 +445,9 @@ impl PackingPlanner {
     ) -> AppResult<()> {
         self.looked_up.clear();
         self.on_record.clear();
+        if self.serials == super::SerialCheck::UniqueIndex {
+            return Ok(());
+        }
         let mut by_maker: HashMap<String, Vec<&str>> = HashMap::new();
         for r in rows {
             if let (Some(serial), Some(line)) = (r.serial.as_deref(), self.line_for(&r.mpn)) {
@@ -473,11 +479,12 @@ impl PackingPlanner {
             Some(s) => format!("{} S/N {s}", r.mpn),
             None => format!("{} × {}", r.mpn, r.quantity),
         };
-        let candidates: Vec<LineRow> = self
-            .lines
+        // The order's lines for this MPN (shared, not cloned: a large file
+        // plans 100,000 rows).
+        let lines = std::sync::Arc::clone(&self.lines);
+        let candidates: Vec<&LineRow> = lines
             .iter()
             .filter(|l| l.mpn.eq_ignore_ascii_case(r.mpn.trim()))
-            .cloned()
             .collect();
         if candidates.is_empty() {
             return Ok(RowPlan::error(
@@ -490,7 +497,7 @@ impl PackingPlanner {
             ));
         }
         if let Some(serial) = r.serial.as_deref() {
-            let line = &candidates[0];
+            let line = candidates[0];
             if !line.serial_tracked {
                 return Ok(RowPlan::error(
                     row,
@@ -508,7 +515,9 @@ impl PackingPlanner {
                     Msg::new("import.duplicate_in_file").arg("row", first),
                 ));
             }
-            let known = if self.looked_up.contains(&key) {
+            let known = if self.serials == super::SerialCheck::UniqueIndex {
+                None
+            } else if self.looked_up.contains(&key) {
                 self.on_record.get(&key).cloned()
             } else {
                 crate::inventory::units::find_serial(tx, &line.manufacturer, serial).await?
@@ -547,7 +556,7 @@ impl PackingPlanner {
                 .push(serial.to_owned());
             Ok(RowPlan::ok(row, Action::Create, text))
         } else {
-            let Some(line) = candidates.iter().find(|l| !l.serial_tracked) else {
+            let Some(line) = candidates.into_iter().find(|l| !l.serial_tracked) else {
                 return Ok(RowPlan::error(
                     row,
                     text,

@@ -117,7 +117,10 @@ pub async fn record_movement(tx: &mut Tx, actor: &Actor, m: &Movement<'_>) -> Re
 
 /// The movements into stock of every unit of one receipt line, in one
 /// statement (the bulk form of [`record_movement`] for receipts: one row per
-/// unit, from no location to the unit's, by position).
+/// unit, from no location to the unit's, by position). The units of a
+/// receipt line are inserted in position order, so their ids are in that
+/// order too: ordering by id reads the index on `receipt_line_id` in order,
+/// where ordering by position sorted 100,000 rows of a large import.
 pub async fn record_receipt_movements(
     tx: &mut Tx,
     actor: &Actor,
@@ -129,7 +132,7 @@ pub async fn record_receipt_movements(
             "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
                receipt_line_id, user_id, created_at, updated_at)
              select part_model_id, id, null, location_id, 1, 'receipt', receipt_line_id, $2, $3, $3
-             from units where receipt_line_id = $1 order by position",
+             from units where receipt_line_id = $1 order by id",
         )
         .bind(receipt_line_id)
         .bind(actor.user_id)

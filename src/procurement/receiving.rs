@@ -349,6 +349,10 @@ async fn insert_receipt_line(
 /// Units per multi-row insert (12 binds each).
 const UNITS_PER_INSERT: usize = 1000;
 
+/// The message key of a receipt refused because a serial is on record
+/// (or twice in it).
+pub(crate) const SERIAL_TWICE: &str = "receipt.serial_twice";
+
 /// What the units of one receipt line share.
 struct NewUnits<'a> {
     line: &'a repo::LineRow,
@@ -406,7 +410,7 @@ async fn insert_units(
                 (Some(a), _) => a.clone(),
                 _ => String::new(),
             };
-            AppError::Conflict(Msg::new("receipt.serial_twice").arg("serial", span))
+            AppError::Conflict(Msg::new(SERIAL_TWICE).arg("serial", span))
         }
         other => other.into(),
     })

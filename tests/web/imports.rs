@@ -399,22 +399,26 @@ async fn a_long_packing_list_is_checked_and_received_across_its_batches() {
         // first, deep in the file: the row is named, and a commit writes nothing.
         let po2 = ordered_po(&db, &[("M321R4GA3BB6-CQK", "5000")]).await;
         let (_, target) = packing_target(&db, po2).await;
-        let again = (N..N + 1_800).map(|i| {
-            if i == N + 1_700 {
-                serial(42)
-            } else {
-                serial(i)
-            }
-        });
-        let (id, doc) = upload_bytes(
-            &app,
-            &csrf,
-            "packing_list",
-            "more.csv",
-            dimm_list(again),
-            &target,
-        )
-        .await;
+        let again_serials = || {
+            (N..N + 1_800).map(|i| {
+                if i == N + 1_700 {
+                    serial(42)
+                } else {
+                    serial(i)
+                }
+            })
+        };
+        let upload_more = || {
+            upload_bytes(
+                &app,
+                &csrf,
+                "packing_list",
+                "more.csv",
+                dimm_list(again_serials()),
+                &target,
+            )
+        };
+        let (id, doc) = upload_more().await;
         assert_eq!(text_of(&doc, "#count-error"), "1", "{backend:?}");
         let rows = text_of(&doc, "#rows");
         // Row 1 is the header: the 1,701st serial is on row 1,702.
@@ -422,16 +426,46 @@ async fn a_long_packing_list_is_checked_and_received_across_its_batches() {
             rows.contains("1702") && rows.contains(&serial(42)),
             "{backend:?}: {rows}"
         );
-        commit(&app, &csrf, id, false).await;
-        let count: i64 = on_db!(&db, |p| sqlx::query_scalar("select count(*) from units")
+        // The commit trusts the unique index first; the index refuses the
+        // known serial, and the rows are planned again with look-ups.
+        let refused = commit(&app, &csrf, id, false).await;
+        assert_eq!(
+            counts(&refused),
+            ["1799", "0", "0", "1"].map(String::from),
+            "{backend:?}: the commit names the row too"
+        );
+        assert!(text_of(&refused, "#rows").contains("1702"), "{backend:?}");
+        let units = || async {
+            on_db!(&db, |p| sqlx::query_scalar::<_, i64>(
+                "select count(*) from units"
+            )
             .fetch_one(p)
             .await)
-        .unwrap();
+            .unwrap()
+        };
         assert_eq!(
-            count,
+            units().await,
             before + N as i64,
             "{backend:?}: nothing half-written"
         );
+        // With bad rows skipped, the other 1,799 are received.
+        let skipped = commit(&app, &csrf, id, true).await;
+        assert_eq!(
+            counts(&skipped),
+            ["1799", "0", "0", "1"].map(String::from),
+            "{backend:?}"
+        );
+        assert_eq!(units().await, before + N as i64 + 1_799, "{backend:?}");
+        // The same file committed again receives nothing twice: its serials
+        // are this order's own.
+        let (id, _) = upload_more().await;
+        let twice = commit(&app, &csrf, id, true).await;
+        assert_eq!(
+            counts(&twice),
+            ["0", "0", "1799", "1"].map(String::from),
+            "{backend:?}"
+        );
+        assert_eq!(units().await, before + N as i64 + 1_799, "{backend:?}");
         app.finish().await;
     }
 }

@@ -73,7 +73,7 @@ async fn location(db: &Db) -> i64 {
 /// An ordered USD order from Kingston: 400 DIMMs, 96 NVMe, 10 cables at 1,385.20, with
 /// freight by value, brokerage by quantity and insurance by weight.
 async fn big_order(db: &Db) -> (i64, [i64; 3]) {
-    rate(db, "USD", "2026-11-02", "1385.20").await;
+    rate(db, "USD", "2025-11-02", "1385.20").await;
     let po = orders::create_po(
         db,
         &actor(),
@@ -81,7 +81,7 @@ async fn big_order(db: &Db) -> (i64, [i64; 3]) {
         &PoInput {
             supplier_id: supplier(db, "Kingston").await,
             currency: Some("USD".into()),
-            fx_rate_date: Some("2026-11-20".into()),
+            fx_rate_date: Some("2025-11-20".into()),
             ..PoInput::default()
         },
     )
@@ -236,7 +236,7 @@ async fn a_cost_added_after_receiving_is_carried_into_the_units() {
     for backend in backends() {
         let app = TestApp::start(backend).await;
         let db = &app.db;
-        rate(db, "USD", "2026-11-01", "1400").await;
+        rate(db, "USD", "2025-11-01", "1400").await;
         let po = orders::create_po(
             db,
             &actor(),
@@ -244,7 +244,7 @@ async fn a_cost_added_after_receiving_is_carried_into_the_units() {
             &PoInput {
                 supplier_id: supplier(db, "Kingston").await,
                 currency: Some("USD".into()),
-                fx_rate_date: Some("2026-11-02".into()),
+                fx_rate_date: Some("2025-11-02".into()),
                 ..PoInput::default()
             },
         )
@@ -298,8 +298,8 @@ async fn an_order_keeps_the_rate_of_its_date_when_rates_change_later() {
     for backend in backends() {
         let app = TestApp::start(backend).await;
         let db = &app.db;
-        rate(db, "EUR", "2026-10-01", "1440.00").await;
-        rate(db, "EUR", "2026-11-01", "1460.10").await;
+        rate(db, "EUR", "2025-10-01", "1440.00").await;
+        rate(db, "EUR", "2025-11-01", "1460.10").await;
         let s = supplier(db, "Supermicro").await;
         let october = orders::create_po(
             db,
@@ -307,7 +307,7 @@ async fn an_order_keeps_the_rate_of_its_date_when_rates_change_later() {
             KRW,
             &PoInput {
                 supplier_id: s,
-                fx_rate_date: Some("2026-10-15".into()),
+                fx_rate_date: Some("2025-10-15".into()),
                 ..PoInput::default()
             },
         )
@@ -319,7 +319,7 @@ async fn an_order_keeps_the_rate_of_its_date_when_rates_change_later() {
             KRW,
             &PoInput {
                 supplier_id: s,
-                fx_rate_date: Some("2026-11-20".into()),
+                fx_rate_date: Some("2025-11-20".into()),
                 ..PoInput::default()
             },
         )
@@ -338,7 +338,7 @@ async fn an_order_keeps_the_rate_of_its_date_when_rates_change_later() {
             "the supplier's currency by default"
         );
         // A correction to October's rate does not touch the order made with it.
-        rate(db, "EUR", "2026-10-01", "1500.00").await;
+        rate(db, "EUR", "2025-10-01", "1500.00").await;
         assert_eq!(get(october).await.unwrap().fx_rate.0.to_string(), "1440");
         // No rate before the first one recorded: the user is told to enter one.
         let early = orders::create_po(
@@ -347,7 +347,7 @@ async fn an_order_keeps_the_rate_of_its_date_when_rates_change_later() {
             KRW,
             &PoInput {
                 supplier_id: s,
-                fx_rate_date: Some("2026-01-01".into()),
+                fx_rate_date: Some("2025-01-01".into()),
                 ..PoInput::default()
             },
         )
@@ -368,14 +368,14 @@ async fn receiving_handles_partial_over_and_duplicate_serial_deliveries() {
         let mut app = TestApp::start(backend).await;
         let csrf = app.login("buyer", "rackledger-buyer").await;
         let db = app.db.clone();
-        rate(&db, "USD", "2026-11-01", "1385.20").await;
+        rate(&db, "USD", "2025-11-01", "1385.20").await;
         let po = orders::create_po(
             &db,
             &actor(),
             KRW,
             &PoInput {
                 supplier_id: supplier(&db, "Mellanox").await,
-                fx_rate_date: Some("2026-11-02".into()),
+                fx_rate_date: Some("2025-11-02".into()),
                 ..PoInput::default()
             },
         )
@@ -600,8 +600,8 @@ async fn the_api_places_and_receives_an_order_and_hides_prices_from_technicians(
             .await;
         app.server.clear_cookies();
         let db = app.db.clone();
-        rate(&db, "USD", "2026-11-01", "1385.20").await;
-        let body = serde_json::json!({"supplier_id": supplier(&db, "Mellanox").await, "fx_rate_date": "2026-11-03"});
+        rate(&db, "USD", "2025-11-01", "1385.20").await;
+        let body = serde_json::json!({"supplier_id": supplier(&db, "Mellanox").await, "fx_rate_date": "2025-11-03"});
         let r = app
             .server
             .post("/api/v1/orders")
@@ -613,7 +613,7 @@ async fn the_api_places_and_receives_an_order_and_hides_prices_from_technicians(
         let id = created["order"]["id"].as_i64().unwrap();
         assert_eq!(created["order"]["fx_rate"], "1385.2");
         assert_eq!(
-            created["order"]["fx_rate_date"], "2026-11-03",
+            created["order"]["fx_rate_date"], "2025-11-03",
             "dates are ISO strings in JSON"
         );
         let line = serde_json::json!({"part_model_id": part(&db, "MCX631432AN").await, "quantity": "2", "unit_price": "312.00"});
@@ -678,7 +678,7 @@ async fn two_receipts_racing_for_the_same_serial_have_exactly_one_winner() {
     for backend in backends() {
         let app = TestApp::start(backend).await;
         let db = app.db.clone();
-        rate(&db, "USD", "2026-11-01", "1385.20").await;
+        rate(&db, "USD", "2025-11-01", "1385.20").await;
         let nic = part(&db, "MCX631432AN").await;
         let mut pos = Vec::new();
         for _ in 0..2 {
@@ -688,7 +688,7 @@ async fn two_receipts_racing_for_the_same_serial_have_exactly_one_winner() {
                 KRW,
                 &PoInput {
                     supplier_id: supplier(&db, "Mellanox").await,
-                    fx_rate_date: Some("2026-11-02".into()),
+                    fx_rate_date: Some("2025-11-02".into()),
                     ..PoInput::default()
                 },
             )
