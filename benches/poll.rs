@@ -1,6 +1,8 @@
 //! Poll (issue #9, benchmark 2): 2,000 simulated BMCs on 127.0.0.1 (a second
 //! process: this binary run as `fake-bmcs N`), each serving the DMTF
-//! `public-rackmount1` tree and answering every request after 100 ms. The real
+//! `public-rackmount1` tree (collections with their members inline when asked
+//! with `$expand`, which its service root offers) and answering every request
+//! after 100 ms. The real
 //! `Poller::run` loop (default concurrency) polls the fleet once from this
 //! process over SQLite. Baseline (the ideal): one BMC polled alone, times
 //! BMCs / concurrency, i.e. requests x latency / concurrency along the
@@ -36,15 +38,16 @@ fn fake_bmcs(n: usize) {
             .join("tests/fixtures/redfish-mockups/public-rackmount1");
         let mut docs = HashMap::new();
         load(&dir, &dir, &mut docs);
+        let expanded = Arc::new(expand_collections(&docs));
         let docs = Arc::new(docs);
         let hits = Arc::new(AtomicUsize::new(0));
         let mut ports = Vec::new();
         for _ in 0..n {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             ports.push(listener.local_addr().unwrap().port());
-            let (docs, hits) = (docs.clone(), hits.clone());
+            let (docs, expanded, hits) = (docs.clone(), expanded.clone(), hits.clone());
             let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
-                let (docs, hits) = (docs.clone(), hits.clone());
+                let (docs, expanded, hits) = (docs.clone(), expanded.clone(), hits.clone());
                 async move {
                     let path = uri.path().trim_end_matches('/').to_owned();
                     if path == "/hits" {
@@ -55,6 +58,12 @@ fn fake_bmcs(n: usize) {
                     }
                     hits.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(LATENCY).await;
+                    // The service root offers `$expand` (`ExpandQuery`), as real BMCs do.
+                    let docs = if uri.query().is_some_and(|q| q.contains("$expand=.")) {
+                        &expanded
+                    } else {
+                        &docs
+                    };
                     match docs.get(&path) {
                         Some(d) => (axum::http::StatusCode::OK, String::clone(d)),
                         None => (axum::http::StatusCode::NOT_FOUND, String::new()),
@@ -95,6 +104,26 @@ fn load(root: &std::path::Path, dir: &std::path::Path, docs: &mut HashMap<String
             );
         }
     }
+}
+
+/// Every collection of `docs` with its members inline, as a BMC answers
+/// `$expand=.($levels=1)`.
+fn expand_collections(docs: &HashMap<String, String>) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for (path, text) in docs {
+        let mut doc: serde_json::Value = serde_json::from_str(text).unwrap();
+        let Some(serde_json::Value::Array(members)) = doc.get_mut("Members") else {
+            continue;
+        };
+        for m in members.iter_mut() {
+            let link = m["@odata.id"].as_str().unwrap_or_default();
+            if let Some(member) = docs.get(link.trim_end_matches('/')) {
+                *m = serde_json::from_str(member).unwrap();
+            }
+        }
+        out.insert(path.clone(), doc.to_string());
+    }
+    out
 }
 
 /// CPU time of this process so far (user + system).
@@ -310,7 +339,8 @@ async fn bench() {
     common::report(
         "Poll",
         &format!(
-            "{n} fake BMCs (a second process) serving `public-rackmount1`, 100 ms per answer; \
+            "{n} fake BMCs (a second process) serving `public-rackmount1` (and its collections \
+             expanded on `$expand=.`, as its service root offers), 100 ms per answer; \
              {per_bmc} requests per BMC poll; `Poller::run` on its own thread (as `serve` runs it) at concurrency {concurrency} over SQLite, \
              until every BMC has a result ({failed} failed); then the fleet due again by its schedule, \
              polled by the same poller (steady state: health only, the inventory being read hourly). \

@@ -43,6 +43,9 @@ pub struct HealthConfig {
     pub bmc_deadline_secs: u64,
     /// Largest response body accepted, bytes.
     pub max_body_bytes: usize,
+    /// Ask a BMC for a collection's members in one request (`$expand`) when
+    /// its service root offers it; off asks for each member on its own.
+    pub expand: bool,
     /// Longest wait before retrying a failing BMC, seconds (the wait doubles per failure).
     pub backoff_cap_secs: u64,
     /// Days raw readings are kept before they are averaged per hour.
@@ -64,6 +67,7 @@ impl Default for HealthConfig {
             request_timeout_secs: 10,
             bmc_deadline_secs: 60,
             max_body_bytes: 4 * 1024 * 1024,
+            expand: true,
             backoff_cap_secs: 3600,
             raw_retention_days: 7,
             hourly_retention_days: 400,
@@ -90,6 +94,7 @@ impl HealthConfig {
             request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
             connect_timeout: Duration::from_secs(self.request_timeout_secs.clamp(1, 5)),
             max_body_bytes: self.max_body_bytes.max(1024),
+            expand: self.expand,
         }
     }
 }

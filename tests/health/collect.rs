@@ -2,10 +2,12 @@
 //! facts must match what the mockup JSON says.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use rackledger::health::redfish::{Limits, RedfishClient, Schema, Snapshot, TlsPolicy, collect};
 use serde_json::Value;
 
+use crate::fake::{Behavior, FakeBmc};
 use crate::sushy::{Sushy, doc};
 
 fn member_ids(tree: &str, collection: &str) -> Vec<String> {
@@ -289,4 +291,44 @@ async fn localstorage_drives_have_serials_from_the_storage_links() {
     );
     assert_eq!(snap.schema, "legacy");
     assert!(snap.errors.is_empty(), "{:?}", snap.errors);
+}
+
+/// Collects from a fake BMC: the snapshot and the requests it took.
+async fn from_fake(behavior: Behavior, schema: Schema, expand: bool) -> (Snapshot, usize) {
+    let fake = FakeBmc::start(behavior).await;
+    let limits = Limits {
+        expand,
+        ..Limits::default()
+    };
+    let client = Arc::new(RedfishClient::new(&fake.url, &TlsPolicy::Verify, None, limits).unwrap());
+    let snap = collect(client, schema).await.expect("collect");
+    (snap, fake.hits.load(Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn a_bmc_that_answers_expand_gives_the_same_facts_in_fewer_requests_and_one_that_refuses_it_one_more()
+ {
+    let tree = "public-rackmount1";
+    let sys = "/redfish/v1/Systems/437XR1138R2";
+    let inline = member_ids(tree, &format!("{sys}/Processors")).len()
+        + member_ids(tree, &format!("{sys}/Memory")).len();
+    for schema in [Schema::Auto, Schema::Subsystem] {
+        // The plain fake ignores the query, as some BMCs do: members come as links.
+        let (plain, plain_hits) = from_fake(Behavior::Mockup(tree, None), schema, true).await;
+        assert!(plain.errors.is_empty(), "{:?}", plain.errors);
+        assert_eq!(plain.cpu_count(), expected_cpus(tree, sys));
+        assert_eq!(plain.memory.len(), expected_dimms(tree, sys).0);
+        let (expanded, expanded_hits) = from_fake(Behavior::Expanding(tree), schema, true).await;
+        assert_eq!(expanded, plain, "{schema:?}");
+        assert!(
+            expanded_hits + inline <= plain_hits,
+            "{schema:?}: {expanded_hits} requests expanded, {plain_hits} plain"
+        );
+        let (refused, refused_hits) = from_fake(Behavior::RefusingExpand(tree), schema, true).await;
+        assert_eq!(refused, plain, "{schema:?}");
+        assert_eq!(refused_hits, plain_hits + 1, "{schema:?}");
+        // Turned off (`[health] expand = false`): asked plainly.
+        let (off, off_hits) = from_fake(Behavior::Expanding(tree), schema, false).await;
+        assert_eq!((off, off_hits), (plain.clone(), plain_hits), "{schema:?}");
+    }
 }

@@ -35,6 +35,12 @@ pub enum Behavior {
     Slow(&'static str, u64),
     /// Serves the tree in this directory (a copy a test may change between polls).
     Dir(PathBuf),
+    /// Serves the mockup tree, and a collection asked with `$expand` with its
+    /// members inline.
+    Expanding(&'static str),
+    /// Serves the mockup tree, and refuses (400) any request with `$expand`,
+    /// although the service root offers it.
+    RefusingExpand(&'static str),
     /// Serves the mockup tree, but the document at this path is broken JSON and
     /// the first member of the Memory collection links to another host.
     Lying(&'static str, &'static str),
@@ -47,7 +53,6 @@ pub struct FakeBmc {
     /// Requests for the service root.
     pub root_hits: Arc<AtomicUsize>,
     /// Every request.
-    #[allow(dead_code)]
     pub hits: Arc<AtomicUsize>,
     /// Sessions opened (POST .../Sessions).
     pub logins: Arc<AtomicUsize>,
@@ -73,6 +78,7 @@ struct St {
 async fn serve(State(st): State<St>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     st.hits.fetch_add(1, Ordering::SeqCst);
     let path = uri.path().to_owned();
+    let expand = uri.query().is_some_and(|q| q.contains("$expand="));
     if path.trim_end_matches('/') == "/redfish/v1" {
         st.root_hits.fetch_add(1, Ordering::SeqCst);
     }
@@ -103,7 +109,13 @@ async fn serve(State(st): State<St>, method: Method, uri: Uri, headers: HeaderMa
         }
         // The slowness under test (a BMC that takes `ms` to answer), not a wait.
         Behavior::Slow(_, ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
-        Behavior::Huge | Behavior::Mockup(..) | Behavior::Lying(..) | Behavior::Dir(_) => {}
+        Behavior::RefusingExpand(_) if expand => return StatusCode::BAD_REQUEST.into_response(),
+        Behavior::Huge
+        | Behavior::Mockup(..)
+        | Behavior::Lying(..)
+        | Behavior::Dir(_)
+        | Behavior::Expanding(_)
+        | Behavior::RefusingExpand(_) => {}
     }
     if method == Method::POST && path.ends_with("/Sessions") {
         st.logins.fetch_add(1, Ordering::SeqCst);
@@ -141,6 +153,19 @@ async fn serve(State(st): State<St>, method: Method, uri: Uri, headers: HeaderMa
             let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
             doc["Members"][0]["@odata.id"] =
                 "http://127.0.0.2:9/redfish/v1/Systems/1/Memory/x".into();
+            axum::Json(doc).into_response()
+        }
+        Ok(text) if expand && matches!(st.behavior, Behavior::Expanding(_)) => {
+            let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if let Some(members) = doc["Members"].as_array_mut() {
+                for m in members {
+                    let link = m["@odata.id"].as_str().unwrap_or_default().to_owned();
+                    let member = link.trim_start_matches("/redfish/v1").trim_matches('/');
+                    if let Ok(t) = std::fs::read_to_string(st.dir.join(member).join("index.json")) {
+                        *m = serde_json::from_str(&t).unwrap();
+                    }
+                }
+            }
             axum::Json(doc).into_response()
         }
         Ok(text) => (StatusCode::OK, [("content-type", "application/json")], text).into_response(),
@@ -191,7 +216,10 @@ impl FakeBmc {
             let (dir, token) = match &behavior {
                 Behavior::Mockup(tree, token) => (mockup_dir(tree), *token),
                 Behavior::Dir(dir) => (dir.clone(), None),
-                Behavior::Lying(tree, _) | Behavior::Slow(tree, _) => (mockup_dir(tree), None),
+                Behavior::Lying(tree, _)
+                | Behavior::Slow(tree, _)
+                | Behavior::Expanding(tree)
+                | Behavior::RefusingExpand(tree) => (mockup_dir(tree), None),
                 _ => (mockup_dir("public-localstorage"), None),
             };
             let st = St {

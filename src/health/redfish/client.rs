@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
+use super::model::field;
 use base64::Engine;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{StatusCode, Url};
@@ -49,6 +50,9 @@ pub struct Limits {
     pub connect_timeout: Duration,
     /// Largest response body accepted, bytes.
     pub max_body_bytes: usize,
+    /// Ask collections for their members inline (`$expand`) when the BMC
+    /// offers it (see [`RedfishClient::offer_expand`]).
+    pub expand: bool,
 }
 
 impl Default for Limits {
@@ -57,6 +61,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
             max_body_bytes: 4 * 1024 * 1024,
+            expand: true,
         }
     }
 }
@@ -155,6 +160,8 @@ pub struct RedfishClient {
     creds: Option<Credentials>,
     token: Mutex<Option<String>>,
     sessions: Mutex<Option<Url>>,
+    /// The `$expand` query collections are asked with, while the BMC answers it.
+    expand: Mutex<Option<&'static str>>,
     limits: Limits,
 }
 
@@ -256,6 +263,7 @@ impl RedfishClient {
             creds: creds.filter(|c| !c.username.is_empty()),
             token: Mutex::new(None),
             sessions: Mutex::new(None),
+            expand: Mutex::new(None),
             limits,
         })
     }
@@ -279,6 +287,38 @@ impl RedfishClient {
             ));
         }
         Ok(url)
+    }
+
+    /// The `$expand` query to ask collections with, if any (see [`Self::offer_expand`]).
+    pub fn expand(&self) -> Option<&'static str> {
+        self.expand.lock().map(|e| *e).unwrap_or(None)
+    }
+
+    /// Asks collections for their members inline from now on when the
+    /// service root says the BMC can (`ProtocolFeaturesSupported.ExpandQuery`
+    /// with `NoLinks`: `$expand=.`, one level, not `Links`) and the limits
+    /// allow it, else not.
+    pub fn offer_expand(&self, root: &Value) {
+        if !self.limits.expand {
+            return self.set_expand(None);
+        }
+        let q = field(root, "ProtocolFeaturesSupported").and_then(|p| field(p, "ExpandQuery"));
+        let yes = |name| q.and_then(|q| field(q, name)) == Some(&Value::Bool(true));
+        let query = yes("NoLinks").then(|| {
+            if yes("Levels") {
+                "$expand=.($levels=1)"
+            } else {
+                "$expand=."
+            }
+        });
+        self.set_expand(query);
+    }
+
+    /// Stops (`None`) or starts asking collections with `$expand`.
+    pub fn set_expand(&self, query: Option<&'static str>) {
+        if let Ok(mut e) = self.expand.lock() {
+            *e = query;
+        }
     }
 
     fn token(&self) -> Option<String> {
@@ -459,19 +499,18 @@ fn map_reqwest(e: reqwest::Error) -> FetchError {
 mod tests {
     use super::*;
 
+    /// A client for a BMC nobody listens at.
+    fn client(limits: Limits) -> RedfishClient {
+        RedfishClient::new("http://127.0.0.1:9", &TlsPolicy::Verify, None, limits).expect("client")
+    }
+
     #[test]
     fn bmc_urls_keep_only_their_origin_and_links_stay_on_it() {
         let u = parse_bmc_url(" https://10.0.0.5:8443/redfish/v1?x=1 ").expect("ok");
         assert_eq!(u.as_str(), "https://10.0.0.5:8443/");
         assert!(parse_bmc_url("ftp://x").is_err());
         assert!(parse_bmc_url("https://root:pw@x").is_err());
-        let c = RedfishClient::new(
-            "http://127.0.0.1:9",
-            &TlsPolicy::Verify,
-            None,
-            Limits::default(),
-        )
-        .expect("client");
+        let c = client(Limits::default());
         assert_eq!(
             c.resolve("/redfish/v1/Chassis/1U/Thermal#/Temperatures/0")
                 .expect("ok")
@@ -482,6 +521,39 @@ mod tests {
             c.resolve("http://evil.example/redfish/v1"),
             Err(FetchError::OffHost(_))
         ));
+    }
+
+    #[test]
+    fn collections_are_asked_with_expand_only_as_the_service_root_offers() {
+        let c = client(Limits::default());
+        let offers = |features: Value| {
+            c.offer_expand(&serde_json::json!({ "ProtocolFeaturesSupported": features }));
+            c.expand()
+        };
+        // public-rackmount1 and the HPE iLO capture (`MaxLevels` 1, no `ExpandAll`).
+        let levels = serde_json::json!({ "ExpandQuery": { "Levels": true, "NoLinks": true, "MaxLevels": 1 } });
+        assert_eq!(offers(levels), Some("$expand=.($levels=1)"));
+        let no_links = serde_json::json!({ "ExpandQuery": { "NoLinks": true } });
+        assert_eq!(offers(no_links), Some("$expand=."));
+        // Only `*` or `~` (which would inline `Links` too), a string for a
+        // boolean, no features at all: collections are asked plainly.
+        let all_only = serde_json::json!({ "ExpandQuery": { "ExpandAll": true, "Links": true, "NoLinks": false } });
+        assert_eq!(offers(all_only), None);
+        assert_eq!(
+            offers(serde_json::json!({ "ExpandQuery": { "NoLinks": "true" } })),
+            None
+        );
+        c.set_expand(Some("$expand=."));
+        c.offer_expand(&serde_json::json!({ "Systems": {} }));
+        assert_eq!(c.expand(), None);
+        // `[health] expand = false`: never, whatever the BMC offers.
+        let off = client(Limits {
+            expand: false,
+            ..Limits::default()
+        });
+        off.offer_expand(&serde_json::json!({ "ProtocolFeaturesSupported":
+            { "ExpandQuery": { "Levels": true, "NoLinks": true } } }));
+        assert_eq!(off.expand(), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! error, bad JSON, timeout) is recorded in `Snapshot::errors` while the
 //! others are kept.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -71,6 +72,7 @@ pub async fn collect_at(
 ) -> Result<(Snapshot, Option<LastInventory>), FetchError> {
     let root = client.get_kept(SERVICE_ROOT).await?;
     client.login(&root).await?;
+    client.offer_expand(&root);
     let mut snap = Snapshot::default();
     let systems_link = link(&root, "Systems")
         .ok_or_else(|| FetchError::Malformed("the service root has no Systems".into()))?;
@@ -167,12 +169,26 @@ async fn first_member(client: &RedfishClient, root: &Value, collection: &str) ->
     links(&doc, "Members").into_iter().next()
 }
 
-/// Fetches a collection, then each member on its own; failures go to `errors`.
+/// A collection's members; failures go to `errors`. A BMC that says it can
+/// (see [`RedfishClient::offer_expand`]) is asked for them inline, in one
+/// request: `public-rackmount1`'s processors and memory are 9 requests
+/// without, 2 with. Members it leaves as links (a BMC that ignores
+/// `$expand`) are fetched on their own. When the request with `$expand`
+/// fails in any way (an HTTP error: `sushy-static` answers 404; a timeout,
+/// bad JSON, a body over the limit), the collection is asked for plainly, and
+/// nothing more with `$expand` during this poll.
 pub(super) async fn members(
     client: &Arc<RedfishClient>,
     collection: &str,
     errors: &mut Vec<String>,
 ) -> Vec<(String, Value)> {
+    if let Some(query) = client.expand() {
+        let sep = if collection.contains('?') { '&' } else { '?' };
+        match client.get_kept(&format!("{collection}{sep}{query}")).await {
+            Ok(doc) => return expanded(client, doc, errors).await,
+            Err(_) => client.set_expand(None),
+        }
+    }
     match client.get_kept(collection).await {
         Ok(doc) => fetch_all(client, links(&doc, "Members"), errors).await,
         Err(e) => {
@@ -180,6 +196,45 @@ pub(super) async fn members(
             Vec::new()
         }
     }
+}
+
+/// The members of a collection asked for with `$expand`, in their order:
+/// an expanded one (an object with more than its `@odata.id`) as it came,
+/// the others fetched.
+async fn expanded(
+    client: &Arc<RedfishClient>,
+    mut doc: Value,
+    errors: &mut Vec<String>,
+) -> Vec<(String, Value)> {
+    let given = match doc.get_mut("Members").map(Value::take) {
+        Some(Value::Array(members)) => members,
+        _ => Vec::new(),
+    };
+    let is_inline = |m: &Value| m.as_object().is_some_and(|o| o.len() > 1);
+    let wanted: Vec<String> = given
+        .iter()
+        .filter(|m| !is_inline(m))
+        .filter_map(|m| text(m, "/@odata.id"))
+        .collect();
+    let mut fetched: HashMap<String, Value> = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        fetch_all(client, wanted, errors)
+            .await
+            .into_iter()
+            .collect()
+    };
+    given
+        .into_iter()
+        .filter_map(|m| {
+            let l = text(&m, "/@odata.id")?;
+            if is_inline(&m) {
+                Some((l, m))
+            } else {
+                fetched.remove(&l).map(|doc| (l, doc))
+            }
+        })
+        .collect()
 }
 
 /// Like [`members`], without the absent ones (empty sockets and slots).
