@@ -308,27 +308,42 @@ async fn from_fake(behavior: Behavior, schema: Schema, expand: bool) -> (Snapsho
 #[tokio::test]
 async fn a_bmc_that_answers_expand_gives_the_same_facts_in_fewer_requests_and_one_that_refuses_it_one_more()
  {
-    let tree = "public-rackmount1";
-    let sys = "/redfish/v1/Systems/437XR1138R2";
-    let inline = member_ids(tree, &format!("{sys}/Processors")).len()
-        + member_ids(tree, &format!("{sys}/Memory")).len();
-    for schema in [Schema::Auto, Schema::Subsystem] {
+    // The DMTF mockup and the HPE iLO capture (32 DIMM slots, trailing `/` on links).
+    for (tree, sys, schema) in [
+        (
+            "public-rackmount1",
+            "/redfish/v1/Systems/437XR1138R2",
+            Schema::Auto,
+        ),
+        (
+            "public-rackmount1",
+            "/redfish/v1/Systems/437XR1138R2",
+            Schema::Subsystem,
+        ),
+        ("XL675d_A100", "/redfish/v1/Systems/1", Schema::Auto),
+    ] {
+        let inline = member_ids(tree, &format!("{sys}/Processors")).len()
+            + member_ids(tree, &format!("{sys}/Memory")).len();
         // The plain fake ignores the query, as some BMCs do: members come as links.
         let (plain, plain_hits) = from_fake(Behavior::Mockup(tree, None), schema, true).await;
         assert!(plain.errors.is_empty(), "{:?}", plain.errors);
         assert_eq!(plain.cpu_count(), expected_cpus(tree, sys));
         assert_eq!(plain.memory.len(), expected_dimms(tree, sys).0);
         let (expanded, expanded_hits) = from_fake(Behavior::Expanding(tree), schema, true).await;
-        assert_eq!(expanded, plain, "{schema:?}");
+        assert_eq!(expanded, plain, "{tree} {schema:?}");
         assert!(
             expanded_hits + inline <= plain_hits,
-            "{schema:?}: {expanded_hits} requests expanded, {plain_hits} plain"
+            "{tree} {schema:?}: {expanded_hits} requests expanded, {plain_hits} plain"
         );
         let (refused, refused_hits) = from_fake(Behavior::RefusingExpand(tree), schema, true).await;
-        assert_eq!(refused, plain, "{schema:?}");
-        assert_eq!(refused_hits, plain_hits + 1, "{schema:?}");
+        assert_eq!(refused, plain, "{tree} {schema:?}");
+        assert_eq!(refused_hits, plain_hits + 1, "{tree} {schema:?}");
         // Turned off (`[health] expand = false`): asked plainly.
         let (off, off_hits) = from_fake(Behavior::Expanding(tree), schema, false).await;
-        assert_eq!((off, off_hits), (plain.clone(), plain_hits), "{schema:?}");
+        assert_eq!(
+            (off, off_hits),
+            (plain.clone(), plain_hits),
+            "{tree} {schema:?}"
+        );
     }
 }

@@ -12,12 +12,13 @@ use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
-use super::model::field;
 use base64::Engine;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
 use zeroize::Zeroizing;
+
+use super::model::field;
 
 /// How the client checks the BMC's TLS certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
