@@ -215,6 +215,18 @@ pub async fn bulk_insert(
     chunk: usize,
     row: impl Fn(usize) -> String,
 ) {
+    bulk_insert_then(db, head, n, chunk, row, None).await;
+}
+
+/// [`bulk_insert`], then the statement `then` in the same transaction.
+pub async fn bulk_insert_then(
+    db: &Db,
+    head: &str,
+    n: usize,
+    chunk: usize,
+    row: impl Fn(usize) -> String,
+    then: Option<&str>,
+) {
     let mut tx = db.begin().await.expect("begin");
     let mut i = 0;
     while i < n {
@@ -228,18 +240,17 @@ pub async fn bulk_insert(
             }
             sql.push_str(&row(k));
         }
-        let r = match &mut tx {
-            rackledger::db::Tx::Sqlite(t) => sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut **t)
-                .await
-                .map(|_| ()),
-            rackledger::db::Tx::Postgres(t) => sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut **t)
-                .await
-                .map(|_| ()),
-        };
-        r.expect("bulk insert");
+        rackledger::exec_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(c)
+            .await)
+        .expect("bulk insert");
         i = end;
+    }
+    if let Some(sql) = then {
+        rackledger::exec_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(c)
+            .await)
+        .expect("then");
     }
     tx.commit().await.expect("commit");
 }
