@@ -306,8 +306,7 @@ async fn from_fake(behavior: Behavior, schema: Schema, expand: bool) -> (Snapsho
 }
 
 #[tokio::test]
-async fn a_bmc_that_answers_expand_gives_the_same_facts_in_fewer_requests_and_one_that_refuses_it_one_more()
- {
+async fn bmcs_answering_ignoring_or_refusing_expand_give_the_same_snapshot() {
     // The DMTF mockup and the HPE iLO capture (32 DIMM slots, trailing `/` on links).
     for (tree, sys, schema) in [
         (
