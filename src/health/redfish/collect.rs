@@ -216,14 +216,10 @@ async fn expanded(
         .filter(|m| !is_inline(m))
         .filter_map(|m| text(m, "/@odata.id"))
         .collect();
-    let mut fetched: HashMap<String, Value> = if wanted.is_empty() {
-        HashMap::new()
-    } else {
-        fetch_all(client, wanted, errors)
-            .await
-            .into_iter()
-            .collect()
-    };
+    let mut fetched: HashMap<String, Value> = fetch_all(client, wanted, errors)
+        .await
+        .into_iter()
+        .collect();
     given
         .into_iter()
         .filter_map(|m| {
