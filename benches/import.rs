@@ -224,14 +224,12 @@ async fn cli_peak_rss(n: usize, format: &str) -> (f64, f64) {
     };
     let file = dir.path().join(format!("packing.{format}"));
     std::fs::write(&file, bytes).unwrap();
+    // `RACKLEDGER_BENCH_WRAP="perf record -g -o /tmp/perf.data --"` profiles the import.
+    let wrap = std::env::var("RACKLEDGER_BENCH_WRAP").unwrap_or_default();
     let out = std::process::Command::new("/usr/bin/time")
-        .args([
-            "-f",
-            "RSS %M %e",
-            env!("CARGO_BIN_EXE_rackledger"),
-            "import",
-            "packing_list",
-        ])
+        .args(["-f", "RSS %M %e"])
+        .args(wrap.split_whitespace())
+        .args([env!("CARGO_BIN_EXE_rackledger"), "import", "packing_list"])
         .arg(&file)
         .args(["--po", "PO-BENCH", "--location", &location.to_string()])
         .current_dir(dir.path())

@@ -346,8 +346,8 @@ async fn insert_receipt_line(
     .map_err(DbError::from)?)
 }
 
-/// Units per multi-row insert (12 binds each).
-const UNITS_PER_INSERT: usize = 1000;
+/// Units per insert statement.
+const UNITS_PER_INSERT: usize = 2_000;
 
 /// The message key of a receipt refused because a serial is on record
 /// (or twice in it).
@@ -362,8 +362,12 @@ struct NewUnits<'a> {
     warranty_end: Option<time::Date>,
 }
 
-/// Inserts the units of `serials`, at positions from `first` on, in one
-/// statement.
+/// Inserts the units of `serials`, at positions from `first` on, in id
+/// order, in one statement. What the units share is bound once; their
+/// serials and costs go as one JSON array, read in order by the database
+/// (`json_each` on SQLite, `jsonb_array_elements` on PostgreSQL). A
+/// multi-row `values` bound twelve values per unit: building and binding
+/// them was most of the import benchmark's commit outside the database.
 async fn insert_units(
     tx: &mut Tx,
     u: &NewUnits<'_>,
@@ -371,38 +375,41 @@ async fn insert_units(
     first: i64,
     serials: &[String],
 ) -> AppResult<()> {
-    const COLUMNS: usize = 12;
     let now = crate::clock::now();
-    let rows: Vec<String> = (0..serials.len())
-        .map(|k| format!("({}, 'in_stock')", tx.marks(1 + COLUMNS * k, COLUMNS)))
+    // `[[serial, cost], ...]`, each unit's `key` its index in the array.
+    let units: Vec<(&String, i64)> = (first..)
+        .zip(serials)
+        .map(|(position, serial)| (serial, position_cost(out, position)))
         .collect();
-    let sql = format!(
-        "insert into units (part_model_id, manufacturer, serial, po_line_id, receipt_line_id, position, location_id,
-           landed_cost_minor, cost_currency, warranty_end, created_at, updated_at, status)
-         values {}",
-        rows.join(", ")
-    );
-    on_tx!(tx, |c| {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-        for (k, serial) in serials.iter().enumerate() {
-            let position = first + i64::try_from(k).unwrap_or(0);
-            q = q
-                .bind(u.line.part_model_id)
-                .bind(&u.line.manufacturer)
-                .bind(serial)
-                .bind(u.line.id)
-                .bind(u.rl_id)
-                .bind(position)
-                .bind(u.location_id)
-                .bind(position_cost(out, position))
-                .bind(u.base.code())
-                .bind(u.warranty_end)
-                .bind(now)
-                .bind(now);
+    let units = serde_json::to_string(&units).map_err(anyhow::Error::from)?;
+    let from = match tx {
+        Tx::Sqlite(_) => "json_each($10) u",
+        Tx::Postgres(_) => {
+            "(select value, n - 1 as key from jsonb_array_elements($10::jsonb) with ordinality as e (value, n)) u"
         }
-        q.execute(c).await.map(|_| ())
-    })
-    .map_err(|e| match DbError::from(e) {
+    };
+    let sql = format!(
+        "insert into units (part_model_id, manufacturer, serial, po_line_id, receipt_line_id, position,
+           location_id, landed_cost_minor, cost_currency, warranty_end, created_at, updated_at, status)
+         select $1, $2, u.value ->> 0, $3, $4, $5 + u.key, $6, cast(u.value ->> 1 as bigint), $7, $8, $9, $9,
+           'in_stock'
+         from {from} order by u.key"
+    );
+    let result = on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(u.line.part_model_id)
+        .bind(&u.line.manufacturer)
+        .bind(u.line.id)
+        .bind(u.rl_id)
+        .bind(first)
+        .bind(u.location_id)
+        .bind(u.base.code())
+        .bind(u.warranty_end)
+        .bind(now)
+        .bind(&units)
+        .execute(c)
+        .await
+        .map(|_| ()));
+    result.map_err(|e| match DbError::from(e) {
         // Another receipt committed one of these serials between our check and this insert.
         DbError::Unique(_) => {
             let span = match (serials.first(), serials.last()) {

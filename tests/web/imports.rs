@@ -340,7 +340,7 @@ fn dimm_list(serials: impl Iterator<Item = String>) -> Vec<u8> {
 #[tokio::test]
 async fn a_long_packing_list_is_checked_and_received_across_its_batches() {
     // 2,345 rows cross every batch the import works in: rows planned 1,000 at
-    // a time, serials looked up 500 at a time, units inserted 1,000 at a time.
+    // a time, serials looked up 500 at a time, units inserted 2,000 at a time.
     const N: usize = 2_345;
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
@@ -365,11 +365,12 @@ async fn a_long_packing_list_is_checked_and_received_across_its_batches() {
         assert_eq!(text_of(&doc, "#count-create"), N.to_string());
         commit(&app, &csrf, id, false).await;
 
-        // Every unit once, at positions 1..=N in file order, each with its
-        // receipt movement, and their costs add up to the receipt line's.
+        // Every unit once, at positions 1..=N in file order (and in id
+        // order), each with its receipt movement, and their costs add up to
+        // the receipt line's.
         let units: Vec<(String, i64, i64)> = on_db!(&db, |p| sqlx::query_as(
             "select u.serial, u.position, u.landed_cost_minor from units u
-             join po_lines l on l.id = u.po_line_id where l.po_id = $1 order by u.position"
+             join po_lines l on l.id = u.po_line_id where l.po_id = $1 order by u.id"
         )
         .bind(po)
         .fetch_all(p)

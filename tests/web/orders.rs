@@ -673,6 +673,56 @@ async fn the_api_places_and_receives_an_order_and_hides_prices_from_technicians(
     }
 }
 
+#[tokio::test]
+async fn serials_are_stored_as_scanned_whatever_their_characters() {
+    // Units go to the database as one array of serials (JSON on SQLite):
+    // quotes, backslashes, non-ASCII and serials that read as numbers or
+    // JSON words come back exactly, in order, at their positions.
+    let odd = [
+        "O'Brien-7",
+        r#"back\slash"quote"#,
+        "ünïcødé-序列-1",
+        "00012345",
+        "1e5",
+        "null",
+        "[1, 2]",
+    ];
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = &app.db;
+        let (po, [_, nvme, _]) = big_order(db).await;
+        let loc = location(db).await;
+        let input = ReceiptInput {
+            location_id: loc,
+            lines: vec![ReceiveLine {
+                po_line_id: nvme,
+                quantity: 0,
+                serials: odd.iter().map(|s| (*s).to_owned()).collect(),
+            }],
+            ..ReceiptInput::default()
+        };
+        receiving::receive(db, &actor(), KRW, po, &input)
+            .await
+            .unwrap();
+        let units: Vec<(String, i64, i64, String)> = on_db!(db, |p| {
+            sqlx::query_as(
+                "select serial, position, location_id, status from units where po_line_id = $1 order by id",
+            )
+            .bind(nvme)
+            .fetch_all(p)
+            .await
+        })
+        .unwrap();
+        let want: Vec<(String, i64, i64, String)> = odd
+            .iter()
+            .zip(1..)
+            .map(|(s, position)| ((*s).to_owned(), position, loc, "in_stock".to_owned()))
+            .collect();
+        assert_eq!(units, want, "{backend:?}");
+        app.finish().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_receipts_racing_for_the_same_serial_have_exactly_one_winner() {
     for backend in backends() {
