@@ -1,7 +1,8 @@
 //! The allocator's settings for a long-running server.
 
 /// The allocators' settings for a long-running process: mimalloc purges at
-/// once ([`purge_at_once`]) and glibc's malloc, left to C code, gets two
+/// once ([`purge_at_once`]), no memory is in transparent huge pages
+/// ([`no_huge_pages`]) and glibc's malloc, left to C code, gets two
 /// arenas. Call it first thing in `main`, before threads start.
 ///
 /// Two arenas: by default glibc gives busy threads
@@ -12,6 +13,7 @@
 /// arenas cost the web pages 10-15% under concurrent load (pages benchmark).
 pub fn tune() {
     purge_at_once();
+    no_huge_pages();
     if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
         return;
     }
@@ -28,7 +30,8 @@ pub fn tune() {
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// mimalloc returns freed memory to the system at once rather than after
-/// 10 ms: with SQLite on mimalloc too, the poller peaked at 151 MiB polling
+/// its default delay (1,000 ms in the v3 built here; its header says 10,
+/// which earlier notes repeated): with SQLite on mimalloc too, the poller peaked at 151 MiB polling
 /// 2,000 BMCs, and at 126 MiB purging at once, with no measurable cost to
 /// CPU per poll or to the pages (poll and pages benchmarks).
 /// `MIMALLOC_PURGE_DELAY` in the environment, read by mimalloc itself, wins.
@@ -38,6 +41,32 @@ fn purge_at_once() {
     }
     // SAFETY: sets one of mimalloc's tunables, read when it next purges.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+}
+
+/// `mi_option_allow_thp` in the mimalloc that `libmimalloc-sys` 0.1.49
+/// builds (its 44th option in its v3 header; v3 is the crate's default and
+/// what is built here; a unit test checks the number against the defaults).
+const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
+
+/// No transparent huge pages for this process, as mimalloc does at start
+/// when `MIMALLOC_ALLOW_THP=0`: where the system gives them on `madvise`,
+/// mimalloc asks for them, and purging at once then frees and faults in 2 MiB
+/// pages, each zeroed whole (`clear_page_erms` was 10% of the poll
+/// benchmark's CPU, 16% of SQLite's threads). Without them (2026-12-03):
+/// peak RSS polling 2,000 BMCs 94 to 56 MiB, under the pages load 79-80 to
+/// 57-58 MiB, with CPU per poll and the pages' latency the same within the
+/// machine's noise. `MIMALLOC_ALLOW_THP` in the environment wins.
+fn no_huge_pages() {
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_some() {
+        return;
+    }
+    // SAFETY: sets one of mimalloc's tunables (read when it next maps memory).
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ALLOW_THP, 0) };
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }
 
 /// Rust's allocations go to mimalloc rather than glibc's malloc (SQLite's
@@ -134,6 +163,39 @@ pub fn sqlite_on_mimalloc() {
 mod tests {
     use libmimalloc_sys as mi;
     use libsqlite3_sys as sq;
+
+    #[test]
+    fn tune_purges_at_once_and_turns_huge_pages_off() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some()
+            || std::env::var_os("MIMALLOC_ALLOW_THP").is_some()
+        {
+            return; // the environment's settings win, by design
+        }
+        // The options by their number, as mimalloc's defaults show them
+        // (a wrong number would change another option).
+        // SAFETY: reads mimalloc's tunables.
+        let before = unsafe {
+            (
+                mi::mi_option_get(super::MI_OPTION_PURGE_DELAY),
+                mi::mi_option_get(super::MI_OPTION_ALLOW_THP),
+            )
+        };
+        assert_eq!(
+            before,
+            (1000, 1),
+            "mimalloc's defaults for purge_delay and allow_thp"
+        );
+        super::tune();
+        // SAFETY: reads mimalloc's tunables and this process's THP flag.
+        let after = unsafe {
+            (
+                mi::mi_option_get(super::MI_OPTION_PURGE_DELAY),
+                mi::mi_option_get(super::MI_OPTION_ALLOW_THP),
+                libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0),
+            )
+        };
+        assert_eq!(after, (0, 0, 1));
+    }
 
     #[tokio::test]
     async fn sqlite_allocates_from_mimalloc_and_keeps_no_statistics() {

@@ -161,23 +161,20 @@ pub async fn run(
     mode: Mode,
     progress: Progress<'_>,
 ) -> AppResult<Summary> {
-    let pass = |bytes, serials| {
-        run_pass(
-            db,
-            actor,
-            base,
-            lang,
-            kind,
-            bytes,
-            file_name,
-            profile,
-            target,
-            already_imported,
-            mode,
-            progress,
-            serials,
-        )
+    let job = Job {
+        db,
+        actor,
+        base,
+        lang,
+        kind,
+        file_name,
+        profile,
+        target,
+        already_imported,
+        mode,
+        progress,
     };
+    let pass = |bytes, serials| run_pass(&job, bytes, serials);
     if kind == Kind::PackingList && matches!(mode, Mode::Commit { .. }) {
         if let Pass::Done(summary) = pass(bytes.clone(), SerialCheck::UniqueIndex).await? {
             return Ok(summary);
@@ -209,22 +206,35 @@ enum Pass {
     SerialOnRecord,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run_pass(
-    db: &Db,
-    actor: &Actor,
+/// What [`run`] was asked to do, for each of its passes.
+struct Job<'a> {
+    db: &'a Db,
+    actor: &'a Actor,
     base: Currency,
     lang: crate::i18n::Lang,
     kind: Kind,
-    bytes: Vec<u8>,
-    file_name: &str,
-    profile: Option<&Profile>,
-    target: &Target,
+    file_name: &'a str,
+    profile: Option<&'a Profile>,
+    target: &'a Target,
     already_imported: bool,
     mode: Mode,
-    progress: Progress<'_>,
-    serials: SerialCheck,
-) -> AppResult<Pass> {
+    progress: Progress<'a>,
+}
+
+async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppResult<Pass> {
+    let &Job {
+        db,
+        actor,
+        base,
+        lang,
+        kind,
+        file_name,
+        profile,
+        target,
+        already_imported,
+        mode,
+        progress,
+    } = job;
     let write = matches!(mode, Mode::Commit { .. });
     // A commit of the workbook just previewed plans the rows the preview read.
     let kept = if write {
