@@ -222,23 +222,10 @@ struct Job<'a> {
 }
 
 async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppResult<Pass> {
-    let &Job {
-        db,
-        actor,
-        base,
-        lang,
-        kind,
-        file_name,
-        profile,
-        target,
-        already_imported,
-        mode,
-        progress,
-    } = job;
-    let write = matches!(mode, Mode::Commit { .. });
+    let write = matches!(job.mode, Mode::Commit { .. });
     // A commit of the workbook just previewed plans the rows the preview read.
     let kept = if write {
-        parsed::find(&bytes, file_name, kind, profile)
+        parsed::find(&bytes, job.file_name, job.kind, job.profile)
     } else {
         None
     };
@@ -247,7 +234,7 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
     let mut reader = match kept {
         Some(_) => None,
         None => Some(
-            rackledger_importers::open_bytes(bytes, file_name, kind, profile)
+            rackledger_importers::open_bytes(bytes, job.file_name, job.kind, job.profile)
                 .map_err(file_error)?,
         ),
     };
@@ -268,11 +255,11 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
     let mut to_keep = to_keep.filter(|_| parsed::worth_keeping(format));
     let mut rows_kept = Vec::new();
     let mut tx = if write {
-        db.begin().await?
+        job.db.begin().await?
     } else {
-        db.begin_read().await?
+        job.db.begin_read().await?
     };
-    let mut planner = planner(&mut tx, kind, target, already_imported, serials).await?;
+    let mut planner = planner(&mut tx, job.kind, job.target, job.already_imported, serials).await?;
     let (mut errors_kept, mut others_kept) = (Vec::new(), Vec::new());
     let (mut fresh, mut next_kept) = (Vec::new(), 0);
     loop {
@@ -304,7 +291,11 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
                     e.column.as_deref(),
                     Msg::new("import.reader_error").arg("detail", &e.detail),
                 ),
-                Ok(row) => planner.plan(&mut tx, parsed.row, row, write, actor).await?,
+                Ok(row) => {
+                    planner
+                        .plan(&mut tx, parsed.row, row, write, job.actor)
+                        .await?
+                }
             };
             summary.rows += 1;
             match plan.action {
@@ -333,11 +324,11 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
                     action: format!("{:?}", plan.action).to_lowercase(),
                     text: plan.text,
                     column: plan.column,
-                    reason: plan.reason.map(|m| m.render(lang)),
+                    reason: plan.reason.map(|m| m.render(job.lang)),
                 });
             }
             if summary.rows.is_multiple_of(500) {
-                progress(summary.rows, total);
+                (job.progress)(summary.rows, total);
             }
         }
     }
@@ -347,11 +338,11 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
         (None, None) => 0,
     };
     summary.sample = errors_kept.into_iter().chain(others_kept).collect();
-    progress(summary.rows, total.or(Some(summary.rows)));
+    (job.progress)(summary.rows, total.or(Some(summary.rows)));
     if let (Some(bytes), Some(r)) = (to_keep.take(), &reader) {
-        parsed::keep(bytes, file_name, kind, profile, r, rows_kept);
+        parsed::keep(bytes, job.file_name, job.kind, job.profile, r, rows_kept);
     }
-    let Mode::Commit { skip_errors } = mode else {
+    let Mode::Commit { skip_errors } = job.mode else {
         // A preview only read; end its snapshot now rather than when the pool reuses the connection.
         tx.rollback().await?;
         return Ok(Pass::Done(summary));
@@ -360,7 +351,7 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
         summary.refused = Some(
             Msg::new("import.refused_errors")
                 .arg("errors", summary.errors)
-                .render(lang),
+                .render(job.lang),
         );
         tx.rollback().await?;
         return Ok(Pass::Done(summary));
@@ -370,16 +361,16 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
         lines.sort_by_key(|l| l.po_line_id);
         if !lines.is_empty() {
             let input = ReceiptInput {
-                location_id: target.location_id.unwrap_or(0),
+                location_id: job.target.location_id.unwrap_or(0),
                 lines,
-                confirm_over: target.allow_over,
-                notes: format!("import {file_name}"),
+                confirm_over: job.target.allow_over,
+                notes: format!("import {}", job.file_name),
             };
             let received = receiving::receive_tx(
                 &mut tx,
-                actor,
-                base,
-                target.po_id.unwrap_or(0),
+                job.actor,
+                job.base,
+                job.target.po_id.unwrap_or(0),
                 &input,
                 receiving::Serials::CheckedInThisTransaction,
             )
@@ -398,15 +389,15 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
         }
     }
     let note = serde_json::json!({
-        "kind": kind.as_str(), "file": file_name, "rows": summary.rows, "create": summary.create,
+        "kind": job.kind.as_str(), "file": job.file_name, "rows": summary.rows, "create": summary.create,
         "update": summary.update, "unchanged": summary.unchanged, "skipped_errors": summary.errors,
     });
     audit::record(
         &mut tx,
-        actor,
+        job.actor,
         AuditAction::Create,
         "import",
-        file_name,
+        job.file_name,
         None,
         Some(&note),
     )
