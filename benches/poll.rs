@@ -190,6 +190,13 @@ fn main() {
     }
     // As `rackledger serve` does.
     rackledger::alloc::tune();
+    // `RACKLEDGER_BENCH_LOG=sqlx::query=debug` shows each statement and its time.
+    if let Ok(filter) = std::env::var("RACKLEDGER_BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     tokio::runtime::Runtime::new().unwrap().block_on(bench());
 }
 

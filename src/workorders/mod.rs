@@ -322,7 +322,13 @@ struct Resolved {
     target_status: Option<String>,
 }
 
-async fn resolve_input(tx: &mut Tx, input: &WorkOrderInput) -> AppResult<Resolved> {
+/// Checks one input; `assets` holds the ids of the asset tags and host
+/// names the inputs name (see [`assets_by_tag`]).
+async fn resolve_input(
+    tx: &mut Tx,
+    input: &WorkOrderInput,
+    assets: &HashMap<String, i64>,
+) -> AppResult<Resolved> {
     let mut errors = FieldErrors::default();
     let kind = input.kind.as_str();
     if !KINDS.contains(&kind) {
@@ -336,15 +342,7 @@ async fn resolve_input(tx: &mut Tx, input: &WorkOrderInput) -> AppResult<Resolve
         }
         None
     } else {
-        let found = on_tx!(tx, |c| {
-            sqlx::query_scalar(
-                "select id from assets where lower(asset_tag) = lower($1) or lower(hostname) = lower($1)",
-            )
-            .bind(tag)
-            .fetch_optional(c)
-            .await
-        })
-        .map_err(DbError::from)?;
+        let found = assets.get(&tag.to_lowercase()).copied();
         if found.is_none() {
             errors.add(
                 "asset_tag",
@@ -463,9 +461,11 @@ pub async fn create_tx(
 const PER_STATEMENT: usize = 100;
 
 /// Opens many work orders in the caller's transaction (health alerts open
-/// them in batches): the dedup keys are looked up, and the new work orders
-/// read back and audited, a hundred at a time, so each costs its own insert
-/// (and its checklist's) and its input's look-ups. Returns each one's id, or
+/// them in batches). Their assets and dedup keys are looked up, the new ones
+/// inserted (those with a dedup key a hundred to a statement, read back by
+/// it), their checklists written, and they are read back and audited, a
+/// hundred at a time: polling a fleet whose BMCs each raised two alerts spent
+/// two statements per work order on this before. Returns each one's id, or
 /// the id of the active work order with the same dedup key (also one opened
 /// earlier in the same call). On an error the caller rolls back.
 pub async fn create_many_tx(
@@ -494,21 +494,35 @@ pub async fn create_many_tx(
         .map_err(DbError::from)?;
         active.extend(rows);
     }
-    let mut ids = Vec::with_capacity(items.len());
-    let mut created = Vec::new();
+    let tags: Vec<&str> = items.iter().map(|(i, _)| i.asset_tag.trim()).collect();
+    let assets = assets_by_tag(tx, &tags).await?;
+    // Each item: an active work order's id, or the new row it becomes
+    // (two items with one dedup key share a row).
+    let mut picks: Vec<Result<i64, usize>> = Vec::with_capacity(items.len());
+    let mut rows: Vec<NewRow<'_>> = Vec::new();
+    let mut planned: HashMap<&str, usize> = HashMap::new();
     for (input, origin) in items {
-        let id = match insert_tx(tx, actor, input, origin, &active, lang).await? {
-            Inserted::Existing(id) => id,
-            Inserted::New(id) => {
-                if let Some(key) = &origin.dedup_key {
-                    active.insert(key.clone(), id);
-                }
-                created.push(id);
-                id
+        let row = match check_tx(tx, actor, input, origin, &active, &assets, lang).await? {
+            Checked::Existing(id) => {
+                picks.push(Ok(id));
+                continue;
             }
+            Checked::New(row) => *row,
         };
-        ids.push(id);
+        let key = origin.dedup_key.as_deref();
+        if let Some(&i) = key.and_then(|k| planned.get(k)) {
+            picks.push(Err(i));
+            continue;
+        }
+        if let Some(k) = key {
+            planned.insert(k, rows.len());
+        }
+        picks.push(Err(rows.len()));
+        rows.push(row);
     }
+    let now = crate::clock::now();
+    let created = insert_rows(tx, actor, &rows, now).await?;
+    insert_checklists(tx, &rows, &created, now).await?;
     for chunk in created.chunks(PER_STATEMENT) {
         let sql = format!("{SELECT} where w.id in ({})", tx.marks(1, chunk.len()));
         let after: Vec<WorkOrder> = on_tx!(tx, |c| {
@@ -525,26 +539,79 @@ pub async fn create_many_tx(
             .collect();
         audit::record_many(tx, actor, Action::Create, "work_order", &rows).await?;
     }
-    Ok(ids)
+    Ok(picks
+        .into_iter()
+        .map(|p| p.unwrap_or_else(|i| created[i]))
+        .collect())
 }
 
-/// A work order inserted, or the active one with the same dedup key.
-enum Inserted {
-    New(i64),
+/// The id of each asset whose tag or host name (either case) is in
+/// `names`, by that name in lower case; a tag wins over another asset's
+/// host name.
+async fn assets_by_tag(tx: &mut Tx, names: &[&str]) -> AppResult<HashMap<String, i64>> {
+    let mut wanted: Vec<String> = names
+        .iter()
+        .filter(|n| !n.is_empty())
+        .map(|n| n.to_lowercase())
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut by_tag = HashMap::new();
+    let mut by_host = Vec::new();
+    for chunk in wanted.chunks(PER_STATEMENT) {
+        let n = chunk.len();
+        let sql = format!(
+            "select id, lower(asset_tag), lower(hostname) from assets
+             where lower(asset_tag) in ({}) or lower(hostname) in ({})",
+            tx.marks(1, n),
+            tx.marks(n + 1, n)
+        );
+        let found: Vec<(i64, String, Option<String>)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for name in chunk.iter().chain(chunk) {
+                q = q.bind(name);
+            }
+            q.fetch_all(c).await
+        })
+        .map_err(DbError::from)?;
+        for (id, tag, host) in found {
+            by_tag.insert(tag, id);
+            by_host.extend(host.map(|h| (h, id)));
+        }
+    }
+    for (host, id) in by_host {
+        by_tag.entry(host).or_insert(id);
+    }
+    Ok(by_tag)
+}
+
+/// A checked work order, ready to insert.
+struct NewRow<'a> {
+    input: &'a WorkOrderInput,
+    origin: &'a Origin,
+    resolved: Resolved,
+    title: String,
+    checklist: Vec<String>,
+}
+
+/// An input checked: the active work order with its dedup key, or a new row.
+enum Checked<'a> {
+    New(Box<NewRow<'a>>),
     Existing(i64),
 }
 
-/// Checks one input and inserts its work order and checklist (not audited:
-/// [`create_many_tx`] audits them together).
-async fn insert_tx(
+/// Checks one input (an install or move is tried against the rack and
+/// undone) and settles its title and checklist.
+async fn check_tx<'a>(
     tx: &mut Tx,
     actor: &Actor,
-    input: &WorkOrderInput,
-    origin: &Origin,
+    input: &'a WorkOrderInput,
+    origin: &'a Origin,
     active: &HashMap<String, i64>,
+    assets: &HashMap<String, i64>,
     lang: Lang,
-) -> AppResult<Inserted> {
-    let r = resolve_input(tx, input).await?;
+) -> AppResult<Checked<'a>> {
+    let r = resolve_input(tx, input, assets).await?;
     let kind = input.kind.as_str();
     if let (Some(asset), Some(rack), Some(u)) = (r.asset_id, &r.rack, r.u) {
         // Dry run of the placement, undone at once; it is applied for real on completion.
@@ -560,7 +627,7 @@ async fn insert_tx(
         tried?;
     }
     if let Some(id) = origin.dedup_key.as_ref().and_then(|k| active.get(k)) {
-        return Ok(Inserted::Existing(*id));
+        return Ok(Checked::Existing(*id));
     }
     let title = match input.title.trim() {
         "" => {
@@ -576,35 +643,6 @@ async fn insert_tx(
         }
         t => t.to_owned(),
     };
-    let now = crate::clock::now();
-    let placement_fields = r.rack.is_some();
-    let id: i64 = on_tx!(tx, |c| {
-        sqlx::query_scalar(
-            "insert into work_orders (kind, title, notes, status, asset_id, assignee_id, due_date, rack_id, u_position,
-                face, depth, slot_name, part_model_id, target_status, source, dedup_key, created_by, created_at, updated_at)
-             values ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) returning id",
-        )
-        .bind(kind)
-        .bind(&title)
-        .bind(input.notes.trim())
-        .bind(r.asset_id)
-        .bind(r.assignee_id)
-        .bind(r.due_date)
-        .bind(r.rack.as_ref().map(|x| x.id))
-        .bind(r.u)
-        .bind(placement_fields.then_some(input.face.as_str()))
-        .bind(placement_fields.then_some(input.depth.as_str()))
-        .bind((kind == "replace").then(|| input.slot_name.trim()))
-        .bind(r.part_model_id)
-        .bind(r.target_status.as_deref())
-        .bind(origin.source)
-        .bind(origin.dedup_key.as_deref())
-        .bind(actor.user_id)
-        .bind(now)
-        .fetch_one(c)
-        .await
-    })
-    .map_err(DbError::from)?;
     let typed: Vec<String> = input
         .checklist
         .lines()
@@ -612,32 +650,127 @@ async fn insert_tx(
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect();
-    let items = if typed.is_empty() {
+    let checklist = if typed.is_empty() {
         default_checklist(kind, lang)
     } else {
         typed
     };
-    if !items.is_empty() {
-        // The whole checklist in one statement.
+    Ok(Checked::New(Box::new(NewRow {
+        input,
+        origin,
+        resolved: r,
+        title,
+        checklist,
+    })))
+}
+
+/// Inserts `rows` and returns their ids in order: those with a dedup key
+/// (unique among active work orders) many to a statement, matched back by
+/// it, as neither engine promises the order of `returning`; others one by
+/// one.
+async fn insert_rows(
+    tx: &mut Tx,
+    actor: &Actor,
+    rows: &[NewRow<'_>],
+    now: OffsetDateTime,
+) -> AppResult<Vec<i64>> {
+    let (keyed, single): (Vec<usize>, Vec<usize>) =
+        (0..rows.len()).partition(|&i| rows[i].origin.dedup_key.is_some());
+    let groups = keyed.chunks(PER_STATEMENT).chain(single.chunks(1));
+    let mut ids = vec![0; rows.len()];
+    for group in groups {
+        let sql = format!(
+            "insert into work_orders (kind, title, notes, status, asset_id, assignee_id, due_date, rack_id, u_position,
+                face, depth, slot_name, part_model_id, target_status, source, dedup_key, created_by, created_at, updated_at)
+             values {} returning id, dedup_key",
+            tx.rows(group.len(), 19)
+        );
+        let back: Vec<(i64, Option<String>)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for &i in group {
+                let NewRow {
+                    input,
+                    origin,
+                    resolved: r,
+                    title,
+                    ..
+                } = &rows[i];
+                let kind = input.kind.as_str();
+                let placement_fields = r.rack.is_some();
+                q = q
+                    .bind(kind)
+                    .bind(title)
+                    .bind(input.notes.trim())
+                    .bind("open")
+                    .bind(r.asset_id)
+                    .bind(r.assignee_id)
+                    .bind(r.due_date)
+                    .bind(r.rack.as_ref().map(|x| x.id))
+                    .bind(r.u)
+                    .bind(placement_fields.then_some(input.face.as_str()))
+                    .bind(placement_fields.then_some(input.depth.as_str()))
+                    .bind((kind == "replace").then(|| input.slot_name.trim()))
+                    .bind(r.part_model_id)
+                    .bind(r.target_status.as_deref())
+                    .bind(origin.source)
+                    .bind(origin.dedup_key.as_deref())
+                    .bind(actor.user_id)
+                    .bind(now)
+                    .bind(now);
+            }
+            q.fetch_all(c).await
+        })
+        .map_err(DbError::from)?;
+        if let ([i], [(id, _)]) = (group, back.as_slice()) {
+            ids[*i] = *id;
+            continue;
+        }
+        let by_key: HashMap<Option<String>, i64> =
+            back.into_iter().map(|(id, k)| (k, id)).collect();
+        for &i in group {
+            ids[i] = *by_key.get(&rows[i].origin.dedup_key).ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!(
+                    "a new work order was not read back by its key"
+                ))
+            })?;
+        }
+    }
+    Ok(ids)
+}
+
+/// The checklists of new work orders (`ids` in the order of `rows`), a few
+/// hundred items to a statement.
+async fn insert_checklists(
+    tx: &mut Tx,
+    rows: &[NewRow<'_>],
+    ids: &[i64],
+    now: OffsetDateTime,
+) -> AppResult<()> {
+    let items: Vec<(i64, i64, &str)> = rows
+        .iter()
+        .zip(ids)
+        .flat_map(|(row, id)| {
+            row.checklist
+                .iter()
+                .enumerate()
+                .map(|(position, text)| (*id, position as i64, text.as_str()))
+        })
+        .collect();
+    for chunk in items.chunks(5 * PER_STATEMENT) {
         let sql = format!(
             "insert into work_order_checks (work_order_id, position, text, created_at, updated_at) values {}",
-            tx.rows(items.len(), 5)
+            tx.rows(chunk.len(), 5)
         );
         exec_tx!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for (position, text) in items.iter().enumerate() {
-                q = q
-                    .bind(id)
-                    .bind(position as i64)
-                    .bind(text)
-                    .bind(now)
-                    .bind(now);
+            for (id, position, text) in chunk {
+                q = q.bind(id).bind(position).bind(text).bind(now).bind(now);
             }
             q.execute(c).await
         })
         .map_err(DbError::from)?;
     }
-    Ok(Inserted::New(id))
+    Ok(())
 }
 
 async fn active_tx(tx: &mut Tx, id: i64) -> AppResult<WorkOrder> {

@@ -330,6 +330,8 @@ async fn bmcs_answering_ignoring_or_refusing_expand_give_the_same_snapshot() {
         assert_eq!(plain.memory.len(), expected_dimms(tree, sys).0);
         let (expanded, expanded_hits) = from_fake(Behavior::Expanding(tree), schema, true).await;
         assert_eq!(expanded, plain, "{tree} {schema:?}");
+        // Processors, memory and the system itself come inline.
+        let inline = inline + 1;
         assert!(
             expanded_hits + inline <= plain_hits,
             "{tree} {schema:?}: {expanded_hits} requests expanded, {plain_hits} plain"
@@ -337,6 +339,20 @@ async fn bmcs_answering_ignoring_or_refusing_expand_give_the_same_snapshot() {
         let (refused, refused_hits) = from_fake(Behavior::RefusingExpand(tree), schema, true).await;
         assert_eq!(refused, plain, "{tree} {schema:?}");
         assert_eq!(refused_hits, plain_hits + 1, "{tree} {schema:?}");
+        // The refusal is remembered: the same client's next poll asks plainly.
+        let fake = FakeBmc::start(Behavior::RefusingExpand(tree)).await;
+        let client = Arc::new(
+            RedfishClient::new(&fake.url, &TlsPolicy::Verify, None, Limits::default()).unwrap(),
+        );
+        collect(client.clone(), schema).await.expect("collect");
+        let after_first = fake.hits.load(Ordering::SeqCst);
+        let again = collect(client, schema).await.expect("collect");
+        assert_eq!(again, plain, "{tree} {schema:?}");
+        assert_eq!(
+            fake.hits.load(Ordering::SeqCst) - after_first,
+            plain_hits,
+            "{tree} {schema:?}: no request with `$expand` the second time"
+        );
         // Turned off (`[health] expand = false`): asked plainly.
         let (off, off_hits) = from_fake(Behavior::Expanding(tree), schema, false).await;
         assert_eq!(

@@ -691,6 +691,7 @@ async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
         let db = app.db.clone();
         let tags = ["SRV-M1", "SRV-M2", "SRV-M3"];
         let ids = servers(&db, &tags).await;
+        let ids_of_servers = ids.clone();
         let mut bmcs = Vec::new();
         let mut snapshots = Vec::new();
         for &srv in &ids {
@@ -801,6 +802,77 @@ async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
             .await
             .unwrap();
         assert_eq!(total, 4, "{backend:?}");
+        // A mixed batch: keyed inputs (inserted together, read back by key)
+        // around one without a key, assets named by host name or tag in
+        // any case; each id returned is its own input's.
+        on_db!(&db, |p| sqlx::query(
+            "update assets set hostname = 'node-m2.dc1' where id = $1"
+        )
+        .bind(ids_of_servers[1])
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+        .unwrap();
+        let inputs: Vec<workorders::WorkOrderInput> = ["NODE-M2.DC1", "srv-m3", "Srv-M1"]
+            .iter()
+            .map(|name| workorders::WorkOrderInput {
+                kind: "other".into(),
+                title: format!("Look at {name}"),
+                asset_tag: (*name).into(),
+                ..Default::default()
+            })
+            .collect();
+        let keyed = |k: &str| workorders::Origin {
+            source: "alert",
+            dedup_key: Some(k.into()),
+        };
+        let origins = [
+            keyed("test/a"),
+            workorders::Origin::default(),
+            keyed("test/b"),
+        ];
+        let items: Vec<_> = inputs.iter().zip(origins.iter()).collect();
+        let mut tx = db.begin().await.unwrap();
+        let made = workorders::create_many_tx(&mut tx, &actor(), &items, Lang::En)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let expect = [
+            (ids_of_servers[1], "Look at NODE-M2.DC1"),
+            (ids_of_servers[2], "Look at srv-m3"),
+            (ids_of_servers[0], "Look at Srv-M1"),
+        ];
+        for (id, (asset, title)) in made.iter().zip(expect) {
+            let wo = workorders::get(&db, *id).await.unwrap();
+            assert_eq!(
+                (wo.asset_id, wo.title.as_str()),
+                (Some(asset), title),
+                "{backend:?}: {made:?}"
+            );
+        }
+        // An unknown asset refuses the whole batch, naming the field.
+        let unknown = workorders::WorkOrderInput {
+            asset_tag: "NO-SUCH-TAG".into(),
+            ..inputs[0].clone()
+        };
+        let mut tx = db.begin().await.unwrap();
+        let err = workorders::create_many_tx(
+            &mut tx,
+            &actor(),
+            &[(&inputs[1], &origins[1]), (&unknown, &keyed("test/c"))],
+            Lang::En,
+        )
+        .await
+        .unwrap_err();
+        tx.rollback().await.unwrap();
+        assert!(
+            matches!(&err, rackledger::error::AppError::Validation(e) if format!("{e:?}").contains("asset_tag")),
+            "{backend:?}: {err:?}"
+        );
+        let (_, total) = workorders::list(&db, &workorders::Filter::default(), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(total, 7, "{backend:?}");
         // Nothing is left to open.
         let again = workorders::alerts::open_for_alerts(&db, Lang::En)
             .await

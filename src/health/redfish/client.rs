@@ -163,6 +163,8 @@ pub struct RedfishClient {
     sessions: Mutex<Option<Url>>,
     /// The `$expand` query collections are asked with, while the BMC answers it.
     expand: Mutex<Option<&'static str>>,
+    /// The BMC failed a request with `$expand` (see [`RedfishClient::refuse_expand`]).
+    expand_refused: std::sync::atomic::AtomicBool,
     limits: Limits,
 }
 
@@ -265,6 +267,7 @@ impl RedfishClient {
             token: Mutex::new(None),
             sessions: Mutex::new(None),
             expand: Mutex::new(None),
+            expand_refused: Default::default(),
             limits,
         })
     }
@@ -297,10 +300,14 @@ impl RedfishClient {
 
     /// Asks collections for their members inline from now on when the
     /// service root says the BMC can (`ProtocolFeaturesSupported.ExpandQuery`
-    /// with `NoLinks`: `$expand=.`, one level, not `Links`) and the limits
-    /// allow it, else not.
+    /// with `NoLinks`: `$expand=.`, one level, not `Links`), the limits
+    /// allow it and the BMC has not failed such a request, else not.
     pub fn offer_expand(&self, root: &Value) {
-        if !self.limits.expand {
+        if !self.limits.expand
+            || self
+                .expand_refused
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
             return self.set_expand(None);
         }
         let q = field(root, "ProtocolFeaturesSupported").and_then(|p| field(p, "ExpandQuery"));
@@ -313,6 +320,17 @@ impl RedfishClient {
             }
         });
         self.set_expand(query);
+    }
+
+    /// Stops asking collections with `$expand`, for as long as this client
+    /// lives (the poller keeps one per BMC until its settings change), as
+    /// the BMC failed such a request though its service root offers it
+    /// (`sushy-static` answers 404): each poll would otherwise spend a
+    /// request finding that out again.
+    pub fn refuse_expand(&self) {
+        self.expand_refused
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.set_expand(None);
     }
 
     /// Stops (`None`) or starts asking collections with `$expand`.
@@ -533,7 +551,7 @@ mod tests {
         };
         // public-rackmount1 and the HPE iLO capture (`MaxLevels` 1, no `ExpandAll`).
         let levels = serde_json::json!({ "ExpandQuery": { "Levels": true, "NoLinks": true, "MaxLevels": 1 } });
-        assert_eq!(offers(levels), Some("$expand=.($levels=1)"));
+        assert_eq!(offers(levels.clone()), Some("$expand=.($levels=1)"));
         let no_links = serde_json::json!({ "ExpandQuery": { "NoLinks": true } });
         assert_eq!(offers(no_links), Some("$expand=."));
         // Only `*` or `~` (which would inline `Links` too), a string for a
@@ -547,6 +565,9 @@ mod tests {
         c.set_expand(Some("$expand=."));
         c.offer_expand(&serde_json::json!({ "Systems": {} }));
         assert_eq!(c.expand(), None);
+        // Once the BMC has failed a request with it, never again on this client.
+        c.refuse_expand();
+        assert_eq!(offers(levels), None);
         // `[health] expand = false`: never, whatever the BMC offers.
         let off = client(Limits {
             expand: false,

@@ -76,12 +76,7 @@ pub async fn collect_at(
     let mut snap = Snapshot::default();
     let systems_link = link(&root, "Systems")
         .ok_or_else(|| FetchError::Malformed("the service root has no Systems".into()))?;
-    let systems = client.get_kept(&systems_link).await?;
-    let system_link = links(&systems, "Members")
-        .into_iter()
-        .next()
-        .ok_or_else(|| FetchError::Malformed("the Systems collection is empty".into()))?;
-    let system = client.get_kept(&system_link).await?;
+    let system = first_system(&client, &systems_link).await?;
     read_system(&system, &mut snap);
     let status = field(&system, "Status")
         .map(Value::to_string)
@@ -163,6 +158,48 @@ fn read_system(system: &Value, snap: &mut Snapshot) {
     snap.bios_version = text(system, "/BiosVersion");
 }
 
+/// The first member of the Systems collection: inline when the collection
+/// is asked with `$expand` and the BMC puts it there (one request rather
+/// than two on every poll), else fetched by its link.
+async fn first_system(client: &RedfishClient, systems: &str) -> Result<Value, FetchError> {
+    let mut doc = match get_expanded(client, systems).await {
+        Some(doc) => doc,
+        None => client.get_kept(systems).await?,
+    };
+    let first = match doc.get_mut("Members").and_then(Value::as_array_mut) {
+        Some(members) if !members.is_empty() => members.swap_remove(0),
+        _ => Value::Null,
+    };
+    match text(&first, "/@odata.id") {
+        Some(_) if is_inline(&first) => Ok(first),
+        Some(l) => client.get_kept(&l).await,
+        None => Err(FetchError::Malformed(
+            "the Systems collection is empty".into(),
+        )),
+    }
+}
+
+/// A collection asked with `$expand`, when the BMC offers it; `None` when it
+/// does not, or when the request fails in any way (an HTTP error, a timeout,
+/// bad JSON, a body over the limit): the BMC is then not asked with
+/// `$expand` again (see [`RedfishClient::refuse_expand`]).
+async fn get_expanded(client: &RedfishClient, collection: &str) -> Option<Value> {
+    let query = client.expand()?;
+    let sep = if collection.contains('?') { '&' } else { '?' };
+    match client.get_kept(&format!("{collection}{sep}{query}")).await {
+        Ok(doc) => Some(doc),
+        Err(_) => {
+            client.refuse_expand();
+            None
+        }
+    }
+}
+
+/// A member given inline (an object with more than its `@odata.id`).
+fn is_inline(m: &Value) -> bool {
+    m.as_object().is_some_and(|o| o.len() > 1)
+}
+
 async fn first_member(client: &RedfishClient, root: &Value, collection: &str) -> Option<String> {
     let l = link(root, collection)?;
     let doc = client.get_kept(&l).await.ok()?;
@@ -174,20 +211,14 @@ async fn first_member(client: &RedfishClient, root: &Value, collection: &str) ->
 /// request: `public-rackmount1`'s processors and memory are 9 requests
 /// without, 2 with. Members it leaves as links (a BMC that ignores
 /// `$expand`) are fetched on their own. When the request with `$expand`
-/// fails in any way (an HTTP error: `sushy-static` answers 404; a timeout,
-/// bad JSON, a body over the limit), the collection is asked for plainly, and
-/// nothing more with `$expand` during this poll.
+/// fails, the collection is asked for plainly (see [`get_expanded`]).
 pub(super) async fn members(
     client: &Arc<RedfishClient>,
     collection: &str,
     errors: &mut Vec<String>,
 ) -> Vec<(String, Value)> {
-    if let Some(query) = client.expand() {
-        let sep = if collection.contains('?') { '&' } else { '?' };
-        match client.get_kept(&format!("{collection}{sep}{query}")).await {
-            Ok(doc) => return expanded(client, doc, errors).await,
-            Err(_) => client.set_expand(None),
-        }
+    if let Some(doc) = get_expanded(client, collection).await {
+        return expanded(client, doc, errors).await;
     }
     match client.get_kept(collection).await {
         Ok(doc) => fetch_all(client, links(&doc, "Members"), errors).await,
@@ -210,7 +241,6 @@ async fn expanded(
         Some(Value::Array(members)) => members,
         _ => Vec::new(),
     };
-    let is_inline = |m: &Value| m.as_object().is_some_and(|o| o.len() > 1);
     let wanted: Vec<String> = given
         .iter()
         .filter(|m| !is_inline(m))

@@ -206,15 +206,42 @@ pub fn array<'v>(v: &'v Value, name: &str) -> &'v [Value] {
         .map_or(&[], Vec::as_slice)
 }
 
+/// The value at a JSON pointer, as [`Value::pointer`] finds it, without
+/// its two `String`s per step (it unescapes `~1` and `~0` in each step even
+/// when there are none): a poll reads a few hundred pointers, and
+/// `Value::pointer` was 3% of the poller's thread (poll benchmark).
+pub fn at<'v>(v: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() || pointer.contains('~') {
+        return v.pointer(pointer);
+    }
+    pointer
+        .strip_prefix('/')?
+        .split('/')
+        .try_fold(v, |v, step| match v {
+            Value::Object(map) => map.get(step),
+            Value::Array(items) => array_index(step).and_then(|i| items.get(i)),
+            _ => None,
+        })
+}
+
+/// An array index as a JSON pointer step gives it: digits, no leading zero.
+fn array_index(step: &str) -> Option<usize> {
+    let digits = !step.is_empty() && step.bytes().all(|b| b.is_ascii_digit());
+    if !digits || (step.len() > 1 && step.starts_with('0')) {
+        return None;
+    }
+    step.parse().ok()
+}
+
 /// A string at a JSON pointer, trimmed; `None` when absent, not a string, or empty.
 pub fn text(v: &Value, pointer: &str) -> Option<String> {
-    let s = v.pointer(pointer)?.as_str()?.trim();
+    let s = at(v, pointer)?.as_str()?.trim();
     (!s.is_empty()).then(|| s.to_owned())
 }
 
 /// A number at a JSON pointer (numbers given as strings are accepted too).
 pub fn number(v: &Value, pointer: &str) -> Option<f64> {
-    match v.pointer(pointer)? {
+    match at(v, pointer)? {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
@@ -644,6 +671,46 @@ mod tests {
     /// The string literals of `src`, without their quotes (no escapes in them).
     fn literals(src: &str) -> Vec<&str> {
         src.split('"').skip(1).step_by(2).collect()
+    }
+
+    #[test]
+    fn pointers_find_what_serde_json_finds() {
+        let v = json!({
+            "Status": { "Health": "OK" },
+            "PowerControl": [{ "PowerConsumedWatts": 344 }, { "x": null }],
+            "a/b": 1, "m~n": 2, "": { "": 3 }, "10": "ten",
+            "Arr": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        });
+        let pointers = [
+            "",
+            "/",
+            "//",
+            "/Status",
+            "/Status/Health",
+            "/Status/Health/x",
+            "/Status/",
+            "Status",
+            "/PowerControl/0/PowerConsumedWatts",
+            "/PowerControl/1/x",
+            "/PowerControl/2",
+            "/PowerControl/-1",
+            "/PowerControl/+1",
+            "/PowerControl/01",
+            "/PowerControl/0x1",
+            "/PowerControl/",
+            "/a~1b",
+            "/m~0n",
+            "/a/b",
+            "/10",
+            "/Arr/11",
+            "/Arr/011",
+            "/Arr/",
+            "/Arr/99999999999999999999999",
+            "/Missing/Health",
+        ];
+        for p in pointers {
+            assert_eq!(at(&v, p), v.pointer(p), "{p:?}");
+        }
     }
 
     #[test]
