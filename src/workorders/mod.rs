@@ -342,7 +342,7 @@ async fn resolve_input(
         }
         None
     } else {
-        let found = assets.get(&tag.to_lowercase()).copied();
+        let found = assets.get(tag).copied();
         if found.is_none() {
             errors.add(
                 "asset_tag",
@@ -545,28 +545,33 @@ pub async fn create_many_tx(
         .collect())
 }
 
-/// The id of each asset whose tag or host name (either case) is in
-/// `names`, by that name in lower case; a tag wins over another asset's
-/// host name.
+/// The id of each asset whose tag or host name is one of `names` in either
+/// case, by that name as given; a tag wins over another asset's host name.
+/// The database compares them, `lower()` on both sides, folding ASCII only
+/// on either engine: SQLite's `lower()` does no more, and on PostgreSQL the
+/// columns are `collate "C"` (migration 0023), so the names are lowered in
+/// that collation too (in the default one, `Ö` would fold on one side only).
 async fn assets_by_tag(tx: &mut Tx, names: &[&str]) -> AppResult<HashMap<String, i64>> {
-    let mut wanted: Vec<String> = names
-        .iter()
-        .filter(|n| !n.is_empty())
-        .map(|n| n.to_lowercase())
-        .collect();
+    let c = match tx {
+        Tx::Sqlite(_) => "",
+        Tx::Postgres(_) => r#" collate "C""#,
+    };
+    let mut wanted: Vec<&str> = names.iter().copied().filter(|n| !n.is_empty()).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let mut by_tag = HashMap::new();
-    let mut by_host = Vec::new();
+    let mut found: Vec<(String, i64, i64)> = Vec::new();
     for chunk in wanted.chunks(PER_STATEMENT) {
         let n = chunk.len();
         let sql = format!(
-            "select id, lower(asset_tag), lower(hostname) from assets
-             where lower(asset_tag) in ({}) or lower(hostname) in ({})",
-            tx.marks(1, n),
-            tx.marks(n + 1, n)
+            "select n.column1, a.id, cast(0 as bigint) from (values {}) n
+               join assets a on lower(a.asset_tag) = lower(n.column1{c})
+             union all
+             select n.column1, a.id, cast(1 as bigint) from (values {}) n
+               join assets a on lower(a.hostname) = lower(n.column1{c})",
+            value_rows(tx, 1, n),
+            value_rows(tx, n + 1, n)
         );
-        let found: Vec<(i64, String, Option<String>)> = on_tx!(tx, |c| {
+        let rows: Vec<(String, i64, i64)> = on_tx!(tx, |c| {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
             for name in chunk.iter().chain(chunk) {
                 q = q.bind(name);
@@ -574,15 +579,25 @@ async fn assets_by_tag(tx: &mut Tx, names: &[&str]) -> AppResult<HashMap<String,
             q.fetch_all(c).await
         })
         .map_err(DbError::from)?;
-        for (id, tag, host) in found {
-            by_tag.insert(tag, id);
-            by_host.extend(host.map(|h| (h, id)));
-        }
+        found.extend(rows);
     }
-    for (host, id) in by_host {
-        by_tag.entry(host).or_insert(id);
+    // Tags first: a host name only names an asset no tag names.
+    found.sort_by_key(|(_, _, by_host)| *by_host);
+    let mut by_name = HashMap::new();
+    for (name, id, _) in found {
+        by_name.entry(name).or_insert(id);
     }
-    Ok(by_tag)
+    Ok(by_name)
+}
+
+/// `n` one-value rows for `values`, numbered from `first`: `(?), (?)` on
+/// SQLite, `($3), ($4)` on PostgreSQL.
+fn value_rows(tx: &Tx, first: usize, n: usize) -> String {
+    tx.marks(first, n)
+        .split(", ")
+        .map(|m| format!("({m})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A checked work order, ready to insert.
