@@ -91,18 +91,25 @@ async fn port_owner(tx: &mut Tx, port_id: i64) -> AppResult<(String, String)> {
     .map_err(DbError::from)?)
 }
 
+/// The port named `$2` of the asset tagged `$1` (either case).
+fn port_by_tag_sql(tx: &Tx) -> String {
+    let c = tx.collate_c();
+    format!(
+        "select p.id from ports p join assets a on a.id = p.asset_id where lower(a.asset_tag) = lower($1{c}) and p.name = $2"
+    )
+}
+
 /// Lays a cable between two ports; refuses a port that already has one,
 /// naming what it is connected to.
 pub async fn connect(db: &Db, actor: &Actor, input: &CableInput) -> AppResult<i64> {
     let mut tx = db.begin().await?;
+    let sql = port_by_tag_sql(&tx);
     let peer: Option<i64> = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar(
-            "select p.id from ports p join assets a on a.id = p.asset_id where lower(a.asset_tag) = lower($1) and p.name = $2",
-        )
-        .bind(input.peer_asset_tag.trim())
-        .bind(input.peer_port.trim())
-        .fetch_optional(c)
-        .await
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(input.peer_asset_tag.trim())
+            .bind(input.peer_port.trim())
+            .fetch_optional(c)
+            .await
     })
     .map_err(DbError::from)?;
     let Some(peer) = peer else {
@@ -270,14 +277,13 @@ pub async fn move_end(
     if before.is_empty() {
         return Err(AppError::NotFound);
     }
+    let sql = port_by_tag_sql(&tx);
     let target: Option<i64> = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar(
-            "select p.id from ports p join assets a on a.id = p.asset_id where lower(a.asset_tag) = lower($1) and p.name = $2",
-        )
-        .bind(input.to_asset_tag.trim())
-        .bind(input.to_port.trim())
-        .fetch_optional(c)
-        .await
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(input.to_asset_tag.trim())
+            .bind(input.to_port.trim())
+            .fetch_optional(c)
+            .await
     })
     .map_err(DbError::from)?;
     let Some(target) = target else {

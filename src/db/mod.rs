@@ -138,6 +138,11 @@ async fn stable_plans(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Err
 }
 
 impl Db {
+    /// See [`collate_c`].
+    pub fn collate_c(&self) -> &'static str {
+        collate_c(matches!(self, Db::Postgres(_)))
+    }
+
     /// Connects to `url`: `sqlite://path`, `sqlite::memory:` or `postgres://...`.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -237,7 +242,23 @@ impl Db {
     }
 }
 
+/// ` collate "C"` on PostgreSQL, nothing on SQLite: how a parameter is
+/// lowered to be compared with `lower()` of an asset tag, host name or
+/// serial. Those columns are `collate "C"` on PostgreSQL (migration 0023),
+/// where `lower()` then folds ASCII only, as SQLite's always does; a
+/// parameter in the default collation would fold `Ö` too, so a tag with a
+/// non-ASCII capital would not match even as typed. Write
+/// `lower(a.asset_tag) = lower($1{c})`.
+fn collate_c(postgres: bool) -> &'static str {
+    if postgres { r#" collate "C""# } else { "" }
+}
+
 impl Tx {
+    /// See [`collate_c`].
+    pub fn collate_c(&self) -> &'static str {
+        collate_c(matches!(self, Tx::Postgres(_)))
+    }
+
     /// `n` bind markers for a statement with many parameters, numbered from
     /// `first`: `$first, $first+1, ...` on PostgreSQL, plain `?` on SQLite.
     /// SQLite looks a numbered marker's name up in a list for each bind, so

@@ -326,13 +326,15 @@ enum Known {
 }
 
 async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
+    let c = db.collate_c();
+    let sql = format!(
+        "select id from assets where lower(asset_tag) = lower($1{c}) or lower(hostname) = lower($1{c})"
+    );
     let asset: Option<i64> = on_db!(db, |p| {
-        sqlx::query_scalar(
-        "select id from assets where lower(asset_tag) = lower($1) or lower(hostname) = lower($1)"
-    )
-    .bind(code)
-    .fetch_optional(p)
-    .await
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(code)
+            .fetch_optional(p)
+            .await
     })
     .map_err(DbError::from)?;
     if let Some(id) = asset {

@@ -552,10 +552,7 @@ pub async fn create_many_tx(
 /// columns are `collate "C"` (migration 0023), so the names are lowered in
 /// that collation too (in the default one, `Ö` would fold on one side only).
 async fn assets_by_tag(tx: &mut Tx, names: &[&str]) -> AppResult<HashMap<String, i64>> {
-    let c = match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => r#" collate "C""#,
-    };
+    let c = tx.collate_c();
     let mut wanted: Vec<&str> = names.iter().copied().filter(|n| !n.is_empty()).collect();
     wanted.sort_unstable();
     wanted.dedup();
