@@ -180,19 +180,39 @@ async fn first_system(client: &RedfishClient, systems: &str) -> Result<Value, Fe
 }
 
 /// A collection asked with `$expand`, when the BMC offers it; `None` when it
-/// does not, or when the request fails in any way (an HTTP error, a timeout,
-/// bad JSON, a body over the limit): the BMC is then not asked with
-/// `$expand` again (see [`RedfishClient::refuse_expand`]).
+/// does not, or when the request fails in any way. When the BMC got the
+/// request and did not answer it well ([`refuses_expand`]), it is not asked
+/// with `$expand` again (see [`RedfishClient::refuse_expand`]); otherwise
+/// (the connection failed, say) only for the rest of this poll.
 async fn get_expanded(client: &RedfishClient, collection: &str) -> Option<Value> {
     let query = client.expand()?;
     let sep = if collection.contains('?') { '&' } else { '?' };
     match client.get_kept(&format!("{collection}{sep}{query}")).await {
         Ok(doc) => Some(doc),
-        Err(_) => {
+        Err(e) if refuses_expand(&e) => {
             client.refuse_expand();
             None
         }
+        Err(_) => {
+            client.set_expand(None);
+            None
+        }
     }
+}
+
+/// Whether a request with `$expand` failing this way says the BMC cannot
+/// serve it: an HTTP error (`sushy-static` answers 404), a timeout, bad JSON
+/// or a body over the limit. A connection or TLS failure, or refused
+/// credentials, say nothing about `$expand`, and a BMC down for a moment
+/// must not lose it for good.
+fn refuses_expand(e: &FetchError) -> bool {
+    matches!(
+        e,
+        FetchError::Status(_)
+            | FetchError::Timeout
+            | FetchError::Malformed(_)
+            | FetchError::TooLarge(_)
+    )
 }
 
 /// A member given inline (an object with more than its `@odata.id`).
@@ -412,4 +432,33 @@ async fn read_chassis(
         thermal::read_subsystems(client, ch, snap).await;
     }
     thermal::disambiguate(snap.psus.iter_mut().map(|p| (&mut p.name, p.id.as_str())));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_bad_answer_or_none_in_time_counts_as_refusing_expand() {
+        let refusals = [
+            FetchError::Status(404),
+            FetchError::Status(400),
+            FetchError::Timeout,
+            FetchError::Malformed("expected value".into()),
+            FetchError::TooLarge(4 << 20),
+        ];
+        for e in refusals {
+            assert!(refuses_expand(&e), "{e:?}");
+        }
+        let others = [
+            FetchError::Connect("connection refused".into()),
+            FetchError::Tls("unknown issuer".into()),
+            FetchError::Auth(401),
+            FetchError::OffHost("10.0.0.9".into()),
+            FetchError::BadUrl("x".into()),
+        ];
+        for e in others {
+            assert!(!refuses_expand(&e), "{e:?}");
+        }
+    }
 }
