@@ -558,22 +558,21 @@ async fn assets_by_tag(tx: &mut Tx, names: &[&str]) -> AppResult<HashMap<String,
     wanted.dedup();
     let mut found: Vec<(String, i64, i64)> = Vec::new();
     for chunk in wanted.chunks(PER_STATEMENT) {
-        let n = chunk.len();
         let sql = format!(
-            "select n.column1, a.id, cast(0 as bigint) from (values {}) n
-               join assets a on lower(a.asset_tag) = lower(n.column1{c})
+            "with n (name) as (values {})
+             select n.name, a.id, cast(0 as bigint) from n
+               join assets a on lower(a.asset_tag) = lower(n.name{c})
              union all
-             select n.column1, a.id, cast(1 as bigint) from (values {}) n
-               join assets a on lower(a.hostname) = lower(n.column1{c})",
-            value_rows(tx, 1, n),
-            value_rows(tx, n + 1, n)
+             select n.name, a.id, cast(1 as bigint) from n
+               join assets a on lower(a.hostname) = lower(n.name{c})",
+            tx.rows(chunk.len(), 1)
         );
-        let rows: Vec<(String, i64, i64)> = on_tx!(tx, |c| {
+        let rows: Vec<(String, i64, i64)> = on_tx!(tx, |conn| {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for name in chunk.iter().chain(chunk) {
+            for name in chunk {
                 q = q.bind(name);
             }
-            q.fetch_all(c).await
+            q.fetch_all(conn).await
         })
         .map_err(DbError::from)?;
         found.extend(rows);
@@ -585,16 +584,6 @@ async fn assets_by_tag(tx: &mut Tx, names: &[&str]) -> AppResult<HashMap<String,
         by_name.entry(name).or_insert(id);
     }
     Ok(by_name)
-}
-
-/// `n` one-value rows for `values`, numbered from `first`: `(?), (?)` on
-/// SQLite, `($3), ($4)` on PostgreSQL.
-fn value_rows(tx: &Tx, first: usize, n: usize) -> String {
-    tx.marks(first, n)
-        .split(", ")
-        .map(|m| format!("({m})"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// A checked work order, ready to insert.
