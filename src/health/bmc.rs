@@ -129,7 +129,7 @@ fn validate(input: &BmcInput) -> Result<(), AppError> {
     match input.tls_policy.as_str() {
         "verify" | "insecure" => {}
         "pinned" => {
-            if super::redfish::client::pinned_certs(input.ca_cert_pem.trim()).is_err() {
+            if super::redfish::client::pinned_roots(input.ca_cert_pem.trim()).is_err() {
                 f.add("ca_cert_pem", Msg::new("health.bad_ca"));
             }
         }

@@ -14,6 +14,7 @@ mod collect;
 mod fake;
 mod fuzz;
 mod poller;
+mod redirects;
 mod store;
 mod sushy;
 mod tls;

@@ -1,4 +1,4 @@
-//! Redfish: a thin client of our own over `reqwest` and lenient readers for
+//! Redfish: a thin client of our own over hyper and lenient readers for
 //! what BMCs send (see `docs/health.md` for why not the `redfish` crate).
 
 pub mod client;
