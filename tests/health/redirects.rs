@@ -1,10 +1,15 @@
 //! The client's own redirect handling: followed within the BMC's origin (an
 //! iLO answers `/redfish/v1` with a redirect to `/redfish/v1/`), five hops at
-//! most, never to another host.
+//! most, never to another host, and never without a Location.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rackledger::health::redfish::{FetchError, Limits, RedfishClient, TlsPolicy};
+
+/// Requests for `/nowhere`, a redirect without a Location.
+static NOWHERE_HITS: AtomicUsize = AtomicUsize::new(0);
 
 async fn answer(uri: Uri) -> Response {
     let path = uri.path();
@@ -29,6 +34,10 @@ async fn answer(uri: Uri) -> Response {
             _ => format!("/hop/{}", n - 1),
         };
         return to(StatusCode::TEMPORARY_REDIRECT, next);
+    }
+    if path == "/nowhere" {
+        NOWHERE_HITS.fetch_add(1, Ordering::SeqCst);
+        return (StatusCode::FOUND, "").into_response();
     }
     if path == "/away" {
         return to(StatusCode::FOUND, "http://127.0.0.2:9/redfish/v1/".into());
@@ -60,6 +69,12 @@ async fn redirects_are_followed_within_the_bmc_five_hops_at_most_and_never_to_an
         Err(FetchError::OffHost(to)) => assert!(to.contains("127.0.0.2"), "{to}"),
         other => panic!("followed a redirect to another host: {other:?}"),
     }
+    // A redirect that names no place is not asked again.
+    assert_eq!(
+        client.get("/nowhere").await.unwrap_err(),
+        FetchError::OffHost("?".into())
+    );
+    assert_eq!(NOWHERE_HITS.load(Ordering::SeqCst), 1);
     assert_eq!(
         client.get("/nothing").await.unwrap_err(),
         FetchError::Status(404)
