@@ -272,11 +272,16 @@ async fn main() {
     let mut notes = Vec::new();
     // `RACKLEDGER_BENCH_ENGINES=sqlite` (or `postgres`) runs one engine, to profile it.
     let engines = std::env::var("RACKLEDGER_BENCH_ENGINES").unwrap_or_default();
+    let formats = std::env::var("RACKLEDGER_BENCH_FORMATS").unwrap_or_default();
     for engine in ["sqlite", "postgres"] {
         if !engines.is_empty() && !engines.split(',').any(|e| e.trim() == engine) {
             continue;
         }
         for format in ["xlsx", "csv"] {
+            // `RACKLEDGER_BENCH_FORMATS=csv` (or `xlsx`) runs one format, to profile it.
+            if !formats.is_empty() && !formats.split(',').any(|f| f.trim() == format) {
+                continue;
+            }
             let (mut parse, mut insert, mut ledger) = (Duration::MAX, Duration::MAX, Duration::MAX);
             let (mut preview, mut commit, mut e2e) = (Duration::MAX, Duration::MAX, Duration::MAX);
             for run in 0..runs {

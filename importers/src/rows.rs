@@ -79,10 +79,16 @@ impl<'a> Line<'a> {
 
     /// An identifier (MPN, serial): trimmed, and surrounding quotes removed.
     fn identifier(&self, field: Field) -> Result<Option<String>, RowError> {
-        Ok(self
-            .text(field)?
-            .map(|t| strip_quotes(&t))
-            .filter(|t| !t.is_empty()))
+        // Text cells (every CSV cell) are trimmed in place: one copy, not two.
+        let stripped = match self.cell(field)? {
+            None => return Ok(None),
+            Some((_, Cell::Text(t))) => strip_quotes(t).to_owned(),
+            Some((_, c)) => c
+                .text()
+                .map(|t| strip_quotes(&t).to_owned())
+                .unwrap_or_default(),
+        };
+        Ok(Some(stripped).filter(|t| !t.is_empty()))
     }
 
     fn required_mpn(&self) -> Result<String, RowError> {
@@ -187,19 +193,15 @@ impl<'a> Line<'a> {
                 )
             });
         };
-        let shown = cell.text().unwrap_or_default();
+        let shown = || cell.text().unwrap_or_default();
         let result = match cell {
-            Cell::Int(i) => whole_positive(Decimal::from(*i), &shown),
+            Cell::Int(i) => whole_positive(Decimal::from(*i), &shown()),
             Cell::Float(f) => match decimal_from_f64(*f) {
-                Some(d) => whole_positive(d, &shown),
-                None => Err(crate::values::numbers::NumberError::NotANumber(
-                    shown.clone(),
-                )),
+                Some(d) => whole_positive(d, &shown()),
+                None => Err(crate::values::numbers::NumberError::NotANumber(shown())),
             },
             Cell::Text(t) => parse_quantity(t, self.plan.decimal_comma),
-            _ => Err(crate::values::numbers::NumberError::NotANumber(
-                shown.clone(),
-            )),
+            _ => Err(crate::values::numbers::NumberError::NotANumber(shown())),
         };
         result.map_err(|e| {
             self.error(
@@ -235,15 +237,15 @@ impl<'a> Line<'a> {
 }
 
 /// Removes whitespace and one pair of surrounding quotes (straight or curly).
-pub(crate) fn strip_quotes(text: &str) -> String {
+pub(crate) fn strip_quotes(text: &str) -> &str {
     let t = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}');
     let pairs = [('"', '"'), ('\'', '\''), ('“', '”'), ('‘', '’'), ('`', '`')];
     for (open, close) in pairs {
         if let Some(inner) = t.strip_prefix(open).and_then(|s| s.strip_suffix(close)) {
-            return inner.trim().to_string();
+            return inner.trim();
         }
     }
-    t.to_string()
+    t
 }
 
 /// Types one non-blank raw row.

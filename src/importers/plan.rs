@@ -379,6 +379,17 @@ impl OrderPlanner {
     }
 }
 
+/// The order line a row's MPN names (the first, when several do).
+fn line_for<'a>(lines: &'a [LineRow], mpn: &str) -> Option<&'a LineRow> {
+    let mpn = mpn.trim();
+    lines.iter().find(|l| l.mpn.eq_ignore_ascii_case(mpn))
+}
+
+/// How a packing list's serials are told apart: by manufacturer and serial.
+fn serial_key(manufacturer: &str, serial: &str) -> String {
+    [manufacturer, "|", serial].concat()
+}
+
 /// Packing list: collects serials and quantities into one receipt.
 pub(super) struct PackingPlanner {
     po: PoRow,
@@ -391,9 +402,9 @@ pub(super) struct PackingPlanner {
     /// What the receipt will hold, per order line.
     pub receipt: HashMap<i64, ReceiveLine>,
     unchanged_serials: HashSet<String>,
-    /// Serials of the current chunk already looked up (`manufacturer|serial`),
-    /// and those of them on record.
-    looked_up: HashSet<String>,
+    /// The manufacturers whose serials in the current chunk were all looked
+    /// up, and those of them on record (by `manufacturer|serial`).
+    looked_up: Vec<String>,
     on_record: HashMap<String, crate::inventory::units::KnownSerial>,
     serials: super::SerialCheck,
 }
@@ -423,17 +434,10 @@ impl PackingPlanner {
             already_imported,
             receipt: HashMap::new(),
             unchanged_serials: HashSet::new(),
-            looked_up: HashSet::new(),
+            looked_up: Vec::new(),
             on_record: HashMap::new(),
             serials,
         }))
-    }
-
-    /// The order line a row's MPN names (the first, when several do).
-    fn line_for(&self, mpn: &str) -> Option<&LineRow> {
-        self.lines
-            .iter()
-            .find(|l| l.mpn.eq_ignore_ascii_case(mpn.trim()))
     }
 
     /// Looks up the serials of a chunk of rows in a few queries, so planning
@@ -448,23 +452,23 @@ impl PackingPlanner {
         if self.serials == super::SerialCheck::UniqueIndex {
             return Ok(());
         }
-        let mut by_maker: HashMap<String, Vec<&str>> = HashMap::new();
+        // Every serial of the chunk, by the manufacturer of the line `plan` will give it.
+        let lines = std::sync::Arc::clone(&self.lines);
+        let mut by_maker: HashMap<&str, Vec<&str>> = HashMap::new();
         for r in rows {
-            if let (Some(serial), Some(line)) = (r.serial.as_deref(), self.line_for(&r.mpn)) {
+            if let (Some(serial), Some(line)) = (r.serial.as_deref(), line_for(&lines, &r.mpn)) {
                 by_maker
-                    .entry(line.manufacturer.clone())
+                    .entry(line.manufacturer.as_str())
                     .or_default()
                     .push(serial);
             }
         }
         for (maker, serials) in by_maker {
-            let found = crate::inventory::units::find_serials(tx, &maker, &serials).await?;
-            for serial in serials {
-                self.looked_up.insert(format!("{maker}|{serial}"));
-            }
+            let found = crate::inventory::units::find_serials(tx, maker, &serials).await?;
             for (serial, known) in found {
-                self.on_record.insert(format!("{maker}|{serial}"), known);
+                self.on_record.insert(serial_key(maker, &serial), known);
             }
+            self.looked_up.push(maker.to_owned());
         }
         Ok(())
     }
@@ -476,17 +480,15 @@ impl PackingPlanner {
         r: &PackingListRow,
     ) -> AppResult<RowPlan> {
         let text = match &r.serial {
-            Some(s) => format!("{} S/N {s}", r.mpn),
+            Some(s) => [r.mpn.as_str(), " S/N ", s].concat(),
             None => format!("{} × {}", r.mpn, r.quantity),
         };
         // The order's lines for this MPN (shared, not cloned: a large file
         // plans 100,000 rows).
         let lines = std::sync::Arc::clone(&self.lines);
-        let candidates: Vec<&LineRow> = lines
-            .iter()
-            .filter(|l| l.mpn.eq_ignore_ascii_case(r.mpn.trim()))
-            .collect();
-        if candidates.is_empty() {
+        let mpn = r.mpn.trim();
+        let candidates = || lines.iter().filter(|l| l.mpn.eq_ignore_ascii_case(mpn));
+        let Some(first_line) = line_for(&lines, mpn) else {
             return Ok(RowPlan::error(
                 row,
                 text,
@@ -495,9 +497,9 @@ impl PackingPlanner {
                     .arg("mpn", &r.mpn)
                     .arg("order", &self.po.number),
             ));
-        }
+        };
         if let Some(serial) = r.serial.as_deref() {
-            let line = candidates[0];
+            let line = first_line;
             if !line.serial_tracked {
                 return Ok(RowPlan::error(
                     row,
@@ -506,8 +508,8 @@ impl PackingPlanner {
                     Msg::new("receipt.serials_for_counted").arg("mpn", &line.mpn),
                 ));
             }
-            let key = format!("{}|{serial}", line.manufacturer);
-            if let Some(first) = self.seen.insert(key.clone(), row) {
+            let key = serial_key(&line.manufacturer, serial);
+            if let Some(&first) = self.seen.get(&key) {
                 return Ok(RowPlan::error(
                     row,
                     text,
@@ -517,11 +519,12 @@ impl PackingPlanner {
             }
             let known = if self.serials == super::SerialCheck::UniqueIndex {
                 None
-            } else if self.looked_up.contains(&key) {
+            } else if self.looked_up.contains(&line.manufacturer) {
                 self.on_record.get(&key).cloned()
             } else {
                 crate::inventory::units::find_serial(tx, &line.manufacturer, serial).await?
             };
+            self.seen.insert(key, row);
             if let Some(known) = known {
                 if known.po_number.as_deref() == Some(self.po.number.as_str()) {
                     self.unchanged_serials.insert(serial.to_owned());
@@ -556,7 +559,7 @@ impl PackingPlanner {
                 .push(serial.to_owned());
             Ok(RowPlan::ok(row, Action::Create, text))
         } else {
-            let Some(line) = candidates.into_iter().find(|l| !l.serial_tracked) else {
+            let Some(line) = candidates().find(|l| !l.serial_tracked) else {
                 return Ok(RowPlan::error(
                     row,
                     text,

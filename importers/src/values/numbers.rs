@@ -77,6 +77,21 @@ pub fn parse_decimal(text: &str, decimal_comma: Option<bool>) -> Result<Decimal,
 
 /// Parses a quantity of units: a whole number above zero, with an optional unit word.
 pub fn parse_quantity(text: &str, decimal_comma: Option<bool>) -> Result<i64, NumberError> {
+    // Most cells are plain digits ("1"): read them without the general path's
+    // copies (a packing list has 100,000 of them). 18 digits always fit an i64.
+    let t = text.trim();
+    if (1..=18).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
+        return match t.parse::<i64>() {
+            Ok(0) => Err(NumberError::NotPositive(t.to_string())),
+            Ok(n) => Ok(n),
+            Err(_) => parse_quantity_text(text, decimal_comma),
+        };
+    }
+    parse_quantity_text(text, decimal_comma)
+}
+
+/// [`parse_quantity`] for any text: widths, unit words, separators, signs.
+fn parse_quantity_text(text: &str, decimal_comma: Option<bool>) -> Result<i64, NumberError> {
     let owned = normalise_width(text);
     let mut t = owned.trim();
     for unit in QUANTITY_UNITS {
@@ -260,6 +275,41 @@ fn parse_scientific(t: &str, original: &str) -> Result<Decimal, NumberError> {
 mod tests {
     use super::*;
     use rust_decimal::dec;
+
+    #[test]
+    fn plain_digit_quantities_read_as_the_general_path_reads_them() {
+        let mut cells: Vec<String> = [
+            "0",
+            "00",
+            "007",
+            "1",
+            " 42 ",
+            "\t5\n",
+            "999999999999999999",
+            "000000000000000001",
+        ]
+        .map(str::to_string)
+        .to_vec();
+        // Every length up to the fast path's limit and one past it.
+        let mut digits = String::new();
+        for n in 1..=19u32 {
+            digits.push(char::from_digit(n % 10, 10).unwrap_or('1'));
+            cells.push(digits.clone());
+        }
+        for cell in &cells {
+            for comma in [None, Some(true), Some(false)] {
+                assert_eq!(
+                    parse_quantity(cell, comma),
+                    parse_quantity_text(cell, comma),
+                    "{cell:?} with decimal_comma {comma:?}"
+                );
+            }
+        }
+        assert_eq!(parse_quantity("007", None), Ok(7));
+        assert!(
+            matches!(parse_quantity(" 0 ", None), Err(NumberError::NotPositive(t)) if t == "0")
+        );
+    }
 
     fn value(text: &str, decimal_comma: Option<bool>) -> Decimal {
         match parse_amount(text, decimal_comma) {
