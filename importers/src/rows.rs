@@ -239,6 +239,10 @@ impl<'a> Line<'a> {
 /// Removes whitespace and one pair of surrounding quotes (straight or curly).
 pub(crate) fn strip_quotes(text: &str) -> &str {
     let t = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}');
+    // Most identifiers are not quoted: say so without trying each pair.
+    if !t.starts_with(['"', '\'', '“', '‘', '`']) {
+        return t;
+    }
     let pairs = [('"', '"'), ('\'', '\''), ('“', '”'), ('‘', '’'), ('`', '`')];
     for (open, close) in pairs {
         if let Some(inner) = t.strip_prefix(open).and_then(|s| s.strip_suffix(close)) {

@@ -5,7 +5,7 @@
 //! exactly what the commit will write, and a commit writes all accepted rows
 //! or nothing.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use rackledger_importers::{OrderLineRow, PackingListRow, PriceListRow};
 use serde::Serialize;
