@@ -2,6 +2,7 @@
 //! accepted rows in one transaction or nothing. Reading the files is the
 //! `rackledger-importers` crate's job (`importers/`).
 
+mod ahead;
 pub mod batches;
 mod parsed;
 mod plan;
@@ -231,7 +232,7 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
     };
     // A preview of a workbook keeps its rows, and the bytes that name them.
     let to_keep = (!write).then(|| bytes.clone());
-    let mut reader = match kept {
+    let reader = match kept {
         Some(_) => None,
         None => Some(
             rackledger_importers::open_bytes(bytes, job.file_name, job.kind, job.profile)
@@ -253,6 +254,8 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
         ..Summary::default()
     };
     let mut to_keep = to_keep.filter(|_| parsed::worth_keeping(format));
+    // The file's rows are typed on the blocking pool, ahead of the planning.
+    let mut ahead = reader.map(|r| ahead::ReadAhead::start(r, PLAN_CHUNK));
     let mut rows_kept = Vec::new();
     let mut tx = if write {
         job.db.begin().await?
@@ -263,18 +266,18 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
     let (mut errors_kept, mut others_kept) = (Vec::new(), Vec::new());
     let (mut fresh, mut next_kept) = (Vec::new(), 0);
     loop {
-        let chunk: &[rackledger_importers::Parsed] = match (&kept, &mut reader) {
+        let chunk: &[rackledger_importers::Parsed] = match (&kept, &mut ahead) {
             (Some(k), _) => {
                 let end = (next_kept + PLAN_CHUNK).min(k.rows.len());
                 let chunk = &k.rows[next_kept..end];
                 next_kept = end;
                 chunk
             }
-            (None, Some(r)) => {
+            (None, Some(a)) => {
                 if to_keep.is_some() {
                     rows_kept.append(&mut fresh);
                 }
-                fresh = r.by_ref().take(PLAN_CHUNK).collect();
+                fresh = a.next_chunk().await;
                 &fresh
             }
             (None, None) => &[],
@@ -332,6 +335,11 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
             }
         }
     }
+    // Before anything is written: a reader that failed part-way fails the pass.
+    let reader = match ahead {
+        Some(a) => Some(a.finish().await?),
+        None => None,
+    };
     summary.blank_rows = match (&kept, &reader) {
         (Some(k), _) => k.blank_rows,
         (None, Some(r)) => r.blank_rows(),
