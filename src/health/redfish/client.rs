@@ -459,15 +459,12 @@ impl RedfishClient {
             serde_json::json!({"UserName": c.username, "Password": c.password.as_str()})
                 .to_string(),
         );
-        let req = self
-            .request(Method::POST, &url, Auth::None)?
-            .header(CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::copy_from_slice(body.as_bytes())))
-            .map_err(|e| FetchError::BadUrl(e.to_string()))?;
-        let resp = tokio::time::timeout(self.limits.request_timeout, self.http.request(req))
-            .await
-            .map_err(|_| FetchError::Timeout)?
-            .map_err(map_hyper)?;
+        let resp = tokio::time::timeout(
+            self.limits.request_timeout,
+            self.post_following(url, body.as_bytes()),
+        )
+        .await
+        .map_err(|_| FetchError::Timeout)??;
         let token = resp
             .headers()
             .get("x-auth-token")
@@ -482,6 +479,44 @@ impl RedfishClient {
             _ => self.set_token(None),
         }
         Ok(())
+    }
+
+    /// POSTs `body` to `url`, following the redirects that keep a POST a
+    /// POST (307 and 308) within the BMC's origin, [`MAX_REDIRECTS`] at most.
+    /// Any other answer is the caller's to read, a redirect it does not
+    /// follow included (elsewhere, without a Location, one too many, or a
+    /// 301-303, which would drop the body for a GET that opens no session):
+    /// the poll then goes on with Basic authentication, as before any session.
+    async fn post_following(
+        &self,
+        mut url: Url,
+        body: &[u8],
+    ) -> Result<Response<Incoming>, FetchError> {
+        let mut hops = 0;
+        loop {
+            let req = self
+                .request(Method::POST, &url, Auth::None)?
+                .header(CONTENT_TYPE, "application/json")
+                .body(Full::new(Bytes::copy_from_slice(body)))
+                .map_err(|e| FetchError::BadUrl(e.to_string()))?;
+            let resp = self.http.request(req).await.map_err(map_hyper)?;
+            let status = resp.status();
+            if !matches!(status.as_u16(), 307 | 308) {
+                return Ok(resp);
+            }
+            let to = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok());
+            match to.map(|to| url.join(to)) {
+                Some(Ok(next)) if hops < MAX_REDIRECTS && same_origin(&next, &self.origin) => {
+                    hops += 1;
+                    url = next;
+                    if let Ok(mut s) = self.sessions.lock() {
+                        // A new session after this one expires goes straight there.
+                        *s = Some(url.clone());
+                    }
+                }
+                _ => return Ok(resp),
+            }
+        }
     }
 
     /// GETs a Redfish document by its link and parses it as JSON, within the limits.
