@@ -127,6 +127,19 @@ async fn tick_all(db: &Db, id: i64) {
     }
 }
 
+/// An install of `tag` at U `u` of `rack`, front, full depth.
+fn install(tag: &str, rack: i64, u: &str) -> WorkOrderInput {
+    WorkOrderInput {
+        kind: "install".into(),
+        asset_tag: tag.into(),
+        rack_id: rack.to_string(),
+        u_position: u.into(),
+        face: "front".into(),
+        depth: "full".into(),
+        ..WorkOrderInput::default()
+    }
+}
+
 fn replace(tag: &str, slot: &str) -> WorkOrderInput {
     WorkOrderInput {
         kind: "replace".into(),
@@ -326,15 +339,7 @@ async fn completing_a_work_order_applies_all_of_it_or_none() {
 
         // 2. An install whose U was taken after the work order was opened:
         //    refused with the occupant named, and the status is not set either.
-        let install = WorkOrderInput {
-            kind: "install".into(),
-            asset_tag: "SRV-2".into(),
-            rack_id: a01.to_string(),
-            u_position: "20".into(),
-            face: "front".into(),
-            depth: "full".into(),
-            ..WorkOrderInput::default()
-        };
+        let install = install("SRV-2", a01, "20");
         let wo = workorders::create(&db, &actor(), &install, &Origin::default(), Lang::En)
             .await
             .unwrap();
@@ -880,6 +885,86 @@ async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
             .await
             .unwrap();
         assert!(again.is_empty(), "{backend:?}: {again:?}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_batch_of_installs_is_tried_one_by_one_and_leaves_the_racks_as_they_were() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let b01 = rack(&db, "Seoul DC1", "B01").await;
+        let s = servers(&db, &["SRV-B1", "SRV-B2", "SRV-B3"]).await;
+        placement::place(&db, &actor(), s[2], &at(b01, "30"))
+            .await
+            .unwrap();
+        let (first, second) = (install("SRV-B1", b01, "10"), install("SRV-B2", b01, "11"));
+        let none = Origin::default();
+        let total = || async {
+            let filter = workorders::Filter::default();
+            workorders::list(&db, &filter, 10, 0).await.unwrap().1
+        };
+
+        // Two installs into free Us: both opened; each placement was tried
+        // and undone, to be made when its work order is completed.
+        let mut tx = db.begin().await.unwrap();
+        let ids = workorders::create_many_tx(
+            &mut tx,
+            &actor(),
+            &[(&first, &none), (&second, &none)],
+            Lang::En,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(ids.len(), 2, "{backend:?}");
+        assert_ne!(ids[0], ids[1], "{backend:?}");
+        for (id, (asset, u)) in ids.iter().zip([(s[0], 10), (s[1], 11)]) {
+            let wo = workorders::get(&db, *id).await.unwrap();
+            assert_eq!(
+                (wo.asset_id, wo.rack_id, wo.u_position),
+                (Some(asset), Some(b01), Some(u)),
+                "{backend:?}"
+            );
+            assert!(
+                placement::of_asset(&db, asset).await.unwrap().is_none(),
+                "{backend:?}: the trial placement of asset {asset} was undone"
+            );
+        }
+        assert_eq!(total().await, 2, "{backend:?}");
+
+        // A batch whose second install's U is taken is refused whole, the
+        // occupant named; the first's trial is gone with it.
+        let taken = install("SRV-B2", b01, "30");
+        let mut tx = db.begin().await.unwrap();
+        let err = workorders::create_many_tx(
+            &mut tx,
+            &actor(),
+            &[(&first, &none), (&taken, &none)],
+            Lang::En,
+        )
+        .await
+        .unwrap_err();
+        tx.rollback().await.unwrap();
+        match err {
+            AppError::Conflict(m) => {
+                assert!(m.render(Lang::En).contains("SRV-B3"), "{backend:?}: {m:?}")
+            }
+            other => panic!("{backend:?}: U30 is taken by SRV-B3: {other:?}"),
+        }
+        assert_eq!(
+            total().await,
+            2,
+            "{backend:?}: nothing of the batch written"
+        );
+        assert!(placement::of_asset(&db, s[0]).await.unwrap().is_none());
+        let occupant = placement::of_asset(&db, s[2]).await.unwrap().unwrap();
+        assert_eq!(
+            (occupant.rack_id, occupant.u_position),
+            (b01, 30),
+            "{backend:?}"
+        );
         app.finish().await;
     }
 }
