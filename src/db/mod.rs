@@ -259,6 +259,42 @@ impl Tx {
         collate_c(matches!(self, Tx::Postgres(_)))
     }
 
+    /// Reads rows for a list too long for one statement: `sql(tx, n)` is
+    /// the statement for `n` items (its markers from [`Tx::marks`] or
+    /// [`Tx::rows`], numbered from 1), run once per chunk of at most `per`
+    /// items with the chunk bound in order; the rows of every chunk, in turn.
+    pub async fn fetch_chunked<T, B>(
+        &mut self,
+        items: &[B],
+        per: usize,
+        mut sql: impl FnMut(&Tx, usize) -> String,
+    ) -> Result<Vec<T>, DbError>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+        B: Sync
+            + for<'q> sqlx::Encode<'q, Sqlite>
+            + sqlx::Type<Sqlite>
+            + for<'q> sqlx::Encode<'q, Postgres>
+            + sqlx::Type<Postgres>,
+    {
+        let mut out = Vec::new();
+        for chunk in items.chunks(per.max(1)) {
+            let text = sql(self, chunk.len());
+            let rows: Vec<T> = crate::on_tx!(self, |c| {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(text.clone()));
+                for item in chunk {
+                    q = q.bind(item);
+                }
+                q.fetch_all(c).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// `n` bind markers for a statement with many parameters, numbered from
     /// `first`: `$first, $first+1, ...` on PostgreSQL, plain `?` on SQLite.
     /// SQLite looks a numbered marker's name up in a list for each bind, so

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::redfish::Snapshot;
 use crate::db::{Db, DbError, Tx};
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec_tx, on_db};
 
 /// Component kinds that raise alerts (temperatures only make events).
 const ALERTING: [&str; 6] = ["cpu", "accelerator", "memory", "drive", "psu", "fan"];
@@ -68,22 +68,15 @@ pub async fn sync_many(
     polls: &[(i64, &Snapshot, OffsetDateTime)],
 ) -> Result<Vec<Vec<AlertSpec>>, DbError> {
     let assets: Vec<i64> = polls.iter().map(|(a, _, _)| *a).collect();
-    let mut open: Vec<(i64, i64, String, String, Option<String>)> = Vec::new();
-    for chunk in assets.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "select id, asset_id, open_key, severity, serial from health_alerts
-             where open_key is not null and asset_id in ({})",
-            tx.marks(1, chunk.len())
-        );
-        let rows: Vec<(i64, i64, String, String, Option<String>)> = on_tx!(tx, |c| {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for a in chunk {
-                q = q.bind(a);
-            }
-            q.fetch_all(c).await
-        })?;
-        open.extend(rows);
-    }
+    let open: Vec<(i64, i64, String, String, Option<String>)> = tx
+        .fetch_chunked(&assets, ROWS_PER_STATEMENT, |tx, n| {
+            format!(
+                "select id, asset_id, open_key, severity, serial from health_alerts
+                 where open_key is not null and asset_id in ({})",
+                tx.marks(1, n)
+            )
+        })
+        .await?;
     let mut raised = Vec::with_capacity(polls.len());
     // Alerts seen again unchanged, and alerts resolved, by the time they were seen.
     let mut touched: Vec<(OffsetDateTime, i64)> = Vec::new();

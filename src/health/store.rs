@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use super::alerts::{self, AlertSpec};
 use super::redfish::Snapshot;
 use crate::db::{Db, DbError, Tx};
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec_tx, on_db};
 
 /// What a rack elevation or a list needs to know about an asset's health.
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -224,26 +224,23 @@ pub async fn record_batch(
 type Before = (i64, Option<OffsetDateTime>, Option<String>);
 
 async fn record_tx(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<AlertSpec>>, DbError> {
-    let mut before: HashMap<i64, Before> = HashMap::new();
     let ids: Vec<i64> = polls.iter().map(|p| p.bmc_id).collect();
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "select b.id, b.consecutive_failures, b.failing_since, h.snapshot
-             from bmcs b left join health_latest h on h.asset_id = b.asset_id where b.id in ({})",
-            tx.marks(1, chunk.len())
-        );
-        let rows: Vec<(i64, i64, Option<OffsetDateTime>, Option<String>)> = on_tx!(tx, |c| {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for id in chunk {
-                q = q.bind(id);
-            }
-            q.fetch_all(c).await
-        })?;
-        before.extend(
-            rows.into_iter()
-                .map(|(id, f, since, s)| (id, (f, since, s))),
-        );
-    }
+    let before: HashMap<i64, Before> = tx
+        .fetch_chunked::<(i64, i64, Option<OffsetDateTime>, Option<String>), _>(
+            &ids,
+            ROWS_PER_STATEMENT,
+            |tx, n| {
+                format!(
+                    "select b.id, b.consecutive_failures, b.failing_since, h.snapshot
+                     from bmcs b left join health_latest h on h.asset_id = b.asset_id where b.id in ({})",
+                    tx.marks(1, n)
+                )
+            },
+        )
+        .await?
+        .into_iter()
+        .map(|(id, f, since, s)| (id, (f, since, s)))
+        .collect();
     let mut events: Vec<(i64, OffsetDateTime, Change)> = Vec::new();
     let mut succeeded: Vec<(&PollRecord<'_>, Cow<'_, Snapshot>)> = Vec::new();
     for p in polls {

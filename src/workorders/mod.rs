@@ -478,22 +478,16 @@ pub async fn create_many_tx(
         .iter()
         .filter_map(|(_, o)| o.dedup_key.as_deref())
         .collect();
-    let mut active: HashMap<String, i64> = HashMap::new();
-    for chunk in keys.chunks(PER_STATEMENT) {
-        let sql = format!(
-            "select dedup_key, id from work_orders where status in ('open', 'in_progress') and dedup_key in ({})",
-            tx.marks(1, chunk.len())
-        );
-        let rows: Vec<(String, i64)> = on_tx!(tx, |c| {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for k in chunk {
-                q = q.bind(k);
-            }
-            q.fetch_all(c).await
+    let active: HashMap<String, i64> = tx
+        .fetch_chunked::<(String, i64), _>(&keys, PER_STATEMENT, |tx, n| {
+            format!(
+                "select dedup_key, id from work_orders where status in ('open', 'in_progress') and dedup_key in ({})",
+                tx.marks(1, n)
+            )
         })
-        .map_err(DbError::from)?;
-        active.extend(rows);
-    }
+        .await?
+        .into_iter()
+        .collect();
     let tags: Vec<&str> = items.iter().map(|(i, _)| i.asset_tag.trim()).collect();
     let assets = assets_by_tag(tx, &tags).await?;
     // Each item: an active work order's id, or the new row it becomes
@@ -556,27 +550,19 @@ async fn assets_by_tag(tx: &mut Tx, names: &[&str]) -> AppResult<HashMap<String,
     let mut wanted: Vec<&str> = names.iter().copied().filter(|n| !n.is_empty()).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let mut found: Vec<(String, i64, i64)> = Vec::new();
-    for chunk in wanted.chunks(PER_STATEMENT) {
-        let sql = format!(
-            "with n (name) as (values {})
-             select n.name, a.id, cast(0 as bigint) from n
-               join assets a on lower(a.asset_tag) = lower(n.name{c})
-             union all
-             select n.name, a.id, cast(1 as bigint) from n
-               join assets a on lower(a.hostname) = lower(n.name{c})",
-            tx.rows(chunk.len(), 1)
-        );
-        let rows: Vec<(String, i64, i64)> = on_tx!(tx, |conn| {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for name in chunk {
-                q = q.bind(name);
-            }
-            q.fetch_all(conn).await
+    let mut found: Vec<(String, i64, i64)> = tx
+        .fetch_chunked(&wanted, PER_STATEMENT, |tx, n| {
+            format!(
+                "with n (name) as (values {})
+                 select n.name, a.id, cast(0 as bigint) from n
+                   join assets a on lower(a.asset_tag) = lower(n.name{c})
+                 union all
+                 select n.name, a.id, cast(1 as bigint) from n
+                   join assets a on lower(a.hostname) = lower(n.name{c})",
+                tx.rows(n, 1)
+            )
         })
-        .map_err(DbError::from)?;
-        found.extend(rows);
-    }
+        .await?;
     // Tags first: a host name only names an asset no tag names.
     found.sort_by_key(|(_, _, by_host)| *by_host);
     let mut by_name = HashMap::new();

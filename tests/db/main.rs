@@ -107,3 +107,41 @@ async fn a_timestamp_round_trips_and_compares_in_order_on_every_engine() {
         t.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn a_long_list_is_read_in_chunks_each_statement_sized_to_its_chunk() {
+    for backend in backends() {
+        let t = TestDb::new(backend).await;
+        let mut tx = t.db.begin().await.unwrap();
+        // Seven items, three to a statement: chunks of 3, 3 and 1, each
+        // statement with its own count of markers.
+        let items: Vec<i64> = (1..=7).map(|i| i * 10).collect();
+        let mut statements = Vec::new();
+        let rows: Vec<(i64, i64)> = tx
+            .fetch_chunked(&items, 3, |tx, n| {
+                statements.push(n);
+                // One row per item: the item, and the chunk's size.
+                let values = tx.rows(n, 1);
+                format!("select v.column1, cast({n} as bigint) from (values {values}) v")
+            })
+            .await
+            .unwrap();
+        assert_eq!(statements, [3, 3, 1], "{backend:?}");
+        let expected: Vec<(i64, i64)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| (x, if i < 6 { 3 } else { 1 }))
+            .collect();
+        let mut got = rows;
+        got.sort_unstable();
+        assert_eq!(got, expected, "{backend:?}");
+        // No items: no statement, no rows.
+        let none: Vec<(i64, i64)> = tx
+            .fetch_chunked(&Vec::<i64>::new(), 3, |_, _| unreachable!("no statement"))
+            .await
+            .unwrap();
+        assert!(none.is_empty(), "{backend:?}");
+        tx.rollback().await.unwrap();
+        t.drop_db().await;
+    }
+}
