@@ -22,7 +22,7 @@ use rackledger_importers::Kind;
 use common::Row;
 
 const MPN_SQL: &str =
-    "select id, mpn, manufacturer from part_models where serial_tracked = 1 order by id limit 1";
+    "select id, mpn, manufacturer from part_models where serial_tracked order by id limit 1";
 
 fn serial(i: usize) -> String {
     format!("BNCH{i:08}")
@@ -85,33 +85,19 @@ fn parse_only(format: &str, bytes: &[u8]) -> usize {
 /// units; returns (po id, location id, mpn, manufacturer).
 async fn prepare(db: &Db, n: usize) -> (i64, i64, String, String) {
     rackledger::demo::seed(db, "UTC").await.unwrap();
-    let ((pm, mpn, mf), supplier, location): ((i64, String, String), i64, i64) = match db {
-        Db::Sqlite(p) => (
-            sqlx::query_as(MPN_SQL).fetch_one(p).await.unwrap(),
-            sqlx::query_scalar("select min(id) from suppliers")
+    let ((pm, mpn, mf), supplier, location): ((i64, String, String), i64, i64) =
+        rackledger::on_db!(db, |p| {
+            let part = sqlx::query_as(MPN_SQL).fetch_one(p).await.unwrap();
+            let supplier = sqlx::query_scalar("select min(id) from suppliers")
                 .fetch_one(p)
                 .await
-                .unwrap(),
-            sqlx::query_scalar("select min(id) from stock_locations")
+                .unwrap();
+            let location = sqlx::query_scalar("select min(id) from stock_locations")
                 .fetch_one(p)
                 .await
-                .unwrap(),
-        ),
-        Db::Postgres(p) => (
-            sqlx::query_as(sqlx::AssertSqlSafe(MPN_SQL.replace("= 1", "= true")))
-                .fetch_one(p)
-                .await
-                .unwrap(),
-            sqlx::query_scalar("select min(id) from suppliers")
-                .fetch_one(p)
-                .await
-                .unwrap(),
-            sqlx::query_scalar("select min(id) from stock_locations")
-                .fetch_one(p)
-                .await
-                .unwrap(),
-        ),
-    };
+                .unwrap();
+            (part, supplier, location)
+        });
     let ts = "'2026-01-01T00:00:00Z'";
     // PostgreSQL ids are `generated always`: a chosen id must say so.
     let overriding = match db {
@@ -137,20 +123,12 @@ const LEDGER_SQL: &str = "insert into stock_movements (part_model_id, unit_id, f
 /// Insert only: the same units, bulk-inserted in one transaction; with
 /// `ledger`, also their ledger movements (what a receipt writes besides).
 async fn insert_only(db: &Db, n: usize, mf: &str, location: i64, ledger: bool) -> Duration {
-    let pm: i64 = match db {
-        Db::Sqlite(p) => {
-            sqlx::query_scalar("select part_model_id from po_lines where po_id = 900001")
-                .fetch_one(p)
-                .await
-                .unwrap()
-        }
-        Db::Postgres(p) => {
-            sqlx::query_scalar("select part_model_id from po_lines where po_id = 900001")
-                .fetch_one(p)
-                .await
-                .unwrap()
-        }
-    };
+    let pm: i64 = rackledger::on_db!(db, |p| {
+        sqlx::query_scalar("select part_model_id from po_lines where po_id = 900001")
+            .fetch_one(p)
+            .await
+            .unwrap()
+    });
     let t = Instant::now();
     common::bulk_insert_then(
         db,
