@@ -111,42 +111,16 @@ async fn big_order(db: &Db) -> (i64, [i64; 3]) {
     )
     .await
     .unwrap();
-    orders::add_cost(
-        db,
-        &actor(),
-        KRW,
-        po,
-        &cost("freight", "1000000", "KRW", "value"),
-    )
-    .await
-    .unwrap();
-    orders::add_cost(
-        db,
-        &actor(),
-        KRW,
-        po,
-        &cost("brokerage", "50001", "KRW", "quantity"),
-    )
-    .await
-    .unwrap();
-    orders::add_cost(
-        db,
-        &actor(),
-        KRW,
-        po,
-        &cost("insurance", "240000", "KRW", "weight"),
-    )
-    .await
-    .unwrap();
-    orders::add_cost(
-        db,
-        &actor(),
-        KRW,
-        po,
-        &cost("import_vat", "11748712", "KRW", "value"),
-    )
-    .await
-    .unwrap();
+    for (kind, amount, rule) in [
+        ("freight", "1000000", "value"),
+        ("brokerage", "50001", "quantity"),
+        ("insurance", "240000", "weight"),
+        ("import_vat", "11748712", "value"),
+    ] {
+        orders::add_cost(db, &actor(), KRW, po, &cost(kind, amount, "KRW", rule))
+            .await
+            .unwrap();
+    }
     orders::transition(db, &actor(), po, "ordered")
         .await
         .unwrap();
