@@ -335,7 +335,8 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
             }
         }
     }
-    // Before anything is written: a reader that failed part-way fails the pass.
+    // Before the commit: a reader that failed part-way fails the pass, and
+    // the transaction (with any rows a price list or order wrote) rolls back.
     let reader = match ahead {
         Some(a) => Some(a.finish().await?),
         None => None,

@@ -509,10 +509,6 @@ impl RedfishClient {
                 Some(Ok(next)) if hops < MAX_REDIRECTS && same_origin(&next, &self.origin) => {
                     hops += 1;
                     url = next;
-                    if let Ok(mut s) = self.sessions.lock() {
-                        // A new session after this one expires goes straight there.
-                        *s = Some(url.clone());
-                    }
                 }
                 _ => return Ok(resp),
             }
