@@ -504,14 +504,25 @@ impl RedfishClient {
             if !matches!(status.as_u16(), 307 | 308) {
                 return Ok(resp);
             }
-            let to = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok());
-            match to.map(|to| url.join(to)) {
-                Some(Ok(next)) if hops < MAX_REDIRECTS && same_origin(&next, &self.origin) => {
+            match self.next_hop(&resp, &url, hops) {
+                Ok(next) => {
                     hops += 1;
                     url = next;
                 }
-                _ => return Ok(resp),
+                Err(_) => return Ok(resp),
             }
+        }
+    }
+
+    /// Where a redirect from `url` leads, if the client goes there: a
+    /// `Location` within the BMC's origin, with hops left ([`MAX_REDIRECTS`]
+    /// after `hops`). Otherwise where it pointed (`?` without a Location:
+    /// joining "" would ask the same URL again).
+    fn next_hop(&self, resp: &Response<Incoming>, url: &Url, hops: usize) -> Result<Url, String> {
+        let to = location(resp);
+        match to.map(|to| url.join(to)) {
+            Some(Ok(next)) if hops < MAX_REDIRECTS && same_origin(&next, &self.origin) => Ok(next),
+            _ => Err(to.unwrap_or("?").to_owned()),
         }
     }
 
@@ -600,18 +611,18 @@ impl RedfishClient {
             let resp = self.http.request(req).await.map_err(map_hyper)?;
             let status = resp.status();
             if status.is_redirection() {
-                let to = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok());
-                let follows = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
-                // Without a Location there is nowhere to go (joining "" would ask again).
-                match to.map(|to| url.join(to)) {
-                    Some(Ok(next))
-                        if follows && hops < MAX_REDIRECTS && same_origin(&next, &self.origin) =>
-                    {
+                if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+                    return Err(FetchError::OffHost(
+                        location(&resp).unwrap_or("?").to_owned(),
+                    ));
+                }
+                match self.next_hop(&resp, &url, hops) {
+                    Ok(next) => {
                         hops += 1;
                         url = next;
                         continue;
                     }
-                    _ => return Err(FetchError::OffHost(to.unwrap_or("?").to_owned())),
+                    Err(to) => return Err(FetchError::OffHost(to)),
                 }
             }
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
@@ -623,6 +634,11 @@ impl RedfishClient {
             return read_capped(resp, self.limits.max_body_bytes).await;
         }
     }
+}
+
+/// A redirect's `Location` header, if it has a readable one.
+fn location(resp: &Response<Incoming>) -> Option<&str> {
+    resp.headers().get(LOCATION).and_then(|v| v.to_str().ok())
 }
 
 /// Which credentials a request carries.
