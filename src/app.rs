@@ -1,6 +1,6 @@
 //! Application state, the router, and serving it.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::Router;
@@ -17,17 +17,8 @@ use tower_http::request_id::{
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
 use crate::db::Db;
-
-/// Shared by every request: the database and the settings.
-#[derive(Clone)]
-pub struct AppState {
-    /// The database.
-    pub db: Db,
-    /// Settings in force.
-    pub config: Arc<Config>,
-}
+pub use crate::web::AppState;
 
 /// The process-wide Prometheus recorder (installed once, on first use).
 pub fn metrics_handle() -> &'static PrometheusHandle {
@@ -59,31 +50,21 @@ pub fn router(state: AppState) -> Router {
     metrics_handle();
     let protected = Router::new()
         .merge(crate::web::routes())
-        .merge(crate::admin::routes())
-        .merge(crate::auth::protected_routes())
-        .merge(crate::procurement::routes())
-        .merge(crate::inventory::routes())
-        .merge(crate::datacenter::routes())
-        .merge(crate::workorders::routes())
-        .merge(crate::stocktake::routes())
-        .merge(crate::labels::routes())
-        .merge(crate::health::routes())
-        .merge(crate::cost::routes())
         .nest("/api/v1", crate::api::routes())
         .merge(crate::api::docs())
         .route("/metrics", get(metrics))
-        .layer(middleware::from_fn(crate::auth::require_login));
+        .layer(middleware::from_fn(crate::web::auth::require_login));
     let public = Router::new()
         .route("/healthz", get(healthz))
-        .merge(crate::auth::public_routes())
+        .merge(crate::web::auth::public_routes())
         .merge(crate::web::assets::routes());
     Router::new()
         .merge(protected)
         .merge(public)
         .fallback(crate::web::not_found)
-        .layer(middleware::from_fn(crate::auth::csrf_guard))
+        .layer(middleware::from_fn(crate::web::auth::csrf_guard))
         .layer(middleware::from_fn(crate::web::errors::render_errors))
-        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::web::auth::authenticate))
         .layer(middleware::from_fn(record_metrics))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request| {

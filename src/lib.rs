@@ -2,7 +2,6 @@
 //!
 //! `web → service → repo` per domain; see `docs/architecture.md`.
 
-pub mod admin;
 pub mod alloc;
 pub mod api;
 pub mod app;

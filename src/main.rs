@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use rackledger::app::{self, AppState};
+use rackledger::app;
 use rackledger::audit::Actor;
 use rackledger::auth::service::{self, NewUserInput};
 use rackledger::config::Config;
 use rackledger::db::Db;
+use rackledger::web::AppState;
 use tracing_subscriber::EnvFilter;
 
 mod cli_health;

@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::cost::catalog::{self, CompetitorInput, InstanceTypeInput, TierInput};
 use crate::cost::params::{self, ParamsInput};
 use crate::cost::scenario::Overrides;
 use crate::cost::service::{self, Report, ReportQuery};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::AppState;
 
 /// The parameter version in force on a day.
 #[utoipa::path(get, path = "/cost/params", tag = "cost", params(ReportQuery), responses((status = 200), (status = 403), (status = 404)))]

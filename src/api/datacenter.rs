@@ -5,11 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::datacenter::placement::{self, PlaceInput};
 use crate::datacenter::racks::{self, Rack, RackInput};
 use crate::error::AppResult;
+use crate::web::AppState;
 
 /// Every rack with its site, room and row.
 #[utoipa::path(get, path = "/racks", tag = "datacenter", responses((status = 200, body = Vec<Rack>)))]

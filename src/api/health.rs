@@ -5,12 +5,12 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::health::alerts::{self, Alert};
 use crate::health::bmc::{self, BmcInput};
 use crate::health::{history, reconcile, store};
+use crate::web::AppState;
 
 /// An asset's health: its BMC (never the password), latest snapshot, open
 /// alerts, reconciliation and recent events.

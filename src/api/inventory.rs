@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::AppResult;
 use crate::inventory::assembly::{self, AssemblyInput};
@@ -15,6 +14,7 @@ use crate::inventory::reorder::{self, ReorderRow};
 use crate::inventory::rma::{self, OpenInput, ResolveInput};
 use crate::inventory::templates::{self, Template, TemplateInput};
 use crate::inventory::warranty::{self, WarrantyRow};
+use crate::web::AppState;
 
 /// A template as JSON; assembly labour is money, so only for roles that see it.
 fn template_json(t: Template, money: bool) -> Value {

@@ -18,7 +18,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::app::AppState;
 use crate::audit::{self, AuditEntry, AuditFilter};
 use crate::auth::repo as users;
 use crate::auth::service::{self as accounts, NewUserInput, UserUpdate};
@@ -26,6 +25,7 @@ use crate::auth::{CurrentUser, Permission};
 use crate::error::AppResult;
 use crate::procurement::model::{PartModel, PartModelInput, Supplier, SupplierInput};
 use crate::procurement::{repo as procurement_repo, service as procurement};
+use crate::web::AppState;
 use crate::web::Pager;
 
 #[derive(OpenApi)]
@@ -48,7 +48,7 @@ impl Modify for Security {
         c.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-                crate::auth::SESSION_COOKIE,
+                crate::web::auth::SESSION_COOKIE,
             ))),
         );
     }

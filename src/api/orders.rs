@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::Page;
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::inventory::locations::{self, LocationInput, LocationView};
@@ -17,6 +16,7 @@ use crate::procurement::fx::{self, FxRate};
 use crate::procurement::orders::{self, CostInput, LineInput, PoInput, STATUSES};
 use crate::procurement::orders_repo as repo;
 use crate::procurement::receiving::{self, ReceiptInput};
+use crate::web::AppState;
 use crate::web::Pager;
 
 #[derive(Deserialize, utoipa::IntoParams)]

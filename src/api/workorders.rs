@@ -7,11 +7,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Page;
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::datacenter::cabling::{self, CableInput, MoveEndInput};
 use crate::error::AppResult;
 use crate::stocktake::{self, ScanResult, StartInput};
+use crate::web::AppState;
 use crate::web::{Ctx, Pager};
 use crate::workorders::{self, CompleteInput, Filter, Origin, WorkOrder, WorkOrderInput};
 

@@ -7,16 +7,11 @@
 
 pub mod catalog;
 pub mod charts;
-mod forms_web;
 pub mod model;
 pub mod params;
 pub mod pricing;
 pub mod repo;
 pub mod reports;
 pub mod scenario;
-mod scenarios_web;
 pub mod service;
 pub mod views;
-mod web;
-
-pub use web::routes;

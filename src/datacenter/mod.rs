@@ -5,9 +5,3 @@ pub mod cabling;
 pub mod netbox;
 pub mod placement;
 pub mod racks;
-mod web;
-
-/// Datacenter routes: racks and placements, and the NetBox CSV files.
-pub fn routes() -> axum::Router<crate::app::AppState> {
-    web::routes().merge(netbox::routes())
-}

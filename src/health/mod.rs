@@ -12,7 +12,6 @@ pub mod reconcile;
 pub mod redfish;
 pub mod secret;
 pub mod store;
-pub mod web;
 
 use std::time::Duration;
 
@@ -20,7 +19,6 @@ use serde::{Deserialize, Serialize};
 
 pub use alerts::{Alert, AlertSpec};
 pub use store::{HealthSummary, latest_for_assets};
-pub use web::routes;
 
 /// Poller settings (`[health]` in rackledger.toml).
 #[derive(Clone, Debug, Deserialize, Serialize)]

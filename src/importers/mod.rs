@@ -6,11 +6,9 @@ mod ahead;
 pub mod batches;
 mod parsed;
 mod plan;
-mod web;
 
 pub use batches::{Batch, NewBatch, ProfileRow};
 pub use plan::{Action, RowPlan};
-pub use web::routes;
 
 use rackledger_importers::{ImportError, Kind, Profile, Row};
 use serde::{Deserialize, Serialize};

@@ -3,13 +3,11 @@
 //! printers, or an HTML sheet of many for A4 label paper (see
 //! `docs/datacenter.md#labels`).
 
-mod layout;
-mod source;
-mod web;
+pub mod layout;
+pub mod source;
 
 pub use layout::{Format, LabelView, QrModules, TextLine, layout, qr_modules};
 pub use source::{
     Label, MAX_LABELS, ReceiptRow, Selection, asset_label, batch, order_of_receipt, payload,
     receipts_of_order,
 };
-pub use web::routes;

@@ -7,23 +7,12 @@ pub mod landed;
 pub mod model;
 pub mod orders;
 pub mod orders_repo;
-mod orders_web;
 pub mod receiving;
 pub mod repo;
 pub mod reports;
-mod reports_web;
 pub mod service;
-mod web;
 
 pub use model::{Category, PartModel, Supplier};
-
-/// Every procurement page route, imports included.
-pub fn routes() -> axum::Router<crate::app::AppState> {
-    web::routes()
-        .merge(orders_web::routes())
-        .merge(reports_web::routes())
-        .merge(crate::importers::routes())
-}
 
 use crate::db::{Db, DbError};
 

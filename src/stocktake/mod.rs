@@ -4,8 +4,6 @@
 //! keeps what was fine, missing, unexpected or unknown; each discrepancy can
 //! then be fixed in the records or handed to a work order.
 
-pub mod web;
-
 use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -19,8 +17,6 @@ use crate::i18n::{self, Lang, Msg};
 use crate::inventory::units::{Movement, record_movement};
 use crate::workorders::{self, Origin, WorkOrderInput};
 use crate::{exec_tx, on_db, on_tx};
-
-pub use web::routes;
 
 /// An audit with the name of what it covers.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]

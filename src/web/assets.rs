@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rust_embed::Embed;
 
-use crate::app::AppState;
+use crate::web::AppState;
 
 #[derive(Embed)]
 #[folder = "src/web/assets/"]

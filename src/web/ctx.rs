@@ -59,7 +59,7 @@ impl Ctx {
         let csrf = match user.as_ref().map(|u| &u.via) {
             Some(AuthVia::Session { csrf_token, .. }) => csrf_token.clone(),
             _ => jar
-                .get(crate::auth::PRELOGIN_COOKIE_NAME)
+                .get(crate::web::auth::PRELOGIN_COOKIE)
                 .map(|c| c.value().to_owned())
                 .unwrap_or_default(),
         };

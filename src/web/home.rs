@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::routing::get;
 
 use super::Ctx;
-use crate::app::AppState;
 use crate::error::AppResult;
+use crate::web::AppState;
 
 /// Routes of the shared pages.
 pub fn routes() -> Router<AppState> {

@@ -6,7 +6,6 @@
 //! in one transaction: all of them, or none.
 
 pub mod alerts;
-pub mod web;
 
 use std::collections::HashMap;
 
@@ -21,8 +20,6 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::{self, Lang, Msg};
 use crate::inventory::{assets, rma};
 use crate::{exec_tx, on_db, on_tx};
-
-pub use web::routes;
 
 /// Kinds of work, in menu order.
 pub const KINDS: [&str; 5] = ["install", "move", "replace", "decommission", "other"];

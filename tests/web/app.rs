@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use axum_test::{TestResponse, TestServer};
-use rackledger::app::{AppState, router};
+use rackledger::app::router;
 use rackledger::config::Config;
 use rackledger::db::Db;
+use rackledger::web::AppState;
 use scraper::{Html, Selector};
 
 use crate::support::{Backend, TestDb};

@@ -20,4 +20,5 @@ mod procurement;
 mod reports;
 mod security;
 mod stocktake;
+mod structure;
 mod workorders;

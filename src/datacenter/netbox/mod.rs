@@ -12,11 +12,9 @@ mod devices;
 mod export;
 mod import;
 mod racks;
-mod web;
 
 pub use export::export_csv;
 pub use import::{Counts, Files, Outcome, RowError, run};
-pub use web::routes;
 
 /// The files, in import order, with their columns as written on export.
 pub const FILES: [(&str, &[&str]); 5] = [

@@ -9,11 +9,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
-use super::model::{AuthVia, CurrentUser};
-use super::secret::constant_time_eq;
-use super::service;
-use crate::app::AppState;
+use crate::auth::model::{AuthVia, CurrentUser};
+use crate::auth::secret::constant_time_eq;
+use crate::auth::service;
 use crate::error::AppError;
+use crate::web::AppState;
 
 /// Cookie holding the session token.
 pub const SESSION_COOKIE: &str = "rl_session";

@@ -13,17 +13,19 @@ use axum::routing::get;
 use axum::{Form, Router};
 use rust_decimal::Decimal;
 
-use super::catalog::{self, CompetitorInput, CompetitorPriceInput, InstanceTypeInput, TierInput};
-use super::params::{self, ClassInput, ParamsInput, SiteInput, Version};
-use super::pricing::{Competitor, InstanceType, Tier};
-use super::repo::ParamsRow;
-use super::service::ReportQuery;
-use super::web::load;
-use crate::app::AppState;
+use super::overview::load;
 use crate::auth::{CurrentUser, Permission};
+use crate::cost::catalog::{
+    self, CompetitorInput, CompetitorPriceInput, InstanceTypeInput, TierInput,
+};
+use crate::cost::params::{self, ClassInput, ParamsInput, SiteInput, Version};
+use crate::cost::pricing::{Competitor, InstanceType, Tier};
+use crate::cost::repo::ParamsRow;
+use crate::cost::service::ReportQuery;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::inventory::templates::ASSET_KINDS;
 use crate::money::{Currency, Money};
+use crate::web::AppState;
 use crate::web::{Ctx, see_other};
 
 /// Routes of the form pages.
@@ -40,7 +42,6 @@ pub fn routes() -> Router<AppState> {
             "/cost/competitors",
             get(competitors_page).post(add_competitor),
         )
-        .merge(super::scenarios_web::routes())
 }
 
 type Fields = HashMap<String, String>;
@@ -216,7 +217,7 @@ async fn params_view(state: &AppState, ctx: Ctx) -> AppResult<ParamsPage> {
     Ok(ParamsPage {
         form: params_form(current.as_ref(), state.config.base()),
         current,
-        versions: super::repo::versions(&state.db).await?,
+        versions: crate::cost::repo::versions(&state.db).await?,
         sites: crate::datacenter::racks::sites(&state.db).await?,
         kinds: ASSET_KINDS,
         errors: FieldErrors::default(),

@@ -10,12 +10,12 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::audit::{self, AuditEntry, AuditFilter};
 use crate::auth::repo::{self as users, TokenRow, UserRow};
 use crate::auth::service::{self, NewUserInput, UserUpdate};
 use crate::auth::{CurrentUser, Permission, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::AppState;
 use crate::web::{Ctx, Pager, see_other};
 
 /// `/admin/*` routes, refused to anyone without `ManageUsers`.

@@ -9,11 +9,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::{FILES, Files, Outcome};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
+use crate::datacenter::netbox::{FILES, Files, Outcome};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
+use crate::web::AppState;
 use crate::web::Ctx;
 
 /// Largest upload (all files together), bytes.
@@ -83,7 +83,7 @@ async fn upload(
     if files.0.is_empty() {
         return Err(upload_error("no file"));
     }
-    let outcome = super::run(&state.db, &user.actor(), &files, commit).await?;
+    let outcome = crate::datacenter::netbox::run(&state.db, &user.actor(), &files, commit).await?;
     let clean = outcome.errors.is_empty();
     let mut page = netbox_page(ctx, Some(outcome));
     if clean && !commit {
@@ -106,7 +106,7 @@ async fn upload(
 
 async fn download(State(state): State<AppState>, Path(file): Path<String>) -> AppResult<Response> {
     let name = file.strip_suffix(".csv").ok_or(AppError::NotFound)?;
-    let body = super::export_csv(&state.db, name)
+    let body = crate::datacenter::netbox::export_csv(&state.db, name)
         .await?
         .ok_or(AppError::NotFound)?;
     let disposition = format!("attachment; filename=\"netbox-{name}.csv\"");

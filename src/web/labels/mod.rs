@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::layout::{self, Format, LabelView};
-use super::source::{self, ReceiptRow, Selection};
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::labels::layout::{self, Format, LabelView};
+use crate::labels::source::{self, ReceiptRow, Selection};
+use crate::web::AppState;
 use crate::web::Ctx;
 
 /// Label routes.

@@ -9,14 +9,16 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::assembly::{self, AssemblyInput, AssemblyOrder, PickLine};
-use super::assets::{self, Asset, Installed, SwapInput};
-use super::locations::{self, LocationView};
-use super::templates::{self, ASSET_KINDS, Slot, Template as BuildTemplate, TemplateInput};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::inventory::assembly::{self, AssemblyInput, AssemblyOrder, PickLine};
+use crate::inventory::assets::{self, Asset, Installed, SwapInput};
+use crate::inventory::locations::{self, LocationView};
+use crate::inventory::templates::{
+    self, ASSET_KINDS, Slot, Template as BuildTemplate, TemplateInput,
+};
 use crate::money::Money;
+use crate::web::AppState;
 use crate::web::{Ctx, see_other};
 
 /// Template, assembly and asset routes.
@@ -277,7 +279,7 @@ struct AssetPage {
     )>,
     ports: Vec<crate::datacenter::cabling::PortRow>,
     workorders: Vec<crate::workorders::WorkOrder>,
-    health: crate::health::web::AssetHealth,
+    health: crate::web::health::AssetHealth,
 }
 
 async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage> {
@@ -302,7 +304,7 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
         place: crate::datacenter::placement::locate_asset(&state.db, id).await?,
         ports: crate::datacenter::cabling::ports_of(&state.db, id).await?,
         workorders: crate::workorders::active_for_asset(&state.db, id).await?,
-        health: crate::health::web::asset_health(state, id).await?,
+        health: crate::web::health::asset_health(state, id).await?,
         asset,
         errors: FieldErrors::default(),
         problem: None,

@@ -11,15 +11,15 @@ use axum::routing::get;
 use axum::{Form, Router};
 use rust_decimal::Decimal;
 
-use super::catalog;
-use super::scenario::Overrides;
-use super::service::{self, ReportQuery};
-use super::views::{self, Delta, ReportView};
-use super::web::{Heading, load};
-use crate::app::AppState;
+use super::overview::{Heading, load};
 use crate::auth::{CurrentUser, Permission};
+use crate::cost::catalog;
+use crate::cost::scenario::Overrides;
+use crate::cost::service::{self, ReportQuery};
+use crate::cost::views::{self, Delta, ReportView};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::inventory::templates::ASSET_KINDS;
+use crate::web::AppState;
 use crate::web::{Ctx, see_other};
 
 /// Scenario routes.

@@ -7,11 +7,11 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::reports::{self, NAMES};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::export::{self, Table};
+use crate::procurement::reports::{self, NAMES};
+use crate::web::AppState;
 use crate::web::Ctx;
 
 /// Report routes (money: procurement, manager, admin).

@@ -9,11 +9,11 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::model::{CATEGORIES, PartModel, PartModelInput, Supplier, SupplierInput};
-use super::{repo, service};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::procurement::model::{CATEGORIES, PartModel, PartModelInput, Supplier, SupplierInput};
+use crate::procurement::{repo, service};
+use crate::web::AppState;
 use crate::web::{Ctx, Pager, see_other};
 
 /// Supplier and catalogue pages.
@@ -287,7 +287,7 @@ async fn show_part(
         .view(ctx.can_money());
     Ok(PartPage {
         form: PartModelInput::from_model(&part),
-        hints: super::model::spec_fields(&part.category),
+        hints: crate::procurement::model::spec_fields(&part.category),
         part,
         categories: &CATEGORIES,
         errors: FieldErrors::default(),
@@ -310,7 +310,7 @@ async fn update_part(
         )),
         Err(AppError::Validation(errors)) => {
             let part = repo::get_part_model(&state.db, id).await?.view(true);
-            let hints = super::model::spec_fields(&part.category);
+            let hints = crate::procurement::model::spec_fields(&part.category);
             let page = PartPage {
                 ctx: ctx.section("procurement"),
                 part,

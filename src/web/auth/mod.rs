@@ -1,4 +1,12 @@
-//! Login, logout, language switch and the user's own account page.
+//! Login, logout, language switch and the user's own account page; who is
+//! calling and the CSRF check (`middleware`).
+
+mod middleware;
+
+pub use middleware::{
+    CSRF_FIELD, CSRF_HEADER, PRELOGIN_COOKIE, SESSION_COOKIE, authenticate, csrf_guard,
+    require_login,
+};
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -11,12 +19,11 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
-use super::middleware::{PRELOGIN_COOKIE, SESSION_COOKIE};
-use super::model::CurrentUser;
-use super::{secret, service};
-use crate::app::AppState;
+use crate::auth::model::CurrentUser;
+use crate::auth::{secret, service};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Lang;
+use crate::web::AppState;
 use crate::web::{Ctx, LANG_COOKIE, see_other};
 
 /// Routes that work without a login.

@@ -10,14 +10,14 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Check, CompleteInput, Filter, Origin, Spare, WorkOrder, WorkOrderInput};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::datacenter::placement::Placement;
 use crate::datacenter::racks::{self, Rack};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::inventory::locations::{self, LocationView};
+use crate::web::AppState;
 use crate::web::{Ctx, Pager, see_other};
+use crate::workorders::{Check, CompleteInput, Filter, Origin, Spare, WorkOrder, WorkOrderInput};
 
 /// Work order routes.
 pub fn routes() -> Router<AppState> {
@@ -75,7 +75,8 @@ async fn list(
         asset_id: None,
         q: words.clone(),
     };
-    let (rows, total) = super::list(&state.db, &filter, pager.limit(), pager.offset()).await?;
+    let (rows, total) =
+        crate::workorders::list(&state.db, &filter, pager.limit(), pager.offset()).await?;
     let query = serde_urlencoded::to_string([
         ("status", status.as_str()),
         ("q", words.trim()),
@@ -117,7 +118,7 @@ struct NewPage {
 async fn new_page(state: &AppState, ctx: Ctx, form: WorkOrderInput) -> AppResult<NewPage> {
     Ok(NewPage {
         racks: racks::list(&state.db).await?,
-        users: super::assignable_users(&state.db).await?,
+        users: crate::workorders::assignable_users(&state.db).await?,
         form,
         errors: FieldErrors::default(),
         problem: None,
@@ -154,7 +155,7 @@ async fn create(
         source: "manual",
         dedup_key: None,
     };
-    match super::create(&state.db, &user.actor(), &input, &origin, ctx.lang).await {
+    match crate::workorders::create(&state.db, &user.actor(), &input, &origin, ctx.lang).await {
         Ok(id) => Ok(see_other(&format!("/workorders/{id}"), Some("saved"))),
         Err(AppError::Validation(errors)) => {
             let mut page = new_page(&state, ctx, input).await?;
@@ -191,9 +192,9 @@ struct ShowPage {
 }
 
 async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
-    let wo = super::get(&state.db, id).await?;
-    let checks = super::checks(&state.db, id).await?;
-    let spares = super::pick_list(&state.db, &wo, 5).await?;
+    let wo = crate::workorders::get(&state.db, id).await?;
+    let checks = crate::workorders::checks(&state.db, id).await?;
+    let spares = crate::workorders::pick_list(&state.db, &wo, 5).await?;
     let now_at = match wo.asset_id {
         Some(a) => crate::datacenter::placement::locate_asset(&state.db, a).await?,
         None => None,
@@ -214,7 +215,7 @@ async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
         now_at,
         target,
         locations: locations::list(&state.db).await?,
-        users: super::assignable_users(&state.db).await?,
+        users: crate::workorders::assignable_users(&state.db).await?,
         form,
         errors: FieldErrors::default(),
         problem: None,
@@ -272,7 +273,7 @@ async fn tick(
     Form(f): Form<TickForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    let r = super::tick(&state.db, &user.actor(), id, check_id, f.done == "1").await;
+    let r = crate::workorders::tick(&state.db, &user.actor(), id, check_id, f.done == "1").await;
     match r {
         // Back to the checklist item, so a phone does not jump to the top.
         Ok(()) => Ok(see_other(&format!("/workorders/{id}#checklist"), None)),
@@ -293,7 +294,7 @@ async fn status(
     Form(f): Form<StatusForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    let r = super::set_status(&state.db, &user.actor(), id, &f.status).await;
+    let r = crate::workorders::set_status(&state.db, &user.actor(), id, &f.status).await;
     outcome(&state, ctx, id, r, None).await
 }
 
@@ -304,7 +305,7 @@ async fn cancel(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    let r = super::set_status(&state.db, &user.actor(), id, "cancelled").await;
+    let r = crate::workorders::set_status(&state.db, &user.actor(), id, "cancelled").await;
     outcome(&state, ctx, id, r, None).await
 }
 
@@ -323,7 +324,7 @@ async fn assign(
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
     let who = f.assignee_id.trim().parse::<i64>().ok();
-    let r = super::assign(&state.db, &user.actor(), id, who).await;
+    let r = crate::workorders::assign(&state.db, &user.actor(), id, who).await;
     outcome(&state, ctx, id, r, None).await
 }
 
@@ -335,7 +336,7 @@ async fn complete(
     Form(input): Form<CompleteInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    let r = super::complete(&state.db, &user.actor(), id, &input).await;
+    let r = crate::workorders::complete(&state.db, &user.actor(), id, &input).await;
     outcome(&state, ctx, id, r, Some(input)).await
 }
 
@@ -346,8 +347,13 @@ async fn reconcile(
     Path(asset_id): Path<i64>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    match super::alerts::open_for_reconciliation(&state.db, &user.actor(), asset_id, ctx.lang)
-        .await?
+    match crate::workorders::alerts::open_for_reconciliation(
+        &state.db,
+        &user.actor(),
+        asset_id,
+        ctx.lang,
+    )
+    .await?
     {
         Some(id) => Ok(see_other(&format!("/workorders/{id}"), Some("saved"))),
         None => Ok(see_other(&format!("/inventory/assets/{asset_id}"), None)),

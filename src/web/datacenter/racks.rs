@@ -11,11 +11,11 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::placement::{self, PlaceInput, Placement};
-use super::racks::{self, Rack, RackInput};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
+use crate::datacenter::placement::{self, PlaceInput, Placement};
+use crate::datacenter::racks::{self, Rack, RackInput};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::AppState;
 use crate::web::{Ctx, see_other};
 
 /// Datacenter routes.
@@ -291,7 +291,7 @@ async fn place(
 async fn connect(
     State(state): State<AppState>,
     user: CurrentUser,
-    Form(input): Form<super::cabling::CableInput>,
+    Form(input): Form<crate::datacenter::cabling::CableInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
     let asset: i64 = crate::on_db!(&state.db, |p| {
@@ -301,7 +301,7 @@ async fn connect(
             .await
     })
     .map_err(crate::db::DbError::from)?;
-    super::cabling::connect(&state.db, &user.actor(), &input).await?;
+    crate::datacenter::cabling::connect(&state.db, &user.actor(), &input).await?;
     Ok(see_other(
         &format!("/inventory/assets/{asset}"),
         Some("saved"),
@@ -329,7 +329,7 @@ async fn disconnect(
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
     let asset = cable_asset(&state, id).await?;
-    super::cabling::disconnect(&state.db, &user.actor(), id).await?;
+    crate::datacenter::cabling::disconnect(&state.db, &user.actor(), id).await?;
     Ok(see_other(
         &format!("/inventory/assets/{asset}"),
         Some("saved"),
@@ -340,7 +340,7 @@ async fn move_end(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(input): Form<super::cabling::MoveEndInput>,
+    Form(input): Form<crate::datacenter::cabling::MoveEndInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
     let asset: i64 = crate::on_db!(&state.db, |p| {
@@ -350,7 +350,7 @@ async fn move_end(
             .await
     })
     .map_err(crate::db::DbError::from)?;
-    super::cabling::move_end(&state.db, &user.actor(), id, &input).await?;
+    crate::datacenter::cabling::move_end(&state.db, &user.actor(), id, &input).await?;
     Ok(see_other(
         &format!("/inventory/assets/{asset}"),
         Some("saved"),

@@ -11,16 +11,16 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::fx::{self, FxRate};
-use super::orders::{self, COST_KINDS, CostInput, LineInput, PoInput, STATUSES};
-use super::orders_repo::{self as repo, CostRow, LineRow, PoRow};
-use super::receiving::{self, ReceiptInput, ReceiveLine, split_serials};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::inventory::locations::{self, LocationView};
 use crate::inventory::units::ReceivedUnit;
 use crate::money::{Currency, Money};
+use crate::procurement::fx::{self, FxRate};
+use crate::procurement::orders::{self, COST_KINDS, CostInput, LineInput, PoInput, STATUSES};
+use crate::procurement::orders_repo::{self as repo, CostRow, LineRow, PoRow};
+use crate::procurement::receiving::{self, ReceiptInput, ReceiveLine, split_serials};
+use crate::web::AppState;
 use crate::web::{Ctx, Pager, see_other};
 
 /// Order, rate and receiving routes.
@@ -63,7 +63,7 @@ struct OrdersPage {
     pages: i64,
     total: i64,
     base: String,
-    suppliers: Vec<super::Supplier>,
+    suppliers: Vec<crate::procurement::Supplier>,
     form: PoInput,
     errors: FieldErrors,
 }
@@ -77,7 +77,8 @@ async fn orders_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<Ord
     let status = q.status.as_deref().filter(|s| STATUSES.contains(s));
     let (rows, total) =
         repo::list_pos(&state.db, search, status, pager.limit(), pager.offset()).await?;
-    let (suppliers, _) = super::repo::list_suppliers(&state.db, None, "name", 500, 0).await?;
+    let (suppliers, _) =
+        crate::procurement::repo::list_suppliers(&state.db, None, "name", 500, 0).await?;
     let query = serde_urlencoded::to_string([
         ("q", search.unwrap_or("")),
         ("status", status.unwrap_or("")),
@@ -155,7 +156,7 @@ struct OrderPage {
     vat: Money,
     allocation_problem: Option<String>,
     next_statuses: Vec<&'static str>,
-    parts: Vec<super::PartModel>,
+    parts: Vec<crate::procurement::PartModel>,
     locations: Vec<LocationView>,
     units: Vec<(ReceivedUnit, Money)>,
     cost_kinds: &'static [&'static str],
@@ -216,7 +217,8 @@ async fn order_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<OrderPage>
         .copied()
         .filter(|to| orders::transition_allowed(&po.status, to, received).is_ok())
         .collect();
-    let (parts, _) = super::repo::list_part_models(&state.db, None, None, 500, 0).await?;
+    let (parts, _) =
+        crate::procurement::repo::list_part_models(&state.db, None, None, 500, 0).await?;
     let units = receiving::received_units(&state.db, id)
         .await?
         .into_iter()

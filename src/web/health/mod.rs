@@ -10,16 +10,16 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::alerts::{self, Alert};
-use super::bmc::{self, Bmc, BmcInput};
-use super::reconcile::{self, AssetDiff, Diff};
-use super::redfish::Snapshot;
-use super::store::{self, Event};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::health::alerts::{self, Alert};
+use crate::health::bmc::{self, Bmc, BmcInput};
+use crate::health::reconcile::{self, AssetDiff, Diff};
+use crate::health::redfish::Snapshot;
+use crate::health::store::{self, Event};
 use crate::on_db;
+use crate::web::AppState;
 use crate::web::{Ctx, see_other};
 
 /// Health routes.

@@ -8,12 +8,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::reorder::{self, MinStockInput, ReorderRow};
-use super::units::{self, MovementRow, StockLevel, UnitRow};
-use crate::app::AppState;
 use crate::audit::{self, AuditEntry, AuditFilter};
 use crate::error::AppResult;
+use crate::inventory::reorder::{self, MinStockInput, ReorderRow};
+use crate::inventory::units::{self, MovementRow, StockLevel, UnitRow};
 use crate::money::{Currency, Money};
+use crate::web::AppState;
 use crate::web::{Ctx, Pager};
 
 /// Unit, stock and search routes.
@@ -95,8 +95,8 @@ struct UnitPage {
     unit: UnitRow,
     cost: Money,
     movements: Vec<MovementRow>,
-    installs: Vec<super::assets::UnitInstall>,
-    rmas: Vec<super::rma::Rma>,
+    installs: Vec<crate::inventory::assets::UnitInstall>,
+    rmas: Vec<crate::inventory::rma::Rma>,
     history: Vec<AuditEntry>,
     /// For an installed unit: its asset's tag and where that asset sits.
     located: Option<(
@@ -126,11 +126,11 @@ async fn show_unit(
     let (history, _) = audit::list(&state.db, &filter, 50, 0).await?;
     Ok(UnitPage {
         movements: units::movements(&state.db, id).await?,
-        installs: super::assets::unit_installs(&state.db, id).await?,
-        rmas: super::rma::for_unit(&state.db, id).await?,
+        installs: crate::inventory::assets::unit_installs(&state.db, id).await?,
+        rmas: crate::inventory::rma::for_unit(&state.db, id).await?,
         located: match unit.asset_id {
             Some(a) => Some((
-                super::assets::get(&state.db, a).await?.asset_tag,
+                crate::inventory::assets::get(&state.db, a).await?.asset_tag,
                 crate::datacenter::placement::locate_asset(&state.db, a).await?,
             )),
             None => None,
@@ -184,7 +184,7 @@ struct SearchPage {
     units_total: i64,
     parts: Vec<crate::procurement::PartModel>,
     orders: Vec<crate::procurement::orders_repo::PoRow>,
-    assets: Vec<super::assets::Asset>,
+    assets: Vec<crate::inventory::assets::Asset>,
 }
 
 /// The search box: a serial, MPN or order number. One exact serial goes
@@ -204,8 +204,8 @@ async fn search(
     {
         return Ok(Redirect::to(&format!("/inventory/units/{}", only.id)).into_response());
     }
-    let assets = super::assets::list(&state.db, Some(&q), 20).await?;
-    let exact_asset = |a: &super::assets::Asset| {
+    let assets = crate::inventory::assets::list(&state.db, Some(&q), 20).await?;
+    let exact_asset = |a: &crate::inventory::assets::Asset| {
         a.asset_tag.eq_ignore_ascii_case(&q)
             || a.hostname
                 .as_deref()
@@ -240,7 +240,7 @@ struct ReorderPage {
     ctx: Ctx,
     rows: Vec<ReorderRow>,
     parts: Vec<crate::procurement::PartModel>,
-    locations: Vec<super::locations::LocationView>,
+    locations: Vec<crate::inventory::locations::LocationView>,
     suppliers: Vec<crate::procurement::Supplier>,
     errors: crate::error::FieldErrors,
 }
@@ -253,7 +253,7 @@ async fn reorder_page(state: &AppState, ctx: Ctx) -> AppResult<ReorderPage> {
     Ok(ReorderPage {
         rows: reorder::below_minimum(&state.db, ctx.can_money()).await?,
         parts: parts.into_iter().map(|p| p.view(false)).collect(),
-        locations: super::locations::list(&state.db).await?,
+        locations: crate::inventory::locations::list(&state.db).await?,
         suppliers,
         errors: crate::error::FieldErrors::default(),
         ctx: ctx.section("inventory"),
@@ -289,8 +289,8 @@ async fn set_min_stock(
 #[template(path = "inventory/warranty.html")]
 struct WarrantyPage {
     ctx: Ctx,
-    ending: Vec<super::warranty::WarrantyRow>,
-    expired: Vec<super::warranty::WarrantyRow>,
+    ending: Vec<crate::inventory::warranty::WarrantyRow>,
+    expired: Vec<crate::inventory::warranty::WarrantyRow>,
     parts: Vec<crate::procurement::PartModel>,
     suppliers: Vec<crate::procurement::Supplier>,
     errors: crate::error::FieldErrors,
@@ -304,8 +304,8 @@ async fn warranty_page(state: &AppState, ctx: Ctx) -> AppResult<WarrantyPage> {
     let (suppliers, _) =
         crate::procurement::repo::list_suppliers(&state.db, None, "name", 500, 0).await?;
     Ok(WarrantyPage {
-        ending: super::warranty::ending(&state.db, today, until).await?,
-        expired: super::warranty::expired_in_service(&state.db, today).await?,
+        ending: crate::inventory::warranty::ending(&state.db, today, until).await?,
+        expired: crate::inventory::warranty::expired_in_service(&state.db, today).await?,
         parts: parts.into_iter().map(|p| p.view(false)).collect(),
         suppliers,
         errors: crate::error::FieldErrors::default(),
@@ -321,10 +321,10 @@ async fn set_warranty_term(
     State(state): State<AppState>,
     ctx: Ctx,
     user: crate::auth::CurrentUser,
-    axum::Form(input): axum::Form<super::warranty::TermInput>,
+    axum::Form(input): axum::Form<crate::inventory::warranty::TermInput>,
 ) -> AppResult<Response> {
     user.require(crate::auth::Permission::EditProcurement)?;
-    match super::warranty::set_term(&state.db, &user.actor(), &input).await {
+    match crate::inventory::warranty::set_term(&state.db, &user.actor(), &input).await {
         Ok(()) => Ok(crate::web::see_other("/inventory/warranty", Some("saved"))),
         Err(crate::error::AppError::Validation(errors)) => {
             let mut page = warranty_page(&state, ctx).await?;
@@ -339,16 +339,16 @@ async fn set_warranty_term(
 #[template(path = "inventory/rma.html")]
 struct RmaPage {
     ctx: Ctx,
-    rows: Vec<super::rma::Rma>,
-    locations: Vec<super::locations::LocationView>,
+    rows: Vec<crate::inventory::rma::Rma>,
+    locations: Vec<crate::inventory::locations::LocationView>,
     errors: crate::error::FieldErrors,
     problem: Option<String>,
 }
 
 async fn rma_page(state: &AppState, ctx: Ctx) -> AppResult<RmaPage> {
     Ok(RmaPage {
-        rows: super::rma::list(&state.db).await?,
-        locations: super::locations::list(&state.db).await?,
+        rows: crate::inventory::rma::list(&state.db).await?,
+        locations: crate::inventory::locations::list(&state.db).await?,
         errors: crate::error::FieldErrors::default(),
         problem: None,
         ctx: ctx.section("inventory"),
@@ -380,10 +380,10 @@ async fn open_rma(
     State(state): State<AppState>,
     ctx: Ctx,
     user: crate::auth::CurrentUser,
-    axum::Form(input): axum::Form<super::rma::OpenInput>,
+    axum::Form(input): axum::Form<crate::inventory::rma::OpenInput>,
 ) -> AppResult<Response> {
     user.require(crate::auth::Permission::EditInventory)?;
-    let r = super::rma::open(&state.db, &user.actor(), &input)
+    let r = crate::inventory::rma::open(&state.db, &user.actor(), &input)
         .await
         .map(|_| ());
     rma_outcome(&state, ctx, r).await
@@ -394,9 +394,9 @@ async fn resolve_rma(
     ctx: Ctx,
     user: crate::auth::CurrentUser,
     Path(id): Path<i64>,
-    axum::Form(input): axum::Form<super::rma::ResolveInput>,
+    axum::Form(input): axum::Form<crate::inventory::rma::ResolveInput>,
 ) -> AppResult<Response> {
     user.require(crate::auth::Permission::EditInventory)?;
-    let r = super::rma::resolve(&state.db, &user.actor(), id, &input).await;
+    let r = crate::inventory::rma::resolve(&state.db, &user.actor(), id, &input).await;
     rma_outcome(&state, ctx, r).await
 }

@@ -9,12 +9,12 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Finding, ScanResult, StartInput, Stocktake};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::datacenter::racks::{self, Rack};
 use crate::error::{AppError, AppResult};
 use crate::inventory::locations::{self, LocationView};
+use crate::stocktake::{Finding, ScanResult, StartInput, Stocktake};
+use crate::web::AppState;
 use crate::web::{Ctx, Pager, see_other};
 
 /// Audit routes.
@@ -54,7 +54,7 @@ async fn list_page(state: &AppState, ctx: Ctx, page: i64) -> AppResult<ListPage>
         page,
         ..Pager::default()
     };
-    let (rows, total) = super::list(&state.db, pager.limit(), pager.offset()).await?;
+    let (rows, total) = crate::stocktake::list(&state.db, pager.limit(), pager.offset()).await?;
     Ok(ListPage {
         rows,
         racks: racks::list(&state.db).await?,
@@ -82,7 +82,7 @@ async fn start(
     Form(input): Form<StartInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    match super::start(&state.db, &user.actor(), &input).await {
+    match crate::stocktake::start(&state.db, &user.actor(), &input).await {
         Ok(id) => Ok(see_other(&format!("/datacenter/audits/{id}"), None)),
         Err(AppError::Validation(errors)) => {
             let mut page = list_page(&state, ctx, 1).await?;
@@ -113,9 +113,9 @@ struct ShowPage {
 
 async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
     Ok(ShowPage {
-        take: super::get(&state.db, id).await?,
-        scans: super::scans(&state.db, id).await?,
-        findings: super::findings(&state.db, id).await?,
+        take: crate::stocktake::get(&state.db, id).await?,
+        scans: crate::stocktake::scans(&state.db, id).await?,
+        findings: crate::stocktake::findings(&state.db, id).await?,
         last: None,
         problem: None,
         ctx: ctx.section("datacenter"),
@@ -176,7 +176,7 @@ async fn scan(
     Form(f): Form<ScanForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    match super::scan(&state.db, id, &f.code).await {
+    match crate::stocktake::scan(&state.db, id, &f.code).await {
         Ok(result) => {
             let last = match result {
                 ScanResult::Expected => "expected",
@@ -199,7 +199,7 @@ async fn finish(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    let r = super::finish(&state.db, &user.actor(), id)
+    let r = crate::stocktake::finish(&state.db, &user.actor(), id)
         .await
         .map(|_| ());
     outcome(&state, ctx, id, r).await
@@ -212,7 +212,7 @@ async fn fix(
     Path((id, fid)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
-    let r = super::fix(&state.db, &user.actor(), id, fid).await;
+    let r = crate::stocktake::fix(&state.db, &user.actor(), id, fid).await;
     outcome(&state, ctx, id, r).await
 }
 
@@ -223,7 +223,7 @@ async fn work_order(
     Path((id, fid)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    match super::open_work_order(&state.db, &user.actor(), id, fid, ctx.lang).await {
+    match crate::stocktake::open_work_order(&state.db, &user.actor(), id, fid, ctx.lang).await {
         Ok(wo) => Ok(see_other(&format!("/workorders/{wo}"), Some("saved"))),
         Err(e) => outcome(&state, ctx, id, Err(e)).await,
     }

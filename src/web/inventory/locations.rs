@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 
-use super::locations::{self, KINDS, LocationInput, LocationView};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::inventory::locations::{self, KINDS, LocationInput, LocationView};
+use crate::web::AppState;
 use crate::web::{Ctx, see_other};
 
 /// Inventory routes.

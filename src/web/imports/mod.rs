@@ -10,15 +10,15 @@ use axum::{Form, Router};
 use rackledger_importers::{Field, Kind, Profile};
 use serde::Deserialize;
 
-use super::batches::{self, Batch, NewBatch, ProfileRow};
-use super::{Mode, Summary, Target};
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::{Lang, Msg};
+use crate::importers::batches::{self, Batch, NewBatch, ProfileRow};
+use crate::importers::{Mode, Summary, Target};
 use crate::inventory::locations::{self, LocationView};
 use crate::procurement::orders_repo::{self, PoRow};
+use crate::web::AppState;
 use crate::web::{Ctx, see_other};
 
 /// Largest file accepted, bytes.
@@ -164,7 +164,7 @@ pub fn spawn_run(state: AppState, id: i64, mode: Mode, lang: Lang, actor: Actor)
         let no_callback = |_: usize, _: Option<usize>| {};
         let base = state.config.base();
         if let Err(e) =
-            super::run_batch(&state.db, base, id, mode, lang, &actor, &no_callback).await
+            crate::importers::run_batch(&state.db, base, id, mode, lang, &actor, &no_callback).await
         {
             tracing::error!(batch = id, error = ?e, "import failed");
             let msg = match &e {

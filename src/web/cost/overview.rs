@@ -8,15 +8,15 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::charts::{self, COMPONENTS, Chart};
-use super::repo::ParamsRow;
-use super::reports::{self, NAMES};
-use super::service::{self, ReportQuery, Scenario};
-use super::views::ReportView;
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
+use crate::cost::charts::{self, COMPONENTS, Chart};
+use crate::cost::repo::ParamsRow;
+use crate::cost::reports::{self, NAMES};
+use crate::cost::service::{self, ReportQuery, Scenario};
+use crate::cost::views::ReportView;
 use crate::error::{AppError, AppResult};
 use crate::export::{self, Table};
+use crate::web::AppState;
 use crate::web::Ctx;
 
 /// Cost routes.
@@ -26,7 +26,6 @@ pub fn routes() -> Router<AppState> {
         .route("/cost/assets", get(assets))
         .route("/cost/reports", get(reports_page))
         .route("/cost/reports/{file}", get(download))
-        .merge(super::forms_web::routes())
 }
 
 /// What every cost page shows above its content.

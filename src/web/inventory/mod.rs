@@ -1,0 +1,18 @@
+//! Inventory pages: stock locations (`locations`); units, stock, reorder,
+//! warranty, RMA and the search box (`units`); build templates, assembly
+//! orders, assets and part swaps (`assembly`).
+
+mod assembly;
+mod locations;
+mod units;
+
+use axum::Router;
+
+use super::AppState;
+
+/// Every inventory page route (and the search box).
+pub fn routes() -> Router<AppState> {
+    locations::routes()
+        .merge(units::routes())
+        .merge(assembly::routes())
+}

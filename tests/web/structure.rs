@@ -1,0 +1,90 @@
+//! The two layout rules of docs/architecture.md, checked by reading `src/`:
+//! domains never import the web layer (axum, askama).
+
+use std::path::{Path, PathBuf};
+
+/// Every `.rs` file under `src/`, with its path relative to `src/` (`/`-separated).
+fn sources() -> Vec<(String, String)> {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+    let mut out = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = relative(&root, &path);
+                out.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap();
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The code of a file without its `//` comments (doc comments included), so
+/// a comment may name axum or a table.
+fn code_of(src: &str) -> String {
+    src.lines()
+        .map(|l| match l.find("//") {
+            // A `//` inside a string (a URL) is rare in these files and
+            // harmless: cutting it only hides text from the check.
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Is `path` in a domain folder (anything under `src/` but the web layer,
+/// the API, and the top-level files that assemble or serve them)?
+fn in_domain(path: &str) -> bool {
+    path.contains('/') && !path.starts_with("web/") && !path.starts_with("api/")
+}
+
+fn mentions_word(code: &str, word: &str) -> bool {
+    code.match_indices(word).any(|(i, _)| {
+        let before = code[..i].chars().next_back();
+        let after = code[i + word.len()..].chars().next();
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !ident(before) && !ident(after)
+    })
+}
+
+#[test]
+fn no_domain_folder_imports_axum_or_askama() {
+    let offenders: Vec<String> = sources()
+        .into_iter()
+        .filter(|(path, _)| in_domain(path))
+        .filter(|(_, src)| {
+            let code = code_of(src);
+            ["axum", "axum_extra", "askama", "askama_web"]
+                .iter()
+                .any(|w| mentions_word(&code, w))
+        })
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "domain files that use the web layer (move the handler to src/web/<area>/): {offenders:?}"
+    );
+}
+
+#[test]
+fn the_checks_find_what_they_look_for() {
+    // The scanners themselves: a word is whole, web and API files are not domains.
+    assert!(mentions_word("use axum::Router;", "axum"));
+    assert!(!mentions_word("let axum_like = 1;", "axum"));
+    assert!(in_domain("inventory/units/mod.rs"));
+    assert!(!in_domain("web/inventory/units.rs"));
+    assert!(!in_domain("app.rs"));
+}
