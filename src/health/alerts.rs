@@ -239,7 +239,7 @@ const ALERT_SELECT: &str = "select h.id, h.asset_id, a.asset_tag, p.rack_id, r.n
     h.resolved_at, h.work_order_id
     from health_alerts h join assets a on a.id = h.asset_id
     left join placements p on p.asset_id = h.asset_id left join racks r on r.id = p.rack_id
-    left join units u on u.id = (select min(x.id) from units x where x.serial = h.serial)";
+    left join units u on u.id = (select min(x.id) from units x where lower(x.serial) = lower(h.serial))";
 
 /// Open alerts, critical first, newest first (the fleet page; optionally one asset).
 pub async fn open(db: &Db, asset_id: Option<i64>) -> Result<Vec<Alert>, DbError> {

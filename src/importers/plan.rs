@@ -387,7 +387,11 @@ fn line_for<'a>(lines: &'a [LineRow], mpn: &str) -> Option<&'a LineRow> {
 
 /// How a packing list's serials are told apart: by manufacturer and serial.
 fn serial_key(manufacturer: &str, serial: &str) -> String {
-    [manufacturer, "|", serial].concat()
+    // `manufacturer|serial`, the serial lowered as `units::serial_key` does
+    // (serials match in any case), in one allocation.
+    let mut key = [manufacturer, "|", serial].concat();
+    key[manufacturer.len() + 1..].make_ascii_lowercase();
+    key
 }
 
 /// Packing list: collects serials and quantities into one receipt.

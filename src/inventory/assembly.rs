@@ -168,21 +168,7 @@ async fn reserve_one(tx: &mut Tx, order_id: i64, slot: &str, part_ids: &[i64]) -
 /// Reserves one given unit for a slot if it is still in stock; false if
 /// someone else got it first.
 pub async fn reserve_unit(tx: &mut Tx, order_id: i64, slot: &str, unit_id: i64) -> AppResult<bool> {
-    let now = crate::clock::now();
-    let n = exec_tx!(tx, |c| {
-        sqlx::query(
-            "update units set status = 'reserved', assembly_order_id = $1, slot_name = $2, updated_at = $3
-             where id = $4 and status = 'in_stock'",
-        )
-        .bind(order_id)
-        .bind(slot)
-        .bind(now)
-        .bind(unit_id)
-        .execute(c)
-        .await
-    })
-    .map_err(DbError::from)?;
-    Ok(n == 1)
+    Ok(super::units::reserve_for_assembly(tx, order_id, slot, unit_id).await?)
 }
 
 /// The units reserved for an order, by slot, with where to pick them.
@@ -296,19 +282,7 @@ pub(super) async fn install(
     slot: &str,
 ) -> AppResult<()> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
-        sqlx::query(
-            "update units set status = 'installed', asset_id = $1, slot_name = $2, location_id = null,
-               assembly_order_id = null, updated_at = $3 where id = $4",
-        )
-        .bind(asset_id)
-        .bind(slot)
-        .bind(now)
-        .bind(unit)
-        .execute(c)
-        .await
-    })
-    .map_err(DbError::from)?;
+    super::units::install(tx, unit, asset_id, slot).await?;
     if let Some(from) = from_location {
         let m = super::units::Movement {
             part_model_id: part,
@@ -342,17 +316,7 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
     open_order(&mut tx, id).await?;
     let now = crate::clock::now();
-    let released = exec_tx!(&mut tx, |c| {
-        sqlx::query(
-            "update units set status = 'in_stock', assembly_order_id = null, slot_name = null, updated_at = $1
-             where assembly_order_id = $2 and status = 'reserved'",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(c)
-        .await
-    })
-    .map_err(DbError::from)?;
+    let released = super::units::release_reservations(&mut tx, id, None).await?;
     exec_tx!(&mut tx, |c| {
         sqlx::query(
             "update assembly_orders set status = 'cancelled', updated_at = $1 where id = $2",
@@ -419,9 +383,9 @@ pub async fn choose(
     let order = open_order(&mut tx, order_id).await?;
     let unit: Option<(i64, i64)> = on_tx!(&mut tx, |c| {
         sqlx::query_as(
-            "select id, part_model_id from units where serial = $1 and status = 'in_stock'",
+            "select id, part_model_id from units where lower(serial) = $1 and status = 'in_stock'",
         )
-        .bind(serial)
+        .bind(super::units::serial_key(serial))
         .fetch_optional(c)
         .await
     })
@@ -453,19 +417,7 @@ pub async fn choose(
                 .arg("slot", slot),
         ));
     }
-    let now = crate::clock::now();
-    exec_tx!(&mut tx, |c| {
-        sqlx::query(
-            "update units set status = 'in_stock', assembly_order_id = null, slot_name = null, updated_at = $1
-             where assembly_order_id = $2 and slot_name = $3 and status = 'reserved'",
-        )
-        .bind(now)
-        .bind(order_id)
-        .bind(slot)
-        .execute(c)
-        .await
-    })
-    .map_err(DbError::from)?;
+    super::units::release_reservations(&mut tx, order_id, Some(slot)).await?;
     if !reserve_unit(&mut tx, order_id, slot, unit_id).await? {
         return Err(AppError::Conflict(
             Msg::new("swap.not_in_stock").arg("serial", serial),

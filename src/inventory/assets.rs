@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
+use super::units::UnitStatus;
 use crate::audit::{self, Action, Actor};
 use crate::db::{Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -133,15 +134,23 @@ pub struct SwapInput {
 /// another in one step; the asset's cost follows from what is installed.
 #[instrument(skip_all, fields(asset = asset_id))]
 pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> AppResult<()> {
-    if !matches!(input.old_to.as_str(), "faulty" | "in_stock") {
-        let mut f = FieldErrors::default();
-        f.add("old_to", Msg::new("validation.required"));
-        return Err(AppError::Validation(f));
-    }
+    removed_to(input)?;
     let mut tx = db.begin().await?;
     swap_tx(&mut tx, actor, asset_id, input).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What the removed unit becomes: faulty, or back in stock.
+fn removed_to(input: &SwapInput) -> AppResult<UnitStatus> {
+    match input.old_to.parse() {
+        Ok(st @ (UnitStatus::Faulty | UnitStatus::InStock)) => Ok(st),
+        _ => {
+            let mut f = FieldErrors::default();
+            f.add("old_to", Msg::new("validation.required"));
+            Err(AppError::Validation(f))
+        }
+    }
 }
 
 /// The swap of [`swap`] inside a caller's transaction (work orders apply it
@@ -152,6 +161,7 @@ pub async fn swap_tx(
     asset_id: i64,
     input: &SwapInput,
 ) -> AppResult<i64> {
+    let old_to = removed_to(input)?;
     let now = crate::clock::now();
     let old: Option<(i64, i64)> = on_tx!(tx, |c| {
         sqlx::query_as("select id, part_model_id from units where asset_id = $1 and slot_name = $2 and status = 'installed'")
@@ -167,8 +177,8 @@ pub async fn swap_tx(
         ));
     };
     let new: Option<(i64, i64, Option<i64>)> = on_tx!(tx, |c| {
-        sqlx::query_as("select id, part_model_id, location_id from units where serial = $1 and status = 'in_stock'")
-            .bind(input.new_serial.trim())
+        sqlx::query_as("select id, part_model_id, location_id from units where lower(serial) = $1 and status = 'in_stock'")
+            .bind(super::units::serial_key(input.new_serial.trim()))
             .fetch_optional(c)
             .await
     })
@@ -217,18 +227,7 @@ pub async fn swap_tx(
         .await
     })
     .map_err(DbError::from)?;
-    exec_tx!(tx, |c| {
-        sqlx::query(
-            "update units set status = $1, asset_id = null, slot_name = null, location_id = $2, updated_at = $3 where id = $4",
-        )
-        .bind(&input.old_to)
-        .bind(input.location_id)
-        .bind(now)
-        .bind(old_id)
-        .execute(c)
-        .await
-    })
-    .map_err(DbError::from)?;
+    super::units::remove_from_asset(tx, old_id, old_to, input.location_id).await?;
     let removal = super::units::Movement {
         part_model_id: old_part,
         unit_id: Some(old_id),
@@ -240,15 +239,7 @@ pub async fn swap_tx(
     };
     super::units::record_movement(tx, actor, &removal).await?;
     // The new unit goes in only if it is still in stock (one winner if two swaps race).
-    let taken = exec_tx!(tx, |c| {
-        sqlx::query("update units set status = 'reserved', updated_at = $1 where id = $2 and status = 'in_stock'")
-            .bind(now)
-            .bind(new_id)
-            .execute(c)
-            .await
-    })
-    .map_err(DbError::from)?;
-    if taken != 1 {
+    if !super::units::reserve(tx, new_id).await? {
         return Err(AppError::Conflict(
             Msg::new("swap.not_in_stock").arg("serial", input.new_serial.trim()),
         ));

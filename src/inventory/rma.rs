@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
+use super::units::UnitStatus;
 use crate::audit::{self, Action, Actor};
 use crate::db::{Db, DbDecimal, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -113,7 +114,7 @@ pub struct OpenInput {
 #[derive(sqlx::FromRow)]
 struct Faulty {
     id: i64,
-    status: String,
+    status: UnitStatus,
     location_id: Option<i64>,
     part_model_id: i64,
     supplier_id: Option<i64>,
@@ -138,9 +139,9 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
         sqlx::query_as(
             "select u.id, u.status, u.location_id, u.part_model_id, o.supplier_id, o.id as po_id, u.warranty_end
              from units u left join po_lines l on l.id = u.po_line_id left join purchase_orders o on o.id = l.po_id
-             where u.serial = $1",
+             where lower(u.serial) = $1",
         )
-        .bind(serial)
+        .bind(super::units::serial_key(serial))
         .fetch_optional(c)
         .await
     })
@@ -153,11 +154,11 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
     let Some(unit) = unit else {
         return Err(field("rma.unknown_serial"));
     };
-    if unit.status != "faulty" {
+    if unit.status != UnitStatus::Faulty {
         return Err(AppError::Conflict(
             Msg::new("rma.not_faulty")
                 .arg("serial", serial)
-                .arg("status", &unit.status),
+                .arg("status", unit.status.as_str()),
         ));
     }
     let Some(supplier_id) = unit.supplier_id else {
@@ -169,19 +170,8 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
     // Claim the unit first, only if still faulty: two clients that both read
     // `faulty` must not both send it back (PostgreSQL reads committed data,
     // so the check above alone lets both through).
-    let claimed = exec_tx!(tx, |c| {
-        sqlx::query(
-            "update units set status = 'at_rma', location_id = null, updated_at = $1
-             where id = $2 and status = 'faulty'",
-        )
-        .bind(now)
-        .bind(unit.id)
-        .execute(c)
-        .await
-    })
-    .map_err(DbError::from)?;
-    if claimed != 1 {
-        let now_status: String = on_tx!(tx, |c| {
+    if !super::units::claim_for_rma(tx, unit.id).await? {
+        let now_status: UnitStatus = on_tx!(tx, |c| {
             sqlx::query_scalar("select status from units where id = $1")
                 .bind(unit.id)
                 .fetch_one(c)
@@ -191,7 +181,7 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
         return Err(AppError::Conflict(
             Msg::new("rma.not_faulty")
                 .arg("serial", serial)
-                .arg("status", &now_status),
+                .arg("status", now_status.as_str()),
         ));
     }
     let id: i64 = on_tx!(tx, |c| {
@@ -297,31 +287,28 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
                 errors.add("replacement_serial", Msg::new("validation.required"));
                 return Err(AppError::Validation(errors));
             };
-            let new_id: i64 = on_tx!(&mut tx, |c| {
-                sqlx::query_scalar(
-                    "insert into units (part_model_id, manufacturer, serial, po_line_id, location_id, status,
-                       landed_cost_minor, cost_currency, created_at, updated_at)
-                     values ($1, $2, $3, $4, $5, 'in_stock', $6, $7, $8, $8) returning id",
-                )
-                .bind(part)
-                .bind(&manufacturer)
-                .bind(serial)
-                .bind(po_line)
-                .bind(input.location_id)
-                .bind(landed)
-                .bind(&currency)
-                .bind(now)
-                .fetch_one(c)
+            let arrived = super::units::Arrived {
+                part_model_id: part,
+                manufacturer: &manufacturer,
+                serial,
+                po_line_id: po_line,
+                location_id: input.location_id,
+                landed_cost_minor: landed,
+                currency: &currency,
+            };
+            let new_id = super::units::insert_arrived(&mut tx, &arrived)
                 .await
-            })
-            .map_err(|e| match DbError::from(e) {
-                DbError::Unique(_) => {
-                    let mut f = FieldErrors::default();
-                    f.add("replacement_serial", Msg::new("receipt.serial_twice").arg("serial", serial));
-                    AppError::Validation(f)
-                }
-                other => other.into(),
-            })?;
+                .map_err(|e| match e {
+                    DbError::Unique(_) => {
+                        let mut f = FieldErrors::default();
+                        f.add(
+                            "replacement_serial",
+                            Msg::new("receipt.serial_twice").arg("serial", serial),
+                        );
+                        AppError::Validation(f)
+                    }
+                    other => other.into(),
+                })?;
             movement(
                 &mut tx,
                 actor,
@@ -332,7 +319,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
                 "rma_replacement",
             )
             .await?;
-            set_unit_status(&mut tx, before.unit_id, "scrapped", None).await?;
+            set_unit_status(&mut tx, before.unit_id, UnitStatus::Scrapped, None).await?;
             exec_tx!(&mut tx, |c| {
                 sqlx::query("update rmas set status = 'replaced', replacement_unit_id = $1, updated_at = $2 where id = $3")
                     .bind(new_id)
@@ -362,7 +349,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
             errors.into_result()?;
             let (amount, currency): (Decimal, Currency) =
                 amount.zip(currency).ok_or(AppError::NotFound)?;
-            set_unit_status(&mut tx, before.unit_id, "scrapped", None).await?;
+            set_unit_status(&mut tx, before.unit_id, UnitStatus::Scrapped, None).await?;
             exec_tx!(&mut tx, |c| {
                 sqlx::query("update rmas set status = 'credited', credit_amount = $1, credit_currency = $2, updated_at = $3 where id = $4")
                     .bind(DbDecimal(amount))
@@ -375,7 +362,13 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
             .map_err(DbError::from)?;
         }
         "rejected" => {
-            set_unit_status(&mut tx, before.unit_id, "faulty", Some(input.location_id)).await?;
+            set_unit_status(
+                &mut tx,
+                before.unit_id,
+                UnitStatus::Faulty,
+                Some(input.location_id),
+            )
+            .await?;
             movement(
                 &mut tx,
                 actor,
@@ -418,19 +411,8 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
 async fn set_unit_status(
     tx: &mut Tx,
     unit: i64,
-    status: &str,
+    status: UnitStatus,
     location: Option<i64>,
 ) -> AppResult<()> {
-    let now = crate::clock::now();
-    exec_tx!(tx, |c| {
-        sqlx::query("update units set status = $1, location_id = $2, updated_at = $3 where id = $4")
-            .bind(status)
-            .bind(location)
-            .bind(now)
-            .bind(unit)
-            .execute(c)
-            .await
-    })
-    .map_err(DbError::from)?;
-    Ok(())
+    Ok(super::units::set_status(tx, unit, status, location).await?)
 }

@@ -630,17 +630,7 @@ pub async fn restate_unit_costs(
         for (id, position, old) in units {
             let new = position_cost(out, position);
             if new != old {
-                changed += exec_tx!(tx, |c| {
-                    sqlx::query(
-                        "update units set landed_cost_minor = $1, updated_at = $2 where id = $3",
-                    )
-                    .bind(new)
-                    .bind(now)
-                    .bind(id)
-                    .execute(c)
-                    .await
-                })
-                .map_err(DbError::from)?;
+                changed += crate::inventory::units::set_landed_cost(tx, id, new).await?;
             }
         }
         let receipt_lines: Vec<(i64, i64, i64)> = on_tx!(tx, |c| {

@@ -257,9 +257,10 @@ async fn check_lines(
             Serials::CheckedInThisTransaction => HashMap::new(),
         };
         for s in &serials {
-            if !seen.insert((line.manufacturer.clone(), s.clone())) {
+            let key = units::serial_key(s);
+            if !seen.insert((line.manufacturer.clone(), key.clone())) {
                 errors.add(&field, Msg::new("receipt.serial_twice").arg("serial", s));
-            } else if let Some(known) = on_record.get(s) {
+            } else if let Some(known) = on_record.get(&key) {
                 let place = known
                     .po_number
                     .clone()
@@ -272,7 +273,7 @@ async fn check_lines(
                         .arg("manufacturer", &line.manufacturer)
                         .arg("unit", known.id)
                         .arg("place", place)
-                        .arg("status", &known.status),
+                        .arg("status", known.status.as_str()),
                 );
             }
         }
@@ -362,12 +363,9 @@ struct NewUnits<'a> {
     warranty_end: Option<time::Date>,
 }
 
-/// Inserts the units of `serials`, at positions from `first` on, in id
-/// order, in one statement. What the units share is bound once; their
-/// serials and costs go as one JSON array, read in order by the database
-/// (`json_each` on SQLite, `jsonb_array_elements` on PostgreSQL). A
-/// multi-row `values` bound twelve values per unit: building and binding
-/// them was most of the import benchmark's commit outside the database.
+/// Inserts the units of `serials`, at positions from `first` on, through
+/// [`units::insert_received`]; a serial committed by another receipt since
+/// the check is a conflict naming the serials of the batch.
 async fn insert_units(
     tx: &mut Tx,
     u: &NewUnits<'_>,
@@ -375,41 +373,22 @@ async fn insert_units(
     first: i64,
     serials: &[String],
 ) -> AppResult<()> {
-    let now = crate::clock::now();
-    // `[[serial, cost], ...]`, each unit's `key` its index in the array.
-    let units: Vec<(&String, i64)> = (first..)
+    let units: Vec<(&str, i64)> = (first..)
         .zip(serials)
-        .map(|(position, serial)| (serial, position_cost(out, position)))
+        .map(|(position, serial)| (serial.as_str(), position_cost(out, position)))
         .collect();
-    let units = serde_json::to_string(&units).map_err(anyhow::Error::from)?;
-    let from = match tx {
-        Tx::Sqlite(_) => "json_each($10) u",
-        Tx::Postgres(_) => {
-            "(select value, n - 1 as key from jsonb_array_elements($10::jsonb) with ordinality as e (value, n)) u"
-        }
+    let received = units::Received {
+        part_model_id: u.line.part_model_id,
+        manufacturer: &u.line.manufacturer,
+        po_line_id: u.line.id,
+        receipt_line_id: u.rl_id,
+        first_position: first,
+        location_id: u.location_id,
+        currency: u.base.code(),
+        warranty_end: u.warranty_end,
     };
-    let sql = format!(
-        "insert into units (part_model_id, manufacturer, serial, po_line_id, receipt_line_id, position,
-           location_id, landed_cost_minor, cost_currency, warranty_end, created_at, updated_at, status)
-         select $1, $2, u.value ->> 0, $3, $4, $5 + u.key, $6, cast(u.value ->> 1 as bigint), $7, $8, $9, $9,
-           'in_stock'
-         from {from} order by u.key"
-    );
-    let result = on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(u.line.part_model_id)
-        .bind(&u.line.manufacturer)
-        .bind(u.line.id)
-        .bind(u.rl_id)
-        .bind(first)
-        .bind(u.location_id)
-        .bind(u.base.code())
-        .bind(u.warranty_end)
-        .bind(now)
-        .bind(&units)
-        .execute(c)
-        .await
-        .map(|_| ()));
-    result.map_err(|e| match DbError::from(e) {
+    let result = units::insert_received(tx, &received, &units).await;
+    result.map_err(|e| match e {
         // Another receipt committed one of these serials between our check and this insert.
         DbError::Unique(_) => {
             let span = match (serials.first(), serials.last()) {

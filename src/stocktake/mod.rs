@@ -14,7 +14,7 @@ use crate::audit::{self, Action, Actor};
 use crate::db::{Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::{self, Lang, Msg};
-use crate::inventory::units::{Movement, record_movement};
+use crate::inventory::units::{Movement, UnitStatus, record_movement};
 use crate::workorders::{self, Origin, WorkOrderInput};
 use crate::{exec_tx, on_db, on_tx};
 
@@ -341,9 +341,9 @@ async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
         return Ok(Some(Known::Asset { id, place }));
     }
     let unit: Option<(i64, Option<i64>, Option<String>, String)> = on_db!(db, |p| sqlx::query_as(
-        "select u.id, u.location_id, a.asset_tag, u.status from units u left join assets a on a.id = u.asset_id where u.serial = $1"
+        "select u.id, u.location_id, a.asset_tag, u.status from units u left join assets a on a.id = u.asset_id where lower(u.serial) = $1"
     )
-    .bind(code)
+    .bind(crate::inventory::units::serial_key(code))
     .fetch_optional(p)
     .await)
     .map_err(DbError::from)?;
@@ -538,29 +538,20 @@ pub async fn fix(db: &Db, actor: &Actor, id: i64, finding_id: i64) -> AppResult<
     if !f.fixable(&take) {
         return Err(AppError::Conflict(Msg::new("stocktake.not_fixable")));
     }
-    let (part, from, status): (i64, Option<i64>, String) = on_tx!(&mut tx, |c| sqlx::query_as(
+    let (part, from, status): (i64, Option<i64>, UnitStatus) = on_tx!(&mut tx, |c| sqlx::query_as(
         "select part_model_id, location_id, status from units where id = $1"
     )
     .bind(unit)
     .fetch_one(c)
     .await)
     .map_err(DbError::from)?;
-    if !matches!(status.as_str(), "in_stock" | "faulty") {
+    if !matches!(status, UnitStatus::InStock | UnitStatus::Faulty) {
         // An installed or returned unit needs someone to look, not a record change.
         return Err(AppError::Conflict(
-            Msg::new("stocktake.not_in_stock").arg("status", status),
+            Msg::new("stocktake.not_in_stock").arg("status", status.as_str()),
         ));
     }
-    let now = crate::clock::now();
-    exec_tx!(&mut tx, |c| sqlx::query(
-        "update units set location_id = $1, updated_at = $2 where id = $3"
-    )
-    .bind(location)
-    .bind(now)
-    .bind(unit)
-    .execute(c)
-    .await)
-    .map_err(DbError::from)?;
+    crate::inventory::units::move_to(&mut tx, unit, location).await?;
     let m = Movement {
         part_model_id: part,
         unit_id: Some(unit),

@@ -770,3 +770,89 @@ async fn two_receipts_racing_for_the_same_serial_have_exactly_one_winner() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_serial_is_matched_in_any_case_of_its_letters_and_kept_as_received() {
+    use rackledger::error::AppError;
+    use rackledger::inventory::units;
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let (po, [_, nvme, _]) = big_order(&db).await;
+        let loc = location(&db).await;
+        let receive = |serials: &[&str]| ReceiptInput {
+            location_id: loc,
+            lines: vec![ReceiveLine {
+                po_line_id: nvme,
+                quantity: 0,
+                serials: serials.iter().map(|s| (*s).to_owned()).collect(),
+            }],
+            ..ReceiptInput::default()
+        };
+        receiving::receive(&db, &actor(), KRW, po, &receive(&["S4NEWD000123"]))
+            .await
+            .unwrap();
+        // The same serial in other case is on record, and twice in one delivery is twice.
+        for again in [&["s4newd000123"][..], &["AB-1", "ab-1"][..]] {
+            let err = receiving::receive(&db, &actor(), KRW, po, &receive(again))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, AppError::Validation(_)),
+                "{backend:?} {again:?}: {err:?}"
+            );
+        }
+        // The database refuses it too (an import's fast path relies on the index).
+        let (maker, receipt_line): (String, i64) = on_db!(&db, |p| {
+            sqlx::query_as(
+                "select manufacturer, receipt_line_id from units where serial = 'S4NEWD000123'",
+            )
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let r = units::Received {
+            part_model_id: part(&db, "MZQL23T8HCLS").await,
+            manufacturer: &maker,
+            po_line_id: nvme,
+            receipt_line_id: receipt_line,
+            first_position: 90,
+            location_id: loc,
+            currency: "KRW",
+            warranty_end: None,
+        };
+        let dup = units::insert_received(&mut tx, &r, &[("s4NewD000123", 1)]).await;
+        assert!(
+            matches!(dup, Err(rackledger::db::DbError::Unique(_))),
+            "{backend:?}: {dup:?}"
+        );
+        drop(tx);
+        // Look-ups and searches find it as typed in any case; it is shown as received.
+        let mut tx = db.begin_read().await.unwrap();
+        assert!(
+            units::find_serial(&mut tx, &maker, " s4NEWd000123 ".trim())
+                .await
+                .unwrap()
+                .is_some(),
+            "{backend:?}"
+        );
+        drop(tx);
+        let (found, total) = units::search(&db, "s4newd", None, 20, 0).await.unwrap();
+        assert_eq!(total, 1, "{backend:?}");
+        assert_eq!(found[0].serial, "S4NEWD000123", "{backend:?}");
+        assert_eq!(found[0].status, units::UnitStatus::InStock);
+        app.login("admin", "rackledger-admin").await;
+        let r = app.server.get("/search?q=s4newd000123").await;
+        assert_eq!(
+            r.status_code(),
+            303,
+            "{backend:?}: one exact serial opens its unit"
+        );
+        assert_eq!(
+            r.header("location").to_str().unwrap(),
+            format!("/inventory/units/{}", found[0].id)
+        );
+        app.finish().await;
+    }
+}

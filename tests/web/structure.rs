@@ -1,5 +1,6 @@
 //! The two layout rules of docs/architecture.md, checked by reading `src/`:
-//! domains never import the web layer (axum, askama).
+//! domains never import the web layer (axum, askama), and one module writes
+//! each table (`units` only from `inventory::units`).
 
 use std::path::{Path, PathBuf};
 
@@ -79,9 +80,50 @@ fn no_domain_folder_imports_axum_or_askama() {
     );
 }
 
+/// Statements that write `table`, found in `code` (lowercased, whitespace folded).
+fn writes_table(code: &str, table: &str) -> bool {
+    let folded = code
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    [
+        format!("insert into {table} "),
+        format!("insert into {table}("),
+        format!("update {table} "),
+        format!("delete from {table} "),
+        format!("delete from {table}\""),
+    ]
+    .iter()
+    .any(|s| folded.contains(s.as_str()))
+}
+
+#[test]
+fn only_inventory_units_writes_the_units_table() {
+    let offenders: Vec<String> = sources()
+        .into_iter()
+        .filter(|(path, _)| !path.starts_with("inventory/units/"))
+        .filter(|(_, src)| writes_table(&code_of(src), "units"))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "files outside inventory::units that write the units table (call inventory::units instead): {offenders:?}"
+    );
+}
+
 #[test]
 fn the_checks_find_what_they_look_for() {
-    // The scanners themselves: a word is whole, web and API files are not domains.
+    // The scanners themselves: a word is whole, web and API files are not
+    // domains, a statement split over lines is still a write, a comment is
+    // not, a longer table name is another table.
+    assert!(writes_table("\"update\n    units set x = 1\"", "units"));
+    assert!(writes_table(
+        "\"INSERT INTO units (a) values (1)\"",
+        "units"
+    ));
+    assert!(!writes_table(&code_of("// update units set"), "units"));
+    assert!(!writes_table("\"update units_seen set x = 1\"", "units"));
     assert!(mentions_word("use axum::Router;", "axum"));
     assert!(!mentions_word("let axum_like = 1;", "axum"));
     assert!(in_domain("inventory/units/mod.rs"));

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::audit::{self, AuditEntry, AuditFilter};
 use crate::error::AppResult;
 use crate::inventory::reorder::{self, MinStockInput, ReorderRow};
-use crate::inventory::units::{self, MovementRow, StockLevel, UnitRow};
+use crate::inventory::units::{self, MovementRow, StockLevel, UnitRow, UnitStatus};
 use crate::money::{Currency, Money};
 use crate::web::AppState;
 use crate::web::{Ctx, Pager};
@@ -36,14 +36,14 @@ struct UnitQuery {
     page: Option<i64>,
 }
 
-/// Unit statuses, in life order.
-pub const STATUSES: [&str; 6] = [
-    "in_stock",
-    "reserved",
-    "installed",
-    "faulty",
-    "at_rma",
-    "scrapped",
+/// Unit statuses, in life order (the filter's choices).
+const STATUSES: [&str; 6] = [
+    UnitStatus::ALL[0].as_str(),
+    UnitStatus::ALL[1].as_str(),
+    UnitStatus::ALL[2].as_str(),
+    UnitStatus::ALL[3].as_str(),
+    UnitStatus::ALL[4].as_str(),
+    UnitStatus::ALL[5].as_str(),
 ];
 
 #[derive(Template, WebTemplate)]
@@ -200,7 +200,7 @@ async fn search(
     }
     let (units, units_total) = units::search(&state.db, &q, None, 20, 0).await?;
     if let [only] = units.as_slice()
-        && only.serial == q
+        && only.serial.eq_ignore_ascii_case(&q)
     {
         return Ok(Redirect::to(&format!("/inventory/units/{}", only.id)).into_response());
     }

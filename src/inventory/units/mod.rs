@@ -1,4 +1,16 @@
-//! Serial-tracked units as stored, and where each serial is already recorded.
+//! Serial-tracked units: the only module that writes `units` (`write`), their
+//! status and serial types (`model`), where each serial is already recorded,
+//! the stock movement ledger, searches and stock on hand.
+
+mod model;
+mod write;
+
+pub use model::{Serial, UnitStatus, UnknownStatus, key as serial_key};
+pub use write::{
+    Arrived, Received, claim_for_rma, insert_arrived, insert_received, install, move_to,
+    release_reservations, remove_from_asset, reserve, reserve_for_assembly, set_landed_cost,
+    set_status,
+};
 
 use serde::Serialize;
 
@@ -11,15 +23,16 @@ use crate::{exec_tx, on_db, on_tx};
 pub struct KnownSerial {
     /// Unit id.
     pub id: i64,
-    /// Status name.
-    pub status: String,
+    /// Its status.
+    pub status: UnitStatus,
     /// Purchase order number it came on, if any.
     pub po_number: Option<String>,
     /// Stock location name, if in stock.
     pub location: Option<String>,
 }
 
-/// The unit with this manufacturer and serial, if any ([`find_serials`] for one).
+/// The unit with this manufacturer and serial in any case, if any
+/// ([`find_serials`] for one).
 pub async fn find_serial(
     tx: &mut Tx,
     manufacturer: &str,
@@ -27,7 +40,7 @@ pub async fn find_serial(
 ) -> Result<Option<KnownSerial>, DbError> {
     Ok(find_serials(tx, manufacturer, &[serial])
         .await?
-        .remove(serial))
+        .remove(&serial_key(serial)))
 }
 
 /// A serial and where it is on record.
@@ -42,7 +55,9 @@ struct SerialOnRecord {
 const SERIALS_PER_QUERY: usize = 500;
 
 /// [`find_serial`] for many serials of one manufacturer at once, a query per
-/// 500: the ones on record, by serial (imports check 100,000 rows this way).
+/// 500: the ones on record in any case, by [`Serial::key`] (imports check
+/// 100,000 rows this way, through the unique index on the manufacturer and
+/// the lowered serial).
 pub async fn find_serials(
     tx: &mut Tx,
     manufacturer: &str,
@@ -58,16 +73,16 @@ pub async fn find_serials(
              left join po_lines l on l.id = u.po_line_id
              left join purchase_orders o on o.id = l.po_id
              left join stock_locations sl on sl.id = u.location_id
-             where u.manufacturer = {maker} and u.serial in ({marks})"
+             where u.manufacturer = {maker} and lower(u.serial) in ({marks})"
         );
         let rows: Vec<SerialOnRecord> = on_tx!(tx, |c| {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(manufacturer);
             for s in chunk {
-                q = q.bind(*s);
+                q = q.bind(serial_key(s));
             }
             q.fetch_all(c).await
         })?;
-        found.extend(rows.into_iter().map(|r| (r.serial, r.known)));
+        found.extend(rows.into_iter().map(|r| (serial_key(&r.serial), r.known)));
     }
     Ok(found)
 }
@@ -155,7 +170,7 @@ pub struct ReceivedUnit {
     /// Serial number.
     pub serial: String,
     /// Status.
-    pub status: String,
+    pub status: UnitStatus,
     /// Landed cost in base minor units.
     pub landed_cost_minor: i64,
     /// Base currency of the cost.
@@ -177,8 +192,8 @@ pub struct UnitRow {
     pub category: String,
     /// Serial number.
     pub serial: String,
-    /// in_stock, reserved, installed, faulty, at_rma or scrapped.
-    pub status: String,
+    /// Where it is in its life.
+    pub status: UnitStatus,
     /// Stock location id, when in stock.
     pub location_id: Option<i64>,
     /// Purchase order id it came on.
@@ -219,9 +234,10 @@ pub fn prefix_upper(prefix: &str) -> String {
     "\u{10FFFF}".repeat(prefix.chars().count() + 1)
 }
 
-/// Units whose serial starts with `serial_prefix`, with an optional status
-/// filter, by serial: an exact serial is the smallest string of its range, so
-/// it comes first, and the serial index delivers the page without a sort.
+/// Units whose serial starts with `serial_prefix` in any case, with an
+/// optional status filter, by serial: an exact serial is the smallest string
+/// of its range, so it comes first, and the index on the lowered serial
+/// delivers the page without a sort.
 pub async fn search(
     db: &Db,
     serial_prefix: &str,
@@ -229,10 +245,11 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<UnitRow>, i64), DbError> {
-    let (lo, hi) = (serial_prefix.to_owned(), prefix_upper(serial_prefix));
-    let filter =
-        "where u.serial >= $1 and u.serial < $2 and (cast($3 as text) is null or u.status = $3)";
-    let sql = format!("{UNIT_SELECT} {filter} order by u.serial, u.id limit $4 offset $5");
+    let lo = serial_key(serial_prefix);
+    let hi = prefix_upper(&lo);
+    let filter = "where lower(u.serial) >= $1 and lower(u.serial) < $2
+        and (cast($3 as text) is null or u.status = $3)";
+    let sql = format!("{UNIT_SELECT} {filter} order by lower(u.serial), u.id limit $4 offset $5");
     let rows = on_db!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&lo)
