@@ -98,6 +98,13 @@ impl From<DbError> for AppError {
     }
 }
 
+impl From<sqlx::Error> for AppError {
+    /// As the [`DbError`] it maps to, so a service can `?` a query directly.
+    fn from(e: sqlx::Error) -> Self {
+        DbError::from(e).into()
+    }
+}
+
 /// What the error middleware needs to render an error in the user's language.
 #[derive(Clone, Debug)]
 pub struct ErrorReport {

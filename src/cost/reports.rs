@@ -5,7 +5,7 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::views::{BreakdownView, ReportView};
-use crate::db::{Db, DbError};
+use crate::db::Db;
 use crate::error::AppResult;
 use crate::export::{Cell, Table};
 use crate::i18n::{self, Lang};
@@ -199,8 +199,7 @@ pub async fn scorecard(db: &Db, lang: Lang, by_supplier: bool) -> AppResult<Tabl
     );
     let rows: Vec<ScoreRow> = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .fetch_all(p)
-        .await)
-    .map_err(DbError::from)?;
+        .await)?;
     let t = |k: &str| i18n::t(lang, k).to_owned();
     let (name, first, second) = if by_supplier {
         (

@@ -404,8 +404,7 @@ pub async fn scenarios(db: &Db) -> AppResult<Vec<Scenario>> {
         "select id, name, overrides from cost_scenarios order by name"
     )
     .fetch_all(p)
-    .await)
-    .map_err(DbError::from)?;
+    .await)?;
     rows.into_iter()
         .map(|(id, name, json)| {
             let overrides =

@@ -23,8 +23,7 @@ pub async fn create_ports(tx: &mut Tx, asset_id: i64, port_lines: &str) -> AppRe
                 .bind(now)
                 .execute(c)
                 .await
-        })
-        .map_err(DbError::from)?;
+        })?;
     }
     Ok(())
 }
@@ -87,8 +86,7 @@ async fn port_owner(tx: &mut Tx, port_id: i64) -> AppResult<(String, String)> {
             .bind(port_id)
             .fetch_one(c)
             .await
-    })
-    .map_err(DbError::from)?)
+    })?)
 }
 
 /// The port named `$2` of the asset tagged `$1` (either case).
@@ -110,8 +108,7 @@ pub async fn connect(db: &Db, actor: &Actor, input: &CableInput) -> AppResult<i6
             .bind(input.peer_port.trim())
             .fetch_optional(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let Some(peer) = peer else {
         let mut f = FieldErrors::default();
         f.add(
@@ -131,8 +128,7 @@ pub async fn connect(db: &Db, actor: &Actor, input: &CableInput) -> AppResult<i6
                 .bind(port)
                 .fetch_one(c)
                 .await
-        })
-        .map_err(DbError::from)?;
+        })?;
         if taken > 0 {
             let (tag, name) = port_owner(&mut tx, port).await?;
             return Err(AppError::Conflict(
@@ -151,8 +147,7 @@ pub async fn connect(db: &Db, actor: &Actor, input: &CableInput) -> AppResult<i6
         .bind(now)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     for port in [input.port_id, peer] {
         let inserted = exec_tx!(&mut tx, |c| {
             sqlx::query("insert into cable_ends (cable_id, port_id, created_at, updated_at) values ($1, $2, $3, $3)")
@@ -198,8 +193,7 @@ async fn cable_ends_text(tx: &mut Tx, cable_id: i64) -> AppResult<Vec<String>> {
         .bind(cable_id)
         .fetch_all(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     Ok(ends.into_iter().map(|(t, p)| format!("{t} {p}")).collect())
 }
 
@@ -209,8 +203,7 @@ pub async fn disconnect_tx(tx: &mut Tx, actor: &Actor, cable_id: i64) -> AppResu
     let deleted = exec_tx!(tx, |c| sqlx::query("delete from cables where id = $1")
         .bind(cable_id)
         .execute(c)
-        .await)
-    .map_err(DbError::from)?;
+        .await)?;
     if deleted == 0 {
         return Err(AppError::NotFound);
     }
@@ -245,8 +238,7 @@ pub async fn disconnect_asset_tx(tx: &mut Tx, actor: &Actor, asset_id: i64) -> A
         .bind(asset_id)
         .fetch_all(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     for cable in &cables {
         disconnect_tx(tx, actor, *cable).await?;
     }
@@ -284,8 +276,7 @@ pub async fn move_end(
             .bind(input.to_port.trim())
             .fetch_optional(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let Some(target) = target else {
         let mut f = FieldErrors::default();
         f.add(
@@ -301,8 +292,7 @@ pub async fn move_end(
             .bind(target)
             .fetch_one(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if taken > 0 {
         let (tag, name) = port_owner(&mut tx, target).await?;
         return Err(AppError::Conflict(
@@ -320,8 +310,7 @@ pub async fn move_end(
             .bind(input.from_port_id)
             .execute(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if moved != 1 {
         return Err(AppError::NotFound);
     }

@@ -153,13 +153,12 @@ pub async fn elevation(
 
 async fn in_rack_tx(tx: &mut Tx, rack_id: i64) -> AppResult<Vec<Placement>> {
     let sql = format!("{PLACEMENT_SELECT} where p.rack_id = $1");
-    Ok(
-        on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(rack_id)
-            .fetch_all(c)
-            .await)
-        .map_err(DbError::from)?,
-    )
+    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(rack_id)
+    .fetch_all(c)
+    .await)?)
 }
 
 /// Where one asset sits, if placed.
@@ -251,16 +250,14 @@ pub async fn place_tx(
         sqlx::query("select id from racks where id = $1 for update")
             .bind(rack.id)
             .fetch_one(&mut **t)
-            .await
-            .map_err(DbError::from)?;
+            .await?;
     }
     let height: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar("select coalesce(t.height_u, 1) from assets a left join build_templates t on t.id = a.template_id where a.id = $1")
             .bind(asset_id)
             .fetch_one(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if u + height - 1 > rack.height_u {
         return Err(AppError::Conflict(
             Msg::new("placement.too_high")
@@ -288,8 +285,7 @@ pub async fn place_tx(
     )
     .bind(asset_id)
     .execute(c)
-    .await)
-    .map_err(DbError::from)?;
+    .await)?;
     exec_tx!(tx, |c| {
         sqlx::query(
             "insert into placements (asset_id, rack_id, u_position, height_u, face, depth, created_at, updated_at)
@@ -304,16 +300,14 @@ pub async fn place_tx(
         .bind(now)
         .execute(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     exec_tx!(tx, |c| {
         sqlx::query("update assets set status = 'racked', updated_at = $1 where id = $2 and status = 'building'")
             .bind(now)
             .bind(asset_id)
             .execute(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let after = serde_json::json!({"rack": rack.path(), "u": u, "height_u": height, "face": face, "depth": depth});
     audit::record(
         tx,
@@ -336,8 +330,7 @@ pub async fn unplace_tx(tx: &mut Tx, actor: &Actor, asset_id: i64) -> AppResult<
     )
     .bind(asset_id)
     .execute(c)
-    .await)
-    .map_err(DbError::from)?;
+    .await)?;
     if removed > 0 {
         audit::record(
             tx,

@@ -281,8 +281,7 @@ pub async fn set_monthly_cost(db: &Db, actor: &Actor, id: i64, minor: i64) -> Ap
     .bind(crate::clock::now())
     .bind(id)
     .execute(c)
-    .await)
-    .map_err(DbError::from)?;
+    .await)?;
     let after = get_tx(&mut tx, id).await?;
     audit::record(
         &mut tx,
@@ -319,8 +318,7 @@ async fn upsert_named(
             .bind(pid)
             .fetch_optional(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if let Some(id) = found {
         return Ok(id);
     }
@@ -349,7 +347,6 @@ async fn upsert_named(
                 .fetch_one(c)
                 .await
         })
-    }
-    .map_err(DbError::from)?;
+    }?;
     Ok(id)
 }

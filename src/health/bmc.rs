@@ -192,8 +192,7 @@ pub async fn save(
         .bind(now)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if let (true, Some(key)) = (new_password, key) {
         let sealed = key.seal(id, &input.password)?;
         store_sealed(&mut tx, id, Some(&sealed), now).await?;
@@ -238,8 +237,7 @@ pub async fn delete(db: &Db, actor: &Actor, asset_id: i64) -> AppResult<()> {
             .bind(asset_id)
             .fetch_optional(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let id = id.ok_or(AppError::NotFound)?;
     audit::record::<()>(&mut tx, actor, Action::Delete, "bmc", id, None, None).await?;
     tx.commit().await?;

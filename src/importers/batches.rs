@@ -332,8 +332,7 @@ pub async fn save_profile(
         .bind(name)
         .fetch_optional(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let id = match &existing {
         Some((id, _)) => {
             crate::exec_tx!(&mut tx, |c| {
@@ -344,8 +343,7 @@ pub async fn save_profile(
                     .bind(id)
                     .execute(c)
                     .await
-            })
-            .map_err(DbError::from)?;
+            })?;
             *id
         }
         None => on_tx!(&mut tx, |c| {
@@ -360,8 +358,7 @@ pub async fn save_profile(
             .bind(now)
             .fetch_one(c)
             .await
-        })
-        .map_err(DbError::from)?,
+        })?,
     };
     let before = existing.map(|(_, t)| serde_json::json!({ "profile_toml": t }));
     let after = serde_json::json!({"supplier_id": supplier_id, "name": name, "kind": kind, "profile_toml": toml});

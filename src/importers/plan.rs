@@ -11,7 +11,7 @@ use rackledger_importers::{OrderLineRow, PackingListRow, PriceListRow};
 use serde::Serialize;
 
 use crate::audit::{self, Action as AuditAction, Actor};
-use crate::db::{DbDecimal, DbError, Tx};
+use crate::db::{DbDecimal, Tx};
 use crate::error::AppResult;
 use crate::i18n::Msg;
 use crate::money::Currency;
@@ -88,8 +88,7 @@ async fn find_parts(tx: &mut Tx, manufacturer: Option<&str>, mpn: &str) -> AppRe
         .bind(manufacturer)
         .fetch_all(c)
         .await
-    })
-    .map_err(DbError::from)?)
+    })?)
 }
 
 /// Price list: creates part models and sets their last price.
@@ -209,8 +208,7 @@ impl PriceListPlanner {
                             .bind(part.id)
                             .execute(c)
                             .await
-                    })
-                    .map_err(DbError::from)?;
+                    })?;
                     let before = serde_json::json!({"last_price": part.last_price.map(|p| p.0.to_string()), "currency": part.last_price_currency});
                     let after = serde_json::json!({"last_price": r.unit_price.normalize().to_string(), "currency": currency.code()});
                     audit::record(
@@ -322,8 +320,7 @@ impl OrderPlanner {
                             .bind(l.id)
                             .execute(c)
                             .await
-                    })
-                    .map_err(DbError::from)?;
+                    })?;
                     let before = serde_json::json!({"quantity": l.quantity, "unit_price": l.unit_price.0.to_string()});
                     let after = serde_json::json!({"quantity": r.quantity, "unit_price": price.to_string()});
                     audit::record(

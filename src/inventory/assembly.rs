@@ -96,8 +96,7 @@ pub async fn start(db: &Db, actor: &Actor, input: &AssemblyInput) -> AppResult<i
         .bind(tag)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if taken > 0 {
         let mut f = FieldErrors::default();
         f.add("asset_tag", Msg::new("validation.duplicate"));
@@ -115,8 +114,7 @@ pub async fn start(db: &Db, actor: &Actor, input: &AssemblyInput) -> AppResult<i
         .bind(now)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let mut missing = Vec::new();
     for slot in &slots {
         let part_ids: Vec<i64> = slot.accepts.iter().map(|(id, _)| *id).collect();
@@ -154,8 +152,7 @@ async fn reserve_one(tx: &mut Tx, order_id: i64, slot: &str, part_ids: &[i64]) -
                 .bind(pid)
                 .fetch_all(c)
                 .await
-        })
-        .map_err(DbError::from)?;
+        })?;
         for unit in candidates {
             if reserve_unit(tx, order_id, slot, unit).await? {
                 return Ok(true);
@@ -196,8 +193,7 @@ async fn open_order(tx: &mut Tx, id: i64) -> AppResult<AssemblyOrder> {
         .bind(id)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if order.status != "open" {
         return Err(AppError::Conflict(
             Msg::new("assembly.not_open").arg("status", &order.status),
@@ -241,8 +237,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64) -> AppResult<i64> {
             .bind(id)
             .fetch_all(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     for (unit, part, location, slot) in &reserved {
         install(&mut tx, actor, asset_id, *unit, *part, *location, slot).await?;
     }
@@ -254,8 +249,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64) -> AppResult<i64> {
             .bind(id)
             .execute(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let after = serde_json::json!({"asset_tag": order.asset_tag, "template": template.name, "units": reserved.len()});
     audit::record(
         &mut tx,
@@ -306,8 +300,7 @@ pub(super) async fn install(
         .bind(now)
         .execute(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     Ok(())
 }
 
@@ -325,8 +318,7 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> AppResult<()> {
         .bind(id)
         .execute(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let after = serde_json::json!({"status": "cancelled", "units_released": released});
     audit::record(
         &mut tx,
@@ -388,8 +380,7 @@ pub async fn choose(
         .bind(super::units::serial_key(serial))
         .fetch_optional(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let Some((unit_id, part)) = unit else {
         let mut f = FieldErrors::default();
         f.add(
@@ -408,8 +399,7 @@ pub async fn choose(
         .bind(part)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if accepted == 0 {
         return Err(AppError::Conflict(
             Msg::new("assembly.not_accepted")

@@ -169,8 +169,7 @@ pub async fn swap_tx(
             .bind(input.slot_name.trim())
             .fetch_optional(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let Some((old_id, old_part)) = old else {
         return Err(AppError::Conflict(
             Msg::new("swap.empty_slot").arg("slot", input.slot_name.trim()),
@@ -181,8 +180,7 @@ pub async fn swap_tx(
             .bind(super::units::serial_key(input.new_serial.trim()))
             .fetch_optional(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let Some((new_id, new_part, new_location)) = new else {
         let mut f = FieldErrors::default();
         f.add(
@@ -205,8 +203,7 @@ pub async fn swap_tx(
         .bind(new_part)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if listed > 0 && fits == 0 {
         let msg = Msg::new("assembly.not_accepted")
             .arg("serial", input.new_serial.trim())
@@ -225,8 +222,7 @@ pub async fn swap_tx(
         .bind(asset_id)
         .execute(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     super::units::remove_from_asset(tx, old_id, old_to, input.location_id).await?;
     let removal = super::units::Movement {
         part_model_id: old_part,
@@ -361,8 +357,7 @@ pub async fn register_tx(
         .bind(now)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let after = serde_json::json!({"asset_tag": a.asset_tag, "hostname": a.hostname, "template_id": a.template_id,
         "kind": a.kind, "status": a.status, "serial": a.serial, "registered": true});
     audit::record(tx, actor, Action::Create, "asset", id, None, Some(&after)).await?;

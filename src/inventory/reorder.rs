@@ -56,8 +56,7 @@ pub async fn set_min_stock(db: &Db, actor: &Actor, input: &MinStockInput) -> App
         .bind(input.location_id)
         .fetch_optional(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let written = match before {
         Some(_) => exec_tx!(&mut tx, |c| {
             sqlx::query("update min_stock set min_quantity = $1, updated_at = $2 where part_model_id = $3 and location_id = $4")
@@ -99,8 +98,7 @@ pub async fn set_min_stock(db: &Db, actor: &Actor, input: &MinStockInput) -> App
             .bind(input.part_model_id)
             .execute(c)
             .await
-        })
-        .map_err(DbError::from)?;
+        })?;
     }
     let key = format!("{}@{}", input.part_model_id, input.location_id);
     let after = serde_json::json!({"min_quantity": min, "preferred_supplier_id": supplier});
@@ -180,8 +178,7 @@ pub async fn below_minimum(db: &Db, show_money: bool) -> AppResult<Vec<ReorderRo
         )
         .fetch_all(p)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let levels = units::stock_levels(db, None).await?;
     // Faulty and reserved units are on the shelf but cannot be used: not stock to reorder against.
     let unusable: Vec<(i64, i64)> = on_db!(db, |p| {
@@ -190,8 +187,7 @@ pub async fn below_minimum(db: &Db, show_money: bool) -> AppResult<Vec<ReorderRo
         )
         .fetch_all(p)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let places = locations::list(db).await?;
     let parents = locations::parents(db).await?;
     let mut out = Vec::new();
@@ -224,8 +220,7 @@ pub async fn below_minimum(db: &Db, show_money: bool) -> AppResult<Vec<ReorderRo
             .bind(r.part_model_id)
             .fetch_optional(p)
             .await
-        })
-        .map_err(DbError::from)?;
+        })?;
         let catalogue_price = r
             .last_price
             .zip(r.last_price_currency.as_deref().and_then(Currency::parse));

@@ -92,13 +92,12 @@ pub async fn for_unit(db: &Db, unit_id: i64) -> Result<Vec<Rma>, DbError> {
 
 async fn get_tx(tx: &mut Tx, id: i64) -> AppResult<Rma> {
     let sql = format!("{RMA_SELECT} where r.id = $1");
-    Ok(
-        on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id)
-            .fetch_one(c)
-            .await)
-        .map_err(DbError::from)?,
-    )
+    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(id)
+    .fetch_one(c)
+    .await)?)
 }
 
 /// Input for sending a faulty unit back.
@@ -144,8 +143,7 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
         .bind(super::units::serial_key(serial))
         .fetch_optional(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let field = |key: &'static str| {
         let mut f = FieldErrors::default();
         f.add("serial", Msg::new(key).arg("serial", serial));
@@ -176,8 +174,7 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
                 .bind(unit.id)
                 .fetch_one(c)
                 .await
-        })
-        .map_err(DbError::from)?;
+        })?;
         return Err(AppError::Conflict(
             Msg::new("rma.not_faulty")
                 .arg("serial", serial)
@@ -198,8 +195,7 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
         .bind(now)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if let Some(from) = unit.location_id {
         movement(
             tx,
@@ -268,13 +264,13 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
         ));
     }
     let now = crate::clock::now();
-    let (part, manufacturer, landed, currency, po_line): (i64, String, i64, String, Option<i64>) = on_tx!(&mut tx, |c| {
-        sqlx::query_as("select part_model_id, manufacturer, landed_cost_minor, cost_currency, po_line_id from units where id = $1")
+    let (part, manufacturer, landed, currency, po_line): (i64, String, i64, String, Option<i64>) =
+        on_tx!(&mut tx, |c| {
+            sqlx::query_as("select part_model_id, manufacturer, landed_cost_minor, cost_currency, po_line_id from units where id = $1")
             .bind(before.unit_id)
             .fetch_one(c)
             .await
-    })
-    .map_err(DbError::from)?;
+        })?;
     let mut errors = FieldErrors::default();
     match input.outcome.as_str() {
         "replaced" => {
@@ -327,8 +323,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
                     .bind(id)
                     .execute(c)
                     .await
-            })
-            .map_err(DbError::from)?;
+            })?;
         }
         "credited" => {
             let amount = input
@@ -358,8 +353,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
                     .bind(id)
                     .execute(c)
                     .await
-            })
-            .map_err(DbError::from)?;
+            })?;
         }
         "rejected" => {
             set_unit_status(
@@ -385,8 +379,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
                     .bind(id)
                     .execute(c)
                     .await
-            })
-            .map_err(DbError::from)?;
+            })?;
         }
         _ => {
             errors.add("outcome", Msg::new("validation.required"));

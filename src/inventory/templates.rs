@@ -243,8 +243,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
                     .bind(mpn)
                     .fetch_optional(c)
                     .await
-            })
-            .map_err(DbError::from)?;
+            })?;
             let Some(pid) = found else {
                 let mut f = FieldErrors::default();
                 f.add("slots", Msg::new("import.unknown_mpn").arg("mpn", mpn));
@@ -283,8 +282,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
                         .bind(now)
                         .execute(c)
                         .await
-                })
-                .map_err(DbError::from)?;
+                })?;
             }
         }
     }
@@ -412,8 +410,7 @@ pub async fn register_tx(
         .bind(now)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let after = serde_json::json!({"name": t.name, "manufacturer": t.manufacturer, "asset_kind": asset_kind, "height_u": t.height_u});
     audit::record(
         tx,

@@ -73,8 +73,7 @@ pub async fn set_term(db: &Db, actor: &Actor, input: &TermInput) -> AppResult<()
             .bind(input.part_model_id)
             .execute(c)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if n == 0 {
         exec_tx!(&mut tx, |c| {
             sqlx::query(
@@ -86,8 +85,7 @@ pub async fn set_term(db: &Db, actor: &Actor, input: &TermInput) -> AppResult<()
             .bind(now)
             .execute(c)
             .await
-        })
-        .map_err(DbError::from)?;
+        })?;
     }
     let after = serde_json::json!({"supplier_id": input.supplier_id, "part_model_id": input.part_model_id, "months": months});
     let key = format!("{}/{}", input.supplier_id, input.part_model_id);

@@ -62,8 +62,7 @@ pub async fn asset_label(db: &Db, base: &str, id: i64) -> AppResult<Label> {
         .bind(id)
         .fetch_one(p)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let lines = [
         a.hostname,
         a.template_name,
@@ -148,8 +147,7 @@ pub async fn batch(db: &Db, base: &str, sel: &Selection) -> AppResult<Vec<Label>
         )
         .bind(order)
         .fetch_one(p)
-        .await)
-        .map_err(DbError::from)?;
+        .await)?;
         asset_ids.extend(built);
     }
     let mut out = Vec::new();

@@ -199,8 +199,7 @@ async fn upsert(tx: &mut Tx, actor: &Actor, base: Currency, r: &NewRate) -> AppR
         .bind(r.date)
         .fetch_optional(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let after = |id| FxRate {
         id,
         currency: r.currency.code().into(),
@@ -221,8 +220,7 @@ async fn upsert(tx: &mut Tx, actor: &Actor, base: Currency, r: &NewRate) -> AppR
                 .bind(old.id)
                 .execute(c)
                 .await
-            })
-            .map_err(DbError::from)?;
+            })?;
             let id = old.id;
             audit::record(
                 tx,
@@ -250,8 +248,7 @@ async fn upsert(tx: &mut Tx, actor: &Actor, base: Currency, r: &NewRate) -> AppR
                 .bind(now)
                 .fetch_one(c)
                 .await
-            })
-            .map_err(DbError::from)?;
+            })?;
             audit::record(
                 tx,
                 actor,

@@ -625,8 +625,7 @@ pub async fn restate_unit_costs(
                 .bind(line.id)
                 .fetch_all(c)
                 .await
-        })
-        .map_err(DbError::from)?;
+        })?;
         for (id, position, old) in units {
             let new = position_cost(out, position);
             if new != old {
@@ -640,8 +639,7 @@ pub async fn restate_unit_costs(
             .bind(line.id)
             .fetch_all(c)
             .await
-        })
-        .map_err(DbError::from)?;
+        })?;
         for (id, first, qty) in receipt_lines {
             let total: i64 = (first..first + qty).map(|p| position_cost(out, p)).sum();
             exec_tx!(tx, |c| {
@@ -651,8 +649,7 @@ pub async fn restate_unit_costs(
                     .bind(id)
                     .execute(c)
                     .await
-            })
-            .map_err(DbError::from)?;
+            })?;
         }
     }
     if changed > 0 {

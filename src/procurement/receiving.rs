@@ -317,8 +317,7 @@ async fn insert_receipt(
         .bind(now)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?)
+    })?)
 }
 
 async fn insert_receipt_line(
@@ -343,8 +342,7 @@ async fn insert_receipt_line(
         .bind(now)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?)
+    })?)
 }
 
 /// Units per insert statement.

@@ -7,7 +7,7 @@ use time::Date;
 
 use super::orders::compute_landed;
 use super::orders_repo as repo;
-use crate::db::{Db, DbDecimal, DbError};
+use crate::db::{Db, DbDecimal};
 use crate::error::AppResult;
 use crate::export::{Cell, Table};
 use crate::i18n::{self, Lang};
@@ -41,8 +41,7 @@ pub async fn open_orders(db: &Db, lang: Lang, base: Currency) -> AppResult<Table
         )
         .fetch_all(p)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let t = |k: &str| i18n::t(lang, k).to_owned();
     let mut out = Table {
         name: t("reports.open_orders"),
@@ -159,8 +158,7 @@ pub async fn stock_valuation(db: &Db, lang: Lang, base: Currency) -> AppResult<T
         .bind(false)
         .fetch_all(p)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let t = |k: &str| i18n::t(lang, k).to_owned();
     let mut table = Table {
         name: t("reports.stock_valuation"),
