@@ -8,7 +8,7 @@ use super::repo;
 use crate::datacenter::{placement, racks};
 use crate::db::{Db, DbError};
 use crate::error::AppResult;
-use crate::on_db;
+use crate::inventory::locations::LocationTree;
 
 /// What to bring: for a replacement, spares of the needed part model in stock,
 /// those at the site of the work first, then the oldest; at most `limit`.
@@ -30,13 +30,14 @@ pub async fn spares_for(
 ) -> AppResult<Vec<Spare>> {
     let mut spares = repo::spares_in_stock(db, part_model_id).await?;
     let work_site = site_of_work(db, rack_id, asset_id).await?;
-    let places = location_sites(db).await?;
+    let tree = LocationTree::load(db).await?;
     for s in &mut spares {
-        if let Some((path, site_id, site)) = s.location_id.and_then(|l| places.get(&l)) {
-            s.location = path.clone();
-            s.site = site.clone();
-            s.same_site = work_site.is_some() && *site_id == work_site;
-        }
+        let Some(l) = s.location_id else { continue };
+        let Some(path) = tree.path(l) else { continue };
+        let site = tree.site_of(l);
+        s.location = path;
+        s.site = site.and_then(|(_, name)| name).map(str::to_owned);
+        s.same_site = work_site.is_some() && site.map(|(id, _)| id) == work_site;
     }
     // Stable: same site first, then the order above (oldest unit first).
     spares.sort_by_key(|s| !s.same_site);
@@ -62,44 +63,21 @@ async fn site_of_work(
     }
 }
 
-/// id, parent, name, site id, site name.
-type LocationRow = (i64, Option<i64>, String, Option<i64>, Option<String>);
-
 /// Every stock location's path and the site it belongs to (its own, or the
-/// nearest ancestor's).
+/// nearest ancestor's) as the site's id and name, read from a
+/// [`LocationTree`] for callers that want them all at once.
 pub async fn location_sites(
     db: &Db,
 ) -> Result<HashMap<i64, (String, Option<i64>, Option<String>)>, DbError> {
-    let rows: Vec<LocationRow> = on_db!(db, |p| {
-        sqlx::query_as(
-            "select l.id, l.parent_id, l.name, l.site_id, s.name from stock_locations l left join sites s on s.id = l.site_id",
-        )
-        .fetch_all(p)
-        .await
-    })?;
-    let by_id: HashMap<i64, &LocationRow> = rows.iter().map(|r| (r.0, r)).collect();
-    let mut out = HashMap::new();
-    for r in &rows {
-        let mut names = Vec::new();
-        let mut site: Option<(i64, Option<String>)> = None;
-        let mut cur = Some(r);
-        let mut guard = 0;
-        while let Some(node) = cur {
-            names.push(node.2.clone());
-            if site.is_none()
-                && let Some(s) = node.3
-            {
-                site = Some((s, node.4.clone()));
-            }
-            guard += 1;
-            cur = node
-                .1
-                .and_then(|p| by_id.get(&p).copied())
-                .filter(|_| guard < 32);
-        }
-        names.reverse();
-        let (site_id, site_name) = site.map_or((None, None), |(i, n)| (Some(i), n));
-        out.insert(r.0, (names.join(" / "), site_id, site_name));
-    }
-    Ok(out)
+    let tree = LocationTree::load(db).await?;
+    Ok(tree
+        .ids()
+        .map(|id| {
+            let site = tree.site_of(id);
+            let path = tree.path(id).unwrap_or_default();
+            let site_id = site.map(|(s, _)| s);
+            let site_name = site.and_then(|(_, name)| name).map(str::to_owned);
+            (id, (path, site_id, site_name))
+        })
+        .collect())
 }
