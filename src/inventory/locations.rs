@@ -153,16 +153,6 @@ pub async fn exists(db: &Db, id: i64) -> Result<bool, DbError> {
     Ok(n > 0)
 }
 
-/// Each location's parent, for walking the tree.
-pub async fn parents(db: &Db) -> Result<std::collections::HashMap<i64, Option<i64>>, DbError> {
-    let rows: Vec<(i64, Option<i64>)> = on_db!(db, |p| {
-        sqlx::query_as("select id, parent_id from stock_locations")
-            .fetch_all(p)
-            .await
-    })?;
-    Ok(rows.into_iter().collect())
-}
-
 /// How many locations a walk up the tree passes at most (the start
 /// included): a guard against a parent chain written by hand in the
 /// database, deeper than any real one.
