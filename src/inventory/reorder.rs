@@ -1,7 +1,5 @@
 //! Minimum stock per part model per site, and what is below it.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::{locations, units};
@@ -188,23 +186,19 @@ pub async fn below_minimum(db: &Db, show_money: bool) -> AppResult<Vec<ReorderRo
         .fetch_all(p)
         .await
     })?;
-    let places = locations::list(db).await?;
-    let parents = locations::parents(db).await?;
+    let tree = locations::LocationTree::load(db).await?;
     let mut out = Vec::new();
     for r in rules {
         let on_hand: i64 = levels
             .iter()
             .filter(|l| {
-                l.part_model_id == r.part_model_id
-                    && is_within(l.location_id, r.location_id, &parents)
+                l.part_model_id == r.part_model_id && tree.is_within(l.location_id, r.location_id)
             })
             .map(|l| l.quantity)
             .sum();
         let blocked = unusable
             .iter()
-            .filter(|(part, loc)| {
-                *part == r.part_model_id && is_within(*loc, r.location_id, &parents)
-            })
+            .filter(|(part, loc)| *part == r.part_model_id && tree.is_within(*loc, r.location_id))
             .count();
         let on_hand = on_hand - i64::try_from(blocked).unwrap_or(0);
         if on_hand >= r.min_quantity {
@@ -232,11 +226,7 @@ pub async fn below_minimum(db: &Db, show_money: bool) -> AppResult<Vec<ReorderRo
             part_model_id: r.part_model_id,
             mpn: r.mpn,
             manufacturer: r.manufacturer,
-            location: places
-                .iter()
-                .find(|p| p.id == r.location_id)
-                .map(|p| p.path.clone())
-                .unwrap_or_default(),
+            location: tree.path(r.location_id).unwrap_or_default(),
             min_quantity: r.min_quantity,
             on_hand,
             shortfall: r.min_quantity - on_hand,
@@ -246,33 +236,4 @@ pub async fn below_minimum(db: &Db, show_money: bool) -> AppResult<Vec<ReorderRo
     }
     out.sort_by(|a, b| b.shortfall.cmp(&a.shortfall).then(a.mpn.cmp(&b.mpn)));
     Ok(out)
-}
-
-/// Whether `loc` is `root` or inside it.
-fn is_within(loc: i64, root: i64, parents: &HashMap<i64, Option<i64>>) -> bool {
-    let mut cur = Some(loc);
-    // The depth bound guards against a cycle written by hand in the database.
-    for _ in 0..32 {
-        match cur {
-            Some(id) if id == root => return true,
-            Some(id) => cur = parents.get(&id).copied().flatten(),
-            None => return false,
-        }
-    }
-    false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_location_is_within_itself_and_its_ancestors_only() {
-        let parents: HashMap<i64, Option<i64>> =
-            [(1, None), (2, Some(1)), (3, Some(2)), (4, None)].into();
-        assert!(is_within(3, 1, &parents));
-        assert!(is_within(2, 2, &parents));
-        assert!(!is_within(1, 3, &parents));
-        assert!(!is_within(4, 1, &parents));
-    }
 }

@@ -298,20 +298,8 @@ async fn expected(db: &Db, take: &Stocktake) -> AppResult<Vec<Item>> {
 
 /// A location and every location inside it.
 async fn locations_within(db: &Db, root: i64) -> AppResult<BTreeSet<i64>> {
-    let parents = crate::inventory::locations::parents(db).await?;
-    let mut inside = BTreeSet::from([root]);
-    // Parents form a tree; grow the set until no location joins it.
-    loop {
-        let before = inside.len();
-        for (id, parent) in &parents {
-            if parent.is_some_and(|p| inside.contains(&p)) {
-                inside.insert(*id);
-            }
-        }
-        if inside.len() == before {
-            return Ok(inside);
-        }
-    }
+    let tree = crate::inventory::locations::LocationTree::load(db).await?;
+    Ok(tree.descendants(root))
 }
 
 /// What a code is, anywhere in the records.

@@ -10,7 +10,7 @@ use axum::{Form, Router};
 
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::inventory::locations::{self, KINDS, LocationInput, LocationView};
+use crate::inventory::locations::{self, KINDS, LocationInput, LocationTree, LocationView};
 use crate::web::AppState;
 use crate::web::{Ctx, see_other};
 
@@ -34,14 +34,14 @@ struct LocationsPage {
 
 async fn page(state: &AppState, ctx: Ctx) -> AppResult<LocationsPage> {
     let rows = locations::list(&state.db).await?;
-    let places = crate::workorders::location_sites(&state.db).await?;
+    let tree = LocationTree::load(&state.db).await?;
     let row_sites = rows
         .iter()
         .map(|l| {
-            places
-                .get(&l.id)
-                .and_then(|(_, _, site)| site.clone())
+            tree.site_of(l.id)
+                .and_then(|(_, site)| site)
                 .unwrap_or_default()
+                .to_owned()
         })
         .collect();
     Ok(LocationsPage {
