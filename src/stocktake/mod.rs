@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use tracing::instrument;
 
 use crate::audit::{self, Action, Actor};
-use crate::db::{Db, DbError, Tx};
+use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::{self, Lang, Msg};
 use crate::inventory::units::{Movement, UnitStatus, record_movement};
@@ -68,18 +68,17 @@ async fn name_targets(db: &Db, rows: &mut [Stocktake]) -> AppResult<()> {
 /// Audits, newest first, one page; and how many there are.
 pub async fn list(db: &Db, limit: i64, offset: i64) -> AppResult<(Vec<Stocktake>, i64)> {
     let sql = format!("{SELECT} order by s.id desc limit $1 offset $2");
-    let mut rows: Vec<Stocktake> = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(p)
-        .await)
-    .map_err(DbError::from)?;
+    let mut rows: Vec<Stocktake> =
+        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(p)
+            .await)?;
     let total: i64 = on_db!(db, |p| sqlx::query_scalar(
         "select count(*) from stocktakes"
     )
     .fetch_one(p)
-    .await)
-    .map_err(DbError::from)?;
+    .await)?;
     name_targets(db, &mut rows).await?;
     Ok((rows, total))
 }
@@ -90,8 +89,7 @@ pub async fn get(db: &Db, id: i64) -> AppResult<Stocktake> {
     let row: Stocktake = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(id)
         .fetch_one(p)
-        .await)
-    .map_err(DbError::from)?;
+        .await)?;
     let mut rows = [row];
     name_targets(db, &mut rows).await?;
     let [row] = rows;
@@ -139,8 +137,7 @@ pub async fn start(db: &Db, actor: &Actor, input: &StartInput) -> AppResult<i64>
         .bind(now)
         .fetch_one(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     let after = serde_json::json!({"rack_id": rack, "location_id": location});
     audit::record(
         &mut tx,
@@ -162,8 +159,7 @@ async fn open_tx(tx: &mut Tx, id: i64) -> AppResult<()> {
     )
     .bind(id)
     .fetch_one(c)
-    .await)
-    .map_err(DbError::from)?;
+    .await)?;
     if status != "open" {
         return Err(AppError::Conflict(Msg::new("stocktake.finished")));
     }
@@ -205,8 +201,7 @@ pub async fn scan(db: &Db, id: i64, code: &str) -> AppResult<ScanResult> {
     .bind(code)
     .fetch_one(c)
     .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if seen > 0 {
         tx.rollback().await?;
         return Ok(ScanResult::Repeated);
@@ -221,8 +216,7 @@ pub async fn scan(db: &Db, id: i64, code: &str) -> AppResult<ScanResult> {
         .bind(now)
         .execute(c)
         .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     tx.commit().await?;
     if expected.iter().any(|e| e.matches(code)) {
         return Ok(ScanResult::Expected);
@@ -255,13 +249,14 @@ impl Item {
 /// location (units kept there or in the locations inside it).
 async fn expected(db: &Db, take: &Stocktake) -> AppResult<Vec<Item>> {
     if let Some(rack) = take.rack_id {
-        let rows: Vec<(i64, String, Option<String>)> = on_db!(db, |p| sqlx::query_as(
+        let rows: Vec<(i64, String, Option<String>)> = on_db!(db, |p| {
+            sqlx::query_as(
             "select a.id, a.asset_tag, a.hostname from placements p join assets a on a.id = p.asset_id where p.rack_id = $1 order by p.u_position"
         )
         .bind(rack)
         .fetch_all(p)
-        .await)
-        .map_err(DbError::from)?;
+        .await
+        })?;
         return Ok(rows
             .into_iter()
             .map(|(id, tag, host)| Item {
@@ -278,12 +273,13 @@ async fn expected(db: &Db, take: &Stocktake) -> AppResult<Vec<Item>> {
         return Ok(Vec::new());
     };
     let inside = locations_within(db, root).await?;
-    let rows: Vec<(i64, String, Option<i64>)> = on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<(i64, String, Option<i64>)> = on_db!(db, |p| {
+        sqlx::query_as(
         "select id, serial, location_id from units where location_id is not null and status in ('in_stock', 'reserved', 'faulty') order by id"
     )
     .fetch_all(p)
-    .await)
-    .map_err(DbError::from)?;
+    .await
+    })?;
     Ok(rows
         .into_iter()
         .filter(|(_, _, l)| l.is_some_and(|l| inside.contains(&l)))
@@ -319,8 +315,7 @@ async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
             .bind(code)
             .fetch_optional(p)
             .await
-    })
-    .map_err(DbError::from)?;
+    })?;
     if let Some(id) = asset {
         let place = match crate::datacenter::placement::locate_asset(db, id).await? {
             Some((rack, pl)) => format!("{} / U{}", rack.path(), pl.u_position),
@@ -328,13 +323,14 @@ async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
         };
         return Ok(Some(Known::Asset { id, place }));
     }
-    let unit: Option<(i64, Option<i64>, Option<String>, String)> = on_db!(db, |p| sqlx::query_as(
+    let unit: Option<(i64, Option<i64>, Option<String>, String)> = on_db!(db, |p| {
+        sqlx::query_as(
         "select u.id, u.location_id, a.asset_tag, u.status from units u left join assets a on a.id = u.asset_id where lower(u.serial) = $1"
     )
     .bind(crate::inventory::units::serial_key(code))
     .fetch_optional(p)
-    .await)
-    .map_err(DbError::from)?;
+    .await
+    })?;
     let Some((id, location, asset_tag, status)) = unit else {
         return Ok(None);
     };
@@ -389,15 +385,16 @@ impl Finding {
 
 /// An audit's findings: problems first.
 pub async fn findings(db: &Db, id: i64) -> AppResult<Vec<Finding>> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
         "select id, finding, code, asset_id, unit_id, recorded_place, resolution, work_order_id
          from stocktake_findings where stocktake_id = $1
          order by case finding when 'missing' then 0 when 'unexpected' then 1 when 'unknown' then 2 else 3 end, id"
     )
     .bind(id)
     .fetch_all(p)
-    .await)
-    .map_err(DbError::from)?)
+    .await
+    })?)
 }
 
 /// The codes scanned so far, newest first.
@@ -407,8 +404,7 @@ pub async fn scans(db: &Db, id: i64) -> AppResult<Vec<String>> {
     )
     .bind(id)
     .fetch_all(p)
-    .await)
-    .map_err(DbError::from)?)
+    .await)?)
 }
 
 /// finding, code, asset, unit, recorded place.
@@ -465,8 +461,7 @@ pub async fn finish(db: &Db, actor: &Actor, id: i64) -> AppResult<[usize; 4]> {
             .bind(now)
             .execute(c)
             .await
-        })
-        .map_err(DbError::from)?;
+        })?;
     }
     exec_tx!(&mut tx, |c| sqlx::query(
         "update stocktakes set status = 'finished', finished_at = $1, updated_at = $1 where id = $2"
@@ -474,8 +469,7 @@ pub async fn finish(db: &Db, actor: &Actor, id: i64) -> AppResult<[usize; 4]> {
     .bind(now)
     .bind(id)
     .execute(c)
-    .await)
-    .map_err(DbError::from)?;
+    .await)?;
     let count = |f: &str| rows.iter().filter(|r| r.0 == f).count();
     let counts = [
         count("ok"),
@@ -506,8 +500,7 @@ async fn finding_tx(tx: &mut Tx, id: i64, finding_id: i64) -> AppResult<Finding>
     .bind(finding_id)
     .bind(id)
     .fetch_one(c)
-    .await)
-    .map_err(DbError::from)?;
+    .await)?;
     if f.resolution.is_some() {
         return Err(AppError::Conflict(Msg::new("stocktake.resolved")));
     }
@@ -526,13 +519,13 @@ pub async fn fix(db: &Db, actor: &Actor, id: i64, finding_id: i64) -> AppResult<
     if !f.fixable(&take) {
         return Err(AppError::Conflict(Msg::new("stocktake.not_fixable")));
     }
-    let (part, from, status): (i64, Option<i64>, UnitStatus) = on_tx!(&mut tx, |c| sqlx::query_as(
-        "select part_model_id, location_id, status from units where id = $1"
-    )
-    .bind(unit)
-    .fetch_one(c)
-    .await)
-    .map_err(DbError::from)?;
+    let (part, from, status): (i64, Option<i64>, UnitStatus) =
+        on_tx!(&mut tx, |c| sqlx::query_as(
+            "select part_model_id, location_id, status from units where id = $1"
+        )
+        .bind(unit)
+        .fetch_one(c)
+        .await)?;
     if !matches!(status, UnitStatus::InStock | UnitStatus::Faulty) {
         // An installed or returned unit needs someone to look, not a record change.
         return Err(AppError::Conflict(
@@ -564,7 +557,8 @@ async fn resolve(
     work_order: Option<i64>,
 ) -> AppResult<()> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| sqlx::query(
+    exec_tx!(tx, |c| {
+        sqlx::query(
         "update stocktake_findings set resolution = $1, work_order_id = $2, updated_at = $3 where id = $4"
     )
     .bind(resolution)
@@ -572,8 +566,8 @@ async fn resolve(
     .bind(now)
     .bind(finding_id)
     .execute(c)
-    .await)
-    .map_err(DbError::from)?;
+    .await
+    })?;
     let note = serde_json::json!({"finding": finding_id, "resolution": resolution, "work_order": work_order});
     audit::record(
         tx,

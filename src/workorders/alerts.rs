@@ -5,7 +5,6 @@
 use super::{Origin, WorkOrderInput};
 use crate::audit::Actor;
 use crate::db::Db;
-use crate::db::DbError;
 use crate::error::AppResult;
 use crate::health::alerts::{self, Alert};
 use crate::i18n::{Lang, Msg};
@@ -91,8 +90,7 @@ async fn plan(db: &Db, alert: &Alert, lang: Lang) -> AppResult<(WorkOrderInput, 
         .bind(alert.asset_id)
         .fetch_optional(p)
         .await
-        })
-        .map_err(DbError::from)?
+        })?
         .flatten(),
         None => None,
     };

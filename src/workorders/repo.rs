@@ -258,8 +258,7 @@ pub(super) async fn insert_rows(
                     .bind(now);
             }
             q.fetch_all(c).await
-        })
-        .map_err(DbError::from)?;
+        })?;
         if let ([i], [(id, _)]) = (group, back.as_slice()) {
             ids[*i] = *id;
             continue;

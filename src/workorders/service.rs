@@ -240,14 +240,13 @@ async fn check_tx<'a>(
     let kind = input.kind.as_str();
     if let (Some(asset), Some(rack), Some(u)) = (r.asset_id, &r.rack, r.u) {
         // Dry run of the placement, undone at once; it is applied for real on completion.
-        exec_tx!(tx, |c| sqlx::query("savepoint wo_trial").execute(c).await)
-            .map_err(DbError::from)?;
+        exec_tx!(tx, |c| sqlx::query("savepoint wo_trial").execute(c).await)?;
         let tried = placement::place_tx(tx, actor, asset, rack, u, &input.face, &input.depth).await;
         for undo in [
             "rollback to savepoint wo_trial",
             "release savepoint wo_trial",
         ] {
-            exec_tx!(tx, |c| sqlx::query(undo).execute(c).await).map_err(DbError::from)?;
+            exec_tx!(tx, |c| sqlx::query(undo).execute(c).await)?;
         }
         tried?;
     }
