@@ -382,16 +382,13 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
                 receiving::Serials::CheckedInThisTransaction,
             )
             .await;
-            match received {
-                Err(AppError::Conflict(m))
-                    if serials == SerialCheck::UniqueIndex && m.key == receiving::SERIAL_TWICE =>
-                {
+            match received? {
+                Ok(_) => {}
+                Err(_) if serials == SerialCheck::UniqueIndex => {
                     tx.rollback().await?;
                     return Ok(Pass::SerialOnRecord);
                 }
-                other => {
-                    other?;
-                }
+                Err(taken) => return Err(taken.into()),
             }
         }
     }

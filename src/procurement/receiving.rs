@@ -78,9 +78,22 @@ pub async fn receive(
         return Err(AppError::Validation(f));
     }
     let mut tx = db.begin().await?;
-    let id = receive_tx(&mut tx, actor, base, po_id, input, Serials::LookUp).await?;
+    let id = receive_tx(&mut tx, actor, base, po_id, input, Serials::LookUp).await??;
     tx.commit().await?;
     Ok(id)
+}
+
+/// A serial the unique index refused as the units were written: another
+/// receipt committed it after the look-ups, or the caller skipped them
+/// ([`Serials::CheckedInThisTransaction`] with no look-up). What was written
+/// of the receipt must be rolled back; the message names the serials.
+#[derive(Debug)]
+pub struct SerialTaken(pub Msg);
+
+impl From<SerialTaken> for AppError {
+    fn from(t: SerialTaken) -> Self {
+        AppError::Conflict(t.0)
+    }
 }
 
 /// Whether a receipt looks its serials up before writing them.
@@ -96,7 +109,9 @@ pub enum Serials {
 }
 
 /// [`receive`] inside the caller's transaction (the packing list import);
-/// the caller checks the location and commits.
+/// the caller checks the location and commits, or rolls back on any error
+/// and on [`SerialTaken`] (which a caller that skipped the look-ups may
+/// answer by looking them up).
 pub async fn receive_tx(
     tx: &mut Tx,
     actor: &Actor,
@@ -104,7 +119,7 @@ pub async fn receive_tx(
     po_id: i64,
     input: &ReceiptInput,
     serials: Serials,
-) -> AppResult<i64> {
+) -> AppResult<Result<i64, SerialTaken>> {
     repo::lock_po(tx, po_id).await?;
     let po = repo::get_po_tx(tx, po_id).await?;
     if !matches!(
@@ -151,7 +166,9 @@ pub async fn receive_tx(
             };
             for (k, chunk) in c.serials.chunks(UNITS_PER_INSERT).enumerate() {
                 let first_of_chunk = first + i64::try_from(k * UNITS_PER_INSERT).unwrap_or(0);
-                insert_units(tx, &batch, out, first_of_chunk, chunk).await?;
+                if let Err(taken) = insert_units(tx, &batch, out, first_of_chunk, chunk).await? {
+                    return Ok(Err(taken));
+                }
             }
             units::record_receipt_movements(tx, actor, rl_id).await?;
             unit_count += c.serials.len();
@@ -195,7 +212,7 @@ pub async fn receive_tx(
         Some(&summary),
     )
     .await?;
-    Ok(receipt_id)
+    Ok(Ok(receipt_id))
 }
 
 async fn check_lines(
@@ -348,10 +365,6 @@ async fn insert_receipt_line(
 /// Units per insert statement.
 const UNITS_PER_INSERT: usize = 2_000;
 
-/// The message key of a receipt refused because a serial is on record
-/// (or twice in it).
-pub(crate) const SERIAL_TWICE: &str = "receipt.serial_twice";
-
 /// What the units of one receipt line share.
 struct NewUnits<'a> {
     line: &'a repo::LineRow,
@@ -362,15 +375,15 @@ struct NewUnits<'a> {
 }
 
 /// Inserts the units of `serials`, at positions from `first` on, through
-/// [`units::insert_received`]; a serial committed by another receipt since
-/// the check is a conflict naming the serials of the batch.
+/// [`units::insert_received`]; a serial on record is [`SerialTaken`],
+/// naming the serials of the batch.
 async fn insert_units(
     tx: &mut Tx,
     u: &NewUnits<'_>,
     out: &super::landed::LineOut,
     first: i64,
     serials: &[String],
-) -> AppResult<()> {
+) -> AppResult<Result<(), SerialTaken>> {
     let units: Vec<(&str, i64)> = (first..)
         .zip(serials)
         .map(|(position, serial)| (serial.as_str(), position_cost(out, position)))
@@ -385,19 +398,21 @@ async fn insert_units(
         currency: u.base.code(),
         warranty_end: u.warranty_end,
     };
-    let result = units::insert_received(tx, &received, &units).await;
-    result.map_err(|e| match e {
+    match units::insert_received(tx, &received, &units).await {
+        Ok(()) => Ok(Ok(())),
         // Another receipt committed one of these serials between our check and this insert.
-        DbError::Unique(_) => {
+        Err(DbError::Unique(_)) => {
             let span = match (serials.first(), serials.last()) {
                 (Some(a), Some(b)) if a != b => format!("{a} … {b}"),
                 (Some(a), _) => a.clone(),
                 _ => String::new(),
             };
-            AppError::Conflict(Msg::new(SERIAL_TWICE).arg("serial", span))
+            Ok(Err(SerialTaken(
+                Msg::new("receipt.serial_twice").arg("serial", span),
+            )))
         }
-        other => other.into(),
-    })
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Units received on an order, by line and position.
