@@ -1,11 +1,19 @@
 //! Settings: built-in defaults < `rackledger.toml` < `RACKLEDGER_*` env (and `DATABASE_URL`).
+//!
+//! The layers are TOML tables merged key by key (a table into a table, any
+//! other value replacing the one before), then read into [`Config`]. An
+//! environment name is a key path after the prefix, in any case, `.` between
+//! the parts (`RACKLEDGER_SESSION_HOURS`, `RACKLEDGER_HEALTH.CONCURRENCY`); its
+//! value is read as a TOML value where it is one (`8`, `true`,
+//! `{concurrency = 8}` for a whole table) and as text otherwise. Those are
+//! the rules figment applied here before, but for the value syntax: figment
+//! had its own, close to TOML's, which also took unquoted text inside `{...}`
+//! and `[...]` as strings.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Everything rackledger can be told at start-up.
@@ -57,19 +65,54 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Loads defaults, then `file` if it exists, then the environment.
+    /// Loads defaults, then `file` if it exists (a relative path is looked for
+    /// in the current directory, then in each parent), then the environment.
     pub fn load(file: &Path) -> anyhow::Result<Config> {
-        Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(file))
-            .merge(Env::prefixed("RACKLEDGER_"))
-            .merge(
-                Env::raw()
-                    .only(&["DATABASE_URL"])
-                    .map(|_| "database_url".into()),
-            )
-            .extract::<Config>()
+        let env: Vec<(String, String)> = std::env::vars_os()
+            .map(|(k, v)| {
+                let lossy = |s: std::ffi::OsString| s.to_string_lossy().into_owned();
+                (lossy(k), lossy(v))
+            })
+            .collect();
+        Config::from_layers(find_file(file).as_deref(), &env)
             .context("reading configuration")?
             .validated()
+    }
+
+    /// Defaults, then the TOML `file`, then `env` (name, value pairs); an error
+    /// names the setting and where its value came from.
+    fn from_layers(file: Option<&Path>, env: &[(String, String)]) -> anyhow::Result<Config> {
+        let mut table = toml::Table::try_from(Config::default())?;
+        if let Some(path) = file {
+            let read = |path: &Path| -> anyhow::Result<toml::Table> {
+                Ok(std::fs::read_to_string(path)?.parse()?)
+            };
+            merge(
+                &mut table,
+                read(path).with_context(|| path.display().to_string())?,
+            );
+        }
+        let overrides = env_overrides(env);
+        for (_, path, value) in &overrides {
+            let nested = path.iter().rev().fold(value.clone(), |v, key| {
+                toml::Value::Table(toml::Table::from_iter([(key.clone(), v)]))
+            });
+            if let toml::Value::Table(t) = nested {
+                merge(&mut table, t);
+            }
+        }
+        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let key = e.path().to_string();
+            let within = |path: &[String]| {
+                let p = path.join(".");
+                key == p || key.starts_with(&format!("{p}."))
+            };
+            let from = match overrides.iter().rev().find(|(_, path, _)| within(path)) {
+                Some((var, _, _)) => format!("{var} in the environment"),
+                None => file.map_or("the defaults".into(), |f| f.display().to_string()),
+            };
+            anyhow::anyhow!("{key} (from {from}): {}", e.inner().message())
+        })
     }
 
     /// Refuses settings that cannot work, naming the setting.
@@ -115,6 +158,76 @@ impl Config {
     }
 }
 
+/// `file` itself when absolute; when relative, the first of it in the
+/// current directory and its parents that is a file (as figment's
+/// `Toml::file` did). `None` when there is none.
+fn find_file(file: &Path) -> Option<PathBuf> {
+    if file.is_absolute() {
+        return file.is_file().then(|| file.to_path_buf());
+    }
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors().map(|d| d.join(file)).find(|p| p.is_file())
+}
+
+/// The settings given in `env`, sorted by name: `RACKLEDGER_*` (the prefix in
+/// any case) as (variable, lower-case key path, value), then `DATABASE_URL`,
+/// which wins over `RACKLEDGER_DATABASE_URL`. Names with an empty part
+/// (`RACKLEDGER_HEALTH.`) are skipped.
+fn env_overrides(env: &[(String, String)]) -> Vec<(String, Vec<String>, toml::Value)> {
+    const PREFIX: &str = "RACKLEDGER_";
+    let mut out: Vec<_> = env
+        .iter()
+        .filter_map(|(var, raw)| {
+            let name = var.trim();
+            let head = name.get(..PREFIX.len())?;
+            if !head.eq_ignore_ascii_case(PREFIX) {
+                return None;
+            }
+            let key = name[PREFIX.len()..].trim().to_ascii_lowercase();
+            let path: Vec<String> = key.split('.').map(str::to_owned).collect();
+            if path.iter().any(String::is_empty) {
+                return None;
+            }
+            Some((var.clone(), path, env_value(raw)))
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    let database_url = env
+        .iter()
+        .find(|(var, _)| var.trim().eq_ignore_ascii_case("DATABASE_URL"));
+    if let Some((var, raw)) = database_url {
+        out.push((
+            var.clone(),
+            vec!["database_url".into()],
+            toml::Value::String(raw.clone()),
+        ));
+    }
+    out
+}
+
+/// An environment value as TOML (`8`, `true`, `"x"`, `[1, 2]`, `{a = 1}`),
+/// or as text when it is not a TOML value or is a date (`sqlite://x`, `USD`).
+fn env_value(raw: &str) -> toml::Value {
+    match toml::Value::deserialize(toml::de::ValueDeserializer::new(raw)) {
+        Ok(toml::Value::Datetime(_)) | Err(_) => toml::Value::String(raw.to_owned()),
+        Ok(v) => v,
+    }
+}
+
+/// Merges `over` into `base`: a table into a table key by key, anything else
+/// replacing what was there.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (Some(slot), value) => *slot = value,
+            (None, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +251,115 @@ mod tests {
                 .to_string()
                 .contains("default_time_zone")
         );
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn toml_file(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+        let path = dir.path().join("rackledger.toml");
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    #[test]
+    fn the_file_overrides_the_defaults_and_the_environment_overrides_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = toml_file(
+            &dir,
+            "session_hours = 8\nlog_format = \"json\"\ndatabase_url = \"sqlite://file.db\"\n",
+        );
+        let c = Config::from_layers(Some(&file), &[]).expect("loads");
+        assert_eq!((c.session_hours, c.log_format.as_str()), (8, "json"));
+        assert_eq!(c.login_max_failures, 5, "a default the file leaves alone");
+
+        let c = Config::from_layers(
+            Some(&file),
+            &env(&[
+                ("RACKLEDGER_SESSION_HOURS", "24"),
+                ("rackledger_bind", "0.0.0.0:9000"),
+                ("RACKLEDGER_DATABASE_URL", "sqlite://env.db"),
+                ("DATABASE_URL", "postgres://db/rackledger"),
+                ("RACKLEDGER_PUBLIC_URL", "https://racks.example.com"),
+                // Shares the prefix but is no setting (read by health::secret).
+                ("RACKLEDGER_MASTER_KEY", "AAAA+/=="),
+                ("PATH", "/usr/bin"),
+            ]),
+        )
+        .expect("loads");
+        assert_eq!(c.session_hours, 24);
+        assert_eq!(c.log_format, "json");
+        assert_eq!(c.bind, SocketAddr::from(([0, 0, 0, 0], 9000)));
+        assert_eq!(
+            c.database_url, "postgres://db/rackledger",
+            "DATABASE_URL wins"
+        );
+        assert_eq!(c.public_url.as_deref(), Some("https://racks.example.com"));
+    }
+
+    #[test]
+    fn a_nested_setting_is_overridden_from_the_environment_keeping_its_neighbours() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = toml_file(
+            &dir,
+            "[health]\nconcurrency = 16\npoll_interval_secs = 300\nexpand = false\n",
+        );
+        let c = Config::from_layers(
+            Some(&file),
+            &env(&[
+                (
+                    "RACKLEDGER_HEALTH",
+                    "{ poll_in_serve = false, expand = true }",
+                ),
+                ("RACKLEDGER_HEALTH.CONCURRENCY", "4"),
+            ]),
+        )
+        .expect("loads");
+        let h = &c.health;
+        assert_eq!(h.concurrency, 4, "the dotted name");
+        assert!(!h.poll_in_serve && h.expand, "the inline table");
+        assert_eq!(h.poll_interval_secs, 300, "the file's, left alone");
+        assert_eq!(h.request_timeout_secs, 10, "the default, left alone");
+    }
+
+    #[test]
+    fn an_invalid_value_is_refused_naming_the_setting_and_its_source() {
+        let e = Config::from_layers(None, &env(&[("RACKLEDGER_SESSION_HOURS", "twelve")]))
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            e.starts_with("session_hours (from RACKLEDGER_SESSION_HOURS in the environment)")
+                && e.contains("twelve"),
+            "{e}"
+        );
+
+        let e = Config::from_layers(
+            None,
+            &env(&[("RACKLEDGER_HEALTH", "{ concurrency = \"many\" }")]),
+        )
+        .expect_err("refused")
+        .to_string();
+        assert!(
+            e.starts_with("health.concurrency (from RACKLEDGER_HEALTH in the environment)"),
+            "{e}"
+        );
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = toml_file(&dir, "[health]\nconcurrency = -1\n");
+        let e = Config::from_layers(Some(&file), &[])
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            e.starts_with(&format!("health.concurrency (from {})", file.display())),
+            "{e}"
+        );
+
+        let file = toml_file(&dir, "session_hours = \n");
+        let e = Config::from_layers(Some(&file), &[]).expect_err("refused");
+        assert!(format!("{e:#}").contains("rackledger.toml"), "{e:#}");
     }
 }

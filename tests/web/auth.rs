@@ -209,6 +209,56 @@ async fn an_api_token_works_until_it_is_revoked() {
 }
 
 #[tokio::test]
+async fn the_bearer_scheme_is_read_in_any_case_and_a_malformed_header_is_refused() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let buyer = app.user_id("buyer").await;
+        let token = app.issue_token(&csrf, buyer, "curl").await;
+        // No session cookie goes with these calls: only the header can let them in.
+
+        // RFC 9110: the scheme is case-insensitive.
+        for scheme in ["bearer", "BEARER", "Bearer"] {
+            let r = app
+                .server
+                .get("/api/v1/suppliers")
+                .authorization(format!("{scheme} {token}"))
+                .clear_cookies()
+                .do_not_save_cookies()
+                .await;
+            assert_eq!(r.status_code(), 200, "{scheme} on {backend:?}");
+        }
+        for header in [
+            "Bearer".to_owned(),
+            "Bearer ".to_owned(),
+            format!("Bearer{token}"),
+            format!("Basic {token}"),
+            format!("Token {token}"),
+            "Basic YnV5ZXI6cmFja2xlZGdlci1idXllcg==".to_owned(),
+        ] {
+            let r = app
+                .server
+                .get("/api/v1/suppliers")
+                .authorization(&header)
+                .clear_cookies()
+                .do_not_save_cookies()
+                .await;
+            assert_eq!(r.status_code(), 401, "{header:?} on {backend:?}");
+        }
+        // Another scheme is not ours to refuse (a proxy's own Basic login may
+        // pass its header on): public pages still answer.
+        let health = app
+            .server
+            .get("/healthz")
+            .authorization("Basic YnV5ZXI6cmFja2xlZGdlci1idXllcg==")
+            .clear_cookies()
+            .await;
+        assert_eq!(health.status_code(), 200);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn disabling_a_user_stops_their_sessions_and_tokens_at_once() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;

@@ -8,6 +8,8 @@ use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
+use axum_extra::headers::HeaderMapExt;
+use axum_extra::headers::authorization::{Authorization, Bearer};
 
 use crate::auth::model::{AuthVia, CurrentUser};
 use crate::auth::secret::constant_time_eq;
@@ -30,12 +32,15 @@ const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 /// Resolves the caller from `Authorization: Bearer` or the session cookie and
 /// stores `CurrentUser` in the request extensions.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // The scheme is matched without regard to case (`bearer xyz` too, as RFC
+    // 9110 says). Another scheme, or `Bearer` without a token, is no bearer
+    // token: the caller is then whoever the session cookie says, or anonymous
+    // (which `require_login` refuses), so a proxy's own `Basic` header does
+    // not lock out the pages behind it.
     let bearer = req
         .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned());
+        .typed_get::<Authorization<Bearer>>()
+        .map(|a| a.token().trim().to_owned());
     let jar = CookieJar::from_headers(req.headers());
     let result = match (bearer, jar.get(SESSION_COOKIE)) {
         (Some(token), _) => match service::authenticate_token(&state.db, &token).await {
