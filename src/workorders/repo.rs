@@ -397,14 +397,14 @@ pub(super) async fn mark_done_tx(
     })?)
 }
 
-/// The id and stock location of the unit with this serial.
+/// The id and stock location of the unit with this serial, in any case.
 pub(super) async fn unit_by_serial_tx(
     tx: &mut Tx,
     serial: &str,
 ) -> Result<Option<(i64, Option<i64>)>, DbError> {
     Ok(on_tx!(tx, |c| {
-        sqlx::query_as("select id, location_id from units where serial = $1")
-            .bind(serial)
+        sqlx::query_as("select id, location_id from units where lower(serial) = $1 order by id limit 1")
+            .bind(crate::inventory::units::serial_key(serial.trim()))
             .fetch_optional(c)
             .await
     })?)
