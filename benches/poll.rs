@@ -189,6 +189,7 @@ fn main() {
         return;
     }
     // As `rackledger serve` does.
+    #[cfg(feature = "tuned-alloc")]
     rackledger::alloc::tune();
     // `RACKLEDGER_BENCH_LOG=sqlx::query=debug` shows each statement and its time.
     if let Ok(filter) = std::env::var("RACKLEDGER_BENCH_LOG") {

@@ -1,4 +1,7 @@
-//! The allocator's settings for a long-running server.
+//! The allocator's settings for a long-running server, built with the
+//! `tuned-alloc` feature (on by default; see docs/dependencies.md for why).
+//! Without it, Rust and SQLite allocate from the system's malloc, untuned,
+//! and SQLite keeps its memory statistics.
 
 /// The allocators' settings for a long-running process: mimalloc purges at
 /// once ([`purge_at_once`]), no memory is in transparent huge pages

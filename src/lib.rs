@@ -2,6 +2,7 @@
 //!
 //! `web → service → repo` per domain; see `docs/architecture.md`.
 
+#[cfg(feature = "tuned-alloc")]
 pub mod alloc;
 pub mod api;
 pub mod app;

@@ -88,6 +88,7 @@ enum UserCommand {
 }
 
 fn main() -> anyhow::Result<()> {
+    #[cfg(feature = "tuned-alloc")]
     rackledger::alloc::tune();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

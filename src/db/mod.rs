@@ -155,6 +155,7 @@ impl Db {
                 .context("connecting to PostgreSQL")?;
             Ok(Db::Postgres(pool))
         } else if url.starts_with("sqlite:") {
+            #[cfg(feature = "tuned-alloc")]
             crate::alloc::sqlite_on_mimalloc();
             let memory = url.contains(":memory:") || url.contains("mode=memory");
             let opts = SqliteConnectOptions::from_str(url)
