@@ -403,10 +403,12 @@ pub(super) async fn unit_by_serial_tx(
     serial: &str,
 ) -> Result<Option<(i64, Option<i64>)>, DbError> {
     Ok(on_tx!(tx, |c| {
-        sqlx::query_as("select id, location_id from units where lower(serial) = $1 order by id limit 1")
-            .bind(crate::inventory::units::serial_key(serial.trim()))
-            .fetch_optional(c)
-            .await
+        sqlx::query_as(
+            "select id, location_id from units where lower(serial) = $1 order by id limit 1",
+        )
+        .bind(crate::inventory::units::serial_key(serial.trim()))
+        .fetch_optional(c)
+        .await
     })?)
 }
 
