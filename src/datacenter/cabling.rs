@@ -97,6 +97,28 @@ fn port_by_tag_sql(tx: &Tx) -> String {
     )
 }
 
+/// The asset a port belongs to.
+pub async fn asset_of_port(db: &Db, port_id: i64) -> Result<i64, DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_scalar("select asset_id from ports where id = $1")
+            .bind(port_id)
+            .fetch_one(p)
+            .await
+    })?)
+}
+
+/// The asset whose port holds a cable's first end, if the cable exists.
+pub async fn asset_of_cable(db: &Db, cable_id: i64) -> Result<Option<i64>, DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_scalar(
+            "select p.asset_id from cable_ends e join ports p on p.id = e.port_id where e.cable_id = $1 order by e.id limit 1",
+        )
+        .bind(cable_id)
+        .fetch_optional(p)
+        .await
+    })?)
+}
+
 /// Lays a cable between two ports; refuses a port that already has one,
 /// naming what it is connected to.
 pub async fn connect(db: &Db, actor: &Actor, input: &CableInput) -> AppResult<i64> {

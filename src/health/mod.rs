@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod bmc;
+pub mod fleet;
 pub mod history;
 pub mod poller;
 pub mod probe;

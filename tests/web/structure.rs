@@ -1,6 +1,7 @@
 //! The two layout rules of docs/architecture.md, checked by reading `src/`:
-//! domains never import the web layer (axum, askama), and one module writes
-//! each table (`units` only from `inventory::units`).
+//! domains never import the web layer (axum, askama), the web layer runs no
+//! SQL of its own (it calls the domains, so each query is written once), and
+//! one module writes each table (`units` only from `inventory::units`).
 
 use std::path::{Path, PathBuf};
 
@@ -77,6 +78,20 @@ fn no_domain_folder_imports_axum_or_askama() {
     assert!(
         offenders.is_empty(),
         "domain files that use the web layer (move the handler to src/web/<area>/): {offenders:?}"
+    );
+}
+
+#[test]
+fn the_web_layer_and_the_api_run_no_sql_of_their_own() {
+    let offenders: Vec<String> = sources()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("web/") || path.starts_with("api/"))
+        .filter(|(_, src)| mentions_word(&code_of(src), "sqlx"))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "pages or API handlers with SQL of their own (call the domain's function instead): {offenders:?}"
     );
 }
 

@@ -294,13 +294,7 @@ async fn connect(
     Form(input): Form<crate::datacenter::cabling::CableInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    let asset: i64 = crate::on_db!(&state.db, |p| {
-        sqlx::query_scalar::<_, i64>("select asset_id from ports where id = $1")
-            .bind(input.port_id)
-            .fetch_one(p)
-            .await
-    })
-    .map_err(crate::db::DbError::from)?;
+    let asset = crate::datacenter::cabling::asset_of_port(&state.db, input.port_id).await?;
     crate::datacenter::cabling::connect(&state.db, &user.actor(), &input).await?;
     Ok(see_other(
         &format!("/inventory/assets/{asset}"),
@@ -310,16 +304,9 @@ async fn connect(
 
 /// The asset whose port holds one end of a cable (where to go back to).
 async fn cable_asset(state: &AppState, cable_id: i64) -> AppResult<i64> {
-    let asset: Option<i64> = crate::on_db!(&state.db, |p| {
-        sqlx::query_scalar::<_, i64>(
-            "select p.asset_id from cable_ends e join ports p on p.id = e.port_id where e.cable_id = $1 order by e.id limit 1",
-        )
-        .bind(cable_id)
-        .fetch_optional(p)
-        .await
-    })
-    .map_err(crate::db::DbError::from)?;
-    asset.ok_or(AppError::NotFound)
+    crate::datacenter::cabling::asset_of_cable(&state.db, cable_id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 async fn disconnect(
@@ -343,13 +330,7 @@ async fn move_end(
     Form(input): Form<crate::datacenter::cabling::MoveEndInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    let asset: i64 = crate::on_db!(&state.db, |p| {
-        sqlx::query_scalar::<_, i64>("select asset_id from ports where id = $1")
-            .bind(input.from_port_id)
-            .fetch_one(p)
-            .await
-    })
-    .map_err(crate::db::DbError::from)?;
+    let asset = crate::datacenter::cabling::asset_of_port(&state.db, input.from_port_id).await?;
     crate::datacenter::cabling::move_end(&state.db, &user.actor(), id, &input).await?;
     Ok(see_other(
         &format!("/inventory/assets/{asset}"),

@@ -11,14 +11,13 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::auth::{CurrentUser, Permission};
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::health::alerts::{self, Alert};
 use crate::health::bmc::{self, Bmc, BmcInput};
+use crate::health::fleet;
 use crate::health::reconcile::{self, AssetDiff, Diff};
 use crate::health::redfish::Snapshot;
 use crate::health::store::{self, Event};
-use crate::on_db;
 use crate::web::AppState;
 use crate::web::{Ctx, see_other};
 
@@ -75,88 +74,26 @@ pub async fn asset_health(state: &AppState, id: i64) -> AppResult<AssetHealth> {
     })
 }
 
-/// A BMC that does not answer, for the fleet page.
-#[derive(sqlx::FromRow)]
-pub struct Silent {
-    /// Asset.
-    pub asset_id: i64,
-    /// Asset tag.
-    pub asset_tag: String,
-    /// BMC URL.
-    pub url: String,
-    /// Since when, UTC.
-    pub failing_since: OffsetDateTime,
-    /// Failures in a row.
-    pub consecutive_failures: i64,
-    /// Last reason.
-    pub last_error: Option<String>,
-    /// TLS policy (insecure is flagged).
-    pub tls_policy: String,
-}
-
-/// An asset whose BMC reports Warning or Critical.
-#[derive(sqlx::FromRow)]
-pub struct Unhealthy {
-    /// Asset.
-    pub asset_id: i64,
-    /// Asset tag.
-    pub asset_tag: String,
-    /// warning or critical.
-    pub worst: String,
-    /// Last poll, UTC.
-    pub polled_at: OffsetDateTime,
-}
-
-async fn silent(db: &Db) -> Result<Vec<Silent>, crate::db::DbError> {
-    Ok(on_db!(db, |p| {
-        sqlx::query_as(
-            "select b.asset_id, a.asset_tag, b.url, b.failing_since, b.consecutive_failures, b.last_error, b.tls_policy
-             from bmcs b join assets a on a.id = b.asset_id where b.failing_since is not null
-             order by b.failing_since, a.asset_tag",
-        )
-        .fetch_all(p)
-        .await
-    })?)
-}
-
-async fn unhealthy(db: &Db) -> Result<Vec<Unhealthy>, crate::db::DbError> {
-    Ok(on_db!(db, |p| {
-        sqlx::query_as(
-            "select h.asset_id, a.asset_tag, h.worst, h.polled_at from health_latest h join assets a on a.id = h.asset_id
-             where h.worst <> 'ok' order by h.worst = 'critical' desc, a.asset_tag",
-        )
-        .fetch_all(p)
-        .await
-    })?)
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "health/fleet.html")]
 struct FleetPage {
     ctx: Ctx,
     bmcs: i64,
     insecure: i64,
-    silent: Vec<Silent>,
-    unhealthy: Vec<Unhealthy>,
+    silent: Vec<fleet::Silent>,
+    unhealthy: Vec<fleet::Unhealthy>,
     alerts: Vec<Alert>,
     diffs: Vec<AssetDiff>,
 }
 
 async fn fleet(State(state): State<AppState>, ctx: Ctx) -> AppResult<FleetPage> {
     let db = &state.db;
-    let (bmcs, insecure): (i64, i64) = on_db!(db, |p| {
-        sqlx::query_as(
-            "select cast(count(*) as bigint), cast(coalesce(sum(case when tls_policy = 'insecure' then 1 else 0 end), 0) as bigint) from bmcs",
-        )
-        .fetch_one(p)
-        .await
-    })
-    .map_err(crate::db::DbError::from)?;
+    let (bmcs, insecure) = fleet::bmc_counts(db).await?;
     Ok(FleetPage {
         bmcs,
         insecure,
-        silent: silent(db).await?,
-        unhealthy: unhealthy(db).await?,
+        silent: fleet::silent(db).await?,
+        unhealthy: fleet::unhealthy(db).await?,
         alerts: alerts::open(db, None).await?,
         diffs: reconcile::fleet(db).await?,
         ctx: ctx.section("health"),

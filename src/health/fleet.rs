@@ -1,0 +1,75 @@
+//! What the fleet page shows: how many BMCs there are, which do not answer,
+//! and which assets report Warning or Critical.
+
+use time::OffsetDateTime;
+
+use crate::db::{Db, DbError};
+use crate::on_db;
+
+/// BMCs on record, and how many of them skip TLS verification (`insecure`).
+pub async fn bmc_counts(db: &Db) -> Result<(i64, i64), DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select cast(count(*) as bigint), cast(coalesce(sum(case when tls_policy = 'insecure' then 1 else 0 end), 0) as bigint) from bmcs",
+        )
+        .fetch_one(p)
+        .await
+    })?)
+}
+
+/// A BMC that does not answer, for the fleet page.
+#[derive(sqlx::FromRow)]
+pub struct Silent {
+    /// Asset.
+    pub asset_id: i64,
+    /// Asset tag.
+    pub asset_tag: String,
+    /// BMC URL.
+    pub url: String,
+    /// Since when, UTC.
+    pub failing_since: OffsetDateTime,
+    /// Failures in a row.
+    pub consecutive_failures: i64,
+    /// Last reason.
+    pub last_error: Option<String>,
+    /// TLS policy (insecure is flagged).
+    pub tls_policy: String,
+}
+
+/// An asset whose BMC reports Warning or Critical.
+#[derive(sqlx::FromRow)]
+pub struct Unhealthy {
+    /// Asset.
+    pub asset_id: i64,
+    /// Asset tag.
+    pub asset_tag: String,
+    /// warning or critical.
+    pub worst: String,
+    /// Last poll, UTC.
+    pub polled_at: OffsetDateTime,
+}
+
+/// Assets whose BMC is failing, longest first.
+pub async fn silent(db: &Db) -> Result<Vec<Silent>, DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select b.asset_id, a.asset_tag, b.url, b.failing_since, b.consecutive_failures, b.last_error, b.tls_policy
+             from bmcs b join assets a on a.id = b.asset_id where b.failing_since is not null
+             order by b.failing_since, a.asset_tag",
+        )
+        .fetch_all(p)
+        .await
+    })?)
+}
+
+/// Assets whose BMC reports Warning or Critical, critical first.
+pub async fn unhealthy(db: &Db) -> Result<Vec<Unhealthy>, DbError> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+            "select h.asset_id, a.asset_tag, h.worst, h.polled_at from health_latest h join assets a on a.id = h.asset_id
+             where h.worst <> 'ok' order by h.worst = 'critical' desc, a.asset_tag",
+        )
+        .fetch_all(p)
+        .await
+    })?)
+}
