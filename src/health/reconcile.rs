@@ -172,9 +172,10 @@ pub async fn known_units(
             sqlx::query_as(
                 "select u.id as unit_id, u.serial, u.status, u.asset_id, a.asset_tag, u.slot_name
                  from units u left join assets a on a.id = u.asset_id
-                 where lower(u.serial) = $1 order by u.id limit 1",
+                 where lower(u.serial) = $1 order by case when u.serial = $2 then 0 else 1 end, u.id limit 1",
             )
             .bind(crate::inventory::units::serial_key(s.trim()))
+            .bind(s.trim())
             .fetch_optional(p)
             .await
         })?;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use super::templates;
+use super::units::UnitStatus;
 use crate::audit::{self, Action, Actor};
 use crate::db::{Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -373,14 +374,17 @@ pub async fn choose(
     let serial = serial.trim();
     let mut tx = db.begin().await?;
     let order = open_order(&mut tx, order_id).await?;
-    let unit: Option<(i64, i64)> = on_tx!(&mut tx, |c| {
-        sqlx::query_as(
-            "select id, part_model_id from units where lower(serial) = $1 and status = 'in_stock'",
-        )
-        .bind(super::units::serial_key(serial))
-        .fetch_optional(c)
-        .await
-    })?;
+    let found = super::units::find_by_serial(&mut tx, serial, UnitStatus::InStock).await?;
+    let unit: Option<(i64, i64)> = match found {
+        None => None,
+        Some(id) => on_tx!(&mut tx, |c| {
+            sqlx::query_as("select id, part_model_id from units where id = $1 and status = $2")
+                .bind(id)
+                .bind(UnitStatus::InStock)
+                .fetch_optional(c)
+                .await
+        })?,
+    };
     let Some((unit_id, part)) = unit else {
         let mut f = FieldErrors::default();
         f.add(

@@ -175,12 +175,19 @@ pub async fn swap_tx(
             Msg::new("swap.empty_slot").arg("slot", input.slot_name.trim()),
         ));
     };
-    let new: Option<(i64, i64, Option<i64>)> = on_tx!(tx, |c| {
-        sqlx::query_as("select id, part_model_id, location_id from units where lower(serial) = $1 and status = 'in_stock'")
-            .bind(super::units::serial_key(input.new_serial.trim()))
-            .fetch_optional(c)
-            .await
-    })?;
+    let found = super::units::find_by_serial(tx, &input.new_serial, UnitStatus::InStock).await?;
+    let new: Option<(i64, i64, Option<i64>)> = match found {
+        None => None,
+        Some(id) => {
+            on_tx!(tx, |c| {
+                sqlx::query_as("select id, part_model_id, location_id from units where id = $1 and status = $2")
+                .bind(id)
+                .bind(UnitStatus::InStock)
+                .fetch_optional(c)
+                .await
+            })?
+        }
+    };
     let Some((new_id, new_part, new_location)) = new else {
         let mut f = FieldErrors::default();
         f.add(

@@ -134,16 +134,21 @@ pub async fn open(db: &Db, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
 /// part sends the removed one back in the same step).
 pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
     let serial = input.serial.trim();
-    let unit: Option<Faulty> = on_tx!(tx, |c| {
-        sqlx::query_as(
-            "select u.id, u.status, u.location_id, u.part_model_id, o.supplier_id, o.id as po_id, u.warranty_end
-             from units u left join po_lines l on l.id = u.po_line_id left join purchase_orders o on o.id = l.po_id
-             where lower(u.serial) = $1",
-        )
-        .bind(super::units::serial_key(serial))
-        .fetch_optional(c)
-        .await
-    })?;
+    let unit: Option<Faulty> = match super::units::find_by_serial(tx, serial, UnitStatus::Faulty)
+        .await?
+    {
+        None => None,
+        Some(id) => on_tx!(tx, |c| {
+            sqlx::query_as(
+                "select u.id, u.status, u.location_id, u.part_model_id, o.supplier_id, o.id as po_id, u.warranty_end
+                 from units u left join po_lines l on l.id = u.po_line_id left join purchase_orders o on o.id = l.po_id
+                 where u.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(c)
+            .await
+        })?,
+    };
     let field = |key: &'static str| {
         let mut f = FieldErrors::default();
         f.add("serial", Msg::new(key).arg("serial", serial));

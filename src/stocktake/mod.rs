@@ -325,9 +325,11 @@ async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
     }
     let unit: Option<(i64, Option<i64>, Option<String>, String)> = on_db!(db, |p| {
         sqlx::query_as(
-        "select u.id, u.location_id, a.asset_tag, u.status from units u left join assets a on a.id = u.asset_id where lower(u.serial) = $1"
+        "select u.id, u.location_id, a.asset_tag, u.status from units u left join assets a on a.id = u.asset_id where lower(u.serial) = $1
+         order by case when u.serial = $2 then 0 else 1 end, u.id limit 1"
     )
     .bind(crate::inventory::units::serial_key(code))
+    .bind(code)
     .fetch_optional(p)
     .await
     })?;

@@ -397,18 +397,21 @@ pub(super) async fn mark_done_tx(
     })?)
 }
 
-/// The id and stock location of the unit with this serial, in any case.
+/// The id and stock location of the spare with this serial (in any case,
+/// one in stock first: `units::find_by_serial`).
 pub(super) async fn unit_by_serial_tx(
     tx: &mut Tx,
     serial: &str,
 ) -> Result<Option<(i64, Option<i64>)>, DbError> {
+    use crate::inventory::units::{self, UnitStatus};
+    let Some(id) = units::find_by_serial(tx, serial, UnitStatus::InStock).await? else {
+        return Ok(None);
+    };
     Ok(on_tx!(tx, |c| {
-        sqlx::query_as(
-            "select id, location_id from units where lower(serial) = $1 order by id limit 1",
-        )
-        .bind(crate::inventory::units::serial_key(serial.trim()))
-        .fetch_optional(c)
-        .await
+        sqlx::query_as("select id, location_id from units where id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await
     })?)
 }
 

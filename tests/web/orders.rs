@@ -856,3 +856,82 @@ async fn a_serial_is_matched_in_any_case_of_its_letters_and_kept_as_received() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_serial_two_makers_share_finds_the_unit_in_the_status_asked_for() {
+    use rackledger::inventory::units::{self, UnitStatus};
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let (po, [_, nvme, _]) = big_order(&db).await;
+        let loc = location(&db).await;
+        let input = ReceiptInput {
+            location_id: loc,
+            lines: vec![ReceiveLine {
+                po_line_id: nvme,
+                quantity: 0,
+                serials: vec!["SHARED-1".into()],
+            }],
+            ..ReceiptInput::default()
+        };
+        receiving::receive(&db, &actor(), KRW, po, &input)
+            .await
+            .unwrap();
+        let (ours, part): (i64, i64) = on_db!(&db, |p| {
+            sqlx::query_as("select id, part_model_id from units where serial = 'SHARED-1'")
+                .fetch_one(p)
+                .await
+        })
+        .unwrap();
+        // Another maker's faulty unit whose serial differs only in case.
+        let theirs: i64 = on_db!(&db, |p| {
+            sqlx::query_scalar(
+                "insert into units (part_model_id, manufacturer, serial, status, location_id,
+                   landed_cost_minor, cost_currency, created_at, updated_at)
+                 select part_model_id, 'Other maker', 'shared-1', 'faulty', location_id,
+                   landed_cost_minor, cost_currency, created_at, updated_at
+                 from units where id = $1 returning id",
+            )
+            .bind(ours)
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        assert_ne!(part, 0);
+        let mut tx = db.begin().await.unwrap();
+        for typed in ["SHARED-1", "shared-1", " Shared-1 "] {
+            assert_eq!(
+                units::find_by_serial(&mut tx, typed, UnitStatus::Faulty)
+                    .await
+                    .unwrap(),
+                Some(theirs),
+                "{backend:?} {typed}: the faulty one, for an RMA"
+            );
+            assert_eq!(
+                units::find_by_serial(&mut tx, typed, UnitStatus::InStock)
+                    .await
+                    .unwrap(),
+                Some(ours),
+                "{backend:?} {typed}: the one in stock, for a swap"
+            );
+        }
+        // Neither in the status asked for: the exact spelling decides.
+        for (typed, want) in [("SHARED-1", ours), ("shared-1", theirs)] {
+            assert_eq!(
+                units::find_by_serial(&mut tx, typed, UnitStatus::AtRma)
+                    .await
+                    .unwrap(),
+                Some(want),
+                "{backend:?} {typed}"
+            );
+        }
+        assert_eq!(
+            units::find_by_serial(&mut tx, "SHARED-2", UnitStatus::InStock)
+                .await
+                .unwrap(),
+            None
+        );
+        drop(tx);
+        app.finish().await;
+    }
+}

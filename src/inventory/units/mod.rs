@@ -43,6 +43,32 @@ pub async fn find_serial(
         .remove(&serial_key(serial)))
 }
 
+/// The unit a typed or scanned serial names, when the serial alone must
+/// say: serials are unique per manufacturer and match in any case, so two
+/// units (of two makers, or `S1` of one and `s1` of another) can answer.
+/// One in `prefer` comes first (the status the caller needs: faulty for an
+/// RMA, in stock for a swap), then the one spelled exactly as typed, then
+/// the oldest. `None` when no unit has the serial.
+pub async fn find_by_serial(
+    tx: &mut Tx,
+    serial: &str,
+    prefer: UnitStatus,
+) -> Result<Option<i64>, DbError> {
+    let serial = serial.trim();
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "select id from units where lower(serial) = $1
+             order by case when status = $3 then 0 else 1 end, case when serial = $2 then 0 else 1 end, id
+             limit 1",
+        )
+        .bind(serial_key(serial))
+        .bind(serial)
+        .bind(prefer)
+        .fetch_optional(c)
+        .await
+    })?)
+}
+
 /// A serial and where it is on record.
 #[derive(sqlx::FromRow)]
 struct SerialOnRecord {
