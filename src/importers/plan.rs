@@ -458,6 +458,10 @@ impl PackingPlanner {
         let mut by_maker: HashMap<&str, Vec<&str>> = HashMap::new();
         for r in rows {
             if let (Some(serial), Some(line)) = (r.serial.as_deref(), line_for(&lines, &r.mpn)) {
+                // A serial `plan` refuses is not looked up (PostgreSQL refuses a NUL in text).
+                if crate::inventory::units::Serial::parse(serial).is_err() {
+                    continue;
+                }
                 by_maker
                     .entry(line.manufacturer.as_str())
                     .or_default()
@@ -508,6 +512,9 @@ impl PackingPlanner {
                     Some("serial"),
                     Msg::new("receipt.serials_for_counted").arg("mpn", &line.mpn),
                 ));
+            }
+            if let Err(bad) = crate::inventory::units::Serial::parse(serial) {
+                return Ok(RowPlan::error(row, text, Some("serial"), bad.msg(serial)));
             }
             let key = serial_key(&line.manufacturer, serial);
             if let Some(&first) = self.seen.get(&key) {

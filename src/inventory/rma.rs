@@ -288,6 +288,10 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
                 errors.add("replacement_serial", Msg::new("validation.required"));
                 return Err(AppError::Validation(errors));
             };
+            if let Err(bad) = super::units::Serial::parse(serial) {
+                errors.add("replacement_serial", bad.msg(serial));
+                return Err(AppError::Validation(errors));
+            }
             let arrived = super::units::Arrived {
                 part_model_id: part,
                 manufacturer: &manufacturer,

@@ -266,6 +266,17 @@ async fn check_lines(
             );
             continue;
         }
+        // Checked before any look-up: PostgreSQL refuses a NUL in text outright.
+        let bad: Vec<Msg> = serials
+            .iter()
+            .filter_map(|s| units::Serial::parse(s).err().map(|b| b.msg(s)))
+            .collect();
+        if !bad.is_empty() {
+            for m in bad {
+                errors.add(&field, m);
+            }
+            continue;
+        }
         let on_record = match lookup {
             Serials::LookUp => {
                 let as_str: Vec<&str> = serials.iter().map(String::as_str).collect();

@@ -935,3 +935,83 @@ async fn a_serial_two_makers_share_finds_the_unit_in_the_status_asked_for() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_serial_too_long_or_with_an_invisible_character_is_refused_and_nothing_is_written() {
+    use rackledger::error::AppError;
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let (po, [_, nvme, _]) = big_order(&db).await;
+        let loc = location(&db).await;
+        for bad in [
+            "X".repeat(129),
+            "\u{200B}ZW".to_owned(),
+            "a\u{0}b".to_owned(),
+        ] {
+            let input = ReceiptInput {
+                location_id: loc,
+                lines: vec![ReceiveLine {
+                    po_line_id: nvme,
+                    quantity: 0,
+                    serials: vec!["GOOD-1".into(), bad.clone()],
+                }],
+                ..ReceiptInput::default()
+            };
+            let err = receiving::receive(&db, &actor(), KRW, po, &input)
+                .await
+                .unwrap_err();
+            let AppError::Validation(fields) = err else {
+                panic!("{backend:?}: {err:?}")
+            };
+            let text = format!("{fields:?}");
+            assert!(
+                text.contains("serial_too_long") || text.contains("serial_character"),
+                "{backend:?}: {text}"
+            );
+        }
+        let units: i64 = on_db!(&db, |p| {
+            sqlx::query_scalar("select count(*) from units where po_line_id = $1")
+                .bind(nvme)
+                .fetch_one(p)
+                .await
+        })
+        .unwrap();
+        assert_eq!(units, 0, "{backend:?}: nothing half-written");
+        // A NUL in a search is refused at the edge (PostgreSQL cannot store
+        // one; it failed as a 500 there), and so is one in a form.
+        let mut app = app;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        for q in ["a%00b", "%00"] {
+            let r = app.server.get(&format!("/search?q={q}")).await;
+            assert_eq!(r.status_code(), 422, "{backend:?} {q}");
+            let r = app.server.get(&format!("/api/v1/units?q={q}")).await;
+            assert_eq!(r.status_code(), 422, "{backend:?} {q}");
+        }
+        let r = app
+            .post_form(
+                &format!("/procurement/orders/{po}/receipts"),
+                &csrf,
+                &[
+                    ("location_id", &loc.to_string()),
+                    (&format!("serials_{nvme}"), "a\0b"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        // 128 characters is a serial.
+        let input = ReceiptInput {
+            location_id: loc,
+            lines: vec![ReceiveLine {
+                po_line_id: nvme,
+                quantity: 0,
+                serials: vec!["Y".repeat(128)],
+            }],
+            ..ReceiptInput::default()
+        };
+        receiving::receive(&db, &actor(), KRW, po, &input)
+            .await
+            .unwrap();
+        app.finish().await;
+    }
+}

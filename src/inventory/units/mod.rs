@@ -5,7 +5,7 @@
 mod model;
 mod write;
 
-pub use model::{Serial, UnitStatus, UnknownStatus, key as serial_key};
+pub use model::{BadSerial, Serial, UnitStatus, UnknownStatus, key as serial_key};
 pub use write::{
     Arrived, Received, claim_for_rma, insert_arrived, insert_received, install, move_to,
     release_reservations, remove_from_asset, reserve, reserve_for_assembly, set_landed_cost,

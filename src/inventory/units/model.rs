@@ -8,6 +8,8 @@ use sqlx::Database;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 
+use crate::i18n::Msg;
+
 /// Where a serial-tracked unit is in its life (`units.status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -126,11 +128,66 @@ where
 #[serde(transparent)]
 pub struct Serial(String);
 
+/// Why a typed, scanned or imported serial is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadSerial {
+    /// Nothing but whitespace.
+    Empty,
+    /// Longer than [`Serial::MAX_CHARS`] (a label's QR code holds it, and
+    /// every table shows it).
+    TooLong,
+    /// A control or invisible formatting character (a NUL, a tab inside it,
+    /// a zero-width space): two serials would look the same and differ.
+    Character(char),
+}
+
+impl BadSerial {
+    /// The message for `raw`, naming at most its first 40 characters.
+    pub fn msg(self, raw: &str) -> Msg {
+        let shown: String = raw.trim().chars().take(40).collect();
+        let shown = if raw.trim().chars().count() > 40 {
+            format!("{shown}…")
+        } else {
+            shown
+        };
+        match self {
+            BadSerial::Empty => Msg::new("validation.required"),
+            BadSerial::TooLong => Msg::new("receipt.serial_too_long")
+                .arg("serial", shown)
+                .arg("max", Serial::MAX_CHARS),
+            BadSerial::Character(c) => Msg::new("receipt.serial_character")
+                .arg("serial", shown.escape_debug().to_string())
+                .arg("code", format!("U+{:04X}", u32::from(c))),
+        }
+    }
+}
+
+/// Invisible formatting characters (Unicode category Cf) found in pasted
+/// text: soft hyphen, zero-width spaces and joiners, direction marks and
+/// embeddings, word joiner and invisible operators, byte order mark.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
 impl Serial {
-    /// The serial in `raw`, trimmed; `None` when nothing is left.
-    pub fn parse(raw: &str) -> Option<Serial> {
+    /// Longest serial accepted, in characters.
+    pub const MAX_CHARS: usize = 128;
+
+    /// The serial in `raw`, trimmed, or why it is refused.
+    pub fn parse(raw: &str) -> Result<Serial, BadSerial> {
         let s = raw.trim();
-        (!s.is_empty()).then(|| Serial(s.to_owned()))
+        if s.is_empty() {
+            return Err(BadSerial::Empty);
+        }
+        if let Some(c) = s.chars().find(|&c| c.is_control() || invisible(c)) {
+            return Err(BadSerial::Character(c));
+        }
+        if s.chars().nth(Self::MAX_CHARS).is_some() {
+            return Err(BadSerial::TooLong);
+        }
+        Ok(Serial(s.to_owned()))
     }
 
     /// The serial as received (trimmed).
@@ -182,14 +239,41 @@ mod tests {
     #[test]
     fn a_serial_is_trimmed_kept_in_case_and_keyed_in_lower_case() {
         let s = Serial::parse("  S4newD000123\t");
-        assert_eq!(s.as_ref().map(Serial::as_str), Some("S4newD000123"));
-        assert_eq!(s.as_ref().map(Serial::key).as_deref(), Some("s4newd000123"));
+        assert_eq!(s.as_ref().map(Serial::as_str), Ok("S4newD000123"));
+        assert_eq!(s.as_ref().map(Serial::key).as_deref(), Ok("s4newd000123"));
         assert_eq!(
             Serial::parse("s4NEWd000123").map(|o| o.key()),
             s.map(|s| s.key())
         );
         // Only ASCII is folded, as the database's lower() on both engines.
         assert_eq!(key("SN-Ö1"), "sn-Ö1");
-        assert!(Serial::parse("   ").is_none());
+        assert_eq!(Serial::parse("   "), Err(BadSerial::Empty));
+    }
+
+    #[test]
+    fn a_serial_that_would_not_print_or_would_look_like_another_is_refused() {
+        let longest = "X".repeat(Serial::MAX_CHARS);
+        assert!(Serial::parse(&longest).is_ok());
+        assert_eq!(
+            Serial::parse(&format!("{longest}Y")),
+            Err(BadSerial::TooLong)
+        );
+        // Characters, not bytes: 128 Hangul syllables are 384 bytes.
+        assert!(Serial::parse(&"가".repeat(Serial::MAX_CHARS)).is_ok());
+        for (raw, c) in [
+            ("a\u{0}b", '\u{0}'),
+            ("tab\there", '\t'),
+            ("\u{200B}ZW", '\u{200B}'),
+            ("ZW\u{FEFF}", '\u{FEFF}'),
+            ("RTL\u{202E}21", '\u{202E}'),
+        ] {
+            assert_eq!(Serial::parse(raw), Err(BadSerial::Character(c)), "{raw:?}");
+        }
+        // Spaces, punctuation and letters of any script are serials.
+        for ok in ["SN 0001", "O'Brien-7", "ünïcødé-序列-1", "Ｆｕｌｌ１"] {
+            assert!(Serial::parse(ok).is_ok(), "{ok}");
+        }
+        let msg = BadSerial::TooLong.msg(&"Z".repeat(1000));
+        assert!(msg.render(crate::i18n::Lang::En).len() < 200);
     }
 }

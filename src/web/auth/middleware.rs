@@ -96,6 +96,9 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 /// `_csrf` for multipart uploads). Anonymous form posts (the login form) use a
 /// double-submit cookie. Bearer-token calls carry no cookies, so need neither.
 pub async fn csrf_guard(req: Request, next: Next) -> Response {
+    if req.uri().query().is_some_and(holds_nul) {
+        return nul_refused();
+    }
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -122,6 +125,20 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
             AppError::Csrf.into_response()
         }
     }
+}
+
+/// Whether URL-encoded text carries a NUL (`%00`): PostgreSQL refuses it in
+/// any text value, so a search or a form holding one would fail as a 500
+/// deep inside; no field here has a use for it.
+fn holds_nul(urlencoded: &str) -> bool {
+    urlencoded.as_bytes().windows(3).any(|w| w == b"%00")
+}
+
+/// 422 naming the NUL, for a query string or form that holds one.
+fn nul_refused() -> Response {
+    let mut f = crate::error::FieldErrors::default();
+    f.add("request", crate::i18n::Msg::new("validation.nul"));
+    AppError::Validation(f).into_response()
 }
 
 async fn presented_token(req: Request) -> Result<(Option<String>, Request), Response> {
@@ -153,6 +170,9 @@ async fn presented_token(req: Request) -> Result<(Option<String>, Request), Resp
     let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await
         .map_err(|_| axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+    if std::str::from_utf8(&bytes).is_ok_and(holds_nul) {
+        return Err(nul_refused());
+    }
     let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
         .ok()
         .and_then(|pairs| {
