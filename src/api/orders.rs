@@ -302,7 +302,7 @@ pub(super) struct UnitQuery {
     /// Serial number or its first characters.
     q: Option<String>,
     /// Only this status.
-    status: Option<String>,
+    status: Option<crate::inventory::units::UnitStatus>,
     /// Page number, from 1.
     page: Option<i64>,
     /// Rows per page (1-500).
@@ -322,8 +322,7 @@ pub(super) async fn list_units(
     };
     let prefix = q.q.as_deref().map(str::trim).unwrap_or_default();
     let (rows, total) =
-        crate::inventory::units::search(&s.db, prefix, q.status.as_deref(), p.limit(), p.offset())
-            .await?;
+        crate::inventory::units::search(&s.db, prefix, q.status, p.limit(), p.offset()).await?;
     let money = user.can(Permission::ViewMoney);
     let items: Vec<Value> = rows
         .into_iter()

@@ -267,7 +267,7 @@ pub fn prefix_upper(prefix: &str) -> String {
 pub async fn search(
     db: &Db,
     serial_prefix: &str,
-    status: Option<&str>,
+    status: Option<UnitStatus>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<UnitRow>, i64), DbError> {

@@ -36,16 +36,6 @@ struct UnitQuery {
     page: Option<i64>,
 }
 
-/// Unit statuses, in life order (the filter's choices).
-const STATUSES: [&str; 6] = [
-    UnitStatus::ALL[0].as_str(),
-    UnitStatus::ALL[1].as_str(),
-    UnitStatus::ALL[2].as_str(),
-    UnitStatus::ALL[3].as_str(),
-    UnitStatus::ALL[4].as_str(),
-    UnitStatus::ALL[5].as_str(),
-];
-
 #[derive(Template, WebTemplate)]
 #[template(path = "inventory/units.html")]
 struct UnitsPage {
@@ -53,7 +43,7 @@ struct UnitsPage {
     rows: Vec<UnitRow>,
     q: String,
     status: String,
-    statuses: &'static [&'static str],
+    statuses: &'static [UnitStatus],
     page: i64,
     pages: i64,
     total: i64,
@@ -70,17 +60,21 @@ async fn list_units(
         ..Pager::default()
     };
     let prefix = q.q.as_deref().map(str::trim).unwrap_or_default();
-    let status = q.status.as_deref().filter(|s| STATUSES.contains(s));
+    let status = q
+        .status
+        .as_deref()
+        .and_then(|s| s.parse::<UnitStatus>().ok());
     let (rows, total) =
         units::search(&state.db, prefix, status, pager.limit(), pager.offset()).await?;
-    let query = serde_urlencoded::to_string([("q", prefix), ("status", status.unwrap_or(""))])
-        .unwrap_or_default();
+    let status_name = status.map_or("", UnitStatus::as_str);
+    let query =
+        serde_urlencoded::to_string([("q", prefix), ("status", status_name)]).unwrap_or_default();
     Ok(UnitsPage {
         ctx: ctx.section("inventory"),
         rows,
         q: prefix.to_owned(),
-        status: status.unwrap_or_default().to_owned(),
-        statuses: &STATUSES,
+        status: status_name.to_owned(),
+        statuses: &UnitStatus::ALL,
         page: pager.page(),
         pages: pager.pages(total),
         total,
