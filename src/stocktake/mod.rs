@@ -49,7 +49,7 @@ const SELECT: &str = "select s.id, s.rack_id, s.location_id, s.status, u.display
     from stocktakes s left join users u on u.id = s.started_by";
 
 async fn name_targets(db: &Db, rows: &mut [Stocktake]) -> AppResult<()> {
-    let places = workorders::location_sites(db).await?;
+    let places = crate::inventory::locations::LocationTree::load(db).await?;
     let racks: HashMap<i64, String> = crate::datacenter::racks::list(db)
         .await?
         .into_iter()
@@ -58,7 +58,7 @@ async fn name_targets(db: &Db, rows: &mut [Stocktake]) -> AppResult<()> {
     for r in rows {
         r.target = match (r.rack_id, r.location_id) {
             (Some(k), _) => racks.get(&k).cloned().unwrap_or_default(),
-            (_, Some(l)) => places.get(&l).map(|p| p.0.clone()).unwrap_or_default(),
+            (_, Some(l)) => places.path(l).unwrap_or_default(),
             _ => String::new(),
         };
     }
@@ -338,10 +338,9 @@ async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
     };
     let place = match (asset_tag, location) {
         (Some(tag), _) => tag,
-        (None, Some(l)) => workorders::location_sites(db)
+        (None, Some(l)) => crate::inventory::locations::LocationTree::load(db)
             .await?
-            .get(&l)
-            .map(|p| p.0.clone())
+            .path(l)
             .unwrap_or_default(),
         (None, None) => status,
     };

@@ -19,7 +19,7 @@ pub use model::{
     ASSET_STATUSES, Check, CompleteInput, Filter, KINDS, Origin, STATUSES, Spare, WorkOrder,
     WorkOrderInput,
 };
-pub use picking::{location_sites, pick_list, spares_for};
+pub use picking::{pick_list, spares_for};
 pub use repo::{assignable_users, checks, get, list};
 pub use service::{
     active_for_asset, assign, complete, create, create_many_tx, create_tx, set_status, tick,

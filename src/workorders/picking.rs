@@ -1,12 +1,10 @@
 //! The pick list: spares of the part a work order needs, those at the site
-//! of the work first; and each stock location's path and site.
-
-use std::collections::HashMap;
+//! of the work first.
 
 use super::model::{Spare, WorkOrder};
 use super::repo;
 use crate::datacenter::{placement, racks};
-use crate::db::{Db, DbError};
+use crate::db::Db;
 use crate::error::AppResult;
 use crate::inventory::locations::LocationTree;
 
@@ -61,23 +59,4 @@ async fn site_of_work(
         Some(r) => Ok(Some(racks::get(db, r).await?.site_id)),
         None => Ok(None),
     }
-}
-
-/// Every stock location's path and the site it belongs to (its own, or the
-/// nearest ancestor's) as the site's id and name, read from a
-/// [`LocationTree`] for callers that want them all at once.
-pub async fn location_sites(
-    db: &Db,
-) -> Result<HashMap<i64, (String, Option<i64>, Option<String>)>, DbError> {
-    let tree = LocationTree::load(db).await?;
-    Ok(tree
-        .ids()
-        .map(|id| {
-            let site = tree.site_of(id);
-            let path = tree.path(id).unwrap_or_default();
-            let site_id = site.map(|(s, _)| s);
-            let site_name = site.and_then(|(_, name)| name).map(str::to_owned);
-            (id, (path, site_id, site_name))
-        })
-        .collect())
 }
