@@ -4,6 +4,7 @@
 
 mod ahead;
 pub mod batches;
+mod packing;
 mod parsed;
 mod plan;
 
@@ -424,7 +425,7 @@ fn file_error(e: ImportError) -> AppError {
 enum Planner {
     Price(plan::PriceListPlanner),
     Order(plan::OrderPlanner),
-    Packing(plan::PackingPlanner),
+    Packing(packing::PackingPlanner),
 }
 
 impl Planner {
@@ -508,7 +509,7 @@ async fn planner(
             target
                 .location_id
                 .ok_or_else(|| need("location_id", "receipt.needs_location"))?;
-            plan::PackingPlanner::new(tx, po, target.allow_over, already_imported, serials)
+            packing::PackingPlanner::new(tx, po, target.allow_over, already_imported, serials)
                 .await?
                 .map(Planner::Packing)
                 .map_err(AppError::Conflict)
