@@ -5,8 +5,8 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use rackledger_importers::PackingListRow;
 
-use super::SerialCheck;
 use super::plan::{Action, RowPlan};
+use super::runner::SerialCheck;
 use crate::db::Tx;
 use crate::error::AppResult;
 use crate::i18n::Msg;
