@@ -1,25 +1,30 @@
 //! Supplier file imports, database side: preview every row, then commit the
 //! accepted rows in one transaction or nothing. Reading the files is the
 //! `rackledger-importers` crate's job (`importers/`).
+//!
+//! Here: what to import where, the outcome ([`Summary`]) and running a stored
+//! batch. `runner.rs` makes one run over a file; `plan.rs` and `packing.rs`
+//! decide each row.
 
 mod ahead;
 pub mod batches;
+mod packing;
 mod parsed;
 mod plan;
+mod runner;
 
 pub use batches::{Batch, NewBatch, ProfileRow};
 pub use plan::{Action, RowPlan};
+pub use runner::run;
 
-use rackledger_importers::{ImportError, Kind, Profile, Row};
+use rackledger_importers::{Kind, Profile};
 use serde::{Deserialize, Serialize};
-use tracing::instrument;
 
-use crate::audit::{self, Action as AuditAction, Actor};
+use crate::audit::Actor;
 use crate::db::Db;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::money::Currency;
-use crate::procurement::receiving::{self, ReceiptInput};
 
 /// Where the rows of a file go.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -46,9 +51,6 @@ pub enum Mode {
         skip_errors: bool,
     },
 }
-
-/// Rows read ahead and looked up together before each is planned.
-const PLAN_CHUNK: usize = 1000;
 
 /// At most this many rows of each kind are kept in a summary (all rows are counted).
 pub const SAMPLE_ROWS: usize = 500;
@@ -134,386 +136,6 @@ pub async fn fail_stale(db: &Db, lang: crate::i18n::Lang) -> AppResult<u64> {
     let json = serde_json::to_string(&summary).map_err(|e| AppError::Internal(e.into()))?;
     let before = crate::clock::now() - STALE_AFTER;
     Ok(batches::fail_stale(db, &json, before).await?)
-}
-
-/// Reads `bytes` as a file of `kind` and previews or commits its rows.
-///
-/// A packing list's commit first trusts the unique index on (manufacturer,
-/// serial) instead of looking every serial up: the preview just looked them
-/// up, and in the usual case none is on record. If the index refuses one,
-/// that attempt is rolled back whole and the rows are planned again with the
-/// look-ups, which name each row whose serial is on record (or find it is
-/// this order's own, when a file is imported again).
-#[instrument(skip_all, fields(kind = kind.as_str(), file = file_name))]
-#[allow(clippy::too_many_arguments)]
-pub async fn run(
-    db: &Db,
-    actor: &Actor,
-    base: Currency,
-    lang: crate::i18n::Lang,
-    kind: Kind,
-    bytes: Vec<u8>,
-    file_name: &str,
-    profile: Option<&Profile>,
-    target: &Target,
-    already_imported: bool,
-    mode: Mode,
-    progress: Progress<'_>,
-) -> AppResult<Summary> {
-    let job = Job {
-        db,
-        actor,
-        base,
-        lang,
-        kind,
-        file_name,
-        profile,
-        target,
-        already_imported,
-        mode,
-        progress,
-    };
-    let pass = |bytes, serials| run_pass(&job, bytes, serials);
-    if kind == Kind::PackingList && matches!(mode, Mode::Commit { .. }) {
-        if let Pass::Done(summary) = pass(bytes.clone(), SerialCheck::UniqueIndex).await? {
-            return Ok(summary);
-        }
-        tracing::info!("a serial of the file is on record: planning the rows again with look-ups");
-    }
-    match pass(bytes, SerialCheck::LookUp).await? {
-        Pass::Done(summary) => Ok(summary),
-        Pass::SerialOnRecord => Err(AppError::Internal(anyhow::anyhow!(
-            "the unique index refused a serial the look-ups did not find"
-        ))),
-    }
-}
-
-/// How a packing list's serials are checked against those on record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SerialCheck {
-    /// Look every serial up: the row that names a known serial gets the error.
-    LookUp,
-    /// Look none up; the unique index refuses a known one at the insert.
-    UniqueIndex,
-}
-
-/// How one pass over the rows ended.
-enum Pass {
-    Done(Summary),
-    /// [`SerialCheck::UniqueIndex`] only: the index refused a serial, and
-    /// the pass wrote nothing.
-    SerialOnRecord,
-}
-
-/// What [`run`] was asked to do, for each of its passes.
-struct Job<'a> {
-    db: &'a Db,
-    actor: &'a Actor,
-    base: Currency,
-    lang: crate::i18n::Lang,
-    kind: Kind,
-    file_name: &'a str,
-    profile: Option<&'a Profile>,
-    target: &'a Target,
-    already_imported: bool,
-    mode: Mode,
-    progress: Progress<'a>,
-}
-
-async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppResult<Pass> {
-    let write = matches!(job.mode, Mode::Commit { .. });
-    // A commit of the workbook just previewed plans the rows the preview read.
-    let kept = if write {
-        parsed::find(&bytes, job.file_name, job.kind, job.profile)
-    } else {
-        None
-    };
-    // A preview of a workbook keeps its rows, and the bytes that name them.
-    let to_keep = (!write).then(|| bytes.clone());
-    let reader = match kept {
-        Some(_) => None,
-        None => Some(
-            rackledger_importers::open_bytes(bytes, job.file_name, job.kind, job.profile)
-                .map_err(file_error)?,
-        ),
-    };
-    let (format, header_row, mapping, total) = match (&kept, &reader) {
-        (Some(k), _) => (k.format, k.header_row, k.mapping.as_slice(), k.total_rows),
-        (_, Some(r)) => (r.format(), r.header_row(), r.mapping(), r.total_rows()),
-        (None, None) => unreachable!("a file is either kept or read"),
-    };
-    let mut summary = Summary {
-        format: format!("{format:?}").to_lowercase(),
-        header_row,
-        mapping: mapping
-            .iter()
-            .map(|(f, h)| (f.as_str().to_owned(), h.clone()))
-            .collect(),
-        ..Summary::default()
-    };
-    let mut to_keep = to_keep.filter(|_| parsed::worth_keeping(format));
-    // The file's rows are typed on the blocking pool, ahead of the planning.
-    let mut ahead = reader.map(|r| ahead::ReadAhead::start(r, PLAN_CHUNK));
-    let mut rows_kept = Vec::new();
-    let mut tx = if write {
-        job.db.begin().await?
-    } else {
-        job.db.begin_read().await?
-    };
-    let mut planner = planner(&mut tx, job.kind, job.target, job.already_imported, serials).await?;
-    let (mut errors_kept, mut others_kept) = (Vec::new(), Vec::new());
-    let (mut fresh, mut next_kept) = (Vec::new(), 0);
-    loop {
-        let chunk: &[rackledger_importers::Parsed] = match (&kept, &mut ahead) {
-            (Some(k), _) => {
-                let end = (next_kept + PLAN_CHUNK).min(k.rows.len());
-                let chunk = &k.rows[next_kept..end];
-                next_kept = end;
-                chunk
-            }
-            (None, Some(a)) => {
-                if to_keep.is_some() {
-                    rows_kept.append(&mut fresh);
-                }
-                fresh = a.next_chunk().await;
-                &fresh
-            }
-            (None, None) => &[],
-        };
-        if chunk.is_empty() {
-            break;
-        }
-        planner.prefetch(&mut tx, chunk).await?;
-        for parsed in chunk {
-            let plan = match &parsed.result {
-                Err(e) => RowPlan::error(
-                    parsed.row,
-                    String::new(),
-                    e.column.as_deref(),
-                    Msg::new("import.reader_error").arg("detail", &e.detail),
-                ),
-                Ok(row) => {
-                    planner
-                        .plan(&mut tx, parsed.row, row, write, job.actor)
-                        .await?
-                }
-            };
-            summary.rows += 1;
-            match plan.action {
-                Action::Create => summary.create += 1,
-                Action::Update => summary.update += 1,
-                Action::Unchanged => summary.unchanged += 1,
-                Action::Error => summary.errors += 1,
-            }
-            // Planner errors name a field; show the file's own header for it.
-            let column = plan.column.map(|c| {
-                summary
-                    .mapping
-                    .iter()
-                    .find(|(f, _)| *f == c)
-                    .map_or(c, |(_, header)| header.clone())
-            });
-            let plan = RowPlan { column, ..plan };
-            let kept = if plan.action == Action::Error {
-                &mut errors_kept
-            } else {
-                &mut others_kept
-            };
-            if kept.len() < SAMPLE_ROWS {
-                kept.push(RowPlanOut {
-                    row: plan.row,
-                    action: format!("{:?}", plan.action).to_lowercase(),
-                    text: plan.text,
-                    column: plan.column,
-                    reason: plan.reason.map(|m| m.render(job.lang)),
-                });
-            }
-            if summary.rows.is_multiple_of(500) {
-                (job.progress)(summary.rows, total);
-            }
-        }
-    }
-    // Before the commit: a reader that failed part-way fails the pass, and
-    // the transaction (with any rows a price list or order wrote) rolls back.
-    let reader = match ahead {
-        Some(a) => Some(a.finish().await?),
-        None => None,
-    };
-    summary.blank_rows = match (&kept, &reader) {
-        (Some(k), _) => k.blank_rows,
-        (None, Some(r)) => r.blank_rows(),
-        (None, None) => 0,
-    };
-    summary.sample = errors_kept.into_iter().chain(others_kept).collect();
-    (job.progress)(summary.rows, total.or(Some(summary.rows)));
-    if let (Some(bytes), Some(r)) = (to_keep.take(), &reader) {
-        parsed::keep(bytes, job.file_name, job.kind, job.profile, r, rows_kept);
-    }
-    let Mode::Commit { skip_errors } = job.mode else {
-        // A preview only read; end its snapshot now rather than when the pool reuses the connection.
-        tx.rollback().await?;
-        return Ok(Pass::Done(summary));
-    };
-    if summary.errors > 0 && !skip_errors {
-        summary.refused = Some(
-            Msg::new("import.refused_errors")
-                .arg("errors", summary.errors)
-                .render(job.lang),
-        );
-        tx.rollback().await?;
-        return Ok(Pass::Done(summary));
-    }
-    if let Planner::Packing(p) = &mut planner {
-        let mut lines: Vec<_> = p.receipt.drain().map(|(_, l)| l).collect();
-        lines.sort_by_key(|l| l.po_line_id);
-        if !lines.is_empty() {
-            let input = ReceiptInput {
-                location_id: job.target.location_id.unwrap_or(0),
-                lines,
-                confirm_over: job.target.allow_over,
-                notes: format!("import {}", job.file_name),
-            };
-            let received = receiving::receive_tx(
-                &mut tx,
-                job.actor,
-                job.base,
-                job.target.po_id.unwrap_or(0),
-                &input,
-                receiving::Serials::CheckedInThisTransaction,
-            )
-            .await;
-            match received? {
-                Ok(_) => {}
-                Err(_) if serials == SerialCheck::UniqueIndex => {
-                    tx.rollback().await?;
-                    return Ok(Pass::SerialOnRecord);
-                }
-                Err(taken) => return Err(taken.into()),
-            }
-        }
-    }
-    let note = serde_json::json!({
-        "kind": job.kind.as_str(), "file": job.file_name, "rows": summary.rows, "create": summary.create,
-        "update": summary.update, "unchanged": summary.unchanged, "skipped_errors": summary.errors,
-    });
-    audit::record(
-        &mut tx,
-        job.actor,
-        AuditAction::Create,
-        "import",
-        job.file_name,
-        None,
-        Some(&note),
-    )
-    .await?;
-    tx.commit().await?;
-    summary.committed = true;
-    if let Some(k) = &kept {
-        parsed::forget(k);
-    }
-    Ok(Pass::Done(summary))
-}
-
-fn file_error(e: ImportError) -> AppError {
-    let mut f = FieldErrors::default();
-    f.add("file", Msg::new("import.file_error").arg("detail", e));
-    AppError::Validation(f)
-}
-
-#[allow(clippy::large_enum_variant)] // one planner per import: its size does not matter
-enum Planner {
-    Price(plan::PriceListPlanner),
-    Order(plan::OrderPlanner),
-    Packing(plan::PackingPlanner),
-}
-
-impl Planner {
-    /// Looks up what a chunk of rows needs from the database in a few queries.
-    async fn prefetch(
-        &mut self,
-        tx: &mut crate::db::Tx,
-        chunk: &[rackledger_importers::Parsed],
-    ) -> AppResult<()> {
-        if let Planner::Packing(p) = self {
-            let rows: Vec<&rackledger_importers::PackingListRow> = chunk
-                .iter()
-                .filter_map(|parsed| match &parsed.result {
-                    Ok(Row::PackingList(r)) => Some(r),
-                    _ => None,
-                })
-                .collect();
-            p.prefetch(tx, &rows).await?;
-        }
-        Ok(())
-    }
-
-    async fn plan(
-        &mut self,
-        tx: &mut crate::db::Tx,
-        row: usize,
-        r: &Row,
-        write: bool,
-        actor: &Actor,
-    ) -> AppResult<RowPlan> {
-        match (self, r) {
-            (Planner::Price(p), Row::PriceList(r)) => p.plan(tx, row, r, write, actor).await,
-            (Planner::Order(p), Row::OrderLine(r)) => p.plan(tx, row, r, write, actor).await,
-            (Planner::Packing(p), Row::PackingList(r)) => p.plan(tx, row, r).await,
-            _ => Ok(RowPlan::error(
-                row,
-                String::new(),
-                None,
-                Msg::new("import.wrong_kind"),
-            )),
-        }
-    }
-}
-
-fn need(field: &str, key: &'static str) -> AppError {
-    let mut f = FieldErrors::default();
-    f.add(field, Msg::new(key));
-    AppError::Validation(f)
-}
-
-async fn planner(
-    tx: &mut crate::db::Tx,
-    kind: Kind,
-    target: &Target,
-    already_imported: bool,
-    serials: SerialCheck,
-) -> AppResult<Planner> {
-    match kind {
-        Kind::PriceList => {
-            let supplier_id = target
-                .supplier_id
-                .ok_or_else(|| need("supplier_id", "import.needs_supplier"))?;
-            let s = crate::procurement::repo::get_supplier_tx(tx, supplier_id).await?;
-            Ok(Planner::Price(plan::PriceListPlanner::new(
-                Currency::parse(&s.currency).unwrap_or(Currency::USD),
-            )))
-        }
-        Kind::OrderConfirmation => {
-            let po = target
-                .po_id
-                .ok_or_else(|| need("po_id", "import.needs_order"))?;
-            plan::OrderPlanner::new(tx, po)
-                .await?
-                .map(Planner::Order)
-                .map_err(AppError::Conflict)
-        }
-        Kind::PackingList => {
-            let po = target
-                .po_id
-                .ok_or_else(|| need("po_id", "import.needs_order"))?;
-            target
-                .location_id
-                .ok_or_else(|| need("location_id", "receipt.needs_location"))?;
-            plan::PackingPlanner::new(tx, po, target.allow_over, already_imported, serials)
-                .await?
-                .map(Planner::Packing)
-                .map_err(AppError::Conflict)
-        }
-    }
 }
 
 /// Runs a stored batch to the end: preview or commit, keeping status and

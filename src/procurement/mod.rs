@@ -7,9 +7,11 @@ pub mod landed;
 pub mod model;
 pub mod orders;
 pub mod orders_repo;
+pub mod po_status;
 pub mod receiving;
 pub mod repo;
 pub mod reports;
+pub mod restate;
 pub mod service;
 
 pub use model::{Category, PartModel, Supplier};

@@ -1,5 +1,6 @@
-//! Purchase orders: creation with a recorded exchange rate, lines, extra
-//! costs, status transitions and landed cost.
+//! Purchase orders: creation with a recorded exchange rate, lines and extra
+//! costs. Status rules are `po_status.rs`; landed cost and its restatement
+//! are `restate.rs`.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -7,24 +8,18 @@ use time::Date;
 use tracing::instrument;
 
 use super::fx;
-use super::landed::{self, AllocError, Basis, CostIn, LineIn, LineOut};
-use super::orders_repo::{self as repo, CostRow, LineRow, NewCost, NewPo, PoRow};
+use super::landed::Basis;
+use super::orders_repo::{self as repo, NewCost, NewPo};
 use crate::audit::{self, Action, Actor};
-use crate::db::{Db, DbError, Tx};
+use crate::db::{Db, DbError};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::money::Currency;
-use crate::{exec_tx, on_tx};
 
-/// Order statuses, in life order.
-pub const STATUSES: [&str; 6] = [
-    "draft",
-    "ordered",
-    "partially_received",
-    "received",
-    "closed",
-    "cancelled",
-];
+// Callers reach the whole order API through `orders::`, the status rules and
+// landed cost included, though those live in files of their own.
+pub use super::po_status::{STATUSES, transition, transition_allowed};
+pub use super::restate::{Landed, compute_landed, order_rows, position_cost, restate_unit_costs};
 
 /// Kinds of extra cost; `import_vat` is recorded but is not part of landed cost.
 pub const COST_KINDS: [&str; 6] = [
@@ -35,26 +30,6 @@ pub const COST_KINDS: [&str; 6] = [
     "other",
     "import_vat",
 ];
-
-/// Whether a user may move an order from `from` to `to`. Receiving moves
-/// orders into `partially_received` and `received` by itself.
-pub fn transition_allowed(from: &str, to: &str, anything_received: bool) -> Result<(), Msg> {
-    let ok = match (from, to) {
-        ("draft", "ordered") | ("draft", "cancelled") => true,
-        ("ordered", "cancelled") => !anything_received,
-        ("partially_received", "closed") | ("received", "closed") => true,
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else if from == "ordered" && to == "cancelled" {
-        Err(Msg::new("po.cannot_cancel_received"))
-    } else {
-        Err(Msg::new("po.illegal_transition")
-            .arg("from", from)
-            .arg("to", to))
-    }
-}
 
 /// Input for a new order.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -466,239 +441,4 @@ pub async fn remove_cost(
     restate_unit_costs(&mut tx, actor, base, po_id).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Moves an order to `to` if the transition is legal, else says why not.
-#[instrument(skip_all, fields(po_id, to))]
-pub async fn transition(db: &Db, actor: &Actor, po_id: i64, to: &str) -> AppResult<()> {
-    let mut tx = db.begin().await?;
-    repo::lock_po(&mut tx, po_id).await?;
-    let before = repo::get_po_tx(&mut tx, po_id).await?;
-    let lines = repo::lines_tx(&mut tx, po_id).await?;
-    let received = lines.iter().any(|l| l.received > 0);
-    transition_allowed(&before.status, to, received).map_err(AppError::Conflict)?;
-    if to == "ordered" && lines.is_empty() {
-        return Err(AppError::Conflict(Msg::new("po.no_lines")));
-    }
-    repo::set_status(&mut tx, po_id, to).await?;
-    let after = repo::get_po_tx(&mut tx, po_id).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        Action::Update,
-        "purchase_order",
-        po_id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// An order's figures: per-line allocation and totals.
-#[derive(Clone, Debug, Serialize)]
-pub struct Landed {
-    /// Allocation per line, in line order.
-    pub lines: Vec<LineOut>,
-    /// Goods total in the order currency, exact.
-    pub goods_order_ccy: Decimal,
-    /// Goods total in base minor units.
-    pub goods_base_minor: i64,
-    /// Extra costs (excluding import VAT) in base minor units.
-    pub costs_base_minor: i64,
-    /// Import VAT in base minor units (recoverable; not cost).
-    pub vat_base_minor: i64,
-    /// Goods plus extra costs, base minor units.
-    pub landed_base_minor: i64,
-}
-
-/// Computes the landed cost of an order's lines from its rows.
-pub fn compute_landed(
-    po: &PoRow,
-    lines: &[LineRow],
-    costs: &[CostRow],
-    base: Currency,
-) -> AppResult<Landed> {
-    let minor = base.minor_units();
-    let ins: Vec<LineIn> = lines
-        .iter()
-        .map(|l| LineIn {
-            quantity: l.quantity,
-            unit_price: l.unit_price.0,
-            unit_weight_g: l.unit_weight_g,
-        })
-        .collect();
-    let mut cost_ins = Vec::new();
-    let mut vat = 0i64;
-    for c in costs {
-        let amount_minor =
-            landed::to_minor(c.amount.0 * c.fx_rate.0, minor).map_err(alloc_error)?;
-        if c.kind == "import_vat" {
-            vat += amount_minor;
-        } else {
-            cost_ins.push(CostIn {
-                amount_minor,
-                basis: Basis::parse(&c.basis).unwrap_or(Basis::Value),
-            });
-        }
-    }
-    let out = if lines.is_empty() {
-        Vec::new()
-    } else {
-        landed::allocate(&ins, po.fx_rate.0, &cost_ins, minor).map_err(alloc_error)?
-    };
-    let goods_order_ccy = lines
-        .iter()
-        .map(|l| l.unit_price.0 * Decimal::from(l.quantity))
-        .sum();
-    let goods_base_minor = out.iter().map(|l| l.goods_minor).sum();
-    let costs_base_minor = cost_ins.iter().map(|c| c.amount_minor).sum();
-    Ok(Landed {
-        landed_base_minor: out
-            .iter()
-            .map(|l| l.landed_minor)
-            .sum::<i64>()
-            .max(goods_base_minor),
-        lines: out,
-        goods_order_ccy,
-        goods_base_minor,
-        costs_base_minor,
-        vat_base_minor: vat,
-    })
-}
-
-fn alloc_error(e: AllocError) -> AppError {
-    match e {
-        AllocError::NoWeights => AppError::Conflict(Msg::new("po.needs_weights")),
-        other => AppError::Conflict(Msg::new("po.cannot_allocate").arg("detail", other)),
-    }
-}
-
-/// The landed cost of the unit at `position` (1-based) of a line. Units
-/// beyond the ordered quantity carry the line's average unit cost, rounded
-/// half away from zero: the order's costs were spread over what was ordered.
-pub fn position_cost(line: &LineOut, position: i64) -> i64 {
-    let idx = usize::try_from(position - 1).unwrap_or(usize::MAX);
-    match line.unit_costs_minor.get(idx) {
-        Some(c) => *c,
-        None => {
-            let n = i64::try_from(line.unit_costs_minor.len())
-                .unwrap_or(1)
-                .max(1);
-            let avg = Decimal::from(line.landed_minor) / Decimal::from(n);
-            i64::try_from(
-                avg.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
-            )
-            .unwrap_or(0)
-        }
-    }
-}
-
-/// An order's header, lines and extra costs as stored, for recomputing its
-/// landed cost under other rates or prices (cost scenarios).
-pub async fn order_rows(db: &Db, po_id: i64) -> AppResult<(PoRow, Vec<LineRow>, Vec<CostRow>)> {
-    Ok((
-        repo::get_po(db, po_id).await?,
-        repo::lines(db, po_id).await?,
-        repo::costs(db, po_id).await?,
-    ))
-}
-
-/// Brings the landed cost of every received unit and receipt line of an order
-/// in line with its current costs. Records one audit row if anything changed.
-pub async fn restate_unit_costs(
-    tx: &mut Tx,
-    actor: &Actor,
-    base: Currency,
-    po_id: i64,
-) -> AppResult<()> {
-    let po = repo::get_po_tx(tx, po_id).await?;
-    let lines = repo::lines_tx(tx, po_id).await?;
-    let costs = repo::costs_tx(tx, po_id).await?;
-    let landed = compute_landed(&po, &lines, &costs, base)?;
-    let mut changed = 0u64;
-    let now = crate::clock::now();
-    for (line, out) in lines.iter().zip(&landed.lines) {
-        let units: Vec<(i64, i64, i64)> = on_tx!(tx, |c| {
-            sqlx::query_as("select id, position, landed_cost_minor from units where po_line_id = $1 and position is not null")
-                .bind(line.id)
-                .fetch_all(c)
-                .await
-        })?;
-        for (id, position, old) in units {
-            let new = position_cost(out, position);
-            if new != old {
-                changed += crate::inventory::units::set_landed_cost(tx, id, new).await?;
-            }
-        }
-        let receipt_lines: Vec<(i64, i64, i64)> = on_tx!(tx, |c| {
-            sqlx::query_as(
-                "select id, first_position, quantity from receipt_lines where po_line_id = $1",
-            )
-            .bind(line.id)
-            .fetch_all(c)
-            .await
-        })?;
-        for (id, first, qty) in receipt_lines {
-            let total: i64 = (first..first + qty).map(|p| position_cost(out, p)).sum();
-            exec_tx!(tx, |c| {
-                sqlx::query("update receipt_lines set landed_cost_minor = $1, updated_at = $2 where id = $3")
-                    .bind(total)
-                    .bind(now)
-                    .bind(id)
-                    .execute(c)
-                    .await
-            })?;
-        }
-    }
-    if changed > 0 {
-        let note = serde_json::json!({"units_restated": changed, "landed_base_minor": landed.landed_base_minor});
-        audit::record(
-            tx,
-            actor,
-            Action::Update,
-            "purchase_order",
-            po_id,
-            None,
-            Some(&note),
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_legal_transitions_pass_and_the_reason_is_given() {
-        assert!(transition_allowed("draft", "ordered", false).is_ok());
-        assert!(transition_allowed("received", "closed", true).is_ok());
-        assert!(transition_allowed("ordered", "cancelled", false).is_ok());
-        assert_eq!(
-            transition_allowed("ordered", "cancelled", true),
-            Err(Msg::new("po.cannot_cancel_received"))
-        );
-        let e = transition_allowed("closed", "draft", true).expect_err("refused");
-        assert_eq!(e.key, "po.illegal_transition");
-        assert!(
-            transition_allowed("draft", "received", false).is_err(),
-            "receiving, not a click, marks orders received"
-        );
-    }
-
-    #[test]
-    fn units_beyond_the_order_carry_the_average() {
-        let line = LineOut {
-            goods_minor: 10,
-            cost_shares_minor: vec![],
-            landed_minor: 10,
-            unit_costs_minor: vec![4, 3, 3],
-        };
-        assert_eq!(position_cost(&line, 1), 4);
-        assert_eq!(position_cost(&line, 3), 3);
-        assert_eq!(position_cost(&line, 4), 3);
-    }
 }
