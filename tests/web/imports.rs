@@ -583,3 +583,40 @@ async fn an_import_whose_server_stopped_writing_progress_is_shown_as_cut_off() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_packing_list_row_whose_serial_is_too_long_or_a_lookalike_is_named_and_the_rest_is_checked()
+ {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let db = app.db.clone();
+        let po = ordered_po(&db, &[("M321R4GA3BB6-CQK", "10")]).await;
+        let (_, target) = packing_target(&db, po).await;
+        let serials = [
+            "GOOD-A".to_owned(),
+            "\u{200B}GOOD-A".to_owned(),
+            "Z".repeat(200),
+            "good-a".to_owned(),
+        ];
+        let (_, doc) = upload_bytes(
+            &app,
+            &csrf,
+            "packing_list",
+            "odd.csv",
+            dimm_list(serials.into_iter()),
+            &target,
+        )
+        .await;
+        let rows = text_of(&doc, "#rows");
+        assert_eq!(text_of(&doc, "#count-create"), "1", "{backend:?}: {rows}");
+        assert_eq!(text_of(&doc, "#count-error"), "3", "{backend:?}: {rows}");
+        // The file reader drops the zero-width space, so that row is GOOD-A again.
+        assert!(rows.contains("128"), "{backend:?}: {rows}");
+        assert!(
+            rows.contains("Also on row 2"),
+            "{backend:?}: good-a is GOOD-A: {rows}"
+        );
+        app.finish().await;
+    }
+}
