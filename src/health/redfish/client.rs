@@ -30,7 +30,7 @@ use serde_json::Value;
 use url::Url;
 use zeroize::Zeroizing;
 
-use super::model::field;
+use super::read::field;
 
 /// How the client checks the BMC's TLS certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -532,7 +532,7 @@ impl RedfishClient {
     }
 
     /// [`RedfishClient::get`], keeping only the properties the collector
-    /// reads ([`super::model::KEPT`]).
+    /// reads ([`super::kept::KEPT`]).
     pub async fn get_kept(&self, link: &str) -> Result<Value, FetchError> {
         self.get_parsed(link, Parse::Kept).await
     }
@@ -560,7 +560,7 @@ impl RedfishClient {
             .map_err(|_| FetchError::Timeout)??;
         match parse {
             Parse::Whole => serde_json::from_slice(&body),
-            Parse::Kept => super::model::parse_kept(&body),
+            Parse::Kept => super::kept::parse_kept(&body),
         }
         .map_err(|e| FetchError::Malformed(e.to_string()))
     }
