@@ -238,7 +238,11 @@ mod tests {
         let sources = [
             include_str!("collect.rs"),
             include_str!("thermal.rs"),
-            include_str!("client.rs"),
+            include_str!("client/mod.rs"),
+            include_str!("client/auth.rs"),
+            include_str!("client/redirect.rs"),
+            include_str!("client/tls.rs"),
+            include_str!("client/transport.rs"),
         ];
         let mut read = Vec::new();
         for src in sources {
