@@ -12,10 +12,8 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 
 use super::client::{FetchError, RedfishClient};
-use super::model::{
-    Dimm, Drive, Processor, Snapshot, array, field, integer, is_absent, link, links, number,
-    status, text,
-};
+use super::model::{Dimm, Drive, Processor, Snapshot};
+use super::read::{array, field, integer, is_absent, link, links, number, status, text};
 use super::thermal;
 
 /// Which thermal and power schema to read.

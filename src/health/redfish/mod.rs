@@ -3,7 +3,9 @@
 
 pub mod client;
 pub mod collect;
+mod kept;
 pub mod model;
+mod read;
 mod thermal;
 
 pub use client::{Credentials, FetchError, Limits, RedfishClient, TlsPolicy};

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::client::RedfishClient;
 use super::collect::members;
-use super::model::{Fan, Psu, Snapshot, Temperature, array, is_absent, link, number, status, text};
+use super::model::{Fan, Psu, Snapshot, Temperature};
+use super::read::{array, is_absent, link, number, status, text};
 
 /// Makes repeated names unique (iLO calls every PSU `HpeServerPowerSupply`):
 /// a repeated name gets its member id (the last segment of its link) or position.
