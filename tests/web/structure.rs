@@ -1,7 +1,8 @@
 //! The two layout rules of docs/architecture.md, checked by reading `src/`:
 //! domains never import the web layer (axum, askama), the web layer runs no
-//! SQL of its own (it calls the domains, so each query is written once), and
-//! one module writes each table (`units` only from `inventory::units`).
+//! SQL of its own (it calls the domains, so each query is written once), one
+//! module writes each table (`units` only from `inventory::units`), and no
+//! file grows past 600 lines.
 
 use std::path::{Path, PathBuf};
 
@@ -92,6 +93,23 @@ fn the_web_layer_and_the_api_run_no_sql_of_their_own() {
     assert!(
         offenders.is_empty(),
         "pages or API handlers with SQL of their own (call the domain's function instead): {offenders:?}"
+    );
+}
+
+/// Longest source file, in lines, before it wants splitting by responsibility.
+const MAX_FILE_LINES: usize = 600;
+
+#[test]
+fn no_source_file_is_over_600_lines_but_the_demo_data() {
+    let long: Vec<String> = sources()
+        .into_iter()
+        .filter(|(path, _)| path != "demo.rs")
+        .filter(|(_, src)| src.lines().count() > MAX_FILE_LINES)
+        .map(|(path, src)| format!("{path} ({} lines)", src.lines().count()))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "files over {MAX_FILE_LINES} lines (split them by responsibility): {long:?}"
     );
 }
 

@@ -1,0 +1,287 @@
+//! An audit's findings: finishing compares the scans with the records; each
+//! discrepancy can then be fixed in the records or handed to a work order.
+
+use serde::Serialize;
+use tracing::instrument;
+
+use super::{Known, Stocktake, expected, get, identify, open_tx, scans};
+use crate::audit::{self, Action, Actor};
+use crate::db::{Db, Tx};
+use crate::error::{AppError, AppResult};
+use crate::i18n::{self, Lang, Msg};
+use crate::inventory::units::{Movement, UnitStatus, record_movement};
+use crate::workorders::{self, Origin, WorkOrderInput};
+use crate::{exec_tx, on_db, on_tx};
+
+/// One line of an audit's result.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Finding {
+    /// Id.
+    pub id: i64,
+    /// ok, missing, unexpected or unknown.
+    pub finding: String,
+    /// The code scanned, or the record's tag or serial for a missing item.
+    pub code: String,
+    /// The asset it is.
+    pub asset_id: Option<i64>,
+    /// The unit it is.
+    pub unit_id: Option<i64>,
+    /// Where the records say it is (unexpected items).
+    pub recorded_place: String,
+    /// fixed or work_order, once acted on.
+    pub resolution: Option<String>,
+    /// The work order opened for it.
+    pub work_order_id: Option<i64>,
+}
+
+impl Finding {
+    /// Whether the records can be changed to match what was found: a unit
+    /// found on the audited shelf that the records put elsewhere in stock.
+    pub fn fixable(&self, take: &Stocktake) -> bool {
+        self.resolution.is_none()
+            && self.finding == "unexpected"
+            && self.unit_id.is_some()
+            && take.location_id.is_some()
+    }
+
+    /// Whether a work order could follow it up.
+    pub fn needs_work(&self) -> bool {
+        self.resolution.is_none() && matches!(self.finding.as_str(), "missing" | "unexpected")
+    }
+}
+
+/// An audit's findings: problems first.
+pub async fn findings(db: &Db, id: i64) -> AppResult<Vec<Finding>> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as(
+        "select id, finding, code, asset_id, unit_id, recorded_place, resolution, work_order_id
+         from stocktake_findings where stocktake_id = $1
+         order by case finding when 'missing' then 0 when 'unexpected' then 1 when 'unknown' then 2 else 3 end, id"
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await
+    })?)
+}
+
+/// finding, code, asset, unit, recorded place.
+type FindingRow = (&'static str, String, Option<i64>, Option<i64>, String);
+
+/// Finishes an audit: compares the scans with the records and keeps the
+/// findings. Returns (ok, missing, unexpected, unknown) counts.
+#[instrument(skip_all, fields(stocktake = id))]
+pub async fn finish(db: &Db, actor: &Actor, id: i64) -> AppResult<[usize; 4]> {
+    let take = get(db, id).await?;
+    let expected = expected(db, &take).await?;
+    let scanned = scans(db, id).await?;
+    let mut rows: Vec<FindingRow> = Vec::new();
+    for item in &expected {
+        let found = scanned.iter().any(|c| item.matches(c));
+        let finding = if found { "ok" } else { "missing" };
+        rows.push((
+            finding,
+            item.label.clone(),
+            item.asset_id,
+            item.unit_id,
+            String::new(),
+        ));
+    }
+    for code in scanned.iter().rev() {
+        if expected.iter().any(|e| e.matches(code)) {
+            continue;
+        }
+        match identify(db, code).await? {
+            Some(Known::Asset { id, place }) => {
+                rows.push(("unexpected", code.clone(), Some(id), None, place))
+            }
+            Some(Known::Unit { id, place }) => {
+                rows.push(("unexpected", code.clone(), None, Some(id), place))
+            }
+            None => rows.push(("unknown", code.clone(), None, None, String::new())),
+        }
+    }
+    let mut tx = db.begin().await?;
+    open_tx(&mut tx, id).await?;
+    let now = crate::clock::now();
+    for (finding, code, asset, unit, place) in &rows {
+        exec_tx!(&mut tx, |c| {
+            sqlx::query(
+                "insert into stocktake_findings (stocktake_id, finding, code, asset_id, unit_id, recorded_place, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $7)",
+            )
+            .bind(id)
+            .bind(*finding)
+            .bind(code)
+            .bind(*asset)
+            .bind(*unit)
+            .bind(place)
+            .bind(now)
+            .execute(c)
+            .await
+        })?;
+    }
+    exec_tx!(&mut tx, |c| sqlx::query(
+        "update stocktakes set status = 'finished', finished_at = $1, updated_at = $1 where id = $2"
+    )
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await)?;
+    let count = |f: &str| rows.iter().filter(|r| r.0 == f).count();
+    let counts = [
+        count("ok"),
+        count("missing"),
+        count("unexpected"),
+        count("unknown"),
+    ];
+    let after = serde_json::json!({"ok": counts[0], "missing": counts[1], "unexpected": counts[2], "unknown": counts[3]});
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "stocktake",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+async fn finding_tx(tx: &mut Tx, id: i64, finding_id: i64) -> AppResult<Finding> {
+    let f: Finding = on_tx!(tx, |c| sqlx::query_as(
+        "select id, finding, code, asset_id, unit_id, recorded_place, resolution, work_order_id
+         from stocktake_findings where id = $1 and stocktake_id = $2"
+    )
+    .bind(finding_id)
+    .bind(id)
+    .fetch_one(c)
+    .await)?;
+    if f.resolution.is_some() {
+        return Err(AppError::Conflict(Msg::new("stocktake.resolved")));
+    }
+    Ok(f)
+}
+
+/// Makes the records agree with a location audit: a unit found on the
+/// audited location moves there in the stock ledger.
+pub async fn fix(db: &Db, actor: &Actor, id: i64, finding_id: i64) -> AppResult<()> {
+    let take = get(db, id).await?;
+    let mut tx = db.begin().await?;
+    let f = finding_tx(&mut tx, id, finding_id).await?;
+    let (Some(unit), Some(location)) = (f.unit_id, take.location_id) else {
+        return Err(AppError::Conflict(Msg::new("stocktake.not_fixable")));
+    };
+    if !f.fixable(&take) {
+        return Err(AppError::Conflict(Msg::new("stocktake.not_fixable")));
+    }
+    let (part, from, status): (i64, Option<i64>, UnitStatus) =
+        on_tx!(&mut tx, |c| sqlx::query_as(
+            "select part_model_id, location_id, status from units where id = $1"
+        )
+        .bind(unit)
+        .fetch_one(c)
+        .await)?;
+    if !matches!(status, UnitStatus::InStock | UnitStatus::Faulty) {
+        // An installed or returned unit needs someone to look, not a record change.
+        return Err(AppError::Conflict(
+            Msg::new("stocktake.not_in_stock").arg("status", status.as_str()),
+        ));
+    }
+    crate::inventory::units::move_to(&mut tx, unit, location).await?;
+    let m = Movement {
+        part_model_id: part,
+        unit_id: Some(unit),
+        from,
+        to: Some(location),
+        quantity: 1,
+        reason: "audit",
+        receipt_line_id: None,
+    };
+    record_movement(&mut tx, actor, &m).await?;
+    resolve(&mut tx, actor, id, finding_id, "fixed", None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn resolve(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    finding_id: i64,
+    resolution: &str,
+    work_order: Option<i64>,
+) -> AppResult<()> {
+    let now = crate::clock::now();
+    exec_tx!(tx, |c| {
+        sqlx::query(
+        "update stocktake_findings set resolution = $1, work_order_id = $2, updated_at = $3 where id = $4"
+    )
+    .bind(resolution)
+    .bind(work_order)
+    .bind(now)
+    .bind(finding_id)
+    .execute(c)
+    .await
+    })?;
+    let note = serde_json::json!({"finding": finding_id, "resolution": resolution, "work_order": work_order});
+    audit::record(
+        tx,
+        actor,
+        Action::Update,
+        "stocktake",
+        id,
+        None,
+        Some(&note),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Opens a work order to follow up a missing or unexpected item.
+pub async fn open_work_order(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    finding_id: i64,
+    lang: Lang,
+) -> AppResult<i64> {
+    let take = get(db, id).await?;
+    let f = {
+        let mut tx = db.begin_read().await?;
+        let f = finding_tx(&mut tx, id, finding_id).await;
+        tx.rollback().await?;
+        f?
+    };
+    if !f.needs_work() {
+        return Err(AppError::Conflict(Msg::new("stocktake.resolved")));
+    }
+    let asset_tag = match f.asset_id {
+        Some(a) => crate::inventory::assets::get(db, a).await?.asset_tag,
+        None => String::new(),
+    };
+    let key = format!("stocktake.wo_{}", f.finding);
+    let title = Msg::new(key)
+        .arg("code", &f.code)
+        .arg("place", &take.target)
+        .arg("recorded", &f.recorded_place)
+        .render(lang);
+    let input = WorkOrderInput {
+        kind: "other".into(),
+        title,
+        asset_tag,
+        notes: i18n::t(lang, "stocktake.wo_notes").replace("{id}", &id.to_string()),
+        ..WorkOrderInput::default()
+    };
+    let origin = Origin {
+        source: "audit",
+        dedup_key: Some(format!("stocktake/{id}/{finding_id}")),
+    };
+    let wo = workorders::create(db, actor, &input, &origin, lang).await?;
+    let mut tx = db.begin().await?;
+    finding_tx(&mut tx, id, finding_id).await?;
+    resolve(&mut tx, actor, id, finding_id, "work_order", Some(wo)).await?;
+    tx.commit().await?;
+    Ok(wo)
+}
