@@ -86,18 +86,19 @@ fn parse_only(format: &str, bytes: &[u8]) -> usize {
 async fn prepare(db: &Db, n: usize) -> (i64, i64, String, String) {
     rackledger::demo::seed(db, "UTC").await.unwrap();
     let ((pm, mpn, mf), supplier, location): ((i64, String, String), i64, i64) =
-        rackledger::on_db!(db, |p| {
-            let part = sqlx::query_as(MPN_SQL).fetch_one(p).await.unwrap();
+        rackledger::on!(db, |p| {
+            let part = sqlx::query_as(MPN_SQL).fetch_one(&mut *p).await.unwrap();
             let supplier = sqlx::query_scalar("select min(id) from suppliers")
-                .fetch_one(p)
+                .fetch_one(&mut *p)
                 .await
                 .unwrap();
             let location = sqlx::query_scalar("select min(id) from stock_locations")
                 .fetch_one(p)
                 .await
                 .unwrap();
-            (part, supplier, location)
-        });
+            Ok::<_, sqlx::Error>((part, supplier, location))
+        })
+        .unwrap();
     let ts = "'2026-01-01T00:00:00Z'";
     // PostgreSQL ids are `generated always`: a chosen id must say so.
     let overriding = match db {
@@ -123,12 +124,12 @@ const LEDGER_SQL: &str = "insert into stock_movements (part_model_id, unit_id, f
 /// Insert only: the same units, bulk-inserted in one transaction; with
 /// `ledger`, also their ledger movements (what a receipt writes besides).
 async fn insert_only(db: &Db, n: usize, mf: &str, location: i64, ledger: bool) -> Duration {
-    let pm: i64 = rackledger::on_db!(db, |p| {
+    let pm: i64 = rackledger::on!(db, |p| {
         sqlx::query_scalar("select part_model_id from po_lines where po_id = 900001")
             .fetch_one(p)
             .await
-            .unwrap()
-    });
+    })
+    .unwrap();
     let t = Instant::now();
     common::bulk_insert_then(
         db,

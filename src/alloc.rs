@@ -208,8 +208,8 @@ mod tests {
         let db = crate::db::Db::connect("sqlite::memory:")
             .await
             .expect("open");
-        let one: i64 = crate::on_db!(&db, |p| sqlx::query_scalar("select 1").fetch_one(p).await)
-            .expect("query");
+        let one: i64 =
+            crate::on!(&db, |p| sqlx::query_scalar("select 1").fetch_one(p).await).expect("query");
         assert_eq!(one, 1);
         // SAFETY: a block SQLite allocates is checked and handed back to it.
         let (ours, counted) = unsafe {

@@ -611,7 +611,7 @@ async fn showcase(db: &Db) -> crate::error::AppResult<()> {
         },
     )
     .await?;
-    let warehouse = crate::on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+    let warehouse = crate::on!(db, |p| sqlx::query_scalar::<_, i64>(
         "select id from stock_locations where parent_id is null"
     )
     .fetch_one(p)
@@ -664,9 +664,9 @@ async fn showcase(db: &Db) -> crate::error::AppResult<()> {
     }
     // A DIMM failed in the first server: swapped, and sent back to Samsung.
     if let Some(&asset) = built.first() {
-        let spare = crate::on_db!(db, |p| sqlx::query_scalar::<_, String>("select serial from units where status = 'in_stock' and serial like 'S4EMNX1A%' order by id desc limit 1").fetch_one(p).await)
+        let spare = crate::on!(db, |p| sqlx::query_scalar::<_, String>("select serial from units where status = 'in_stock' and serial like 'S4EMNX1A%' order by id desc limit 1").fetch_one(p).await)
             .map_err(crate::db::DbError::from)?;
-        let failed = crate::on_db!(db, |p| sqlx::query_scalar::<_, String>(
+        let failed = crate::on!(db, |p| sqlx::query_scalar::<_, String>(
             "select serial from units where asset_id = $1 and slot_name = 'DIMM A3'"
         )
         .bind(asset)
@@ -731,14 +731,14 @@ async fn showcase(db: &Db) -> crate::error::AppResult<()> {
         }
     }
     // Each site keeps its spares in its own warehouse.
-    crate::exec_db!(db, |p| sqlx::query(
+    crate::exec!(db, |p| sqlx::query(
         "update stock_locations set site_id = (select id from sites where name = 'Seoul DC1') where id = $1"
     )
     .bind(warehouse)
     .execute(p)
     .await)
     .map_err(crate::db::DbError::from)?;
-    let busan: Option<i64> = crate::on_db!(db, |p| sqlx::query_scalar(
+    let busan: Option<i64> = crate::on!(db, |p| sqlx::query_scalar(
         "select id from sites where name = 'Busan DC2'"
     )
     .fetch_optional(p)

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use rackledger::db::Db;
-use rackledger::on_db;
+use rackledger::on;
 use support::{Backend, Server, TestDb, http, table_rows};
 
 async fn seed(db: &Db) {
@@ -142,7 +142,7 @@ async fn a_postgres_dump_restores_every_row_into_an_empty_database() {
     assert_same(&before, &table_rows(&target.db).await);
     // The application opens it: no migration left to run, the data reads.
     target.db.migrate().await.unwrap();
-    let users = on_db!(&target.db, |p| sqlx::query_scalar::<_, i64>(
+    let users = on!(&target.db, |p| sqlx::query_scalar::<_, i64>(
         "select count(*) from users"
     )
     .fetch_one(p)

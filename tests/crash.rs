@@ -30,7 +30,7 @@ fn price_list() -> Vec<u8> {
 }
 
 async fn scalar(db: &Db, sql: &'static str, id: i64) -> i64 {
-    rackledger::on_db!(db, |p| sqlx::query_scalar::<_, i64>(sql)
+    rackledger::on!(db, |p| sqlx::query_scalar::<_, i64>(sql)
         .bind(id)
         .fetch_one(p)
         .await)
@@ -47,7 +47,7 @@ async fn crash_parts(db: &Db) -> i64 {
 }
 
 async fn status(db: &Db, batch: i64) -> String {
-    rackledger::on_db!(db, |p| sqlx::query_scalar::<_, String>(
+    rackledger::on!(db, |p| sqlx::query_scalar::<_, String>(
         "select status from import_batches where id = $1"
     )
     .bind(batch)

@@ -240,14 +240,14 @@ pub async fn bulk_insert_then(
             }
             sql.push_str(&row(k));
         }
-        rackledger::exec_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+        rackledger::exec!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(c)
             .await)
         .expect("bulk insert");
         i = end;
     }
     if let Some(sql) = then {
-        rackledger::exec_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+        rackledger::exec!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(c)
             .await)
         .expect("then");

@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::db::{Db, DbError, Tx};
-use crate::{exec_tx, on_db};
+use crate::{exec, on};
 
 /// Who made a change: a user, or a named system process (`cli`, `demo`, `poller`).
 #[derive(Clone, Debug)]
@@ -94,7 +94,7 @@ pub async fn record_many<T: Serialize>(
              values {}",
             tx.rows(chunk.len(), 9)
         );
-        exec_tx!(tx, |conn| {
+        exec!(tx, |conn| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             for ((id, _, _), (before, after)) in chunk.iter().zip(&json) {
                 q = q
@@ -165,7 +165,7 @@ pub async fn list(
          from audit_log {LIST_WHERE} order by id desc limit $4 offset $5"
     );
     let count_sql = format!("select count(*) from audit_log {LIST_WHERE}");
-    let rows = on_db!(db, |pool| {
+    let rows = on!(db, |pool| {
         sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(rows_sql.clone()))
             .bind(&filter.entity)
             .bind(&filter.entity_id)
@@ -175,7 +175,7 @@ pub async fn list(
             .fetch_all(pool)
             .await
     })?;
-    let total: i64 = on_db!(db, |pool| {
+    let total: i64 = on!(db, |pool| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()))
             .bind(&filter.entity)
             .bind(&filter.entity_id)
@@ -188,7 +188,7 @@ pub async fn list(
 
 /// The distinct entity kinds present, for the filter menu.
 pub async fn entities(db: &Db) -> Result<Vec<String>, DbError> {
-    Ok(on_db!(db, |pool| {
+    Ok(on!(db, |pool| {
         sqlx::query_scalar("select distinct entity from audit_log order by entity")
             .fetch_all(pool)
             .await

@@ -3,8 +3,8 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::db::{Db, DbError, Tx};
-use crate::{exec_db, exec_tx, on_db, on_tx};
+use crate::db::{Conn, Db, DbError, Tx};
+use crate::{exec, on};
 
 /// A user as stored, without the password hash. Also the audit snapshot.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
@@ -51,7 +51,7 @@ pub struct NewUser<'a> {
 /// Inserts a user and returns its id.
 pub async fn insert_user(tx: &mut Tx, u: &NewUser<'_>) -> Result<i64, DbError> {
     let now = crate::clock::now();
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "insert into users (username, display_name, password_hash, role, disabled, time_zone, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $7, $7) returning id",
@@ -68,21 +68,11 @@ pub async fn insert_user(tx: &mut Tx, u: &NewUser<'_>) -> Result<i64, DbError> {
     })?)
 }
 
-/// One user by id, read inside a transaction (for before/after snapshots).
-pub async fn get_user_tx(tx: &mut Tx, id: i64) -> Result<UserRow, DbError> {
-    let sql = format!("select {USER_COLUMNS} from users where id = $1");
-    Ok(on_tx!(tx, |c| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id)
-            .fetch_one(c)
-            .await
-    })?)
-}
-
 /// One user by id.
-pub async fn get_user(db: &Db, id: i64) -> Result<UserRow, DbError> {
+pub async fn get_user(db: impl Into<Conn<'_>>, id: i64) -> Result<UserRow, DbError> {
+    let mut db: Conn<'_> = db.into();
     let sql = format!("select {USER_COLUMNS} from users where id = $1");
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .fetch_one(p)
@@ -101,7 +91,7 @@ pub async fn list_users(
     let filter = "where (cast($1 as text) is null or lower(username) like $1 or lower(display_name) like $1)";
     let sql =
         format!("select {USER_COLUMNS} from users {filter} order by username limit $2 offset $3");
-    let rows = on_db!(db, |p| {
+    let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&pattern)
             .bind(limit)
@@ -110,7 +100,7 @@ pub async fn list_users(
             .await
     })?;
     let count_sql = format!("select count(*) from users {filter}");
-    let total = on_db!(db, |p| {
+    let total = on!(db, |p| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()))
             .bind(&pattern)
             .fetch_one(p)
@@ -121,7 +111,7 @@ pub async fn list_users(
 
 /// Number of users (zero on a fresh install).
 pub async fn count_users(db: &Db) -> Result<i64, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+    Ok(on!(db, |p| sqlx::query_scalar(
         "select count(*) from users"
     )
     .fetch_one(p)
@@ -141,7 +131,7 @@ pub struct LoginRow {
 
 /// Looks a user up by login name for password checking.
 pub async fn find_login(db: &Db, username: &str) -> Result<Option<LoginRow>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as("select id, password_hash, disabled from users where username = $1")
             .bind(username)
             .fetch_optional(p)
@@ -150,8 +140,8 @@ pub async fn find_login(db: &Db, username: &str) -> Result<Option<LoginRow>, DbE
 }
 
 /// The password hash of a user, inside a transaction.
-pub async fn password_hash_tx(tx: &mut Tx, id: i64) -> Result<String, DbError> {
-    Ok(on_tx!(tx, |c| {
+pub async fn password_hash(tx: &mut Tx, id: i64) -> Result<String, DbError> {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar("select password_hash from users where id = $1")
             .bind(id)
             .fetch_one(c)
@@ -168,7 +158,7 @@ pub async fn update_user(
     disabled: bool,
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query("update users set display_name = $1, role = $2, disabled = $3, updated_at = $4 where id = $5")
             .bind(display_name)
             .bind(role)
@@ -184,7 +174,7 @@ pub async fn update_user(
 /// Replaces a user's password hash.
 pub async fn set_password(tx: &mut Tx, id: i64, hash: &str) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query("update users set password_hash = $1, updated_at = $2 where id = $3")
             .bind(hash)
             .bind(now)
@@ -203,7 +193,7 @@ pub async fn set_preferences(
     time_zone: &str,
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query("update users set lang = $1, time_zone = $2, updated_at = $3 where id = $4")
             .bind(lang)
             .bind(time_zone)
@@ -250,7 +240,7 @@ pub async fn insert_session(
     expires_at: OffsetDateTime,
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_db!(db, |p| {
+    exec!(db, |p| {
         sqlx::query(
             "insert into sessions (id, user_id, csrf_token, expires_at, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $5)",
@@ -272,7 +262,7 @@ pub async fn session_user(
     id: &str,
     now: OffsetDateTime,
 ) -> Result<Option<AuthRow>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select u.id, u.username, u.display_name, u.role, u.lang, u.time_zone,
                     s.csrf_token, s.expires_at, cast(0 as bigint) as token_id
@@ -290,7 +280,7 @@ pub async fn session_user(
 /// Pushes a session's expiry forward.
 pub async fn extend_session(db: &Db, id: &str, expires_at: OffsetDateTime) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_db!(db, |p| {
+    exec!(db, |p| {
         sqlx::query("update sessions set expires_at = $1, updated_at = $2 where id = $3")
             .bind(expires_at)
             .bind(now)
@@ -303,7 +293,7 @@ pub async fn extend_session(db: &Db, id: &str, expires_at: OffsetDateTime) -> Re
 
 /// Ends one session.
 pub async fn delete_session(db: &Db, id: &str) -> Result<(), DbError> {
-    exec_db!(db, |p| sqlx::query("delete from sessions where id = $1")
+    exec!(db, |p| sqlx::query("delete from sessions where id = $1")
         .bind(id)
         .execute(p)
         .await)?;
@@ -316,7 +306,7 @@ pub async fn delete_user_sessions(
     user_id: i64,
     keep: Option<&str>,
 ) -> Result<(), DbError> {
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
             "delete from sessions where user_id = $1 and (cast($2 as text) is null or id <> $2)",
         )
@@ -334,13 +324,13 @@ pub async fn purge_expired(
     now: OffsetDateTime,
     attempts_before: OffsetDateTime,
 ) -> Result<u64, DbError> {
-    let a = exec_db!(db, |p| {
+    let a = exec!(db, |p| {
         sqlx::query("delete from sessions where expires_at <= $1")
             .bind(now)
             .execute(p)
             .await
     })?;
-    let b = exec_db!(db, |p| {
+    let b = exec!(db, |p| {
         sqlx::query("delete from login_attempts where created_at < $1")
             .bind(attempts_before)
             .execute(p)
@@ -386,7 +376,7 @@ pub async fn insert_token(
     prefix: &str,
 ) -> Result<i64, DbError> {
     let now = crate::clock::now();
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "insert into api_tokens (user_id, name, token_hash, token_prefix, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $5) returning id",
@@ -404,7 +394,7 @@ pub async fn insert_token(
 /// Every token, newest first.
 pub async fn list_tokens(db: &Db) -> Result<Vec<TokenRow>, DbError> {
     let sql = format!("{TOKEN_SELECT} order by t.id desc");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .fetch_all(p)
@@ -412,9 +402,9 @@ pub async fn list_tokens(db: &Db) -> Result<Vec<TokenRow>, DbError> {
 }
 
 /// One token, inside a transaction.
-pub async fn get_token_tx(tx: &mut Tx, id: i64) -> Result<TokenRow, DbError> {
+pub async fn get_token(tx: &mut Tx, id: i64) -> Result<TokenRow, DbError> {
     let sql = format!("{TOKEN_SELECT} where t.id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -425,7 +415,7 @@ pub async fn get_token_tx(tx: &mut Tx, id: i64) -> Result<TokenRow, DbError> {
 /// Marks a token revoked.
 pub async fn revoke_token(tx: &mut Tx, id: i64) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query("update api_tokens set revoked_at = $1, updated_at = $1 where id = $2 and revoked_at is null")
             .bind(now)
             .bind(id)
@@ -437,7 +427,7 @@ pub async fn revoke_token(tx: &mut Tx, id: i64) -> Result<(), DbError> {
 
 /// The enabled user behind an unrevoked token.
 pub async fn token_user(db: &Db, hash: &str) -> Result<Option<AuthRow>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select u.id, u.username, u.display_name, u.role, u.lang, u.time_zone,
                     '' as csrf_token, t.created_at as expires_at, t.id as token_id, t.last_used_at
@@ -465,7 +455,7 @@ pub async fn touch_token(
     if last_used_at.is_some_and(|t| t >= a_minute_ago) {
         return Ok(());
     }
-    exec_db!(db, |p| {
+    exec!(db, |p| {
         sqlx::query(
             "update api_tokens set last_used_at = $1
              where id = $2 and (last_used_at is null or last_used_at < $3)",
@@ -487,7 +477,7 @@ pub async fn insert_attempt(
     ok: bool,
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_db!(db, |p| {
+    exec!(db, |p| {
         sqlx::query(
             "insert into login_attempts (username, remote_addr, succeeded, created_at, updated_at)
              values ($1, $2, $3, $4, $4)",
@@ -509,7 +499,7 @@ pub async fn count_failures(
     remote: &str,
     since: OffsetDateTime,
 ) -> Result<(i64, i64), DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select
                coalesce(sum(case when username = $1 then 1 else 0 end), 0),

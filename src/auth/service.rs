@@ -109,7 +109,7 @@ pub async fn create_user(db: &Db, actor: &Actor, input: &NewUserInput, tz: &str)
             }
             other => other.into(),
         })?;
-    let after = repo::get_user_tx(&mut tx, id).await?;
+    let after = repo::get_user(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -146,7 +146,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, input: &UserUpdate) ->
         None => None,
     };
     let mut tx = db.begin().await?;
-    let before = repo::get_user_tx(&mut tx, id).await?;
+    let before = repo::get_user(&mut tx, id).await?;
     let loses_admin =
         before.role == "admin" && !before.disabled && (role != Role::Admin || input.disabled);
     if loses_admin && count_enabled_admins(&mut tx).await? <= 1 {
@@ -159,7 +159,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, input: &UserUpdate) ->
     if input.disabled || hash.is_some() {
         repo::delete_user_sessions(&mut tx, id, None).await?;
     }
-    let after = repo::get_user_tx(&mut tx, id).await?;
+    let after = repo::get_user(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -175,7 +175,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, input: &UserUpdate) ->
 }
 
 async fn count_enabled_admins(tx: &mut crate::db::Tx) -> AppResult<i64> {
-    Ok(crate::on_tx!(tx, |c| {
+    Ok(crate::on!(tx, |c| {
         sqlx::query_scalar("select count(*) from users where role = 'admin' and disabled = $1")
             .bind(false)
             .fetch_one(c)
@@ -197,7 +197,7 @@ pub async fn change_own_password(
     check_password("new_password", new, &mut errors);
     errors.into_result()?;
     let mut tx = db.begin().await?;
-    let stored = repo::password_hash_tx(&mut tx, user.id).await?;
+    let stored = repo::password_hash(&mut tx, user.id).await?;
     if !secret::verify_password(current.to_owned(), stored).await {
         let mut f = FieldErrors::default();
         f.add("current_password", Msg::new("validation.wrong_password"));
@@ -210,7 +210,7 @@ pub async fn change_own_password(
         AuthVia::Token { .. } => None,
     };
     repo::delete_user_sessions(&mut tx, user.id, keep).await?;
-    let snapshot = repo::get_user_tx(&mut tx, user.id).await?;
+    let snapshot = repo::get_user(&mut tx, user.id).await?;
     let marker = serde_json::json!({"password": "changed", "user": snapshot});
     audit::record(
         &mut tx,
@@ -243,9 +243,9 @@ pub async fn set_preferences(
         return Err(AppError::Validation(f));
     }
     let mut tx = db.begin().await?;
-    let before = repo::get_user_tx(&mut tx, user.id).await?;
+    let before = repo::get_user(&mut tx, user.id).await?;
     repo::set_preferences(&mut tx, user.id, lang.map(Lang::code), tz).await?;
-    let after = repo::get_user_tx(&mut tx, user.id).await?;
+    let after = repo::get_user(&mut tx, user.id).await?;
     audit::record(
         &mut tx,
         &user.actor(),
@@ -396,10 +396,10 @@ pub async fn issue_token(
     let token = format!("rl_{}", secret::random_token());
     let prefix: String = token.chars().take(10).collect();
     let mut tx = db.begin().await?;
-    let _owner: UserRow = repo::get_user_tx(&mut tx, user_id).await?;
+    let _owner: UserRow = repo::get_user(&mut tx, user_id).await?;
     let id =
         repo::insert_token(&mut tx, user_id, name, &secret::token_hash(&token), &prefix).await?;
-    let after = repo::get_token_tx(&mut tx, id).await?;
+    let after = repo::get_token(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -417,9 +417,9 @@ pub async fn issue_token(
 /// Revokes a token; requests using it fail from now on.
 pub async fn revoke_token(db: &Db, actor: &Actor, id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
-    let before = repo::get_token_tx(&mut tx, id).await?;
+    let before = repo::get_token(&mut tx, id).await?;
     repo::revoke_token(&mut tx, id).await?;
-    let after = repo::get_token_tx(&mut tx, id).await?;
+    let after = repo::get_token(&mut tx, id).await?;
     let snap =
         |t: &repo::TokenRow| serde_json::json!({"token": t, "revoked": t.revoked_at.is_some()});
     audit::record(

@@ -10,7 +10,7 @@ use crate::db::{Db, DbDecimal, DbError};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::money::Currency;
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// A whole number ≥ 0 typed in a field, or a field error.
 pub(crate) fn whole(field: &str, v: &str, min: i64, errors: &mut FieldErrors) -> i64 {
@@ -110,7 +110,7 @@ pub async fn create_instance_type(db: &Db, actor: &Actor, i: &InstanceTypeInput)
     e.into_result()?;
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on!(&mut tx, |c| sqlx::query_scalar(
         "insert into instance_types (name, vcpus, ram_gib, disk_gb, included_traffic_gb, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, $6) returning id"
     )
@@ -144,7 +144,7 @@ fn or_zero(s: &str) -> &str {
 
 /// Every instance type, by name.
 pub async fn instance_types(db: &Db) -> Result<Vec<InstanceType>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
         "select id, name, vcpus, ram_gib, disk_gb, included_traffic_gb from instance_types order by name"
     )
@@ -194,7 +194,7 @@ pub async fn create_tier(db: &Db, actor: &Actor, i: &TierInput) -> AppResult<i64
     e.into_result()?;
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on!(&mut tx, |c| sqlx::query_scalar(
         "insert into pricing_tiers (name, instance_type_id, price_per_day, included_traffic_gb, extra_gb_price, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, $6) returning id"
     )
@@ -224,7 +224,7 @@ pub async fn create_tier(db: &Db, actor: &Actor, i: &TierInput) -> AppResult<i64
 
 /// Every tier, by name.
 pub async fn tiers(db: &Db) -> Result<Vec<Tier>, DbError> {
-    let rows: Vec<(i64, String, i64, DbDecimal, i64, DbDecimal)> = on_db!(db, |p| {
+    let rows: Vec<(i64, String, i64, DbDecimal, i64, DbDecimal)> = on!(db, |p| {
         sqlx::query_as(
         "select id, name, instance_type_id, price_per_day, included_traffic_gb, extra_gb_price from pricing_tiers order by name"
     )
@@ -323,7 +323,7 @@ pub async fn create_competitor(db: &Db, actor: &Actor, i: &CompetitorInput) -> A
     e.into_result()?;
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let id: i64 = on_tx!(&mut tx, |x| sqlx::query_scalar(
+    let id: i64 = on!(&mut tx, |x| sqlx::query_scalar(
         "insert into competitors (name, currency, fx_rate, egress_per_gb, free_egress_gb, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, $6) returning id"
     )
@@ -338,7 +338,7 @@ pub async fn create_competitor(db: &Db, actor: &Actor, i: &CompetitorInput) -> A
     .map_err(DbError::from)
     .map_err(duplicate("name"))?;
     for p in &c.prices {
-        exec_tx!(&mut tx, |x| sqlx::query(
+        exec!(&mut tx, |x| sqlx::query(
             "insert into competitor_prices (competitor_id, instance_type_id, their_name, price, per, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $6)"
         )
@@ -371,14 +371,14 @@ type PriceRow = (i64, i64, String, DbDecimal, String);
 
 /// Every competitor with its prices, by name.
 pub async fn competitors(db: &Db) -> Result<Vec<Competitor>, DbError> {
-    let rows: Vec<(i64, String, String, DbDecimal, DbDecimal, i64)> = on_db!(db, |p| {
+    let rows: Vec<(i64, String, String, DbDecimal, DbDecimal, i64)> = on!(db, |p| {
         sqlx::query_as(
         "select id, name, currency, fx_rate, egress_per_gb, free_egress_gb from competitors order by name"
     )
     .fetch_all(p)
     .await
     })?;
-    let prices: Vec<PriceRow> = on_db!(db, |p| {
+    let prices: Vec<PriceRow> = on!(db, |p| {
         sqlx::query_as(
         "select competitor_id, instance_type_id, their_name, price, per from competitor_prices order by id"
     )

@@ -6,7 +6,7 @@ use time::{Date, OffsetDateTime};
 
 use super::scenario::UnitIn;
 use crate::db::{Db, DbDecimal, DbError, Tx};
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// One parameter version as stored.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
@@ -96,7 +96,7 @@ const PARAMS_SELECT: &str = "select id, effective_from, depreciation_method, vcp
 pub async fn params_on(db: &Db, day: Date) -> Result<Option<ParamsRow>, DbError> {
     let sql =
         format!("{PARAMS_SELECT} where effective_from <= $1 order by effective_from desc limit 1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(day)
@@ -107,7 +107,7 @@ pub async fn params_on(db: &Db, day: Date) -> Result<Option<ParamsRow>, DbError>
 /// Every version, newest first.
 pub async fn versions(db: &Db) -> Result<Vec<ParamsRow>, DbError> {
     let sql = format!("{PARAMS_SELECT} order by effective_from desc");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .fetch_all(p)
@@ -116,7 +116,7 @@ pub async fn versions(db: &Db) -> Result<Vec<ParamsRow>, DbError> {
 
 /// The site rows of a version.
 pub async fn sites_of(db: &Db, params_id: i64) -> Result<Vec<SiteRow>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
         "select c.site_id, s.name as site_name, c.electricity_per_kwh, c.pue, c.rack_monthly_minor,
                 c.network_monthly_minor, c.network_share, c.traffic_gb_month
@@ -130,7 +130,7 @@ pub async fn sites_of(db: &Db, params_id: i64) -> Result<Vec<SiteRow>, DbError> 
 
 /// The class rows of a version.
 pub async fn classes_of(db: &Db, params_id: i64) -> Result<Vec<ClassRow>, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on!(db, |p| sqlx::query_as(
         "select asset_kind, depreciation_months, support_monthly_minor from cost_param_classes
          where params_id = $1 order by asset_kind"
     )
@@ -145,7 +145,7 @@ pub async fn insert_params(
     r: &ParamsRow,
     created_by: Option<i64>,
 ) -> Result<i64, DbError> {
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
         "insert into cost_params (effective_from, depreciation_method, vcpus_per_core, cpu_overcommit, ram_overcommit,
             host_reserved_vcpus, host_reserved_ram_gib, ceph_replication, ceph_target_fill, utilisation,
@@ -178,7 +178,7 @@ pub async fn insert_site(
     s: &SiteRow,
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
         "insert into cost_param_sites (params_id, site_id, electricity_per_kwh, pue, rack_monthly_minor,
             network_monthly_minor, network_share, traffic_gb_month, created_at, updated_at)
@@ -206,7 +206,7 @@ pub async fn insert_class(
     k: &ClassRow,
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
         "insert into cost_param_classes (params_id, asset_kind, depreciation_months, support_monthly_minor, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $5)"
@@ -257,7 +257,7 @@ pub struct PlacedAsset {
 
 /// Assets placed in a rack and not decommissioned: the ones that cost money to run.
 pub async fn placed_assets(db: &Db) -> Result<Vec<PlacedAsset>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
         "select a.id, a.asset_tag, a.template_id, coalesce(t.name, '') as template_name, a.kind,
                 s.id as site_id, s.name as site_name, k.id as rack_id, k.height_u as rack_height_u,
@@ -289,7 +289,7 @@ pub struct InstalledUnit {
 
 /// Every unit installed in an asset.
 pub async fn installed_units(db: &Db) -> Result<Vec<InstalledUnit>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
         "select u.id, u.asset_id, u.landed_cost_minor, u.po_line_id, u.position, l.po_id, m.category,
                 m.cores, m.memory_gib, m.capacity_gb
@@ -320,7 +320,7 @@ pub struct InstalledTotals {
 /// instead of one per unit, for reports whose scenario keeps recorded costs
 /// (the cost benchmark spent 1.6 s of 2 s reading 500,000 unit rows).
 pub async fn installed_totals(db: &Db) -> Result<Vec<InstalledTotals>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select u.asset_id, cast(sum(u.landed_cost_minor) as bigint) as landed_cost_minor,
                 cast(coalesce(sum(case when m.category = 'cpu' then m.cores end), 0) as bigint) as cores,
@@ -337,7 +337,7 @@ pub async fn installed_totals(db: &Db) -> Result<Vec<InstalledTotals>, DbError> 
 
 /// Every port's asset and speed text (`25G`).
 pub async fn port_speeds(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on!(db, |p| sqlx::query_as(
         "select asset_id, speed from ports"
     )
     .fetch_all(p)
@@ -346,7 +346,7 @@ pub async fn port_speeds(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
 
 /// Part model id → category, for every part model.
 pub async fn part_categories(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on!(db, |p| sqlx::query_as(
         "select id, category from part_models"
     )
     .fetch_all(p)

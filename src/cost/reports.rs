@@ -10,7 +10,7 @@ use crate::error::AppResult;
 use crate::export::{Cell, Table};
 use crate::i18n::{self, Lang};
 use crate::money::{Currency, Money};
-use crate::on_db;
+use crate::on;
 
 /// Report names, in page order.
 pub const NAMES: [&str; 7] = [
@@ -197,7 +197,7 @@ pub async fn scorecard(db: &Db, lang: Lang, by_supplier: bool) -> AppResult<Tabl
                 cast(sum({RMA}) as bigint) as rma
          from {from} group by {group} order by 1, 2"
     );
-    let rows: Vec<ScoreRow> = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+    let rows: Vec<ScoreRow> = on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .fetch_all(p)
         .await)?;
     let t = |k: &str| i18n::t(lang, k).to_owned();

@@ -18,7 +18,7 @@ use crate::db::{Db, DbError};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::money::{Currency, Money};
-use crate::{on_db, on_tx};
+use crate::on;
 
 /// Average measured power of each asset over the last `days` days, watts,
 /// by asset id. Assets without readings are absent and use nameplate watts.
@@ -30,7 +30,7 @@ pub async fn measured_watts(
     days: i64,
 ) -> AppResult<HashMap<i64, Decimal>> {
     let since = crate::clock::now() - time::Duration::days(days.max(1));
-    let rows: Vec<(i64, i64, i64)> = crate::on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<(i64, i64, i64)> = crate::on!(db, |p| sqlx::query_as(
         "select asset_id, cast(sum(cast(power_watts as bigint) * samples) as bigint), cast(sum(samples) as bigint)
          from health_readings where power_watts is not null and at >= $1 group by asset_id"
     )
@@ -372,7 +372,7 @@ pub async fn save_scenario(db: &Db, actor: &Actor, name: &str, ov: &Overrides) -
     let json = serde_json::to_string(ov).map_err(|err| AppError::Internal(err.into()))?;
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let id: i64 = on!(&mut tx, |c| sqlx::query_scalar(
         "insert into cost_scenarios (name, overrides, created_by, created_at, updated_at) values ($1, $2, $3, $4, $4) returning id"
     )
     .bind(&name)
@@ -400,7 +400,7 @@ pub async fn save_scenario(db: &Db, actor: &Actor, name: &str, ov: &Overrides) -
 
 /// Every saved scenario, by name.
 pub async fn scenarios(db: &Db) -> AppResult<Vec<Scenario>> {
-    let rows: Vec<(i64, String, String)> = on_db!(db, |p| sqlx::query_as(
+    let rows: Vec<(i64, String, String)> = on!(db, |p| sqlx::query_as(
         "select id, name, overrides from cost_scenarios order by name"
     )
     .fetch_all(p)

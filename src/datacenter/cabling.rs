@@ -4,18 +4,18 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Action, Actor};
-use crate::db::{Db, DbError, Tx};
+use crate::db::{self, Conn, Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::inventory::templates;
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// Creates an asset's ports from its template's port lines.
 pub async fn create_ports(tx: &mut Tx, asset_id: i64, port_lines: &str) -> AppResult<()> {
     let ports = templates::parse_port_lines(port_lines).map_err(AppError::Conflict)?;
     let now = crate::clock::now();
     for (name, speed) in ports {
-        exec_tx!(tx, |c| {
+        exec!(tx, |c| {
             sqlx::query("insert into ports (asset_id, name, speed, created_at, updated_at) values ($1, $2, $3, $4, $4)")
                 .bind(asset_id)
                 .bind(&name)
@@ -50,7 +50,7 @@ pub struct PortRow {
 /// An asset's ports with their peers: the port map of a switch, the
 /// connections of a server.
 pub async fn ports_of(db: &Db, asset_id: i64) -> Result<Vec<PortRow>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select p.id, p.name, p.speed, e.cable_id, pa.id as peer_asset_id, pa.asset_tag as peer_asset_tag, pp.name as peer_port
              from ports p
@@ -81,7 +81,7 @@ pub struct CableInput {
 }
 
 async fn port_owner(tx: &mut Tx, port_id: i64) -> AppResult<(String, String)> {
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_as("select a.asset_tag, p.name from ports p join assets a on a.id = p.asset_id where p.id = $1")
             .bind(port_id)
             .fetch_one(c)
@@ -99,7 +99,7 @@ fn port_by_tag_sql(tx: &Tx) -> String {
 
 /// The asset a port belongs to.
 pub async fn asset_of_port(db: &Db, port_id: i64) -> Result<i64, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_scalar("select asset_id from ports where id = $1")
             .bind(port_id)
             .fetch_one(p)
@@ -109,7 +109,7 @@ pub async fn asset_of_port(db: &Db, port_id: i64) -> Result<i64, DbError> {
 
 /// The asset whose port holds a cable's first end, if the cable exists.
 pub async fn asset_of_cable(db: &Db, cable_id: i64) -> Result<Option<i64>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_scalar(
             "select p.asset_id from cable_ends e join ports p on p.id = e.port_id where e.cable_id = $1 order by e.id limit 1",
         )
@@ -124,7 +124,7 @@ pub async fn asset_of_cable(db: &Db, cable_id: i64) -> Result<Option<i64>, DbErr
 pub async fn connect(db: &Db, actor: &Actor, input: &CableInput) -> AppResult<i64> {
     let mut tx = db.begin().await?;
     let sql = port_by_tag_sql(&tx);
-    let peer: Option<i64> = on_tx!(&mut tx, |c| {
+    let peer: Option<i64> = on!(&mut tx, |c| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
             .bind(input.peer_asset_tag.trim())
             .bind(input.peer_port.trim())
@@ -145,7 +145,7 @@ pub async fn connect(db: &Db, actor: &Actor, input: &CableInput) -> AppResult<i6
         return Err(AppError::Conflict(Msg::new("cables.same_port")));
     }
     for port in [input.port_id, peer] {
-        let taken: i64 = on_tx!(&mut tx, |c| {
+        let taken: i64 = on!(&mut tx, |c| {
             sqlx::query_scalar("select count(*) from cable_ends where port_id = $1")
                 .bind(port)
                 .fetch_one(c)
@@ -161,7 +161,7 @@ pub async fn connect(db: &Db, actor: &Actor, input: &CableInput) -> AppResult<i6
         }
     }
     let now = crate::clock::now();
-    let cable: i64 = on_tx!(&mut tx, |c| {
+    let cable: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar(
             "insert into cables (label, created_at, updated_at) values ($1, $2, $2) returning id",
         )
@@ -171,7 +171,7 @@ pub async fn connect(db: &Db, actor: &Actor, input: &CableInput) -> AppResult<i6
         .await
     })?;
     for port in [input.port_id, peer] {
-        let inserted = exec_tx!(&mut tx, |c| {
+        let inserted = exec!(&mut tx, |c| {
             sqlx::query("insert into cable_ends (cable_id, port_id, created_at, updated_at) values ($1, $2, $3, $3)")
                 .bind(cable)
                 .bind(port)
@@ -207,7 +207,7 @@ pub async fn connect(db: &Db, actor: &Actor, input: &CableInput) -> AppResult<i6
 
 /// The two ends of a cable, as "TAG port" each, for the audit log.
 async fn cable_ends_text(tx: &mut Tx, cable_id: i64) -> AppResult<Vec<String>> {
-    let ends: Vec<(String, String)> = on_tx!(tx, |c| {
+    let ends: Vec<(String, String)> = on!(tx, |c| {
         sqlx::query_as(
             "select a.asset_tag, p.name from cable_ends e join ports p on p.id = e.port_id
              join assets a on a.id = p.asset_id where e.cable_id = $1 order by e.id",
@@ -219,10 +219,12 @@ async fn cable_ends_text(tx: &mut Tx, cable_id: i64) -> AppResult<Vec<String>> {
     Ok(ends.into_iter().map(|(t, p)| format!("{t} {p}")).collect())
 }
 
-/// Removes a cable inside a caller's transaction; both ports become free.
-pub async fn disconnect_tx(tx: &mut Tx, actor: &Actor, cable_id: i64) -> AppResult<()> {
+/// Removes a cable; both its ports become free.
+pub async fn disconnect(db: impl Into<Conn<'_>>, actor: &Actor, cable_id: i64) -> AppResult<()> {
+    let mut work = db::work(db).await?;
+    let tx: &mut Tx = &mut work;
     let ends = cable_ends_text(tx, cable_id).await?;
-    let deleted = exec_tx!(tx, |c| sqlx::query("delete from cables where id = $1")
+    let deleted = exec!(tx, |c| sqlx::query("delete from cables where id = $1")
         .bind(cable_id)
         .execute(c)
         .await)?;
@@ -240,20 +242,13 @@ pub async fn disconnect_tx(tx: &mut Tx, actor: &Actor, cable_id: i64) -> AppResu
         None,
     )
     .await?;
-    Ok(())
-}
-
-/// Removes a cable; both its ports become free.
-pub async fn disconnect(db: &Db, actor: &Actor, cable_id: i64) -> AppResult<()> {
-    let mut tx = db.begin().await?;
-    disconnect_tx(&mut tx, actor, cable_id).await?;
-    tx.commit().await?;
+    work.commit().await?;
     Ok(())
 }
 
 /// Removes every cable on an asset's ports (an asset leaving its rack).
-pub async fn disconnect_asset_tx(tx: &mut Tx, actor: &Actor, asset_id: i64) -> AppResult<usize> {
-    let cables: Vec<i64> = on_tx!(tx, |c| {
+pub async fn disconnect_asset(tx: &mut Tx, actor: &Actor, asset_id: i64) -> AppResult<usize> {
+    let cables: Vec<i64> = on!(tx, |c| {
         sqlx::query_scalar(
             "select distinct e.cable_id from cable_ends e join ports p on p.id = e.port_id where p.asset_id = $1",
         )
@@ -262,7 +257,7 @@ pub async fn disconnect_asset_tx(tx: &mut Tx, actor: &Actor, asset_id: i64) -> A
         .await
     })?;
     for cable in &cables {
-        disconnect_tx(tx, actor, *cable).await?;
+        disconnect(&mut *tx, actor, *cable).await?;
     }
     Ok(cables.len())
 }
@@ -292,7 +287,7 @@ pub async fn move_end(
         return Err(AppError::NotFound);
     }
     let sql = port_by_tag_sql(&tx);
-    let target: Option<i64> = on_tx!(&mut tx, |c| {
+    let target: Option<i64> = on!(&mut tx, |c| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
             .bind(input.to_asset_tag.trim())
             .bind(input.to_port.trim())
@@ -309,7 +304,7 @@ pub async fn move_end(
         );
         return Err(AppError::Validation(f));
     };
-    let taken: i64 = on_tx!(&mut tx, |c| {
+    let taken: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar("select count(*) from cable_ends where port_id = $1")
             .bind(target)
             .fetch_one(c)
@@ -324,7 +319,7 @@ pub async fn move_end(
         ));
     }
     let now = crate::clock::now();
-    let moved = exec_tx!(&mut tx, |c| {
+    let moved = exec!(&mut tx, |c| {
         sqlx::query("update cable_ends set port_id = $1, updated_at = $2 where cable_id = $3 and port_id = $4")
             .bind(target)
             .bind(now)

@@ -9,11 +9,11 @@ use tracing::instrument;
 
 use super::racks;
 use crate::audit::{self, Action, Actor};
-use crate::db::{Db, DbError, Tx};
+use crate::db::{self, Conn, Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::health::HealthSummary;
 use crate::i18n::Msg;
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// Where an asset sits.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -58,9 +58,10 @@ const PLACEMENT_SELECT: &str = "select p.asset_id, a.asset_tag, a.hostname, a.ki
     from placements p join assets a on a.id = p.asset_id left join build_templates t on t.id = a.template_id";
 
 /// Everything in a rack, top first.
-pub async fn in_rack(db: &Db, rack_id: i64) -> Result<Vec<Placement>, DbError> {
+pub async fn in_rack(db: impl Into<Conn<'_>>, rack_id: i64) -> Result<Vec<Placement>, DbError> {
+    let mut db: Conn<'_> = db.into();
     let sql = format!("{PLACEMENT_SELECT} where p.rack_id = $1 order by p.u_position desc, p.face");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(rack_id)
@@ -110,7 +111,7 @@ pub async fn elevation(
          left join health_latest h on h.asset_id = p.asset_id left join bmcs b on b.asset_id = h.asset_id
          where k.id = $1 order by p.u_position desc, p.face";
     let rows: Vec<ElevationRow> =
-        on_db!(db, |p| sqlx::query_as(sql).bind(rack_id).fetch_all(p).await)?;
+        on!(db, |p| sqlx::query_as(sql).bind(rack_id).fetch_all(p).await)?;
     let rack = rows
         .first()
         .map(|r| r.rack.clone())
@@ -151,20 +152,10 @@ pub async fn elevation(
     Ok((rack, placements, health))
 }
 
-async fn in_rack_tx(tx: &mut Tx, rack_id: i64) -> AppResult<Vec<Placement>> {
-    let sql = format!("{PLACEMENT_SELECT} where p.rack_id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.clone()
-    ))
-    .bind(rack_id)
-    .fetch_all(c)
-    .await)?)
-}
-
 /// Where one asset sits, if placed.
 pub async fn of_asset(db: &Db, asset_id: i64) -> Result<Option<Placement>, DbError> {
     let sql = format!("{PLACEMENT_SELECT} where p.asset_id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(asset_id)
@@ -207,18 +198,23 @@ pub fn check_position(u: &str, face: &str, depth: &str, errors: &mut FieldErrors
 /// Places (or moves) an asset; its height comes from its template (1 U
 /// without one). Refuses overlaps, naming the occupant.
 #[instrument(skip_all, fields(asset = asset_id))]
-pub async fn place(db: &Db, actor: &Actor, asset_id: i64, input: &PlaceInput) -> AppResult<()> {
-    let rack = racks::get(db, input.rack_id).await?;
-    let mut tx = db.begin().await?;
-    place_input_tx(&mut tx, actor, asset_id, &rack, input).await?;
-    tx.commit().await?;
+pub async fn place(
+    db: impl Into<Conn<'_>>,
+    actor: &Actor,
+    asset_id: i64,
+    input: &PlaceInput,
+) -> AppResult<()> {
+    let mut work = db::work(db).await?;
+    let rack = racks::get(&mut *work, input.rack_id).await?;
+    place_input(&mut work, actor, asset_id, &rack, input).await?;
+    work.commit().await?;
     Ok(())
 }
 
 /// [`place`] inside the caller's transaction, from a typed request (the
 /// NetBox import). Every refusal comes before the first write, so the
 /// transaction stays usable.
-pub async fn place_input_tx(
+pub async fn place_input(
     tx: &mut Tx,
     actor: &Actor,
     asset_id: i64,
@@ -231,12 +227,12 @@ pub async fn place_input_tx(
     let Some(u) = u else {
         return Err(AppError::NotFound);
     };
-    place_tx(tx, actor, asset_id, rack, u, &input.face, &input.depth).await
+    place_at(tx, actor, asset_id, rack, u, &input.face, &input.depth).await
 }
 
 /// Places (or moves) an asset inside a transaction: the rules of [`place`],
 /// for callers that apply several changes at once (work orders).
-pub async fn place_tx(
+pub async fn place_at(
     tx: &mut Tx,
     actor: &Actor,
     asset_id: i64,
@@ -252,7 +248,7 @@ pub async fn place_tx(
             .fetch_one(&mut **t)
             .await?;
     }
-    let height: i64 = on_tx!(tx, |c| {
+    let height: i64 = on!(tx, |c| {
         sqlx::query_scalar("select coalesce(t.height_u, 1) from assets a left join build_templates t on t.id = a.template_id where a.id = $1")
             .bind(asset_id)
             .fetch_one(c)
@@ -266,7 +262,7 @@ pub async fn place_tx(
                 .arg("rack", rack.height_u),
         ));
     }
-    let occupants = in_rack_tx(tx, rack.id).await?;
+    let occupants = in_rack(&mut *tx, rack.id).await?;
     if let Some(o) = occupants
         .iter()
         .find(|o| o.asset_id != asset_id && o.collides(u, height, face, depth))
@@ -280,13 +276,13 @@ pub async fn place_tx(
         ));
     }
     let now = crate::clock::now();
-    exec_tx!(tx, |c| sqlx::query(
+    exec!(tx, |c| sqlx::query(
         "delete from placements where asset_id = $1"
     )
     .bind(asset_id)
     .execute(c)
     .await)?;
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
             "insert into placements (asset_id, rack_id, u_position, height_u, face, depth, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -301,7 +297,7 @@ pub async fn place_tx(
         .execute(c)
         .await
     })?;
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query("update assets set status = 'racked', updated_at = $1 where id = $2 and status = 'building'")
             .bind(now)
             .bind(asset_id)
@@ -324,8 +320,8 @@ pub async fn place_tx(
 
 /// Takes an asset out of its rack inside a caller's transaction. Returns
 /// whether it was placed.
-pub async fn unplace_tx(tx: &mut Tx, actor: &Actor, asset_id: i64) -> AppResult<bool> {
-    let removed = exec_tx!(tx, |c| sqlx::query(
+pub async fn unplace(tx: &mut Tx, actor: &Actor, asset_id: i64) -> AppResult<bool> {
+    let removed = exec!(tx, |c| sqlx::query(
         "delete from placements where asset_id = $1"
     )
     .bind(asset_id)

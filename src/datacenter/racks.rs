@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Action, Actor};
-use crate::db::{Db, DbError, Tx};
+use crate::db::{self, Conn, Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
-use crate::{on_db, on_tx};
+use crate::on;
 
 /// A rack with the names of the places above it.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -52,7 +52,7 @@ const RACK_SELECT: &str = "select k.id, k.name, k.height_u, k.power_budget_watts
 /// Every rack, by site, room, row and name.
 pub async fn list(db: &Db) -> Result<Vec<Rack>, DbError> {
     let sql = format!("{RACK_SELECT} order by s.name, r.name, w.name, k.name");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .fetch_all(p)
@@ -60,9 +60,10 @@ pub async fn list(db: &Db) -> Result<Vec<Rack>, DbError> {
 }
 
 /// One rack.
-pub async fn get(db: &Db, id: i64) -> Result<Rack, DbError> {
+pub async fn get(db: impl Into<Conn<'_>>, id: i64) -> Result<Rack, DbError> {
+    let mut db: Conn<'_> = db.into();
     let sql = format!("{RACK_SELECT} where k.id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -72,21 +73,10 @@ pub async fn get(db: &Db, id: i64) -> Result<Rack, DbError> {
 
 /// Every site (id, name), by name.
 pub async fn sites(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on!(db, |p| sqlx::query_as(
         "select id, name from sites order by name"
     )
     .fetch_all(p)
-    .await)?)
-}
-
-/// One rack, inside a transaction.
-pub async fn get_tx(tx: &mut crate::db::Tx, id: i64) -> Result<Rack, DbError> {
-    let sql = format!("{RACK_SELECT} where k.id = $1");
-    Ok(crate::on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.clone()
-    ))
-    .bind(id)
-    .fetch_one(c)
     .await)?)
 }
 
@@ -121,17 +111,9 @@ fn required<'a>(field: &str, v: &'a str, errors: &mut FieldErrors) -> &'a str {
 }
 
 /// Creates a rack (and its site, room and row if new); returns its id.
-pub async fn create(db: &Db, actor: &Actor, input: &RackInput) -> AppResult<i64> {
-    let mut tx = db.begin().await?;
-    let id = create_tx(&mut tx, actor, input).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-/// [`create`] inside the caller's transaction (the NetBox import, which
-/// checks for an existing rack first: on PostgreSQL a unique violation
-/// would end the transaction).
-pub async fn create_tx(tx: &mut Tx, actor: &Actor, input: &RackInput) -> AppResult<i64> {
+pub async fn create(db: impl Into<Conn<'_>>, actor: &Actor, input: &RackInput) -> AppResult<i64> {
+    let mut work = db::work(db).await?;
+    let tx: &mut Tx = &mut work;
     let mut errors = FieldErrors::default();
     let site = required("site", &input.site, &mut errors);
     let room = required("room", &input.room, &mut errors);
@@ -182,7 +164,7 @@ pub async fn create_tx(tx: &mut Tx, actor: &Actor, input: &RackInput) -> AppResu
     let site_id = upsert_named(tx, "sites", None, site, now).await?;
     let room_id = upsert_named(tx, "rooms", Some(("site_id", site_id)), room, now).await?;
     let row_id = upsert_named(tx, "rack_rows", Some(("room_id", room_id)), row, now).await?;
-    let id: i64 = on_tx!(tx, |c| {
+    let id: i64 = on!(tx, |c| {
         sqlx::query_scalar(
             "insert into racks (row_id, name, height_u, power_budget_watts, numbering, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $6) returning id",
@@ -206,13 +188,14 @@ pub async fn create_tx(tx: &mut Tx, actor: &Actor, input: &RackInput) -> AppResu
     })?;
     let after = serde_json::json!({"site": site, "room": room, "row": row, "name": name, "height_u": height, "power_budget_watts": budget_w});
     audit::record(tx, actor, Action::Create, "rack", id, None, Some(&after)).await?;
+    work.commit().await?;
     Ok(id)
 }
 
 /// Finds or creates a site, a room in it and a row in that room, by name, as
 /// far down as given (a row needs a room); returns the id of the last. For
 /// imports that bring places without racks.
-pub async fn ensure_place_tx(
+pub async fn ensure_place(
     tx: &mut Tx,
     site: &str,
     room: Option<&str>,
@@ -231,8 +214,8 @@ pub async fn ensure_place_tx(
 }
 
 /// The rooms of a site that have a row named `row`, by name.
-pub async fn rooms_with_row_tx(tx: &mut Tx, site: &str, row: &str) -> Result<Vec<String>, DbError> {
-    Ok(on_tx!(tx, |c| {
+pub async fn rooms_with_row(tx: &mut Tx, site: &str, row: &str) -> Result<Vec<String>, DbError> {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
         "select r.name from rack_rows w join rooms r on r.id = w.room_id join sites s on s.id = r.site_id
          where s.name = $1 and w.name = $2 order by r.name"
@@ -245,7 +228,7 @@ pub async fn rooms_with_row_tx(tx: &mut Tx, site: &str, row: &str) -> Result<Vec
 }
 
 /// The racks named `name` in a site, optionally only those in a row of that name.
-pub async fn find_tx(
+pub async fn find(
     tx: &mut Tx,
     site: &str,
     row: Option<&str>,
@@ -254,7 +237,7 @@ pub async fn find_tx(
     let sql = format!(
         "{RACK_SELECT} where s.name = $1 and k.name = $2 and (cast($3 as text) is null or w.name = $3) order by k.id"
     );
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(site)
@@ -273,8 +256,8 @@ pub async fn set_monthly_cost(db: &Db, actor: &Actor, id: i64, minor: i64) -> Ap
         return Err(AppError::Validation(f));
     }
     let mut tx = db.begin().await?;
-    let before = get_tx(&mut tx, id).await?;
-    crate::exec_tx!(&mut tx, |c| sqlx::query(
+    let before = get(&mut tx, id).await?;
+    crate::exec!(&mut tx, |c| sqlx::query(
         "update racks set monthly_cost_minor = $1, updated_at = $2 where id = $3"
     )
     .bind(minor)
@@ -282,7 +265,7 @@ pub async fn set_monthly_cost(db: &Db, actor: &Actor, id: i64, minor: i64) -> Ap
     .bind(id)
     .execute(c)
     .await)?;
-    let after = get_tx(&mut tx, id).await?;
+    let after = get(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -312,7 +295,7 @@ async fn upsert_named(
         "cast($2 as bigint) = 0 and ".into()
     };
     let find = format!("select id from {table} where {filter}name = $1");
-    let found: Option<i64> = on_tx!(tx, |c| {
+    let found: Option<i64> = on!(tx, |c| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(find.clone()))
             .bind(name)
             .bind(pid)
@@ -331,7 +314,7 @@ async fn upsert_named(
         ),
     };
     let id: i64 = if parent.is_some() {
-        on_tx!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(
+        on!(tx, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(
             insert.clone()
         ))
         .bind(name)
@@ -340,7 +323,7 @@ async fn upsert_named(
         .fetch_one(c)
         .await)
     } else {
-        on_tx!(tx, |c| {
+        on!(tx, |c| {
             sqlx::query_scalar(sqlx::AssertSqlSafe(insert.replace("$3", "$2")))
                 .bind(name)
                 .bind(now)

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::redfish::Snapshot;
 use crate::db::{Db, DbError, Tx};
-use crate::{exec_tx, on_db};
+use crate::{exec, on};
 
 /// Component kinds that raise alerts (temperatures only make events).
 const ALERTING: [&str; 6] = ["cpu", "accelerator", "memory", "drive", "psu", "fan"];
@@ -94,7 +94,7 @@ pub async fn sync_many(
                     let worse = spec.severity == "critical" && severity != "critical";
                     let new_serial = spec.serial.is_some() && spec.serial != *serial;
                     if worse || new_serial {
-                        exec_tx!(tx, |c| {
+                        exec!(tx, |c| {
                             sqlx::query(
                                 "update health_alerts set last_seen_at = $1, updated_at = $1,
                                    severity = case when $2 then 'critical' else severity end,
@@ -132,7 +132,7 @@ pub async fn sync_many(
              values {}",
             tx.rows(chunk.len(), 13)
         );
-        exec_tx!(tx, |c| {
+        exec!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             for (asset_id, now, spec) in chunk {
                 q = q
@@ -177,7 +177,7 @@ async fn stamp(
                 tx.marks(2, 1),
                 tx.marks(3, chunk.len())
             );
-            exec_tx!(tx, |c| {
+            exec!(tx, |c| {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                     .bind(at)
                     .bind(at);
@@ -247,7 +247,7 @@ pub async fn open(db: &Db, asset_id: Option<i64>) -> Result<Vec<Alert>, DbError>
         "{ALERT_SELECT} where h.resolved_at is null and (cast($1 as bigint) is null or h.asset_id = $1)
          order by h.severity = 'critical' desc, h.opened_at desc, h.id desc limit 500"
     );
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(asset_id)
@@ -261,7 +261,7 @@ pub async fn without_work_order(db: &Db) -> Result<Vec<Alert>, DbError> {
     let sql = format!(
         "{ALERT_SELECT} where h.resolved_at is null and h.work_order_id is null order by h.opened_at, h.id"
     );
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .fetch_all(p)
@@ -292,7 +292,7 @@ pub async fn set_work_orders(tx: &mut Tx, links: &[(i64, i64)]) -> Result<u64, D
             tx.marks(1 + 2 * n, 1),
             tx.marks(2 + 2 * n, n)
         );
-        linked += exec_tx!(tx, |c| {
+        linked += exec!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             for (alert, wo) in chunk {
                 q = q.bind(alert).bind(wo);

@@ -13,7 +13,7 @@ use crate::audit::{self, Action, Actor};
 use crate::db::{Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
-use crate::{exec_db, exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// A BMC as pages and the API show it (never the password).
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -84,7 +84,7 @@ pub(crate) const BMC_COLUMNS: &str = "id, asset_id, url, username, password_ciph
 /// The BMC of an asset, if it has one.
 pub async fn for_asset(db: &Db, asset_id: i64) -> Result<Option<Bmc>, DbError> {
     let sql = format!("select {BMC_COLUMNS} from bmcs where asset_id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(asset_id)
@@ -95,7 +95,7 @@ pub async fn for_asset(db: &Db, asset_id: i64) -> Result<Option<Bmc>, DbError> {
 /// One BMC by id.
 pub async fn get(db: &Db, id: i64) -> Result<Bmc, DbError> {
     let sql = format!("select {BMC_COLUMNS} from bmcs where id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -174,7 +174,7 @@ pub async fn save(
     let ca = (input.tls_policy == "pinned").then(|| input.ca_cert_pem.trim().to_owned());
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let id: i64 = on_tx!(&mut tx, |c| {
+    let id: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar(
             "insert into bmcs (asset_id, url, username, tls_policy, ca_cert_pem, next_poll_at, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $6, $6)
@@ -214,7 +214,7 @@ async fn store_sealed(
     sealed: Option<&Sealed>,
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
             "update bmcs set password_key_id = $1, password_nonce = $2, password_ciphertext = $3, updated_at = $4 where id = $5",
         )
@@ -232,7 +232,7 @@ async fn store_sealed(
 /// Removes the BMC of an asset (its readings and state stay).
 pub async fn delete(db: &Db, actor: &Actor, asset_id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
-    let id: Option<i64> = on_tx!(&mut tx, |c| {
+    let id: Option<i64> = on!(&mut tx, |c| {
         sqlx::query_scalar("delete from bmcs where asset_id = $1 returning id")
             .bind(asset_id)
             .fetch_optional(c)
@@ -271,7 +271,7 @@ pub async fn credentials(
     if bmc.username.is_empty() {
         return Ok(None);
     }
-    let row: SealedRow = on_db!(db, |p| {
+    let row: SealedRow = on!(db, |p| {
         sqlx::query_as(
             "select password_key_id, password_nonce, password_ciphertext from bmcs where id = $1",
         )
@@ -303,7 +303,7 @@ pub async fn credentials(
 pub async fn rekey(db: &Db, old: &MasterKey, new: &MasterKey) -> anyhow::Result<u64> {
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let rows: Vec<(i64, String, String, String)> = on_tx!(&mut tx, |c| {
+    let rows: Vec<(i64, String, String, String)> = on!(&mut tx, |c| {
         sqlx::query_as(
             "select id, password_key_id, password_nonce, password_ciphertext from bmcs
              where password_ciphertext is not null and password_key_id <> $1",
@@ -341,7 +341,7 @@ pub async fn rekey(db: &Db, old: &MasterKey, new: &MasterKey) -> anyhow::Result<
 /// Makes a BMC due now (the "poll now" button); the poller picks it up on its next tick.
 pub async fn poll_soon(db: &Db, asset_id: i64) -> Result<bool, DbError> {
     let now = crate::clock::now();
-    let n = exec_db!(db, |p| {
+    let n = exec!(db, |p| {
         sqlx::query("update bmcs set next_poll_at = $1, updated_at = $1 where asset_id = $2")
             .bind(now)
             .bind(asset_id)

@@ -4,11 +4,11 @@
 use time::OffsetDateTime;
 
 use crate::db::{Db, DbError};
-use crate::on_db;
+use crate::on;
 
 /// BMCs on record, and how many of them skip TLS verification (`insecure`).
 pub async fn bmc_counts(db: &Db) -> Result<(i64, i64), DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select cast(count(*) as bigint), cast(coalesce(sum(case when tls_policy = 'insecure' then 1 else 0 end), 0) as bigint) from bmcs",
         )
@@ -51,7 +51,7 @@ pub struct Unhealthy {
 
 /// Assets whose BMC is failing, longest first.
 pub async fn silent(db: &Db) -> Result<Vec<Silent>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select b.asset_id, a.asset_tag, b.url, b.failing_since, b.consecutive_failures, b.last_error, b.tls_policy
              from bmcs b join assets a on a.id = b.asset_id where b.failing_since is not null
@@ -64,7 +64,7 @@ pub async fn silent(db: &Db) -> Result<Vec<Silent>, DbError> {
 
 /// Assets whose BMC reports Warning or Critical, critical first.
 pub async fn unhealthy(db: &Db) -> Result<Vec<Unhealthy>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select h.asset_id, a.asset_tag, h.worst, h.polled_at from health_latest h join assets a on a.id = h.asset_id
              where h.worst <> 'ok' order by h.worst = 'critical' desc, a.asset_tag",

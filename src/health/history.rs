@@ -10,7 +10,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use crate::db::{Db, DbError, Tx};
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// Inserts one raw reading.
 pub async fn insert_raw(
@@ -36,7 +36,7 @@ pub async fn insert_raw_many(tx: &mut Tx, readings: &[RawReading]) -> Result<(),
              values {}",
             tx.rows(chunk.len(), 9)
         );
-        exec_tx!(tx, |c| {
+        exec!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             for (asset_id, at, watts, inlet_c, max_c) in chunk {
                 q = q
@@ -68,7 +68,7 @@ async fn insert(
     max_c: Option<f64>,
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
             "insert into health_readings (asset_id, at, resolution, samples, power_watts, inlet_temp_c, max_temp_c, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
@@ -112,7 +112,7 @@ pub async fn readings(
     asset_id: i64,
     from: OffsetDateTime,
 ) -> Result<Vec<Reading>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select at, resolution, samples, power_watts, inlet_temp_c, max_temp_c from health_readings
              where asset_id = $1 and at >= $2 order by at, id",
@@ -178,7 +178,7 @@ pub async fn compact(
         Option<f64>,
         Option<f64>,
     );
-    let rows: Vec<Row> = on_tx!(&mut tx, |c| {
+    let rows: Vec<Row> = on!(&mut tx, |c| {
         sqlx::query_as(
             "select asset_id, at, samples, power_watts, inlet_temp_c, max_temp_c from health_readings
              where resolution = 'raw' and at < $1",
@@ -220,13 +220,13 @@ pub async fn compact(
         .await?;
         out.hours_written += 1;
     }
-    exec_tx!(&mut tx, |c| {
+    exec!(&mut tx, |c| {
         sqlx::query("delete from health_readings where resolution = 'raw' and at < $1")
             .bind(raw_cutoff)
             .execute(c)
             .await
     })?;
-    out.hours_deleted = exec_tx!(&mut tx, |c| {
+    out.hours_deleted = exec!(&mut tx, |c| {
         sqlx::query("delete from health_readings where resolution = 'hour' and at < $1")
             .bind(hour_cutoff)
             .execute(c)

@@ -20,7 +20,7 @@ use crate::audit::Actor;
 use crate::db::{Db, DbError};
 use crate::error::AppResult;
 use crate::inventory::assets::{self, SwapInput};
-use crate::on_db;
+use crate::on;
 
 /// The BMC kind a part category is reported as, if any.
 pub fn kind_of_category(category: &str) -> Option<&'static str> {
@@ -149,7 +149,7 @@ pub fn diff(
 
 /// The units installed in an asset with their categories.
 pub async fn installed_units(db: &Db, asset_id: i64) -> Result<Vec<InstalledUnit>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select u.id as unit_id, u.serial, coalesce(u.slot_name, '') as slot_name, m.mpn, m.category
              from units u join part_models m on m.id = u.part_model_id
@@ -168,7 +168,7 @@ pub async fn known_units(
 ) -> Result<HashMap<String, KnownUnit>, DbError> {
     let mut out = HashMap::new();
     for s in serials {
-        let row: Option<KnownUnit> = on_db!(db, |p| {
+        let row: Option<KnownUnit> = on!(db, |p| {
             sqlx::query_as(
                 "select u.id as unit_id, u.serial, u.status, u.asset_id, a.asset_tag, u.slot_name
                  from units u left join assets a on a.id = u.asset_id
@@ -211,7 +211,7 @@ pub struct AssetDiff {
 
 /// Every polled asset whose BMC disagrees with rackledger.
 pub async fn fleet(db: &Db) -> Result<Vec<AssetDiff>, DbError> {
-    let assets: Vec<(i64, String)> = on_db!(db, |p| {
+    let assets: Vec<(i64, String)> = on!(db, |p| {
         sqlx::query_as(
             "select a.id, a.asset_tag from health_latest h join assets a on a.id = h.asset_id order by a.asset_tag",
         )
@@ -251,7 +251,8 @@ pub async fn accept(
         old_to: old_to.to_owned(),
         location_id,
     };
-    assets::swap(db, actor, asset_id, &input).await
+    assets::swap(db, actor, asset_id, &input).await?;
+    Ok(())
 }
 
 #[cfg(test)]

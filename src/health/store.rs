@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use super::alerts::{self, AlertSpec};
 use super::redfish::Snapshot;
 use crate::db::{Db, DbError, Tx};
-use crate::{exec_tx, on_db};
+use crate::{exec, on};
 
 /// What a rack elevation or a list needs to know about an asset's health.
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -54,16 +54,15 @@ pub async fn latest_for_assets(
         "select h.asset_id, h.worst, h.power_state, h.power_watts, h.max_temp_c, h.polled_at, b.failing_since
          from health_latest h left join bmcs b on b.asset_id = h.asset_id where h.asset_id in ({list})"
     );
-    let rows: Vec<HealthSummary> =
-        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .fetch_all(p)
-            .await)?;
+    let rows: Vec<HealthSummary> = on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .fetch_all(p)
+        .await)?;
     Ok(rows.into_iter().map(|r| (r.asset_id, r)).collect())
 }
 
 /// The latest snapshot of an asset and when it was taken.
 pub async fn latest(db: &Db, asset_id: i64) -> Result<Option<(Snapshot, OffsetDateTime)>, DbError> {
-    let row: Option<(String, OffsetDateTime)> = on_db!(db, |p| {
+    let row: Option<(String, OffsetDateTime)> = on!(db, |p| {
         sqlx::query_as("select snapshot, polled_at from health_latest where asset_id = $1")
             .bind(asset_id)
             .fetch_optional(p)
@@ -215,7 +214,7 @@ pub async fn record_batch(
     polls: &[PollRecord<'_>],
 ) -> Result<Vec<Vec<AlertSpec>>, DbError> {
     let mut tx = db.begin().await?;
-    let raised = record_tx(&mut tx, polls).await?;
+    let raised = record(&mut tx, polls).await?;
     tx.commit().await?;
     Ok(raised)
 }
@@ -223,7 +222,7 @@ pub async fn record_batch(
 /// What a BMC was before a poll: its failure run and the last snapshot.
 type Before = (i64, Option<OffsetDateTime>, Option<String>);
 
-async fn record_tx(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<AlertSpec>>, DbError> {
+async fn record(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<AlertSpec>>, DbError> {
     let ids: Vec<i64> = polls.iter().map(|p| p.bmc_id).collect();
     let before: HashMap<i64, Before> = tx
         .fetch_chunked::<(i64, i64, Option<OffsetDateTime>, Option<String>), _>(
@@ -334,7 +333,7 @@ async fn record_tx(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<Aler
                    leased_until = null where id in ({})",
                 tx.marks(4, chunk.len())
             );
-            exec_tx!(tx, |c| {
+            exec!(tx, |c| {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                     .bind(now)
                     .bind(now)
@@ -349,7 +348,7 @@ async fn record_tx(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<Aler
     for p in polls {
         let Err(reason) = p.result else { continue };
         let reason: String = reason.chars().take(500).collect();
-        exec_tx!(tx, |c| {
+        exec!(tx, |c| {
             sqlx::query(
                 "update bmcs set consecutive_failures = consecutive_failures + 1, last_polled_at = $1, last_error = $2,
                    failing_since = coalesce(failing_since, $1), next_poll_at = $3, leased_by = null, leased_until = null
@@ -382,7 +381,7 @@ async fn insert_events(
              values {}",
             tx.rows(chunk.len(), 8)
         );
-        exec_tx!(tx, |conn| {
+        exec!(tx, |conn| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             for (asset_id, at, c) in chunk {
                 q = q
@@ -418,7 +417,7 @@ async fn upsert_latest(tx: &mut Tx, polls: &[(&PollRecord<'_>, &Snapshot)]) -> R
                updated_at = excluded.updated_at",
             tx.rows(chunk.len(), 11)
         );
-        exec_tx!(tx, |c| {
+        exec!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             for (p, snap, json) in &rows {
                 q = q
@@ -461,7 +460,7 @@ pub struct Event {
 
 /// The latest events of an asset, newest first.
 pub async fn events(db: &Db, asset_id: i64, limit: i64) -> Result<Vec<Event>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select asset_id, at, kind, component, from_value, to_value from health_events
              where asset_id = $1 order by at desc, id desc limit $2",

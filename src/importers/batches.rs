@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Action, Actor};
 use crate::db::{Db, DbError};
-use crate::{exec_db, on_db, on_tx};
+use crate::{exec, on};
 
 /// An upload and where it stands (the file itself is read separately).
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
@@ -77,7 +77,7 @@ pub struct NewBatch<'a> {
 pub async fn insert(db: &Db, b: &NewBatch<'_>) -> Result<i64, DbError> {
     let now = crate::clock::now();
     let sha = crate::auth::sha256_b64(b.content);
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_scalar(
             "insert into import_batches (kind, file_name, content, content_sha256, supplier_id, po_id, location_id,
                profile_id, allow_over, status, rows_done, created_by, created_at, updated_at)
@@ -102,7 +102,7 @@ pub async fn insert(db: &Db, b: &NewBatch<'_>) -> Result<i64, DbError> {
 /// One batch.
 pub async fn get(db: &Db, id: i64) -> Result<Batch, DbError> {
     let sql = format!("select {COLUMNS} from import_batches where id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -112,7 +112,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Batch, DbError> {
 
 /// The uploaded file of a batch.
 pub async fn content(db: &Db, id: i64) -> Result<Vec<u8>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_scalar("select content from import_batches where id = $1")
             .bind(id)
             .fetch_one(p)
@@ -123,7 +123,7 @@ pub async fn content(db: &Db, id: i64) -> Result<Vec<u8>, DbError> {
 /// The latest batches, newest first.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Batch>, DbError> {
     let sql = format!("select {COLUMNS} from import_batches order by id desc limit $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(limit)
@@ -141,7 +141,7 @@ pub async fn set_state(
     total: Option<i64>,
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_db!(db, |p| {
+    exec!(db, |p| {
         sqlx::query(
             "update import_batches set status = $1, rows_done = $2, rows_total = coalesce($3, rows_total), updated_at = $4
              where id = $5 and status in ('queued', 'previewing', 'previewed', 'committing', 'refused')",
@@ -162,7 +162,7 @@ pub async fn set_state(
 /// (after the run ended) cannot undo the outcome.
 pub async fn set_progress(db: &Db, id: i64, done: i64, total: Option<i64>) -> Result<(), DbError> {
     // `updated_at` is the heartbeat [`fail_stale`] looks for.
-    exec_db!(db, |p| {
+    exec!(db, |p| {
         sqlx::query(
             "update import_batches set rows_done = $1, rows_total = coalesce($2, rows_total), updated_at = $4
              where id = $3 and status in ('previewing', 'committing')",
@@ -179,7 +179,7 @@ pub async fn set_progress(db: &Db, id: i64, done: i64, total: Option<i64>) -> Re
 
 /// Accepts (or not) more than ordered for a batch about to be committed.
 pub async fn set_allow_over(db: &Db, id: i64, allow: bool) -> Result<(), DbError> {
-    exec_db!(db, |p| {
+    exec!(db, |p| {
         sqlx::query("update import_batches set allow_over = $1 where id = $2")
             .bind(allow)
             .bind(id)
@@ -198,7 +198,7 @@ pub async fn finish(
     rows: i64,
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_db!(db, |p| {
+    exec!(db, |p| {
         sqlx::query("update import_batches set status = $1, summary_json = $2, rows_done = $3, rows_total = $3, updated_at = $4 where id = $5")
             .bind(status)
             .bind(summary_json)
@@ -217,7 +217,7 @@ pub async fn finish(
 /// committed, so nothing of them was written.
 pub async fn fail_interrupted(db: &Db, summary_json: &str) -> Result<u64, DbError> {
     let now = crate::clock::now();
-    Ok(exec_db!(db, |p| {
+    Ok(exec!(db, |p| {
         sqlx::query(
             "update import_batches set status = 'failed', summary_json = $1, updated_at = $2
              where status in ('queued', 'previewing', 'committing')",
@@ -240,7 +240,7 @@ pub async fn fail_stale(
     before: OffsetDateTime,
 ) -> Result<u64, DbError> {
     let now = crate::clock::now();
-    Ok(exec_db!(db, |p| {
+    Ok(exec!(db, |p| {
         sqlx::query(
             "update import_batches set status = 'failed', summary_json = $1, updated_at = $2
              where status in ('queued', 'previewing', 'committing') and updated_at < $3",
@@ -255,7 +255,7 @@ pub async fn fail_stale(
 
 /// When the same file was last committed to the same order (or supplier), if ever.
 pub async fn committed_before(db: &Db, b: &Batch) -> Result<Option<OffsetDateTime>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_scalar(
             "select max(updated_at) from import_batches
              where content_sha256 = $1 and kind = $2 and status = 'committed' and id <> $3
@@ -295,7 +295,7 @@ const PROFILE_SELECT: &str =
 /// Every saved profile, by supplier and name.
 pub async fn profiles(db: &Db) -> Result<Vec<ProfileRow>, DbError> {
     let sql = format!("{PROFILE_SELECT} order by s.name, p.name");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .fetch_all(p)
@@ -305,7 +305,7 @@ pub async fn profiles(db: &Db) -> Result<Vec<ProfileRow>, DbError> {
 /// One profile.
 pub async fn profile(db: &Db, id: i64) -> Result<ProfileRow, DbError> {
     let sql = format!("{PROFILE_SELECT} where p.id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -324,7 +324,7 @@ pub async fn save_profile(
 ) -> crate::error::AppResult<i64> {
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let existing: Option<(i64, String)> = on_tx!(&mut tx, |c| {
+    let existing: Option<(i64, String)> = on!(&mut tx, |c| {
         sqlx::query_as(
             "select id, profile_toml from import_profiles where supplier_id = $1 and name = $2",
         )
@@ -335,7 +335,7 @@ pub async fn save_profile(
     })?;
     let id = match &existing {
         Some((id, _)) => {
-            crate::exec_tx!(&mut tx, |c| {
+            crate::exec!(&mut tx, |c| {
                 sqlx::query("update import_profiles set kind = $1, profile_toml = $2, updated_at = $3 where id = $4")
                     .bind(kind)
                     .bind(toml)
@@ -346,7 +346,7 @@ pub async fn save_profile(
             })?;
             *id
         }
-        None => on_tx!(&mut tx, |c| {
+        None => on!(&mut tx, |c| {
             sqlx::query_scalar(
                 "insert into import_profiles (supplier_id, name, kind, profile_toml, created_at, updated_at)
                  values ($1, $2, $3, $4, $5, $5) returning id",

@@ -55,14 +55,14 @@ impl PackingPlanner {
         already_imported: bool,
         serials: SerialCheck,
     ) -> AppResult<Result<Self, Msg>> {
-        let po = po_repo::get_po_tx(tx, po_id).await?;
+        let po = po_repo::get_po(&mut *tx, po_id).await?;
         if !matches!(
             po.status.as_str(),
             "ordered" | "partially_received" | "received"
         ) {
             return Ok(Err(Msg::new("receipt.not_open").arg("status", &po.status)));
         }
-        let lines = po_repo::lines_tx(tx, po_id).await?;
+        let lines = po_repo::lines(&mut *tx, po_id).await?;
         Ok(Ok(PackingPlanner {
             po,
             lines: lines.into(),

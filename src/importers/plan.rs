@@ -18,7 +18,7 @@ use crate::i18n::Msg;
 use crate::money::Currency;
 use crate::procurement::model::Category;
 use crate::procurement::orders_repo::{self as po_repo, LineRow, PoRow};
-use crate::{exec_tx, on_tx};
+use crate::{exec, on};
 
 /// What one row does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -79,7 +79,7 @@ struct PartRow {
 }
 
 async fn find_parts(tx: &mut Tx, manufacturer: Option<&str>, mpn: &str) -> AppResult<Vec<PartRow>> {
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_as(
             "select id, manufacturer, last_price, last_price_currency from part_models
              where lower(mpn) = lower($1) and (cast($2 as text) is null or lower(manufacturer) = lower($2))",
@@ -200,7 +200,7 @@ impl PriceListPlanner {
                 }
                 if write {
                     let now = crate::clock::now();
-                    exec_tx!(tx, |c| {
+                    exec!(tx, |c| {
                         sqlx::query("update part_models set last_price = $1, last_price_currency = $2, updated_at = $3 where id = $4")
                             .bind(DbDecimal(r.unit_price.normalize()))
                             .bind(currency.code())
@@ -246,11 +246,11 @@ pub(super) struct OrderPlanner {
 
 impl OrderPlanner {
     pub(super) async fn new(tx: &mut Tx, po_id: i64) -> AppResult<Result<Self, Msg>> {
-        let po = po_repo::get_po_tx(tx, po_id).await?;
+        let po = po_repo::get_po(&mut *tx, po_id).await?;
         if po.status != "draft" {
             return Ok(Err(Msg::new("po.lines_only_in_draft")));
         }
-        let lines = po_repo::lines_tx(tx, po_id).await?;
+        let lines = po_repo::lines(&mut *tx, po_id).await?;
         Ok(Ok(OrderPlanner {
             po,
             lines,
@@ -312,7 +312,7 @@ impl OrderPlanner {
             Some(l) => {
                 if write {
                     let now = crate::clock::now();
-                    exec_tx!(tx, |c| {
+                    exec!(tx, |c| {
                         sqlx::query("update po_lines set quantity = $1, unit_price = $2, updated_at = $3 where id = $4")
                             .bind(r.quantity)
                             .bind(DbDecimal(price))

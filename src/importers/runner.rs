@@ -255,7 +255,7 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
                 confirm_over: job.target.allow_over,
                 notes: format!("import {}", job.file_name),
             };
-            let received = receiving::receive_tx(
+            let received = receiving::receive_with(
                 &mut tx,
                 job.actor,
                 job.base,
@@ -369,7 +369,7 @@ async fn planner(
             let supplier_id = target
                 .supplier_id
                 .ok_or_else(|| need("supplier_id", "import.needs_supplier"))?;
-            let s = crate::procurement::repo::get_supplier_tx(tx, supplier_id).await?;
+            let s = crate::procurement::repo::get_supplier(&mut *tx, supplier_id).await?;
             Ok(Planner::Price(plan::PriceListPlanner::new(
                 Currency::parse(&s.currency).unwrap_or(Currency::USD),
             )))

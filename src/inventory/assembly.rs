@@ -15,7 +15,7 @@ use crate::audit::{self, Action, Actor};
 use crate::db::{Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// Input for a new assembly order.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -89,7 +89,7 @@ pub async fn start(db: &Db, actor: &Actor, input: &AssemblyInput) -> AppResult<i
         .map(str::trim)
         .filter(|h| !h.is_empty());
     let mut tx = db.begin().await?;
-    let taken: i64 = on_tx!(&mut tx, |c| {
+    let taken: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar(
             "select count(*) from (select asset_tag from assets where asset_tag = $1
                union all select asset_tag from assembly_orders where asset_tag = $1 and status = 'open') t",
@@ -103,7 +103,7 @@ pub async fn start(db: &Db, actor: &Actor, input: &AssemblyInput) -> AppResult<i
         f.add("asset_tag", Msg::new("validation.duplicate"));
         return Err(AppError::Validation(f));
     }
-    let id: i64 = on_tx!(&mut tx, |c| {
+    let id: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar(
             "insert into assembly_orders (template_id, asset_tag, hostname, status, created_by, created_at, updated_at)
              values ($1, $2, $3, 'open', $4, $5, $5) returning id",
@@ -148,7 +148,7 @@ pub async fn start(db: &Db, actor: &Actor, input: &AssemblyInput) -> AppResult<i
 async fn reserve_one(tx: &mut Tx, order_id: i64, slot: &str, part_ids: &[i64]) -> AppResult<bool> {
     for &pid in part_ids {
         // Candidates oldest first; each is taken only if still in stock when we update it.
-        let candidates: Vec<i64> = on_tx!(tx, |c| {
+        let candidates: Vec<i64> = on!(tx, |c| {
             sqlx::query_scalar("select id from units where part_model_id = $1 and status = 'in_stock' order by id limit 16")
                 .bind(pid)
                 .fetch_all(c)
@@ -171,7 +171,7 @@ pub async fn reserve_unit(tx: &mut Tx, order_id: i64, slot: &str, unit_id: i64) 
 
 /// The units reserved for an order, by slot, with where to pick them.
 pub async fn pick_list(db: &Db, order_id: i64) -> Result<Vec<PickLine>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select u.slot_name, u.id as unit_id, u.serial, m.mpn, sl.name as location, u.landed_cost_minor
              from units u join part_models m on m.id = u.part_model_id
@@ -186,7 +186,7 @@ pub async fn pick_list(db: &Db, order_id: i64) -> Result<Vec<PickLine>, DbError>
 }
 
 async fn open_order(tx: &mut Tx, id: i64) -> AppResult<AssemblyOrder> {
-    let order: AssemblyOrder = on_tx!(tx, |c| {
+    let order: AssemblyOrder = on!(tx, |c| {
         sqlx::query_as(
             "select a.id, a.template_id, t.name as template_name, a.asset_tag, a.hostname, a.status, a.asset_id
              from assembly_orders a join build_templates t on t.id = a.template_id where a.id = $1",
@@ -215,7 +215,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64) -> AppResult<i64> {
     let mut tx = db.begin().await?;
     let order = open_order(&mut tx, id).await?;
     let now = crate::clock::now();
-    let asset_id: i64 = on_tx!(&mut tx, |c| {
+    let asset_id: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar(
             "insert into assets (asset_tag, hostname, template_id, kind, status, assembly_labour_minor, created_at, updated_at)
              values ($1, $2, $3, $4, 'building', $5, $6, $6) returning id",
@@ -233,7 +233,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64) -> AppResult<i64> {
         DbError::Unique(_) => AppError::Conflict(Msg::new("assembly.tag_taken").arg("tag", &order.asset_tag)),
         other => other.into(),
     })?;
-    let reserved: Vec<(i64, i64, Option<i64>, String)> = on_tx!(&mut tx, |c| {
+    let reserved: Vec<(i64, i64, Option<i64>, String)> = on!(&mut tx, |c| {
         sqlx::query_as("select id, part_model_id, location_id, slot_name from units where assembly_order_id = $1 and status = 'reserved'")
             .bind(id)
             .fetch_all(c)
@@ -243,7 +243,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64) -> AppResult<i64> {
         install(&mut tx, actor, asset_id, *unit, *part, *location, slot).await?;
     }
     crate::datacenter::cabling::create_ports(&mut tx, asset_id, &template.ports).await?;
-    exec_tx!(&mut tx, |c| {
+    exec!(&mut tx, |c| {
         sqlx::query("update assembly_orders set status = 'completed', asset_id = $1, updated_at = $2 where id = $3")
             .bind(asset_id)
             .bind(now)
@@ -290,7 +290,7 @@ pub(super) async fn install(
         };
         super::units::record_movement(tx, actor, &m).await?;
     }
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
             "insert into installations (asset_id, unit_id, slot_name, installed_at, created_at, updated_at)
              values ($1, $2, $3, $4, $4, $4)",
@@ -311,7 +311,7 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> AppResult<()> {
     open_order(&mut tx, id).await?;
     let now = crate::clock::now();
     let released = super::units::release_reservations(&mut tx, id, None).await?;
-    exec_tx!(&mut tx, |c| {
+    exec!(&mut tx, |c| {
         sqlx::query(
             "update assembly_orders set status = 'cancelled', updated_at = $1 where id = $2",
         )
@@ -337,7 +337,7 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> AppResult<()> {
 
 /// Assembly orders, newest first.
 pub async fn list(db: &Db) -> Result<Vec<AssemblyOrder>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select a.id, a.template_id, t.name as template_name, a.asset_tag, a.hostname, a.status, a.asset_id
              from assembly_orders a join build_templates t on t.id = a.template_id order by a.id desc limit 200",
@@ -349,7 +349,7 @@ pub async fn list(db: &Db) -> Result<Vec<AssemblyOrder>, DbError> {
 
 /// One assembly order.
 pub async fn get(db: &Db, id: i64) -> Result<AssemblyOrder, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select a.id, a.template_id, t.name as template_name, a.asset_tag, a.hostname, a.status, a.asset_id
              from assembly_orders a join build_templates t on t.id = a.template_id where a.id = $1",
@@ -377,7 +377,7 @@ pub async fn choose(
     let found = super::units::find_by_serial(&mut tx, serial, UnitStatus::InStock).await?;
     let unit: Option<(i64, i64)> = match found {
         None => None,
-        Some(id) => on_tx!(&mut tx, |c| {
+        Some(id) => on!(&mut tx, |c| {
             sqlx::query_as("select id, part_model_id from units where id = $1 and status = $2")
                 .bind(id)
                 .bind(UnitStatus::InStock)
@@ -393,7 +393,7 @@ pub async fn choose(
         );
         return Err(AppError::Validation(f));
     };
-    let accepted: i64 = on_tx!(&mut tx, |c| {
+    let accepted: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar(
             "select count(*) from template_slots s join slot_part_models sp on sp.slot_id = s.id
              where s.template_id = $1 and s.slot_name = $2 and sp.part_model_id = $3",

@@ -6,10 +6,10 @@ use tracing::instrument;
 
 use super::units::UnitStatus;
 use crate::audit::{self, Action, Actor};
-use crate::db::{Db, DbError, Tx};
+use crate::db::{self, Conn, Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// An asset with its cost.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -57,7 +57,7 @@ pub async fn list(db: &Db, q: Option<&str>, limit: i64) -> Result<Vec<Asset>, Db
         "where cast($1 as text) is null and cast($2 as text) is null"
     };
     let sql = format!("{ASSET_SELECT} {filter} order by a.asset_tag limit $3");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(&lo)
@@ -70,7 +70,7 @@ pub async fn list(db: &Db, q: Option<&str>, limit: i64) -> Result<Vec<Asset>, Db
 /// One asset.
 pub async fn get(db: &Db, id: i64) -> Result<Asset, DbError> {
     let sql = format!("{ASSET_SELECT} where a.id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -105,7 +105,7 @@ pub struct Installed {
 
 /// Every installation of an asset, current ones first, by slot.
 pub async fn installations(db: &Db, asset_id: i64) -> Result<Vec<Installed>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select i.unit_id, i.slot_name, u.serial, m.mpn, u.landed_cost_minor, i.installed_at, i.removed_at, i.removal_reason
              from installations i join units u on u.id = i.unit_id join part_models m on m.id = u.part_model_id
@@ -130,17 +130,6 @@ pub struct SwapInput {
     pub location_id: i64,
 }
 
-/// Removes the unit in a slot (to faulty, or back to stock) and installs
-/// another in one step; the asset's cost follows from what is installed.
-#[instrument(skip_all, fields(asset = asset_id))]
-pub async fn swap(db: &Db, actor: &Actor, asset_id: i64, input: &SwapInput) -> AppResult<()> {
-    removed_to(input)?;
-    let mut tx = db.begin().await?;
-    swap_tx(&mut tx, actor, asset_id, input).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// What the removed unit becomes: faulty, or back in stock.
 fn removed_to(input: &SwapInput) -> AppResult<UnitStatus> {
     match input.old_to.parse() {
@@ -153,17 +142,20 @@ fn removed_to(input: &SwapInput) -> AppResult<UnitStatus> {
     }
 }
 
-/// The swap of [`swap`] inside a caller's transaction (work orders apply it
-/// with other changes). Returns the removed unit's id.
-pub async fn swap_tx(
-    tx: &mut Tx,
+/// Removes the unit in a slot (to faulty, or back to stock) and installs
+/// another in one step; the asset's cost follows from what is installed.
+#[instrument(skip_all, fields(asset = asset_id))]
+pub async fn swap(
+    db: impl Into<Conn<'_>>,
     actor: &Actor,
     asset_id: i64,
     input: &SwapInput,
 ) -> AppResult<i64> {
+    let mut work = db::work(db).await?;
+    let tx: &mut Tx = &mut work;
     let old_to = removed_to(input)?;
     let now = crate::clock::now();
-    let old: Option<(i64, i64)> = on_tx!(tx, |c| {
+    let old: Option<(i64, i64)> = on!(tx, |c| {
         sqlx::query_as("select id, part_model_id from units where asset_id = $1 and slot_name = $2 and status = 'installed'")
             .bind(asset_id)
             .bind(input.slot_name.trim())
@@ -179,7 +171,7 @@ pub async fn swap_tx(
     let new: Option<(i64, i64, Option<i64>)> = match found {
         None => None,
         Some(id) => {
-            on_tx!(tx, |c| {
+            on!(tx, |c| {
                 sqlx::query_as("select id, part_model_id, location_id from units where id = $1 and status = $2")
                 .bind(id)
                 .bind(UnitStatus::InStock)
@@ -197,7 +189,7 @@ pub async fn swap_tx(
         return Err(AppError::Validation(f));
     };
     // A slot of the asset's template takes only the part models it lists.
-    let (listed, fits): (i64, i64) = on_tx!(tx, |c| {
+    let (listed, fits): (i64, i64) = on!(tx, |c| {
         sqlx::query_as(
             "select cast(count(distinct s.id) as bigint),
                     cast(coalesce(sum(case when sp.part_model_id = $3 then 1 else 0 end), 0) as bigint)
@@ -218,7 +210,7 @@ pub async fn swap_tx(
         return Err(AppError::Conflict(msg));
     }
     // The removed unit leaves the asset: history, status and (back) into a location.
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
             "update installations set removed_at = $1, removal_reason = $2, updated_at = $1
              where unit_id = $3 and asset_id = $4 and removed_at is null",
@@ -268,6 +260,7 @@ pub async fn swap_tx(
         Some(&note),
     )
     .await?;
+    work.commit().await?;
     Ok(old_id)
 }
 
@@ -294,7 +287,7 @@ pub struct UnitInstall {
 
 /// Every asset a unit was installed in, oldest first.
 pub async fn unit_installs(db: &Db, unit_id: i64) -> Result<Vec<UnitInstall>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select i.asset_id, a.asset_tag, i.slot_name, i.installed_at, i.removed_at, i.removal_reason
              from installations i join assets a on a.id = i.asset_id where i.unit_id = $1 order by i.id",
@@ -325,12 +318,12 @@ pub struct RegisterAsset<'a> {
 }
 
 /// Whether an asset already has this tag, and whether one has this hostname.
-pub async fn taken_tx(
+pub async fn taken(
     tx: &mut crate::db::Tx,
     asset_tag: &str,
     hostname: Option<&str>,
 ) -> Result<(bool, bool), DbError> {
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_as(
             "select exists (select 1 from assets where asset_tag = $1),
                     exists (select 1 from assets where hostname = $2)",
@@ -343,14 +336,14 @@ pub async fn taken_tx(
 }
 
 /// Registers an existing asset inside the caller's transaction (check
-/// [`taken_tx`] first); returns its id.
-pub async fn register_tx(
+/// [`taken`] first); returns its id.
+pub async fn register(
     tx: &mut crate::db::Tx,
     actor: &Actor,
     a: &RegisterAsset<'_>,
 ) -> AppResult<i64> {
     let now = crate::clock::now();
-    let id: i64 = on_tx!(tx, |c| {
+    let id: i64 = on!(tx, |c| {
         sqlx::query_scalar(
             "insert into assets (asset_tag, hostname, template_id, kind, status, serial, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $7, $7) returning id",

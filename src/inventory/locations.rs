@@ -5,10 +5,10 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Action, Actor};
-use crate::db::{Db, DbError};
+use crate::db::{Conn, Db, DbError};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
-use crate::{on_db, on_tx};
+use crate::on;
 
 /// Kinds of location, outermost first.
 pub const KINDS: [&str; 4] = ["warehouse", "cabinet", "shelf", "bin"];
@@ -102,7 +102,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &LocationInput) -> AppResult<
     let site = site.and_then(Result::ok);
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let id: i64 = on_tx!(&mut tx, |c| {
+    let id: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar(
             "insert into stock_locations (parent_id, name, kind, site_id, created_at, updated_at) values ($1, $2, $3, $4, $5, $5) returning id",
         )
@@ -143,8 +143,9 @@ pub async fn create(db: &Db, actor: &Actor, input: &LocationInput) -> AppResult<
 }
 
 /// Whether a location exists.
-pub async fn exists(db: &Db, id: i64) -> Result<bool, DbError> {
-    let n: i64 = on_db!(db, |p| {
+pub async fn exists(db: impl Into<Conn<'_>>, id: i64) -> Result<bool, DbError> {
+    let mut db: Conn<'_> = db.into();
+    let n: i64 = on!(db, |p| {
         sqlx::query_scalar("select count(*) from stock_locations where id = $1")
             .bind(id)
             .fetch_one(p)
@@ -179,7 +180,7 @@ pub struct LocationTree {
 impl LocationTree {
     /// Reads every location and the name of the site set on it.
     pub async fn load(db: &Db) -> Result<LocationTree, DbError> {
-        let rows: Vec<Node> = on_db!(db, |p| {
+        let rows: Vec<Node> = on!(db, |p| {
             sqlx::query_as(
                 "select l.id, l.parent_id, l.name, l.kind, l.site_id, s.name as site
                  from stock_locations l left join sites s on s.id = l.site_id",

@@ -8,7 +8,7 @@ use crate::db::{Db, DbDecimal, DbError};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::money::{Currency, Money};
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// Input for a minimum stock rule.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -46,7 +46,7 @@ pub async fn set_min_stock(db: &Db, actor: &Actor, input: &MinStockInput) -> App
         .and_then(|s| s.trim().parse::<i64>().ok());
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let before: Option<i64> = on_tx!(&mut tx, |c| {
+    let before: Option<i64> = on!(&mut tx, |c| {
         sqlx::query_scalar(
             "select min_quantity from min_stock where part_model_id = $1 and location_id = $2",
         )
@@ -56,7 +56,7 @@ pub async fn set_min_stock(db: &Db, actor: &Actor, input: &MinStockInput) -> App
         .await
     })?;
     let written = match before {
-        Some(_) => exec_tx!(&mut tx, |c| {
+        Some(_) => exec!(&mut tx, |c| {
             sqlx::query("update min_stock set min_quantity = $1, updated_at = $2 where part_model_id = $3 and location_id = $4")
                 .bind(min)
                 .bind(now)
@@ -65,7 +65,7 @@ pub async fn set_min_stock(db: &Db, actor: &Actor, input: &MinStockInput) -> App
                 .execute(c)
                 .await
         }),
-        None => exec_tx!(&mut tx, |c| {
+        None => exec!(&mut tx, |c| {
             sqlx::query(
                 "insert into min_stock (part_model_id, location_id, min_quantity, created_at, updated_at)
                  values ($1, $2, $3, $4, $4)",
@@ -87,7 +87,7 @@ pub async fn set_min_stock(db: &Db, actor: &Actor, input: &MinStockInput) -> App
         other => other.into(),
     })?;
     if let Some(s) = supplier {
-        exec_tx!(&mut tx, |c| {
+        exec!(&mut tx, |c| {
             sqlx::query(
                 "update part_models set preferred_supplier_id = $1, updated_at = $2 where id = $3",
             )
@@ -167,7 +167,7 @@ struct LastOrder {
 /// Every rule whose location (with all locations inside it) holds less than
 /// its minimum, by shortfall; prices only when `show_money`.
 pub async fn below_minimum(db: &Db, show_money: bool) -> AppResult<Vec<ReorderRow>> {
-    let rules: Vec<Rule> = on_db!(db, |p| {
+    let rules: Vec<Rule> = on!(db, |p| {
         sqlx::query_as(
             "select r.part_model_id, m.mpn, m.manufacturer, r.location_id, r.min_quantity, s.name as preferred,
                     m.last_price, m.last_price_currency
@@ -179,7 +179,7 @@ pub async fn below_minimum(db: &Db, show_money: bool) -> AppResult<Vec<ReorderRo
     })?;
     let levels = units::stock_levels(db, None).await?;
     // Faulty and reserved units are on the shelf but cannot be used: not stock to reorder against.
-    let unusable: Vec<(i64, i64)> = on_db!(db, |p| {
+    let unusable: Vec<(i64, i64)> = on!(db, |p| {
         sqlx::query_as(
             "select part_model_id, location_id from units where status in ('faulty', 'reserved') and location_id is not null",
         )
@@ -204,7 +204,7 @@ pub async fn below_minimum(db: &Db, show_money: bool) -> AppResult<Vec<ReorderRo
         if on_hand >= r.min_quantity {
             continue;
         }
-        let last: Option<LastOrder> = on_db!(db, |p| {
+        let last: Option<LastOrder> = on!(db, |p| {
             sqlx::query_as(
                 "select s.name as supplier, l.unit_price, o.currency from po_lines l
                  join purchase_orders o on o.id = l.po_id join suppliers s on s.id = o.supplier_id

@@ -15,11 +15,11 @@ use tracing::instrument;
 
 use super::units::UnitStatus;
 use crate::audit::{self, Action, Actor};
-use crate::db::{Db, DbDecimal, DbError, Tx};
+use crate::db::{self, Conn, Db, DbDecimal, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::money::{Currency, Money};
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// An RMA as listed.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -71,7 +71,7 @@ const RMA_SELECT: &str = "select r.id, r.unit_id, u.serial, m.mpn, r.supplier_id
 /// RMAs, open ones first, newest first.
 pub async fn list(db: &Db) -> Result<Vec<Rma>, DbError> {
     let sql = format!("{RMA_SELECT} order by r.status <> 'shipped', r.id desc limit 500");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .fetch_all(p)
@@ -82,7 +82,7 @@ pub async fn list(db: &Db) -> Result<Vec<Rma>, DbError> {
 pub async fn for_unit(db: &Db, unit_id: i64) -> Result<Vec<Rma>, DbError> {
     let sql =
         format!("{RMA_SELECT} where r.unit_id = $1 or r.replacement_unit_id = $1 order by r.id");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(unit_id)
@@ -90,9 +90,9 @@ pub async fn for_unit(db: &Db, unit_id: i64) -> Result<Vec<Rma>, DbError> {
     .await)?)
 }
 
-async fn get_tx(tx: &mut Tx, id: i64) -> AppResult<Rma> {
+async fn get(tx: &mut Tx, id: i64) -> AppResult<Rma> {
     let sql = format!("{RMA_SELECT} where r.id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -123,22 +123,15 @@ struct Faulty {
 
 /// Sends a faulty unit back to the supplier of the order it came on.
 #[instrument(skip_all)]
-pub async fn open(db: &Db, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
-    let mut tx = db.begin().await?;
-    let id = open_tx(&mut tx, actor, input).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-/// Opens an RMA inside a caller's transaction (a work order that replaces a
-/// part sends the removed one back in the same step).
-pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
+pub async fn open(db: impl Into<Conn<'_>>, actor: &Actor, input: &OpenInput) -> AppResult<i64> {
+    let mut work = db::work(db).await?;
+    let tx: &mut Tx = &mut work;
     let serial = input.serial.trim();
     let unit: Option<Faulty> = match super::units::find_by_serial(tx, serial, UnitStatus::Faulty)
         .await?
     {
         None => None,
-        Some(id) => on_tx!(tx, |c| {
+        Some(id) => on!(tx, |c| {
             sqlx::query_as(
                 "select u.id, u.status, u.location_id, u.part_model_id, o.supplier_id, o.id as po_id, u.warranty_end
                  from units u left join po_lines l on l.id = u.po_line_id left join purchase_orders o on o.id = l.po_id
@@ -174,7 +167,7 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
     // `faulty` must not both send it back (PostgreSQL reads committed data,
     // so the check above alone lets both through).
     if !super::units::claim_for_rma(tx, unit.id).await? {
-        let now_status: UnitStatus = on_tx!(tx, |c| {
+        let now_status: UnitStatus = on!(tx, |c| {
             sqlx::query_scalar("select status from units where id = $1")
                 .bind(unit.id)
                 .fetch_one(c)
@@ -186,7 +179,7 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
                 .arg("status", now_status.as_str()),
         ));
     }
-    let id: i64 = on_tx!(tx, |c| {
+    let id: i64 = on!(tx, |c| {
         sqlx::query_scalar(
             "insert into rmas (unit_id, supplier_id, po_id, under_warranty, status, reason, created_by, created_at, updated_at)
              values ($1, $2, $3, $4, 'shipped', $5, $6, $7, $7) returning id",
@@ -213,8 +206,9 @@ pub async fn open_tx(tx: &mut Tx, actor: &Actor, input: &OpenInput) -> AppResult
         )
         .await?;
     }
-    let after = get_tx(tx, id).await?;
+    let after = get(tx, id).await?;
     audit::record(tx, actor, Action::Create, "rma", id, None, Some(&after)).await?;
+    work.commit().await?;
     Ok(id)
 }
 
@@ -262,7 +256,7 @@ pub struct ResolveInput {
 #[instrument(skip_all, fields(rma = id))]
 pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> AppResult<()> {
     let mut tx = db.begin().await?;
-    let before = get_tx(&mut tx, id).await?;
+    let before = get(&mut tx, id).await?;
     if before.status != "shipped" {
         return Err(AppError::Conflict(
             Msg::new("rma.closed").arg("status", &before.status),
@@ -270,7 +264,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
     }
     let now = crate::clock::now();
     let (part, manufacturer, landed, currency, po_line): (i64, String, i64, String, Option<i64>) =
-        on_tx!(&mut tx, |c| {
+        on!(&mut tx, |c| {
             sqlx::query_as("select part_model_id, manufacturer, landed_cost_minor, cost_currency, po_line_id from units where id = $1")
             .bind(before.unit_id)
             .fetch_one(c)
@@ -325,7 +319,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
             )
             .await?;
             set_unit_status(&mut tx, before.unit_id, UnitStatus::Scrapped, None).await?;
-            exec_tx!(&mut tx, |c| {
+            exec!(&mut tx, |c| {
                 sqlx::query("update rmas set status = 'replaced', replacement_unit_id = $1, updated_at = $2 where id = $3")
                     .bind(new_id)
                     .bind(now)
@@ -354,7 +348,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
             let (amount, currency): (Decimal, Currency) =
                 amount.zip(currency).ok_or(AppError::NotFound)?;
             set_unit_status(&mut tx, before.unit_id, UnitStatus::Scrapped, None).await?;
-            exec_tx!(&mut tx, |c| {
+            exec!(&mut tx, |c| {
                 sqlx::query("update rmas set status = 'credited', credit_amount = $1, credit_currency = $2, updated_at = $3 where id = $4")
                     .bind(DbDecimal(amount))
                     .bind(currency.code())
@@ -382,7 +376,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
                 "rma_rejected",
             )
             .await?;
-            exec_tx!(&mut tx, |c| {
+            exec!(&mut tx, |c| {
                 sqlx::query("update rmas set status = 'rejected', updated_at = $1 where id = $2")
                     .bind(now)
                     .bind(id)
@@ -395,7 +389,7 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
             return Err(AppError::Validation(errors));
         }
     }
-    let after = get_tx(&mut tx, id).await?;
+    let after = get(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,

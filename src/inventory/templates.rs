@@ -7,7 +7,7 @@ use crate::audit::{self, Action, Actor};
 use crate::db::{Db, DbError};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
-use crate::{on_db, on_tx};
+use crate::on;
 
 /// Kinds of asset a template builds.
 pub const ASSET_KINDS: [&str; 5] = ["server", "switch", "storage", "pdu", "other"];
@@ -209,7 +209,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
     errors.into_result()?;
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let id: i64 = on_tx!(&mut tx, |c| {
+    let id: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar(
             "insert into build_templates (name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes, ports,
                created_at, updated_at)
@@ -238,7 +238,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
     for line in &lines {
         let mut part_ids = Vec::new();
         for mpn in &line.mpns {
-            let found: Option<i64> = on_tx!(&mut tx, |c| {
+            let found: Option<i64> = on!(&mut tx, |c| {
                 sqlx::query_scalar("select id from part_models where lower(mpn) = lower($1)")
                     .bind(mpn)
                     .fetch_optional(c)
@@ -253,7 +253,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
         }
         for slot in &line.names {
             position += 1;
-            let slot_id: i64 = on_tx!(&mut tx, |c| {
+            let slot_id: i64 = on!(&mut tx, |c| {
                 sqlx::query_scalar(
                     "insert into template_slots (template_id, position, slot_name, optional, created_at, updated_at)
                      values ($1, $2, $3, $4, $5, $5) returning id",
@@ -275,7 +275,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
                 other => other.into(),
             })?;
             for pid in &part_ids {
-                crate::exec_tx!(&mut tx, |c| {
+                crate::exec!(&mut tx, |c| {
                     sqlx::query("insert into slot_part_models (slot_id, part_model_id, created_at, updated_at) values ($1, $2, $3, $3)")
                         .bind(slot_id)
                         .bind(pid)
@@ -304,7 +304,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
 
 /// Every template, by name.
 pub async fn list(db: &Db) -> Result<Vec<Template>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select id, name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes, ports from build_templates order by name",
         )
@@ -315,7 +315,7 @@ pub async fn list(db: &Db) -> Result<Vec<Template>, DbError> {
 
 /// One template.
 pub async fn get(db: &Db, id: i64) -> Result<Template, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select id, name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes, ports from build_templates where id = $1",
         )
@@ -330,7 +330,7 @@ type SlotRow = (i64, String, bool, Option<i64>, Option<String>);
 
 /// The slots of a template, in order, with what each accepts.
 pub async fn slots(db: &Db, template_id: i64) -> Result<Vec<Slot>, DbError> {
-    let rows: Vec<SlotRow> = on_db!(db, |p| {
+    let rows: Vec<SlotRow> = on!(db, |p| {
         sqlx::query_as(
             "select s.id, s.slot_name, s.optional, m.id, m.mpn from template_slots s
              left join slot_part_models sp on sp.slot_id = s.id left join part_models m on m.id = sp.part_model_id
@@ -372,7 +372,7 @@ pub struct DeviceType {
 
 /// Every template as a device type, by name.
 pub async fn device_types(db: &Db) -> Result<Vec<DeviceType>, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_as(
+    Ok(on!(db, |p| sqlx::query_as(
         "select id, name, manufacturer, height_u from build_templates order by name"
     )
     .fetch_all(p)
@@ -380,8 +380,8 @@ pub async fn device_types(db: &Db) -> Result<Vec<DeviceType>, DbError> {
 }
 
 /// The template with this name, if any.
-pub async fn find_tx(tx: &mut crate::db::Tx, name: &str) -> Result<Option<DeviceType>, DbError> {
-    Ok(on_tx!(tx, |c| sqlx::query_as(
+pub async fn find(tx: &mut crate::db::Tx, name: &str) -> Result<Option<DeviceType>, DbError> {
+    Ok(on!(tx, |c| sqlx::query_as(
         "select id, name, manufacturer, height_u from build_templates where name = $1"
     )
     .bind(name)
@@ -391,14 +391,14 @@ pub async fn find_tx(tx: &mut crate::db::Tx, name: &str) -> Result<Option<Device
 
 /// Creates a template with no slots from a device type (the NetBox import);
 /// the caller checks the name is free. Returns its id.
-pub async fn register_tx(
+pub async fn register(
     tx: &mut crate::db::Tx,
     actor: &Actor,
     t: &DeviceType,
     asset_kind: &str,
 ) -> AppResult<i64> {
     let now = crate::clock::now();
-    let id: i64 = on_tx!(tx, |c| {
+    let id: i64 = on!(tx, |c| {
         sqlx::query_scalar(
             "insert into build_templates (name, manufacturer, asset_kind, height_u, nameplate_watts, created_at, updated_at)
              values ($1, $2, $3, $4, 0, $5, $5) returning id",

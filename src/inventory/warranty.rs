@@ -8,7 +8,7 @@ use crate::audit::{self, Action, Actor};
 use crate::db::{Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// `date` plus `months` calendar months, the day clamped to the month's end
 /// (31 January + 1 month = 28 or 29 February).
@@ -23,7 +23,7 @@ pub fn add_months(date: Date, months: i64) -> Option<Date> {
 /// The warranty months that apply to units received on an order line: the
 /// line's own, else the supplier's term for the part model.
 pub async fn months_for_line(tx: &mut Tx, po_line_id: i64) -> Result<Option<i64>, DbError> {
-    let months: Option<Option<i64>> = on_tx!(tx, |c| {
+    let months: Option<Option<i64>> = on!(tx, |c| {
         sqlx::query_scalar(
             "select coalesce(l.warranty_months,
                     (select w.months from warranty_terms w where w.supplier_id = o.supplier_id and w.part_model_id = l.part_model_id))
@@ -65,7 +65,7 @@ pub async fn set_term(db: &Db, actor: &Actor, input: &TermInput) -> AppResult<()
     };
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let n = exec_tx!(&mut tx, |c| {
+    let n = exec!(&mut tx, |c| {
         sqlx::query("update warranty_terms set months = $1, updated_at = $2 where supplier_id = $3 and part_model_id = $4")
             .bind(months)
             .bind(now)
@@ -75,7 +75,7 @@ pub async fn set_term(db: &Db, actor: &Actor, input: &TermInput) -> AppResult<()
             .await
     })?;
     if n == 0 {
-        exec_tx!(&mut tx, |c| {
+        exec!(&mut tx, |c| {
             sqlx::query(
                 "insert into warranty_terms (supplier_id, part_model_id, months, created_at, updated_at) values ($1, $2, $3, $4, $4)",
             )
@@ -134,7 +134,7 @@ pub async fn ending(db: &Db, today: Date, until: Date) -> Result<Vec<WarrantyRow
         "{WARRANTY_SELECT} where u.warranty_end >= $1 and u.warranty_end <= $2 and u.status <> 'scrapped'
          order by u.warranty_end, u.serial limit 1000"
     );
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(today)
@@ -148,7 +148,7 @@ pub async fn expired_in_service(db: &Db, today: Date) -> Result<Vec<WarrantyRow>
     let sql = format!(
         "{WARRANTY_SELECT} where u.warranty_end < $1 and u.status = 'installed' order by u.warranty_end, u.serial limit 1000"
     );
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(today)

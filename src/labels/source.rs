@@ -7,7 +7,7 @@ use crate::db::{Db, DbError};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::inventory::assets;
-use crate::on_db;
+use crate::on;
 
 /// Most labels one request renders (a full A4 sheet is 24).
 pub const MAX_LABELS: usize = 2000;
@@ -53,7 +53,7 @@ pub fn payload(base: &str, kind: &str, id: i64, tag: &str) -> String {
 pub async fn asset_label(db: &Db, base: &str, id: i64) -> AppResult<Label> {
     let a = assets::get(db, id).await?;
     // The serial it was registered with (imports), else its chassis's.
-    let serial: Option<String> = on_db!(db, |p| {
+    let serial: Option<String> = on!(db, |p| {
         sqlx::query_scalar(
             "select coalesce(a.serial, (select u.serial from units u join part_models m on m.id = u.part_model_id
                where u.asset_id = a.id and u.status = 'installed' and m.category = 'chassis'
@@ -110,7 +110,7 @@ impl UnitText {
 
 async fn unit_texts(db: &Db, filter: &str, id: i64) -> Result<Vec<UnitText>, DbError> {
     let sql = format!("{UNIT_TEXT} {filter}");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -142,7 +142,7 @@ pub async fn batch(db: &Db, base: &str, sel: &Selection) -> AppResult<Vec<Label>
     }
     let mut asset_ids = sel.assets.clone();
     if let Some(order) = sel.assembly {
-        let built: Option<i64> = on_db!(db, |p| sqlx::query_scalar(
+        let built: Option<i64> = on!(db, |p| sqlx::query_scalar(
             "select asset_id from assembly_orders where id = $1"
         )
         .bind(order)
@@ -198,7 +198,7 @@ pub struct ReceiptRow {
 
 /// The receipts of an order with their unit counts, oldest first.
 pub async fn receipts_of_order(db: &Db, po_id: i64) -> Result<Vec<ReceiptRow>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select r.id, r.created_at,
                     cast((select count(*) from units u join receipt_lines rl on rl.id = u.receipt_line_id
@@ -213,7 +213,7 @@ pub async fn receipts_of_order(db: &Db, po_id: i64) -> Result<Vec<ReceiptRow>, D
 
 /// The purchase order a receipt belongs to.
 pub async fn order_of_receipt(db: &Db, receipt_id: i64) -> Result<i64, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+    Ok(on!(db, |p| sqlx::query_scalar(
         "select po_id from receipts where id = $1"
     )
     .bind(receipt_id)

@@ -12,7 +12,7 @@ use crate::db::{Db, DbDecimal, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::money::Currency;
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// One recorded rate.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -64,7 +64,7 @@ pub async fn list(db: &Db, currency: Option<&str>, limit: i64) -> Result<Vec<FxR
         "select {COLUMNS} from fx_rates where (cast($1 as text) is null or currency = $1)
          order by rate_date desc, currency limit $2"
     );
-    let rows: Vec<FxRow> = on_db!(db, |p| {
+    let rows: Vec<FxRow> = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(currency)
             .bind(limit)
@@ -95,7 +95,7 @@ pub async fn rate_on(
         "select {COLUMNS} from fx_rates where currency = $1 and base_currency = $2 and rate_date <= $3
          order by rate_date desc limit 1"
     );
-    let row: Option<FxRow> = on_db!(db, |p| {
+    let row: Option<FxRow> = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(currency.code())
             .bind(base.code())
@@ -190,7 +190,7 @@ pub async fn set_rate(db: &Db, actor: &Actor, base: Currency, r: &NewRate) -> Ap
 
 async fn upsert(tx: &mut Tx, actor: &Actor, base: Currency, r: &NewRate) -> AppResult<i64> {
     let now = crate::clock::now();
-    let existing: Option<FxRow> = on_tx!(tx, |c| {
+    let existing: Option<FxRow> = on!(tx, |c| {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "select {COLUMNS} from fx_rates where currency = $1 and base_currency = $2 and rate_date = $3"
         )))
@@ -210,7 +210,7 @@ async fn upsert(tx: &mut Tx, actor: &Actor, base: Currency, r: &NewRate) -> AppR
     };
     match existing {
         Some(old) => {
-            exec_tx!(tx, |c| {
+            exec!(tx, |c| {
                 sqlx::query(
                     "update fx_rates set rate = $1, source = $2, updated_at = $3 where id = $4",
                 )
@@ -235,7 +235,7 @@ async fn upsert(tx: &mut Tx, actor: &Actor, base: Currency, r: &NewRate) -> AppR
             Ok(id)
         }
         None => {
-            let id: i64 = on_tx!(tx, |c| {
+            let id: i64 = on!(tx, |c| {
                 sqlx::query_scalar(
                     "insert into fx_rates (currency, base_currency, rate_date, rate, source, created_at, updated_at)
                      values ($1, $2, $3, $4, $5, $6, $6) returning id",

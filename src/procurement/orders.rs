@@ -150,7 +150,7 @@ pub async fn create_po(db: &Db, actor: &Actor, base: Currency, input: &PoInput) 
         notes: input.notes.trim(),
     };
     let id = repo::insert_po(&mut tx, &new).await?;
-    let after = repo::get_po_tx(&mut tx, id).await?;
+    let after = repo::get_po(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -241,7 +241,7 @@ pub async fn add_line(db: &Db, actor: &Actor, po_id: i64, input: &LineInput) -> 
     };
     let mut tx = db.begin().await?;
     repo::lock_po(&mut tx, po_id).await?;
-    let po = repo::get_po_tx(&mut tx, po_id).await?;
+    let po = repo::get_po(&mut tx, po_id).await?;
     if po.status != "draft" {
         return Err(AppError::Conflict(Msg::new("po.lines_only_in_draft")));
     }
@@ -258,7 +258,7 @@ pub async fn add_line(db: &Db, actor: &Actor, po_id: i64, input: &LineInput) -> 
             DbError::Other(_) => field_error("part_model_id", Msg::new("validation.required")),
             other => other.into(),
         })?;
-    let line = repo::lines_tx(&mut tx, po_id)
+    let line = repo::lines(&mut tx, po_id)
         .await?
         .into_iter()
         .find(|l| l.id == id);
@@ -280,11 +280,11 @@ pub async fn add_line(db: &Db, actor: &Actor, po_id: i64, input: &LineInput) -> 
 pub async fn remove_line(db: &Db, actor: &Actor, po_id: i64, line_id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
     repo::lock_po(&mut tx, po_id).await?;
-    let po = repo::get_po_tx(&mut tx, po_id).await?;
+    let po = repo::get_po(&mut tx, po_id).await?;
     if po.status != "draft" {
         return Err(AppError::Conflict(Msg::new("po.lines_only_in_draft")));
     }
-    let before = repo::lines_tx(&mut tx, po_id)
+    let before = repo::lines(&mut tx, po_id)
         .await?
         .into_iter()
         .find(|l| l.id == line_id)
@@ -376,7 +376,7 @@ pub async fn add_cost(
     };
     let mut tx = db.begin().await?;
     repo::lock_po(&mut tx, po_id).await?;
-    let po = repo::get_po_tx(&mut tx, po_id).await?;
+    let po = repo::get_po(&mut tx, po_id).await?;
     if matches!(po.status.as_str(), "closed" | "cancelled") {
         return Err(AppError::Conflict(Msg::new("po.closed")));
     }
@@ -389,7 +389,7 @@ pub async fn add_cost(
         basis: basis.as_str(),
     };
     let id = repo::insert_cost(&mut tx, po_id, &new).await?;
-    let after = repo::costs_tx(&mut tx, po_id)
+    let after = repo::costs(&mut tx, po_id)
         .await?
         .into_iter()
         .find(|c| c.id == id);
@@ -418,11 +418,11 @@ pub async fn remove_cost(
 ) -> AppResult<()> {
     let mut tx = db.begin().await?;
     repo::lock_po(&mut tx, po_id).await?;
-    let po = repo::get_po_tx(&mut tx, po_id).await?;
+    let po = repo::get_po(&mut tx, po_id).await?;
     if matches!(po.status.as_str(), "closed" | "cancelled") {
         return Err(AppError::Conflict(Msg::new("po.closed")));
     }
-    let before = repo::costs_tx(&mut tx, po_id)
+    let before = repo::costs(&mut tx, po_id)
         .await?
         .into_iter()
         .find(|c| c.id == cost_id)

@@ -4,8 +4,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
-use crate::db::{Db, DbDecimal, DbError, Tx};
-use crate::{exec_tx, on_db, on_tx};
+use crate::db::{Conn, Db, DbDecimal, DbError, Tx};
+use crate::{exec, on};
 
 /// A purchase order header as stored.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
@@ -125,7 +125,7 @@ pub struct NewPo<'a> {
 /// Inserts an order in draft; returns its id.
 pub async fn insert_po(tx: &mut Tx, p: &NewPo<'_>) -> Result<i64, DbError> {
     let now = crate::clock::now();
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "insert into purchase_orders (number, supplier_id, currency, fx_rate, fx_rate_date, fx_source, status,
                order_date, expected_date, notes, created_at, updated_at)
@@ -148,7 +148,7 @@ pub async fn insert_po(tx: &mut Tx, p: &NewPo<'_>) -> Result<i64, DbError> {
 
 /// How many orders have a number starting with `prefix` (for numbering).
 pub async fn count_numbers(tx: &mut Tx, prefix: &str) -> Result<i64, DbError> {
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar("select count(*) from purchase_orders where number like $1")
             .bind(format!("{prefix}%"))
             .fetch_one(c)
@@ -157,24 +157,14 @@ pub async fn count_numbers(tx: &mut Tx, prefix: &str) -> Result<i64, DbError> {
 }
 
 /// One order.
-pub async fn get_po(db: &Db, id: i64) -> Result<PoRow, DbError> {
+pub async fn get_po(db: impl Into<Conn<'_>>, id: i64) -> Result<PoRow, DbError> {
+    let mut db: Conn<'_> = db.into();
     let sql = format!("{PO_SELECT} where o.id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
     .fetch_one(p)
-    .await)?)
-}
-
-/// One order inside a transaction (locks nothing; SQLite's writer lock serialises).
-pub async fn get_po_tx(tx: &mut Tx, id: i64) -> Result<PoRow, DbError> {
-    let sql = format!("{PO_SELECT} where o.id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.clone()
-    ))
-    .bind(id)
-    .fetch_one(c)
     .await)?)
 }
 
@@ -203,7 +193,7 @@ pub async fn list_pos(
         "where (cast($1 as text) is null or lower(o.number) like $1 or lower(s.name) like $1)
                     and (cast($2 as text) is null or o.status = $2)";
     let sql = format!("{PO_SELECT} {filter} order by o.id desc limit $3 offset $4");
-    let rows = on_db!(db, |p| {
+    let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&pattern)
             .bind(status)
@@ -215,7 +205,7 @@ pub async fn list_pos(
     let count = format!(
         "select count(*) from purchase_orders o join suppliers s on s.id = o.supplier_id {filter}"
     );
-    let total = on_db!(db, |p| {
+    let total = on!(db, |p| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
             .bind(&pattern)
             .bind(status)
@@ -228,7 +218,7 @@ pub async fn list_pos(
 /// Sets an order's status.
 pub async fn set_status(tx: &mut Tx, id: i64, status: &str) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query("update purchase_orders set status = $1, updated_at = $2 where id = $3")
             .bind(status)
             .bind(now)
@@ -245,24 +235,14 @@ const LINE_SELECT: &str = "select l.id, l.line_no, l.part_model_id, m.manufactur
     from po_lines l join part_models m on m.id = l.part_model_id";
 
 /// The lines of an order, in order.
-pub async fn lines(db: &Db, po_id: i64) -> Result<Vec<LineRow>, DbError> {
+pub async fn lines(db: impl Into<Conn<'_>>, po_id: i64) -> Result<Vec<LineRow>, DbError> {
+    let mut db: Conn<'_> = db.into();
     let sql = format!("{LINE_SELECT} where l.po_id = $1 order by l.line_no");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(po_id)
     .fetch_all(p)
-    .await)?)
-}
-
-/// The lines of an order, inside a transaction.
-pub async fn lines_tx(tx: &mut Tx, po_id: i64) -> Result<Vec<LineRow>, DbError> {
-    let sql = format!("{LINE_SELECT} where l.po_id = $1 order by l.line_no");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.clone()
-    ))
-    .bind(po_id)
-    .fetch_all(c)
     .await)?)
 }
 
@@ -283,7 +263,7 @@ pub struct NewLine {
 /// Appends a line; returns its id.
 pub async fn insert_line(tx: &mut Tx, po_id: i64, l: &NewLine) -> Result<i64, DbError> {
     let now = crate::clock::now();
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "insert into po_lines (po_id, line_no, part_model_id, quantity, unit_price, unit_weight_g, warranty_months,
                created_at, updated_at)
@@ -304,7 +284,7 @@ pub async fn insert_line(tx: &mut Tx, po_id: i64, l: &NewLine) -> Result<i64, Db
 
 /// Deletes a line of an order.
 pub async fn delete_line(tx: &mut Tx, po_id: i64, line_id: i64) -> Result<(), DbError> {
-    let n = exec_tx!(tx, |c| {
+    let n = exec!(tx, |c| {
         sqlx::query("delete from po_lines where id = $1 and po_id = $2")
             .bind(line_id)
             .bind(po_id)
@@ -341,7 +321,7 @@ pub async fn lines_of_placed_orders(db: &Db) -> Result<Vec<OfOrder<LineRow>>, Db
             1
         )
     );
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .fetch_all(p)
@@ -354,28 +334,18 @@ pub async fn costs_of_placed_orders(db: &Db) -> Result<Vec<OfOrder<CostRow>>, Db
         "select c.po_id, c.id, c.kind, c.description, c.amount, c.currency, c.fx_rate, c.basis
                from po_costs c join purchase_orders o on o.id = c.po_id
                where o.status not in ('draft', 'cancelled') order by c.po_id, c.id";
-    Ok(on_db!(db, |p| sqlx::query_as(sql).fetch_all(p).await)?)
+    Ok(on!(db, |p| sqlx::query_as(sql).fetch_all(p).await)?)
 }
 
 /// The extra costs of an order.
-pub async fn costs(db: &Db, po_id: i64) -> Result<Vec<CostRow>, DbError> {
+pub async fn costs(db: impl Into<Conn<'_>>, po_id: i64) -> Result<Vec<CostRow>, DbError> {
+    let mut db: Conn<'_> = db.into();
     let sql = format!("{COST_SELECT} where po_id = $1 order by id");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(po_id)
     .fetch_all(p)
-    .await)?)
-}
-
-/// The extra costs of an order, inside a transaction.
-pub async fn costs_tx(tx: &mut Tx, po_id: i64) -> Result<Vec<CostRow>, DbError> {
-    let sql = format!("{COST_SELECT} where po_id = $1 order by id");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.clone()
-    ))
-    .bind(po_id)
-    .fetch_all(c)
     .await)?)
 }
 
@@ -398,7 +368,7 @@ pub struct NewCost<'a> {
 /// Adds an extra cost; returns its id.
 pub async fn insert_cost(tx: &mut Tx, po_id: i64, c: &NewCost<'_>) -> Result<i64, DbError> {
     let now = crate::clock::now();
-    Ok(on_tx!(tx, |conn| {
+    Ok(on!(tx, |conn| {
         sqlx::query_scalar(
             "insert into po_costs (po_id, kind, description, amount, currency, fx_rate, basis, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning id",
@@ -418,7 +388,7 @@ pub async fn insert_cost(tx: &mut Tx, po_id: i64, c: &NewCost<'_>) -> Result<i64
 
 /// Deletes an extra cost.
 pub async fn delete_cost(tx: &mut Tx, po_id: i64, cost_id: i64) -> Result<(), DbError> {
-    let n = exec_tx!(tx, |c| {
+    let n = exec!(tx, |c| {
         sqlx::query("delete from po_costs where id = $1 and po_id = $2")
             .bind(cost_id)
             .bind(po_id)

@@ -43,15 +43,15 @@ pub fn transition_allowed(from: &str, to: &str, anything_received: bool) -> Resu
 pub async fn transition(db: &Db, actor: &Actor, po_id: i64, to: &str) -> AppResult<()> {
     let mut tx = db.begin().await?;
     repo::lock_po(&mut tx, po_id).await?;
-    let before = repo::get_po_tx(&mut tx, po_id).await?;
-    let lines = repo::lines_tx(&mut tx, po_id).await?;
+    let before = repo::get_po(&mut tx, po_id).await?;
+    let lines = repo::lines(&mut tx, po_id).await?;
     let received = lines.iter().any(|l| l.received > 0);
     transition_allowed(&before.status, to, received).map_err(AppError::Conflict)?;
     if to == "ordered" && lines.is_empty() {
         return Err(AppError::Conflict(Msg::new("po.no_lines")));
     }
     repo::set_status(&mut tx, po_id, to).await?;
-    let after = repo::get_po_tx(&mut tx, po_id).await?;
+    let after = repo::get_po(&mut tx, po_id).await?;
     audit::record(
         &mut tx,
         actor,

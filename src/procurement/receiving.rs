@@ -10,12 +10,12 @@ use tracing::instrument;
 use super::orders::{self, position_cost};
 use super::orders_repo as repo;
 use crate::audit::{self, Action, Actor};
-use crate::db::{Db, DbError, Tx};
+use crate::db::{self, Conn, Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::inventory::{locations, units};
 use crate::money::Currency;
-use crate::on_tx;
+use crate::on;
 
 /// What arrived for one order line.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -61,28 +61,6 @@ struct Checked {
     serials: Vec<String>,
 }
 
-/// Records a delivery. Everything is checked before anything is written; on
-/// any problem nothing is written and each problem is named (field
-/// `line_<id>`). Returns the receipt id.
-#[instrument(skip_all, fields(po_id))]
-pub async fn receive(
-    db: &Db,
-    actor: &Actor,
-    base: Currency,
-    po_id: i64,
-    input: &ReceiptInput,
-) -> AppResult<i64> {
-    if !locations::exists(db, input.location_id).await? {
-        let mut f = FieldErrors::default();
-        f.add("location_id", Msg::new("validation.required"));
-        return Err(AppError::Validation(f));
-    }
-    let mut tx = db.begin().await?;
-    let id = receive_tx(&mut tx, actor, base, po_id, input, Serials::LookUp).await??;
-    tx.commit().await?;
-    Ok(id)
-}
-
 /// A serial the unique index refused as the units were written: another
 /// receipt committed it after the look-ups, or the caller skipped them
 /// ([`Serials::CheckedInThisTransaction`] with no look-up). What was written
@@ -108,20 +86,39 @@ pub enum Serials {
     CheckedInThisTransaction,
 }
 
-/// [`receive`] inside the caller's transaction (the packing list import);
-/// the caller checks the location and commits, or rolls back on any error
-/// and on [`SerialTaken`] (which a caller that skipped the look-ups may
-/// answer by looking them up).
-pub async fn receive_tx(
-    tx: &mut Tx,
+/// [`receive_with`] as a page or an API call records a delivery: every
+/// serial is looked up first, and one already on record is named.
+pub async fn receive(
+    db: impl Into<Conn<'_>>,
+    actor: &Actor,
+    base: Currency,
+    po_id: i64,
+    input: &ReceiptInput,
+) -> AppResult<i64> {
+    Ok(receive_with(db, actor, base, po_id, input, Serials::LookUp).await??)
+}
+
+/// Records a delivery. Everything is checked before anything is written; on
+/// any problem nothing is written and each problem is named (field
+/// `line_<id>`). Returns the receipt id.
+#[instrument(skip_all, fields(po_id))]
+pub async fn receive_with(
+    db: impl Into<Conn<'_>>,
     actor: &Actor,
     base: Currency,
     po_id: i64,
     input: &ReceiptInput,
     serials: Serials,
 ) -> AppResult<Result<i64, SerialTaken>> {
+    let mut work = db::work(db).await?;
+    let tx: &mut Tx = &mut work;
+    if !locations::exists(&mut *tx, input.location_id).await? {
+        let mut f = FieldErrors::default();
+        f.add("location_id", Msg::new("validation.required"));
+        return Err(AppError::Validation(f));
+    }
     repo::lock_po(tx, po_id).await?;
-    let po = repo::get_po_tx(tx, po_id).await?;
+    let po = repo::get_po(&mut *tx, po_id).await?;
     if !matches!(
         po.status.as_str(),
         "ordered" | "partially_received" | "received"
@@ -130,12 +127,12 @@ pub async fn receive_tx(
             Msg::new("receipt.not_open").arg("status", &po.status),
         ));
     }
-    let lines = repo::lines_tx(tx, po_id).await?;
+    let lines = repo::lines(&mut *tx, po_id).await?;
     let checked = check_lines(tx, &lines, input, serials).await?;
     if checked.is_empty() {
         return Err(AppError::Conflict(Msg::new("receipt.empty")));
     }
-    let costs = repo::costs_tx(tx, po_id).await?;
+    let costs = repo::costs(&mut *tx, po_id).await?;
     let landed = orders::compute_landed(&po, &lines, &costs, base)?;
     let receipt_id = insert_receipt(tx, po_id, input, actor).await?;
     let mut unit_count = 0usize;
@@ -185,7 +182,7 @@ pub async fn receive_tx(
             units::record_movement(tx, actor, &m).await?;
         }
     }
-    let after_lines = repo::lines_tx(tx, po_id).await?;
+    let after_lines = repo::lines(&mut *tx, po_id).await?;
     let complete = after_lines.iter().all(|l| l.received >= l.quantity);
     let status = if complete {
         "received"
@@ -212,6 +209,7 @@ pub async fn receive_tx(
         Some(&summary),
     )
     .await?;
+    work.commit().await?;
     Ok(Ok(receipt_id))
 }
 
@@ -333,7 +331,7 @@ async fn insert_receipt(
     actor: &Actor,
 ) -> AppResult<i64> {
     let now = crate::clock::now();
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "insert into receipts (po_id, location_id, received_by, notes, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $5) returning id",
@@ -357,7 +355,7 @@ async fn insert_receipt_line(
     cost: i64,
 ) -> AppResult<i64> {
     let now = crate::clock::now();
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "insert into receipt_lines (receipt_id, po_line_id, quantity, first_position, landed_cost_minor, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $6) returning id",
@@ -428,7 +426,7 @@ async fn insert_units(
 
 /// Units received on an order, by line and position.
 pub async fn received_units(db: &Db, po_id: i64) -> Result<Vec<units::ReceivedUnit>, DbError> {
-    Ok(crate::on_db!(db, |p| {
+    Ok(crate::on!(db, |p| {
         sqlx::query_as(
             "select u.id, u.po_line_id, m.mpn, u.serial, u.status, u.landed_cost_minor, u.cost_currency
              from units u join po_lines l on l.id = u.po_line_id join part_models m on m.id = u.part_model_id

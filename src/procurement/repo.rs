@@ -3,8 +3,8 @@
 use rust_decimal::Decimal;
 
 use super::model::{PartModelRow, Supplier};
-use crate::db::{Db, DbDecimal, DbError, Tx};
-use crate::{exec_tx, on_db, on_tx};
+use crate::db::{Conn, Db, DbDecimal, DbError, Tx};
+use crate::{exec, on};
 
 const SUPPLIER_COLUMNS: &str = "id, name, country, currency, lead_time_days, payment_terms, contact, notes, created_at, updated_at";
 
@@ -50,7 +50,7 @@ pub async fn list_suppliers(
         "select {SUPPLIER_COLUMNS} from suppliers {filter} order by {} limit $2 offset $3",
         supplier_order(sort)
     );
-    let rows = on_db!(db, |p| {
+    let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&pattern)
             .bind(limit)
@@ -59,7 +59,7 @@ pub async fn list_suppliers(
             .await
     })?;
     let count = format!("select count(*) from suppliers {filter}");
-    let total = on_db!(db, |p| {
+    let total = on!(db, |p| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
             .bind(&pattern)
             .fetch_one(p)
@@ -69,9 +69,10 @@ pub async fn list_suppliers(
 }
 
 /// One supplier.
-pub async fn get_supplier(db: &Db, id: i64) -> Result<Supplier, DbError> {
+pub async fn get_supplier(db: impl Into<Conn<'_>>, id: i64) -> Result<Supplier, DbError> {
+    let mut db: Conn<'_> = db.into();
     let sql = format!("select {SUPPLIER_COLUMNS} from suppliers where id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -79,21 +80,10 @@ pub async fn get_supplier(db: &Db, id: i64) -> Result<Supplier, DbError> {
     .await)?)
 }
 
-/// One supplier, inside a transaction.
-pub async fn get_supplier_tx(tx: &mut Tx, id: i64) -> Result<Supplier, DbError> {
-    let sql = format!("select {SUPPLIER_COLUMNS} from suppliers where id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.clone()
-    ))
-    .bind(id)
-    .fetch_one(c)
-    .await)?)
-}
-
 /// Inserts a supplier; returns its id.
 pub async fn insert_supplier(tx: &mut Tx, f: &SupplierFields<'_>) -> Result<i64, DbError> {
     let now = crate::clock::now();
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "insert into suppliers (name, country, currency, lead_time_days, payment_terms, contact, notes, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning id",
@@ -114,7 +104,7 @@ pub async fn insert_supplier(tx: &mut Tx, f: &SupplierFields<'_>) -> Result<i64,
 /// Replaces a supplier's fields.
 pub async fn update_supplier(tx: &mut Tx, id: i64, f: &SupplierFields<'_>) -> Result<(), DbError> {
     let now = crate::clock::now();
-    let done = exec_tx!(tx, |c| {
+    let done = exec!(tx, |c| {
         sqlx::query(
             "update suppliers set name = $1, country = $2, currency = $3, lead_time_days = $4,
                payment_terms = $5, contact = $6, notes = $7, updated_at = $8 where id = $9",
@@ -140,7 +130,7 @@ pub async fn update_supplier(tx: &mut Tx, id: i64, f: &SupplierFields<'_>) -> Re
 
 /// Number of suppliers.
 pub async fn count_suppliers(db: &Db) -> Result<i64, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+    Ok(on!(db, |p| sqlx::query_scalar(
         "select count(*) from suppliers"
     )
     .fetch_one(p)
@@ -211,7 +201,7 @@ pub async fn list_part_models_sorted(
         "select {PART_COLUMNS} from part_models {filter} order by {} limit $3 offset $4",
         part_order(sort)
     );
-    let rows = on_db!(db, |p| {
+    let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&pattern)
             .bind(category)
@@ -221,7 +211,7 @@ pub async fn list_part_models_sorted(
             .await
     })?;
     let count = format!("select count(*) from part_models {filter}");
-    let total = on_db!(db, |p| {
+    let total = on!(db, |p| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
             .bind(&pattern)
             .bind(category)
@@ -231,17 +221,6 @@ pub async fn list_part_models_sorted(
     Ok((rows, total))
 }
 
-/// One part model, inside a transaction.
-pub async fn get_part_model_tx(tx: &mut Tx, id: i64) -> Result<PartModelRow, DbError> {
-    let sql = format!("select {PART_COLUMNS} from part_models where id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.clone()
-    ))
-    .bind(id)
-    .fetch_one(c)
-    .await)?)
-}
-
 /// Inserts a part model; returns its id.
 pub async fn insert_part_model(tx: &mut Tx, f: &PartFields<'_>) -> Result<i64, DbError> {
     let now = crate::clock::now();
@@ -249,7 +228,7 @@ pub async fn insert_part_model(tx: &mut Tx, f: &PartFields<'_>) -> Result<i64, D
         Some((p, c)) => (Some(DbDecimal(p)), Some(c)),
         None => (None, None),
     };
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "insert into part_models (manufacturer, mpn, category, description, serial_tracked, last_price,
                last_price_currency, cores, memory_gib, capacity_gb, power_watts, speed, form_factor,
@@ -283,7 +262,7 @@ pub async fn update_part_model(tx: &mut Tx, id: i64, f: &PartFields<'_>) -> Resu
         Some((p, c)) => (Some(DbDecimal(p)), Some(c)),
         None => (None, None),
     };
-    let n = crate::exec_tx!(tx, |c| {
+    let n = crate::exec!(tx, |c| {
         sqlx::query(
             "update part_models set manufacturer = $1, mpn = $2, category = $3, description = $4, serial_tracked = $5,
                last_price = $6, last_price_currency = $7, cores = $8, memory_gib = $9, capacity_gb = $10,
@@ -317,9 +296,10 @@ pub async fn update_part_model(tx: &mut Tx, id: i64, f: &PartFields<'_>) -> Resu
 }
 
 /// One part model.
-pub async fn get_part_model(db: &Db, id: i64) -> Result<PartModelRow, DbError> {
+pub async fn get_part_model(db: impl Into<Conn<'_>>, id: i64) -> Result<PartModelRow, DbError> {
+    let mut db: Conn<'_> = db.into();
     let sql = format!("select {PART_COLUMNS} from part_models where id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -329,7 +309,7 @@ pub async fn get_part_model(db: &Db, id: i64) -> Result<PartModelRow, DbError> {
 
 /// Number of part models.
 pub async fn count_part_models(db: &Db) -> Result<i64, DbError> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+    Ok(on!(db, |p| sqlx::query_scalar(
         "select count(*) from part_models"
     )
     .fetch_one(p)

@@ -12,7 +12,7 @@ use crate::error::AppResult;
 use crate::export::{Cell, Table};
 use crate::i18n::{self, Lang};
 use crate::money::{Currency, Money};
-use crate::on_db;
+use crate::on;
 
 #[derive(sqlx::FromRow)]
 struct OpenLine {
@@ -29,7 +29,7 @@ struct OpenLine {
 
 /// Lines of placed orders still waiting for goods, with what is still to come.
 pub async fn open_orders(db: &Db, lang: Lang, base: Currency) -> AppResult<Table> {
-    let rows: Vec<OpenLine> = on_db!(db, |p| {
+    let rows: Vec<OpenLine> = on!(db, |p| {
         sqlx::query_as(
             "select o.number, s.name as supplier, o.currency, o.fx_rate, o.expected_date, m.mpn, l.quantity,
                     cast(coalesce((select sum(r.quantity) from receipt_lines r where r.po_line_id = l.id), 0) as bigint) as received,
@@ -140,7 +140,7 @@ struct Valuation {
 /// What stock is worth at landed cost: serial-tracked units in stock, and
 /// counted parts at the average landed cost of what was received.
 pub async fn stock_valuation(db: &Db, lang: Lang, base: Currency) -> AppResult<Table> {
-    let rows: Vec<Valuation> = on_db!(db, |p| {
+    let rows: Vec<Valuation> = on!(db, |p| {
         sqlx::query_as(
             "select m.category, m.manufacturer, m.mpn, m.serial_tracked, cast(count(*) as bigint) as units,
                     cast(sum(u.landed_cost_minor) as bigint) as value_minor

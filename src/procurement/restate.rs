@@ -12,7 +12,7 @@ use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Msg;
 use crate::money::Currency;
-use crate::{exec_tx, on_tx};
+use crate::{exec, on};
 
 /// An order's figures: per-line allocation and totals.
 #[derive(Clone, Debug, Serialize)]
@@ -131,14 +131,14 @@ pub async fn restate_unit_costs(
     base: Currency,
     po_id: i64,
 ) -> AppResult<()> {
-    let po = repo::get_po_tx(tx, po_id).await?;
-    let lines = repo::lines_tx(tx, po_id).await?;
-    let costs = repo::costs_tx(tx, po_id).await?;
+    let po = repo::get_po(&mut *tx, po_id).await?;
+    let lines = repo::lines(&mut *tx, po_id).await?;
+    let costs = repo::costs(&mut *tx, po_id).await?;
     let landed = compute_landed(&po, &lines, &costs, base)?;
     let mut changed = 0u64;
     let now = crate::clock::now();
     for (line, out) in lines.iter().zip(&landed.lines) {
-        let units: Vec<(i64, i64, i64)> = on_tx!(tx, |c| {
+        let units: Vec<(i64, i64, i64)> = on!(tx, |c| {
             sqlx::query_as("select id, position, landed_cost_minor from units where po_line_id = $1 and position is not null")
                 .bind(line.id)
                 .fetch_all(c)
@@ -150,7 +150,7 @@ pub async fn restate_unit_costs(
                 changed += crate::inventory::units::set_landed_cost(tx, id, new).await?;
             }
         }
-        let receipt_lines: Vec<(i64, i64, i64)> = on_tx!(tx, |c| {
+        let receipt_lines: Vec<(i64, i64, i64)> = on!(tx, |c| {
             sqlx::query_as(
                 "select id, first_position, quantity from receipt_lines where po_line_id = $1",
             )
@@ -160,7 +160,7 @@ pub async fn restate_unit_costs(
         })?;
         for (id, first, qty) in receipt_lines {
             let total: i64 = (first..first + qty).map(|p| position_cost(out, p)).sum();
-            exec_tx!(tx, |c| {
+            exec!(tx, |c| {
                 sqlx::query("update receipt_lines set landed_cost_minor = $1, updated_at = $2 where id = $3")
                     .bind(total)
                     .bind(now)

@@ -102,7 +102,7 @@ pub async fn create_supplier(db: &Db, actor: &Actor, input: &SupplierInput) -> A
     let id = repo::insert_supplier(&mut tx, &clean.fields())
         .await
         .map_err(|e| unique_to_field(e, "name"))?;
-    let after = repo::get_supplier_tx(&mut tx, id).await?;
+    let after = repo::get_supplier(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -127,11 +127,11 @@ pub async fn update_supplier(
 ) -> AppResult<()> {
     let clean = clean_supplier(input)?;
     let mut tx = db.begin().await?;
-    let before = repo::get_supplier_tx(&mut tx, id).await?;
+    let before = repo::get_supplier(&mut tx, id).await?;
     repo::update_supplier(&mut tx, id, &clean.fields())
         .await
         .map_err(|e| unique_to_field(e, "name"))?;
-    let after = repo::get_supplier_tx(&mut tx, id).await?;
+    let after = repo::get_supplier(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -267,7 +267,7 @@ pub async fn create_part_model(db: &Db, actor: &Actor, input: &PartModelInput) -
     let id = repo::insert_part_model(&mut tx, &clean.fields())
         .await
         .map_err(|e| unique_to_field(e, "mpn"))?;
-    let after = repo::get_part_model_tx(&mut tx, id).await?.view(true);
+    let after = repo::get_part_model(&mut tx, id).await?.view(true);
     audit::record(
         &mut tx,
         actor,
@@ -292,11 +292,11 @@ pub async fn update_part_model(
 ) -> AppResult<()> {
     let clean = clean_part(input)?;
     let mut tx = db.begin().await?;
-    let before = repo::get_part_model_tx(&mut tx, id).await?.view(true);
+    let before = repo::get_part_model(&mut tx, id).await?.view(true);
     repo::update_part_model(&mut tx, id, &clean.fields())
         .await
         .map_err(|e| unique_to_field(e, "mpn"))?;
-    let after = repo::get_part_model_tx(&mut tx, id).await?.view(true);
+    let after = repo::get_part_model(&mut tx, id).await?.view(true);
     audit::record(
         &mut tx,
         actor,

@@ -4,14 +4,14 @@
 use serde::Serialize;
 use tracing::instrument;
 
-use super::{Known, Stocktake, expected, get, identify, open_tx, scans};
+use super::{Known, Stocktake, expected, get, identify, open, scans};
 use crate::audit::{self, Action, Actor};
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Lang, Msg};
 use crate::inventory::units::{Movement, UnitStatus, record_movement};
 use crate::workorders::{self, Origin, WorkOrderInput};
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// One line of an audit's result.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -52,7 +52,7 @@ impl Finding {
 
 /// An audit's findings: problems first.
 pub async fn findings(db: &Db, id: i64) -> AppResult<Vec<Finding>> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
         "select id, finding, code, asset_id, unit_id, recorded_place, resolution, work_order_id
          from stocktake_findings where stocktake_id = $1
@@ -101,10 +101,10 @@ pub async fn finish(db: &Db, actor: &Actor, id: i64) -> AppResult<[usize; 4]> {
         }
     }
     let mut tx = db.begin().await?;
-    open_tx(&mut tx, id).await?;
+    open(&mut tx, id).await?;
     let now = crate::clock::now();
     for (finding, code, asset, unit, place) in &rows {
-        exec_tx!(&mut tx, |c| {
+        exec!(&mut tx, |c| {
             sqlx::query(
                 "insert into stocktake_findings (stocktake_id, finding, code, asset_id, unit_id, recorded_place, created_at, updated_at)
                  values ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -120,7 +120,7 @@ pub async fn finish(db: &Db, actor: &Actor, id: i64) -> AppResult<[usize; 4]> {
             .await
         })?;
     }
-    exec_tx!(&mut tx, |c| sqlx::query(
+    exec!(&mut tx, |c| sqlx::query(
         "update stocktakes set status = 'finished', finished_at = $1, updated_at = $1 where id = $2"
     )
     .bind(now)
@@ -149,8 +149,8 @@ pub async fn finish(db: &Db, actor: &Actor, id: i64) -> AppResult<[usize; 4]> {
     Ok(counts)
 }
 
-async fn finding_tx(tx: &mut Tx, id: i64, finding_id: i64) -> AppResult<Finding> {
-    let f: Finding = on_tx!(tx, |c| sqlx::query_as(
+async fn finding(tx: &mut Tx, id: i64, finding_id: i64) -> AppResult<Finding> {
+    let f: Finding = on!(tx, |c| sqlx::query_as(
         "select id, finding, code, asset_id, unit_id, recorded_place, resolution, work_order_id
          from stocktake_findings where id = $1 and stocktake_id = $2"
     )
@@ -169,20 +169,19 @@ async fn finding_tx(tx: &mut Tx, id: i64, finding_id: i64) -> AppResult<Finding>
 pub async fn fix(db: &Db, actor: &Actor, id: i64, finding_id: i64) -> AppResult<()> {
     let take = get(db, id).await?;
     let mut tx = db.begin().await?;
-    let f = finding_tx(&mut tx, id, finding_id).await?;
+    let f = finding(&mut tx, id, finding_id).await?;
     let (Some(unit), Some(location)) = (f.unit_id, take.location_id) else {
         return Err(AppError::Conflict(Msg::new("stocktake.not_fixable")));
     };
     if !f.fixable(&take) {
         return Err(AppError::Conflict(Msg::new("stocktake.not_fixable")));
     }
-    let (part, from, status): (i64, Option<i64>, UnitStatus) =
-        on_tx!(&mut tx, |c| sqlx::query_as(
-            "select part_model_id, location_id, status from units where id = $1"
-        )
-        .bind(unit)
-        .fetch_one(c)
-        .await)?;
+    let (part, from, status): (i64, Option<i64>, UnitStatus) = on!(&mut tx, |c| sqlx::query_as(
+        "select part_model_id, location_id, status from units where id = $1"
+    )
+    .bind(unit)
+    .fetch_one(c)
+    .await)?;
     if !matches!(status, UnitStatus::InStock | UnitStatus::Faulty) {
         // An installed or returned unit needs someone to look, not a record change.
         return Err(AppError::Conflict(
@@ -214,7 +213,7 @@ async fn resolve(
     work_order: Option<i64>,
 ) -> AppResult<()> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
         "update stocktake_findings set resolution = $1, work_order_id = $2, updated_at = $3 where id = $4"
     )
@@ -250,7 +249,7 @@ pub async fn open_work_order(
     let take = get(db, id).await?;
     let f = {
         let mut tx = db.begin_read().await?;
-        let f = finding_tx(&mut tx, id, finding_id).await;
+        let f = finding(&mut tx, id, finding_id).await;
         tx.rollback().await?;
         f?
     };
@@ -280,7 +279,7 @@ pub async fn open_work_order(
     };
     let wo = workorders::create(db, actor, &input, &origin, lang).await?;
     let mut tx = db.begin().await?;
-    finding_tx(&mut tx, id, finding_id).await?;
+    finding(&mut tx, id, finding_id).await?;
     resolve(&mut tx, actor, id, finding_id, "work_order", Some(wo)).await?;
     tx.commit().await?;
     Ok(wo)

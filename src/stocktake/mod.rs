@@ -14,7 +14,7 @@ use crate::audit::{self, Action, Actor};
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 mod findings;
 
@@ -70,13 +70,12 @@ async fn name_targets(db: &Db, rows: &mut [Stocktake]) -> AppResult<()> {
 /// Audits, newest first, one page; and how many there are.
 pub async fn list(db: &Db, limit: i64, offset: i64) -> AppResult<(Vec<Stocktake>, i64)> {
     let sql = format!("{SELECT} order by s.id desc limit $1 offset $2");
-    let mut rows: Vec<Stocktake> =
-        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(p)
-            .await)?;
-    let total: i64 = on_db!(db, |p| sqlx::query_scalar(
+    let mut rows: Vec<Stocktake> = on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await)?;
+    let total: i64 = on!(db, |p| sqlx::query_scalar(
         "select count(*) from stocktakes"
     )
     .fetch_one(p)
@@ -88,7 +87,7 @@ pub async fn list(db: &Db, limit: i64, offset: i64) -> AppResult<(Vec<Stocktake>
 /// One audit.
 pub async fn get(db: &Db, id: i64) -> AppResult<Stocktake> {
     let sql = format!("{SELECT} where s.id = $1");
-    let row: Stocktake = on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+    let row: Stocktake = on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(id)
         .fetch_one(p)
         .await)?;
@@ -128,7 +127,7 @@ pub async fn start(db: &Db, actor: &Actor, input: &StartInput) -> AppResult<i64>
     }
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
-    let id: i64 = on_tx!(&mut tx, |c| {
+    let id: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar(
             "insert into stocktakes (rack_id, location_id, status, started_by, created_at, updated_at)
              values ($1, $2, 'open', $3, $4, $4) returning id",
@@ -155,8 +154,8 @@ pub async fn start(db: &Db, actor: &Actor, input: &StartInput) -> AppResult<i64>
     Ok(id)
 }
 
-async fn open_tx(tx: &mut Tx, id: i64) -> AppResult<()> {
-    let status: String = on_tx!(tx, |c| sqlx::query_scalar(
+async fn open(tx: &mut Tx, id: i64) -> AppResult<()> {
+    let status: String = on!(tx, |c| sqlx::query_scalar(
         "select status from stocktakes where id = $1"
     )
     .bind(id)
@@ -194,8 +193,8 @@ pub async fn scan(db: &Db, id: i64, code: &str) -> AppResult<ScanResult> {
     let take = get(db, id).await?;
     let expected = expected(db, &take).await?;
     let mut tx = db.begin().await?;
-    open_tx(&mut tx, id).await?;
-    let seen: i64 = on_tx!(&mut tx, |c| {
+    open(&mut tx, id).await?;
+    let seen: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar(
         "select count(*) from stocktake_scans where stocktake_id = $1 and lower(code) = lower($2)"
     )
@@ -209,7 +208,7 @@ pub async fn scan(db: &Db, id: i64, code: &str) -> AppResult<ScanResult> {
         return Ok(ScanResult::Repeated);
     }
     let now = crate::clock::now();
-    exec_tx!(&mut tx, |c| {
+    exec!(&mut tx, |c| {
         sqlx::query(
             "insert into stocktake_scans (stocktake_id, code, created_at, updated_at) values ($1, $2, $3, $3)",
         )
@@ -251,7 +250,7 @@ impl Item {
 /// location (units kept there or in the locations inside it).
 async fn expected(db: &Db, take: &Stocktake) -> AppResult<Vec<Item>> {
     if let Some(rack) = take.rack_id {
-        let rows: Vec<(i64, String, Option<String>)> = on_db!(db, |p| {
+        let rows: Vec<(i64, String, Option<String>)> = on!(db, |p| {
             sqlx::query_as(
             "select a.id, a.asset_tag, a.hostname from placements p join assets a on a.id = p.asset_id where p.rack_id = $1 order by p.u_position"
         )
@@ -275,7 +274,7 @@ async fn expected(db: &Db, take: &Stocktake) -> AppResult<Vec<Item>> {
         return Ok(Vec::new());
     };
     let inside = locations_within(db, root).await?;
-    let rows: Vec<(i64, String, Option<i64>)> = on_db!(db, |p| {
+    let rows: Vec<(i64, String, Option<i64>)> = on!(db, |p| {
         sqlx::query_as(
         "select id, serial, location_id from units where location_id is not null and status in ('in_stock', 'reserved', 'faulty') order by id"
     )
@@ -312,7 +311,7 @@ async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
     let sql = format!(
         "select id from assets where lower(asset_tag) = lower($1{c}) or lower(hostname) = lower($1{c})"
     );
-    let asset: Option<i64> = on_db!(db, |p| {
+    let asset: Option<i64> = on!(db, |p| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
             .bind(code)
             .fetch_optional(p)
@@ -325,7 +324,7 @@ async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
         };
         return Ok(Some(Known::Asset { id, place }));
     }
-    let unit: Option<(i64, Option<i64>, Option<String>, String)> = on_db!(db, |p| {
+    let unit: Option<(i64, Option<i64>, Option<String>, String)> = on!(db, |p| {
         sqlx::query_as(
         "select u.id, u.location_id, a.asset_tag, u.status from units u left join assets a on a.id = u.asset_id where lower(u.serial) = $1
          order by case when u.serial = $2 then 0 else 1 end, u.id limit 1"
@@ -351,7 +350,7 @@ async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
 
 /// The codes scanned so far, newest first.
 pub async fn scans(db: &Db, id: i64) -> AppResult<Vec<String>> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+    Ok(on!(db, |p| sqlx::query_scalar(
         "select code from stocktake_scans where stocktake_id = $1 order by id desc"
     )
     .bind(id)

@@ -8,7 +8,7 @@ use crate::db::Db;
 use crate::error::AppResult;
 use crate::health::alerts::{self, Alert};
 use crate::i18n::{Lang, Msg};
-use crate::on_db;
+use crate::on;
 
 /// Work orders opened per transaction at most (a poller meeting thousands
 /// of alerts left from a restart still commits now and then).
@@ -67,7 +67,7 @@ async fn open_all(
 ) -> AppResult<Vec<i64>> {
     let mut tx = db.begin().await?;
     let items: Vec<(&WorkOrderInput, &Origin)> = alerts.iter().map(|(_, i, o)| (i, o)).collect();
-    let ids = super::create_many_tx(&mut tx, actor, &items, lang).await?;
+    let ids = super::create_many(&mut tx, actor, &items, lang).await?;
     let links: Vec<(i64, i64)> = alerts
         .iter()
         .map(|(a, _, _)| *a)
@@ -82,7 +82,7 @@ async fn open_all(
 async fn plan(db: &Db, alert: &Alert, lang: Lang) -> AppResult<(WorkOrderInput, Origin)> {
     // Our own record of where the failing part sits, found by its serial.
     let our_slot: Option<String> = match alert.unit_id {
-        Some(unit) => on_db!(db, |p| {
+        Some(unit) => on!(db, |p| {
             sqlx::query_scalar(
             "select slot_name from units where id = $1 and asset_id = $2 and status = 'installed'"
         )

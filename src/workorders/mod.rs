@@ -21,6 +21,4 @@ pub use model::{
 };
 pub use picking::{pick_list, spares_for};
 pub use repo::{assignable_users, checks, get, list};
-pub use service::{
-    active_for_asset, assign, complete, create, create_many_tx, create_tx, set_status, tick,
-};
+pub use service::{active_for_asset, assign, complete, create, create_many, set_status, tick};

@@ -8,9 +8,9 @@ use time::OffsetDateTime;
 
 use super::model::{Check, Filter, NewRow, STATUSES, Spare, WorkOrder};
 use crate::audit::Actor;
-use crate::db::{Db, DbError, Tx};
+use crate::db::{Conn, Db, DbError, Tx};
 use crate::error::{AppError, AppResult};
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// Work orders per statement where they are read or written together.
 pub(super) const PER_STATEMENT: usize = 100;
@@ -50,7 +50,7 @@ pub async fn list(
     );
     let assignee = f.assignee_id.unwrap_or(0);
     let asset = f.asset_id.unwrap_or(0);
-    let rows = on_db!(db, |p| {
+    let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(pick(0))
             .bind(pick(1))
@@ -66,7 +66,7 @@ pub async fn list(
             .fetch_all(p)
             .await
     })?;
-    let total: i64 = on_db!(db, |p| {
+    let total: i64 = on!(db, |p| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()))
             .bind(pick(0))
             .bind(pick(1))
@@ -84,9 +84,10 @@ pub async fn list(
 }
 
 /// One work order.
-pub async fn get(db: &Db, id: i64) -> Result<WorkOrder, DbError> {
+pub async fn get(db: impl Into<Conn<'_>>, id: i64) -> Result<WorkOrder, DbError> {
+    let mut db: Conn<'_> = db.into();
     let sql = format!("{SELECT} where w.id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -94,22 +95,11 @@ pub async fn get(db: &Db, id: i64) -> Result<WorkOrder, DbError> {
     .await)?)
 }
 
-/// One work order, in the caller's transaction.
-pub(super) async fn get_tx(tx: &mut Tx, id: i64) -> Result<WorkOrder, DbError> {
-    let sql = format!("{SELECT} where w.id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.clone()
-    ))
-    .bind(id)
-    .fetch_one(c)
-    .await)?)
-}
-
 /// The work orders with these ids (at most [`PER_STATEMENT`] of them), in
 /// no promised order.
-pub(super) async fn get_many_tx(tx: &mut Tx, ids: &[i64]) -> Result<Vec<WorkOrder>, DbError> {
+pub(super) async fn get_many(tx: &mut Tx, ids: &[i64]) -> Result<Vec<WorkOrder>, DbError> {
     let sql = format!("{SELECT} where w.id in ({})", tx.marks(1, ids.len()));
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
         for id in ids {
             q = q.bind(id);
@@ -138,7 +128,7 @@ pub(super) async fn active_by_dedup_key(
 
 /// A work order's checklist, in order.
 pub async fn checks(db: &Db, id: i64) -> Result<Vec<Check>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select c.id, c.text, c.done_at, u.display_name as done_by
              from work_order_checks c left join users u on u.id = c.done_by
@@ -187,12 +177,12 @@ pub(super) async fn assets_by_tag(
 }
 
 /// The part model installed in an asset's slot, if any.
-pub(super) async fn slot_part_model_tx(
+pub(super) async fn slot_part_model(
     tx: &mut Tx,
     asset_id: i64,
     slot: &str,
 ) -> Result<Option<i64>, DbError> {
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "select part_model_id from units where asset_id = $1 and slot_name = $2 and status = 'installed'",
         )
@@ -224,7 +214,7 @@ pub(super) async fn insert_rows(
              values {} returning id, dedup_key",
             tx.rows(group.len(), 19)
         );
-        let back: Vec<(i64, Option<String>)> = on_tx!(tx, |c| {
+        let back: Vec<(i64, Option<String>)> = on!(tx, |c| {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
             for &i in group {
                 let NewRow {
@@ -299,7 +289,7 @@ pub(super) async fn insert_checklists(
             "insert into work_order_checks (work_order_id, position, text, created_at, updated_at) values {}",
             tx.rows(chunk.len(), 5)
         );
-        exec_tx!(tx, |c| {
+        exec!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             for (id, position, text) in chunk {
                 q = q.bind(id).bind(position).bind(text).bind(now).bind(now);
@@ -313,7 +303,7 @@ pub(super) async fn insert_checklists(
 /// Ticks a checklist item of a work order (`done_at` set), or unticks it
 /// (`done_at` none); returns the rows changed (0 when the item is not that
 /// work order's).
-pub(super) async fn set_check_tx(
+pub(super) async fn set_check(
     tx: &mut Tx,
     id: i64,
     check_id: i64,
@@ -321,7 +311,7 @@ pub(super) async fn set_check_tx(
     done_by: Option<i64>,
     now: OffsetDateTime,
 ) -> Result<u64, DbError> {
-    Ok(exec_tx!(tx, |c| {
+    Ok(exec!(tx, |c| {
         sqlx::query(
             "update work_order_checks set done_at = $1, done_by = $2, updated_at = $3 where id = $4 and work_order_id = $5",
         )
@@ -336,8 +326,8 @@ pub(super) async fn set_check_tx(
 }
 
 /// How many checklist items of a work order are not ticked.
-pub(super) async fn open_checks_tx(tx: &mut Tx, id: i64) -> Result<i64, DbError> {
-    Ok(on_tx!(tx, |c| {
+pub(super) async fn open_checks(tx: &mut Tx, id: i64) -> Result<i64, DbError> {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "select count(*) from work_order_checks where work_order_id = $1 and done_at is null",
         )
@@ -349,14 +339,14 @@ pub(super) async fn open_checks_tx(tx: &mut Tx, id: i64) -> Result<i64, DbError>
 
 /// Sets a work order's status (when given) and its assignee (when given,
 /// possibly to nobody).
-pub(super) async fn update_status_assignee_tx(
+pub(super) async fn update_status_assignee(
     tx: &mut Tx,
     id: i64,
     status: Option<&str>,
     assignee: Option<Option<i64>>,
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
             "update work_orders set status = coalesce($1, status),
                 assignee_id = case when $2 then $3 else assignee_id end, updated_at = $4 where id = $5",
@@ -374,7 +364,7 @@ pub(super) async fn update_status_assignee_tx(
 
 /// Marks an active work order done, with the units it swapped; returns the
 /// rows changed (0 when it is no longer active).
-pub(super) async fn mark_done_tx(
+pub(super) async fn mark_done(
     tx: &mut Tx,
     id: i64,
     completed_by: Option<i64>,
@@ -382,7 +372,7 @@ pub(super) async fn mark_done_tx(
     removed_unit_id: Option<i64>,
     now: OffsetDateTime,
 ) -> Result<u64, DbError> {
-    Ok(exec_tx!(tx, |c| {
+    Ok(exec!(tx, |c| {
         sqlx::query(
             "update work_orders set status = 'done', completed_by = $1, completed_at = $2, spare_unit_id = $3,
                 removed_unit_id = $4, updated_at = $2 where id = $5 and status in ('open', 'in_progress')",
@@ -399,7 +389,7 @@ pub(super) async fn mark_done_tx(
 
 /// The id and stock location of the spare with this serial (in any case,
 /// one in stock first: `units::find_by_serial`).
-pub(super) async fn unit_by_serial_tx(
+pub(super) async fn unit_by_serial(
     tx: &mut Tx,
     serial: &str,
 ) -> Result<Option<(i64, Option<i64>)>, DbError> {
@@ -407,7 +397,7 @@ pub(super) async fn unit_by_serial_tx(
     let Some(id) = units::find_by_serial(tx, serial, UnitStatus::InStock).await? else {
         return Ok(None);
     };
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_as("select id, location_id from units where id = $1")
             .bind(id)
             .fetch_optional(c)
@@ -416,8 +406,8 @@ pub(super) async fn unit_by_serial_tx(
 }
 
 /// A unit's serial.
-pub(super) async fn unit_serial_tx(tx: &mut Tx, unit_id: i64) -> Result<String, DbError> {
-    Ok(on_tx!(tx, |c| {
+pub(super) async fn unit_serial(tx: &mut Tx, unit_id: i64) -> Result<String, DbError> {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar("select serial from units where id = $1")
             .bind(unit_id)
             .fetch_one(c)
@@ -426,13 +416,13 @@ pub(super) async fn unit_serial_tx(tx: &mut Tx, unit_id: i64) -> Result<String, 
 }
 
 /// Sets an asset's status (a work order's target status, on completion).
-pub(super) async fn set_asset_status_tx(
+pub(super) async fn set_asset_status(
     tx: &mut Tx,
     asset_id: i64,
     status: &str,
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query("update assets set status = $1, updated_at = $2 where id = $3")
             .bind(status)
             .bind(now)
@@ -446,7 +436,7 @@ pub(super) async fn set_asset_status_tx(
 /// Units of a part model in stock, oldest first, with their MPN and
 /// location id (the location's path and site are filled in later).
 pub(super) async fn spares_in_stock(db: &Db, part_model_id: i64) -> Result<Vec<Spare>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select u.id as unit_id, u.serial, m.mpn, u.location_id from units u join part_models m on m.id = u.part_model_id
              where u.part_model_id = $1 and u.status = 'in_stock' order by u.id",
@@ -459,7 +449,7 @@ pub(super) async fn spares_in_stock(db: &Db, part_model_id: i64) -> Result<Vec<S
 
 /// People a work order can be given to: enabled administrators and technicians.
 pub async fn assignable_users(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select id, display_name from users where disabled = false and role in ('admin', 'technician') order by display_name",
         )

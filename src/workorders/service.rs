@@ -13,9 +13,9 @@ use super::model::{
 use super::repo::{self, PER_STATEMENT};
 use crate::audit::{self, Action, Actor};
 use crate::datacenter::{cabling, placement, racks};
-use crate::db::{Db, DbError, Tx};
+use crate::db::{self, Conn, Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::exec_tx;
+use crate::exec;
 use crate::i18n::{self, Lang, Msg};
 use crate::inventory::{assets, rma};
 
@@ -84,7 +84,7 @@ async fn resolve_input(
     let mut u = None;
     if matches!(kind, "install" | "move") {
         match input.rack_id.trim().parse::<i64>() {
-            Ok(id) => match racks::get_tx(tx, id).await {
+            Ok(id) => match racks::get(&mut *tx, id).await {
                 Ok(r) => rack = Some(r),
                 Err(DbError::NotFound) => errors.add("rack_id", Msg::new("validation.required")),
                 Err(e) => return Err(e.into()),
@@ -99,7 +99,7 @@ async fn resolve_input(
         if slot.is_empty() {
             errors.add("slot_name", Msg::new("validation.required"));
         } else if let Some(asset) = asset_id {
-            part_model_id = repo::slot_part_model_tx(tx, asset, slot).await?;
+            part_model_id = repo::slot_part_model(tx, asset, slot).await?;
             if part_model_id.is_none() {
                 errors.add("slot_name", Msg::new("swap.empty_slot").arg("slot", slot));
             }
@@ -133,28 +133,18 @@ async fn resolve_input(
 /// `origin.dedup_key`.
 #[instrument(skip_all)]
 pub async fn create(
-    db: &Db,
+    db: impl Into<Conn<'_>>,
     actor: &Actor,
     input: &WorkOrderInput,
     origin: &Origin,
     lang: Lang,
 ) -> AppResult<i64> {
-    let mut tx = db.begin().await?;
-    let id = create_tx(&mut tx, actor, input, origin, lang).await?;
-    tx.commit().await?;
+    let mut work = db::work(db).await?;
+    let tx: &mut Tx = &mut work;
+    let ids = create_many(tx, actor, &[(input, origin)], lang).await?;
+    let id = ids.into_iter().next().ok_or(AppError::NotFound)?;
+    work.commit().await?;
     Ok(id)
-}
-
-/// [`create`] in the caller's transaction; on an error the caller rolls back.
-pub async fn create_tx(
-    tx: &mut Tx,
-    actor: &Actor,
-    input: &WorkOrderInput,
-    origin: &Origin,
-    lang: Lang,
-) -> AppResult<i64> {
-    let ids = create_many_tx(tx, actor, &[(input, origin)], lang).await?;
-    ids.into_iter().next().ok_or(AppError::NotFound)
 }
 
 /// Opens many work orders in the caller's transaction (health alerts open
@@ -165,7 +155,7 @@ pub async fn create_tx(
 /// two statements per work order on this before. Returns each one's id, or
 /// the id of the active work order with the same dedup key (also one opened
 /// earlier in the same call). On an error the caller rolls back.
-pub async fn create_many_tx(
+pub async fn create_many(
     tx: &mut Tx,
     actor: &Actor,
     items: &[(&WorkOrderInput, &Origin)],
@@ -184,7 +174,7 @@ pub async fn create_many_tx(
     let mut rows: Vec<NewRow<'_>> = Vec::new();
     let mut planned: HashMap<&str, usize> = HashMap::new();
     for (input, origin) in items {
-        let row = match check_tx(tx, actor, input, origin, &active, &assets, lang).await? {
+        let row = match check(tx, actor, input, origin, &active, &assets, lang).await? {
             Checked::Existing(id) => {
                 picks.push(Ok(id));
                 continue;
@@ -206,7 +196,7 @@ pub async fn create_many_tx(
     let created = repo::insert_rows(tx, actor, &rows, now).await?;
     repo::insert_checklists(tx, &rows, &created, now).await?;
     for chunk in created.chunks(PER_STATEMENT) {
-        let after = repo::get_many_tx(tx, chunk).await?;
+        let after = repo::get_many(tx, chunk).await?;
         let rows: Vec<(String, Option<&WorkOrder>, Option<&WorkOrder>)> = after
             .iter()
             .map(|w| (w.id.to_string(), None, Some(w)))
@@ -227,7 +217,7 @@ enum Checked<'a> {
 
 /// Checks one input (an install or move is tried against the rack and
 /// undone) and settles its title and checklist.
-async fn check_tx<'a>(
+async fn check<'a>(
     tx: &mut Tx,
     actor: &Actor,
     input: &'a WorkOrderInput,
@@ -240,13 +230,13 @@ async fn check_tx<'a>(
     let kind = input.kind.as_str();
     if let (Some(asset), Some(rack), Some(u)) = (r.asset_id, &r.rack, r.u) {
         // Dry run of the placement, undone at once; it is applied for real on completion.
-        exec_tx!(tx, |c| sqlx::query("savepoint wo_trial").execute(c).await)?;
-        let tried = placement::place_tx(tx, actor, asset, rack, u, &input.face, &input.depth).await;
+        exec!(tx, |c| sqlx::query("savepoint wo_trial").execute(c).await)?;
+        let tried = placement::place_at(tx, actor, asset, rack, u, &input.face, &input.depth).await;
         for undo in [
             "rollback to savepoint wo_trial",
             "release savepoint wo_trial",
         ] {
-            exec_tx!(tx, |c| sqlx::query(undo).execute(c).await)?;
+            exec!(tx, |c| sqlx::query(undo).execute(c).await)?;
         }
         tried?;
     }
@@ -287,8 +277,8 @@ async fn check_tx<'a>(
         checklist,
     })))
 }
-async fn active_tx(tx: &mut Tx, id: i64) -> AppResult<WorkOrder> {
-    let wo = repo::get_tx(tx, id).await?;
+async fn active(tx: &mut Tx, id: i64) -> AppResult<WorkOrder> {
+    let wo = repo::get(&mut *tx, id).await?;
     if !wo.is_active() {
         return Err(AppError::Conflict(
             Msg::new("workorder.not_active").arg("status", &wo.status),
@@ -300,11 +290,10 @@ async fn active_tx(tx: &mut Tx, id: i64) -> AppResult<WorkOrder> {
 /// Ticks (or unticks) a checklist item of an active work order.
 pub async fn tick(db: &Db, actor: &Actor, id: i64, check_id: i64, done: bool) -> AppResult<()> {
     let mut tx = db.begin().await?;
-    active_tx(&mut tx, id).await?;
+    active(&mut tx, id).await?;
     let now = crate::clock::now();
     let done_by = done.then_some(actor.user_id).flatten();
-    let changed =
-        repo::set_check_tx(&mut tx, id, check_id, done.then_some(now), done_by, now).await?;
+    let changed = repo::set_check(&mut tx, id, check_id, done.then_some(now), done_by, now).await?;
     if changed != 1 {
         return Err(AppError::NotFound);
     }
@@ -348,10 +337,10 @@ async fn change(
     assignee: Option<Option<i64>>,
 ) -> AppResult<()> {
     let mut tx = db.begin().await?;
-    let before = active_tx(&mut tx, id).await?;
+    let before = active(&mut tx, id).await?;
     let now = crate::clock::now();
-    repo::update_status_assignee_tx(&mut tx, id, status, assignee, now).await?;
-    let after = repo::get_tx(&mut tx, id).await?;
+    repo::update_status_assignee(&mut tx, id, status, assignee, now).await?;
+    let after = repo::get(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -372,8 +361,8 @@ async fn change(
 #[instrument(skip_all, fields(work_order = id))]
 pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) -> AppResult<()> {
     let mut tx = db.begin().await?;
-    let wo = active_tx(&mut tx, id).await?;
-    let open_checks = repo::open_checks_tx(&mut tx, id).await?;
+    let wo = active(&mut tx, id).await?;
+    let open_checks = repo::open_checks(&mut tx, id).await?;
     if open_checks > 0 {
         return Err(AppError::Conflict(
             Msg::new("workorder.checks_open").arg("count", open_checks),
@@ -395,7 +384,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
             errors.add("removed_to", Msg::new("validation.required"));
         }
         errors.into_result()?;
-        let spare = repo::unit_by_serial_tx(&mut tx, serial).await?;
+        let spare = repo::unit_by_serial(&mut tx, serial).await?;
         let location = match input.location_id.trim().parse::<i64>() {
             Ok(l) => Some(l),
             Err(_) => spare.and_then(|(_, l)| l),
@@ -415,14 +404,14 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
             },
             location_id,
         };
-        let removed = assets::swap_tx(&mut tx, actor, asset, &swap).await?;
+        let removed = assets::swap(&mut tx, actor, asset, &swap).await?;
         if removed_to == "rma" {
-            let removed_serial = repo::unit_serial_tx(&mut tx, removed).await?;
+            let removed_serial = repo::unit_serial(&mut tx, removed).await?;
             let open = rma::OpenInput {
                 serial: removed_serial,
                 reason: wo.title.clone(),
             };
-            rma::open_tx(&mut tx, actor, &open).await?;
+            rma::open(&mut tx, actor, &open).await?;
         }
         spare_unit_id = spare.map(|(u, _)| u);
         removed_unit_id = Some(removed);
@@ -430,24 +419,24 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
     if let Some(asset) = wo.asset_id {
         match (wo.kind.as_str(), wo.rack_id, wo.u_position) {
             ("install" | "move", Some(rack_id), Some(u)) => {
-                let rack = racks::get_tx(&mut tx, rack_id).await?;
+                let rack = racks::get(&mut tx, rack_id).await?;
                 let face = wo.face.as_deref().unwrap_or("front");
                 let depth = wo.depth.as_deref().unwrap_or("full");
-                placement::place_tx(&mut tx, actor, asset, &rack, u, face, depth).await?;
+                placement::place_at(&mut tx, actor, asset, &rack, u, face, depth).await?;
             }
             ("decommission", _, _) => {
-                cabling::disconnect_asset_tx(&mut tx, actor, asset).await?;
-                placement::unplace_tx(&mut tx, actor, asset).await?;
+                cabling::disconnect_asset(&mut tx, actor, asset).await?;
+                placement::unplace(&mut tx, actor, asset).await?;
             }
             _ => {}
         }
         if let Some(status) = wo.target_status.as_deref() {
             let now = crate::clock::now();
-            repo::set_asset_status_tx(&mut tx, asset, status, now).await?;
+            repo::set_asset_status(&mut tx, asset, status, now).await?;
         }
     }
     let now = crate::clock::now();
-    let done = repo::mark_done_tx(
+    let done = repo::mark_done(
         &mut tx,
         id,
         actor.user_id,
@@ -461,7 +450,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
             Msg::new("workorder.not_active").arg("status", &wo.status),
         ));
     }
-    let after = repo::get_tx(&mut tx, id).await?;
+    let after = repo::get(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,

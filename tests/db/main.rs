@@ -92,7 +92,7 @@ async fn a_timestamp_round_trips_and_compares_in_order_on_every_engine() {
         let t = TestDb::new(backend).await;
         let early = rackledger::clock::now();
         let late = early + time::Duration::seconds(1);
-        let rows: Vec<time::OffsetDateTime> = rackledger::on_db!(&t.db, |p| {
+        let rows: Vec<time::OffsetDateTime> = rackledger::on!(&t.db, |p| {
             sqlx::query_scalar(
                 "select x from (select $1 as x union all select $2 as x) v where x > $3",
             )

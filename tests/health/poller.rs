@@ -10,7 +10,7 @@ use rackledger::db::Db;
 use rackledger::health::HealthConfig;
 use rackledger::health::bmc::{self, BmcInput};
 use rackledger::health::poller::{self, Poller};
-use rackledger::on_db;
+use rackledger::on;
 
 use crate::fake::{Behavior, FakeBmc};
 use crate::support::{TestDb, backends};
@@ -42,7 +42,7 @@ fn quick() -> HealthConfig {
 }
 
 async fn scalar_i64(db: &Db, sql: &'static str, id: i64) -> i64 {
-    on_db!(db, |p| sqlx::query_scalar::<_, i64>(sql)
+    on!(db, |p| sqlx::query_scalar::<_, i64>(sql)
         .bind(id)
         .fetch_one(p)
         .await)
@@ -253,7 +253,7 @@ async fn two_pollers_sharing_a_fleet_never_poll_a_bmc_twice() {
             assert_eq!(f.root_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
         }
         // Claims alone: two claimers at once get disjoint sets.
-        rackledger::exec_db!(&t.db, |p| sqlx::query("update bmcs set next_poll_at = $1")
+        rackledger::exec!(&t.db, |p| sqlx::query("update bmcs set next_poll_at = $1")
             .bind(rackledger::clock::now())
             .execute(p)
             .await)
@@ -273,7 +273,7 @@ async fn two_pollers_sharing_a_fleet_never_poll_a_bmc_twice() {
 }
 
 async fn pg_url(db: &Db) -> String {
-    let name: String = on_db!(db, |p| sqlx::query_scalar(
+    let name: String = on!(db, |p| sqlx::query_scalar(
         "select current_database()::text"
     )
     .fetch_one(p)
@@ -468,7 +468,7 @@ async fn due_by_schedule(db: &Db, bmc_id: i64, interval_secs: i64) {
     let now = rackledger::clock::now();
     let last = now - time::Duration::seconds(interval_secs + 1);
     let next = now - time::Duration::seconds(1);
-    let n = rackledger::exec_db!(db, |p| sqlx::query(
+    let n = rackledger::exec!(db, |p| sqlx::query(
         "update bmcs set last_polled_at = $1, next_poll_at = $2 where id = $3"
     )
     .bind(last)

@@ -3,7 +3,7 @@
 use rackledger::health::redfish::Snapshot;
 use rackledger::health::redfish::model::Dimm;
 use rackledger::health::{alerts, history, store};
-use rackledger::on_db;
+use rackledger::on;
 use time::Duration;
 
 use crate::poller::{add_asset, add_bmc};
@@ -84,7 +84,7 @@ async fn an_alert_opens_once_per_episode_escalates_in_place_and_a_new_failure_is
             "resolved"
         );
         assert_eq!(record(&snap("Critical")).await.len(), 1, "a new episode");
-        let total: i64 = on_db!(&t.db, |p| sqlx::query_scalar(
+        let total: i64 = on!(&t.db, |p| sqlx::query_scalar(
             "select count(*) from health_alerts"
         )
         .fetch_one(p)
@@ -222,7 +222,7 @@ async fn rekey_reseals_every_password_for_the_new_key() {
             "already done"
         );
         for (i, pw) in ["alpha", "beta"].iter().enumerate() {
-            let asset: i64 = on_db!(&t.db, |p| sqlx::query_scalar(
+            let asset: i64 = on!(&t.db, |p| sqlx::query_scalar(
                 "select id from assets where asset_tag = $1"
             )
             .bind(format!("K{i}"))

@@ -4,7 +4,7 @@
 
 use rackledger::health::HealthConfig;
 use rackledger::health::poller::Poller;
-use rackledger::{exec_db, on_db};
+use rackledger::{exec, on};
 
 use crate::app::{TestApp, count, hidden_csrf, with_master_key};
 use crate::fake::{Behavior, FakeBmc};
@@ -109,14 +109,14 @@ async fn a_stored_password_is_encrypted_and_appears_in_no_page_row_or_audit() {
             !api.contains("hunter2-secret") && api.contains("\"has_password\":true"),
             "{api}"
         );
-        let stored: String = on_db!(&app.db, |p| sqlx::query_scalar(
+        let stored: String = on!(&app.db, |p| sqlx::query_scalar(
             "select password_ciphertext from bmcs"
         )
         .fetch_one(p)
         .await)
         .unwrap();
         assert!(!stored.contains("hunter2"));
-        let audit: Vec<String> = on_db!(&app.db, |p| sqlx::query_scalar(
+        let audit: Vec<String> = on!(&app.db, |p| sqlx::query_scalar(
             "select coalesce(after_json, '') from audit_log where entity = 'bmc'"
         )
         .fetch_all(p)
@@ -193,9 +193,9 @@ async fn after_a_poll_the_asset_and_fleet_pages_show_health_and_the_bmc_truth_ca
         assert_eq!(r.status_code(), 303);
         // rackledger thinks demo DIMM S4EMNX0W000001 is in slot DIMM1; a stock DIMM carries a serial the BMC reports.
         let now = rackledger::clock::now();
-        exec_db!(&app.db, |p| sqlx::query("update units set status = 'installed', asset_id = $1, slot_name = 'DIMM1', location_id = null where serial = 'S4EMNX0W000001'").bind(asset).execute(p).await).unwrap();
-        exec_db!(&app.db, |p| sqlx::query("insert into installations (asset_id, unit_id, slot_name, installed_at, created_at, updated_at) select $1, id, 'DIMM1', $2, $2, $2 from units where serial = 'S4EMNX0W000001'").bind(asset).bind(now).execute(p).await).unwrap();
-        exec_db!(&app.db, |p| sqlx::query(
+        exec!(&app.db, |p| sqlx::query("update units set status = 'installed', asset_id = $1, slot_name = 'DIMM1', location_id = null where serial = 'S4EMNX0W000001'").bind(asset).execute(p).await).unwrap();
+        exec!(&app.db, |p| sqlx::query("insert into installations (asset_id, unit_id, slot_name, installed_at, created_at, updated_at) select $1, id, 'DIMM1', $2, $2, $2 from units where serial = 'S4EMNX0W000001'").bind(asset).bind(now).execute(p).await).unwrap();
+        exec!(&app.db, |p| sqlx::query(
             "update units set serial = '1EEADCE3' where serial = 'S4EMNX0W000002'"
         )
         .execute(p)
@@ -242,7 +242,7 @@ async fn after_a_poll_the_asset_and_fleet_pages_show_health_and_the_bmc_truth_ca
 
         app.login("tech", "rackledger-tech").await;
         let csrf = csrf_of(&app, &page).await;
-        let location: i64 = on_db!(&app.db, |p| sqlx::query_scalar(
+        let location: i64 = on!(&app.db, |p| sqlx::query_scalar(
             "select min(id) from stock_locations"
         )
         .fetch_one(p)
@@ -268,7 +268,7 @@ async fn after_a_poll_the_asset_and_fleet_pages_show_health_and_the_bmc_truth_ca
             .unwrap();
         assert!(diff.missing.is_empty(), "{diff:?}");
         assert_eq!(diff.matched, 1);
-        let old: String = on_db!(&app.db, |p| sqlx::query_scalar(
+        let old: String = on!(&app.db, |p| sqlx::query_scalar(
             "select status from units where serial = 'S4EMNX0W000001'"
         )
         .fetch_one(p)

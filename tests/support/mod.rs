@@ -153,7 +153,7 @@ pub async fn table_names(db: &Db) -> Vec<String> {
             "select tablename::text from pg_tables where schemaname = 'public' order by tablename"
         }
     };
-    rackledger::on_db!(db, |p| sqlx::query_scalar::<_, String>(sql)
+    rackledger::on!(db, |p| sqlx::query_scalar::<_, String>(sql)
         .fetch_all(p)
         .await)
     .unwrap()

@@ -113,7 +113,7 @@ impl TestApp {
     }
 
     pub async fn user_id(&self, username: &str) -> i64 {
-        rackledger::on_db!(&self.db, |p| {
+        rackledger::on!(&self.db, |p| {
             sqlx::query_scalar::<_, i64>("select id from users where username = $1")
                 .bind(username)
                 .fetch_one(p)
@@ -154,7 +154,7 @@ pub fn with_master_key(dir: &tempfile::TempDir) -> Config {
 /// Inserts an in-service server asset tagged `tag`; returns its id.
 pub async fn add_asset(db: &Db, tag: &str) -> i64 {
     let now = rackledger::clock::now();
-    rackledger::on_db!(db, |p| {
+    rackledger::on!(db, |p| {
         sqlx::query_scalar(
             "insert into assets (asset_tag, kind, status, created_at, updated_at) values ($1, 'server', 'in_service', $2, $2) returning id",
         )

@@ -6,7 +6,7 @@ use rackledger::error::AppError;
 use rackledger::inventory::assembly::{self, AssemblyInput};
 use rackledger::inventory::assets::{self, SwapInput};
 use rackledger::inventory::templates::{self, TemplateInput};
-use rackledger::on_db;
+use rackledger::on;
 
 use crate::app::{TestApp, count, text_of};
 use crate::support::backends;
@@ -30,7 +30,7 @@ async fn template(db: &Db, name: &str, slots: &str) -> i64 {
 }
 
 async fn scalar(db: &Db, sql: &'static str, arg: i64) -> i64 {
-    on_db!(db, |p| sqlx::query_scalar::<_, i64>(sql)
+    on!(db, |p| sqlx::query_scalar::<_, i64>(sql)
         .bind(arg)
         .fetch_one(p)
         .await)
@@ -39,7 +39,7 @@ async fn scalar(db: &Db, sql: &'static str, arg: i64) -> i64 {
 
 /// The newest in-stock DIMM: (serial, landed cost).
 async fn newest_spare_dimm(db: &Db) -> (String, i64) {
-    on_db!(db, |p| {
+    on!(db, |p| {
         sqlx::query_as(
             "select u.serial, u.landed_cost_minor from units u join part_models m on m.id = u.part_model_id
              where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1",
@@ -89,7 +89,7 @@ async fn assembly_installs_exactly_the_reserved_units_and_rolls_up_their_cost() 
             .filter(|p| p.mpn.starts_with("M321"))
             .map(|p| p.unit_id)
             .collect();
-        let oldest: Vec<i64> = on_db!(&db, |p| {
+        let oldest: Vec<i64> = on!(&db, |p| {
             sqlx::query_scalar("select u.id from units u join part_models m on m.id = u.part_model_id where m.mpn = 'M321R4GA3BB6-CQK' order by u.id limit 4")
                 .fetch_all(p)
                 .await
@@ -120,7 +120,7 @@ async fn assembly_installs_exactly_the_reserved_units_and_rolls_up_their_cost() 
             0,
             "no reservation left behind"
         );
-        let installed: Vec<i64> = on_db!(&db, |p| sqlx::query_scalar(
+        let installed: Vec<i64> = on!(&db, |p| sqlx::query_scalar(
             "select id from units where asset_id = $1 order by id"
         )
         .bind(asset)
@@ -313,7 +313,7 @@ async fn a_swap_moves_cost_and_history_in_one_step() {
         .unwrap();
         let asset = assembly::complete(&db, &actor(), order).await.unwrap();
         let before = assets::get(&db, asset).await.unwrap().units_cost_minor;
-        let old: (i64, i64) = on_db!(&db, |p| {
+        let old: (i64, i64) = on!(&db, |p| {
             sqlx::query_as("select id, landed_cost_minor from units where asset_id = $1 and slot_name = 'DIMM A1'").bind(asset).fetch_one(p).await
         })
         .unwrap();
@@ -332,7 +332,7 @@ async fn a_swap_moves_cost_and_history_in_one_step() {
             spare.1 - old.1,
             "{backend:?}: the asset's cost follows the units"
         );
-        let status: String = on_db!(&db, |p| sqlx::query_scalar(
+        let status: String = on!(&db, |p| sqlx::query_scalar(
             "select status from units where id = $1"
         )
         .bind(old.0)
@@ -348,7 +348,7 @@ async fn a_swap_moves_cost_and_history_in_one_step() {
                 .any(|h| h.unit_id == old.0 && h.removal_reason.as_deref() == Some("faulty"))
         );
         // A NIC does not fit a DIMM slot.
-        let nic: String = on_db!(&db, |p| {
+        let nic: String = on!(&db, |p| {
             sqlx::query_scalar(
                 "select u.serial from units u join part_models m on m.id = u.part_model_id
                  where m.mpn = 'MCX631432AN-ADAB' and u.status = 'in_stock' limit 1",
@@ -436,7 +436,7 @@ async fn an_rma_round_trip_replaces_credits_or_returns_a_faulty_unit() {
         let shelf = scalar(&db, "select min(id) from stock_locations where $1 = $1", 0).await;
         // A DIMM fails: swap it out as faulty.
         let spare: String = newest_spare_dimm(&db).await.0;
-        let (failed, failed_cost): (i64, i64) = on_db!(&db, |p| {
+        let (failed, failed_cost): (i64, i64) = on!(&db, |p| {
             sqlx::query_as("select id, landed_cost_minor from units where asset_id = $1 and slot_name = 'DIMM A2'").bind(asset).fetch_one(p).await
         })
         .unwrap();
@@ -447,7 +447,7 @@ async fn an_rma_round_trip_replaces_credits_or_returns_a_faulty_unit() {
             location_id: shelf,
         };
         assets::swap(&db, &actor(), asset, &swap).await.unwrap();
-        let failed_serial: String = on_db!(&db, |p| sqlx::query_scalar(
+        let failed_serial: String = on!(&db, |p| sqlx::query_scalar(
             "select serial from units where id = $1"
         )
         .bind(failed)
@@ -472,7 +472,7 @@ async fn an_rma_round_trip_replaces_credits_or_returns_a_faulty_unit() {
             "{backend:?}: found through the order"
         );
         assert!(!listed[0].under_warranty, "no warranty term was recorded");
-        let status: String = on_db!(&db, |p| sqlx::query_scalar(
+        let status: String = on!(&db, |p| sqlx::query_scalar(
             "select status from units where id = $1"
         )
         .bind(failed)
@@ -501,7 +501,7 @@ async fn an_rma_round_trip_replaces_credits_or_returns_a_faulty_unit() {
             ..ResolveInput::default()
         };
         rma::resolve(&db, &actor(), r, &resolve).await.unwrap();
-        let (status, cost): (String, i64) = on_db!(&db, |p| {
+        let (status, cost): (String, i64) = on!(&db, |p| {
             sqlx::query_as(
                 "select status, landed_cost_minor from units where serial = 'S4EMNX0W-RMA1'",
             )
@@ -514,7 +514,7 @@ async fn an_rma_round_trip_replaces_credits_or_returns_a_faulty_unit() {
             ("in_stock", failed_cost),
             "the replacement carries the cost"
         );
-        let old: String = on_db!(&db, |p| sqlx::query_scalar(
+        let old: String = on!(&db, |p| sqlx::query_scalar(
             "select status from units where id = $1"
         )
         .bind(failed)
@@ -533,7 +533,7 @@ async fn an_rma_round_trip_replaces_credits_or_returns_a_faulty_unit() {
         // Credited, then rejected: two more DIMMs fail.
         for (slot, outcome) in [("DIMM A3", "credited"), ("DIMM A4", "rejected")] {
             let spare: String = newest_spare_dimm(&db).await.0;
-            let out: (i64, String) = on_db!(&db, |p| {
+            let out: (i64, String) = on!(&db, |p| {
                 sqlx::query_as(
                     "select id, serial from units where asset_id = $1 and slot_name = $2",
                 )
@@ -568,7 +568,7 @@ async fn an_rma_round_trip_replaces_credits_or_returns_a_faulty_unit() {
                 ..ResolveInput::default()
             };
             rma::resolve(&db, &actor(), id, &input).await.unwrap();
-            let status: String = on_db!(&db, |p| sqlx::query_scalar(
+            let status: String = on!(&db, |p| sqlx::query_scalar(
                 "select status from units where id = $1"
             )
             .bind(out.0)
@@ -713,7 +713,7 @@ async fn a_unit_chosen_by_hand_replaces_the_automatic_pick() {
         .await
         .unwrap();
         let csrf = app.login("tech", "rackledger-tech").await;
-        let wanted: (i64, String) = on_db!(&db, |p| {
+        let wanted: (i64, String) = on!(&db, |p| {
             sqlx::query_as(
                 "select u.id, u.serial from units u join part_models m on m.id = u.part_model_id
                  where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1",
@@ -722,7 +722,7 @@ async fn a_unit_chosen_by_hand_replaces_the_automatic_pick() {
             .await
         })
         .unwrap();
-        let before: i64 = on_db!(&db, |p| {
+        let before: i64 = on!(&db, |p| {
             sqlx::query_scalar(
                 "select id from units where assembly_order_id = $1 and slot_name = 'DIMM A1'",
             )
@@ -752,7 +752,7 @@ async fn a_unit_chosen_by_hand_replaces_the_automatic_pick() {
             )
             .await;
         assert_eq!(ok.status_code(), 303, "{}", ok.text());
-        let now: i64 = on_db!(&db, |p| {
+        let now: i64 = on!(&db, |p| {
             sqlx::query_scalar(
                 "select id from units where assembly_order_id = $1 and slot_name = 'DIMM A1'",
             )
@@ -762,7 +762,7 @@ async fn a_unit_chosen_by_hand_replaces_the_automatic_pick() {
         })
         .unwrap();
         assert_eq!(now, wanted.0);
-        let released: String = on_db!(&db, |p| sqlx::query_scalar(
+        let released: String = on!(&db, |p| sqlx::query_scalar(
             "select status from units where id = $1"
         )
         .bind(before)

@@ -161,7 +161,7 @@ async fn an_api_token_works_until_it_is_revoked() {
         let buyer = app.user_id("buyer").await;
         let token = app.issue_token(&csrf, buyer, "erp sync").await;
         assert!(token.starts_with("rl_"), "token shown once: {token}");
-        let stored: i64 = rackledger::on_db!(&app.db, |p| {
+        let stored: i64 = rackledger::on!(&app.db, |p| {
             sqlx::query_scalar("select count(*) from api_tokens where token_hash = $1")
                 .bind(&token)
                 .fetch_one(p)
@@ -179,7 +179,7 @@ async fn an_api_token_works_until_it_is_revoked() {
         assert_eq!(ok.status_code(), 200, "{backend:?}");
         assert_eq!(ok.json::<Value>()["total"], 6);
 
-        let id: i64 = rackledger::on_db!(&app.db, |p| {
+        let id: i64 = rackledger::on!(&app.db, |p| {
             sqlx::query_scalar("select id from api_tokens where name = 'erp sync'")
                 .fetch_one(p)
                 .await
@@ -294,7 +294,7 @@ async fn disabling_a_user_stops_their_sessions_and_tokens_at_once() {
             .do_not_save_cookies()
             .await;
         assert_eq!(refused.status_code(), 401, "{backend:?}");
-        let sessions: i64 = rackledger::on_db!(&app.db, |p| {
+        let sessions: i64 = rackledger::on!(&app.db, |p| {
             sqlx::query_scalar("select count(*) from sessions where user_id = $1")
                 .bind(boss)
                 .fetch_one(p)
@@ -523,7 +523,7 @@ async fn health_probe_is_public_while_metrics_and_api_docs_need_a_login() {
 
 impl TestApp {
     async fn user_count(&self) -> i64 {
-        rackledger::on_db!(&self.db, |p| sqlx::query_scalar(
+        rackledger::on!(&self.db, |p| sqlx::query_scalar(
             "select count(*) from users"
         )
         .fetch_one(p)

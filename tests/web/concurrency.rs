@@ -11,7 +11,7 @@ use rackledger::audit::Actor;
 use rackledger::error::AppError;
 use rackledger::i18n::Lang;
 use rackledger::importers::{self, Mode, Target};
-use rackledger::on_db;
+use rackledger::on;
 use serde_json::{Value, json};
 
 use crate::app::TestApp;
@@ -22,14 +22,14 @@ use crate::support::backends;
 const SSD: &str = "SEDC600M/960G";
 
 async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
-    on_db!(&app.db, |p| sqlx::query_scalar::<_, i64>(sql)
+    on!(&app.db, |p| sqlx::query_scalar::<_, i64>(sql)
         .fetch_one(p)
         .await)
     .unwrap()
 }
 
 async fn ssd_serials(app: &TestApp, status: &str) -> Vec<String> {
-    on_db!(&app.db, |p| {
+    on!(&app.db, |p| {
         sqlx::query_scalar(
             "select u.serial from units u join part_models m on m.id = u.part_model_id
              where m.mpn = $1 and u.status = $2 order by u.serial",
@@ -115,7 +115,7 @@ async fn many_clients_at_once_lose_no_stock_and_put_no_unit_in_two_places() {
         let template = created["template"]["id"].as_i64().unwrap();
         assert_eq!(assemble(&app, &token, template, "PRE-1").await, [201, 200]);
         assert_eq!(assemble(&app, &token, template, "PRE-2").await, [201, 200]);
-        let assets: Vec<i64> = on_db!(&app.db, |p| sqlx::query_scalar(
+        let assets: Vec<i64> = on!(&app.db, |p| sqlx::query_scalar(
             "select id from assets where asset_tag in ('PRE-1', 'PRE-2') order by asset_tag"
         )
         .fetch_all(p)
@@ -275,7 +275,7 @@ async fn an_api_call_does_not_wait_for_a_writer_holding_the_database() {
         assert_eq!(me(&app).await.status_code(), 200, "first use recorded");
         // A writer holds the database (as an import commit does).
         let mut writer = app.db.begin().await.unwrap();
-        rackledger::exec_tx!(&mut writer, |c| sqlx::query(
+        rackledger::exec!(&mut writer, |c| sqlx::query(
             "update suppliers set notes = notes where id = (select min(id) from suppliers)"
         )
         .execute(c)

@@ -382,32 +382,32 @@ type Snapshot = (
 
 /// Units, orders, lines, extra costs and assets as stored.
 async fn snapshot(db: &rackledger::db::Db) -> Snapshot {
-    use rackledger::on_db;
-    let units = on_db!(db, |p| sqlx::query_as(
+    use rackledger::on;
+    let units = on!(db, |p| sqlx::query_as(
         "select id, landed_cost_minor, status, updated_at from units order by id"
     )
     .fetch_all(p)
     .await)
     .unwrap();
-    let orders = on_db!(db, |p| sqlx::query_as(
+    let orders = on!(db, |p| sqlx::query_as(
         "select id, fx_rate, status, updated_at from purchase_orders order by id"
     )
     .fetch_all(p)
     .await)
     .unwrap();
-    let lines = on_db!(db, |p| sqlx::query_as(
+    let lines = on!(db, |p| sqlx::query_as(
         "select id, unit_price, quantity from po_lines order by id"
     )
     .fetch_all(p)
     .await)
     .unwrap();
-    let costs = on_db!(db, |p| sqlx::query_as(
+    let costs = on!(db, |p| sqlx::query_as(
         "select id, amount, fx_rate from po_costs order by id"
     )
     .fetch_all(p)
     .await)
     .unwrap();
-    let assets = on_db!(db, |p| sqlx::query_as(
+    let assets = on!(db, |p| sqlx::query_as(
         "select id, status, assembly_labour_minor, updated_at from assets order by id"
     )
     .fetch_all(p)
@@ -478,7 +478,7 @@ async fn a_scenario_changes_results_and_leaves_recorded_data_untouched() {
             .json(&json!({"name": "weak won, dear DIMMs", "overrides": {}}))
             .await;
         assert_eq!(dup.status_code(), 422, "names are unique");
-        let audited: i64 = rackledger::on_db!(&app.db, |p| sqlx::query_scalar(
+        let audited: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
             "select count(*) from audit_log where entity = 'cost_scenario'"
         )
         .fetch_one(p)
@@ -555,7 +555,7 @@ async fn the_cost_pages_show_the_example_mark_losing_tiers_and_are_for_money_rol
         assert_eq!(status, 200);
         assert_eq!(count(&doc, "svg#chart-template rect"), 5, "five components");
         assert_eq!(count(&doc, "#report-scorecard-parts tbody tr"), {
-            let parts: i64 = rackledger::on_db!(&app.db, |p| sqlx::query_scalar(
+            let parts: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
                 "select count(distinct part_model_id) from units"
             )
             .fetch_one(p)
@@ -672,7 +672,7 @@ async fn the_demo_showcase_fills_the_cost_page() {
         let (status, _) = app.page("/cost/scenarios/1").await;
         assert_eq!(status, 200);
         // The DIMM swapped out and sent back shows in the scorecard.
-        let dimms: i64 = rackledger::on_db!(&app.db, |p| sqlx::query_scalar(
+        let dimms: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
             "select count(*) from units u join part_models m on m.id = u.part_model_id
              where m.mpn = 'M321R4GA3BB6-CQK'"
         )
@@ -707,7 +707,7 @@ async fn measured_watts_from_the_bmc_replace_the_nameplate_in_the_power_cost() {
         let app = TestApp::start(backend).await;
         let db = app.db.clone();
         rackledger::demo::seed_showcase(&db).await.unwrap();
-        let server: i64 = rackledger::on_db!(&db, |p| sqlx::query_scalar(
+        let server: i64 = rackledger::on!(&db, |p| sqlx::query_scalar(
             "select p.asset_id from placements p join assets a on a.id = p.asset_id where a.kind = 'server' order by a.id limit 1"
         )
         .fetch_one(p)

@@ -7,7 +7,7 @@ use rackledger::db::Db;
 use rackledger::error::AppError;
 use rackledger::inventory::assembly::{self, AssemblyInput};
 use rackledger::inventory::templates::{self, TemplateInput};
-use rackledger::on_db;
+use rackledger::on;
 
 use crate::app::{TestApp, count, text_of};
 use crate::support::backends;
@@ -117,7 +117,7 @@ async fn placements_refuse_overlaps_naming_the_occupant() {
         placement::place(&db, &actor(), b[0], &at(rack, "9", "front", "full"))
             .await
             .unwrap();
-        let n: i64 = on_db!(&db, |p| sqlx::query_scalar(
+        let n: i64 = on!(&db, |p| sqlx::query_scalar(
             "select count(*) from placements where rack_id = $1"
         )
         .bind(rack)
@@ -184,7 +184,7 @@ async fn an_asset_and_a_part_inside_it_are_located_down_to_the_u_and_face() {
             Some(true),
             "{backend:?}: its rack comes chosen"
         );
-        let unit: i64 = on_db!(&db, |p| sqlx::query_scalar(
+        let unit: i64 = on!(&db, |p| sqlx::query_scalar(
             "select id from units where asset_id = $1"
         )
         .bind(b[0])
@@ -419,7 +419,7 @@ async fn a_port_holds_at_most_one_cable() {
             "the switch's port map shows the server"
         );
         assert_eq!(map[0].peer_port.as_deref(), Some("eth0"));
-        let cables: i64 = on_db!(&db, |p| sqlx::query_scalar("select count(*) from cables")
+        let cables: i64 = on!(&db, |p| sqlx::query_scalar("select count(*) from cables")
             .fetch_one(p)
             .await)
         .unwrap();

@@ -4,7 +4,7 @@ use axum_test::multipart::{MultipartForm, Part};
 use rackledger::audit::Actor;
 use rackledger::db::Db;
 use rackledger::money::Currency;
-use rackledger::on_db;
+use rackledger::on;
 use rackledger::procurement::orders::{self, LineInput, PoInput};
 
 use crate::app::{TestApp, text_of};
@@ -18,7 +18,7 @@ pub(crate) fn sample(name: &str) -> Vec<u8> {
 }
 
 async fn id_of(db: &Db, sql: &'static str, arg: &str) -> i64 {
-    on_db!(db, |p| sqlx::query_scalar::<_, i64>(sql)
+    on!(db, |p| sqlx::query_scalar::<_, i64>(sql)
         .bind(arg)
         .fetch_one(p)
         .await)
@@ -90,7 +90,7 @@ async fn wait(app: &TestApp, id: i64) -> scraper::Html {
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(25));
     loop {
         tick.tick().await;
-        let status: String = on_db!(&app.db, |p| {
+        let status: String = on!(&app.db, |p| {
             sqlx::query_scalar("select status from import_batches where id = $1")
                 .bind(id)
                 .fetch_one(p)
@@ -170,7 +170,7 @@ async fn a_price_list_imports_from_every_format_and_a_second_import_changes_noth
                 .sum();
             assert!(total >= 5, "{file}: {create}/{update}/{unchanged}");
             let done = commit(&app, &csrf, id, false).await;
-            let state: (String, Option<String>) = on_db!(&app.db, |p| sqlx::query_as(
+            let state: (String, Option<String>) = on!(&app.db, |p| sqlx::query_as(
                 "select status, summary_json from import_batches where id = $1"
             )
             .bind(id)
@@ -198,7 +198,7 @@ async fn a_price_list_imports_from_every_format_and_a_second_import_changes_noth
             );
             assert!(!text_of(&again, "#nothing").is_empty());
         }
-        let price: String = on_db!(&app.db, |p| {
+        let price: String = on!(&app.db, |p| {
             sqlx::query_scalar::<_, String>(
                 "select last_price_currency from part_models where mpn = 'M321R4GA3BB6-CQK'",
             )
@@ -242,7 +242,7 @@ pub(crate) async fn ordered_po(db: &Db, lines: &[(&str, &str)]) -> i64 {
 
 /// The first stock location, and the import form's fields receiving order `po` there.
 async fn packing_target(db: &Db, po: i64) -> (i64, [(&'static str, String); 2]) {
-    let location = on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+    let location = on!(db, |p| sqlx::query_scalar::<_, i64>(
         "select min(id) from stock_locations"
     )
     .fetch_one(p)
@@ -291,7 +291,7 @@ async fn a_packing_list_receives_serials_once_and_broken_rows_are_named_before_a
         let refused = commit(&app, &csrf, broken, false).await;
         assert!(!text_of(&refused, "#refused").is_empty());
         let units = |db: Db| async move {
-            on_db!(&db, |p| sqlx::query_scalar::<_, i64>("select count(*) from units u join po_lines l on l.id = u.po_line_id where l.po_id = $1").bind(po).fetch_one(p).await).unwrap()
+            on!(&db, |p| sqlx::query_scalar::<_, i64>("select count(*) from units u join po_lines l on l.id = u.po_line_id where l.po_id = $1").bind(po).fetch_one(p).await).unwrap()
         };
         assert_eq!(units(db.clone()).await, 0, "nothing half-written");
 
@@ -349,7 +349,7 @@ async fn a_long_packing_list_is_checked_and_received_across_its_batches() {
         let po = ordered_po(&db, &[("M321R4GA3BB6-CQK", "5000")]).await;
         let (location, target) = packing_target(&db, po).await;
         let serial = |i: usize| format!("LONG{i:06}");
-        let before: i64 = on_db!(&db, |p| sqlx::query_scalar("select count(*) from units")
+        let before: i64 = on!(&db, |p| sqlx::query_scalar("select count(*) from units")
             .fetch_one(p)
             .await)
         .unwrap();
@@ -368,7 +368,7 @@ async fn a_long_packing_list_is_checked_and_received_across_its_batches() {
         // Every unit once, at positions 1..=N in file order (and in id
         // order), each with its receipt movement, and their costs add up to
         // the receipt line's.
-        let units: Vec<(String, i64, i64)> = on_db!(&db, |p| sqlx::query_as(
+        let units: Vec<(String, i64, i64)> = on!(&db, |p| sqlx::query_as(
             "select u.serial, u.position, u.landed_cost_minor from units u
              join po_lines l on l.id = u.po_line_id where l.po_id = $1 order by u.id"
         )
@@ -380,7 +380,7 @@ async fn a_long_packing_list_is_checked_and_received_across_its_batches() {
         for (i, (s, position, _)) in units.iter().enumerate() {
             assert_eq!((s.as_str(), *position), (serial(i).as_str(), i as i64 + 1));
         }
-        let (movements, line_cost): (i64, i64) = on_db!(&db, |p| sqlx::query_as(
+        let (movements, line_cost): (i64, i64) = on!(&db, |p| sqlx::query_as(
             "select (select count(*) from stock_movements m join units u on u.id = m.unit_id
                      join po_lines l on l.id = u.po_line_id
                      where l.po_id = $1 and m.reason = 'receipt' and m.to_location_id = $2),
@@ -437,7 +437,7 @@ async fn a_long_packing_list_is_checked_and_received_across_its_batches() {
         );
         assert!(text_of(&refused, "#rows").contains("1702"), "{backend:?}");
         let units = || async {
-            on_db!(&db, |p| sqlx::query_scalar::<_, i64>(
+            on!(&db, |p| sqlx::query_scalar::<_, i64>(
                 "select count(*) from units"
             )
             .fetch_one(p)
@@ -546,7 +546,7 @@ async fn an_import_whose_server_stopped_writing_progress_is_shown_as_cut_off() {
             (dead, now - time::Duration::minutes(10)),
             (alive, now - time::Duration::seconds(1)),
         ] {
-            on_db!(&db, |p| sqlx::query(
+            on!(&db, |p| sqlx::query(
                 "update import_batches set status = 'committing', updated_at = $1 where id = $2"
             )
             .bind(at)
@@ -563,7 +563,7 @@ async fn an_import_whose_server_stopped_writing_progress_is_shown_as_cut_off() {
         let status = |id: i64| {
             let db = db.clone();
             async move {
-                on_db!(&db, |p| sqlx::query_scalar::<_, String>(
+                on!(&db, |p| sqlx::query_scalar::<_, String>(
                     "select status from import_batches where id = $1"
                 )
                 .bind(id)

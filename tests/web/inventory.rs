@@ -1,6 +1,6 @@
 //! Units, stock levels and the search box.
 
-use rackledger::on_db;
+use rackledger::on;
 use serde_json::Value;
 
 use crate::app::{TestApp, count, text_of};
@@ -79,7 +79,7 @@ async fn stock_on_hand_is_the_sum_of_movements_and_matches_the_units() {
                 level["part_model_id"].as_i64().unwrap(),
                 level["location_id"].as_i64().unwrap(),
             );
-            let in_stock: i64 = on_db!(&app.db, |p| {
+            let in_stock: i64 = on!(&app.db, |p| {
                 sqlx::query_scalar(
                     "select count(*) from units u join part_models m on m.id = u.part_model_id
                      where u.part_model_id = $1 and u.location_id = $2 and u.status = 'in_stock' and m.serial_tracked = $3",
@@ -117,13 +117,13 @@ async fn parts_below_their_site_minimum_are_listed_with_the_supplier_to_reorder_
             !text_of(&doc, "#nothing-below").is_empty(),
             "{backend:?}: no rules, nothing to reorder"
         );
-        let part = on_db!(&app.db, |p| sqlx::query_scalar::<_, i64>(
+        let part = on!(&app.db, |p| sqlx::query_scalar::<_, i64>(
             "select id from part_models where mpn = 'M321R4GA3BB6-CQK'"
         )
         .fetch_one(p)
         .await)
         .unwrap();
-        let warehouse = on_db!(&app.db, |p| sqlx::query_scalar::<_, i64>(
+        let warehouse = on!(&app.db, |p| sqlx::query_scalar::<_, i64>(
             "select id from stock_locations where parent_id is null"
         )
         .fetch_one(p)
@@ -232,7 +232,7 @@ async fn warranty_runs_from_receipt_for_the_lines_or_the_suppliers_months() {
         let id = |sql: &'static str| {
             let db = db.clone();
             async move {
-                on_db!(&db, |p| sqlx::query_scalar::<_, i64>(sql)
+                on!(&db, |p| sqlx::query_scalar::<_, i64>(sql)
                     .fetch_one(p)
                     .await)
                 .unwrap()
@@ -306,7 +306,7 @@ async fn warranty_runs_from_receipt_for_the_lines_or_the_suppliers_months() {
         let end = |serial: &'static str| {
             let db = db.clone();
             async move {
-                on_db!(&db, |p| sqlx::query_scalar::<_, Option<time::Date>>(
+                on!(&db, |p| sqlx::query_scalar::<_, Option<time::Date>>(
                     "select warranty_end from units where serial = $1"
                 )
                 .bind(serial)
@@ -350,7 +350,7 @@ async fn the_full_demo_loads_on_every_engine() {
         let count_of = |sql: &'static str| {
             let db = app.db.clone();
             async move {
-                on_db!(&db, |p| sqlx::query_scalar::<_, i64>(sql)
+                on!(&db, |p| sqlx::query_scalar::<_, i64>(sql)
                     .fetch_one(p)
                     .await)
                 .unwrap()
@@ -429,7 +429,7 @@ pub(crate) async fn assert_every_unit_is_where_its_movements_say(
     db: &rackledger::db::Db,
     backend: crate::support::Backend,
 ) -> usize {
-    let rows: Vec<(i64, String, Option<i64>, i64, i64)> = on_db!(db, |p| {
+    let rows: Vec<(i64, String, Option<i64>, i64, i64)> = on!(db, |p| {
         sqlx::query_as(
             "select u.id, u.status, u.location_id, l.id,
                     cast(coalesce((select sum(case when m.to_location_id = l.id then m.quantity else 0 end)

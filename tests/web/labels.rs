@@ -3,7 +3,7 @@
 use rackledger::audit::Actor;
 use rackledger::db::Db;
 use rackledger::money::Currency;
-use rackledger::on_db;
+use rackledger::on;
 use rackledger::procurement::orders::{self, LineInput, PoInput};
 use rackledger::procurement::receiving::{self, ReceiptInput, ReceiveLine};
 use scraper::{ElementRef, Html, Selector};
@@ -63,7 +63,7 @@ async fn an_asset_label_decodes_to_the_asset_url_and_tag() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         rackledger::demo::seed_showcase(&app.db).await.unwrap();
-        let (id, tag, hostname): (i64, String, Option<String>) = on_db!(&app.db, |p| {
+        let (id, tag, hostname): (i64, String, Option<String>) = on!(&app.db, |p| {
             sqlx::query_as("select id, asset_tag, hostname from assets order by id limit 1")
                 .fetch_one(p)
                 .await
@@ -98,7 +98,7 @@ async fn an_asset_label_decodes_to_the_asset_url_and_tag() {
         if let Some(h) = hostname {
             assert!(text.contains(&h), "readable hostname: {text}");
         }
-        let chassis: Option<String> = on_db!(&app.db, |p| {
+        let chassis: Option<String> = on!(&app.db, |p| {
             sqlx::query_scalar(
                 "select max(u.serial) from units u join part_models m on m.id = u.part_model_id
                  where u.asset_id = $1 and u.status = 'installed' and m.category = 'chassis'",
@@ -124,7 +124,7 @@ async fn an_asset_label_decodes_to_the_asset_url_and_tag() {
         // The asset list prints every listed asset; an assembly order prints what it built.
         let (_, list) = app.page("/inventory/assets").await;
         let href = print_link(&list);
-        let all: Vec<(i64, String)> = on_db!(&app.db, |p| {
+        let all: Vec<(i64, String)> = on!(&app.db, |p| {
             sqlx::query_as("select id, asset_tag from assets order by asset_tag")
                 .fetch_all(p)
                 .await
@@ -136,7 +136,7 @@ async fn an_asset_label_decodes_to_the_asset_url_and_tag() {
             .map(|(i, t)| format!("{BASE}/inventory/assets/{i}#{t}"))
             .collect();
         assert_eq!(qr_codes(&doc), want, "{backend:?}: {href}");
-        let built: (i64, i64) = on_db!(&app.db, |p| {
+        let built: (i64, i64) = on!(&app.db, |p| {
             sqlx::query_as("select id, asset_id from assembly_orders where asset_id is not null order by id limit 1")
                 .fetch_one(p)
                 .await
@@ -162,7 +162,7 @@ async fn an_asset_label_decodes_to_the_asset_url_and_tag() {
 }
 
 async fn scalar(db: &Db, sql: &'static str) -> i64 {
-    on_db!(db, |p| sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap()
+    on!(db, |p| sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap()
 }
 
 /// An ordered KRW order for 9 NICs: (order, its line, a stock location).
@@ -229,7 +229,7 @@ async fn a_receipt_prints_one_label_per_unit_each_decoding_to_its_own_serial() {
         receive(vec!["NIC-A1".into(), "NIC-A2".into()]).await;
         let serials: Vec<String> = (1..=5).map(|i| format!("NIC-B{i}")).collect();
         let receipt = receive(serials.clone()).await;
-        let units: Vec<(i64, String)> = on_db!(&db, |p| {
+        let units: Vec<(i64, String)> = on!(&db, |p| {
             sqlx::query_as("select id, serial from units where po_line_id = $1 order by position")
                 .bind(line)
                 .fetch_all(p)

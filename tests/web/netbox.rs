@@ -5,7 +5,7 @@ use axum_test::multipart::{MultipartForm, Part};
 use rackledger::audit::Actor;
 use rackledger::datacenter::racks::{self, RackInput};
 use rackledger::inventory::assets::{self, RegisterAsset};
-use rackledger::on_db;
+use rackledger::on;
 use scraper::{Html, Selector};
 
 use crate::app::{TestApp, count, text_of};
@@ -36,7 +36,7 @@ async fn upload(app: &TestApp, csrf: &str, files: &[(String, String)], mode: &st
 }
 
 async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
-    on_db!(&app.db, |p| sqlx::query_scalar::<_, i64>(sql)
+    on!(&app.db, |p| sqlx::query_scalar::<_, i64>(sql)
         .fetch_one(p)
         .await)
     .unwrap()
@@ -68,7 +68,7 @@ async fn netbox_csv_round_trips_through_a_fresh_database() {
             status: "maintenance",
             serial: Some("PDU0001"),
         };
-        assets::register_tx(&mut tx, &actor, &pdu).await.unwrap();
+        assets::register(&mut tx, &actor, &pdu).await.unwrap();
         tx.commit().await.unwrap();
 
         src.login("guest", "rackledger-guest").await;
@@ -170,7 +170,7 @@ async fn a_refused_row_is_named_by_row_and_column_and_nothing_is_written() {
             "build_templates",
             "placements",
         ] {
-            let n: i64 = on_db!(&app.db, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(
+            let n: i64 = on!(&app.db, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(
                 format!("select count(*) from {table}")
             ))
             .fetch_one(p)

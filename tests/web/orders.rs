@@ -3,7 +3,7 @@
 use rackledger::audit::Actor;
 use rackledger::db::Db;
 use rackledger::money::Currency;
-use rackledger::on_db;
+use rackledger::on;
 use rackledger::procurement::fx;
 use rackledger::procurement::orders::{self, CostInput, LineInput, PoInput};
 use rackledger::procurement::receiving::{self, ReceiptInput, ReceiveLine};
@@ -62,7 +62,7 @@ fn serials(prefix: &str, n: usize) -> Vec<String> {
 }
 
 async fn location(db: &Db) -> i64 {
-    on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+    on!(db, |p| sqlx::query_scalar::<_, i64>(
         "select min(id) from stock_locations"
     )
     .fetch_one(p)
@@ -128,7 +128,7 @@ async fn big_order(db: &Db) -> (i64, [i64; 3]) {
 }
 
 async fn unit_costs(db: &Db, po_line: i64) -> Vec<i64> {
-    on_db!(db, |p| {
+    on!(db, |p| {
         sqlx::query_scalar::<_, i64>(
             "select landed_cost_minor from units where po_line_id = $1 order by position",
         )
@@ -178,7 +178,7 @@ async fn received_units_carry_the_hand_computed_landed_cost_to_the_won() {
         // NVMe line: goods 51,728,909 + freight 440,294 + brokerage 9,486 + insurance 115,104 = 52,293,793.
         assert_eq!(unit_costs(db, nvme).await.iter().sum::<i64>(), 52_293_793);
         // Cables are counted: their receipt line carries 99,734 + 849 + 988 + 4,996 = 106,567.
-        let cable_cost: i64 = on_db!(db, |p| {
+        let cable_cost: i64 = on!(db, |p| {
             sqlx::query_scalar("select landed_cost_minor from receipt_lines where po_line_id = $1")
                 .bind(cable)
                 .fetch_one(p)
@@ -191,7 +191,7 @@ async fn received_units_carry_the_hand_computed_landed_cost_to_the_won() {
             .unwrap();
         assert_eq!(detail.status, "received");
         // Import VAT is recorded but is no part of any unit's cost.
-        let all: i64 = on_db!(db, |p| {
+        let all: i64 = on!(db, |p| {
             sqlx::query_scalar::<_, i64>(
                 "select cast(sum(r.landed_cost_minor) as bigint) from receipt_lines r join po_lines l on l.id = r.po_line_id where l.po_id = $1",
             )
@@ -451,7 +451,7 @@ async fn receiving_handles_partial_over_and_duplicate_serial_deliveries() {
             .await
             .unwrap();
         assert_eq!(detail.status, "received");
-        let stock: i64 = on_db!(&db, |p| {
+        let stock: i64 = on!(&db, |p| {
             sqlx::query_scalar("select cast(sum(quantity) as bigint) from stock_movements where part_model_id = (select part_model_id from po_lines where id = $1)")
                 .bind(cables)
                 .fetch_one(p)
@@ -678,7 +678,7 @@ async fn serials_are_stored_as_scanned_whatever_their_characters() {
         receiving::receive(db, &actor(), KRW, po, &input)
             .await
             .unwrap();
-        let units: Vec<(String, i64, i64, String)> = on_db!(db, |p| {
+        let units: Vec<(String, i64, i64, String)> = on!(db, |p| {
             sqlx::query_as(
                 "select serial, position, location_id, status from units where po_line_id = $1 order by id",
             )
@@ -760,7 +760,7 @@ async fn two_receipts_racing_for_the_same_serial_have_exactly_one_winner() {
             ),
             "the loser gets a clear message, not an internal error: {loser:?}"
         );
-        let units: i64 = on_db!(&db, |p| sqlx::query_scalar(
+        let units: i64 = on!(&db, |p| sqlx::query_scalar(
             "select count(*) from units where serial = 'MT-RACE-1'"
         )
         .fetch_one(p)
@@ -803,7 +803,7 @@ async fn a_serial_is_matched_in_any_case_of_its_letters_and_kept_as_received() {
             );
         }
         // The database refuses it too (an import's fast path relies on the index).
-        let (maker, receipt_line): (String, i64) = on_db!(&db, |p| {
+        let (maker, receipt_line): (String, i64) = on!(&db, |p| {
             sqlx::query_as(
                 "select manufacturer, receipt_line_id from units where serial = 'S4NEWD000123'",
             )
@@ -892,14 +892,14 @@ async fn a_serial_two_makers_share_finds_the_unit_in_the_status_asked_for() {
         receiving::receive(&db, &actor(), KRW, po, &input)
             .await
             .unwrap();
-        let (ours, part): (i64, i64) = on_db!(&db, |p| {
+        let (ours, part): (i64, i64) = on!(&db, |p| {
             sqlx::query_as("select id, part_model_id from units where serial = 'SHARED-1'")
                 .fetch_one(p)
                 .await
         })
         .unwrap();
         // Another maker's faulty unit whose serial differs only in case.
-        let theirs: i64 = on_db!(&db, |p| {
+        let theirs: i64 = on!(&db, |p| {
             sqlx::query_scalar(
                 "insert into units (part_model_id, manufacturer, serial, status, location_id,
                    landed_cost_minor, cost_currency, created_at, updated_at)
@@ -985,7 +985,7 @@ async fn a_serial_too_long_or_with_an_invisible_character_is_refused_and_nothing
                 "{backend:?}: {text}"
             );
         }
-        let units: i64 = on_db!(&db, |p| {
+        let units: i64 = on!(&db, |p| {
             sqlx::query_scalar("select count(*) from units where po_line_id = $1")
                 .bind(nvme)
                 .fetch_one(p)

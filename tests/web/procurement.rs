@@ -184,7 +184,7 @@ async fn a_part_models_specs_are_typed_validated_and_audited() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         let csrf = app.login("buyer", "rackledger-buyer").await;
-        let id: i64 = rackledger::on_db!(&app.db, |p| {
+        let id: i64 = rackledger::on!(&app.db, |p| {
             sqlx::query_scalar("select id from part_models where mpn = 'MZQL23T8HCLS-00A07'")
                 .fetch_one(p)
                 .await

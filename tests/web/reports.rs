@@ -1,6 +1,6 @@
 //! Reports and their CSV/XLSX exports.
 
-use rackledger::on_db;
+use rackledger::on;
 
 use crate::app::TestApp;
 use crate::support::backends;
@@ -23,7 +23,7 @@ async fn reports_export_as_csv_and_xlsx_with_formulas_neutralised_and_money_kept
             )
             .await;
         assert_eq!(r.status_code(), 303);
-        let evil: i64 = on_db!(&app.db, |p| sqlx::query_scalar(
+        let evil: i64 = on!(&app.db, |p| sqlx::query_scalar(
             "select id from suppliers where name like '=%'"
         )
         .fetch_one(p)
@@ -41,7 +41,7 @@ async fn reports_export_as_csv_and_xlsx_with_formulas_neutralised_and_money_kept
         )
         .await
         .unwrap();
-        let part: i64 = on_db!(&app.db, |p| sqlx::query_scalar(
+        let part: i64 = on!(&app.db, |p| sqlx::query_scalar(
             "select min(id) from part_models"
         )
         .fetch_one(p)
@@ -95,7 +95,7 @@ async fn reports_export_as_csv_and_xlsx_with_formulas_neutralised_and_money_kept
         let page = app.server.get("/procurement/reports").await;
         assert_eq!(page.status_code(), 200);
         // Demo stock: PO-1 (32 DIMMs + 8 SSDs, all in stock) and four NICs of PO-2.
-        let expected: i64 = on_db!(&app.db, |p| {
+        let expected: i64 = on!(&app.db, |p| {
             sqlx::query_scalar("select cast(sum(landed_cost_minor) as bigint) from units where status = 'in_stock'").fetch_one(p).await
         })
         .unwrap();

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use axum_test::TestResponse;
-use rackledger::on_db;
+use rackledger::on;
 use scraper::{Html, Selector};
 
 use crate::app::{TestApp, add_asset, with_master_key};
@@ -315,7 +315,7 @@ async fn table_counts(app: &TestApp) -> Vec<(String, i64)> {
             continue;
         }
         let sql = format!("select count(*) from {t}");
-        let n: i64 = on_db!(&app.db, |p| {
+        let n: i64 = on!(&app.db, |p| {
             sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
                 .fetch_one(p)
                 .await

@@ -7,7 +7,7 @@ use rackledger::datacenter::racks::{self, RackInput};
 use rackledger::db::Db;
 use rackledger::inventory::assembly::{self, AssemblyInput};
 use rackledger::inventory::templates::{self, TemplateInput};
-use rackledger::on_db;
+use rackledger::on;
 use rackledger::stocktake::{self, ScanResult, StartInput};
 
 use crate::app::{TestApp, count, text_of};
@@ -145,7 +145,7 @@ async fn a_rack_audit_lists_missing_unexpected_and_unknown_and_opens_work_orders
         let path = format!("{page}/findings/{}/workorder", missing.id);
         let r = app.post_form(&path, &csrf, &[]).await;
         assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
-        let wo: i64 = on_db!(&db, |p| sqlx::query_scalar::<_, i64>(
+        let wo: i64 = on!(&db, |p| sqlx::query_scalar::<_, i64>(
             "select work_order_id from stocktake_findings where id = $1"
         )
         .bind(missing.id)
@@ -179,7 +179,7 @@ async fn a_shelf_audit_moves_a_found_unit_in_the_ledger() {
         )
         .await
         .unwrap();
-        let serials: Vec<(i64, String)> = on_db!(&db, |p| sqlx::query_as(
+        let serials: Vec<(i64, String)> = on!(&db, |p| sqlx::query_as(
             "select id, serial from units where status = 'in_stock' order by id limit 2"
         )
         .fetch_all(p)
@@ -197,7 +197,7 @@ async fn a_shelf_audit_moves_a_found_unit_in_the_ledger() {
         let counts = stocktake::finish(&db, &actor(), take).await.unwrap();
         assert_eq!(counts, [0, 0, 1, 0], "{backend:?}");
         let f = stocktake::findings(&db, take).await.unwrap().remove(0);
-        let moves_before: i64 = on_db!(&db, |p| sqlx::query_scalar::<_, i64>(
+        let moves_before: i64 = on!(&db, |p| sqlx::query_scalar::<_, i64>(
             "select count(*) from stock_movements where unit_id = $1"
         )
         .bind(serials[0].0)
@@ -205,7 +205,7 @@ async fn a_shelf_audit_moves_a_found_unit_in_the_ledger() {
         .await)
         .unwrap();
         stocktake::fix(&db, &actor(), take, f.id).await.unwrap();
-        let (loc, moves): (Option<i64>, i64) = on_db!(&db, |p| sqlx::query_as(
+        let (loc, moves): (Option<i64>, i64) = on!(&db, |p| sqlx::query_as(
             "select location_id, (select count(*) from stock_movements m where m.unit_id = u.id) from units u where id = $1"
         )
         .bind(serials[0].0)

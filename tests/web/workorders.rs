@@ -10,7 +10,7 @@ use rackledger::error::AppError;
 use rackledger::i18n::Lang;
 use rackledger::inventory::assembly::{self, AssemblyInput};
 use rackledger::inventory::templates::{self, TemplateInput};
-use rackledger::on_db;
+use rackledger::on;
 use rackledger::workorders::{self, CompleteInput, Origin, WorkOrderInput};
 
 use crate::app::{TestApp, count, text_of};
@@ -90,7 +90,7 @@ where
     T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
     T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
-    on_db!(db, |p| sqlx::query_scalar::<_, T>(sql)
+    on!(db, |p| sqlx::query_scalar::<_, T>(sql)
         .bind(arg)
         .fetch_one(p)
         .await)
@@ -99,7 +99,7 @@ where
 
 /// (unit id, serial, status, asset id) of whatever sits in a slot, or of a serial.
 async fn slot_serial(db: &Db, asset: i64, slot: &str) -> String {
-    on_db!(db, |p| sqlx::query_scalar::<_, String>(
+    on!(db, |p| sqlx::query_scalar::<_, String>(
         "select serial from units where asset_id = $1 and slot_name = $2 and status = 'installed'"
     )
     .bind(asset)
@@ -110,7 +110,7 @@ async fn slot_serial(db: &Db, asset: i64, slot: &str) -> String {
 }
 
 async fn unit_status(db: &Db, serial: &str) -> String {
-    on_db!(db, |p| sqlx::query_scalar::<_, String>(
+    on!(db, |p| sqlx::query_scalar::<_, String>(
         "select status from units where serial = $1"
     )
     .bind(serial)
@@ -163,21 +163,21 @@ async fn a_replacement_picks_the_sites_spare_and_completes_with_an_rma() {
         // A cage at the Seoul site holds the newest spare DIMM; the others stay
         // in the demo warehouse, which belongs to no site.
         let seoul_site: i64 = one(&db, "select site_id from rooms where id = (select room_id from rack_rows where id = (select row_id from racks where id = $1))", seoul).await;
-        let cage: i64 = on_db!(&db, |p| sqlx::query_scalar::<_, i64>(
+        let cage: i64 = on!(&db, |p| sqlx::query_scalar::<_, i64>(
             "insert into stock_locations (name, kind, site_id, created_at, updated_at) values ('Seoul cage', 'cabinet', $1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z') returning id"
         )
         .bind(seoul_site)
         .fetch_one(p)
         .await)
         .unwrap();
-        let newest: String = on_db!(&db, |p| sqlx::query_scalar::<_, String>(
+        let newest: String = on!(&db, |p| sqlx::query_scalar::<_, String>(
             "select u.serial from units u join part_models m on m.id = u.part_model_id
              where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id desc limit 1"
         )
         .fetch_one(p)
         .await)
         .unwrap();
-        rackledger::exec_db!(&db, |p| sqlx::query(
+        rackledger::exec!(&db, |p| sqlx::query(
             "update units set location_id = $1 where serial = $2"
         )
         .bind(cage)
@@ -298,14 +298,14 @@ async fn completing_a_work_order_applies_all_of_it_or_none() {
         .unwrap();
         tick_all(&db, wo).await;
         let old = slot_serial(&db, s[0], "DIMM A1").await;
-        rackledger::exec_db!(&db, |p| sqlx::query(
+        rackledger::exec!(&db, |p| sqlx::query(
             "update units set po_line_id = null where serial = $1"
         )
         .bind(&old)
         .execute(p)
         .await)
         .unwrap();
-        let spare: String = on_db!(&db, |p| sqlx::query_scalar::<_, String>(
+        let spare: String = on!(&db, |p| sqlx::query_scalar::<_, String>(
             "select u.serial from units u join part_models m on m.id = u.part_model_id
              where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id limit 1"
         )
@@ -730,7 +730,7 @@ async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
             .unwrap();
         assert_eq!(opened.len(), 3, "{backend:?}: {opened:?}");
         // Each alert is linked to a work order of its own machine and slot.
-        let links: Vec<(i64, i64, Option<String>, Option<String>)> = on_db!(&db, |p| sqlx::query_as(
+        let links: Vec<(i64, i64, Option<String>, Option<String>)> = on!(&db, |p| sqlx::query_as(
             "select h.asset_id, w.asset_id, w.slot_name, a.asset_tag from health_alerts h
              join work_orders w on w.id = h.work_order_id join assets a on a.id = w.asset_id order by h.asset_id"
         )
@@ -748,7 +748,7 @@ async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
             assert_eq!(slot.as_deref(), Some("DIMM A2"), "{backend:?}");
             assert_eq!(tag.as_deref(), Some(tags[i]), "{backend:?}");
         }
-        let checks: i64 = on_db!(&db, |p| sqlx::query_scalar(
+        let checks: i64 = on!(&db, |p| sqlx::query_scalar(
             "select count(*) from work_order_checks where work_order_id in (select work_order_id from health_alerts)"
         )
         .fetch_one(p)
@@ -758,7 +758,7 @@ async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
             checks, 15,
             "{backend:?}: each gets the five-step replace checklist"
         );
-        let audited: Vec<(String, String)> = on_db!(&db, |p| sqlx::query_as(
+        let audited: Vec<(String, String)> = on!(&db, |p| sqlx::query_as(
             "select entity_id, after_json from audit_log where entity = 'work_order' and action = 'create' order by id"
         )
         .fetch_all(p)
@@ -793,7 +793,7 @@ async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
             dedup_key: Some("test/pdu".into()),
         };
         let mut tx = db.begin().await.unwrap();
-        let ids = workorders::create_many_tx(
+        let ids = workorders::create_many(
             &mut tx,
             &actor(),
             &[(&input, &origin), (&input, &origin)],
@@ -812,7 +812,7 @@ async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
         // another case (the engine's `lower()` decides: SQLite folds ASCII
         // only, so `Ö` is left as it is on both sides); each id returned is
         // its own input's.
-        on_db!(&db, |p| sqlx::query(
+        on!(&db, |p| sqlx::query(
             "update assets set hostname = 'NÖDE-M2.DC1' where id = $1"
         )
         .bind(ids_of_servers[1])
@@ -840,7 +840,7 @@ async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
         ];
         let items: Vec<_> = inputs.iter().zip(origins.iter()).collect();
         let mut tx = db.begin().await.unwrap();
-        let made = workorders::create_many_tx(&mut tx, &actor(), &items, Lang::En)
+        let made = workorders::create_many(&mut tx, &actor(), &items, Lang::En)
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -863,7 +863,7 @@ async fn alerts_on_several_machines_at_once_each_get_their_own_work_order() {
             ..inputs[0].clone()
         };
         let mut tx = db.begin().await.unwrap();
-        let err = workorders::create_many_tx(
+        let err = workorders::create_many(
             &mut tx,
             &actor(),
             &[(&inputs[1], &origins[1]), (&unknown, &keyed("test/c"))],
@@ -909,7 +909,7 @@ async fn a_batch_of_installs_is_tried_one_by_one_and_leaves_the_racks_as_they_we
         // Two installs into free Us: both opened; each placement was tried
         // and undone, to be made when its work order is completed.
         let mut tx = db.begin().await.unwrap();
-        let ids = workorders::create_many_tx(
+        let ids = workorders::create_many(
             &mut tx,
             &actor(),
             &[(&first, &none), (&second, &none)],
@@ -938,7 +938,7 @@ async fn a_batch_of_installs_is_tried_one_by_one_and_leaves_the_racks_as_they_we
         // occupant named; the first's trial is gone with it.
         let taken = install("SRV-B2", b01, "30");
         let mut tx = db.begin().await.unwrap();
-        let err = workorders::create_many_tx(
+        let err = workorders::create_many(
             &mut tx,
             &actor(),
             &[(&first, &none), (&taken, &none)],

@@ -41,7 +41,7 @@ async fn mount(
         return Ok(None);
     }
     let location = Some(sheet.get(rec, "location")).filter(|l| !l.is_empty());
-    let mut found = racks::find_tx(tx, site, location, rack).await?;
+    let mut found = racks::find(tx, site, location, rack).await?;
     let rack = match found.len() {
         1 => found.remove(0),
         0 => {
@@ -87,7 +87,7 @@ async fn template(
     if model.is_empty() {
         return Ok(None);
     }
-    if let Some(t) = templates::find_tx(tx, model).await? {
+    if let Some(t) = templates::find(tx, model).await? {
         return Ok(Some(t.id));
     }
     let t = DeviceType {
@@ -97,7 +97,7 @@ async fn template(
         height_u: 1,
     };
     out.counts.device_types += 1;
-    Ok(Some(templates::register_tx(tx, actor, &t, kind).await?))
+    Ok(Some(templates::register(tx, actor, &t, kind).await?))
 }
 
 /// Registers and places every device row; refusals go to `out.errors`.
@@ -120,7 +120,7 @@ pub(super) async fn import(
             out.errors.push(sheet.error(row, "asset_tag", m));
         }
         let hostname = Some(name).filter(|n| !n.is_empty());
-        let (tag_taken, host_taken) = assets::taken_tx(tx, tag, hostname).await?;
+        let (tag_taken, host_taken) = assets::taken(tx, tag, hostname).await?;
         if tag_taken {
             let m = Msg::new("netbox.tag_taken").arg("tag", tag);
             out.errors.push(sheet.error(row, "asset_tag", m));
@@ -152,7 +152,7 @@ pub(super) async fn import(
             status,
             serial,
         };
-        let id = assets::register_tx(tx, actor, &asset).await?;
+        let id = assets::register(tx, actor, &asset).await?;
         out.counts.devices += 1;
         let Some(m) = mount else { continue };
         let input = PlaceInput {
@@ -161,7 +161,7 @@ pub(super) async fn import(
             face: m.face,
             depth: "full".into(),
         };
-        match placement::place_input_tx(tx, actor, id, &m.rack, &input).await {
+        match placement::place_input(tx, actor, id, &m.rack, &input).await {
             Ok(()) => out.counts.placed += 1,
             Err(AppError::Conflict(m)) => out.errors.push(sheet.error(row, "position", m)),
             Err(AppError::Validation(f)) => {

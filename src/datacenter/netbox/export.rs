@@ -5,7 +5,7 @@ use crate::datacenter::racks;
 use crate::db::{Db, DbError};
 use crate::error::{AppError, AppResult};
 use crate::inventory::templates;
-use crate::on_db;
+use crate::on;
 
 /// NetBox needs a manufacturer for every device type.
 const NO_MANUFACTURER: &str = "Generic";
@@ -48,7 +48,7 @@ pub async fn export_csv(db: &Db, file: &str) -> AppResult<Option<Vec<u8>>> {
 }
 
 async fn sites(db: &Db) -> Result<Vec<Vec<String>>, DbError> {
-    let names: Vec<String> = on_db!(db, |p| sqlx::query_scalar("select name from sites")
+    let names: Vec<String> = on!(db, |p| sqlx::query_scalar("select name from sites")
         .fetch_all(p)
         .await)?;
     Ok(names
@@ -63,12 +63,12 @@ async fn sites(db: &Db) -> Result<Vec<Vec<String>>, DbError> {
 /// Rooms (no parent) sort before rows (parent = room): `site`, then an
 /// empty parent first.
 async fn locations(db: &Db) -> Result<Vec<Vec<String>>, DbError> {
-    let rooms: Vec<(String, String)> = on_db!(db, |p| sqlx::query_as(
+    let rooms: Vec<(String, String)> = on!(db, |p| sqlx::query_as(
         "select s.name, r.name from rooms r join sites s on s.id = r.site_id"
     )
     .fetch_all(p)
     .await)?;
-    let rows: Vec<(String, String, String)> = on_db!(db, |p| {
+    let rows: Vec<(String, String, String)> = on!(db, |p| {
         sqlx::query_as(
         "select s.name, r.name, w.name from rack_rows w join rooms r on r.id = w.room_id join sites s on s.id = r.site_id"
     )
@@ -136,7 +136,7 @@ struct DeviceRow {
 }
 
 async fn devices(db: &Db) -> Result<Vec<Vec<String>>, DbError> {
-    let rows: Vec<DeviceRow> = on_db!(db, |p| {
+    let rows: Vec<DeviceRow> = on!(db, |p| {
         sqlx::query_as(
             "select a.asset_tag, a.hostname, a.kind, a.status,
                     coalesce(a.serial, (select u.serial from units u join part_models m on m.id = u.part_model_id

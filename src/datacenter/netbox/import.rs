@@ -247,7 +247,7 @@ pub(super) fn required<'a>(
 async fn import_sites(tx: &mut Tx, sheet: &Sheet, out: &mut Outcome) -> AppResult<()> {
     for (row, rec) in &sheet.rows {
         if let Some(name) = required(sheet, *row, rec, "name", out) {
-            racks::ensure_place_tx(tx, name, None, None).await?;
+            racks::ensure_place(tx, name, None, None).await?;
             out.counts.sites += 1;
         }
     }
@@ -262,8 +262,8 @@ async fn import_locations(tx: &mut Tx, sheet: &Sheet, out: &mut Outcome) -> AppR
             continue;
         };
         match sheet.get(rec, "parent") {
-            "" => racks::ensure_place_tx(tx, site, Some(name), None).await?,
-            parent => racks::ensure_place_tx(tx, site, Some(parent), Some(name)).await?,
+            "" => racks::ensure_place(tx, site, Some(name), None).await?,
+            parent => racks::ensure_place(tx, site, Some(parent), Some(name)).await?,
         };
         out.counts.locations += 1;
     }
@@ -302,7 +302,7 @@ async fn import_device_types(
         let (Some(model), Some(height_u)) = (model, height_u) else {
             continue;
         };
-        if templates::find_tx(tx, model).await?.is_some() {
+        if templates::find(tx, model).await?.is_some() {
             continue;
         }
         let t = DeviceType {
@@ -311,7 +311,7 @@ async fn import_device_types(
             manufacturer: sheet.get(rec, "manufacturer").to_owned(),
             height_u,
         };
-        templates::register_tx(tx, actor, &t, "other").await?;
+        templates::register(tx, actor, &t, "other").await?;
         out.counts.device_types += 1;
     }
     Ok(())

@@ -78,7 +78,7 @@ pub(super) async fn import(
             continue;
         };
         let location = sheet.get(rec, "location");
-        let in_db = racks::rooms_with_row_tx(tx, site, location).await?;
+        let in_db = racks::rooms_with_row(tx, site, location).await?;
         let (room, rack_row) = match room_and_row(parents, &in_db, site, location) {
             Ok(p) => p,
             Err(m) => {
@@ -86,7 +86,7 @@ pub(super) async fn import(
                 continue;
             }
         };
-        if !racks::find_tx(tx, site, Some(&rack_row), name)
+        if !racks::find(tx, site, Some(&rack_row), name)
             .await?
             .is_empty()
         {
@@ -103,7 +103,7 @@ pub(super) async fn import(
             power_budget_kw: None,
             numbering: Some(if top_down { "top_down" } else { "bottom_up" }.into()),
         };
-        match racks::create_tx(tx, actor, &input).await {
+        match racks::create(&mut *tx, actor, &input).await {
             Ok(_) => out.counts.racks += 1,
             Err(AppError::Validation(f)) => {
                 for e in f.0 {

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use crate::db::{Db, DbError};
 use crate::health::HealthConfig;
 use crate::health::bmc::{self, Bmc};
-use crate::on_tx;
+use crate::on;
 
 /// Claims up to `limit` due BMCs for `poller_id` until `lease_until`; returns their ids.
 pub async fn claim(
@@ -48,7 +48,7 @@ pub(super) async fn claim_bmcs(
          returning {}",
         bmc::BMC_COLUMNS
     );
-    let mut bmcs: Vec<Bmc> = on_tx!(&mut tx, |c| {
+    let mut bmcs: Vec<Bmc> = on!(&mut tx, |c| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(poller_id)
             .bind(lease_until)

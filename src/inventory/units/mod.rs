@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::audit::Actor;
 use crate::db::{Db, DbError, Tx};
-use crate::{exec_tx, on_db, on_tx};
+use crate::{exec, on};
 
 /// Where a serial number is already on record, for the "already known" message.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
@@ -55,7 +55,7 @@ pub async fn find_by_serial(
     prefer: UnitStatus,
 ) -> Result<Option<i64>, DbError> {
     let serial = serial.trim();
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "select id from units where lower(serial) = $1
              order by case when status = $3 then 0 else 1 end, case when serial = $2 then 0 else 1 end, id
@@ -101,7 +101,7 @@ pub async fn find_serials(
              left join stock_locations sl on sl.id = u.location_id
              where u.manufacturer = {maker} and lower(u.serial) in ({marks})"
         );
-        let rows: Vec<SerialOnRecord> = on_tx!(tx, |c| {
+        let rows: Vec<SerialOnRecord> = on!(tx, |c| {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(manufacturer);
             for s in chunk {
                 q = q.bind(serial_key(s));
@@ -135,7 +135,7 @@ pub struct Movement<'a> {
 /// recorded, so stock on hand and every unit's history come from one source.
 pub async fn record_movement(tx: &mut Tx, actor: &Actor, m: &Movement<'_>) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
             "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
                receipt_line_id, user_id, created_at, updated_at)
@@ -168,7 +168,7 @@ pub async fn record_receipt_movements(
     receipt_line_id: i64,
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
             "insert into stock_movements (part_model_id, unit_id, from_location_id, to_location_id, quantity, reason,
                receipt_line_id, user_id, created_at, updated_at)
@@ -276,7 +276,7 @@ pub async fn search(
     let filter = "where lower(u.serial) >= $1 and lower(u.serial) < $2
         and (cast($3 as text) is null or u.status = $3)";
     let sql = format!("{UNIT_SELECT} {filter} order by lower(u.serial), u.id limit $4 offset $5");
-    let rows = on_db!(db, |p| {
+    let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&lo)
             .bind(&hi)
@@ -287,7 +287,7 @@ pub async fn search(
             .await
     })?;
     let count = format!("select count(*) from units u {filter}");
-    let total = on_db!(db, |p| {
+    let total = on!(db, |p| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
             .bind(&lo)
             .bind(&hi)
@@ -301,7 +301,7 @@ pub async fn search(
 /// One unit.
 pub async fn get(db: &Db, id: i64) -> Result<UnitRow, DbError> {
     let sql = format!("{UNIT_SELECT} where u.id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))
     .bind(id)
@@ -332,7 +332,7 @@ pub struct MovementRow {
 
 /// The movements of one unit, oldest first.
 pub async fn movements(db: &Db, unit_id: i64) -> Result<Vec<MovementRow>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select mv.id, mv.created_at, f.name as from_location, t.name as to_location, mv.quantity, mv.reason,
                     us.username
@@ -370,7 +370,7 @@ pub struct StockLevel {
 /// Stock on hand per part model and location, from the movement ledger
 /// (so it can never disagree with the history); only non-zero levels.
 pub async fn stock_levels(db: &Db, category: Option<&str>) -> Result<Vec<StockLevel>, DbError> {
-    Ok(on_db!(db, |p| {
+    Ok(on!(db, |p| {
         sqlx::query_as(
             "select x.part_model_id, m.manufacturer, m.mpn, m.category, x.location_id, sl.name as location,
                     cast(sum(x.qty) as bigint) as quantity

@@ -8,7 +8,7 @@ use time::Date;
 
 use super::UnitStatus;
 use crate::db::{DbError, Tx};
-use crate::{exec_tx, on_tx};
+use crate::{exec, on};
 
 /// What the units of one receipt line share.
 pub struct Received<'a> {
@@ -60,7 +60,7 @@ pub async fn insert_received(
            $11
          from {from} order by u.key"
     );
-    exec_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+    exec!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(r.part_model_id)
         .bind(r.manufacturer)
         .bind(r.po_line_id)
@@ -99,7 +99,7 @@ pub struct Arrived<'a> {
 /// [`DbError::Unique`].
 pub async fn insert_arrived(tx: &mut Tx, u: &Arrived<'_>) -> Result<i64, DbError> {
     let now = crate::clock::now();
-    Ok(on_tx!(tx, |c| {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
             "insert into units (part_model_id, manufacturer, serial, po_line_id, location_id, status,
                landed_cost_minor, cost_currency, created_at, updated_at)
@@ -123,7 +123,7 @@ pub async fn insert_arrived(tx: &mut Tx, u: &Arrived<'_>) -> Result<i64, DbError
 /// changed; rows changed (0 or 1).
 pub async fn set_landed_cost(tx: &mut Tx, unit_id: i64, cost_minor: i64) -> Result<u64, DbError> {
     let now = crate::clock::now();
-    Ok(exec_tx!(tx, |c| {
+    Ok(exec!(tx, |c| {
         sqlx::query("update units set landed_cost_minor = $1, updated_at = $2 where id = $3")
             .bind(cost_minor)
             .bind(now)
@@ -137,7 +137,7 @@ pub async fn set_landed_cost(tx: &mut Tx, unit_id: i64, cost_minor: i64) -> Resu
 /// request took it first (one conditional update: the claim is the check).
 pub async fn reserve(tx: &mut Tx, unit_id: i64) -> Result<bool, DbError> {
     let now = crate::clock::now();
-    let n = exec_tx!(tx, |c| {
+    let n = exec!(tx, |c| {
         sqlx::query("update units set status = $1, updated_at = $2 where id = $3 and status = $4")
             .bind(UnitStatus::Reserved)
             .bind(now)
@@ -158,7 +158,7 @@ pub async fn reserve_for_assembly(
     unit_id: i64,
 ) -> Result<bool, DbError> {
     let now = crate::clock::now();
-    let n = exec_tx!(tx, |c| {
+    let n = exec!(tx, |c| {
         sqlx::query(
             "update units set status = $1, assembly_order_id = $2, slot_name = $3, updated_at = $4
              where id = $5 and status = $6",
@@ -183,7 +183,7 @@ pub async fn release_reservations(
     slot: Option<&str>,
 ) -> Result<u64, DbError> {
     let now = crate::clock::now();
-    Ok(exec_tx!(tx, |c| {
+    Ok(exec!(tx, |c| {
         sqlx::query(
             "update units set status = $1, assembly_order_id = null, slot_name = null, updated_at = $2
              where assembly_order_id = $3 and (cast($4 as text) is null or slot_name = $4) and status = $5",
@@ -202,7 +202,7 @@ pub async fn release_reservations(
 /// and assembly order).
 pub async fn install(tx: &mut Tx, unit_id: i64, asset_id: i64, slot: &str) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
             "update units set status = $1, asset_id = $2, slot_name = $3, location_id = null,
                assembly_order_id = null, updated_at = $4 where id = $5",
@@ -227,7 +227,7 @@ pub async fn remove_from_asset(
     location_id: i64,
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query(
             "update units set status = $1, asset_id = null, slot_name = null, location_id = $2, updated_at = $3
              where id = $4",
@@ -246,7 +246,7 @@ pub async fn remove_from_asset(
 /// still faulty; false if another request sent it first.
 pub async fn claim_for_rma(tx: &mut Tx, unit_id: i64) -> Result<bool, DbError> {
     let now = crate::clock::now();
-    let n = exec_tx!(tx, |c| {
+    let n = exec!(tx, |c| {
         sqlx::query(
             "update units set status = $1, location_id = null, updated_at = $2 where id = $3 and status = $4",
         )
@@ -268,7 +268,7 @@ pub async fn set_status(
     location_id: Option<i64>,
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query("update units set status = $1, location_id = $2, updated_at = $3 where id = $4")
             .bind(status)
             .bind(location_id)
@@ -283,7 +283,7 @@ pub async fn set_status(
 /// Records a unit at another stock location (an audit found it there).
 pub async fn move_to(tx: &mut Tx, unit_id: i64, location_id: i64) -> Result<(), DbError> {
     let now = crate::clock::now();
-    exec_tx!(tx, |c| {
+    exec!(tx, |c| {
         sqlx::query("update units set location_id = $1, updated_at = $2 where id = $3")
             .bind(location_id)
             .bind(now)

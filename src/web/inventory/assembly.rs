@@ -329,7 +329,7 @@ async fn swap(
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
     match assets::swap(&state.db, &user.actor(), id, &input).await {
-        Ok(()) => Ok(see_other(&format!("/inventory/assets/{id}"), Some("saved"))),
+        Ok(_) => Ok(see_other(&format!("/inventory/assets/{id}"), Some("saved"))),
         Err(AppError::Validation(errors)) => {
             let mut page = asset_page(&state, ctx, id).await?;
             page.errors = errors;
