@@ -731,19 +731,10 @@ async fn showcase(db: &Db) -> crate::error::AppResult<()> {
         }
     }
     // Each site keeps its spares in its own warehouse.
-    crate::exec!(db, |p| sqlx::query(
-        "update stock_locations set site_id = (select id from sites where name = 'Seoul DC1') where id = $1"
-    )
-    .bind(warehouse)
-    .execute(p)
-    .await)
-    .map_err(crate::db::DbError::from)?;
-    let busan: Option<i64> = crate::on!(db, |p| sqlx::query_scalar(
-        "select id from sites where name = 'Busan DC2'"
-    )
-    .fetch_optional(p)
-    .await)
-    .map_err(crate::db::DbError::from)?;
+    let sites = crate::datacenter::racks::sites(db).await?;
+    let site = |name: &str| sites.iter().find(|(_, n)| n == name).map(|(id, _)| *id);
+    locations::set_site(db, &actor, warehouse, site("Seoul DC1")).await?;
+    let busan = site("Busan DC2");
     locations::create(
         db,
         &actor,

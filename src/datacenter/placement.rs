@@ -297,13 +297,7 @@ pub async fn place_at(
         .execute(c)
         .await
     })?;
-    exec!(tx, |c| {
-        sqlx::query("update assets set status = 'racked', updated_at = $1 where id = $2 and status = 'building'")
-            .bind(now)
-            .bind(asset_id)
-            .execute(c)
-            .await
-    })?;
+    crate::inventory::assets::mark_racked(tx, asset_id, now).await?;
     let after = serde_json::json!({"rack": rack.path(), "u": u, "height_u": height, "face": face, "depth": depth});
     audit::record(
         tx,

@@ -153,6 +153,11 @@ impl<'a> Conn<'a> {
         }
     }
 
+    /// See [`Tx::marks`].
+    pub fn marks(&self, first: usize, n: usize) -> String {
+        marks(self.is_postgres(), first, n)
+    }
+
     /// True on PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         match self {
@@ -386,6 +391,16 @@ fn collate_c(postgres: bool) -> &'static str {
     if postgres { r#" collate "C""# } else { "" }
 }
 
+/// See [`Tx::marks`].
+fn marks(postgres: bool, first: usize, n: usize) -> String {
+    let marks: Vec<String> = if postgres {
+        (first..first + n).map(|i| format!("${i}")).collect()
+    } else {
+        vec!["?".to_owned(); n]
+    };
+    marks.join(", ")
+}
+
 impl Tx {
     /// This transaction as a place to run queries.
     pub fn conn(&mut self) -> Conn<'_> {
@@ -441,11 +456,7 @@ impl Tx {
     /// must not mix `$N` with these: sqlx counts plain markers from the
     /// first argument whatever `$N` took.
     pub fn marks(&self, first: usize, n: usize) -> String {
-        let marks: Vec<String> = match self {
-            Tx::Sqlite(_) => vec!["?".to_owned(); n],
-            Tx::Postgres(_) => (first..first + n).map(|i| format!("${i}")).collect(),
-        };
-        marks.join(", ")
+        marks(matches!(self, Tx::Postgres(_)), first, n)
     }
 
     /// The `values` of a multi-row insert: `rows` groups of `columns` markers

@@ -166,21 +166,22 @@ pub async fn known_units(
     db: &Db,
     serials: &[String],
 ) -> Result<HashMap<String, KnownUnit>, DbError> {
+    let wanted: Vec<&str> = serials.iter().map(|s| s.trim()).collect();
+    let found = crate::inventory::units::locate(db, &wanted).await?;
     let mut out = HashMap::new();
-    for s in serials {
-        let row: Option<KnownUnit> = on!(db, |p| {
-            sqlx::query_as(
-                "select u.id as unit_id, u.serial, u.status, u.asset_id, a.asset_tag, u.slot_name
-                 from units u left join assets a on a.id = u.asset_id
-                 where lower(u.serial) = $1 order by case when u.serial = $2 then 0 else 1 end, u.id limit 1",
-            )
-            .bind(crate::inventory::units::serial_key(s.trim()))
-            .bind(s.trim())
-            .fetch_optional(p)
-            .await
-        })?;
-        if let Some(k) = row {
-            out.insert(s.trim().to_ascii_uppercase(), k);
+    for s in &wanted {
+        if let Some(u) = found.get(&crate::inventory::units::serial_key(s)) {
+            out.insert(
+                s.to_ascii_uppercase(),
+                KnownUnit {
+                    unit_id: u.unit_id,
+                    serial: u.serial.clone(),
+                    status: u.status.clone(),
+                    asset_id: u.asset_id,
+                    asset_tag: u.asset_tag.clone(),
+                    slot_name: u.slot_name.clone(),
+                },
+            );
         }
     }
     Ok(out)

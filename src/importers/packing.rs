@@ -11,7 +11,7 @@ use crate::db::Tx;
 use crate::error::AppResult;
 use crate::i18n::Msg;
 use crate::procurement::orders_repo::{self as po_repo, LineRow, PoRow};
-use crate::procurement::receiving::ReceiveLine;
+use crate::procurement::receiving::{self, ReceiveLine};
 
 /// The order line a row's MPN names (the first, when several do).
 fn line_for<'a>(lines: &'a [LineRow], mpn: &str) -> Option<&'a LineRow> {
@@ -142,16 +142,13 @@ impl PackingPlanner {
         };
         if let Some(serial) = r.serial.as_deref() {
             let line = first_line;
-            if !line.serial_tracked {
+            if let Err(problem) = receiving::check_serial(line, serial, None) {
                 return Ok(RowPlan::error(
                     row,
                     text,
                     Some("serial"),
-                    Msg::new("receipt.serials_for_counted").arg("mpn", &line.mpn),
+                    problem.msg(line, serial),
                 ));
-            }
-            if let Err(bad) = crate::inventory::units::Serial::parse(serial) {
-                return Ok(RowPlan::error(row, text, Some("serial"), bad.msg(serial)));
             }
             let key = serial_key(&line.manufacturer, serial);
             if let Some(&first) = self.seen.get(&key) {
@@ -170,25 +167,19 @@ impl PackingPlanner {
                 crate::inventory::units::find_serial(tx, &line.manufacturer, serial).await?
             };
             self.seen.insert(key, row);
-            if let Some(known) = known {
-                if known.po_number.as_deref() == Some(self.po.number.as_str()) {
-                    self.unchanged_serials.insert(serial.to_owned());
-                    return Ok(RowPlan::ok(row, Action::Unchanged, text));
-                }
-                let place = known
-                    .po_number
-                    .or(known.location)
-                    .unwrap_or_else(|| format!("unit #{}", known.id));
+            if let Some(known) = &known
+                && known.po_number.as_deref() == Some(self.po.number.as_str())
+            {
+                // A row of this file imported before: the unit came on this order.
+                self.unchanged_serials.insert(serial.to_owned());
+                return Ok(RowPlan::ok(row, Action::Unchanged, text));
+            }
+            if let Err(problem) = receiving::check_serial(line, serial, known.as_ref()) {
                 return Ok(RowPlan::error(
                     row,
                     text,
                     Some("serial"),
-                    Msg::new("receipt.serial_known")
-                        .arg("serial", serial)
-                        .arg("manufacturer", &line.manufacturer)
-                        .arg("unit", known.id)
-                        .arg("place", place)
-                        .arg("status", known.status),
+                    problem.msg(line, serial),
                 ));
             }
             if let Err(plan) = self.take(row, &text, line, 1) {

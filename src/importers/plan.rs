@@ -16,9 +16,9 @@ use crate::db::{DbDecimal, Tx};
 use crate::error::AppResult;
 use crate::i18n::Msg;
 use crate::money::Currency;
+use crate::on;
 use crate::procurement::model::Category;
 use crate::procurement::orders_repo::{self as po_repo, LineRow, PoRow};
-use crate::{exec, on};
 
 /// What one row does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -200,15 +200,14 @@ impl PriceListPlanner {
                 }
                 if write {
                     let now = crate::clock::now();
-                    exec!(tx, |c| {
-                        sqlx::query("update part_models set last_price = $1, last_price_currency = $2, updated_at = $3 where id = $4")
-                            .bind(DbDecimal(r.unit_price.normalize()))
-                            .bind(currency.code())
-                            .bind(now)
-                            .bind(part.id)
-                            .execute(c)
-                            .await
-                    })?;
+                    crate::procurement::repo::set_last_price(
+                        tx,
+                        part.id,
+                        r.unit_price.normalize(),
+                        currency.code(),
+                        now,
+                    )
+                    .await?;
                     let before = serde_json::json!({"last_price": part.last_price.map(|p| p.0.to_string()), "currency": part.last_price_currency});
                     let after = serde_json::json!({"last_price": r.unit_price.normalize().to_string(), "currency": currency.code()});
                     audit::record(
@@ -312,15 +311,7 @@ impl OrderPlanner {
             Some(l) => {
                 if write {
                     let now = crate::clock::now();
-                    exec!(tx, |c| {
-                        sqlx::query("update po_lines set quantity = $1, unit_price = $2, updated_at = $3 where id = $4")
-                            .bind(r.quantity)
-                            .bind(DbDecimal(price))
-                            .bind(now)
-                            .bind(l.id)
-                            .execute(c)
-                            .await
-                    })?;
+                    po_repo::set_line_quantity_price(tx, l.id, r.quantity, price, now).await?;
                     let before = serde_json::json!({"quantity": l.quantity, "unit_price": l.unit_price.0.to_string()});
                     let after = serde_json::json!({"quantity": r.quantity, "unit_price": price.to_string()});
                     audit::record(

@@ -363,3 +363,37 @@ pub async fn register(
     audit::record(tx, actor, Action::Create, "asset", id, None, Some(&after)).await?;
     Ok(id)
 }
+
+/// Sets an asset's status (a work order's target status, on completion).
+pub async fn set_status(
+    tx: &mut Tx,
+    asset_id: i64,
+    status: &str,
+    now: time::OffsetDateTime,
+) -> Result<(), DbError> {
+    exec!(tx, |c| {
+        sqlx::query("update assets set status = $1, updated_at = $2 where id = $3")
+            .bind(status)
+            .bind(now)
+            .bind(asset_id)
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Marks an asset still being built as racked (it was placed in a rack).
+pub async fn mark_racked(
+    tx: &mut Tx,
+    asset_id: i64,
+    now: time::OffsetDateTime,
+) -> Result<(), DbError> {
+    exec!(tx, |c| {
+        sqlx::query("update assets set status = 'racked', updated_at = $1 where id = $2 and status = 'building'")
+            .bind(now)
+            .bind(asset_id)
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}

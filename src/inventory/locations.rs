@@ -8,7 +8,7 @@ use crate::audit::{self, Action, Actor};
 use crate::db::{Conn, Db, DbError};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
-use crate::on;
+use crate::{exec, on};
 
 /// Kinds of location, outermost first.
 pub const KINDS: [&str; 4] = ["warehouse", "cabinet", "shelf", "bin"];
@@ -140,6 +140,41 @@ pub async fn create(db: &Db, actor: &Actor, input: &LocationInput) -> AppResult<
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Puts a location at a datacenter site (the locations inside it inherit it).
+pub async fn set_site(db: &Db, actor: &Actor, id: i64, site_id: Option<i64>) -> AppResult<()> {
+    let now = crate::clock::now();
+    let mut tx = db.begin().await?;
+    let before: Option<Option<i64>> = on!(&mut tx, |c| {
+        sqlx::query_scalar("select site_id from stock_locations where id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await
+    })?;
+    let Some(before) = before else {
+        return Err(AppError::NotFound);
+    };
+    exec!(&mut tx, |c| {
+        sqlx::query("update stock_locations set site_id = $1, updated_at = $2 where id = $3")
+            .bind(site_id)
+            .bind(now)
+            .bind(id)
+            .execute(c)
+            .await
+    })?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "stock_location",
+        id,
+        Some(&serde_json::json!({ "site_id": before })),
+        Some(&serde_json::json!({ "site_id": site_id })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Whether a location exists.

@@ -87,16 +87,8 @@ pub async fn set_min_stock(db: &Db, actor: &Actor, input: &MinStockInput) -> App
         other => other.into(),
     })?;
     if let Some(s) = supplier {
-        exec!(&mut tx, |c| {
-            sqlx::query(
-                "update part_models set preferred_supplier_id = $1, updated_at = $2 where id = $3",
-            )
-            .bind(s)
-            .bind(now)
-            .bind(input.part_model_id)
-            .execute(c)
-            .await
-        })?;
+        crate::procurement::repo::set_preferred_supplier(&mut tx, input.part_model_id, s, now)
+            .await?;
     }
     let key = format!("{}@{}", input.part_model_id, input.location_id);
     let after = serde_json::json!({"min_quantity": min, "preferred_supplier_id": supplier});

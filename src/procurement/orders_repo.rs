@@ -401,3 +401,25 @@ pub async fn delete_cost(tx: &mut Tx, po_id: i64, cost_id: i64) -> Result<(), Db
         Ok(())
     }
 }
+
+/// Changes an order line's quantity and unit price (an order-lines import).
+pub async fn set_line_quantity_price(
+    tx: &mut Tx,
+    line_id: i64,
+    quantity: i64,
+    unit_price: rust_decimal::Decimal,
+    now: time::OffsetDateTime,
+) -> Result<(), DbError> {
+    exec!(tx, |c| {
+        sqlx::query(
+            "update po_lines set quantity = $1, unit_price = $2, updated_at = $3 where id = $4",
+        )
+        .bind(quantity)
+        .bind(DbDecimal(unit_price))
+        .bind(now)
+        .bind(line_id)
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}

@@ -74,6 +74,59 @@ impl From<SerialTaken> for AppError {
     }
 }
 
+/// What is wrong with one serial of a delivery: the one check the receiving
+/// form and the packing list import share ([`check_serial`]).
+#[derive(Debug)]
+pub enum SerialProblem {
+    /// The line's part is counted, not tracked by serial.
+    CountedPart,
+    /// Not a serial (empty, too long, a control character).
+    Bad(units::BadSerial),
+    /// A unit of the same manufacturer has it already.
+    OnRecord(units::KnownSerial),
+}
+
+impl SerialProblem {
+    /// The message for `serial` on `line`, in the user's words.
+    pub fn msg(self, line: &repo::LineRow, serial: &str) -> Msg {
+        match self {
+            SerialProblem::CountedPart => {
+                Msg::new("receipt.serials_for_counted").arg("mpn", &line.mpn)
+            }
+            SerialProblem::Bad(bad) => bad.msg(serial),
+            SerialProblem::OnRecord(known) => {
+                let place = known
+                    .po_number
+                    .or(known.location)
+                    .unwrap_or_else(|| format!("unit #{}", known.id));
+                Msg::new("receipt.serial_known")
+                    .arg("serial", serial)
+                    .arg("manufacturer", &line.manufacturer)
+                    .arg("unit", known.id)
+                    .arg("place", place)
+                    .arg("status", known.status.as_str())
+            }
+        }
+    }
+}
+
+/// Checks one serial of a delivery against its order line and the unit
+/// already on record with it (`on_record`, looked up by the caller in bulk).
+pub fn check_serial(
+    line: &repo::LineRow,
+    serial: &str,
+    on_record: Option<&units::KnownSerial>,
+) -> Result<(), SerialProblem> {
+    if !line.serial_tracked {
+        return Err(SerialProblem::CountedPart);
+    }
+    units::Serial::parse(serial).map_err(SerialProblem::Bad)?;
+    match on_record {
+        Some(known) => Err(SerialProblem::OnRecord(known.clone())),
+        None => Ok(()),
+    }
+}
+
 /// Whether a receipt looks its serials up before writing them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Serials {
@@ -258,16 +311,13 @@ async fn check_lines(
             continue;
         }
         if !line.serial_tracked && !serials.is_empty() {
-            errors.add(
-                &field,
-                Msg::new("receipt.serials_for_counted").arg("mpn", &line.mpn),
-            );
+            errors.add(&field, SerialProblem::CountedPart.msg(line, ""));
             continue;
         }
         // Checked before any look-up: PostgreSQL refuses a NUL in text outright.
         let bad: Vec<Msg> = serials
             .iter()
-            .filter_map(|s| units::Serial::parse(s).err().map(|b| b.msg(s)))
+            .filter_map(|s| check_serial(line, s, None).err().map(|p| p.msg(line, s)))
             .collect();
         if !bad.is_empty() {
             for m in bad {
@@ -286,21 +336,8 @@ async fn check_lines(
             let key = units::serial_key(s);
             if !seen.insert((line.manufacturer.clone(), key.clone())) {
                 errors.add(&field, Msg::new("receipt.serial_twice").arg("serial", s));
-            } else if let Some(known) = on_record.get(&key) {
-                let place = known
-                    .po_number
-                    .clone()
-                    .or(known.location.clone())
-                    .unwrap_or_else(|| format!("unit #{}", known.id));
-                errors.add(
-                    &field,
-                    Msg::new("receipt.serial_known")
-                        .arg("serial", s)
-                        .arg("manufacturer", &line.manufacturer)
-                        .arg("unit", known.id)
-                        .arg("place", place)
-                        .arg("status", known.status.as_str()),
-                );
+            } else if let Err(problem) = check_serial(line, s, on_record.get(&key)) {
+                errors.add(&field, problem.msg(line, s));
             }
         }
         if line.received + quantity > line.quantity {

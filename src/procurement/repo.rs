@@ -315,3 +315,43 @@ pub async fn count_part_models(db: &Db) -> Result<i64, DbError> {
     .fetch_one(p)
     .await)?)
 }
+
+/// Records the price a supplier quoted last for a part model (a price list import).
+pub async fn set_last_price(
+    tx: &mut Tx,
+    id: i64,
+    price: rust_decimal::Decimal,
+    currency: &str,
+    now: time::OffsetDateTime,
+) -> Result<(), DbError> {
+    exec!(tx, |c| {
+        sqlx::query("update part_models set last_price = $1, last_price_currency = $2, updated_at = $3 where id = $4")
+            .bind(DbDecimal(price))
+            .bind(currency)
+            .bind(now)
+            .bind(id)
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Sets the supplier a part model is reordered from.
+pub async fn set_preferred_supplier(
+    tx: &mut Tx,
+    id: i64,
+    supplier_id: i64,
+    now: time::OffsetDateTime,
+) -> Result<(), DbError> {
+    exec!(tx, |c| {
+        sqlx::query(
+            "update part_models set preferred_supplier_id = $1, updated_at = $2 where id = $3",
+        )
+        .bind(supplier_id)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}

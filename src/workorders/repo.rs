@@ -415,24 +415,6 @@ pub(super) async fn unit_serial(tx: &mut Tx, unit_id: i64) -> Result<String, DbE
     })?)
 }
 
-/// Sets an asset's status (a work order's target status, on completion).
-pub(super) async fn set_asset_status(
-    tx: &mut Tx,
-    asset_id: i64,
-    status: &str,
-    now: OffsetDateTime,
-) -> Result<(), DbError> {
-    exec!(tx, |c| {
-        sqlx::query("update assets set status = $1, updated_at = $2 where id = $3")
-            .bind(status)
-            .bind(now)
-            .bind(asset_id)
-            .execute(c)
-            .await
-    })?;
-    Ok(())
-}
-
 /// Units of a part model in stock, oldest first, with their MPN and
 /// location id (the location's path and site are filled in later).
 pub(super) async fn spares_in_stock(db: &Db, part_model_id: i64) -> Result<Vec<Spare>, DbError> {

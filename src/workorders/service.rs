@@ -432,7 +432,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
         }
         if let Some(status) = wo.target_status.as_deref() {
             let now = crate::clock::now();
-            repo::set_asset_status(&mut tx, asset, status, now).await?;
+            assets::set_status(&mut tx, asset, status, now).await?;
         }
     }
     let now = crate::clock::now();

@@ -15,7 +15,7 @@ pub use write::{
 use serde::Serialize;
 
 use crate::audit::Actor;
-use crate::db::{Db, DbError, Tx};
+use crate::db::{Conn, Db, DbError, Tx};
 use crate::{exec, on};
 
 /// Where a serial number is already on record, for the "already known" message.
@@ -111,6 +111,67 @@ pub async fn find_serials(
         found.extend(rows.into_iter().map(|r| (serial_key(&r.serial), r.known)));
     }
     Ok(found)
+}
+
+/// Where a unit is, found by its serial alone (any manufacturer).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Located {
+    /// Unit id.
+    pub unit_id: i64,
+    /// Serial as stored.
+    pub serial: String,
+    /// Status.
+    pub status: String,
+    /// Asset it is installed in.
+    pub asset_id: Option<i64>,
+    /// That asset's tag.
+    pub asset_tag: Option<String>,
+    /// Slot there.
+    pub slot_name: Option<String>,
+}
+
+/// The units with any of `serials` (any manufacturer, any case), a few
+/// hundred serials to a statement: per [`serial_key`], the unit stored with
+/// that exact spelling, else the oldest.
+pub async fn locate(
+    db: impl Into<Conn<'_>>,
+    serials: &[&str],
+) -> Result<std::collections::HashMap<String, Located>, DbError> {
+    let mut db: Conn<'_> = db.into();
+    let wanted: std::collections::HashSet<&str> = serials.iter().map(|s| s.trim()).collect();
+    let keys: Vec<String> = {
+        let mut k: Vec<String> = wanted.iter().map(|s| serial_key(s)).collect();
+        k.sort();
+        k.dedup();
+        k
+    };
+    let mut out: std::collections::HashMap<String, Located> = std::collections::HashMap::new();
+    for chunk in keys.chunks(SERIALS_PER_QUERY) {
+        let sql = format!(
+            "select u.id as unit_id, u.serial, u.status, u.asset_id, a.asset_tag, u.slot_name
+             from units u left join assets a on a.id = u.asset_id
+             where lower(u.serial) in ({}) order by u.id",
+            db.marks(1, chunk.len())
+        );
+        let rows: Vec<Located> = on!(db, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for k in chunk {
+                q = q.bind(k);
+            }
+            q.fetch_all(c).await
+        })?;
+        for row in rows {
+            let key = serial_key(&row.serial);
+            let exact = wanted.contains(row.serial.as_str());
+            match out.get(&key) {
+                Some(held) if wanted.contains(held.serial.as_str()) || !exact => {}
+                _ => {
+                    out.insert(key, row);
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// One stock movement to record: what moved, from where, to where, and why.
