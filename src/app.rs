@@ -110,13 +110,21 @@ async fn record_metrics(req: Request, next: Next) -> Response {
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => (axum::http::StatusCode::OK, "ok\n").into_response(),
+    if let Err(e) = state.db.ping().await {
+        tracing::error!(error = %e, "health probe: database unreachable");
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable\n",
+        )
+            .into_response();
+    }
+    match state.db.can_write().await {
+        Ok(_) => (axum::http::StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "health probe: database unreachable");
+            tracing::error!(error = %e, "health probe: database cannot write");
             (
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "database unavailable\n",
+                "database cannot write (disk full or read-only?)\n",
             )
                 .into_response()
         }

@@ -615,8 +615,7 @@ async fn showcase(db: &Db) -> crate::error::AppResult<()> {
         "select id from stock_locations where parent_id is null"
     )
     .fetch_one(p)
-    .await)
-    .map_err(crate::db::DbError::from)?;
+    .await)?;
     let receipt_lines = lines
         .iter()
         .map(|(id, qty, prefix)| ReceiveLine {
@@ -664,15 +663,15 @@ async fn showcase(db: &Db) -> crate::error::AppResult<()> {
     }
     // A DIMM failed in the first server: swapped, and sent back to Samsung.
     if let Some(&asset) = built.first() {
-        let spare = crate::on!(db, |p| sqlx::query_scalar::<_, String>("select serial from units where status = 'in_stock' and serial like 'S4EMNX1A%' order by id desc limit 1").fetch_one(p).await)
-            .map_err(crate::db::DbError::from)?;
+        let spare = crate::on!(db, |p| {
+            sqlx::query_scalar::<_, String>("select serial from units where status = 'in_stock' and serial like 'S4EMNX1A%' order by id desc limit 1").fetch_one(p).await
+        })?;
         let failed = crate::on!(db, |p| sqlx::query_scalar::<_, String>(
             "select serial from units where asset_id = $1 and slot_name = 'DIMM A3'"
         )
         .bind(asset)
         .fetch_one(p)
-        .await)
-        .map_err(crate::db::DbError::from)?;
+        .await)?;
         assets::swap(
             db,
             &actor,

@@ -180,8 +180,7 @@ async fn count_enabled_admins(tx: &mut crate::db::Tx) -> AppResult<i64> {
             .bind(false)
             .fetch_one(c)
             .await
-    })
-    .map_err(crate::db::DbError::from)?)
+    })?)
 }
 
 /// Changes the caller's own password after checking the current one; ends

@@ -5,6 +5,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod disk_full;
+
 use std::collections::BTreeSet;
 
 use rackledger::db::Db;

@@ -192,6 +192,7 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("stocktakes", &["stocktake/"]),
     ("work_order_checks", &["workorders/"]),
     ("work_orders", &["workorders/"]),
+    ("write_probes", &["db/"]),
 ];
 
 /// Every table a SQLite migration creates.
