@@ -48,6 +48,11 @@ impl MakeRequestId for MakeId {
 /// The whole application router with every layer.
 pub fn router(state: AppState) -> Router {
     metrics_handle();
+    // HSTS only where users reach rackledger over HTTPS (`public_url`).
+    let hsts = state
+        .config
+        .https()
+        .then(|| HeaderValue::from_static("max-age=31536000"));
     let protected = Router::new()
         .merge(crate::web::routes())
         .nest("/api/v1", crate::api::routes())
@@ -90,8 +95,29 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        // Pages and API answers carry prices and names: no cache keeps them
+        // (static files set their own caching).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts,
+        ))
         .with_state(state)
 }
+
+/// The pages' Content-Security-Policy: scripts and styles from rackledger
+/// only (styles may be inline: the label sheet's print rules, the rack
+/// legend's swatches), no frames, forms post only here.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
+    frame-ancestors 'none'; base-uri 'none'";
 
 async fn record_metrics(req: Request, next: Next) -> Response {
     let path = req
@@ -142,18 +168,99 @@ async fn metrics() -> Response {
         .into_response()
 }
 
+/// Limits on what one client may hold of the server (`[server]` in
+/// rackledger.toml), so slow or half-open connections cannot starve the rest.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Connections served at once; further ones wait in the kernel's queue.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers (also how long an
+    /// idle kept-alive connection is held).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request body may stall between two chunks.
+    pub body_idle_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_connections: 512,
+            header_read_timeout_secs: 15,
+            body_idle_timeout_secs: 30,
+        }
+    }
+}
+
 /// Serves the application on `listener` until `shutdown` resolves, sweeping
 /// expired sessions every ten minutes.
+///
+/// HTTP/1.1 only (a reverse proxy speaks HTTP/2 to browsers), with a
+/// header-read timeout, a body idle timeout and a cap on connections held at
+/// once: a connection slot is claimed before a connection is accepted, so a
+/// flood of half-open connections waits in the kernel's queue instead of
+/// taking file descriptors the database and `/healthz` need.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tower_http::add_extension::AddExtension;
+    use tower_http::timeout::RequestBodyTimeout;
+
+    let limits = state.config.server.clone();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let sweeper = tokio::spawn(sweep_sessions(state.db.clone()));
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let app = router(state);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(limits.header_read_timeout_secs))
+        .max_headers(100);
+    let body_idle = Duration::from_secs(limits.body_idle_timeout_secs);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot?,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little
+                    // rather than spin, and keep serving who is connected.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = AddExtension::new(
+            RequestBodyTimeout::new(app.clone(), body_idle),
+            axum::extract::ConnectInfo(peer),
+        );
+        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    // Requests in flight finish; idle connections close at once.
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open 30 s after shutdown began; closing them");
+    }
     sweeper.abort();
     Ok(())
 }

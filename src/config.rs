@@ -44,6 +44,9 @@ pub struct Config {
     /// BMC polling (`[health]` in rackledger.toml).
     #[serde(default)]
     pub health: crate::health::HealthConfig,
+    /// Connection limits and timeouts (`[server]` in rackledger.toml).
+    #[serde(default)]
+    pub server: crate::app::ServerConfig,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             log_format: "text".into(),
             public_url: None,
             health: crate::health::HealthConfig::default(),
+            server: crate::app::ServerConfig::default(),
         }
     }
 }
@@ -135,6 +139,15 @@ impl Config {
                 "session_hours, login_max_failures and login_window_minutes must be above zero"
             );
         }
+        let server = &self.server;
+        if server.max_connections == 0
+            || server.header_read_timeout_secs == 0
+            || server.body_idle_timeout_secs == 0
+        {
+            anyhow::bail!(
+                "server.max_connections, server.header_read_timeout_secs and server.body_idle_timeout_secs must be above zero"
+            );
+        }
         if let Some(u) = &self.public_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {
@@ -150,6 +163,19 @@ impl Config {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.bind),
         }
+    }
+
+    /// Whether users reach rackledger over HTTPS (`public_url` starts with
+    /// `https://`): cookies are then `Secure` and pages send HSTS.
+    pub fn https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"))
+    }
+
+    /// Whether cookies carry `Secure`: `cookie_secure`, or an HTTPS `public_url`.
+    pub fn secure_cookies(&self) -> bool {
+        self.cookie_secure || self.https()
     }
 
     /// The base currency every cost is reported in (checked when loaded).

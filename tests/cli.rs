@@ -1,4 +1,5 @@
-//! The command line: `user add` with a password on stdin, `migrate`, `backup`.
+//! The command line: `user add` with a password on stdin, `migrate`, `backup`,
+//! and `serve` holding up against slow and half-open clients.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -170,4 +171,100 @@ fn import_checks_first_then_writes_and_a_second_run_changes_nothing() {
         out.contains("6 unchanged") && out.contains("nothing to change"),
         "{out}"
     );
+}
+
+/// `rackledger serve` with few file descriptors (`ulimit -n 128`), a cap of
+/// 32 connections and a one-second header timeout; killed when dropped.
+struct Tight {
+    port: u16,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Tight {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tight_server() -> Tight {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("tight.db").display());
+    let port = support::free_port();
+    let child = Command::new("sh")
+        .args(["-c", "ulimit -n 128 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_rackledger"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "error")
+        .env("RACKLEDGER_SERVER.MAX_CONNECTIONS", "32")
+        .env("RACKLEDGER_SERVER.HEADER_READ_TIMEOUT_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let server = Tight {
+        port,
+        child,
+        _dir: dir,
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !matches!(
+        support::http(port, "GET", "/healthz", &[], b""),
+        Ok((200, _, _))
+    ) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never answered /healthz"
+        );
+        std::thread::yield_now();
+    }
+    server
+}
+
+#[test]
+fn serve_closes_clients_that_never_finish_their_headers() {
+    use std::io::Read;
+    let server = tight_server();
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .unwrap();
+    let mut rest = Vec::new();
+    // The server ends the connection (end of file, or a reset); a read that
+    // times out means it still holds it.
+    match slow.read_to_end(&mut rest) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("the server held a connection that never sent its headers: {e}"),
+    }
+}
+
+#[test]
+fn serve_answers_healthz_while_half_open_connections_pile_up() {
+    use std::io::Read;
+    let server = tight_server();
+    // Far more idle connections than the server has file descriptors.
+    let idle: Vec<std::net::TcpStream> = (0..200)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap())
+        .collect();
+    let mut probe = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    probe
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    probe
+        .set_read_timeout(Some(std::time::Duration::from_secs(45)))
+        .unwrap();
+    let mut answer = Vec::new();
+    probe
+        .read_to_end(&mut answer)
+        .expect("/healthz got no answer while idle connections were held");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The server is still whole: a fresh request is served as usual.
+    let (status, _, _) = support::http(server.port, "GET", "/healthz", &[], b"").unwrap();
+    assert_eq!(status, 200);
+    drop(idle);
 }

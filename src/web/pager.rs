@@ -5,6 +5,10 @@ use serde::Deserialize;
 /// Rows per page unless asked otherwise.
 pub const DEFAULT_PER_PAGE: i64 = 50;
 
+/// The highest page number served; a larger one is read as this one (its
+/// offset, 500 million rows, is past any list and cannot overflow).
+pub const MAX_PAGE: i64 = 1_000_000;
+
 /// `?page=N&per_page=M`, 1-based, clamped to sane bounds.
 #[derive(Clone, Copy, Debug, Deserialize, utoipa::IntoParams)]
 pub struct Pager {
@@ -41,12 +45,12 @@ impl Pager {
 
     /// SQL `offset`.
     pub fn offset(&self) -> i64 {
-        (self.page.max(1) - 1) * self.limit()
+        (self.page() - 1) * self.limit()
     }
 
     /// The page number actually used.
     pub fn page(&self) -> i64 {
-        self.page.max(1)
+        self.page.clamp(1, MAX_PAGE)
     }
 
     /// Number of pages for `total` rows (at least 1).
@@ -73,5 +77,11 @@ mod tests {
             per_page: 100_000,
         };
         assert_eq!((wild.limit(), wild.offset(), wild.page()), (500, 0, 1));
+        let far = Pager {
+            page: i64::MAX,
+            per_page: i64::MAX,
+        };
+        assert_eq!(far.page(), MAX_PAGE);
+        assert_eq!(far.offset(), (MAX_PAGE - 1) * 500);
     }
 }

@@ -11,6 +11,7 @@ mod auth;
 mod concurrency;
 mod cost;
 mod datacenter;
+mod edges;
 mod imports;
 mod inventory;
 mod labels;

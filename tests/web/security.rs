@@ -266,7 +266,7 @@ fn fill(path: &str) -> String {
 }
 
 /// Every non-public route: pages and API, with placeholders filled.
-fn protected_routes() -> Vec<(&'static str, String)> {
+pub(crate) fn protected_routes() -> Vec<(&'static str, String)> {
     let mut all: Vec<(&'static str, String)> = PAGES.iter().map(|(m, p)| (*m, fill(p))).collect();
     all.extend(api_routes().into_iter().map(|(m, p)| (m, fill(&p))));
     all.push(("GET", "/api/v1/openapi.json".to_owned()));

@@ -88,7 +88,7 @@ async fn login_form(
         jar.add(cookie(
             PRELOGIN_COOKIE,
             ctx.csrf.clone(),
-            state.config.cookie_secure,
+            state.config.secure_cookies(),
         ))
     } else {
         jar
@@ -148,7 +148,7 @@ async fn login(
                 .add(cookie(
                     SESSION_COOKIE,
                     ok.session_token,
-                    state.config.cookie_secure,
+                    state.config.secure_cookies(),
                 ))
                 .remove(Cookie::build(PRELOGIN_COOKIE).path("/"));
             (jar, Redirect::to(&safe_next(form.next.as_deref()))).into_response()
@@ -201,7 +201,7 @@ async fn set_lang(
     let jar = jar.add(cookie(
         LANG_COOKIE,
         lang.code().to_owned(),
-        state.config.cookie_secure,
+        state.config.secure_cookies(),
     ));
     Ok((jar, Redirect::to(&safe_next(form.next.as_deref()))).into_response())
 }
