@@ -97,10 +97,13 @@ pub(super) async fn create_order(
 ) -> AppResult<(StatusCode, Json<Value>)> {
     user.require(Permission::EditProcurement)?;
     let id = orders::create_po(&s.db, &user.actor(), s.config.base(), &input).await?;
-    Ok((StatusCode::CREATED, Json(detail(&s, &user, id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(detail(&s, &user, id, Pager::default()).await?),
+    ))
 }
 
-async fn detail(s: &AppState, user: &CurrentUser, id: i64) -> AppResult<Value> {
+async fn detail(s: &AppState, user: &CurrentUser, id: i64, units_page: Pager) -> AppResult<Value> {
     let money = user.can(Permission::ViewMoney);
     let b = s.config.base();
     let po = repo::get_po(&s.db, id).await?;
@@ -121,13 +124,19 @@ async fn detail(s: &AppState, user: &CurrentUser, id: i64) -> AppResult<Value> {
                 v["unit_price"] = json!(Money::new(l.unit_price.0, ccy));
                 if let Some(out) = landed.as_ref().and_then(|x| x.lines.get(i)) {
                     v["landed"] = json!(Money::from_minor(out.landed_minor, b));
-                    v["unit_landed_costs_minor"] = json!(out.unit_costs_minor);
+                    v["unit_landed_cost_runs"] = json!(out
+                        .unit_costs
+                        .runs()
+                        .into_iter()
+                        .map(|(units, cost)| json!({"units": units, "cost": Money::from_minor(cost, b)}))
+                        .collect::<Vec<_>>());
                 }
             }
             v
         })
         .collect();
-    let units = receiving::received_units(&s.db, id).await?;
+    let (units, units_total) =
+        receiving::received_units(&s.db, id, units_page.limit(), units_page.offset()).await?;
     let units_json: Vec<Value> = units
         .into_iter()
         .map(|u| {
@@ -138,8 +147,10 @@ async fn detail(s: &AppState, user: &CurrentUser, id: i64) -> AppResult<Value> {
             v
         })
         .collect();
-    let mut out =
-        json!({ "order": order_out(po, money), "lines": lines_json, "units": units_json });
+    let mut out = json!({
+        "order": order_out(po, money), "lines": lines_json, "units": units_json,
+        "units_total": units_total, "units_page": units_page.page(), "units_per_page": units_page.limit(),
+    });
     if money {
         out["costs"] = json!(costs);
         if let Some(l) = landed {
@@ -155,14 +166,17 @@ async fn detail(s: &AppState, user: &CurrentUser, id: i64) -> AppResult<Value> {
     Ok(out)
 }
 
-/// One order with lines, received units and (for roles that see money) prices, costs and landed totals.
-#[utoipa::path(get, path = "/orders/{id}", tag = "procurement", params(("id" = i64, Path, description = "Order id")), responses((status = 200, description = "Order detail"), (status = 404)))]
+/// One order with lines, one page of its received units (`page`, `per_page`;
+/// `units_total` counts them all) and, for roles that see money, prices,
+/// costs and landed totals.
+#[utoipa::path(get, path = "/orders/{id}", tag = "procurement", params(("id" = i64, Path, description = "Order id"), Pager), responses((status = 200, description = "Order detail"), (status = 404)))]
 pub(super) async fn get_order(
     State(s): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
+    Query(units_page): Query<Pager>,
 ) -> AppResult<Json<Value>> {
-    Ok(Json(detail(&s, &user, id).await?))
+    Ok(Json(detail(&s, &user, id, units_page).await?))
 }
 
 /// Add a line to a draft order.
@@ -175,7 +189,10 @@ pub(super) async fn add_line(
 ) -> AppResult<(StatusCode, Json<Value>)> {
     user.require(Permission::EditProcurement)?;
     orders::add_line(&s.db, &user.actor(), id, &input).await?;
-    Ok((StatusCode::CREATED, Json(detail(&s, &user, id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(detail(&s, &user, id, Pager::default()).await?),
+    ))
 }
 
 /// Add an extra cost (freight, insurance, customs duty, brokerage, other, import VAT).
@@ -188,7 +205,10 @@ pub(super) async fn add_cost(
 ) -> AppResult<(StatusCode, Json<Value>)> {
     user.require(Permission::EditProcurement)?;
     orders::add_cost(&s.db, &user.actor(), s.config.base(), id, &input).await?;
-    Ok((StatusCode::CREATED, Json(detail(&s, &user, id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(detail(&s, &user, id, Pager::default()).await?),
+    ))
 }
 
 /// A requested status.
@@ -208,7 +228,7 @@ pub(super) async fn set_status(
 ) -> AppResult<Json<Value>> {
     user.require(Permission::EditProcurement)?;
     orders::transition(&s.db, &user.actor(), id, &input.status).await?;
-    Ok(Json(detail(&s, &user, id).await?))
+    Ok(Json(detail(&s, &user, id, Pager::default()).await?))
 }
 
 /// Record a delivery with serial numbers; nothing is written if any line is refused.
@@ -221,7 +241,7 @@ pub(super) async fn receive(
 ) -> AppResult<(StatusCode, Json<Value>)> {
     user.require(Permission::EditProcurement)?;
     let receipt_id = receiving::receive(&s.db, &user.actor(), s.config.base(), id, &input).await?;
-    let mut out = detail(&s, &user, id).await?;
+    let mut out = detail(&s, &user, id, Pager::default()).await?;
     out["receipt_id"] = json!(receipt_id);
     Ok((StatusCode::CREATED, Json(out)))
 }

@@ -80,8 +80,54 @@ pub struct LineOut {
     pub cost_shares_minor: Vec<i64>,
     /// Goods plus every cost share.
     pub landed_minor: i64,
-    /// Landed cost of each unit position (length = quantity), summing to `landed_minor`.
-    pub unit_costs_minor: Vec<i64>,
+    /// Landed cost of each unit position, summing to `landed_minor`.
+    pub unit_costs: UnitCosts,
+}
+
+/// The landed cost of each unit of a line: the line's total shared equally
+/// by the largest remainder method, which gives the first `plus_one` units
+/// one minor unit more than the rest. Kept as these three numbers, not one
+/// number per unit: a line of a million units costs no more to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UnitCosts {
+    /// Units on the line.
+    pub quantity: i64,
+    /// What every unit costs at least, minor units.
+    pub each_minor: i64,
+    /// How many units, from the first, cost `each_minor + 1`.
+    pub plus_one: i64,
+}
+
+impl UnitCosts {
+    /// Shares `total` (≥ 0) equally over `quantity` (> 0) units.
+    pub fn split(total: i64, quantity: i64) -> Result<UnitCosts, AllocError> {
+        if total < 0 || quantity <= 0 {
+            return Err(AllocError::Negative);
+        }
+        Ok(UnitCosts {
+            quantity,
+            each_minor: total / quantity,
+            plus_one: total % quantity,
+        })
+    }
+
+    /// The cost of the unit at `index` (0-based), if the line has it.
+    pub fn at(&self, index: i64) -> Option<i64> {
+        (0..self.quantity)
+            .contains(&index)
+            .then(|| self.each_minor + i64::from(index < self.plus_one))
+    }
+
+    /// Runs of equal costs, first to last: `(units, cost)`, empty runs left out.
+    pub fn runs(&self) -> Vec<(i64, i64)> {
+        [
+            (self.plus_one, self.each_minor + 1),
+            (self.quantity - self.plus_one, self.each_minor),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .collect()
+    }
 }
 
 /// Why an allocation cannot be made.
@@ -203,16 +249,12 @@ pub fn allocate(
         .map(|(i, line)| {
             let cost_shares_minor: Vec<i64> = per_cost.iter().map(|shares| shares[i]).collect();
             let landed_minor = goods[i] + cost_shares_minor.iter().sum::<i64>();
-            let equal = vec![
-                Decimal::ONE;
-                usize::try_from(line.quantity).map_err(|_| AllocError::Overflow)?
-            ];
-            let unit_costs_minor = largest_remainder(landed_minor, &equal)?;
+            let unit_costs = UnitCosts::split(landed_minor, line.quantity)?;
             Ok(LineOut {
                 goods_minor: goods[i],
                 cost_shares_minor,
                 landed_minor,
-                unit_costs_minor,
+                unit_costs,
             })
         })
         .collect()
@@ -289,20 +331,7 @@ mod tests {
         // → 364 units at ₩165,942 and 36 at ₩165,941.
         let dimm = &out[0];
         assert_eq!(dimm.landed_minor, 66_376_764);
-        assert_eq!(
-            dimm.unit_costs_minor
-                .iter()
-                .filter(|c| **c == 165_942)
-                .count(),
-            364
-        );
-        assert_eq!(
-            dimm.unit_costs_minor
-                .iter()
-                .filter(|c| **c == 165_941)
-                .count(),
-            36
-        );
+        assert_eq!(dimm.unit_costs.runs(), vec![(364, 165_942), (36, 165_941)]);
         let grand: i64 = out.iter().map(|l| l.landed_minor).sum();
         assert_eq!(grand, 117_487_123 + 1_000_000 + 50_001 + 240_000);
     }
@@ -320,7 +349,11 @@ mod tests {
         )
         .expect("allocates");
         assert_eq!(out[0].goods_minor, 300);
-        assert_eq!(out[0].unit_costs_minor, vec![134, 133, 133]);
+        let u = out[0].unit_costs;
+        assert_eq!(
+            [u.at(0), u.at(1), u.at(2), u.at(3)],
+            [Some(134), Some(133), Some(133), None]
+        );
     }
 
     #[test]
@@ -386,12 +419,23 @@ mod tests {
             let out = allocate(&lines, rate, &costs, 0).expect("allocates");
             let goods: Decimal = lines.iter().map(|l| l.unit_price * Decimal::from(l.quantity) * rate).sum();
             let expected = to_minor(goods, 0).expect("fits") + costs.iter().map(|c| c.amount_minor).sum::<i64>();
-            let units: i64 = out.iter().flat_map(|l| l.unit_costs_minor.iter()).sum();
+            let each = |o: &LineOut| (0..o.unit_costs.quantity).map(|k| o.unit_costs.at(k).expect("in range")).collect::<Vec<_>>();
+            let units: i64 = out.iter().flat_map(each).sum();
             prop_assert_eq!(units, expected);
-            prop_assert!(out.iter().flat_map(|l| l.unit_costs_minor.iter()).all(|c| *c >= 0));
+            prop_assert!(out.iter().flat_map(each).all(|c| c >= 0));
             for (l, o) in lines.iter().zip(&out) {
-                prop_assert_eq!(o.unit_costs_minor.len() as i64, l.quantity);
+                prop_assert_eq!(o.unit_costs.quantity, l.quantity);
+                prop_assert_eq!(o.unit_costs.runs().iter().map(|r| r.0 * r.1).sum::<i64>(), o.landed_minor);
             }
+        }
+
+        #[test]
+        fn unit_costs_are_the_largest_remainder_of_equal_shares(total in 0i64..10_000_000, quantity in 1i64..300) {
+            let equal = vec![Decimal::ONE; quantity as usize];
+            let shares = largest_remainder(total, &equal).expect("shares");
+            let u = UnitCosts::split(total, quantity).expect("splits");
+            let compact: Vec<i64> = (0..quantity).map(|k| u.at(k).expect("in range")).collect();
+            prop_assert_eq!(compact, shares);
         }
     }
 }

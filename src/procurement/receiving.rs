@@ -461,18 +461,35 @@ async fn insert_units(
     }
 }
 
-/// Units received on an order, by line and position.
-pub async fn received_units(db: &Db, po_id: i64) -> Result<Vec<units::ReceivedUnit>, DbError> {
-    Ok(crate::on!(db, |p| {
+/// One page of the units received on an order, by line and position, and
+/// how many there are in all.
+pub async fn received_units(
+    db: &Db,
+    po_id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<units::ReceivedUnit>, i64), DbError> {
+    let rows = crate::on!(db, |p| {
         sqlx::query_as(
             "select u.id, u.po_line_id, m.mpn, u.serial, u.status, u.landed_cost_minor, u.cost_currency
              from units u join po_lines l on l.id = u.po_line_id join part_models m on m.id = u.part_model_id
-             where l.po_id = $1 order by l.line_no, u.position",
+             where l.po_id = $1 order by l.line_no, u.position limit $2 offset $3",
         )
         .bind(po_id)
+        .bind(limit)
+        .bind(offset)
         .fetch_all(p)
         .await
-    })?)
+    })?;
+    let total = crate::on!(db, |p| {
+        sqlx::query_scalar(
+            "select count(*) from units u join po_lines l on l.id = u.po_line_id where l.po_id = $1",
+        )
+        .bind(po_id)
+        .fetch_one(p)
+        .await
+    })?;
+    Ok((rows, total))
 }
 
 #[cfg(test)]

@@ -97,13 +97,10 @@ fn alloc_error(e: AllocError) -> AppError {
 /// beyond the ordered quantity carry the line's average unit cost, rounded
 /// half away from zero: the order's costs were spread over what was ordered.
 pub fn position_cost(line: &LineOut, position: i64) -> i64 {
-    let idx = usize::try_from(position - 1).unwrap_or(usize::MAX);
-    match line.unit_costs_minor.get(idx) {
-        Some(c) => *c,
+    match line.unit_costs.at(position - 1) {
+        Some(c) => c,
         None => {
-            let n = i64::try_from(line.unit_costs_minor.len())
-                .unwrap_or(1)
-                .max(1);
+            let n = line.unit_costs.quantity.max(1);
             let avg = Decimal::from(line.landed_minor) / Decimal::from(n);
             i64::try_from(
                 avg.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
@@ -196,7 +193,7 @@ mod tests {
             goods_minor: 10,
             cost_shares_minor: vec![],
             landed_minor: 10,
-            unit_costs_minor: vec![4, 3, 3],
+            unit_costs: crate::procurement::landed::UnitCosts::split(10, 3).unwrap(),
         };
         assert_eq!(position_cost(&line, 1), 4);
         assert_eq!(position_cost(&line, 3), 3);

@@ -1030,3 +1030,101 @@ async fn a_serial_too_long_or_with_an_invisible_character_is_refused_and_nothing
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_huge_order_is_shown_in_pages_with_unit_costs_in_runs() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        rate(&db, "USD", "2025-11-02", "1385.20").await;
+        let po = orders::create_po(
+            &db,
+            &actor(),
+            KRW,
+            &PoInput {
+                supplier_id: supplier(&db, "Kingston").await,
+                currency: Some("USD".into()),
+                fx_rate_date: Some("2025-11-20".into()),
+                ..PoInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        // 20 lines of a million units each: the largest lines an order takes.
+        let dimm = part(&db, "M321R4GA3BB6").await;
+        let mut first_line = 0;
+        for i in 0..20 {
+            let price = format!("{}.{:02}", 100 + i, i);
+            let id = orders::add_line(&db, &actor(), po, &line(dimm, "1000000", &price, None))
+                .await
+                .unwrap();
+            if i == 0 {
+                first_line = id;
+            }
+        }
+        orders::add_cost(
+            &db,
+            &actor(),
+            KRW,
+            po,
+            &cost("freight", "1000001", "KRW", "quantity"),
+        )
+        .await
+        .unwrap();
+        orders::transition(&db, &actor(), po, "ordered")
+            .await
+            .unwrap();
+        // 250 units received on the first line.
+        let loc = location(&db).await;
+        receiving::receive(
+            &db,
+            &actor(),
+            KRW,
+            po,
+            &ReceiptInput {
+                location_id: loc,
+                lines: vec![ReceiveLine {
+                    po_line_id: first_line,
+                    quantity: 0,
+                    serials: serials("HUGE", 250),
+                }],
+                confirm_over: false,
+                notes: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+
+        app.login("buyer", "rackledger-buyer").await;
+        let r = app.server.get(&format!("/api/v1/orders/{po}")).await;
+        assert_eq!(r.status_code(), 200);
+        let body = r.text();
+        assert!(
+            body.len() < 256 * 1024,
+            "{backend:?}: the order answer is {} bytes",
+            body.len()
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        for l in v["lines"].as_array().unwrap() {
+            let runs = l["unit_landed_cost_runs"].as_array().unwrap();
+            assert!(!runs.is_empty() && runs.len() <= 2, "{l}");
+            let units: i64 = runs.iter().map(|r| r["units"].as_i64().unwrap()).sum();
+            assert_eq!(units, 1_000_000);
+        }
+        assert_eq!(v["units_total"], 250);
+        assert_eq!(v["units"].as_array().unwrap().len(), 50);
+        let last = app
+            .server
+            .get(&format!("/api/v1/orders/{po}?page=3&per_page=100"))
+            .await;
+        let last: serde_json::Value = serde_json::from_str(&last.text()).unwrap();
+        assert_eq!(last["units"].as_array().unwrap().len(), 50);
+        assert_eq!(last["units"][49]["serial"], "HUGE00250");
+        // The page shows 100 units at a time, with the count of all.
+        let (status, html) = app.page(&format!("/procurement/orders/{po}?page=3")).await;
+        assert_eq!(status, 200);
+        assert_eq!(count(&html, "#units tbody tr"), 50);
+        assert!(text_of(&html, "#received-units").contains("250"));
+        app.finish().await;
+    }
+}

@@ -159,12 +159,19 @@ struct OrderPage {
     parts: Vec<crate::procurement::PartModel>,
     locations: Vec<LocationView>,
     units: Vec<(ReceivedUnit, Money)>,
+    units_total: i64,
+    page: i64,
+    pages: i64,
+    base: String,
     cost_kinds: &'static [&'static str],
     errors: FieldErrors,
     problem: Option<String>,
 }
 
-async fn order_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<OrderPage> {
+/// Received units shown per page of an order.
+const UNITS_PER_PAGE: i64 = 100;
+
+async fn order_page(state: &AppState, ctx: Ctx, id: i64, units_page: i64) -> AppResult<OrderPage> {
     let base = state.config.base();
     let po = repo::get_po(&state.db, id).await?;
     let lines = repo::lines(&state.db, id).await?;
@@ -219,8 +226,13 @@ async fn order_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<OrderPage>
         .collect();
     let (parts, _) =
         crate::procurement::repo::list_part_models(&state.db, None, None, 500, 0).await?;
-    let units = receiving::received_units(&state.db, id)
-        .await?
+    let pager = Pager {
+        page: units_page,
+        per_page: UNITS_PER_PAGE,
+    };
+    let (units, units_total) =
+        receiving::received_units(&state.db, id, pager.limit(), pager.offset()).await?;
+    let units = units
         .into_iter()
         .map(|u| {
             let m = Money::from_minor(
@@ -246,6 +258,10 @@ async fn order_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<OrderPage>
         parts: parts.into_iter().map(|p| p.view(false)).collect(),
         locations: locations::list(&state.db).await?,
         units,
+        units_total,
+        page: pager.page(),
+        pages: pager.pages(units_total),
+        base: format!("/procurement/orders/{id}?"),
         cost_kinds: &COST_KINDS,
         errors: FieldErrors::default(),
         problem: None,
@@ -260,8 +276,15 @@ async fn show_order(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
+    Query(q): Query<UnitsPage>,
 ) -> AppResult<OrderPage> {
-    order_page(&state, ctx, id).await
+    order_page(&state, ctx, id, q.page.unwrap_or(1)).await
+}
+
+/// `?page=N` of an order's received units.
+#[derive(Deserialize)]
+struct UnitsPage {
+    page: Option<i64>,
 }
 
 /// Runs a change on an order, then redirects back or re-renders with the problem.
@@ -275,12 +298,12 @@ async fn after_change(
     match result {
         Ok(()) => Ok(see_other(&format!("/procurement/orders/{id}"), Some(flash))),
         Err(AppError::Validation(errors)) => {
-            let mut page = order_page(state, ctx, id).await?;
+            let mut page = order_page(state, ctx, id, 1).await?;
             page.errors = errors;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(AppError::Conflict(m)) => {
-            let mut page = order_page(state, ctx, id).await?;
+            let mut page = order_page(state, ctx, id, 1).await?;
             page.problem = Some(page.ctx.msg(&m));
             Ok((StatusCode::CONFLICT, page).into_response())
         }
