@@ -377,3 +377,45 @@ async fn planner(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+    use rackledger_importers::{Limit, LimitExceeded};
+
+    #[test]
+    fn every_cap_has_a_message_naming_its_value_in_english_and_korean() {
+        let all = [
+            Limit::ZipEntryBytes,
+            Limit::ZipTotalBytes,
+            Limit::ZipEntries,
+            Limit::SharedStrings,
+            Limit::SharedStringsBytes,
+            Limit::CellChars,
+            Limit::RowBytes,
+            Limit::Rows,
+            Limit::Columns,
+            Limit::Cells,
+            Limit::TextBytes,
+            Limit::FileBytes,
+        ];
+        for limit in all {
+            let msg = limit_msg(LimitExceeded { limit, max: 12_345 });
+            for lang in [Lang::En, Lang::Ko] {
+                let text = msg.render(lang);
+                assert!(!text.starts_with("import.limit"), "{limit:?} {lang:?}");
+                assert!(!text.contains("{max}"), "{text}");
+            }
+            assert_ne!(msg.render(Lang::En), msg.render(Lang::Ko), "{limit:?}");
+        }
+    }
+
+    #[test]
+    fn a_reason_quoting_a_fifty_thousand_character_cell_is_cut_to_two_hundred() {
+        let mpn = "Q".repeat(50_000);
+        let text = sampled(Msg::new("import.unknown_mpn").arg("mpn", &mpn)).render(Lang::En);
+        assert!(text.len() < 400, "{} bytes", text.len());
+        assert!(text.contains(&format!("{}…", "Q".repeat(200))));
+    }
+}
