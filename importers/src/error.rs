@@ -41,7 +41,10 @@ pub enum ImportError {
     #[error("the workbook has no worksheet")]
     NoSheets,
     /// The profile names a sheet the workbook does not have.
-    #[error("sheet {sheet:?} not found; the workbook has: {}", available.join(", "))]
+    #[error(
+        "sheet {sheet:?} not found; the workbook has: {}",
+        list_headers(available)
+    )]
     SheetNotFound {
         /// The sheet the profile asked for.
         sheet: String,
@@ -102,17 +105,27 @@ pub enum ImportError {
     /// The profile could not be parsed or holds an invalid value.
     #[error("invalid mapping profile: {0}")]
     BadProfile(String),
+    /// The file goes over one of the reader's caps (see [`crate::Limits`]).
+    #[error("the file is refused: {0}")]
+    TooLarge(crate::limits::LimitExceeded),
 }
 
+/// Names quoted from the file: each cut to [`crate::SAMPLE_CHARS`], at most 40 of them.
 fn list_headers(seen: &[String]) -> String {
+    const SHOWN: usize = 40;
     if seen.is_empty() {
-        "(none)".to_string()
-    } else {
-        seen.iter()
-            .map(|h| format!("{h:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        return "(none)".to_string();
     }
+    let mut list = seen
+        .iter()
+        .take(SHOWN)
+        .map(|h| format!("{:?}", crate::limits::sample(h)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if seen.len() > SHOWN {
+        list.push_str(&format!(" … and {} more", seen.len() - SHOWN));
+    }
+    list
 }
 
 /// Why one data row does not fit; the other rows are still read.
@@ -159,4 +172,7 @@ pub mod codes {
     pub const CELL_ERROR: &str = "cell_error";
     /// The file became unreadable at this row; reading stops here.
     pub const UNREADABLE_ROW: &str = "unreadable_row";
+    /// The file goes over a cap at this row; reading stops here, and
+    /// [`crate::Reader::limit_exceeded`] says which cap.
+    pub const LIMIT_EXCEEDED: &str = "limit_exceeded";
 }

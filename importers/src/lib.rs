@@ -24,6 +24,7 @@
 mod error;
 mod formats;
 mod headers;
+mod limits;
 mod model;
 mod profile;
 mod reader;
@@ -34,11 +35,12 @@ pub use error::{ImportError, RowError, codes};
 pub use formats::detect::{SNIFF_BYTES, detect_format, format_from_extension};
 pub use headers::SCAN_ROWS;
 pub use headers::synonyms::{normalize_header, recognise_header};
+pub use limits::{Limit, LimitExceeded, Limits, SAMPLE_CHARS, sample};
 pub use model::{
     Field, Format, Kind, OrderLineRow, PackingListRow, ParseKindError, Parsed, PriceListRow, Row,
 };
 pub use profile::Profile;
-pub use reader::{Reader, open_bytes, open_path};
+pub use reader::{Reader, open_bytes, open_bytes_with, open_path};
 pub use values::currency::parse_currency;
 pub use values::dates::{DateError, date_from_excel_serial, parse_date};
 pub use values::numbers::{

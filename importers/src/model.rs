@@ -295,6 +295,29 @@ pub struct Parsed {
     pub result: Result<Row, RowError>,
 }
 
+impl Parsed {
+    /// Bytes of text the row holds (its strings), to bound how many rows are buffered.
+    pub fn text_bytes(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        match &self.result {
+            Ok(Row::PriceList(r)) => {
+                r.mpn.len()
+                    + opt(&r.manufacturer)
+                    + opt(&r.description)
+                    + opt(&r.category)
+                    + opt(&r.currency)
+            }
+            Ok(Row::OrderLine(r)) => {
+                r.mpn.len() + opt(&r.manufacturer) + opt(&r.description) + opt(&r.currency)
+            }
+            Ok(Row::PackingList(r)) => {
+                r.mpn.len() + opt(&r.manufacturer) + opt(&r.serial) + opt(&r.carton)
+            }
+            Err(e) => e.detail.len() + e.column.as_ref().map_or(0, String::len),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

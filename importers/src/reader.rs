@@ -6,11 +6,12 @@ use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::error::{ImportError, RowError, codes};
-use crate::formats::cell::RowSource;
+use crate::formats::cell::{RowSource, SourceError};
 use crate::formats::csv_reader::{CsvInput, open_csv};
 use crate::formats::detect::{SNIFF_BYTES, detect_format};
 use crate::formats::sheet_reader::{SheetOpened, open_loaded, open_xlsx};
 use crate::headers::HeaderMatch;
+use crate::limits::{Limit, LimitExceeded, Limits};
 use crate::model::{Field, Format, Kind, Parsed};
 use crate::profile::Profile;
 use crate::rows::{Plan, build_row};
@@ -29,6 +30,8 @@ pub struct Reader {
     plan: Plan,
     source: Box<dyn RowSource>,
     finished: bool,
+    limits: Limits,
+    exceeded: Option<LimitExceeded>,
 }
 
 // The app runs imports on a blocking thread, so a reader must be able to move there.
@@ -74,17 +77,18 @@ pub fn open_path(
         |n| n.to_string_lossy().into_owned(),
     );
     let format = sniff(&head, &file_name)?;
+    let limits = Limits::default();
     if format == Format::Csv {
         drop(file);
-        let csv = open_csv(CsvInput::Path(path.to_path_buf()), kind, profile)?;
-        return Ok(Reader::from_csv(csv, kind, profile));
+        let csv = open_csv(CsvInput::Path(path.to_path_buf()), kind, profile, &limits)?;
+        return Ok(Reader::from_csv(csv, kind, profile, limits));
     }
     file.seek(SeekFrom::Start(0)).map_err(io_error)?;
     let opened = match format {
-        Format::Xlsx => open_xlsx(BufReader::new(file), kind, profile)?,
-        _ => open_loaded(BufReader::new(file), format, kind, profile)?,
+        Format::Xlsx => open_xlsx(BufReader::new(file), kind, profile, &limits)?,
+        _ => open_loaded(BufReader::new(file), format, kind, profile, &limits)?,
     };
-    Ok(Reader::from_sheet(opened, format, kind, profile))
+    Ok(Reader::from_sheet(opened, format, kind, profile, limits))
 }
 
 /// Opens a supplier sheet held in memory (an upload); `file_name` helps only when the
@@ -95,20 +99,31 @@ pub fn open_bytes(
     kind: Kind,
     profile: Option<&Profile>,
 ) -> Result<Reader, ImportError> {
+    open_bytes_with(bytes, file_name, kind, profile, Limits::default())
+}
+
+/// [`open_bytes`] with caps other than the default ones.
+pub fn open_bytes_with(
+    bytes: Vec<u8>,
+    file_name: &str,
+    kind: Kind,
+    profile: Option<&Profile>,
+    limits: Limits,
+) -> Result<Reader, ImportError> {
     check_profile(kind, profile)?;
     let format = sniff(&bytes[..bytes.len().min(SNIFF_BYTES)], file_name)?;
     match format {
         Format::Csv => {
-            let csv = open_csv(CsvInput::Bytes(bytes), kind, profile)?;
-            Ok(Reader::from_csv(csv, kind, profile))
+            let csv = open_csv(CsvInput::Bytes(bytes), kind, profile, &limits)?;
+            Ok(Reader::from_csv(csv, kind, profile, limits))
         }
         Format::Xlsx => {
-            let opened = open_xlsx(Cursor::new(bytes), kind, profile)?;
-            Ok(Reader::from_sheet(opened, format, kind, profile))
+            let opened = open_xlsx(Cursor::new(bytes), kind, profile, &limits)?;
+            Ok(Reader::from_sheet(opened, format, kind, profile, limits))
         }
         _ => {
-            let opened = open_loaded(Cursor::new(bytes), format, kind, profile)?;
-            Ok(Reader::from_sheet(opened, format, kind, profile))
+            let opened = open_loaded(Cursor::new(bytes), format, kind, profile, &limits)?;
+            Ok(Reader::from_sheet(opened, format, kind, profile, limits))
         }
     }
 }
@@ -145,6 +160,7 @@ impl Reader {
         header: &HeaderMatch,
         source: Box<dyn RowSource>,
         profile: Option<&Profile>,
+        limits: Limits,
     ) -> Self {
         let mut plan = Plan::new(kind, header);
         plan.decimal_comma = profile.and_then(|p| p.decimal_comma);
@@ -168,6 +184,8 @@ impl Reader {
             plan,
             source,
             finished: false,
+            limits,
+            exceeded: None,
         }
     }
 
@@ -175,8 +193,9 @@ impl Reader {
         csv: crate::formats::csv_reader::CsvOpened,
         kind: Kind,
         profile: Option<&Profile>,
+        limits: Limits,
     ) -> Self {
-        let mut reader = Reader::new(Format::Csv, kind, &csv.header, csv.source, profile);
+        let mut reader = Reader::new(Format::Csv, kind, &csv.header, csv.source, profile, limits);
         reader.total_rows = csv.lines.map(|l| l.saturating_sub(csv.header.row));
         reader.delimiter = Some(char::from(csv.delimiter));
         if reader.plan.decimal_comma.is_none() && csv.delimiter == b';' {
@@ -191,8 +210,9 @@ impl Reader {
         format: Format,
         kind: Kind,
         profile: Option<&Profile>,
+        limits: Limits,
     ) -> Self {
-        let mut reader = Reader::new(format, kind, &opened.header, opened.source, profile);
+        let mut reader = Reader::new(format, kind, &opened.header, opened.source, profile, limits);
         reader.total_rows = opened.last_row.map(|l| l.saturating_sub(opened.header.row));
         reader
     }
@@ -240,6 +260,27 @@ impl Reader {
         self.delimiter
     }
 
+    /// The cap the file went over, once reading stopped there (the last row read
+    /// was then an error with code [`codes::LIMIT_EXCEEDED`]). A file over a cap
+    /// must not be imported in part.
+    pub fn limit_exceeded(&self) -> Option<LimitExceeded> {
+        self.exceeded
+    }
+
+    fn stop_at_limit(&mut self, row: usize, limit: LimitExceeded) -> Parsed {
+        self.finished = true;
+        self.exceeded = Some(limit);
+        Parsed {
+            row,
+            result: Err(RowError {
+                row,
+                column: None,
+                code: codes::LIMIT_EXCEEDED,
+                detail: format!("the file is refused here: {limit}"),
+            }),
+        }
+    }
+
     /// The number convention in use: `Some(true)` for decimal commas, `None` when
     /// decided cell by cell.
     pub fn decimal_comma(&self) -> Option<bool> {
@@ -257,7 +298,11 @@ impl Iterator for Reader {
                     self.finished = true;
                     return None;
                 }
-                Some(Err(detail)) => {
+                Some(Err(SourceError::Limit(limit))) => {
+                    let row = self.next_expected;
+                    return Some(self.stop_at_limit(row, limit));
+                }
+                Some(Err(SourceError::Broken(detail))) => {
                     self.finished = true;
                     let row = self.next_expected;
                     return Some(Parsed {
@@ -272,6 +317,13 @@ impl Iterator for Reader {
                 }
                 Some(Ok(raw)) => raw,
             };
+            if raw.number as u64 > self.limits.rows {
+                let limit = self.limits.exceeded(Limit::Rows);
+                return Some(self.stop_at_limit(raw.number, limit));
+            }
+            if let Err(limit) = raw.check(&self.limits) {
+                return Some(self.stop_at_limit(raw.number, limit));
+            }
             if raw.number <= self.header_row {
                 continue;
             }

@@ -6,6 +6,7 @@ use time::Date;
 use crate::error::{RowError, codes};
 use crate::formats::cell::{Cell, RawRow};
 use crate::headers::{HeaderMatch, Mapped};
+use crate::limits::sample;
 use crate::model::{Field, Kind, OrderLineRow, PackingListRow, PriceListRow, Row};
 use crate::values::currency::parse_currency;
 use crate::values::dates::{date_from_excel_serial, parse_date};
@@ -67,7 +68,11 @@ impl<'a> Line<'a> {
             Cell::Error(e) => Err(self.error(
                 Some(mapped),
                 codes::CELL_ERROR,
-                format!("the {} cell holds the spreadsheet error {e}", field.label()),
+                format!(
+                    "the {} cell holds the spreadsheet error {}",
+                    field.label(),
+                    sample(e)
+                ),
             )),
             c => Ok(Some((mapped, c))),
         }
@@ -126,7 +131,10 @@ impl<'a> Line<'a> {
             }
             other => {
                 let shown = other.text().unwrap_or_default();
-                return Err(bad(format!("the unit price {shown:?} is not a number")));
+                return Err(bad(format!(
+                    "the unit price {:?} is not a number",
+                    sample(&shown)
+                )));
             }
         };
         if value.is_sign_negative() && !value.is_zero() {
@@ -149,7 +157,7 @@ impl<'a> Line<'a> {
                 self.error(
                     Some(mapped),
                     codes::BAD_CURRENCY,
-                    format!("{text:?} is not an ISO 4217 currency code"),
+                    format!("{:?} is not an ISO 4217 currency code", sample(&text)),
                 )
             })?;
             from_column = Some((mapped, code));
@@ -230,7 +238,7 @@ impl<'a> Line<'a> {
                 .map_err(|e| bad(e.to_string())),
             other => Err(bad(format!(
                 "{:?} is not a date",
-                other.text().unwrap_or_default()
+                sample(&other.text().unwrap_or_default())
             ))),
         }
     }
@@ -290,7 +298,7 @@ pub(crate) fn build_row(raw: &RawRow, plan: &Plan) -> Result<Row, RowError> {
                 return Err(line.error(
                     line.column(Field::Quantity),
                     codes::SERIAL_WITH_QUANTITY,
-                    format!("serial {:?} is on a row with quantity {quantity}; a serial-tracked part needs one row per serial", serial.unwrap_or_default()),
+                    format!("serial {:?} is on a row with quantity {quantity}; a serial-tracked part needs one row per serial", sample(&serial.unwrap_or_default())),
                 ));
             }
             Ok(Row::PackingList(PackingListRow {

@@ -15,6 +15,11 @@ use crate::error::{AppError, AppResult};
 /// chunk is planned, few enough that a large file is not held twice.
 const CHUNKS_AHEAD: usize = 2;
 
+/// A chunk ends early once its rows hold this much text, so the chunks in
+/// flight stay small however long the rows are (the reader caps a row at
+/// 256 KiB).
+const CHUNK_BYTES: usize = 4 << 20;
+
 /// A reader moved to the blocking pool, handing over its rows `chunk` at a time.
 pub(super) struct ReadAhead {
     chunks: mpsc::Receiver<Vec<Parsed>>,
@@ -27,7 +32,13 @@ impl ReadAhead {
         let (tx, chunks) = mpsc::channel(CHUNKS_AHEAD);
         let reader = tokio::task::spawn_blocking(move || {
             loop {
-                let rows: Vec<Parsed> = reader.by_ref().take(chunk).collect();
+                let mut rows: Vec<Parsed> = Vec::new();
+                let mut bytes = 0;
+                while rows.len() < chunk && bytes < CHUNK_BYTES {
+                    let Some(parsed) = reader.next() else { break };
+                    bytes += parsed.text_bytes();
+                    rows.push(parsed);
+                }
                 // Empty: the file is read. A send that fails: the planning
                 // stopped (an error, or the import was dropped), so stop too.
                 if rows.is_empty() || tx.blocking_send(rows).is_err() {

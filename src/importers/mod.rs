@@ -9,7 +9,6 @@
 mod ahead;
 pub mod batches;
 mod packing;
-mod parsed;
 mod plan;
 mod runner;
 
@@ -161,6 +160,13 @@ pub async fn run_batch(
     };
     batches::set_state(db, id, running, 0, None).await?;
     let content = batches::content(db, id).await?;
+    // The commit plans the very bytes that were previewed: every pass reads the
+    // stored file again, and its hash must still be the one taken at upload.
+    if crate::auth::sha256_b64(&content) != batch.content_sha256 {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "import batch {id}: the stored file no longer matches its SHA-256"
+        )));
+    }
     let kind = batch.kind.parse::<Kind>().map_err(|_| AppError::NotFound)?;
     let profile = match batch.profile_id {
         Some(pid) => Some(

@@ -1,13 +1,13 @@
-//! One import run over a file: read its rows (ahead, on the blocking pool, or
-//! as a preview kept them), plan each with the planner of its kind, count and
+//! One import run over a file: read its rows (ahead, on the blocking pool),
+//! plan each with the planner of its kind, count and
 //! sample the outcome, then roll back (preview) or commit, and the packing
 //! list's retry when the unique index refuses a serial.
 
-use rackledger_importers::{ImportError, Kind, Profile, Row};
+use rackledger_importers::{ImportError, Kind, Profile, Row, sample};
 use tracing::instrument;
 
 use super::plan::{self, Action, RowPlan};
-use super::{Mode, Progress, RowPlanOut, SAMPLE_ROWS, Summary, Target, ahead, packing, parsed};
+use super::{Mode, Progress, RowPlanOut, SAMPLE_ROWS, Summary, Target, ahead, packing};
 use crate::audit::{self, Action as AuditAction, Actor};
 use crate::db::Db;
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -104,39 +104,23 @@ struct Job<'a> {
 
 async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppResult<Pass> {
     let write = matches!(job.mode, Mode::Commit { .. });
-    // A commit of the workbook just previewed plans the rows the preview read.
-    let kept = if write {
-        parsed::find(&bytes, job.file_name, job.kind, job.profile)
-    } else {
-        None
-    };
-    // A preview of a workbook keeps its rows, and the bytes that name them.
-    let to_keep = (!write).then(|| bytes.clone());
-    let reader = match kept {
-        Some(_) => None,
-        None => Some(
-            rackledger_importers::open_bytes(bytes, job.file_name, job.kind, job.profile)
-                .map_err(file_error)?,
-        ),
-    };
-    let (format, header_row, mapping, total) = match (&kept, &reader) {
-        (Some(k), _) => (k.format, k.header_row, k.mapping.as_slice(), k.total_rows),
-        (_, Some(r)) => (r.format(), r.header_row(), r.mapping(), r.total_rows()),
-        (None, None) => unreachable!("a file is either kept or read"),
-    };
+    // Every pass reads the file: nothing of a preview is kept in memory
+    // (issue 24: a kept 3-million-row preview held 621 MB).
+    let reader = rackledger_importers::open_bytes(bytes, job.file_name, job.kind, job.profile)
+        .map_err(file_error)?;
+    let (format, header_row, total) = (reader.format(), reader.header_row(), reader.total_rows());
     let mut summary = Summary {
         format: format!("{format:?}").to_lowercase(),
         header_row,
-        mapping: mapping
+        mapping: reader
+            .mapping()
             .iter()
             .map(|(f, h)| (f.as_str().to_owned(), h.clone()))
             .collect(),
         ..Summary::default()
     };
-    let mut to_keep = to_keep.filter(|_| parsed::worth_keeping(format));
     // The file's rows are typed on the blocking pool, ahead of the planning.
-    let mut ahead = reader.map(|r| ahead::ReadAhead::start(r, PLAN_CHUNK));
-    let mut rows_kept = Vec::new();
+    let mut ahead = ahead::ReadAhead::start(reader, PLAN_CHUNK);
     let mut tx = if write {
         job.db.begin().await?
     } else {
@@ -144,27 +128,12 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
     };
     let mut planner = planner(&mut tx, job.kind, job.target, job.already_imported, serials).await?;
     let (mut errors_kept, mut others_kept) = (Vec::new(), Vec::new());
-    let (mut fresh, mut next_kept) = (Vec::new(), 0);
     loop {
-        let chunk: &[rackledger_importers::Parsed] = match (&kept, &mut ahead) {
-            (Some(k), _) => {
-                let end = (next_kept + PLAN_CHUNK).min(k.rows.len());
-                let chunk = &k.rows[next_kept..end];
-                next_kept = end;
-                chunk
-            }
-            (None, Some(a)) => {
-                if to_keep.is_some() {
-                    rows_kept.append(&mut fresh);
-                }
-                fresh = a.next_chunk().await;
-                &fresh
-            }
-            (None, None) => &[],
-        };
+        let chunk = ahead.next_chunk().await;
         if chunk.is_empty() {
             break;
         }
+        let chunk = chunk.as_slice();
         planner.prefetch(&mut tx, chunk).await?;
         for parsed in chunk {
             let plan = match &parsed.result {
@@ -172,7 +141,7 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
                     parsed.row,
                     String::new(),
                     e.column.as_deref(),
-                    Msg::new("import.reader_error").arg("detail", &e.detail),
+                    Msg::new("import.reader_error").arg("detail", sample(&e.detail)),
                 ),
                 Ok(row) => {
                     planner
@@ -205,9 +174,10 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
                 kept.push(RowPlanOut {
                     row: plan.row,
                     action: format!("{:?}", plan.action).to_lowercase(),
-                    text: plan.text,
-                    column: plan.column,
-                    reason: plan.reason.map(|m| m.render(job.lang)),
+                    text: sample(&plan.text),
+                    column: plan.column.map(|c| sample(&c)),
+                    // Values quoted from the file are cut short (issue 24 Low).
+                    reason: plan.reason.map(|m| sampled(m).render(job.lang)),
                 });
             }
             if summary.rows.is_multiple_of(500) {
@@ -217,20 +187,15 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
     }
     // Before the commit: a reader that failed part-way fails the pass, and
     // the transaction (with any rows a price list or order wrote) rolls back.
-    let reader = match ahead {
-        Some(a) => Some(a.finish().await?),
-        None => None,
-    };
-    summary.blank_rows = match (&kept, &reader) {
-        (Some(k), _) => k.blank_rows,
-        (None, Some(r)) => r.blank_rows(),
-        (None, None) => 0,
-    };
+    // So does a file that went over a cap part-way: it is refused whole.
+    let reader = ahead.finish().await?;
+    if let Some(limit) = reader.limit_exceeded() {
+        tx.rollback().await?;
+        return Err(file_error(ImportError::TooLarge(limit)));
+    }
+    summary.blank_rows = reader.blank_rows();
     summary.sample = errors_kept.into_iter().chain(others_kept).collect();
     (job.progress)(summary.rows, total.or(Some(summary.rows)));
-    if let (Some(bytes), Some(r)) = (to_keep.take(), &reader) {
-        parsed::keep(bytes, job.file_name, job.kind, job.profile, r, rows_kept);
-    }
     let Mode::Commit { skip_errors } = job.mode else {
         // A preview only read; end its snapshot now rather than when the pool reuses the connection.
         tx.rollback().await?;
@@ -290,16 +255,31 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
     .await?;
     tx.commit().await?;
     summary.committed = true;
-    if let Some(k) = &kept {
-        parsed::forget(k);
-    }
     Ok(Pass::Done(summary))
 }
 
+/// `m` with every argument cut to [`rackledger_importers::SAMPLE_CHARS`].
+fn sampled(m: Msg) -> Msg {
+    Msg {
+        args: m.args.into_iter().map(|(k, v)| (k, sample(&v))).collect(),
+        ..m
+    }
+}
+
+/// A file that cannot be used whole; a cap is named in the user's language.
 fn file_error(e: ImportError) -> AppError {
     let mut f = FieldErrors::default();
-    f.add("file", Msg::new("import.file_error").arg("detail", e));
+    let msg = match e {
+        ImportError::TooLarge(limit) => limit_msg(limit),
+        e => Msg::new("import.file_error").arg("detail", sample(&e.to_string())),
+    };
+    f.add("file", msg);
     AppError::Validation(f)
+}
+
+/// The message for a file over a cap: `import.limit.<cap>` with the cap's value.
+pub(crate) fn limit_msg(limit: rackledger_importers::LimitExceeded) -> Msg {
+    Msg::new(format!("import.limit.{}", limit.limit.as_str())).arg("max", limit.shown())
 }
 
 #[allow(clippy::large_enum_variant)] // one planner per import: its size does not matter
@@ -395,5 +375,47 @@ async fn planner(
                 .map(Planner::Packing)
                 .map_err(AppError::Conflict)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+    use rackledger_importers::{Limit, LimitExceeded};
+
+    #[test]
+    fn every_cap_has_a_message_naming_its_value_in_english_and_korean() {
+        let all = [
+            Limit::ZipEntryBytes,
+            Limit::ZipTotalBytes,
+            Limit::ZipEntries,
+            Limit::SharedStrings,
+            Limit::SharedStringsBytes,
+            Limit::CellChars,
+            Limit::RowBytes,
+            Limit::Rows,
+            Limit::Columns,
+            Limit::Cells,
+            Limit::TextBytes,
+            Limit::FileBytes,
+        ];
+        for limit in all {
+            let msg = limit_msg(LimitExceeded { limit, max: 12_345 });
+            for lang in [Lang::En, Lang::Ko] {
+                let text = msg.render(lang);
+                assert!(!text.starts_with("import.limit"), "{limit:?} {lang:?}");
+                assert!(!text.contains("{max}"), "{text}");
+            }
+            assert_ne!(msg.render(Lang::En), msg.render(Lang::Ko), "{limit:?}");
+        }
+    }
+
+    #[test]
+    fn a_reason_quoting_a_fifty_thousand_character_cell_is_cut_to_two_hundred() {
+        let mpn = "Q".repeat(50_000);
+        let text = sampled(Msg::new("import.unknown_mpn").arg("mpn", &mpn)).render(Lang::En);
+        assert!(text.len() < 400, "{} bytes", text.len());
+        assert!(text.contains(&format!("{}…", "Q".repeat(200))));
     }
 }

@@ -263,6 +263,12 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no shutdown, no flushing, like a power cut of the process.
     pub fn kill(mut self) {
         self.child.kill().unwrap();

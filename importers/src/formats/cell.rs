@@ -3,6 +3,8 @@
 use calamine::{Data, DataRef, ExcelDateTime};
 use time::{Date, Month};
 
+use crate::limits::{Limit, LimitExceeded, Limits};
+
 /// A cell value as the file stored it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell {
@@ -99,11 +101,55 @@ impl RawRow {
     pub(crate) fn get(&self, column: usize) -> &Cell {
         self.cells.get(column).unwrap_or(&Cell::Empty)
     }
+
+    /// Checks the row against the caps on columns, cell length and row text.
+    pub(crate) fn check(&self, limits: &Limits) -> Result<(), LimitExceeded> {
+        let mut row_bytes = 0u64;
+        for (column, cell) in self.cells.iter().enumerate() {
+            if *cell == Cell::Empty {
+                continue;
+            }
+            if column as u64 >= limits.columns && !cell.is_blank() {
+                return Err(limits.exceeded(Limit::Columns));
+            }
+            let len = match cell {
+                Cell::Text(s) | Cell::Error(s) => s.len() as u64,
+                _ => 8,
+            };
+            // Characters are counted only when the bytes could be too many.
+            if len > limits.cell_chars
+                && let Cell::Text(s) | Cell::Error(s) = cell
+                && s.chars().count() as u64 > limits.cell_chars
+            {
+                return Err(limits.exceeded(Limit::CellChars));
+            }
+            row_bytes += len;
+            if row_bytes > limits.row_bytes {
+                return Err(limits.exceeded(Limit::RowBytes));
+            }
+        }
+        Ok(())
+    }
 }
 
-/// A stream of raw rows from the top of a sheet; `Err` means the file broke mid-way.
+/// Why a stream of rows stopped early.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SourceError {
+    /// The file broke mid-way.
+    Broken(String),
+    /// The file goes over a cap here.
+    Limit(LimitExceeded),
+}
+
+impl From<String> for SourceError {
+    fn from(detail: String) -> Self {
+        SourceError::Broken(detail)
+    }
+}
+
+/// A stream of raw rows from the top of a sheet; `Err` means reading stops there.
 pub(crate) trait RowSource: Send {
-    fn next_row(&mut self) -> Option<Result<RawRow, String>>;
+    fn next_row(&mut self) -> Option<Result<RawRow, SourceError>>;
 }
 
 /// Turns a column letter ("C", "aa") into a 0-based index.

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use encoding_rs::{EUC_KR, Encoding, UTF_8};
 
 use crate::error::ImportError;
-use crate::formats::cell::{Cell, RawRow, RowSource};
+use crate::formats::cell::{Cell, RawRow, RowSource, SourceError};
 use crate::formats::decode::{DecodingReader, Utf8Scan, count_lines, guess_encoding};
 use crate::headers::{HeaderMatch, SCAN_ROWS, best_score, find_header};
+use crate::limits::{Limit, LimitExceeded, Limits};
 use crate::model::{Format, Kind};
 use crate::profile::Profile;
 
@@ -40,6 +41,7 @@ pub(crate) fn open_csv(
     input: CsvInput,
     kind: Kind,
     profile: Option<&Profile>,
+    limits: &Limits,
 ) -> Result<CsvOpened, ImportError> {
     let forced = match profile.and_then(|p| p.encoding.as_deref()) {
         Some(label) => Some(
@@ -75,7 +77,7 @@ pub(crate) fn open_csv(
 
     let stream: Box<dyn Read + Send> = Box::new(Cursor::new(sample).chain(decoded));
     Ok(CsvOpened {
-        source: Box::new(CsvSource::new(stream, delimiter)),
+        source: Box::new(CsvSource::new(stream, delimiter).capped(limits)),
         header,
         delimiter,
         lines,
@@ -174,18 +176,42 @@ struct CsvSource {
 
 /// Remembers where line feeds are in the text that the csv reader has pulled but whose
 /// records have not been numbered yet.
+///
+/// It also measures each record as the text goes by (a quote toggles whether a
+/// line feed ends one), and stops before the csv crate buffers a record longer
+/// than the cap: the crate holds a whole record, however long.
 struct LineFeeds<R> {
     inner: R,
     offset: u64,
     pending: VecDeque<u64>,
+    in_quotes: bool,
+    record: u64,
+    record_max: u64,
+    over: Option<LimitExceeded>,
+    hit: Option<LimitExceeded>,
 }
 
 impl<R: Read> Read for LineFeeds<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.hit.is_some() {
+            return Err(std::io::Error::other("over a cap"));
+        }
         let n = self.inner.read(buf)?;
         for (i, b) in buf[..n].iter().enumerate() {
-            if *b == b'\n' {
-                self.pending.push_back(self.offset + i as u64);
+            match *b {
+                b'\n' => {
+                    self.pending.push_back(self.offset + i as u64);
+                    if !self.in_quotes {
+                        self.record = 0;
+                    }
+                }
+                b'"' => self.in_quotes = !self.in_quotes,
+                _ => {}
+            }
+            self.record += 1;
+            if self.record > self.record_max && self.over.is_some() {
+                self.hit = self.over;
+                return Err(std::io::Error::other("over a cap"));
             }
         }
         self.offset += n as u64;
@@ -203,6 +229,11 @@ impl CsvSource {
                 inner: input,
                 offset: 0,
                 pending: VecDeque::new(),
+                in_quotes: false,
+                record: 0,
+                record_max: u64::MAX,
+                over: None,
+                hit: None,
             });
         CsvSource {
             reader,
@@ -210,6 +241,15 @@ impl CsvSource {
             passed: 0,
             next_line: 1,
         }
+    }
+
+    /// Refuses records whose text (quotes and delimiters included) is over
+    /// twice the row cap; the reader checks the row's own text exactly.
+    fn capped(mut self, limits: &Limits) -> Self {
+        let feeds = self.reader.get_mut();
+        feeds.record_max = limits.row_bytes.saturating_mul(2);
+        feeds.over = Some(limits.exceeded(Limit::RowBytes));
+        self
     }
 
     /// Counts the line feeds before byte offset `end`; also says whether the byte just
@@ -227,7 +267,7 @@ impl CsvSource {
 }
 
 impl RowSource for CsvSource {
-    fn next_row(&mut self) -> Option<Result<RawRow, String>> {
+    fn next_row(&mut self) -> Option<Result<RawRow, SourceError>> {
         match self.reader.read_record(&mut self.record) {
             Ok(false) => None,
             Ok(true) => {
@@ -251,7 +291,10 @@ impl RowSource for CsvSource {
                     cells,
                 }))
             }
-            Err(e) => Some(Err(e.to_string())),
+            Err(e) => Some(Err(match self.reader.get_ref().hit {
+                Some(limit) => SourceError::Limit(limit),
+                None => SourceError::Broken(e.to_string()),
+            })),
         }
     }
 }
@@ -273,8 +316,13 @@ mod tests {
     use super::*;
 
     fn opened(text: &str, kind: Kind) -> CsvOpened {
-        open_csv(CsvInput::Bytes(text.as_bytes().to_vec()), kind, None)
-            .unwrap_or_else(|e| panic!("{e}"))
+        open_csv(
+            CsvInput::Bytes(text.as_bytes().to_vec()),
+            kind,
+            None,
+            &Limits::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]

@@ -8,3 +8,4 @@ pub(crate) mod detect;
 pub(crate) mod guards;
 pub(crate) mod sheet_reader;
 pub(crate) mod xlsx_stream;
+pub(crate) mod zip_scan;

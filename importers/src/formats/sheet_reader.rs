@@ -9,9 +9,10 @@ use std::io::{Read, Seek, SeekFrom};
 use calamine::{Data, Ods, Range, Reader as _, SheetType, SheetVisible, Xls, Xlsx};
 
 use crate::error::ImportError;
-use crate::formats::cell::{Cell, RawRow, RowSource};
+use crate::formats::cell::{Cell, RawRow, RowSource, SourceError};
 use crate::formats::xlsx_stream::{RowAssembler, stream_xlsx};
 use crate::headers::{HeaderMatch, SCAN_ROWS, find_header};
+use crate::limits::Limits;
 use crate::model::{Format, Kind};
 use crate::profile::Profile;
 
@@ -83,24 +84,28 @@ pub(crate) fn open_xlsx<RS>(
     rs: RS,
     kind: Kind,
     profile: Option<&Profile>,
+    limits: &Limits,
 ) -> Result<SheetOpened, ImportError>
 where
     RS: Read + Seek + Send + 'static,
 {
-    guarded(Format::Xlsx, || open_xlsx_unguarded(rs, kind, profile))
+    guarded(Format::Xlsx, || {
+        open_xlsx_unguarded(rs, kind, profile, limits)
+    })
 }
 
 fn open_xlsx_unguarded<RS>(
     rs: RS,
     kind: Kind,
     profile: Option<&Profile>,
+    limits: &Limits,
 ) -> Result<SheetOpened, ImportError>
 where
     RS: Read + Seek + Send + 'static,
 {
     let error = unreadable(Format::Xlsx);
     let mut rs = rs;
-    crate::formats::guards::check_xlsx(&mut rs).map_err(|e| error(&e))?;
+    crate::formats::guards::check_xlsx(&mut rs, limits).map_err(|r| r.into_error(Format::Xlsx))?;
     rs.seek(SeekFrom::Start(0)).map_err(|e| error(&e))?;
     let mut workbook = Xlsx::new(rs).map_err(|e| error(&e))?;
     let names = candidate_sheets(
@@ -160,11 +165,14 @@ pub(crate) fn open_loaded<RS>(
     format: Format,
     kind: Kind,
     profile: Option<&Profile>,
+    limits: &Limits,
 ) -> Result<SheetOpened, ImportError>
 where
     RS: Read + Seek,
 {
-    guarded(format, || open_loaded_unguarded(rs, format, kind, profile))
+    guarded(format, || {
+        open_loaded_unguarded(rs, format, kind, profile, limits)
+    })
 }
 
 fn open_loaded_unguarded<RS>(
@@ -172,19 +180,29 @@ fn open_loaded_unguarded<RS>(
     format: Format,
     kind: Kind,
     profile: Option<&Profile>,
+    limits: &Limits,
 ) -> Result<SheetOpened, ImportError>
 where
     RS: Read + Seek,
 {
     let error = unreadable(format);
+    let refused = |r: crate::formats::guards::Refused| r.into_error(format);
     match format {
         Format::Ods => {
+            let mut rs = rs;
+            crate::formats::zip_scan::scan_zip(
+                &mut rs,
+                crate::formats::zip_scan::Package::Ods,
+                limits,
+            )
+            .map_err(refused)?;
+            rs.seek(SeekFrom::Start(0)).map_err(|e| error(&e))?;
             let workbook: Ods<RS> = Ods::new(rs).map_err(|e| error(&e))?;
             open_range(workbook, format, kind, profile)
         }
         _ => {
             let mut rs = rs;
-            crate::formats::guards::check_xls(&mut rs).map_err(|e| error(&e))?;
+            crate::formats::guards::check_xls(&mut rs, limits).map_err(refused)?;
             rs.seek(SeekFrom::Start(0)).map_err(|e| error(&e))?;
             let workbook: Xls<RS> = Xls::new(rs).map_err(|e| error(&e))?;
             open_range(workbook, format, kind, profile)
@@ -270,7 +288,7 @@ impl RangeSource {
 }
 
 impl RowSource for RangeSource {
-    fn next_row(&mut self) -> Option<Result<RawRow, String>> {
+    fn next_row(&mut self) -> Option<Result<RawRow, SourceError>> {
         self.next_raw().map(Ok)
     }
 }

@@ -13,13 +13,15 @@ use std::thread::JoinHandle;
 use calamine::Xlsx;
 
 use crate::error::ImportError;
-use crate::formats::cell::{Cell, RawRow, RowSource};
+use crate::formats::cell::{Cell, RawRow, RowSource, SourceError};
 use crate::model::Format;
 
-/// Rows buffered between the XLSX thread and the reader.
-const CHANNEL_ROWS: usize = 512;
+/// Rows buffered between the XLSX thread and the reader: each row is at most
+/// the row cap (256 KiB of text), so at most 16 MiB wait here.
+const CHANNEL_ROWS: usize = 64;
 
-/// Columns beyond this are ignored (Excel's own limit is 16,384).
+/// Columns beyond this are not stored in a row (Excel's own limit is 16,384);
+/// the reader refuses cells past the column cap, which is lower.
 const MAX_COLUMNS: u32 = 16_384;
 
 /// Moves the workbook to a helper thread that sends the sheet's rows one by one.
@@ -47,12 +49,12 @@ where
 fn send_xlsx_rows<RS: Read + Seek>(
     workbook: &mut Xlsx<RS>,
     name: &str,
-    tx: &SyncSender<Result<RawRow, String>>,
+    tx: &SyncSender<Result<RawRow, SourceError>>,
 ) {
     let mut cells = match workbook.worksheet_cells_reader(name) {
         Ok(cells) => cells,
         Err(e) => {
-            let _ = tx.send(Err(e.to_string()));
+            let _ = tx.send(Err(SourceError::Broken(e.to_string())));
             return;
         }
     };
@@ -75,7 +77,7 @@ fn send_xlsx_rows<RS: Read + Seek>(
                 return;
             }
             Err(e) => {
-                let _ = tx.send(Err(e.to_string()));
+                let _ = tx.send(Err(SourceError::Broken(e.to_string())));
                 return;
             }
         }
@@ -84,12 +86,12 @@ fn send_xlsx_rows<RS: Read + Seek>(
 
 /// Receives rows from the XLSX thread; dropping it stops and joins the thread.
 struct ChannelSource {
-    rx: Option<Receiver<Result<RawRow, String>>>,
+    rx: Option<Receiver<Result<RawRow, SourceError>>>,
     handle: Option<JoinHandle<()>>,
 }
 
 impl RowSource for ChannelSource {
-    fn next_row(&mut self) -> Option<Result<RawRow, String>> {
+    fn next_row(&mut self) -> Option<Result<RawRow, SourceError>> {
         match self.rx.as_ref()?.recv() {
             Ok(row) => Some(row),
             Err(_) => {
@@ -97,7 +99,9 @@ impl RowSource for ChannelSource {
                 let handle = self.handle.take()?;
                 match handle.join() {
                     Ok(()) => None,
-                    Err(_) => Some(Err("the XLSX reader stopped unexpectedly".to_string())),
+                    Err(_) => Some(Err(SourceError::Broken(
+                        "the XLSX reader stopped unexpectedly".to_string(),
+                    ))),
                 }
             }
         }

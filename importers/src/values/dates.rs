@@ -9,13 +9,13 @@ pub enum DateError {
     #[error("the cell is empty")]
     Empty,
     /// Not in any date layout this reader knows.
-    #[error("{0:?} is not a date (expected for example 2026-11-27, 27.11.2026 or 27 Nov 2026)")]
+    #[error("{:?} is not a date (expected for example 2026-11-27, 27.11.2026 or 27 Nov 2026)", crate::limits::sample(.0))]
     Unrecognised(String),
     /// Day and month are both 12 or less and nothing says which comes first.
-    #[error("{0:?} is ambiguous: day and month could be swapped; set day_first in the profile")]
+    #[error("{:?} is ambiguous: day and month could be swapped; set day_first in the profile", crate::limits::sample(.0))]
     Ambiguous(String),
     /// The layout is right but the day does not exist (2026-02-30).
-    #[error("{0:?} is not a valid calendar date")]
+    #[error("{:?} is not a valid calendar date", crate::limits::sample(.0))]
     Invalid(String),
 }
 

@@ -23,19 +23,19 @@ pub enum NumberError {
     #[error("the cell is empty")]
     Empty,
     /// Characters that cannot be part of a number.
-    #[error("{0:?} is not a number")]
+    #[error("{:?} is not a number", crate::limits::sample(.0))]
     NotANumber(String),
     /// Thousands groups that do not have three digits, or mixed-up separators.
-    #[error("{0:?} has misplaced thousands or decimal separators")]
+    #[error("{:?} has misplaced thousands or decimal separators", crate::limits::sample(.0))]
     BadSeparators(String),
     /// More digits than an exact decimal holds (28 significant digits).
-    #[error("{0:?} is too large")]
+    #[error("{:?} is too large", crate::limits::sample(.0))]
     TooLarge(String),
     /// A quantity with a fraction.
-    #[error("{0:?} is not a whole number")]
+    #[error("{:?} is not a whole number", crate::limits::sample(.0))]
     NotWhole(String),
     /// A quantity of zero or less.
-    #[error("{0:?} is not above zero")]
+    #[error("{:?} is not above zero", crate::limits::sample(.0))]
     NotPositive(String),
 }
 

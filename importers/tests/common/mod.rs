@@ -41,3 +41,4 @@ pub fn ok_rows(reader: Reader) -> Vec<(usize, Row)> {
         })
         .collect()
 }
+pub mod bombs;

@@ -88,7 +88,9 @@ async fn upload(
     mut form: Multipart,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    let (mut kind, mut file_name, mut content) = (None, String::new(), Vec::new());
+    // The upload stays in the one buffer axum read it into (no copy): a
+    // 64 MiB file would otherwise be held twice while it is stored.
+    let (mut kind, mut file_name, mut content) = (None, String::new(), axum::body::Bytes::new());
     let mut target = Target::default();
     let mut profile_id = None;
     while let Some(field) = form
@@ -102,8 +104,7 @@ async fn upload(
                 content = field
                     .bytes()
                     .await
-                    .map_err(|e| upload_error(&e.body_text()))?
-                    .to_vec();
+                    .map_err(|e| upload_error(&e.body_text()))?;
             }
             name => {
                 let name = name.to_owned();
