@@ -135,13 +135,13 @@ async fn metrics() -> Response {
 }
 
 /// Serves the application on `listener` until `shutdown` resolves, sweeping
-/// expired sessions every ten minutes.
+/// expired sessions and forgotten login back-offs every ten minutes.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let sweeper = tokio::spawn(sweep_sessions(state.db.clone()));
+    let sweeper = tokio::spawn(sweep_sessions(state.db.clone(), state.config.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -150,13 +150,16 @@ pub async fn serve(
     Ok(())
 }
 
-async fn sweep_sessions(db: Db) {
+async fn sweep_sessions(db: Db, cfg: std::sync::Arc<crate::config::Config>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         let now = crate::clock::now();
-        if let Err(e) = crate::auth::purge_expired(&db, now, now - time::Duration::days(30)).await {
+        if let Err(e) = crate::auth::purge_expired(&db, now).await {
             tracing::warn!(error = %e, "session sweep failed");
+        }
+        if let Err(e) = crate::auth::throttle::purge(&db, &cfg, now).await {
+            tracing::warn!(error = %e, "login back-off sweep failed");
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Account rules: creating and changing users, logging in and out, sessions,
-//! API tokens, and the login rate limit.
+//! API tokens; logins claim their attempt on the back-off (`throttle`).
 
 use serde::Deserialize;
 use time::Duration;
@@ -7,7 +7,7 @@ use tracing::instrument;
 
 use super::model::{AuthVia, CurrentUser, Role};
 use super::repo::{self, AuthRow, NewUser, UserRow};
-use super::secret;
+use super::{secret, throttle};
 use crate::audit::{self, Action, Actor};
 use crate::config::Config;
 use crate::db::Db;
@@ -266,8 +266,9 @@ pub struct LoginOk {
     pub session_token: String,
 }
 
-/// Checks a user name and password, with a rate limit per name and per
-/// address, and opens a session.
+/// Checks a user name and password and opens a session. The attempt is
+/// claimed on the back-off of this name from `remote` before the password is
+/// checked (`throttle`), so parallel guesses cannot slip past it.
 #[instrument(skip_all, fields(username = %username))]
 pub async fn login(
     db: &Db,
@@ -278,15 +279,8 @@ pub async fn login(
 ) -> AppResult<LoginOk> {
     let username = username.trim().to_lowercase();
     let now = crate::clock::now();
-    let since = now - Duration::minutes(cfg.login_window_minutes);
-    let (by_user, by_addr) = repo::count_failures(db, &username, remote, since).await?;
-    // An address gets more tries than one name so a shared office NAT is not locked out.
-    if by_user >= cfg.login_max_failures || by_addr >= cfg.login_max_failures * 4 {
-        metrics::counter!("rackledger_login_refused_total").increment(1);
-        return Err(AppError::TooManyRequests(
-            Msg::new("login.rate_limited").arg("minutes", cfg.login_window_minutes),
-        ));
-    }
+    let policy = throttle::Policy::from_config(cfg);
+    let claim = throttle::claim(db, &policy, &username, remote).await?;
     let found = repo::find_login(db, &username).await?;
     let ok = match &found {
         Some(row) => {
@@ -299,7 +293,7 @@ pub async fn login(
             false
         }
     };
-    repo::insert_attempt(db, &username, remote, ok).await?;
+    throttle::settle(db, &policy, &claim, ok).await?;
     let Some(row) = found.filter(|_| ok) else {
         metrics::counter!("rackledger_login_failures_total").increment(1);
         return Err(AppError::Unauthorized);

@@ -14,6 +14,7 @@ mod datacenter;
 mod imports;
 mod inventory;
 mod labels;
+mod login;
 mod netbox;
 mod orders;
 mod procurement;
