@@ -18,6 +18,7 @@ mod login;
 mod netbox;
 mod orders;
 mod procurement;
+mod redirects;
 mod reports;
 mod security;
 mod stocktake;

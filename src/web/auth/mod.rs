@@ -2,6 +2,7 @@
 //! calling and the CSRF check (`middleware`).
 
 mod middleware;
+mod next;
 
 pub use middleware::{
     CSRF_FIELD, CSRF_HEADER, PRELOGIN_COOKIE, SESSION_COOKIE, authenticate, csrf_guard,
@@ -25,6 +26,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Lang;
 use crate::web::AppState;
 use crate::web::{Ctx, LANG_COOKIE, see_other};
+use next::safe_next;
 
 /// Routes that work without a login.
 pub fn public_routes() -> Router<AppState> {
@@ -63,14 +65,6 @@ struct LoginPage {
 #[derive(Deserialize)]
 struct NextQuery {
     next: Option<String>,
-}
-
-/// Only local paths may be redirected to after login.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
-    }
 }
 
 async fn login_form(
