@@ -6,7 +6,7 @@ use rackledger::auth::service;
 use rackledger::config::Config;
 use rackledger::error::AppError;
 
-use crate::app::TestApp;
+use crate::app::{TestApp, hidden_csrf};
 use crate::support::backends;
 
 const STORM: usize = 200;
@@ -66,6 +66,65 @@ async fn a_storm_from_one_address_does_not_lock_the_owner_out_from_another() {
         let other =
             service::login(&app.db, &cfg, "buyer", "rackledger-buyer", "198.51.100.9").await;
         assert!(other.is_ok(), "owner locked out on {backend:?}");
+        app.finish().await;
+    }
+}
+
+/// Posts the login form for `username` as a client the proxy calls `client`.
+async fn post_login(app: &TestApp, client: &str, username: &str, password: &str) -> u16 {
+    let form = app
+        .server
+        .get("/login")
+        .add_header("x-forwarded-for", client)
+        .await;
+    let pre = hidden_csrf(&form.text());
+    let r = app
+        .server
+        .post("/login")
+        .add_header("x-forwarded-for", client)
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("_csrf", pre.as_str()),
+        ])
+        .await;
+    r.status_code().as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_back_off_keys_on_the_forwarded_client() {
+    for backend in backends() {
+        let config = Config {
+            trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
+            ..Config::default()
+        };
+        let app = TestApp::start_served(backend, config).await;
+        for _ in 0..8 {
+            let s = post_login(&app, "203.0.113.5", "buyer", "wrong-password").await;
+            assert!(s == 401 || s == 429, "{s} on {backend:?}");
+        }
+        let s = post_login(&app, "203.0.113.5", "buyer", "rackledger-buyer").await;
+        assert_eq!(s, 429, "the guessing client waits on {backend:?}");
+        let s = post_login(&app, "198.51.100.9", "buyer", "rackledger-buyer").await;
+        assert_eq!(
+            s, 303,
+            "another client behind the same proxy gets in on {backend:?}"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_a_forwarded_header_is_ignored() {
+    for backend in backends() {
+        let app = TestApp::start_served(backend, Config::default()).await;
+        // A guesser varying the header is still one address: the socket's.
+        for i in 0..8 {
+            let s = post_login(&app, &format!("203.0.113.{i}"), "buyer", "wrong-password").await;
+            assert!(s == 401 || s == 429, "{s} on {backend:?}");
+        }
+        let s = post_login(&app, "198.51.100.9", "buyer", "rackledger-buyer").await;
+        assert_eq!(s, 429, "the header did not buy new tries on {backend:?}");
         app.finish().await;
     }
 }

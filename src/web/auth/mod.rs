@@ -1,6 +1,7 @@
 //! Login, logout, language switch and the user's own account page; who is
 //! calling and the CSRF check (`middleware`).
 
+mod client;
 mod middleware;
 mod next;
 
@@ -11,7 +12,7 @@ pub use middleware::{
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -26,6 +27,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Lang;
 use crate::web::AppState;
 use crate::web::{Ctx, LANG_COOKIE, see_other};
+use client::RemoteAddr;
 use next::safe_next;
 
 /// Routes that work without a login.
@@ -94,24 +96,6 @@ async fn login_form(
         error: None,
     };
     (jar, page).into_response()
-}
-
-/// The client's IP address (from the socket), or `unknown` in tests.
-struct RemoteAddr(String);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RemoteAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let addr = parts
-            .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|ConnectInfo(a)| a.ip().to_string());
-        Ok(RemoteAddr(addr.unwrap_or_else(|| "unknown".to_owned())))
-    }
 }
 
 #[derive(Deserialize)]
