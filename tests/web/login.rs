@@ -6,7 +6,7 @@ use rackledger::auth::service;
 use rackledger::config::Config;
 use rackledger::error::AppError;
 
-use crate::app::{TestApp, hidden_csrf};
+use crate::app::{TestApp, count, hidden_csrf, text_of};
 use crate::support::backends;
 
 const STORM: usize = 200;
@@ -125,6 +125,64 @@ async fn without_a_trusted_proxy_a_forwarded_header_is_ignored() {
         }
         let s = post_login(&app, "198.51.100.9", "buyer", "rackledger-buyer").await;
         assert_eq!(s, 429, "the header did not buy new tries on {backend:?}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_admin_sees_back_offs_and_clears_one_with_an_audit_entry() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let cfg = Arc::new(Config::default());
+        storm(&app, &cfg, "203.0.113.5", 20).await;
+
+        // Only admins see or clear them, whatever the form says.
+        let tech_csrf = app.login("tech", "rackledger-tech").await;
+        assert_eq!(app.server.get("/admin/logins").await.status_code(), 403);
+        let r = app
+            .post_form("/admin/logins/1/clear", &tech_csrf, &[])
+            .await;
+        assert_eq!(r.status_code(), 403, "{backend:?}");
+
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let (status, page) = app.page("/admin/logins").await;
+        assert_eq!(status, 200);
+        assert!(count(&page, "#logins tbody tr") >= 1, "{backend:?}");
+        let row = page
+            .select(&scraper::Selector::parse("#logins tbody tr").unwrap())
+            .find(|tr| tr.text().any(|t| t == "buyer"))
+            .expect("the buyer's back-off is listed");
+        assert!(row.text().any(|t| t == "203.0.113.5"));
+        let href = row
+            .select(&scraper::Selector::parse("a").unwrap())
+            .next()
+            .and_then(|a| a.value().attr("href"))
+            .unwrap()
+            .to_owned();
+
+        // A confirmation first; the GET changes nothing.
+        let (status, confirm) = app.page(&href).await;
+        assert_eq!(status, 200);
+        assert_eq!(count(&confirm, "form[action$=\"/clear\"] button[type=submit]"), 1);
+        let waiting =
+            service::login(&app.db, &cfg, "buyer", "rackledger-buyer", "203.0.113.5").await;
+        assert!(matches!(waiting, Err(AppError::TooManyRequests(_))));
+
+        let r = app.post_form(&href, &csrf, &[]).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let (_, audit) = app.page("/admin/audit?entity=login_throttle").await;
+        assert!(
+            text_of(&audit, "table").contains("login_throttle"),
+            "audited on {backend:?}"
+        );
+        let again = app.post_form(&href, &csrf, &[]).await;
+        assert_eq!(again.status_code(), 404, "cleared once");
+
+        let ok = service::login(&app.db, &cfg, "buyer", "rackledger-buyer", "203.0.113.5").await;
+        assert!(
+            ok.is_ok(),
+            "cleared: the owner gets in at once on {backend:?}"
+        );
         app.finish().await;
     }
 }
