@@ -163,7 +163,10 @@ async fn an_admin_sees_back_offs_and_clears_one_with_an_audit_entry() {
         // A confirmation first; the GET changes nothing.
         let (status, confirm) = app.page(&href).await;
         assert_eq!(status, 200);
-        assert_eq!(count(&confirm, "form[action$=\"/clear\"] button[type=submit]"), 1);
+        assert_eq!(
+            count(&confirm, "form[action$=\"/clear\"] button[type=submit]"),
+            1
+        );
         let waiting =
             service::login(&app.db, &cfg, "buyer", "rackledger-buyer", "203.0.113.5").await;
         assert!(matches!(waiting, Err(AppError::TooManyRequests(_))));
