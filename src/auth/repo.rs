@@ -139,9 +139,10 @@ pub async fn find_login(db: &Db, username: &str) -> Result<Option<LoginRow>, DbE
     })?)
 }
 
-/// The password hash of a user, inside a transaction.
-pub async fn password_hash(tx: &mut Tx, id: i64) -> Result<String, DbError> {
-    Ok(on!(tx, |c| {
+/// The password hash of a user.
+pub async fn password_hash(db: impl Into<Conn<'_>>, id: i64) -> Result<String, DbError> {
+    let mut db: Conn<'_> = db.into();
+    Ok(on!(db, |c| {
         sqlx::query_scalar("select password_hash from users where id = $1")
             .bind(id)
             .fetch_one(c)

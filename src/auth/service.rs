@@ -185,24 +185,34 @@ async fn count_enabled_admins(tx: &mut crate::db::Tx) -> AppResult<i64> {
 }
 
 /// Changes the caller's own password after checking the current one; ends
-/// their other sessions.
+/// their other sessions. The check is claimed on the login back-off of the
+/// caller's name from `remote` first, so a stolen session cannot be used to
+/// guess the password quickly.
 #[instrument(skip_all, fields(user_id = user.id))]
 pub async fn change_own_password(
     db: &Db,
+    cfg: &Config,
     user: &CurrentUser,
     current: &str,
     new: &str,
+    remote: &str,
 ) -> AppResult<()> {
     let mut errors = FieldErrors::default();
     check_password("new_password", new, &mut errors);
     errors.into_result()?;
-    let mut tx = db.begin().await?;
-    let stored = repo::password_hash(&mut tx, user.id).await?;
-    if !secret::verify_password(current.to_owned(), stored).await {
+    let policy = throttle::Policy::from_config(cfg);
+    let claim = throttle::claim(db, &policy, &user.username, remote).await?;
+    let stored = repo::password_hash(db, user.id).await?;
+    let ok = secret::verify_password(current.to_owned(), stored).await;
+    // Recorded before the write transaction: on SQLite it holds the only
+    // writer lock, which the back-off's own writes would wait for.
+    throttle::settle(db, &policy, &claim, ok).await?;
+    if !ok {
         let mut f = FieldErrors::default();
         f.add("current_password", Msg::new("validation.wrong_password"));
         return Err(AppError::Validation(f));
     }
+    let mut tx = db.begin().await?;
     let hash = secret::hash_password(new.to_owned()).await?;
     repo::set_password(&mut tx, user.id, &hash).await?;
     let keep = match &user.via {

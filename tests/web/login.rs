@@ -189,3 +189,36 @@ async fn an_admin_sees_back_offs_and_clears_one_with_an_audit_entry() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_on_the_account_page_is_held_back_too() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let (server_csrf, guess) = (csrf.clone(), format!("guess-number-{i}"));
+            let req = app.server.post("/account/password").form(&[
+                ("current_password", guess.as_str()),
+                ("new_password", "a-brand-new-pw"),
+                ("confirm_password", "a-brand-new-pw"),
+                ("_csrf", server_csrf.as_str()),
+            ]);
+            tasks.spawn(async move { req.await.status_code().as_u16() });
+        }
+        let mut checked = 0;
+        while let Some(s) = tasks.join_next().await {
+            match s.unwrap() {
+                422 => checked += 1,
+                429 => {}
+                other => panic!("status {other} on {backend:?}"),
+            }
+        }
+        let limit = Config::default().login_max_failures;
+        assert!(
+            checked <= limit,
+            "{checked} current passwords checked, limit {limit}, on {backend:?}"
+        );
+        app.finish().await;
+    }
+}

@@ -243,6 +243,7 @@ async fn change_password(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
+    RemoteAddr(remote): RemoteAddr,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
     let result = if form.new_password != form.confirm_password {
@@ -253,8 +254,15 @@ async fn change_password(
         );
         Err(AppError::Validation(f))
     } else {
-        service::change_own_password(&state.db, &user, &form.current_password, &form.new_password)
-            .await
+        service::change_own_password(
+            &state.db,
+            &state.config,
+            &user,
+            &form.current_password,
+            &form.new_password,
+            &remote,
+        )
+        .await
     };
     match result {
         Ok(()) => Ok(see_other("/account", Some("password_changed"))),
