@@ -193,7 +193,7 @@ impl Default for ServerConfig {
 }
 
 /// Serves the application on `listener` until `shutdown` resolves, sweeping
-/// expired sessions every ten minutes.
+/// expired sessions and forgotten login back-offs every ten minutes.
 ///
 /// HTTP/1.1 only (a reverse proxy speaks HTTP/2 to browsers), with a
 /// header-read timeout, a body idle timeout and a cap on connections held at
@@ -212,7 +212,7 @@ pub async fn serve(
 
     let limits = state.config.server.clone();
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-    let sweeper = tokio::spawn(sweep_sessions(state.db.clone()));
+    let sweeper = tokio::spawn(sweep_sessions(state.db.clone(), state.config.clone()));
     let app = router(state);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -265,13 +265,16 @@ pub async fn serve(
     Ok(())
 }
 
-async fn sweep_sessions(db: Db) {
+async fn sweep_sessions(db: Db, cfg: std::sync::Arc<crate::config::Config>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         let now = crate::clock::now();
-        if let Err(e) = crate::auth::purge_expired(&db, now, now - time::Duration::days(30)).await {
+        if let Err(e) = crate::auth::purge_expired(&db, now).await {
             tracing::warn!(error = %e, "session sweep failed");
+        }
+        if let Err(e) = crate::auth::throttle::purge(&db, &cfg, now).await {
+            tracing::warn!(error = %e, "login back-off sweep failed");
         }
     }
 }

@@ -10,7 +10,7 @@
 //! had its own, close to TOML's, which also took unquoted text inside `{...}`
 //! and `[...]` as strings.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -31,10 +31,26 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Hours a login session lasts without activity.
     pub session_hours: i64,
-    /// Failed logins per user name in `login_window_minutes` before refusing.
+    /// Login attempts on one user name from one client address that go
+    /// through at once; later ones wait (`auth::throttle`). An address gets
+    /// four times this over all names.
     pub login_max_failures: i64,
-    /// Window for counting failed logins, minutes.
+    /// The longest login back-off, minutes; a back-off is forgotten this long
+    /// after it ends.
     pub login_window_minutes: i64,
+    /// The first login back-off, seconds; it doubles with each further failure.
+    #[serde(default = "default_backoff_secs")]
+    pub login_backoff_secs: i64,
+    /// Reverse proxies whose client address header is believed: IP addresses
+    /// or CIDR ranges (`10.0.0.0/8`, `::1`). Empty (the default): the client
+    /// address is the socket peer's.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// The header a trusted proxy puts the client address in:
+    /// `x-forwarded-for` (the last address not of a trusted proxy counts) or
+    /// one holding a single address (`x-real-ip`).
+    #[serde(default = "default_client_ip_header")]
+    pub client_ip_header: String,
     /// `text` or `json` log lines.
     pub log_format: String,
     /// Address users reach rackledger at (`https://rackledger.example.com`),
@@ -60,6 +76,9 @@ impl Default for Config {
             session_hours: 12,
             login_max_failures: 5,
             login_window_minutes: 15,
+            login_backoff_secs: default_backoff_secs(),
+            trusted_proxies: Vec::new(),
+            client_ip_header: default_client_ip_header(),
             log_format: "text".into(),
             public_url: None,
             health: crate::health::HealthConfig::default(),
@@ -133,10 +152,23 @@ impl Config {
                 self.default_time_zone
             );
         }
-        if self.session_hours <= 0 || self.login_max_failures <= 0 || self.login_window_minutes <= 0
+        if self.session_hours <= 0
+            || self.login_max_failures <= 0
+            || self.login_window_minutes <= 0
+            || self.login_backoff_secs <= 0
         {
             anyhow::bail!(
-                "session_hours, login_max_failures and login_window_minutes must be above zero"
+                "session_hours, login_max_failures, login_window_minutes and login_backoff_secs must be above zero"
+            );
+        }
+        if self.login_max_failures > 1_000_000 || self.login_window_minutes > 60 * 24 * 365 {
+            anyhow::bail!("login_max_failures or login_window_minutes is unreasonably large");
+        }
+        self.trusted_proxy_nets()?;
+        if header_name(&self.client_ip_header).is_none() {
+            anyhow::bail!(
+                "client_ip_header {:?} is not a header name",
+                self.client_ip_header
             );
         }
         let server = &self.server;
@@ -178,9 +210,81 @@ impl Config {
         self.cookie_secure || self.https()
     }
 
+    /// `trusted_proxies` parsed; an error names the entry that is neither an
+    /// IP address nor a CIDR range.
+    pub fn trusted_proxy_nets(&self) -> anyhow::Result<Vec<IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|s| {
+                IpNet::parse(s).with_context(|| {
+                    format!("trusted_proxies: {s:?} is not an IP address or CIDR range")
+                })
+            })
+            .collect()
+    }
+
     /// The base currency every cost is reported in (checked when loaded).
     pub fn base(&self) -> crate::money::Currency {
         crate::money::Currency::parse(&self.base_currency).unwrap_or(crate::money::Currency::KRW)
+    }
+}
+
+fn default_backoff_secs() -> i64 {
+    10
+}
+
+fn default_client_ip_header() -> String {
+    "x-forwarded-for".into()
+}
+
+/// A lower-case HTTP header name made of token characters, or `None`.
+fn header_name(name: &str) -> Option<String> {
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    ok.then(|| name.to_ascii_lowercase())
+}
+
+/// An IP address range: an address and how many leading bits must match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Parses `10.0.0.0/8`, `fd00::/8` or a single address (`::1`).
+    pub fn parse(s: &str) -> anyhow::Result<IpNet> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr.parse()?;
+        let addr = addr.to_canonical();
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>()?,
+            None => max,
+        };
+        anyhow::ensure!(prefix <= max, "prefix /{prefix} is longer than {max} bits");
+        Ok(IpNet { addr, prefix })
+    }
+
+    /// Whether `ip` is in the range (an IPv4-mapped IPv6 address as its IPv4 one).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let bits = |len: u32, a: u128, b: u128| {
+            let shift = len - u32::from(self.prefix);
+            shift >= len || a.checked_shr(shift) == b.checked_shr(shift)
+        };
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                bits(32, u128::from(u32::from(n)), u128::from(u32::from(a)))
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => bits(128, u128::from(n), u128::from(a)),
+            _ => false,
+        }
     }
 }
 
@@ -387,5 +491,34 @@ mod tests {
         let file = toml_file(&dir, "session_hours = \n");
         let e = Config::from_layers(Some(&file), &[]).expect_err("refused");
         assert!(format!("{e:#}").contains("rackledger.toml"), "{e:#}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges_and_bad_ones_are_refused() {
+        let net = |s: &str| IpNet::parse(s).expect(s);
+        let ip = |s: &str| s.parse::<IpAddr>().expect(s);
+        assert!(net("10.0.0.0/8").contains(ip("10.200.1.2")));
+        assert!(!net("10.0.0.0/8").contains(ip("11.0.0.1")));
+        assert!(
+            net("192.0.2.7").contains(ip("::ffff:192.0.2.7")),
+            "mapped v4"
+        );
+        assert!(!net("192.0.2.7").contains(ip("192.0.2.8")));
+        assert!(net("fd00::/8").contains(ip("fd12::1")));
+        assert!(!net("fd00::/8").contains(ip("10.0.0.1")));
+        assert!(net("0.0.0.0/0").contains(ip("203.0.113.9")));
+        for bad in ["10.0.0.0/33", "example.com", "10.0.0.0/", "::/129", ""] {
+            let c = Config {
+                trusted_proxies: vec![bad.into()],
+                ..Config::default()
+            };
+            let e = format!("{:#}", c.validated().expect_err(bad));
+            assert!(e.contains("trusted_proxies"), "{e}");
+        }
+        let c = Config {
+            client_ip_header: "x real ip".into(),
+            ..Config::default()
+        };
+        assert!(c.validated().is_err());
     }
 }

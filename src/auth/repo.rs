@@ -1,4 +1,4 @@
-//! Queries for users, sessions, API tokens and login attempts.
+//! Queries for users, sessions and API tokens.
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -139,9 +139,10 @@ pub async fn find_login(db: &Db, username: &str) -> Result<Option<LoginRow>, DbE
     })?)
 }
 
-/// The password hash of a user, inside a transaction.
-pub async fn password_hash(tx: &mut Tx, id: i64) -> Result<String, DbError> {
-    Ok(on!(tx, |c| {
+/// The password hash of a user.
+pub async fn password_hash(db: impl Into<Conn<'_>>, id: i64) -> Result<String, DbError> {
+    let mut db: Conn<'_> = db.into();
+    Ok(on!(db, |c| {
         sqlx::query_scalar("select password_hash from users where id = $1")
             .bind(id)
             .fetch_one(c)
@@ -318,25 +319,14 @@ pub async fn delete_user_sessions(
     Ok(())
 }
 
-/// Removes expired sessions and old login attempts; returns rows removed.
-pub async fn purge_expired(
-    db: &Db,
-    now: OffsetDateTime,
-    attempts_before: OffsetDateTime,
-) -> Result<u64, DbError> {
-    let a = exec!(db, |p| {
+/// Removes expired sessions; returns rows removed.
+pub async fn purge_expired(db: &Db, now: OffsetDateTime) -> Result<u64, DbError> {
+    Ok(exec!(db, |p| {
         sqlx::query("delete from sessions where expires_at <= $1")
             .bind(now)
             .execute(p)
             .await
-    })?;
-    let b = exec!(db, |p| {
-        sqlx::query("delete from login_attempts where created_at < $1")
-            .bind(attempts_before)
-            .execute(p)
-            .await
-    })?;
-    Ok(a + b)
+    })?)
 }
 
 /// An API token as listed (never the token itself).
@@ -467,51 +457,4 @@ pub async fn touch_token(
         .await
     })?;
     Ok(())
-}
-
-/// Records one login attempt.
-pub async fn insert_attempt(
-    db: &Db,
-    username: &str,
-    remote: &str,
-    ok: bool,
-) -> Result<(), DbError> {
-    let now = crate::clock::now();
-    exec!(db, |p| {
-        sqlx::query(
-            "insert into login_attempts (username, remote_addr, succeeded, created_at, updated_at)
-             values ($1, $2, $3, $4, $4)",
-        )
-        .bind(username)
-        .bind(remote)
-        .bind(ok)
-        .bind(now)
-        .execute(p)
-        .await
-    })?;
-    Ok(())
-}
-
-/// Failed attempts since `since`: (for this user name, from this address).
-pub async fn count_failures(
-    db: &Db,
-    username: &str,
-    remote: &str,
-    since: OffsetDateTime,
-) -> Result<(i64, i64), DbError> {
-    Ok(on!(db, |p| {
-        sqlx::query_as(
-            "select
-               coalesce(sum(case when username = $1 then 1 else 0 end), 0),
-               coalesce(sum(case when remote_addr = $2 then 1 else 0 end), 0)
-             from login_attempts
-             where succeeded = $3 and created_at >= $4 and (username = $1 or remote_addr = $2)",
-        )
-        .bind(username)
-        .bind(remote)
-        .bind(false)
-        .bind(since)
-        .fetch_one(p)
-        .await
-    })?)
 }

@@ -1,5 +1,5 @@
 //! Account rules: creating and changing users, logging in and out, sessions,
-//! API tokens, and the login rate limit.
+//! API tokens; logins claim their attempt on the back-off (`throttle`).
 
 use serde::Deserialize;
 use time::Duration;
@@ -7,7 +7,7 @@ use tracing::instrument;
 
 use super::model::{AuthVia, CurrentUser, Role};
 use super::repo::{self, AuthRow, NewUser, UserRow};
-use super::secret;
+use super::{secret, throttle};
 use crate::audit::{self, Action, Actor};
 use crate::config::Config;
 use crate::db::Db;
@@ -184,24 +184,34 @@ async fn count_enabled_admins(tx: &mut crate::db::Tx) -> AppResult<i64> {
 }
 
 /// Changes the caller's own password after checking the current one; ends
-/// their other sessions.
+/// their other sessions. The check is claimed on the login back-off of the
+/// caller's name from `remote` first, so a stolen session cannot be used to
+/// guess the password quickly.
 #[instrument(skip_all, fields(user_id = user.id))]
 pub async fn change_own_password(
     db: &Db,
+    cfg: &Config,
     user: &CurrentUser,
     current: &str,
     new: &str,
+    remote: &str,
 ) -> AppResult<()> {
     let mut errors = FieldErrors::default();
     check_password("new_password", new, &mut errors);
     errors.into_result()?;
-    let mut tx = db.begin().await?;
-    let stored = repo::password_hash(&mut tx, user.id).await?;
-    if !secret::verify_password(current.to_owned(), stored).await {
+    let policy = throttle::Policy::from_config(cfg);
+    let claim = throttle::claim(db, &policy, &user.username, remote).await?;
+    let stored = repo::password_hash(db, user.id).await?;
+    let ok = secret::verify_password(current.to_owned(), stored).await;
+    // Recorded before the write transaction: on SQLite it holds the only
+    // writer lock, which the back-off's own writes would wait for.
+    throttle::settle(db, &policy, &claim, ok).await?;
+    if !ok {
         let mut f = FieldErrors::default();
         f.add("current_password", Msg::new("validation.wrong_password"));
         return Err(AppError::Validation(f));
     }
+    let mut tx = db.begin().await?;
     let hash = secret::hash_password(new.to_owned()).await?;
     repo::set_password(&mut tx, user.id, &hash).await?;
     let keep = match &user.via {
@@ -265,8 +275,9 @@ pub struct LoginOk {
     pub session_token: String,
 }
 
-/// Checks a user name and password, with a rate limit per name and per
-/// address, and opens a session.
+/// Checks a user name and password and opens a session. The attempt is
+/// claimed on the back-off of this name from `remote` before the password is
+/// checked (`throttle`), so parallel guesses cannot slip past it.
 #[instrument(skip_all, fields(username = %username))]
 pub async fn login(
     db: &Db,
@@ -277,15 +288,8 @@ pub async fn login(
 ) -> AppResult<LoginOk> {
     let username = username.trim().to_lowercase();
     let now = crate::clock::now();
-    let since = now - Duration::minutes(cfg.login_window_minutes);
-    let (by_user, by_addr) = repo::count_failures(db, &username, remote, since).await?;
-    // An address gets more tries than one name so a shared office NAT is not locked out.
-    if by_user >= cfg.login_max_failures || by_addr >= cfg.login_max_failures * 4 {
-        metrics::counter!("rackledger_login_refused_total").increment(1);
-        return Err(AppError::TooManyRequests(
-            Msg::new("login.rate_limited").arg("minutes", cfg.login_window_minutes),
-        ));
-    }
+    let policy = throttle::Policy::from_config(cfg);
+    let claim = throttle::claim(db, &policy, &username, remote).await?;
     let found = repo::find_login(db, &username).await?;
     let ok = match &found {
         Some(row) => {
@@ -298,7 +302,7 @@ pub async fn login(
             false
         }
     };
-    repo::insert_attempt(db, &username, remote, ok).await?;
+    throttle::settle(db, &policy, &claim, ok).await?;
     let Some(row) = found.filter(|_| ok) else {
         metrics::counter!("rackledger_login_failures_total").increment(1);
         return Err(AppError::Unauthorized);

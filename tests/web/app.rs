@@ -44,6 +44,29 @@ impl TestApp {
         }
     }
 
+    /// Like [`TestApp::start_with`] over a real socket on 127.0.0.1, so
+    /// handlers see the peer address (as `rackledger serve` gives it).
+    pub async fn start_served(backend: Backend, config: Config) -> TestApp {
+        let test_db = TestDb::new(backend).await;
+        let db = test_db.db.clone();
+        assert!(rackledger::demo::seed(&db, "Asia/Seoul").await.unwrap());
+        let state = AppState {
+            db: db.clone(),
+            config: Arc::new(config),
+        };
+        let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let server = TestServer::builder()
+            .save_cookies()
+            .http_transport()
+            .build(app);
+        TestApp {
+            server,
+            db,
+            backend,
+            test_db,
+        }
+    }
+
     pub async fn finish(self) {
         self.test_db.drop_db().await;
     }

@@ -137,7 +137,7 @@ fn writes_table(code: &str, table: &str) -> bool {
 /// here fails the test once something writes it.
 const OWNERS: &[(&str, &[&str])] = &[
     ("api_tokens", &["auth/"]),
-    ("login_attempts", &["auth/"]),
+    ("login_throttles", &["auth/"]),
     ("sessions", &["auth/"]),
     ("users", &["auth/"]),
     ("audit_log", &["audit/"]),

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::audit::{self, AuditEntry, AuditFilter};
 use crate::auth::repo::{self as users, TokenRow, UserRow};
 use crate::auth::service::{self, NewUserInput, UserUpdate};
-use crate::auth::{CurrentUser, Permission, Role};
+use crate::auth::{CurrentUser, Permission, Role, ThrottleRow, throttle};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::AppState;
 use crate::web::{Ctx, Pager, see_other};
@@ -27,6 +27,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/admin/tokens/{id}/revoke",
             get(confirm_revoke).post(revoke_token),
+        )
+        .route("/admin/logins", get(list_logins))
+        .route(
+            "/admin/logins/{id}/clear",
+            get(confirm_clear_login).post(clear_login),
         )
         .route("/admin/audit", get(audit_log))
         .route_layer(middleware::from_fn(require_admin))
@@ -285,6 +290,75 @@ async fn revoke_token(
 ) -> AppResult<Response> {
     service::revoke_token(&state.db, &user.actor(), id).await?;
     Ok(see_other("/admin/tokens", Some("token_revoked")))
+}
+
+/// A login back-off as the admin list shows it.
+struct LoginRow {
+    row: ThrottleRow,
+    scope_key: &'static str,
+    waiting: bool,
+}
+
+fn scope_key(scope: &str) -> &'static str {
+    if scope == "address" {
+        "logins.scope_address"
+    } else {
+        "logins.scope_user"
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/logins.html")]
+struct LoginsPage {
+    ctx: Ctx,
+    rows: Vec<LoginRow>,
+}
+
+async fn list_logins(State(state): State<AppState>, ctx: Ctx) -> AppResult<LoginsPage> {
+    let now = crate::clock::now();
+    let rows = throttle::list(&state.db, &state.config)
+        .await?
+        .into_iter()
+        .map(|row| LoginRow {
+            scope_key: scope_key(&row.scope),
+            waiting: row.next_attempt_at > now,
+            row,
+        })
+        .collect();
+    Ok(LoginsPage {
+        ctx: ctx.section("admin"),
+        rows,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/clear_login.html")]
+struct ClearLoginPage {
+    ctx: Ctx,
+    scope_key: &'static str,
+    row: ThrottleRow,
+}
+
+async fn confirm_clear_login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<ClearLoginPage> {
+    let row = throttle::get(&state.db, id).await?;
+    Ok(ClearLoginPage {
+        ctx: ctx.section("admin"),
+        scope_key: scope_key(&row.scope),
+        row,
+    })
+}
+
+async fn clear_login(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    throttle::clear(&state.db, &user.actor(), id).await?;
+    Ok(see_other("/admin/logins", Some("login_cleared")))
 }
 
 #[derive(Deserialize, Default)]

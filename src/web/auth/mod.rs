@@ -1,7 +1,9 @@
 //! Login, logout, language switch and the user's own account page; who is
 //! calling and the CSRF check (`middleware`).
 
+mod client;
 mod middleware;
+mod next;
 
 pub use middleware::{
     CSRF_FIELD, CSRF_HEADER, PRELOGIN_COOKIE, SESSION_COOKIE, authenticate, csrf_guard,
@@ -10,7 +12,7 @@ pub use middleware::{
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -25,6 +27,8 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Lang;
 use crate::web::AppState;
 use crate::web::{Ctx, LANG_COOKIE, see_other};
+use client::RemoteAddr;
+use next::safe_next;
 
 /// Routes that work without a login.
 pub fn public_routes() -> Router<AppState> {
@@ -65,14 +69,6 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only local paths may be redirected to after login.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
-    }
-}
-
 async fn login_form(
     State(state): State<AppState>,
     mut ctx: Ctx,
@@ -100,24 +96,6 @@ async fn login_form(
         error: None,
     };
     (jar, page).into_response()
-}
-
-/// The client's IP address (from the socket), or `unknown` in tests.
-struct RemoteAddr(String);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RemoteAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let addr = parts
-            .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|ConnectInfo(a)| a.ip().to_string());
-        Ok(RemoteAddr(addr.unwrap_or_else(|| "unknown".to_owned())))
-    }
 }
 
 #[derive(Deserialize)]
@@ -265,6 +243,7 @@ async fn change_password(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
+    RemoteAddr(remote): RemoteAddr,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
     let result = if form.new_password != form.confirm_password {
@@ -275,8 +254,15 @@ async fn change_password(
         );
         Err(AppError::Validation(f))
     } else {
-        service::change_own_password(&state.db, &user, &form.current_password, &form.new_password)
-            .await
+        service::change_own_password(
+            &state.db,
+            &state.config,
+            &user,
+            &form.current_password,
+            &form.new_password,
+            &remote,
+        )
+        .await
     };
     match result {
         Ok(()) => Ok(see_other("/account", Some("password_changed"))),
