@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(protected)
         .merge(public)
         .fallback(crate::web::not_found)
+        .layer(middleware::from_fn(crate::web::input::refuse_hidden_characters))
         .layer(middleware::from_fn(crate::web::auth::csrf_guard))
         .layer(middleware::from_fn(crate::web::errors::render_errors))
         .layer(middleware::from_fn_with_state(state.clone(), crate::web::auth::authenticate))

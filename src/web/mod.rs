@@ -13,6 +13,7 @@ pub mod errors;
 pub mod health;
 mod home;
 pub mod imports;
+pub mod input;
 pub mod inventory;
 pub mod labels;
 pub mod pager;

@@ -28,6 +28,9 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Biggest form body the CSRF check will read.
 const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
+/// Biggest form body read from a caller without a session (the login and
+/// language forms are a few hundred bytes).
+const MAX_ANONYMOUS_FORM_BYTES: usize = 16 * 1024;
 
 /// Resolves the caller from `Authorization: Bearer` or the session cookie and
 /// stores `CurrentUser` in the request extensions.
@@ -96,9 +99,6 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 /// `_csrf` for multipart uploads). Anonymous form posts (the login form) use a
 /// double-submit cookie. Bearer-token calls carry no cookies, so need neither.
 pub async fn csrf_guard(req: Request, next: Next) -> Response {
-    if req.uri().query().is_some_and(holds_nul) {
-        return nul_refused();
-    }
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -114,7 +114,21 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
             .get(PRELOGIN_COOKIE)
             .map(|c| c.value().to_owned()),
     };
-    let (presented, req) = match presented_token(req).await {
+    let limit = if expected.is_some() && req.extensions().get::<CurrentUser>().is_some() {
+        MAX_FORM_BYTES
+    } else {
+        // Refused before reading when the caller says it is sending more.
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_ANONYMOUS_FORM_BYTES as u64) {
+            return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        }
+        MAX_ANONYMOUS_FORM_BYTES
+    };
+    let (presented, req) = match presented_token(req, limit).await {
         Ok(v) => v,
         Err(resp) => return resp,
     };
@@ -127,25 +141,26 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
     }
 }
 
-/// Whether URL-encoded text carries a NUL (`%00`): PostgreSQL refuses it in
-/// any text value, so a search or a form holding one would fail as a 500
-/// deep inside; no field here has a use for it.
-fn holds_nul(urlencoded: &str) -> bool {
-    urlencoded.as_bytes().windows(3).any(|w| w == b"%00")
-}
-
-/// 422 naming the NUL, for a query string or form that holds one.
-fn nul_refused() -> Response {
-    let mut f = crate::error::FieldErrors::default();
-    f.add("request", crate::i18n::Msg::new("validation.nul"));
-    AppError::Validation(f).into_response()
-}
-
-async fn presented_token(req: Request) -> Result<(Option<String>, Request), Response> {
+async fn presented_token(
+    req: Request,
+    limit: usize,
+) -> Result<(Option<String>, Request), Response> {
     if let Some(v) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         return Ok((Some(v.to_owned()), req));
     }
-    if let Some(q) = req.uri().query() {
+    let kind = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let content_type = |prefix: &str| kind.starts_with(prefix);
+    // Only a file upload may carry the token in its URL (its body is read
+    // by the handler, as it streams); a token in any other URL ends up in
+    // logs and history, so it is not looked at.
+    if content_type("multipart/form-data")
+        && let Some(q) = req.uri().query()
+    {
         let from_query = serde_urlencoded::from_str::<Vec<(String, String)>>(q)
             .ok()
             .and_then(|pairs| {
@@ -158,21 +173,13 @@ async fn presented_token(req: Request) -> Result<(Option<String>, Request), Resp
             return Ok((from_query, req));
         }
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if !content_type("application/x-www-form-urlencoded") {
         return Ok((None, req));
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+    let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
-    if std::str::from_utf8(&bytes).is_ok_and(holds_nul) {
-        return Err(nul_refused());
-    }
     let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
         .ok()
         .and_then(|pairs| {
