@@ -150,6 +150,23 @@ impl CurrentUser {
         }
     }
 
+    /// `Ok(())` unless `input` sets money and the role may not see money:
+    /// then `ForbiddenMoney`, naming the fields, and nothing is written.
+    pub fn require_money_input(
+        &self,
+        input: &impl crate::money::MoneyInput,
+    ) -> Result<(), crate::error::AppError> {
+        if self.can(Permission::ViewMoney) {
+            return Ok(());
+        }
+        let fields = input.money_fields();
+        if fields.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::ForbiddenMoney(fields))
+        }
+    }
+
     /// The actor recorded in the audit log.
     pub fn actor(&self) -> crate::audit::Actor {
         crate::audit::Actor {

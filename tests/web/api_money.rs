@@ -295,9 +295,10 @@ async fn a_technician_cannot_set_assembly_labour_through_the_api_or_the_form() {
             .await;
         assert_eq!(r.status_code(), 403, "{backend:?}: {}", r.text());
         let err: Value = r.json();
+        assert_eq!(err["error"], "forbidden", "{err}");
         assert!(
-            err["message"].as_str().unwrap().contains("money"),
-            "a clear message: {err}"
+            err["message"].as_str().unwrap().contains("assembly_labour"),
+            "the message names the money field: {err}"
         );
         assert_eq!(err["fields"][0]["field"], "assembly_labour", "{err}");
         assert_eq!(count_of(&app, "select count(*) from build_templates").await, 0);
@@ -361,7 +362,10 @@ async fn a_technician_cannot_record_an_rma_credit_through_the_api() {
             .await;
         assert_eq!(r.status_code(), 403, "{backend:?}: {}", r.text());
         let err: Value = r.json();
-        assert!(err["message"].as_str().unwrap().contains("money"), "{err}");
+        assert!(
+            err["message"].as_str().unwrap().contains("credit_amount"),
+            "the message names the money field: {err}"
+        );
         assert_eq!(
             count_of(&app, "select count(*) from rmas where status = 'shipped'").await,
             1,
