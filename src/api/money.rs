@@ -103,27 +103,60 @@ pub fn strip_money(v: &mut Value) {
     }
 }
 
-/// Marks every [`MONEY_FIELDS`] property of the document's schemas as
-/// optional and omitted for roles without `ViewMoney`.
+/// Marks every [`MONEY_FIELDS`] property of the document's response schemas
+/// as optional and omitted for roles without `ViewMoney`. Request bodies are
+/// left alone: there the field is an input (refused from such roles where it
+/// sets money, see `CurrentUser::require_money_input`).
 pub struct MarkMoney;
 
 const OMITTED: &str = "Money: omitted for roles without `ViewMoney` (see `GET /me`, `can_see_money`).";
 
 impl Modify for MarkMoney {
     fn modify(&self, openapi: &mut OpenApi) {
+        let inputs = request_bodies(openapi);
         let Some(c) = openapi.components.as_mut() else {
             return;
         };
-        for schema in c.schemas.values_mut() {
-            let RefOr::T(Schema::Object(o)) = schema else {
+        for (name, schema) in c.schemas.iter_mut() {
+            if let RefOr::T(s) = schema
+                && !inputs.contains(name)
+            {
+                mark(s);
+            }
+        }
+    }
+}
+
+/// Names of the component schemas used as request bodies.
+fn request_bodies(openapi: &OpenApi) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in openapi.paths.paths.values() {
+        let ops = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+        for op in ops.into_iter().flatten() {
+            let Some(RefOr::T(body)) = &op.request_body else {
                 continue;
             };
+            for content in body.content.values() {
+                if let RefOr::T(c) = content
+                    && let Some(RefOr::Ref(r)) = &c.schema
+                    && let Some(name) = r.ref_location.rsplit('/').next()
+                {
+                    out.push(name.to_owned());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn mark(schema: &mut Schema) {
+    match schema {
+        Schema::Object(o) => {
             o.required.retain(|r| !MONEY_FIELDS.contains(&r.as_str()));
             for (name, prop) in o.properties.iter_mut() {
-                if !MONEY_FIELDS.contains(&name.as_str()) {
-                    continue;
-                }
-                if let RefOr::T(Schema::Object(p)) = prop {
+                if let (true, RefOr::T(Schema::Object(p))) =
+                    (MONEY_FIELDS.contains(&name.as_str()), prop)
+                {
                     p.description = Some(match p.description.take() {
                         Some(d) => format!("{d} {OMITTED}"),
                         None => OMITTED.to_owned(),
@@ -131,6 +164,12 @@ impl Modify for MarkMoney {
                 }
             }
         }
+        Schema::AllOf(all) => all.items.iter_mut().for_each(|i| {
+            if let RefOr::T(s) = i {
+                mark(s);
+            }
+        }),
+        _ => {}
     }
 }
 

@@ -243,6 +243,46 @@ async fn no_get_operation_of_the_api_shows_money_to_a_technician_or_a_viewer() {
 }
 
 #[test]
+fn the_document_marks_money_fields_as_omitted_and_the_matcher_knows_them_all() {
+    use rackledger::api::money::MONEY_FIELDS;
+    let unknown: Vec<_> = MONEY_FIELDS.iter().filter(|f| !money_key(f)).collect();
+    assert!(unknown.is_empty(), "MONEY_WORDS misses hidden fields: {unknown:?}");
+    let doc = serde_json::to_value(rackledger::api::openapi()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let mut marked = Vec::new();
+    for (name, schema) in schemas {
+        if name.ends_with("Input") || name.ends_with("In") {
+            continue; // request bodies: there money is an input, refused from such roles
+        }
+        let parts = match schema["allOf"].as_array() {
+            Some(all) => all.iter().collect(),
+            None => vec![schema],
+        };
+        for part in parts {
+            let Some(props) = part["properties"].as_object() else {
+                continue;
+            };
+            let required: Vec<&str> = part["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            for (prop, p) in props {
+                if !MONEY_FIELDS.contains(&prop.as_str()) {
+                    continue;
+                }
+                assert!(!required.contains(&prop.as_str()), "{name}.{prop} is required");
+                let d = p["description"].as_str().unwrap_or_default();
+                assert!(d.contains("ViewMoney"), "{name}.{prop} not marked: {d:?}");
+                marked.push(format!("{name}.{prop}"));
+            }
+        }
+    }
+    for must in ["Rack.monthly_cost_minor", "Template.assembly_labour_minor", "PartModel.last_price"] {
+        assert!(marked.iter().any(|m| m == must), "{must} marked: {marked:?}");
+    }
+}
+
+#[test]
 fn the_money_matcher_knows_money_from_counts() {
     let body = serde_json::json!({
         "items": [{"id": 1, "name": "A01", "monthly_cost_minor": 0, "height_u": 42,
