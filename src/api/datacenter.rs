@@ -59,7 +59,10 @@ pub(super) async fn place(
     let (rack, p) = placement::locate_asset(&s.db, id)
         .await?
         .ok_or(crate::error::AppError::NotFound)?;
-    Ok(Shown::to(&user, json!({ "path": rack.path(), "placement": p })))
+    Ok(Shown::to(
+        &user,
+        json!({ "path": rack.path(), "placement": p }),
+    ))
 }
 
 /// NetBox CSV files to import, as text (any of them), and whether to write.

@@ -389,6 +389,8 @@ async fn update_part(
 ) -> AppResult<Shown<PartModel>> {
     user.require(Permission::EditProcurement)?;
     procurement::update_part_model(&s.db, &user.actor(), id, &input).await?;
-    let part = procurement_repo::get_part_model(&s.db, id).await?.view(true);
+    let part = procurement_repo::get_part_model(&s.db, id)
+        .await?
+        .view(true);
     Ok(Shown::to(&user, part))
 }

@@ -109,7 +109,8 @@ pub fn strip_money(v: &mut Value) {
 /// sets money, see `CurrentUser::require_money_input`).
 pub struct MarkMoney;
 
-const OMITTED: &str = "Money: omitted for roles without `ViewMoney` (see `GET /me`, `can_see_money`).";
+const OMITTED: &str =
+    "Money: omitted for roles without `ViewMoney` (see `GET /me`, `can_see_money`).";
 
 impl Modify for MarkMoney {
     fn modify(&self, openapi: &mut OpenApi) {

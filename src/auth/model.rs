@@ -190,6 +190,18 @@ mod tests {
     }
 
     #[test]
+    fn every_role_that_edits_prices_or_costs_sees_money() {
+        // Procurement and cost inputs are all money; their handlers check only
+        // EditProcurement or EditCost. EditInventory inputs that carry money
+        // (labour, RMA credit) check `require_money_input` as well.
+        for r in Role::ALL {
+            if r.can(Permission::EditProcurement) || r.can(Permission::EditCost) {
+                assert!(r.can(Permission::ViewMoney), "{r:?}");
+            }
+        }
+    }
+
+    #[test]
     fn only_admin_manages_users_and_reads_audit() {
         for r in Role::ALL {
             assert_eq!(r.can(Permission::ManageUsers), r == Role::Admin);

@@ -256,7 +256,11 @@ impl crate::money::MoneyInput for ResolveInput {
     fn money_fields(&self) -> Vec<&'static str> {
         let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
         let mut out = Vec::new();
-        if self.credit_amount.as_deref().is_some_and(crate::money::sets_money) {
+        if self
+            .credit_amount
+            .as_deref()
+            .is_some_and(crate::money::sets_money)
+        {
             out.push("credit_amount");
         }
         if given(&self.credit_currency) {

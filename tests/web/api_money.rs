@@ -62,11 +62,23 @@ const REFUSED_WITHOUT_MONEY: &[&str] = &[
 /// (one that carries money where it can).
 const ID_FOR: &[(&str, &str)] = &[
     ("/orders/{id}", "select min(po_id) from receipts"),
-    ("/assembly/{id}", "select min(id) from assembly_orders where status = 'open'"),
-    ("/assets/{id}", "select min(id) from assets where assembly_labour_minor > 0"),
+    (
+        "/assembly/{id}",
+        "select min(id) from assembly_orders where status = 'open'",
+    ),
+    (
+        "/assets/{id}",
+        "select min(id) from assets where assembly_labour_minor > 0",
+    ),
     ("/assets/{id}/health", "select min(asset_id) from bmcs"),
-    ("/assets/{id}/health/readings", "select min(asset_id) from bmcs"),
-    ("/racks/{id}", "select min(id) from racks where monthly_cost_minor > 0"),
+    (
+        "/assets/{id}/health/readings",
+        "select min(asset_id) from bmcs",
+    ),
+    (
+        "/racks/{id}",
+        "select min(id) from racks where monthly_cost_minor > 0",
+    ),
     ("/work-orders/{id}", "select min(id) from work_orders"),
     ("/audits/{id}", "select min(id) from stocktakes"),
 ];
@@ -111,9 +123,11 @@ async fn seed(app: &TestApp) {
     let db = &app.db;
     rackledger::demo::seed_showcase(db).await.unwrap();
     let actor = rackledger::audit::Actor::system("test");
-    let rack: i64 = on!(db, |p| sqlx::query_scalar("select min(rack_id) from placements")
-        .fetch_one(p)
-        .await)
+    let rack: i64 = on!(db, |p| sqlx::query_scalar(
+        "select min(rack_id) from placements"
+    )
+    .fetch_one(p)
+    .await)
     .unwrap();
     rackledger::stocktake::start(
         db,
@@ -167,14 +181,17 @@ async fn get_operations(app: &TestApp) -> Vec<(String, String)> {
                 .find(|(p, _)| p == path)
                 .unwrap_or_else(|| panic!("GET {path}: add the SQL that picks a row to ID_FOR"))
                 .1;
-            let id: Option<i64> = on!(&app.db, |p| sqlx::query_scalar(sql).fetch_one(p).await)
-                .unwrap();
+            let id: Option<i64> =
+                on!(&app.db, |p| sqlx::query_scalar(sql).fetch_one(p).await).unwrap();
             let id = id.unwrap_or_else(|| panic!("GET {path}: the fixture has no row for {sql}"));
             path.replace("{id}", &id.to_string())
         } else {
             path.clone()
         };
-        assert!(!url.contains('{'), "GET {path}: a parameter ID_FOR cannot fill");
+        assert!(
+            !url.contains('{'),
+            "GET {path}: a parameter ID_FOR cannot fill"
+        );
         out.push((path.clone(), format!("/api/v1{url}")));
     }
     assert!(out.len() > 25, "the document lists the GET operations");
@@ -190,7 +207,13 @@ async fn walk(app: &TestApp, who: &str, expect_money: bool) -> Vec<(String, Vec<
         let status = r.status_code().as_u16();
         let refused = !expect_money && REFUSED_WITHOUT_MONEY.contains(&path.as_str());
         let want = if refused { 403 } else { 200 };
-        assert_eq!(status, want, "{:?} {who} GET {url}: {}", app.backend, r.text());
+        assert_eq!(
+            status,
+            want,
+            "{:?} {who} GET {url}: {}",
+            app.backend,
+            r.text()
+        );
         let body: Value = r.json();
         let mut money = Vec::new();
         money_in(&body, "", &mut money);
@@ -213,7 +236,14 @@ async fn no_get_operation_of_the_api_shows_money_to_a_technician_or_a_viewer() {
             .into_iter()
             .map(|(url, _)| url)
             .collect();
-        for must in ["/racks", "/templates", "/units", "/parts", "/rma", "/reorder"] {
+        for must in [
+            "/racks",
+            "/templates",
+            "/units",
+            "/parts",
+            "/rma",
+            "/reorder",
+        ] {
             assert!(
                 seen.contains(&format!("/api/v1{must}")),
                 "{backend:?}: the admin walk finds money in {must} (fixture or matcher broken): {seen:?}"
@@ -221,7 +251,8 @@ async fn no_get_operation_of_the_api_shows_money_to_a_technician_or_a_viewer() {
         }
         for prefix in ["/racks/", "/orders/", "/assets/", "/assembly/"] {
             assert!(
-                seen.iter().any(|u| u.starts_with(&format!("/api/v1{prefix}"))),
+                seen.iter()
+                    .any(|u| u.starts_with(&format!("/api/v1{prefix}"))),
                 "{backend:?}: the admin walk finds money under {prefix}: {seen:?}"
             );
         }
@@ -246,7 +277,10 @@ async fn no_get_operation_of_the_api_shows_money_to_a_technician_or_a_viewer() {
 fn the_document_marks_money_fields_as_omitted_and_the_matcher_knows_them_all() {
     use rackledger::api::money::MONEY_FIELDS;
     let unknown: Vec<_> = MONEY_FIELDS.iter().filter(|f| !money_key(f)).collect();
-    assert!(unknown.is_empty(), "MONEY_WORDS misses hidden fields: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "MONEY_WORDS misses hidden fields: {unknown:?}"
+    );
     let doc = serde_json::to_value(rackledger::api::openapi()).unwrap();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     let mut marked = Vec::new();
@@ -270,15 +304,25 @@ fn the_document_marks_money_fields_as_omitted_and_the_matcher_knows_them_all() {
                 if !MONEY_FIELDS.contains(&prop.as_str()) {
                     continue;
                 }
-                assert!(!required.contains(&prop.as_str()), "{name}.{prop} is required");
+                assert!(
+                    !required.contains(&prop.as_str()),
+                    "{name}.{prop} is required"
+                );
                 let d = p["description"].as_str().unwrap_or_default();
                 assert!(d.contains("ViewMoney"), "{name}.{prop} not marked: {d:?}");
                 marked.push(format!("{name}.{prop}"));
             }
         }
     }
-    for must in ["Rack.monthly_cost_minor", "Template.assembly_labour_minor", "PartModel.last_price"] {
-        assert!(marked.iter().any(|m| m == must), "{must} marked: {marked:?}");
+    for must in [
+        "Rack.monthly_cost_minor",
+        "Template.assembly_labour_minor",
+        "PartModel.last_price",
+    ] {
+        assert!(
+            marked.iter().any(|m| m == must),
+            "{must} marked: {marked:?}"
+        );
     }
 }
 
@@ -317,7 +361,10 @@ async fn tech_and_buyer(app: &mut TestApp) -> (String, String) {
 }
 
 async fn count_of(app: &TestApp, sql: &'static str) -> i64 {
-    on!(&app.db, |p| sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap()
+    on!(&app.db, |p| sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(p)
+        .await)
+    .unwrap()
 }
 
 #[tokio::test]
@@ -341,7 +388,10 @@ async fn a_technician_cannot_set_assembly_labour_through_the_api_or_the_form() {
             "the message names the money field: {err}"
         );
         assert_eq!(err["fields"][0]["field"], "assembly_labour", "{err}");
-        assert_eq!(count_of(&app, "select count(*) from build_templates").await, 0);
+        assert_eq!(
+            count_of(&app, "select count(*) from build_templates").await,
+            0
+        );
 
         // No labour (empty or zero) is not money being set.
         for (name, labour) in [("plain", ""), ("zero", "0")] {
@@ -375,7 +425,11 @@ async fn a_technician_cannot_set_assembly_labour_through_the_api_or_the_form() {
             .await;
         assert_eq!(r.status_code(), 403, "{backend:?}: {}", r.text());
         assert_eq!(
-            count_of(&app, "select count(*) from build_templates where assembly_labour_minor > 0").await,
+            count_of(
+                &app,
+                "select count(*) from build_templates where assembly_labour_minor > 0"
+            )
+            .await,
             1,
             "only the buyer's template has labour"
         );
