@@ -69,6 +69,9 @@ pub enum AppError {
     /// Logged in, but the role may not do this.
     #[error("forbidden")]
     Forbidden,
+    /// The submission sets money (these fields) and the role may not see money.
+    #[error("forbidden: money fields {0:?}")]
+    ForbiddenMoney(Vec<&'static str>),
     /// A state-changing request without the right CSRF token.
     #[error("csrf check failed")]
     Csrf,
@@ -174,6 +177,18 @@ impl AppError {
                 Msg::new("error.forbidden"),
                 None,
             ),
+            AppError::ForbiddenMoney(names) => {
+                let mut fields = FieldErrors::default();
+                for name in names {
+                    fields.add(name, Msg::new("error.money_field"));
+                }
+                (
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    Msg::new("error.forbidden_money").arg("fields", names.join(", ")),
+                    Some(fields),
+                )
+            }
             AppError::Csrf => (StatusCode::FORBIDDEN, "csrf", Msg::new("error.csrf"), None),
             AppError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,

@@ -152,6 +152,21 @@ fn group_thousands(digits: &str) -> String {
     out
 }
 
+/// An input that can carry money. A role without `ViewMoney` may not set
+/// money, so handlers refuse such an input from it before writing anything
+/// (`CurrentUser::require_money_input`).
+pub trait MoneyInput {
+    /// The names of the money fields this input sets: given and not zero.
+    fn money_fields(&self) -> Vec<&'static str>;
+}
+
+/// Whether a submitted amount sets money: not blank and not zero. Text that is
+/// not a number counts as set, so it is refused rather than reported as invalid.
+pub fn sets_money(raw: &str) -> bool {
+    let raw = raw.trim();
+    !raw.is_empty() && raw.replace(',', "").parse::<Decimal>() != Ok(Decimal::ZERO)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

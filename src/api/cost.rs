@@ -4,10 +4,10 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::money::Shown;
 use crate::auth::{CurrentUser, Permission};
 use crate::cost::catalog::{self, CompetitorInput, InstanceTypeInput, TierInput};
 use crate::cost::params::{self, ParamsInput};
@@ -22,13 +22,12 @@ pub(super) async fn get_params(
     State(s): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ReportQuery>,
-) -> AppResult<Json<params::Version>> {
+) -> AppResult<Shown<params::Version>> {
     user.require(Permission::ViewMoney)?;
-    Ok(Json(
-        params::version_on(&s.db, q.day()?)
-            .await?
-            .ok_or(AppError::NotFound)?,
-    ))
+    let version = params::version_on(&s.db, q.day()?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Shown::to(&user, version))
 }
 
 /// Add a parameter version; versions are never changed.
@@ -37,10 +36,10 @@ pub(super) async fn add_params(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<ParamsInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditCost)?;
     let id = params::add_version(&s.db, &user.actor(), s.config.base(), &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok(Shown::created(&user, json!({ "id": id })))
 }
 
 /// Set a rack's monthly cost (whole won).
@@ -57,7 +56,7 @@ pub(super) async fn set_rack_cost(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<RackCostIn>,
-) -> AppResult<Json<crate::datacenter::racks::Rack>> {
+) -> AppResult<Shown<crate::datacenter::racks::Rack>> {
     user.require(Permission::EditCost)?;
     let mut e = FieldErrors::default();
     let amount = catalog::decimal("monthly_cost", &input.monthly_cost, &mut e);
@@ -66,7 +65,10 @@ pub(super) async fn set_rack_cost(
         .to_minor()
         .unwrap_or(-1);
     crate::datacenter::racks::set_monthly_cost(&s.db, &user.actor(), id, minor).await?;
-    Ok(Json(crate::datacenter::racks::get(&s.db, id).await?))
+    Ok(Shown::to(
+        &user,
+        crate::datacenter::racks::get(&s.db, id).await?,
+    ))
 }
 
 /// Instance types.
@@ -74,9 +76,9 @@ pub(super) async fn set_rack_cost(
 pub(super) async fn list_instance_types(
     State(s): State<AppState>,
     user: CurrentUser,
-) -> AppResult<Json<Vec<crate::cost::pricing::InstanceType>>> {
+) -> AppResult<Shown<Vec<crate::cost::pricing::InstanceType>>> {
     user.require(Permission::ViewMoney)?;
-    Ok(Json(catalog::instance_types(&s.db).await?))
+    Ok(Shown::to(&user, catalog::instance_types(&s.db).await?))
 }
 
 /// Add an instance type.
@@ -85,10 +87,10 @@ pub(super) async fn create_instance_type(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<InstanceTypeInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditCost)?;
     let id = catalog::create_instance_type(&s.db, &user.actor(), &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok(Shown::created(&user, json!({ "id": id })))
 }
 
 /// Pricing tiers.
@@ -96,9 +98,9 @@ pub(super) async fn create_instance_type(
 pub(super) async fn list_tiers(
     State(s): State<AppState>,
     user: CurrentUser,
-) -> AppResult<Json<Vec<crate::cost::pricing::Tier>>> {
+) -> AppResult<Shown<Vec<crate::cost::pricing::Tier>>> {
     user.require(Permission::ViewMoney)?;
-    Ok(Json(catalog::tiers(&s.db).await?))
+    Ok(Shown::to(&user, catalog::tiers(&s.db).await?))
 }
 
 /// Add a pricing tier.
@@ -107,10 +109,10 @@ pub(super) async fn create_tier(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<TierInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditCost)?;
     let id = catalog::create_tier(&s.db, &user.actor(), &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok(Shown::created(&user, json!({ "id": id })))
 }
 
 /// Competitors' price lists.
@@ -118,9 +120,9 @@ pub(super) async fn create_tier(
 pub(super) async fn list_competitors(
     State(s): State<AppState>,
     user: CurrentUser,
-) -> AppResult<Json<Vec<crate::cost::pricing::Competitor>>> {
+) -> AppResult<Shown<Vec<crate::cost::pricing::Competitor>>> {
     user.require(Permission::ViewMoney)?;
-    Ok(Json(catalog::competitors(&s.db).await?))
+    Ok(Shown::to(&user, catalog::competitors(&s.db).await?))
 }
 
 /// Add a competitor's price list.
@@ -129,10 +131,10 @@ pub(super) async fn create_competitor(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<CompetitorInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditCost)?;
     let id = catalog::create_competitor(&s.db, &user.actor(), &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok(Shown::created(&user, json!({ "id": id })))
 }
 
 /// The whole cost report: per asset, totals, storage, instance costs, tier
@@ -142,11 +144,10 @@ pub(super) async fn report(
     State(s): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ReportQuery>,
-) -> AppResult<Json<Report>> {
+) -> AppResult<Shown<Report>> {
     user.require(Permission::ViewMoney)?;
-    Ok(Json(
-        service::report_for(&s.db, s.config.base(), &q).await?.0,
-    ))
+    let report = service::report_for(&s.db, s.config.base(), &q).await?.0;
+    Ok(Shown::to(&user, report))
 }
 
 /// Saved scenarios.
@@ -154,9 +155,9 @@ pub(super) async fn report(
 pub(super) async fn list_scenarios(
     State(s): State<AppState>,
     user: CurrentUser,
-) -> AppResult<Json<Vec<service::Scenario>>> {
+) -> AppResult<Shown<Vec<service::Scenario>>> {
     user.require(Permission::ViewMoney)?;
-    Ok(Json(service::scenarios(&s.db).await?))
+    Ok(Shown::to(&user, service::scenarios(&s.db).await?))
 }
 
 /// A scenario to save.
@@ -174,8 +175,8 @@ pub(super) async fn create_scenario(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<ScenarioIn>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditCost)?;
     let id = service::save_scenario(&s.db, &user.actor(), &input.name, &input.overrides).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok(Shown::created(&user, json!({ "id": id })))
 }

@@ -5,16 +5,20 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::money::Shown;
 use crate::auth::{CurrentUser, Permission};
 use crate::datacenter::placement::{self, PlaceInput};
 use crate::datacenter::racks::{self, Rack, RackInput};
 use crate::error::AppResult;
 use crate::web::AppState;
 
-/// Every rack with its site, room and row.
+/// Every rack with its site, room and row; its monthly cost only for roles that see money.
 #[utoipa::path(get, path = "/racks", tag = "datacenter", responses((status = 200, body = Vec<Rack>)))]
-pub(super) async fn list_racks(State(s): State<AppState>) -> AppResult<Json<Vec<Rack>>> {
-    Ok(Json(racks::list(&s.db).await?))
+pub(super) async fn list_racks(
+    State(s): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Shown<Vec<Rack>>> {
+    Ok(Shown::to(&user, racks::list(&s.db).await?))
 }
 
 /// Create a rack (and its site, room and row when new).
@@ -23,23 +27,23 @@ pub(super) async fn create_rack(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<RackInput>,
-) -> AppResult<(StatusCode, Json<Rack>)> {
+) -> AppResult<Shown<Rack>> {
     user.require(Permission::EditDatacenter)?;
     let id = racks::create(&s.db, &user.actor(), &input).await?;
-    Ok((StatusCode::CREATED, Json(racks::get(&s.db, id).await?)))
+    Ok(Shown::created(&user, racks::get(&s.db, id).await?))
 }
 
 /// A rack with what is placed in it.
 #[utoipa::path(get, path = "/racks/{id}", tag = "datacenter", params(("id" = i64, Path, description = "Rack id")), responses((status = 200), (status = 404)))]
 pub(super) async fn get_rack(
     State(s): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Shown<Value>> {
     let rack = racks::get(&s.db, id).await?;
     let placements = placement::in_rack(&s.db, id).await?;
-    Ok(Json(
-        json!({ "rack": rack, "path": rack.path(), "placements": placements }),
-    ))
+    let body = json!({ "rack": rack, "path": rack.path(), "placements": placements });
+    Ok(Shown::to(&user, body))
 }
 
 /// Place (or move) an asset in a rack; 409 names the occupant of a taken U.
@@ -49,13 +53,16 @@ pub(super) async fn place(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<PlaceInput>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditDatacenter)?;
     placement::place(&s.db, &user.actor(), id, &input).await?;
     let (rack, p) = placement::locate_asset(&s.db, id)
         .await?
         .ok_or(crate::error::AppError::NotFound)?;
-    Ok(Json(json!({ "path": rack.path(), "placement": p })))
+    Ok(Shown::to(
+        &user,
+        json!({ "path": rack.path(), "placement": p }),
+    ))
 }
 
 /// NetBox CSV files to import, as text (any of them), and whether to write.
@@ -84,7 +91,7 @@ pub(super) async fn netbox_import(
     user: CurrentUser,
     ctx: crate::web::Ctx,
     Json(input): Json<NetboxImport>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     use crate::datacenter::netbox;
     user.require(Permission::EditDatacenter)?;
     let mut files = netbox::Files::default();
@@ -110,8 +117,6 @@ pub(super) async fn netbox_import(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok((
-        status,
-        Json(json!({"committed": out.committed, "counts": out.counts, "errors": errors})),
-    ))
+    let body = json!({"committed": out.committed, "counts": out.counts, "errors": errors});
+    Ok(Shown::with_status(&user, status, body))
 }

@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::money::Shown;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::health::alerts::{self, Alert};
@@ -17,18 +18,20 @@ use crate::web::AppState;
 #[utoipa::path(get, path = "/assets/{id}/health", tag = "health", params(("id" = i64, Path, description = "Asset id")), responses((status = 200), (status = 404)))]
 pub(super) async fn asset_health(
     State(s): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Shown<Value>> {
     crate::inventory::assets::get(&s.db, id).await?;
     let latest = store::latest(&s.db, id).await?;
-    Ok(Json(json!({
+    let body = json!({
         "bmc": bmc::for_asset(&s.db, id).await?,
         "polled_at": latest.as_ref().map(|(_, at)| at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
         "snapshot": latest.map(|(snap, _)| snap),
         "alerts": alerts::open(&s.db, Some(id)).await?,
         "reconciliation": reconcile::for_asset(&s.db, id).await?,
         "events": store::events(&s.db, id, 50).await?,
-    })))
+    });
+    Ok(Shown::to(&user, body))
 }
 
 /// Create or change the BMC of an asset. An empty `password` keeps the stored one;
@@ -39,12 +42,12 @@ pub(super) async fn put_bmc(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<BmcInput>,
-) -> AppResult<Json<bmc::Bmc>> {
+) -> AppResult<Shown<bmc::Bmc>> {
     user.require(Permission::EditHealth)?;
     crate::inventory::assets::get(&s.db, id).await?;
     let key = s.config.health.master_key().map_err(AppError::Internal)?;
     let bmc_id = bmc::save(&s.db, key.as_ref(), &user.actor(), id, &input).await?;
-    Ok(Json(bmc::get(&s.db, bmc_id).await?))
+    Ok(Shown::to(&user, bmc::get(&s.db, bmc_id).await?))
 }
 
 /// Make an asset's BMC due for polling now.
@@ -64,8 +67,11 @@ pub(super) async fn poll(
 
 /// Open health alerts, critical first.
 #[utoipa::path(get, path = "/health/alerts", tag = "health", responses((status = 200, body = Vec<Alert>)))]
-pub(super) async fn open_alerts(State(s): State<AppState>) -> AppResult<Json<Vec<Alert>>> {
-    Ok(Json(alerts::open(&s.db, None).await?))
+pub(super) async fn open_alerts(
+    State(s): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Shown<Vec<Alert>>> {
+    Ok(Shown::to(&user, alerts::open(&s.db, None).await?))
 }
 
 /// How far back readings go.
@@ -79,10 +85,11 @@ pub(super) struct Since {
 #[utoipa::path(get, path = "/assets/{id}/health/readings", tag = "health", params(("id" = i64, Path, description = "Asset id"), Since), responses((status = 200, body = Vec<history::Reading>)))]
 pub(super) async fn readings(
     State(s): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<Since>,
-) -> AppResult<Json<Vec<history::Reading>>> {
+) -> AppResult<Shown<Vec<history::Reading>>> {
     let days = q.days.unwrap_or(1).clamp(1, 400);
     let from = crate::clock::now() - time::Duration::days(days);
-    Ok(Json(history::readings(&s.db, id, from).await?))
+    Ok(Shown::to(&user, history::readings(&s.db, id, from).await?))
 }

@@ -1,11 +1,12 @@
 //! `/api/v1` endpoints for build templates, assembly, assets, swaps, RMA,
-//! warranty and reordering. Costs only for roles that see money.
+//! warranty and reordering. Costs only for roles that see money ([`Shown`]).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::money::Shown;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::AppResult;
 use crate::inventory::assembly::{self, AssemblyInput};
@@ -16,67 +17,38 @@ use crate::inventory::templates::{self, Template, TemplateInput};
 use crate::inventory::warranty::{self, WarrantyRow};
 use crate::web::AppState;
 
-/// A template as JSON; assembly labour is money, so only for roles that see it.
-fn template_json(t: Template, money: bool) -> Value {
-    let mut v = json!(t);
-    if !money && let Some(o) = v.as_object_mut() {
-        o.remove("assembly_labour_minor");
-    }
-    v
-}
-
 /// Build templates.
 #[utoipa::path(get, path = "/templates", tag = "inventory", responses((status = 200, body = Vec<Template>)))]
 pub(super) async fn list_templates(
     State(s): State<AppState>,
     user: CurrentUser,
-) -> AppResult<Json<Vec<Value>>> {
-    let money = user.can(Permission::ViewMoney);
-    Ok(Json(
-        templates::list(&s.db)
-            .await?
-            .into_iter()
-            .map(|t| template_json(t, money))
-            .collect(),
-    ))
+) -> AppResult<Shown<Vec<Template>>> {
+    Ok(Shown::to(&user, templates::list(&s.db).await?))
 }
 
-/// Create a build template (slot lines as on the page).
-#[utoipa::path(post, path = "/templates", tag = "inventory", request_body = TemplateInput, responses((status = 201), (status = 422)))]
+/// Create a build template (slot lines as on the page); assembly labour is
+/// money, so a role without `ViewMoney` may not set it (403).
+#[utoipa::path(post, path = "/templates", tag = "inventory", request_body = TemplateInput, responses((status = 201), (status = 403), (status = 422)))]
 pub(super) async fn create_template(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<TemplateInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditInventory)?;
+    user.require_money_input(&input)?;
     let id = templates::create(&s.db, &user.actor(), &input).await?;
     let slots = templates::slots(&s.db, id).await?;
-    let template = template_json(
-        templates::get(&s.db, id).await?,
-        user.can(Permission::ViewMoney),
-    );
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "template": template, "slots": slots })),
+    let template = templates::get(&s.db, id).await?;
+    Ok(Shown::created(
+        &user,
+        json!({ "template": template, "slots": slots }),
     ))
 }
 
-fn order_json(
-    order: assembly::AssemblyOrder,
-    picks: Vec<assembly::PickLine>,
-    money: bool,
-) -> Value {
-    let picks: Vec<Value> = picks
-        .into_iter()
-        .map(|p| {
-            let mut v = json!(p);
-            if !money && let Some(o) = v.as_object_mut() {
-                o.remove("landed_cost_minor");
-            }
-            v
-        })
-        .collect();
-    json!({ "order": order, "pick_list": picks })
+async fn order_json(s: &AppState, id: i64) -> AppResult<Value> {
+    let order = assembly::get(&s.db, id).await?;
+    let picks = assembly::pick_list(&s.db, id).await?;
+    Ok(json!({ "order": order, "pick_list": picks }))
 }
 
 /// Open an assembly order, reserving a unit for every required slot (409 if stock is short).
@@ -85,15 +57,10 @@ pub(super) async fn start_assembly(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<AssemblyInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditInventory)?;
     let id = assembly::start(&s.db, &user.actor(), &input).await?;
-    let body = order_json(
-        assembly::get(&s.db, id).await?,
-        assembly::pick_list(&s.db, id).await?,
-        user.can(Permission::ViewMoney),
-    );
-    Ok((StatusCode::CREATED, Json(body)))
+    Ok(Shown::created(&user, order_json(&s, id).await?))
 }
 
 /// An assembly order with its pick list.
@@ -102,12 +69,8 @@ pub(super) async fn get_assembly(
     State(s): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<Value>> {
-    Ok(Json(order_json(
-        assembly::get(&s.db, id).await?,
-        assembly::pick_list(&s.db, id).await?,
-        user.can(Permission::ViewMoney),
-    )))
+) -> AppResult<Shown<Value>> {
+    Ok(Shown::to(&user, order_json(&s, id).await?))
 }
 
 /// Complete an assembly order: builds the asset from the reserved units.
@@ -116,10 +79,10 @@ pub(super) async fn complete_assembly(
     State(s): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditInventory)?;
     let asset = assembly::complete(&s.db, &user.actor(), id).await?;
-    Ok(Json(asset_json(&s, &user, asset).await?))
+    Ok(Shown::to(&user, asset_json(&s, asset).await?))
 }
 
 /// Cancel an assembly order and release its reservations.
@@ -134,31 +97,16 @@ pub(super) async fn cancel_assembly(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn asset_json(s: &AppState, user: &CurrentUser, id: i64) -> AppResult<Value> {
-    let money = user.can(Permission::ViewMoney);
+async fn asset_json(s: &AppState, id: i64) -> AppResult<Value> {
     let a = assets::get(&s.db, id).await?;
     let mut v = json!(a);
-    let mut installed: Vec<Value> = assets::installations(&s.db, id)
-        .await?
-        .into_iter()
-        .map(|i| json!(i))
-        .collect();
+    let installed = assets::installations(&s.db, id).await?;
     if let Some(o) = v.as_object_mut() {
-        if money {
-            o.insert(
-                "cost_minor".into(),
-                json!(a.units_cost_minor + a.assembly_labour_minor),
-            );
-            o.insert("cost_currency".into(), json!(s.config.base()));
-        } else {
-            o.remove("units_cost_minor");
-            o.remove("assembly_labour_minor");
-            for i in &mut installed {
-                if let Some(io) = i.as_object_mut() {
-                    io.remove("landed_cost_minor");
-                }
-            }
-        }
+        o.insert(
+            "cost_minor".into(),
+            json!(a.units_cost_minor + a.assembly_labour_minor),
+        );
+        o.insert("cost_currency".into(), json!(s.config.base()));
         o.insert("installations".into(), json!(installed));
     }
     Ok(v)
@@ -170,8 +118,8 @@ pub(super) async fn get_asset(
     State(s): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<Value>> {
-    Ok(Json(asset_json(&s, &user, id).await?))
+) -> AppResult<Shown<Value>> {
+    Ok(Shown::to(&user, asset_json(&s, id).await?))
 }
 
 /// Swap the unit in a slot for an in-stock unit, in one step.
@@ -181,10 +129,10 @@ pub(super) async fn swap(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<SwapInput>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditInventory)?;
     assets::swap(&s.db, &user.actor(), id, &input).await?;
-    Ok(Json(asset_json(&s, &user, id).await?))
+    Ok(Shown::to(&user, asset_json(&s, id).await?))
 }
 
 /// RMAs, open first.
@@ -192,8 +140,7 @@ pub(super) async fn swap(
 pub(super) async fn list_rma(
     State(s): State<AppState>,
     user: CurrentUser,
-) -> AppResult<Json<Value>> {
-    let money = user.can(Permission::ViewMoney);
+) -> AppResult<Shown<Vec<Value>>> {
     let rows: Vec<Value> = rma::list(&s.db)
         .await?
         .into_iter()
@@ -202,14 +149,14 @@ pub(super) async fn list_rma(
             let mut v = json!(r);
             if let Some(o) = v.as_object_mut() {
                 o.remove("credit_currency");
-                if let (true, Some(c)) = (money, credit) {
+                if let Some(c) = credit {
                     o.insert("credit".into(), json!(c));
                 }
             }
             v
         })
         .collect();
-    Ok(Json(json!(rows)))
+    Ok(Shown::to(&user, rows))
 }
 
 /// Send a faulty unit back to its supplier.
@@ -218,14 +165,15 @@ pub(super) async fn open_rma(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<OpenInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditInventory)?;
     let id = rma::open(&s.db, &user.actor(), &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok(Shown::created(&user, json!({ "id": id })))
 }
 
-/// Record how an RMA ended: replaced, credited or rejected.
-#[utoipa::path(post, path = "/rma/{id}", tag = "inventory", request_body = ResolveInput, params(("id" = i64, Path, description = "RMA id")), responses((status = 204), (status = 409), (status = 422)))]
+/// Record how an RMA ended: replaced, credited or rejected. A credit is
+/// money, so a role without `ViewMoney` may not record one (403).
+#[utoipa::path(post, path = "/rma/{id}", tag = "inventory", request_body = ResolveInput, params(("id" = i64, Path, description = "RMA id")), responses((status = 204), (status = 403), (status = 409), (status = 422)))]
 pub(super) async fn resolve_rma(
     State(s): State<AppState>,
     user: CurrentUser,
@@ -233,18 +181,23 @@ pub(super) async fn resolve_rma(
     Json(input): Json<ResolveInput>,
 ) -> AppResult<StatusCode> {
     user.require(Permission::EditInventory)?;
+    user.require_money_input(&input)?;
     rma::resolve(&s.db, &user.actor(), id, &input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Units whose warranty ends in the next 90 days, and installed units out of warranty.
 #[utoipa::path(get, path = "/warranty", tag = "inventory", responses((status = 200)))]
-pub(super) async fn warranty_report(State(s): State<AppState>) -> AppResult<Json<Value>> {
+pub(super) async fn warranty_report(
+    State(s): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Shown<Value>> {
     let today = crate::clock::now().date();
     let ending: Vec<WarrantyRow> =
         warranty::ending(&s.db, today, today + time::Duration::days(90)).await?;
     let expired: Vec<WarrantyRow> = warranty::expired_in_service(&s.db, today).await?;
-    Ok(Json(
+    Ok(Shown::to(
+        &user,
         json!({ "ending_within_90_days": ending, "expired_in_service": expired }),
     ))
 }
@@ -254,8 +207,7 @@ pub(super) async fn warranty_report(State(s): State<AppState>) -> AppResult<Json
 pub(super) async fn reorder_list(
     State(s): State<AppState>,
     user: CurrentUser,
-) -> AppResult<Json<Vec<ReorderRow>>> {
-    Ok(Json(
-        reorder::below_minimum(&s.db, user.can(Permission::ViewMoney)).await?,
-    ))
+) -> AppResult<Shown<Vec<ReorderRow>>> {
+    let rows = reorder::below_minimum(&s.db, user.can(Permission::ViewMoney)).await?;
+    Ok(Shown::to(&user, rows))
 }

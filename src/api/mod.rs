@@ -5,11 +5,11 @@ mod cost;
 mod datacenter;
 mod health;
 mod inventory;
+pub mod money;
 mod orders;
 mod workorders;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -27,6 +27,7 @@ use crate::procurement::model::{PartModel, PartModelInput, Supplier, SupplierInp
 use crate::procurement::{repo as procurement_repo, service as procurement};
 use crate::web::AppState;
 use crate::web::Pager;
+use money::Shown;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,7 +56,7 @@ impl Modify for Security {
 }
 
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me))
         .routes(routes!(list_users, create_user))
         .routes(routes!(update_user))
@@ -118,7 +119,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cost::list_competitors, cost::create_competitor))
         .routes(routes!(cost::report))
         .routes(routes!(cost::list_scenarios, cost::create_scenario))
-        .split_for_parts()
+        .split_for_parts();
+    money::MarkMoney.modify(&mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document of the whole API.
@@ -176,14 +179,15 @@ struct Me {
 
 /// Who am I?
 #[utoipa::path(get, path = "/me", tag = "account", responses((status = 200, body = Me), (status = 401)))]
-async fn me(user: CurrentUser) -> Json<Me> {
-    Json(Me {
+async fn me(user: CurrentUser) -> Shown<Me> {
+    let me = Me {
         can_see_money: user.can(Permission::ViewMoney),
         id: user.id,
-        username: user.username,
-        display_name: user.display_name,
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
         role: user.role,
-    })
+    };
+    Shown::to(&user, me)
 }
 
 /// A user as the API shows it.
@@ -239,15 +243,12 @@ async fn list_users(
     State(s): State<AppState>,
     user: CurrentUser,
     Query(q): Query<SearchQuery>,
-) -> AppResult<Json<Page<UserOut>>> {
+) -> AppResult<Shown<Page<UserOut>>> {
     user.require(Permission::ManageUsers)?;
     let p = q.pager();
     let (rows, total) = users::list_users(&s.db, q.search(), p.limit(), p.offset()).await?;
-    Ok(Json(Page::new(
-        rows.into_iter().map(UserOut::from).collect(),
-        total,
-        &p,
-    )))
+    let rows = rows.into_iter().map(UserOut::from).collect();
+    Ok(Shown::to(&user, Page::new(rows, total, &p)))
 }
 
 /// Create a user (admin).
@@ -257,14 +258,12 @@ async fn create_user(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<NewUserInput>,
-) -> AppResult<(StatusCode, Json<UserOut>)> {
+) -> AppResult<Shown<UserOut>> {
     user.require(Permission::ManageUsers)?;
     let id =
         accounts::create_user(&s.db, &user.actor(), &input, &s.config.default_time_zone).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(users::get_user(&s.db, id).await?.into()),
-    ))
+    let created: UserOut = users::get_user(&s.db, id).await?.into();
+    Ok(Shown::created(&user, created))
 }
 
 /// Change a user's name, role, disabled flag or password (admin).
@@ -276,10 +275,11 @@ async fn update_user(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<UserUpdate>,
-) -> AppResult<Json<UserOut>> {
+) -> AppResult<Shown<UserOut>> {
     user.require(Permission::ManageUsers)?;
     accounts::update_user(&s.db, &user.actor(), id, &input).await?;
-    Ok(Json(users::get_user(&s.db, id).await?.into()))
+    let updated: UserOut = users::get_user(&s.db, id).await?.into();
+    Ok(Shown::to(&user, updated))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -303,7 +303,7 @@ async fn list_audit(
     State(s): State<AppState>,
     user: CurrentUser,
     Query(q): Query<AuditQuery>,
-) -> AppResult<Json<Page<AuditEntry>>> {
+) -> AppResult<Shown<Page<AuditEntry>>> {
     user.require(Permission::ViewAudit)?;
     let p = Pager {
         page: q.page.unwrap_or(1),
@@ -315,7 +315,7 @@ async fn list_audit(
         actor: q.actor,
     };
     let (rows, total) = audit::list(&s.db, &filter, p.limit(), p.offset()).await?;
-    Ok(Json(Page::new(rows, total, &p)))
+    Ok(Shown::to(&user, Page::new(rows, total, &p)))
 }
 
 /// List suppliers.
@@ -323,12 +323,13 @@ async fn list_audit(
     responses((status = 200, body = Page<Supplier>)))]
 async fn list_suppliers(
     State(s): State<AppState>,
+    user: CurrentUser,
     Query(q): Query<SearchQuery>,
-) -> AppResult<Json<Page<Supplier>>> {
+) -> AppResult<Shown<Page<Supplier>>> {
     let p = q.pager();
     let (rows, total) =
         procurement_repo::list_suppliers(&s.db, q.search(), "name", p.limit(), p.offset()).await?;
-    Ok(Json(Page::new(rows, total, &p)))
+    Ok(Shown::to(&user, Page::new(rows, total, &p)))
 }
 
 /// Create a supplier (procurement, admin).
@@ -338,13 +339,11 @@ async fn create_supplier(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<SupplierInput>,
-) -> AppResult<(StatusCode, Json<Supplier>)> {
+) -> AppResult<Shown<Supplier>> {
     user.require(Permission::EditProcurement)?;
     let id = procurement::create_supplier(&s.db, &user.actor(), &input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(procurement_repo::get_supplier(&s.db, id).await?),
-    ))
+    let created = procurement_repo::get_supplier(&s.db, id).await?;
+    Ok(Shown::created(&user, created))
 }
 
 /// List the part catalogue; `last_price` is omitted for roles that may not see money.
@@ -354,18 +353,15 @@ async fn list_parts(
     State(s): State<AppState>,
     user: CurrentUser,
     Query(q): Query<SearchQuery>,
-) -> AppResult<Json<Page<PartModel>>> {
+) -> AppResult<Shown<Page<PartModel>>> {
     let p = q.pager();
     let category = q.category.as_deref().filter(|c| !c.is_empty());
     let (rows, total) =
         procurement_repo::list_part_models(&s.db, q.search(), category, p.limit(), p.offset())
             .await?;
     let money = user.can(Permission::ViewMoney);
-    Ok(Json(Page::new(
-        rows.into_iter().map(|r| r.view(money)).collect(),
-        total,
-        &p,
-    )))
+    let rows = rows.into_iter().map(|r| r.view(money)).collect();
+    Ok(Shown::to(&user, Page::new(rows, total, &p)))
 }
 
 /// Add a part model to the catalogue (procurement, admin).
@@ -375,10 +371,10 @@ async fn create_part(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<PartModelInput>,
-) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
+) -> AppResult<Shown<serde_json::Value>> {
     user.require(Permission::EditProcurement)?;
     let id = procurement::create_part_model(&s.db, &user.actor(), &input).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+    Ok(Shown::created(&user, serde_json::json!({ "id": id })))
 }
 
 /// Change a part model: names, category, specs, last price (procurement, admin).
@@ -390,12 +386,11 @@ async fn update_part(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<PartModelInput>,
-) -> AppResult<Json<PartModel>> {
+) -> AppResult<Shown<PartModel>> {
     user.require(Permission::EditProcurement)?;
     procurement::update_part_model(&s.db, &user.actor(), id, &input).await?;
-    Ok(Json(
-        procurement_repo::get_part_model(&s.db, id)
-            .await?
-            .view(true),
-    ))
+    let part = procurement_repo::get_part_model(&s.db, id)
+        .await?
+        .view(true);
+    Ok(Shown::to(&user, part))
 }

@@ -2,12 +2,12 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::Page;
+use super::money::Shown;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::inventory::locations::{self, LocationInput, LocationView};
@@ -31,7 +31,8 @@ pub(super) struct OrderQuery {
     per_page: Option<i64>,
 }
 
-/// An order header as the API lists it; `fx_rate` only for roles that see money.
+/// An order header as the API lists it; `fx_rate` and `fx_rate_date` only for
+/// roles that see money ([`Shown`] removes them).
 #[derive(Serialize, ToSchema)]
 pub(super) struct OrderOut {
     id: i64,
@@ -44,17 +45,15 @@ pub(super) struct OrderOut {
     order_date: Option<time::Date>,
     #[schema(value_type = Option<String>)]
     expected_date: Option<time::Date>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fx_rate: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
-    fx_rate_date: Option<time::Date>,
+    fx_rate: String,
+    #[schema(value_type = String)]
+    fx_rate_date: time::Date,
 }
 
-fn order_out(o: repo::PoRow, money: bool) -> OrderOut {
+fn order_out(o: repo::PoRow) -> OrderOut {
     OrderOut {
-        fx_rate: money.then(|| o.fx_rate.0.to_string()),
-        fx_rate_date: money.then_some(o.fx_rate_date),
+        fx_rate: o.fx_rate.0.to_string(),
+        fx_rate_date: o.fx_rate_date,
         id: o.id,
         number: o.number,
         supplier_id: o.supplier_id,
@@ -72,7 +71,7 @@ pub(super) async fn list_orders(
     State(s): State<AppState>,
     user: CurrentUser,
     Query(q): Query<OrderQuery>,
-) -> AppResult<Json<Page<OrderOut>>> {
+) -> AppResult<Shown<Page<OrderOut>>> {
     let p = Pager {
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(crate::web::pager::DEFAULT_PER_PAGE),
@@ -80,12 +79,8 @@ pub(super) async fn list_orders(
     let status = q.status.as_deref().filter(|st| STATUSES.contains(st));
     let search = q.q.as_deref().map(str::trim).filter(|x| !x.is_empty());
     let (rows, total) = repo::list_pos(&s.db, search, status, p.limit(), p.offset()).await?;
-    let money = user.can(Permission::ViewMoney);
-    Ok(Json(Page::new(
-        rows.into_iter().map(|o| order_out(o, money)).collect(),
-        total,
-        &p,
-    )))
+    let rows = rows.into_iter().map(order_out).collect();
+    Ok(Shown::to(&user, Page::new(rows, total, &p)))
 }
 
 /// Create a draft order; the rate is looked up by date unless given.
@@ -94,17 +89,14 @@ pub(super) async fn create_order(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<PoInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditProcurement)?;
     let id = orders::create_po(&s.db, &user.actor(), s.config.base(), &input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(detail(&s, &user, id, Pager::default()).await?),
-    ))
+    Ok(Shown::created(&user, detail(&s, id, Pager::default()).await?))
 }
 
-async fn detail(s: &AppState, user: &CurrentUser, id: i64, units_page: Pager) -> AppResult<Value> {
-    let money = user.can(Permission::ViewMoney);
+/// An order with everything about it, money included ([`Shown`] hides it).
+async fn detail(s: &AppState, id: i64, units_page: Pager) -> AppResult<Value> {
     let b = s.config.base();
     let po = repo::get_po(&s.db, id).await?;
     let lines = repo::lines(&s.db, id).await?;
@@ -120,17 +112,15 @@ async fn detail(s: &AppState, user: &CurrentUser, id: i64, units_page: Pager) ->
                 "mpn": l.mpn, "serial_tracked": l.serial_tracked, "quantity": l.quantity, "received": l.received,
                 "unit_weight_g": l.unit_weight_g,
             });
-            if money {
-                v["unit_price"] = json!(Money::new(l.unit_price.0, ccy));
-                if let Some(out) = landed.as_ref().and_then(|x| x.lines.get(i)) {
-                    v["landed"] = json!(Money::from_minor(out.landed_minor, b));
-                    v["unit_landed_cost_runs"] = json!(out
-                        .unit_costs
-                        .runs()
-                        .into_iter()
-                        .map(|(units, cost)| json!({"units": units, "cost": Money::from_minor(cost, b)}))
-                        .collect::<Vec<_>>());
-                }
+            v["unit_price"] = json!(Money::new(l.unit_price.0, ccy));
+            if let Some(out) = landed.as_ref().and_then(|x| x.lines.get(i)) {
+                v["landed"] = json!(Money::from_minor(out.landed_minor, b));
+                v["unit_landed_cost_runs"] = json!(out
+                    .unit_costs
+                    .runs()
+                    .into_iter()
+                    .map(|(units, cost)| json!({"units": units, "cost": Money::from_minor(cost, b)}))
+                    .collect::<Vec<_>>());
             }
             v
         })
@@ -140,28 +130,21 @@ async fn detail(s: &AppState, user: &CurrentUser, id: i64, units_page: Pager) ->
     let units_json: Vec<Value> = units
         .into_iter()
         .map(|u| {
-            let mut v = json!({"id": u.id, "po_line_id": u.po_line_id, "mpn": u.mpn, "serial": u.serial, "status": u.status});
-            if money {
-                v["landed_cost"] = json!(Money::from_minor(u.landed_cost_minor, b));
-            }
-            v
+            json!({"id": u.id, "po_line_id": u.po_line_id, "mpn": u.mpn, "serial": u.serial, "status": u.status,
+                "landed_cost": Money::from_minor(u.landed_cost_minor, b)})
         })
         .collect();
-    let mut out = json!({
-        "order": order_out(po, money), "lines": lines_json, "units": units_json,
+    let mut out = json!({ "order": order_out(po), "lines": lines_json, "units": units_json,
         "units_total": units_total, "units_page": units_page.page(), "units_per_page": units_page.limit(),
-    });
-    if money {
-        out["costs"] = json!(costs);
-        if let Some(l) = landed {
-            out["totals"] = json!({
-                "goods": Money::new(l.goods_order_ccy, ccy),
-                "goods_base": Money::from_minor(l.goods_base_minor, b),
-                "extra_costs_base": Money::from_minor(l.costs_base_minor, b),
-                "landed_base": Money::from_minor(l.landed_base_minor, b),
-                "import_vat_base": Money::from_minor(l.vat_base_minor, b),
-            });
-        }
+        "costs": costs });
+    if let Some(l) = landed {
+        out["totals"] = json!({
+            "goods": Money::new(l.goods_order_ccy, ccy),
+            "goods_base": Money::from_minor(l.goods_base_minor, b),
+            "extra_costs_base": Money::from_minor(l.costs_base_minor, b),
+            "landed_base": Money::from_minor(l.landed_base_minor, b),
+            "import_vat_base": Money::from_minor(l.vat_base_minor, b),
+        });
     }
     Ok(out)
 }
@@ -175,8 +158,8 @@ pub(super) async fn get_order(
     user: CurrentUser,
     Path(id): Path<i64>,
     Query(units_page): Query<Pager>,
-) -> AppResult<Json<Value>> {
-    Ok(Json(detail(&s, &user, id, units_page).await?))
+) -> AppResult<Shown<Value>> {
+    Ok(Shown::to(&user, detail(&s, id, units_page).await?))
 }
 
 /// Add a line to a draft order.
@@ -186,13 +169,10 @@ pub(super) async fn add_line(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<LineInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditProcurement)?;
     orders::add_line(&s.db, &user.actor(), id, &input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(detail(&s, &user, id, Pager::default()).await?),
-    ))
+    Ok(Shown::created(&user, detail(&s, id, Pager::default()).await?))
 }
 
 /// Add an extra cost (freight, insurance, customs duty, brokerage, other, import VAT).
@@ -202,13 +182,10 @@ pub(super) async fn add_cost(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<CostInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditProcurement)?;
     orders::add_cost(&s.db, &user.actor(), s.config.base(), id, &input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(detail(&s, &user, id, Pager::default()).await?),
-    ))
+    Ok(Shown::created(&user, detail(&s, id, Pager::default()).await?))
 }
 
 /// A requested status.
@@ -225,10 +202,10 @@ pub(super) async fn set_status(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<StatusIn>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditProcurement)?;
     orders::transition(&s.db, &user.actor(), id, &input.status).await?;
-    Ok(Json(detail(&s, &user, id, Pager::default()).await?))
+    Ok(Shown::to(&user, detail(&s, id, Pager::default()).await?))
 }
 
 /// Record a delivery with serial numbers; nothing is written if any line is refused.
@@ -238,12 +215,12 @@ pub(super) async fn receive(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<ReceiptInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditProcurement)?;
     let receipt_id = receiving::receive(&s.db, &user.actor(), s.config.base(), id, &input).await?;
-    let mut out = detail(&s, &user, id, Pager::default()).await?;
+    let mut out = detail(&s, id, Pager::default()).await?;
     out["receipt_id"] = json!(receipt_id);
-    Ok((StatusCode::CREATED, Json(out)))
+    Ok(Shown::created(&user, out))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -258,9 +235,12 @@ pub(super) async fn list_rates(
     State(s): State<AppState>,
     user: CurrentUser,
     Query(q): Query<RateQuery>,
-) -> AppResult<Json<Vec<FxRate>>> {
+) -> AppResult<Shown<Vec<FxRate>>> {
     user.require(Permission::ViewMoney)?;
-    Ok(Json(fx::list(&s.db, q.currency.as_deref(), 500).await?))
+    Ok(Shown::to(
+        &user,
+        fx::list(&s.db, q.currency.as_deref(), 500).await?,
+    ))
 }
 
 /// A rate to record.
@@ -283,7 +263,7 @@ pub(super) async fn add_rate(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(r): Json<RateIn>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditProcurement)?;
     let parsed = fx::parse_rate(
         &r.currency,
@@ -294,15 +274,16 @@ pub(super) async fn add_rate(
     )
     .map_err(AppError::Validation)?;
     let id = fx::set_rate(&s.db, &user.actor(), s.config.base(), &parsed).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok(Shown::created(&user, json!({ "id": id })))
 }
 
 /// Stock locations with their paths.
 #[utoipa::path(get, path = "/locations", tag = "inventory", responses((status = 200, body = Vec<LocationView>)))]
 pub(super) async fn list_locations(
     State(s): State<AppState>,
-) -> AppResult<Json<Vec<LocationView>>> {
-    Ok(Json(locations::list(&s.db).await?))
+    user: CurrentUser,
+) -> AppResult<Shown<Vec<LocationView>>> {
+    Ok(Shown::to(&user, locations::list(&s.db).await?))
 }
 
 /// Create a stock location.
@@ -311,10 +292,10 @@ pub(super) async fn create_location(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<LocationInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditInventory)?;
     let id = locations::create(&s.db, &user.actor(), &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok(Shown::created(&user, json!({ "id": id })))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -335,7 +316,7 @@ pub(super) async fn list_units(
     State(s): State<AppState>,
     user: CurrentUser,
     Query(q): Query<UnitQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Shown<Value>> {
     let p = Pager {
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(crate::web::pager::DEFAULT_PER_PAGE),
@@ -343,7 +324,6 @@ pub(super) async fn list_units(
     let prefix = q.q.as_deref().map(str::trim).unwrap_or_default();
     let (rows, total) =
         crate::inventory::units::search(&s.db, prefix, q.status, p.limit(), p.offset()).await?;
-    let money = user.can(Permission::ViewMoney);
     let items: Vec<Value> = rows
         .into_iter()
         .map(|u| {
@@ -351,28 +331,25 @@ pub(super) async fn list_units(
             if let Some(o) = v.as_object_mut() {
                 o.remove("landed_cost_minor");
                 o.remove("cost_currency");
-                if money {
-                    let cost = Money::from_minor(
-                        u.landed_cost_minor,
-                        Currency::parse(&u.cost_currency).unwrap_or(s.config.base()),
-                    );
-                    o.insert("landed_cost".into(), json!(cost));
-                }
+                let cost = Money::from_minor(
+                    u.landed_cost_minor,
+                    Currency::parse(&u.cost_currency).unwrap_or(s.config.base()),
+                );
+                o.insert("landed_cost".into(), json!(cost));
             }
             v
         })
         .collect();
-    Ok(Json(
-        json!({ "items": items, "total": total, "page": p.page(), "per_page": p.limit() }),
-    ))
+    let body = json!({ "items": items, "total": total, "page": p.page(), "per_page": p.limit() });
+    Ok(Shown::to(&user, body))
 }
 
 /// Stock on hand per part model and location, from the movement ledger.
 #[utoipa::path(get, path = "/stock", tag = "inventory", responses((status = 200, body = Vec<crate::inventory::units::StockLevel>)))]
 pub(super) async fn stock(
     State(s): State<AppState>,
-) -> AppResult<Json<Vec<crate::inventory::units::StockLevel>>> {
-    Ok(Json(
-        crate::inventory::units::stock_levels(&s.db, None).await?,
-    ))
+    user: CurrentUser,
+) -> AppResult<Shown<Vec<crate::inventory::units::StockLevel>>> {
+    let levels = crate::inventory::units::stock_levels(&s.db, None).await?;
+    Ok(Shown::to(&user, levels))
 }

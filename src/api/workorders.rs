@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Page;
+use super::money::Shown;
 use crate::auth::{CurrentUser, Permission};
 use crate::datacenter::cabling::{self, CableInput, MoveEndInput};
 use crate::error::AppResult;
@@ -35,8 +36,9 @@ pub(super) struct WorkOrderQuery {
 #[utoipa::path(get, path = "/work-orders", tag = "datacenter", params(WorkOrderQuery), responses((status = 200, body = Page<WorkOrder>)))]
 pub(super) async fn list(
     State(s): State<AppState>,
+    user: CurrentUser,
     Query(q): Query<WorkOrderQuery>,
-) -> AppResult<Json<Page<WorkOrder>>> {
+) -> AppResult<Shown<Page<WorkOrder>>> {
     let p = Pager {
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(crate::web::pager::DEFAULT_PER_PAGE),
@@ -48,7 +50,7 @@ pub(super) async fn list(
         q: q.q.unwrap_or_default(),
     };
     let (rows, total) = workorders::list(&s.db, &f, p.limit(), p.offset()).await?;
-    Ok(Json(Page::new(rows, total, &p)))
+    Ok(Shown::to(&user, Page::new(rows, total, &p)))
 }
 
 async fn detail(s: &AppState, id: i64) -> AppResult<Value> {
@@ -65,16 +67,20 @@ pub(super) async fn create(
     ctx: Ctx,
     user: CurrentUser,
     Json(input): Json<WorkOrderInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditDatacenter)?;
     let id = workorders::create(&s.db, &user.actor(), &input, &Origin::default(), ctx.lang).await?;
-    Ok((StatusCode::CREATED, Json(detail(&s, id).await?)))
+    Ok(Shown::created(&user, detail(&s, id).await?))
 }
 
 /// A work order with its checklist and pick list.
 #[utoipa::path(get, path = "/work-orders/{id}", tag = "datacenter", params(("id" = i64, Path, description = "Work order id")), responses((status = 200), (status = 404)))]
-pub(super) async fn get(State(s): State<AppState>, Path(id): Path<i64>) -> AppResult<Json<Value>> {
-    Ok(Json(detail(&s, id).await?))
+pub(super) async fn get(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Shown<Value>> {
+    Ok(Shown::to(&user, detail(&s, id).await?))
 }
 
 /// Tick or untick a checklist item.
@@ -91,10 +97,10 @@ pub(super) async fn tick(
     user: CurrentUser,
     Path((id, check_id)): Path<(i64, i64)>,
     Json(input): Json<TickInput>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditDatacenter)?;
     workorders::tick(&s.db, &user.actor(), id, check_id, input.done).await?;
-    Ok(Json(detail(&s, id).await?))
+    Ok(Shown::to(&user, detail(&s, id).await?))
 }
 
 /// Complete a work order: every change at once, or 409/422 and nothing.
@@ -104,10 +110,10 @@ pub(super) async fn complete(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<CompleteInput>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditDatacenter)?;
     workorders::complete(&s.db, &user.actor(), id, &input).await?;
-    Ok(Json(detail(&s, id).await?))
+    Ok(Shown::to(&user, detail(&s, id).await?))
 }
 
 /// Lay a cable between two ports; 409 names a taken port.
@@ -116,10 +122,10 @@ pub(super) async fn connect(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<CableInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditDatacenter)?;
     let id = cabling::connect(&s.db, &user.actor(), &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok(Shown::created(&user, json!({ "id": id })))
 }
 
 /// Remove a cable; both ports become free.
@@ -153,26 +159,26 @@ pub(super) async fn start_audit(
     State(s): State<AppState>,
     user: CurrentUser,
     Json(input): Json<StartInput>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditDatacenter)?;
     let id = stocktake::start(&s.db, &user.actor(), &input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "audit": stocktake::get(&s.db, id).await? })),
-    ))
+    let body = json!({ "audit": stocktake::get(&s.db, id).await? });
+    Ok(Shown::created(&user, body))
 }
 
 /// An audit, its scans and (once finished) its findings.
 #[utoipa::path(get, path = "/audits/{id}", tag = "datacenter", params(("id" = i64, Path, description = "Audit id")), responses((status = 200), (status = 404)))]
 pub(super) async fn get_audit(
     State(s): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<Value>> {
-    Ok(Json(json!({
+) -> AppResult<Shown<Value>> {
+    let body = json!({
         "audit": stocktake::get(&s.db, id).await?,
         "scans": stocktake::scans(&s.db, id).await?,
         "findings": stocktake::findings(&s.db, id).await?,
-    })))
+    });
+    Ok(Shown::to(&user, body))
 }
 
 /// One scanned code.
@@ -189,9 +195,12 @@ pub(super) async fn scan(
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<ScanInput>,
-) -> AppResult<Json<ScanResult>> {
+) -> AppResult<Shown<ScanResult>> {
     user.require(Permission::EditDatacenter)?;
-    Ok(Json(stocktake::scan(&s.db, id, &input.code).await?))
+    Ok(Shown::to(
+        &user,
+        stocktake::scan(&s.db, id, &input.code).await?,
+    ))
 }
 
 /// Finish an audit and get its findings.
@@ -200,10 +209,9 @@ pub(super) async fn finish_audit(
     State(s): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Shown<Value>> {
     user.require(Permission::EditDatacenter)?;
     stocktake::finish(&s.db, &user.actor(), id).await?;
-    Ok(Json(
-        json!({ "findings": stocktake::findings(&s.db, id).await? }),
-    ))
+    let body = json!({ "findings": stocktake::findings(&s.db, id).await? });
+    Ok(Shown::to(&user, body))
 }

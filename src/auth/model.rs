@@ -150,6 +150,23 @@ impl CurrentUser {
         }
     }
 
+    /// `Ok(())` unless `input` sets money and the role may not see money:
+    /// then `ForbiddenMoney`, naming the fields, and nothing is written.
+    pub fn require_money_input(
+        &self,
+        input: &impl crate::money::MoneyInput,
+    ) -> Result<(), crate::error::AppError> {
+        if self.can(Permission::ViewMoney) {
+            return Ok(());
+        }
+        let fields = input.money_fields();
+        if fields.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::ForbiddenMoney(fields))
+        }
+    }
+
     /// The actor recorded in the audit log.
     pub fn actor(&self) -> crate::audit::Actor {
         crate::audit::Actor {
@@ -170,6 +187,18 @@ mod tests {
             .filter(|r| r.can(Permission::ViewMoney))
             .collect();
         assert_eq!(see, vec![Role::Admin, Role::Procurement, Role::Manager]);
+    }
+
+    #[test]
+    fn every_role_that_edits_prices_or_costs_sees_money() {
+        // Procurement and cost inputs are all money; their handlers check only
+        // EditProcurement or EditCost. EditInventory inputs that carry money
+        // (labour, RMA credit) check `require_money_input` as well.
+        for r in Role::ALL {
+            if r.can(Permission::EditProcurement) || r.can(Permission::EditCost) {
+                assert!(r.can(Permission::ViewMoney), "{r:?}");
+            }
+        }
     }
 
     #[test]

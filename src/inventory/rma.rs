@@ -252,6 +252,24 @@ pub struct ResolveInput {
     pub location_id: i64,
 }
 
+impl crate::money::MoneyInput for ResolveInput {
+    fn money_fields(&self) -> Vec<&'static str> {
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+        let mut out = Vec::new();
+        if self
+            .credit_amount
+            .as_deref()
+            .is_some_and(crate::money::sets_money)
+        {
+            out.push("credit_amount");
+        }
+        if given(&self.credit_currency) {
+            out.push("credit_currency");
+        }
+        out
+    }
+}
+
 /// Closes an RMA as replaced, credited or rejected (see the module's cost rule).
 #[instrument(skip_all, fields(rma = id))]
 pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> AppResult<()> {

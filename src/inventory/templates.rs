@@ -72,6 +72,16 @@ pub struct TemplateInput {
     pub ports: String,
 }
 
+impl crate::money::MoneyInput for TemplateInput {
+    fn money_fields(&self) -> Vec<&'static str> {
+        if crate::money::sets_money(&self.assembly_labour) {
+            vec!["assembly_labour"]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 /// One parsed slot line: the slot names it expands to, optional flag, MPNs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotLine {

@@ -166,9 +166,10 @@ async fn build_example(app: &TestApp, t: &Tokens) -> i64 {
         ],
         "landed cost per unit (doc step 1)"
     );
+    // Labour is money: the buyer (who sees it) sets the template up.
     let template = post(
         app,
-        &t.tech,
+        &t.buyer,
         "/api/v1/templates",
         json!({"name": "example node", "asset_kind": "server", "height_u": "1", "nameplate_watts": "400",
                "assembly_labour": "50000",

@@ -96,6 +96,39 @@ fn the_web_layer_and_the_api_run_no_sql_of_their_own() {
     );
 }
 
+/// API handlers that answer with axum's `Json` rather than `api::money::Shown`
+/// (which removes money for roles without `ViewMoney`): every `Json` in
+/// `src/api/` but `money.rs` must be a request body extractor,
+/// `Json(input): Json<T>`.
+fn json_answers(code: &str) -> Vec<String> {
+    code.lines()
+        .filter(|l| l.contains("Json"))
+        .filter(|l| {
+            let extractor = l.contains("): Json<") && l.trim_start().starts_with("Json(");
+            let import = l.trim_start().starts_with("use ");
+            !extractor && !import
+        })
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_api_handler_answers_through_shown() {
+    let offenders: Vec<String> = sources()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("api/") && path != "api/money.rs")
+        .flat_map(|(path, src)| {
+            json_answers(&code_of(&src))
+                .into_iter()
+                .map(move |l| format!("{path}: {l}"))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "API answers that bypass money hiding (return api::money::Shown instead of Json): {offenders:#?}"
+    );
+}
+
 /// Longest source file, in lines, before it wants splitting by responsibility.
 const MAX_FILE_LINES: usize = 600;
 
@@ -261,4 +294,9 @@ fn the_checks_find_what_they_look_for() {
     assert!(in_domain("inventory/units/mod.rs"));
     assert!(!in_domain("web/inventory/units.rs"));
     assert!(!in_domain("app.rs"));
+    assert!(json_answers("    Json(input): Json<RackInput>,\nuse axum::Json;").is_empty());
+    assert_eq!(
+        json_answers(") -> AppResult<(StatusCode, Json<Value>)> {\n    Ok(Json(v))"),
+        [") -> AppResult<(StatusCode, Json<Value>)> {", "Ok(Json(v))"]
+    );
 }

@@ -74,6 +74,7 @@ async fn create_template(
     Form(input): Form<TemplateInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
+    user.require_money_input(&input)?;
     match templates::create(&state.db, &user.actor(), &input).await {
         Ok(id) => Ok(see_other(
             &format!("/inventory/templates/{id}"),

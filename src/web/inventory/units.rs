@@ -391,6 +391,7 @@ async fn resolve_rma(
     axum::Form(input): axum::Form<crate::inventory::rma::ResolveInput>,
 ) -> AppResult<Response> {
     user.require(crate::auth::Permission::EditInventory)?;
+    user.require_money_input(&input)?;
     let r = crate::inventory::rma::resolve(&state.db, &user.actor(), id, &input).await;
     rma_outcome(&state, ctx, r).await
 }
