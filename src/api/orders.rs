@@ -92,7 +92,10 @@ pub(super) async fn create_order(
 ) -> AppResult<Shown<Value>> {
     user.require(Permission::EditProcurement)?;
     let id = orders::create_po(&s.db, &user.actor(), s.config.base(), &input).await?;
-    Ok(Shown::created(&user, detail(&s, id, Pager::default()).await?))
+    Ok(Shown::created(
+        &user,
+        detail(&s, id, Pager::default()).await?,
+    ))
 }
 
 /// An order with everything about it, money included ([`Shown`] hides it).
@@ -172,7 +175,10 @@ pub(super) async fn add_line(
 ) -> AppResult<Shown<Value>> {
     user.require(Permission::EditProcurement)?;
     orders::add_line(&s.db, &user.actor(), id, &input).await?;
-    Ok(Shown::created(&user, detail(&s, id, Pager::default()).await?))
+    Ok(Shown::created(
+        &user,
+        detail(&s, id, Pager::default()).await?,
+    ))
 }
 
 /// Add an extra cost (freight, insurance, customs duty, brokerage, other, import VAT).
@@ -185,7 +191,10 @@ pub(super) async fn add_cost(
 ) -> AppResult<Shown<Value>> {
     user.require(Permission::EditProcurement)?;
     orders::add_cost(&s.db, &user.actor(), s.config.base(), id, &input).await?;
-    Ok(Shown::created(&user, detail(&s, id, Pager::default()).await?))
+    Ok(Shown::created(
+        &user,
+        detail(&s, id, Pager::default()).await?,
+    ))
 }
 
 /// A requested status.

@@ -7,20 +7,23 @@
 //! Where the dialects differ, a repo writes the two statements side by side in
 //! one `match`.
 
+mod conn;
 mod decimal;
 mod error;
+mod probe;
 
+pub use conn::{Conn, Held, Raw, Work, work};
 pub use decimal::DbDecimal;
 pub use error::DbError;
+pub use probe::CanWrite;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 /// Embedded SQLite migrations (`migrations/sqlite`).
 pub static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -44,230 +47,8 @@ pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
 }
 
-/// Where a query runs: on the pool (a connection is taken for it and given
-/// back after) or inside a transaction the caller holds. A repo function
-/// takes `impl Into<Conn<'_>>`, so the one query serves both: pass `db` or
-/// `&mut tx` (`&mut *tx` when `tx` is itself a `&mut Tx`).
-pub enum Conn<'a> {
-    /// The pool: each query takes a connection of its own.
-    Pool(&'a Db),
-    /// An open transaction.
-    Tx(&'a mut Tx),
-}
-
-impl<'a> From<&'a Db> for Conn<'a> {
-    fn from(db: &'a Db) -> Self {
-        Conn::Pool(db)
-    }
-}
-
-impl<'a> From<&'a mut Tx> for Conn<'a> {
-    fn from(tx: &'a mut Tx) -> Self {
-        Conn::Tx(tx)
-    }
-}
-
-impl<'a, 'b> From<&'a mut Conn<'b>> for Conn<'a> {
-    fn from(c: &'a mut Conn<'b>) -> Self {
-        c.conn()
-    }
-}
-
-/// A unit of work: a new transaction of its own, committed by
-/// [`Work::commit`], or a step inside a transaction the caller holds (which
-/// the caller commits; `commit` then does nothing). A service that writes
-/// takes `impl Into<Conn<'_>>` and opens its work with [`Conn::work`], so the
-/// same function serves a page (on the pool) and an import or a larger change
-/// (inside the caller's transaction).
-pub enum Work<'a> {
-    /// A transaction begun for this work.
-    Own(Tx),
-    /// The caller's transaction.
-    Join(&'a mut Tx),
-}
-
-impl Work<'_> {
-    /// Commits a transaction begun for this work; inside the caller's, does nothing.
-    pub async fn commit(self) -> Result<(), DbError> {
-        match self {
-            Work::Own(tx) => tx.commit().await,
-            Work::Join(_) => Ok(()),
-        }
-    }
-}
-
-impl std::ops::Deref for Work<'_> {
-    type Target = Tx;
-    fn deref(&self) -> &Tx {
-        match self {
-            Work::Own(tx) => tx,
-            Work::Join(tx) => tx,
-        }
-    }
-}
-
-impl std::ops::DerefMut for Work<'_> {
-    fn deref_mut(&mut self) -> &mut Tx {
-        match self {
-            Work::Own(tx) => tx,
-            Work::Join(tx) => tx,
-        }
-    }
-}
-
-/// Opens a unit of work on `c`: see [`Work`].
-pub async fn work<'a>(c: impl Into<Conn<'a>>) -> Result<Work<'a>, DbError> {
-    c.into().work().await
-}
-
-/// A connection held for one statement: taken from the pool, or borrowed from a transaction.
-#[doc(hidden)]
-pub enum Held<'a> {
-    SqlitePool(PoolConnection<Sqlite>),
-    PostgresPool(PoolConnection<Postgres>),
-    Sqlite(&'a mut SqliteConnection),
-    Postgres(&'a mut PgConnection),
-}
-
-/// A held connection on one engine, for [`on!`] to expand its body against.
-#[doc(hidden)]
-pub enum Raw<'c> {
-    Sqlite(&'c mut SqliteConnection),
-    Postgres(&'c mut PgConnection),
-}
-
-impl<'a> Conn<'a> {
-    /// A shorter borrow of the same place, so one `Conn` serves several queries.
-    pub fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Conn::Pool(db) => Conn::Pool(db),
-            Conn::Tx(tx) => Conn::Tx(tx),
-        }
-    }
-
-    /// See [`collate_c`].
-    pub fn collate_c(&self) -> &'static str {
-        match self {
-            Conn::Pool(db) => db.collate_c(),
-            Conn::Tx(tx) => tx.collate_c(),
-        }
-    }
-
-    /// See [`Tx::marks`].
-    pub fn marks(&self, first: usize, n: usize) -> String {
-        marks(self.is_postgres(), first, n)
-    }
-
-    /// True on PostgreSQL.
-    pub fn is_postgres(&self) -> bool {
-        match self {
-            Conn::Pool(db) => matches!(db, Db::Postgres(_)),
-            Conn::Tx(tx) => matches!(tx, Tx::Postgres(_)),
-        }
-    }
-
-    /// Opens a unit of work: a write transaction on the pool, or the caller's.
-    pub async fn work(self) -> Result<Work<'a>, DbError> {
-        Ok(match self {
-            Conn::Pool(db) => Work::Own(db.begin().await?),
-            Conn::Tx(tx) => Work::Join(tx),
-        })
-    }
-
-    #[doc(hidden)]
-    pub async fn hold(self) -> Result<Held<'a>, sqlx::Error> {
-        Ok(match self {
-            Conn::Pool(Db::Sqlite(p)) => Held::SqlitePool(p.acquire().await?),
-            Conn::Pool(Db::Postgres(p)) => Held::PostgresPool(p.acquire().await?),
-            Conn::Tx(Tx::Sqlite(t)) => Held::Sqlite(t),
-            Conn::Tx(Tx::Postgres(t)) => Held::Postgres(t),
-        })
-    }
-}
-
-impl Held<'_> {
-    #[doc(hidden)]
-    pub fn raw(&mut self) -> Raw<'_> {
-        match self {
-            Held::SqlitePool(c) => Raw::Sqlite(c),
-            Held::PostgresPool(c) => Raw::Postgres(c),
-            Held::Sqlite(c) => Raw::Sqlite(c),
-            Held::Postgres(c) => Raw::Postgres(c),
-        }
-    }
-}
-
-/// Runs the same expression on whichever engine `src` is (a `&Db`, a
-/// `&mut Tx` or a [`Conn`]), with `c` bound to a `&mut` connection of that
-/// engine; the body is compiled once per engine, so every bind and row type
-/// is checked against both drivers. Yields the body's `Result`; a pool that
-/// cannot give a connection yields its error.
-///
-/// `on!(db, |c| sqlx::query_scalar("select 1").fetch_one(c).await)`
-#[macro_export]
-macro_rules! on {
-    ($src:expr, |$c:ident| $body:expr) => {
-        match $crate::db::Conn::hold(($src).conn()).await {
-            Err(e) => Err(::core::convert::From::from(e)),
-            Ok(mut held) => match held.raw() {
-                $crate::db::Raw::Sqlite($c) => $body,
-                $crate::db::Raw::Postgres($c) => $body,
-            },
-        }
-    };
-}
-
-/// Like [`on!`] for statements run with `execute`: yields `Result<u64>` rows affected.
-#[macro_export]
-macro_rules! exec {
-    ($src:expr, |$c:ident| $body:expr) => {
-        match $crate::db::Conn::hold(($src).conn()).await {
-            Err(e) => Err(::core::convert::From::from(e)),
-            Ok(mut held) => match held.raw() {
-                $crate::db::Raw::Sqlite($c) => ($body).map(|r| r.rows_affected()),
-                $crate::db::Raw::Postgres($c) => ($body).map(|r| r.rows_affected()),
-            },
-        }
-    };
-}
-
 /// How long a SQLite statement waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Free space below which the write probe reports a SQLite disk as full.
-const MIN_FREE_BYTES: u64 = 1024 * 1024;
-
-/// Bytes free to this process on the filesystem holding `file` (None for an
-/// in-memory database or where the platform cannot tell).
-fn free_bytes(file: &std::path::Path) -> Option<u64> {
-    #[cfg(unix)]
-    {
-        if !file.exists() {
-            return None;
-        }
-        let dir = match file.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => std::path::Path::new("."),
-        };
-        let st = rustix::fs::statvfs(dir).ok()?;
-        Some(st.f_bavail.saturating_mul(st.f_frsize))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = file;
-        None
-    }
-}
-
-/// What the write probe of `/healthz` found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CanWrite {
-    /// A write committed.
-    Yes,
-    /// Another connection is writing (SQLite's write lock is taken), which
-    /// it could only take by writing.
-    Busy,
-}
 
 /// Turns on SQLite's query planner stability guarantee for a new connection.
 ///
@@ -414,83 +195,8 @@ impl Db {
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
-        exec!(self, |c| sqlx::query("select 1").execute(c).await)?;
+        crate::exec!(self, |c| sqlx::query("select 1").execute(c).await)?;
         Ok(())
-    }
-
-    /// Writes and commits one row (`write_probes`), to learn whether the
-    /// database can still write (a full disk, a read-only file or server).
-    /// Runs on a task of its own, so a caller that goes away mid-probe
-    /// never leaves a connection inside the probe's transaction.
-    pub async fn can_write(&self) -> Result<CanWrite, DbError> {
-        let db = self.clone();
-        tokio::spawn(async move { db.probe_write().await })
-            .await
-            .map_err(|e| DbError::Other(sqlx::Error::Protocol(format!("write probe: {e}"))))?
-    }
-
-    async fn probe_write(&self) -> Result<CanWrite, DbError> {
-        const UPSERT: &str =
-            "insert into write_probes (id, created_at, updated_at) values (1, $1, $1)
-             on conflict (id) do update set updated_at = excluded.updated_at";
-        let now = crate::clock::now();
-        match self {
-            Db::Sqlite(pool) => {
-                // A full disk can still take a one-row write into room the
-                // WAL already has, while real writes fail: look at the disk.
-                if let Some(free) = free_bytes(pool.connect_options().get_filename())
-                    && free < MIN_FREE_BYTES
-                {
-                    return Err(DbError::Other(sqlx::Error::Io(std::io::Error::new(
-                        std::io::ErrorKind::StorageFull,
-                        format!("disk full: {free} bytes free beside the database"),
-                    ))));
-                }
-                let mut conn = pool.acquire().await?;
-                // Not waiting for the write lock: a writer holding it (an
-                // import) is proof enough, and the probe must answer at once.
-                sqlx::query("pragma busy_timeout = 0")
-                    .execute(&mut *conn)
-                    .await?;
-                let tried = async {
-                    let mut tx =
-                        match sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await {
-                            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("5") => {
-                                return Ok(CanWrite::Busy);
-                            }
-                            other => other?,
-                        };
-                    sqlx::query(UPSERT).bind(now).execute(&mut *tx).await?;
-                    tx.commit().await?;
-                    Ok::<_, sqlx::Error>(CanWrite::Yes)
-                }
-                .await;
-                let restore = format!("pragma busy_timeout = {}", BUSY_TIMEOUT.as_millis());
-                let restored = sqlx::query(sqlx::AssertSqlSafe(restore))
-                    .execute(&mut *conn)
-                    .await;
-                if tried.is_err()
-                    || restored.is_err()
-                    || sqlx::Connection::is_in_transaction(&*conn)
-                {
-                    // Never back to the pool in doubt.
-                    let _ = conn.close().await;
-                }
-                Ok(tried?)
-            }
-            Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("set local lock_timeout = '2s'")
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("set local statement_timeout = '5s'")
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(UPSERT).bind(now).execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(CanWrite::Yes)
-            }
-        }
     }
 
     /// Closes the pool, waiting for connections to be returned.

@@ -193,7 +193,7 @@ mod tests {
             goods_minor: 10,
             cost_shares_minor: vec![],
             landed_minor: 10,
-            unit_costs: crate::procurement::landed::UnitCosts::split(10, 3).unwrap(),
+            unit_costs: crate::procurement::landed::UnitCosts::split(10, 3).expect("splits"),
         };
         assert_eq!(position_cost(&line, 1), 4);
         assert_eq!(position_cost(&line, 3), 3);

@@ -63,7 +63,8 @@ pub async fn refuse_hidden_characters(req: Request, next: Next) -> Response {
     if let Some((field, code)) = found {
         return refused(&field, &code);
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 fn first_in_urlencoded(raw: &[u8]) -> Option<(String, String)> {
@@ -118,12 +119,16 @@ mod tests {
 
     #[test]
     fn the_field_is_named_in_forms_and_json() {
-        let (field, code) = first_in_urlencoded(b"name=ok&notes=a%00b").unwrap();
+        let (field, code) = first_in_urlencoded(b"name=ok&notes=a%00b").expect("found");
         assert_eq!((field.as_str(), code.as_str()), ("notes", "U+0000"));
         let v: serde_json::Value =
-            serde_json::from_str(r#"{"lines":[{"serial":"ok"},{"serial":"a\u0000"}]}"#).unwrap();
-        let (field, code) = first_in_json(&v, "body").unwrap();
-        assert_eq!((field.as_str(), code.as_str()), ("body.lines[1].serial", "U+0000"));
+            serde_json::from_str(r#"{"lines":[{"serial":"ok"},{"serial":"a\u0000"}]}"#)
+                .expect("json");
+        let (field, code) = first_in_json(&v, "body").expect("found");
+        assert_eq!(
+            (field.as_str(), code.as_str()),
+            ("body.lines[1].serial", "U+0000")
+        );
         assert!(first_in_urlencoded(b"q=%E2%80%AEevil").is_some());
         assert!(first_in_urlencoded(b"q=plain+text").is_none());
     }
