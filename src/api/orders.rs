@@ -138,7 +138,7 @@ async fn detail(s: &AppState, id: i64, units_page: Pager) -> AppResult<Value> {
         })
         .collect();
     let mut out = json!({ "order": order_out(po), "lines": lines_json, "units": units_json,
-        "units_total": units_total, "units_page": units_page.page(), "units_per_page": units_page.limit(),
+        "units_count": units_total, "units_page": units_page.page(), "units_per_page": units_page.limit(),
         "costs": costs });
     if let Some(l) = landed {
         out["totals"] = json!({
@@ -153,7 +153,7 @@ async fn detail(s: &AppState, id: i64, units_page: Pager) -> AppResult<Value> {
 }
 
 /// One order with lines, one page of its received units (`page`, `per_page`;
-/// `units_total` counts them all) and, for roles that see money, prices,
+/// `units_count` counts them all) and, for roles that see money, prices,
 /// costs and landed totals.
 #[utoipa::path(get, path = "/orders/{id}", tag = "procurement", params(("id" = i64, Path, description = "Order id"), Pager), responses((status = 200, description = "Order detail"), (status = 404)))]
 pub(super) async fn get_order(

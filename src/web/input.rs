@@ -3,7 +3,9 @@
 //! but tab and line breaks) and bidirectional overrides, which make a name
 //! or serial read differently from what it holds. Query strings, URL-encoded
 //! forms and JSON bodies are checked before any handler runs, on both
-//! engines alike, with a 422 naming the field.
+//! engines alike, with a 422 naming the field. Free-text fields (notes,
+//! descriptions, titles) are capped here too, whatever page or API call
+//! carries them; a domain may hold a field to a tighter cap of its own.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -17,6 +19,27 @@ use crate::i18n::Msg;
 /// Biggest form or JSON body read for the check (the extractors' own limits
 /// are smaller).
 const MAX_CHECKED_BYTES: usize = 4 * 1024 * 1024;
+
+/// The longest text, in characters, of a free-text field by its name, in a
+/// form or at any depth of a JSON body.
+const FIELD_CAPS: &[(&str, usize)] = &[
+    ("notes", 4000),
+    ("note", 4000),
+    ("comment", 4000),
+    ("reason", 2000),
+    ("description", 2000),
+    ("title", 300),
+    ("reference", 200),
+];
+
+/// Why `value` of the field `name` is refused, if it is.
+fn problem(name: &str, value: &str) -> Option<Msg> {
+    if let Some(code) = refused_char(value) {
+        return Some(Msg::new("validation.hidden_char").arg("code", code));
+    }
+    let (_, max) = FIELD_CAPS.iter().find(|(n, _)| *n == name)?;
+    (value.chars().count() > *max).then(|| Msg::new("validation.too_long").arg("max", max))
+}
 
 /// Whether `c` has no place in any text rackledger stores.
 pub fn is_refused_char(c: char) -> bool {
@@ -34,9 +57,9 @@ pub fn refused_char(text: &str) -> Option<String> {
 /// Middleware: refuses a query, form or JSON body holding a refused character.
 pub async fn refuse_hidden_characters(req: Request, next: Next) -> Response {
     if let Some(q) = req.uri().query()
-        && let Some((field, code)) = first_in_urlencoded(q.as_bytes())
+        && let Some((field, why)) = first_in_urlencoded(q.as_bytes())
     {
-        return refused(&field, &code);
+        return refused(&field, why);
     }
     let kind = req
         .headers()
@@ -60,43 +83,49 @@ pub async fn refuse_hidden_characters(req: Request, next: Next) -> Response {
             .ok()
             .and_then(|v| first_in_json(&v, "body"))
     };
-    if let Some((field, code)) = found {
-        return refused(&field, &code);
+    if let Some((field, why)) = found {
+        return refused(&field, why);
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }
 
-fn first_in_urlencoded(raw: &[u8]) -> Option<(String, String)> {
+fn first_in_urlencoded(raw: &[u8]) -> Option<(String, Msg)> {
     // Decoded the way the extractors decode it; undecodable input is left to them.
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(raw).ok()?;
     pairs.into_iter().find_map(|(k, v)| {
-        refused_char(&k)
-            .or_else(|| refused_char(&v))
-            .map(|code| (k.chars().filter(|c| !is_refused_char(*c)).collect(), code))
+        let why = refused_char(&k)
+            .map(|code| Msg::new("validation.hidden_char").arg("code", code))
+            .or_else(|| problem(&k, &v))?;
+        Some((k.chars().filter(|c| !is_refused_char(*c)).collect(), why))
     })
 }
 
-fn first_in_json(v: &serde_json::Value, path: &str) -> Option<(String, String)> {
+fn first_in_json(v: &serde_json::Value, path: &str) -> Option<(String, Msg)> {
+    first_in_json_field(v, path, "")
+}
+
+fn first_in_json_field(v: &serde_json::Value, path: &str, name: &str) -> Option<(String, Msg)> {
     match v {
-        serde_json::Value::String(s) => refused_char(s).map(|code| (path.to_owned(), code)),
+        serde_json::Value::String(s) => problem(name, s).map(|why| (path.to_owned(), why)),
         serde_json::Value::Array(items) => items
             .iter()
             .enumerate()
-            .find_map(|(i, x)| first_in_json(x, &format!("{path}[{i}]"))),
+            .find_map(|(i, x)| first_in_json_field(x, &format!("{path}[{i}]"), name)),
         serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
             if let Some(code) = refused_char(k) {
-                return Some((path.to_owned(), code));
+                let why = Msg::new("validation.hidden_char").arg("code", code);
+                return Some((path.to_owned(), why));
             }
-            first_in_json(x, &format!("{path}.{k}"))
+            first_in_json_field(x, &format!("{path}.{k}"), k)
         }),
         _ => None,
     }
 }
 
-fn refused(field: &str, code: &str) -> Response {
+fn refused(field: &str, why: Msg) -> Response {
     let mut f = FieldErrors::default();
-    f.add(field, Msg::new("validation.hidden_char").arg("code", code));
+    f.add(field, why);
     AppError::Validation(f).into_response()
 }
 
@@ -119,17 +148,30 @@ mod tests {
 
     #[test]
     fn the_field_is_named_in_forms_and_json() {
-        let (field, code) = first_in_urlencoded(b"name=ok&notes=a%00b").expect("found");
-        assert_eq!((field.as_str(), code.as_str()), ("notes", "U+0000"));
+        let (field, _) = first_in_urlencoded(b"name=ok&notes=a%00b").expect("found");
+        assert_eq!(field, "notes");
         let v: serde_json::Value =
             serde_json::from_str(r#"{"lines":[{"serial":"ok"},{"serial":"a\u0000"}]}"#)
                 .expect("json");
-        let (field, code) = first_in_json(&v, "body").expect("found");
-        assert_eq!(
-            (field.as_str(), code.as_str()),
-            ("body.lines[1].serial", "U+0000")
-        );
+        let (field, why) = first_in_json(&v, "body").expect("found");
+        assert_eq!(field, "body.lines[1].serial");
+        assert!(why.render(crate::i18n::Lang::En).contains("U+0000"));
         assert!(first_in_urlencoded(b"q=%E2%80%AEevil").is_some());
         assert!(first_in_urlencoded(b"q=plain+text").is_none());
+    }
+
+    #[test]
+    fn free_text_fields_are_capped_by_name_in_forms_and_json() {
+        let long = "가".repeat(4001);
+        let form = format!("serials={}&notes={long}", "S".repeat(9000));
+        let (field, why) = first_in_urlencoded(form.as_bytes()).expect("found");
+        assert_eq!(
+            (field.as_str(), why.key.as_ref()),
+            ("notes", "validation.too_long")
+        );
+        assert!(first_in_urlencoded(format!("notes={}", "가".repeat(4000)).as_bytes()).is_none());
+        let v = serde_json::json!({"lines": [{"description": "x".repeat(2001)}]});
+        let (field, _) = first_in_json(&v, "body").expect("found");
+        assert_eq!(field, "body.lines[0].description");
     }
 }

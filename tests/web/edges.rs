@@ -1,6 +1,8 @@
 //! One pace off the happy path (issue #24, Low): a page number past any
-//! list, and the headers every answer carries (CSP, no-store, HSTS and the
-//! cookie's `Secure` following the public URL's scheme).
+//! list, the headers every answer carries (CSP, no-store, HSTS and the
+//! cookie's `Secure` following the public URL's scheme), hidden characters
+//! and overlong notes refused at the edge, where a CSRF token may come from,
+//! and how much of an anonymous body is read.
 
 use rackledger::config::Config;
 
@@ -137,5 +139,108 @@ async fn an_https_public_url_turns_on_hsts_and_secure_cookies() {
     for c in &cookies {
         assert!(c.contains("Secure"), "{c}");
     }
+    app.finish().await;
+}
+
+async fn suppliers(app: &TestApp) -> i64 {
+    rackledger::on!(&app.db, |p| sqlx::query_scalar::<_, i64>(
+        "select count(*) from suppliers"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn hidden_characters_and_overlong_notes_are_refused_naming_the_field() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let before = suppliers(&app).await;
+        let form = |name: &'static str, notes: String| {
+            vec![
+                ("name", name.to_owned()),
+                ("country", "KR".to_owned()),
+                ("currency", "KRW".to_owned()),
+                ("notes", notes),
+            ]
+        };
+        for (name, notes, field, says) in [
+            ("Nul Co", "a\u{0}b".to_owned(), "notes", "U+0000"),
+            ("Esc\u{1b}[31m Co", String::new(), "name", "U+001B"),
+            ("Bidi Co", "\u{202e}gnp.exe".to_owned(), "notes", "U+202E"),
+            ("Long Co", "가".repeat(4001), "notes", "4000"),
+        ] {
+            let fields = form(name, notes);
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = app
+                .post_form("/procurement/suppliers", &csrf, &fields)
+                .await;
+            assert_eq!(r.status_code(), 422, "{backend:?} {field}: {}", r.text());
+            let page = scraper::Html::parse_document(&r.text());
+            let shown = crate::app::text_of(&page, "main");
+            assert!(shown.contains(says), "{backend:?}: {shown}");
+        }
+        // The same through the API, and in a search.
+        let r = app
+            .server
+            .post("/api/v1/suppliers")
+            .add_header("x-csrf-token", &csrf)
+            .json(&serde_json::json!({"name": "Json\u{0} Co", "country": "KR", "currency": "KRW"}))
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
+        assert!(r.text().contains("body.name"), "{}", r.text());
+        for q in ["%00", "%E2%80%AE", "%1B"] {
+            let r = app.server.get(&format!("/inventory/units?q=S4{q}")).await;
+            assert_eq!(r.status_code(), 422, "{backend:?} {q}");
+            let r = app.server.get(&format!("/api/v1/units?serial=S4{q}")).await;
+            assert_eq!(r.status_code(), 422, "{backend:?} {q}");
+        }
+        // Line breaks and tabs in notes, and Korean, are ordinary text.
+        let fields = form("Fine Co", "1층\r\n\t랙 A".to_owned());
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = app
+            .post_form("/procurement/suppliers", &csrf, &fields)
+            .await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        assert_eq!(
+            suppliers(&app).await,
+            before + 1,
+            "only the fine one was written"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_csrf_token_in_the_url_counts_only_for_file_uploads() {
+    let backend = backends()[0];
+    let mut app = TestApp::start(backend).await;
+    let csrf = app.login("buyer", "rackledger-buyer").await;
+    let r = app
+        .server
+        .post(&format!("/procurement/suppliers?_csrf={csrf}"))
+        .form(&[("name", "Url Co"), ("country", "KR"), ("currency", "KRW")])
+        .await;
+    assert_eq!(
+        r.status_code(),
+        403,
+        "a form's token in its URL: {}",
+        r.text()
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn an_anonymous_body_is_refused_before_it_is_read_in_full() {
+    let backend = backends()[0];
+    let app = TestApp::start(backend).await;
+    let big = "x".repeat(64 * 1024);
+    let r = app
+        .server
+        .post("/login")
+        .form(&[("username", "admin"), ("password", big.as_str())])
+        .await;
+    assert_eq!(r.status_code(), 413);
     app.finish().await;
 }

@@ -1111,7 +1111,7 @@ async fn a_huge_order_is_shown_in_pages_with_unit_costs_in_runs() {
             let units: i64 = runs.iter().map(|r| r["units"].as_i64().unwrap()).sum();
             assert_eq!(units, 1_000_000);
         }
-        assert_eq!(v["units_total"], 250);
+        assert_eq!(v["units_count"], 250);
         assert_eq!(v["units"].as_array().unwrap().len(), 50);
         let last = app
             .server

@@ -80,6 +80,9 @@ async fn next_after_login_never_leaves_the_host_or_fails() {
                 ("next", next.as_str()),
             ])
             .await;
+        if refused_at_the_edge(&r, &next) {
+            continue;
+        }
         assert_eq!(r.status_code(), 303, "{next:?}: {}", r.text());
         assert_local(r.header("location").to_str().unwrap(), &next);
 
@@ -92,10 +95,29 @@ async fn next_after_login_never_leaves_the_host_or_fails() {
             .get("/login")
             .add_query_param("next", &next)
             .await;
+        if refused_at_the_edge(&r, &next) {
+            continue;
+        }
         assert_eq!(r.status_code(), 303, "{next:?}: {}", r.text());
         assert_local(r.header("location").to_str().unwrap(), &next);
     }
     app.finish().await;
+}
+
+/// A `next` holding a control character or a bidi override is refused
+/// before the login runs (422), and an anonymous form past 16 KiB is not
+/// read (413): both are answers too, never a redirect anywhere.
+fn refused_at_the_edge(r: &axum_test::TestResponse, next: &str) -> bool {
+    let status = r.status_code().as_u16();
+    let hidden = next.chars().any(rackledger::web::input::is_refused_char);
+    match status {
+        422 if hidden => true,
+        413 if next.len() > 16 * 1024 => true,
+        _ => {
+            assert!(!hidden, "{next:?} was not refused: {status}");
+            false
+        }
+    }
 }
 
 #[tokio::test]
