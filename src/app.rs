@@ -67,6 +67,10 @@ pub fn router(state: AppState) -> Router {
         .merge(protected)
         .merge(public)
         .fallback(crate::web::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::once::once_per_form,
+        ))
         .layer(middleware::from_fn(crate::web::input::refuse_hidden_characters))
         .layer(middleware::from_fn(crate::web::auth::csrf_guard))
         .layer(middleware::from_fn(crate::web::errors::render_errors))
@@ -276,6 +280,9 @@ async fn sweep_sessions(db: Db, cfg: std::sync::Arc<crate::config::Config>) {
         }
         if let Err(e) = crate::auth::throttle::purge(&db, &cfg, now).await {
             tracing::warn!(error = %e, "login back-off sweep failed");
+        }
+        if let Err(e) = crate::auth::submissions::sweep(&db, now - time::Duration::days(1)).await {
+            tracing::warn!(error = %e, "sent-form sweep failed");
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod model;
 pub mod repo;
 pub mod secret;
 pub mod service;
+pub mod submissions;
 pub mod throttle;
 mod throttle_repo;
 

@@ -92,6 +92,11 @@ impl Ctx {
         self
     }
 
+    /// A fresh token for a form's `_once` field (see `web::once`).
+    pub fn once(&self) -> String {
+        crate::auth::random_token()
+    }
+
     /// The catalogue text for `key` in the page's language.
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
         i18n::t(self.lang, key)

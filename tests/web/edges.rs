@@ -244,3 +244,95 @@ async fn an_anonymous_body_is_refused_before_it_is_read_in_full() {
     assert_eq!(r.status_code(), 413);
     app.finish().await;
 }
+
+/// The `_once` token of the first form on a page.
+fn once_token(html: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(r#"input[name="_once"]"#).unwrap();
+    doc.select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .expect("the form carries a _once token")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_form_sent_twice_or_racing_itself_is_recorded_once() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let before = suppliers(&app).await;
+        let page = app.server.get("/procurement/suppliers").await.text();
+        let once = once_token(&page);
+        let fields = |name: &'static str, country: &'static str| {
+            vec![
+                ("name", name),
+                ("country", country),
+                ("currency", "KRW"),
+                ("_once", once.as_str()),
+            ]
+        };
+        // Refused first (nothing written): the corrected form may use the token.
+        let bad = app
+            .post_form("/procurement/suppliers", &csrf, &fields("Once Co", "Korea"))
+            .await;
+        assert_eq!(bad.status_code(), 422);
+        let first = app
+            .post_form("/procurement/suppliers", &csrf, &fields("Once Co", "KR"))
+            .await;
+        assert_eq!(first.status_code(), 303, "{}", first.text());
+        let again = app
+            .post_form("/procurement/suppliers", &csrf, &fields("Once Co", "KR"))
+            .await;
+        assert_eq!(
+            again.status_code(),
+            303,
+            "the second sending gets the first answer"
+        );
+        assert_eq!(again.header("location"), first.header("location"));
+        assert_eq!(
+            suppliers(&app).await,
+            before + 1,
+            "{backend:?}: recorded once"
+        );
+
+        // Eight sendings of one fresh form at the same moment: one supplier.
+        let page = app.server.get("/procurement/suppliers").await.text();
+        let once = once_token(&page);
+        let form = [
+            ("name", "Race Co"),
+            ("country", "KR"),
+            ("currency", "KRW"),
+            ("_once", once.as_str()),
+            ("_csrf", csrf.as_str()),
+        ];
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let req = app.server.post("/procurement/suppliers").form(&form);
+            tasks.spawn(async move {
+                let r = req.await;
+                let location = r
+                    .maybe_header("location")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                (r.status_code().as_u16(), location, r.text())
+            });
+        }
+        let mut locations = std::collections::BTreeSet::new();
+        while let Some(a) = tasks.join_next().await {
+            let (status, location, text) = a.unwrap();
+            assert_eq!(status, 303, "{backend:?}: {text}");
+            locations.insert(location);
+        }
+        assert_eq!(
+            locations.len(),
+            1,
+            "every sending got the same answer: {locations:?}"
+        );
+        assert_eq!(
+            suppliers(&app).await,
+            before + 2,
+            "{backend:?}: one racing form, one row"
+        );
+        app.finish().await;
+    }
+}

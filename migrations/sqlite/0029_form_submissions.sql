@@ -1,0 +1,13 @@
+-- One row per form sent (auth::submissions): the `_once` token each rendered
+-- form carries is claimed before the handler runs, so a form sent twice
+-- (a double click, a retry after a timeout) is recorded once and the second
+-- answer is the first one's redirect.
+create table form_submissions (
+    token text primary key,
+    user_id integer not null,
+    state text not null check (state in ('running', 'done')),
+    location text,
+    created_at text not null,
+    updated_at text not null
+);
+create index form_submissions_created_at on form_submissions (created_at);
