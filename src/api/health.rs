@@ -24,7 +24,7 @@ pub(super) async fn asset_health(
     crate::inventory::assets::get(&s.db, id).await?;
     let latest = store::latest(&s.db, id).await?;
     let body = json!({
-        "bmc": bmc::for_asset(&s.db, id).await?,
+        "bmc": bmc::for_asset(&s.db, id).await?.map(|b| b.for_viewer(user.can(Permission::ManageUsers))),
         "polled_at": latest.as_ref().map(|(_, at)| at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
         "snapshot": latest.map(|(snap, _)| snap),
         "alerts": alerts::open(&s.db, Some(id)).await?,
@@ -47,7 +47,11 @@ pub(super) async fn put_bmc(
     crate::inventory::assets::get(&s.db, id).await?;
     let key = s.config.health.master_key().map_err(AppError::Internal)?;
     let bmc_id = bmc::save(&s.db, key.as_ref(), &user.actor(), id, &input).await?;
-    Ok(Shown::to(&user, bmc::get(&s.db, bmc_id).await?))
+    let admin = user.can(Permission::ManageUsers);
+    Ok(Shown::to(
+        &user,
+        bmc::get(&s.db, bmc_id).await?.for_viewer(admin),
+    ))
 }
 
 /// Make an asset's BMC due for polling now.

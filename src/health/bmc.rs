@@ -61,6 +61,17 @@ pub struct Bmc {
 }
 
 impl Bmc {
+    /// As `admin` may see it: the last poll's error names what answered at
+    /// the BMC's address (a refused port, a timeout, a TLS failure), which
+    /// would let anyone who may set a BMC URL map the network behind it; so
+    /// only admins read it, and others see only that the BMC is not answering.
+    pub fn for_viewer(mut self, admin: bool) -> Bmc {
+        if !admin {
+            self.last_error = None;
+        }
+        self
+    }
+
     /// Whether certificate checks are off (shown as a warning wherever it applies).
     pub fn insecure(&self) -> bool {
         self.tls_policy == "insecure"

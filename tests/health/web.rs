@@ -335,3 +335,57 @@ async fn the_api_sets_a_bmc_and_never_returns_its_password() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn why_a_bmc_fails_is_told_to_admins_only() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let asset = add_asset(&app.db, "SRV-PORTS").await;
+        app.login("admin", "rackledger-admin").await;
+        let page = format!("/inventory/assets/{asset}");
+        let csrf = csrf_of(&app, &page).await;
+        let r = app
+            .post_form(
+                &format!("/health/assets/{asset}/bmc"),
+                &csrf,
+                &[
+                    ("url", "https://10.9.8.7:22/"),
+                    ("username", "root"),
+                    ("password", ""),
+                    ("tls_policy", "insecure"),
+                    ("ca_cert_pem", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        // What a failed poll records about the address (a port scan's answer).
+        let detail = "connection refused (os error 111) at 10.9.8.7:22";
+        exec!(&app.db, |c| sqlx::query(
+            "update bmcs set consecutive_failures = 3, last_error = $1, last_polled_at = updated_at, failing_since = updated_at"
+        )
+        .bind(detail)
+        .execute(c)
+        .await)
+        .unwrap();
+        for (user, password, sees) in [
+            ("admin", "rackledger-admin", true),
+            ("tech", "rackledger-tech", false),
+            ("guest", "rackledger-guest", false),
+        ] {
+            app.login(user, password).await;
+            for path in [
+                page.clone(),
+                "/health".to_owned(),
+                format!("/api/v1/assets/{asset}/health"),
+            ] {
+                let text = app.server.get(&path).await.text();
+                assert_eq!(
+                    text.contains("connection refused"),
+                    sees,
+                    "{backend:?} {user} {path}"
+                );
+            }
+        }
+        app.finish().await;
+    }
+}

@@ -62,10 +62,13 @@ pub struct AssetHealth {
     pub no_key: bool,
 }
 
-/// Loads the health section of asset `id` (for `inventory`'s asset page).
-pub async fn asset_health(state: &AppState, id: i64) -> AppResult<AssetHealth> {
+/// Loads the health section of asset `id` (for `inventory`'s asset page), as
+/// an admin (`admin`) or another role may see it.
+pub async fn asset_health(state: &AppState, id: i64, admin: bool) -> AppResult<AssetHealth> {
     Ok(AssetHealth {
-        bmc: bmc::for_asset(&state.db, id).await?,
+        bmc: bmc::for_asset(&state.db, id)
+            .await?
+            .map(|b| b.for_viewer(admin)),
         latest: store::latest(&state.db, id).await?,
         diff: reconcile::for_asset(&state.db, id).await?,
         alerts: alerts::open(&state.db, Some(id)).await?,

@@ -305,7 +305,7 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
         place: crate::datacenter::placement::locate_asset(&state.db, id).await?,
         ports: crate::datacenter::cabling::ports_of(&state.db, id).await?,
         workorders: crate::workorders::active_for_asset(&state.db, id).await?,
-        health: crate::web::health::asset_health(state, id).await?,
+        health: crate::web::health::asset_health(state, id, ctx.is_admin()).await?,
         asset,
         errors: FieldErrors::default(),
         problem: None,
