@@ -122,6 +122,15 @@ pub struct ErrorReport {
 }
 
 impl ErrorReport {
+    /// Seconds to wait before trying again (`Retry-After`), for a 429 whose
+    /// message says how long.
+    pub fn retry_after(&self) -> Option<u64> {
+        (self.status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| self.message.args.iter().find(|(k, _)| k == "seconds"))
+            .flatten()
+            .and_then(|(_, v)| v.parse().ok())
+    }
+
     /// The JSON body sent to API clients, rendered in `lang`.
     pub fn to_json(&self, lang: Lang, request_id: &str) -> serde_json::Value {
         let fields: Vec<_> = self
@@ -156,7 +165,8 @@ impl AppError {
         }
     }
 
-    fn report(&self) -> ErrorReport {
+    /// What the caller is told: status, code, message and field messages.
+    pub fn report(&self) -> ErrorReport {
         let (status, code, message, fields) = match self {
             AppError::NotFound => (
                 StatusCode::NOT_FOUND,

@@ -35,6 +35,15 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let Some(report) = resp.extensions().get::<ErrorReport>().cloned() else {
         return resp;
     };
+    let mut out = answer(&report, ctx, is_api, back_to);
+    if let Some(seconds) = report.retry_after() {
+        out.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, seconds.into());
+    }
+    out
+}
+
+fn answer(report: &ErrorReport, ctx: Ctx, is_api: bool, back_to: String) -> Response {
     if is_api {
         let mut out = (
             report.status,

@@ -336,3 +336,52 @@ async fn a_form_sent_twice_or_racing_itself_is_recorded_once() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_chosen_file_that_is_empty_is_named_not_asked_for() {
+    use axum_test::multipart::{MultipartForm, Part};
+    let backend = backends()[0];
+    let mut app = TestApp::start(backend).await;
+    let csrf = app.login("buyer", "rackledger-buyer").await;
+    for (name, says) in [("prices.csv", "prices.csv"), ("", "")] {
+        let form = MultipartForm::new()
+            .add_text("kind", "price_list")
+            .add_part("file", Part::bytes(Vec::new()).file_name(name));
+        let r = app
+            .server
+            .post(&format!("/procurement/imports?_csrf={csrf}"))
+            .multipart(form)
+            .await;
+        assert_eq!(r.status_code(), 422, "{}", r.text());
+        let page = scraper::Html::parse_document(&r.text());
+        let said = crate::app::text_of(&page, ".error-summary");
+        assert!(!said.is_empty() && said.contains(says), "{name:?}: {said}");
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_login_held_back_says_when_to_retry_in_a_header_too() {
+    let backend = backends()[0];
+    let mut app = TestApp::start(backend).await;
+    let mut last = None;
+    for _ in 0..8 {
+        app.server.clear_cookies();
+        let pre = crate::app::hidden_csrf(&app.server.get("/login").await.text());
+        let r = app
+            .server
+            .post("/login")
+            .form(&[
+                ("username", "boss"),
+                ("password", "wrong-one"),
+                ("_csrf", pre.as_str()),
+            ])
+            .await;
+        last = Some(r);
+    }
+    let r = last.unwrap();
+    assert_eq!(r.status_code(), 429);
+    let wait: u64 = r.header("retry-after").to_str().unwrap().parse().unwrap();
+    assert!(wait >= 1, "{wait}");
+    app.finish().await;
+}

@@ -1125,6 +1125,15 @@ async fn a_huge_order_is_shown_in_pages_with_unit_costs_in_runs() {
         assert_eq!(status, 200);
         assert_eq!(count(&html, "#units tbody tr"), 50);
         assert!(text_of(&html, "#received-units").contains("250"));
+        // Past the last page: no units, and a way back to the last one.
+        let (_, html) = app.page(&format!("/procurement/orders/{po}?page=9")).await;
+        assert_eq!(count(&html, "#units tbody tr"), 0);
+        let back = html
+            .select(&scraper::Selector::parse("nav.pager a[rel=prev]").unwrap())
+            .next()
+            .and_then(|a| a.value().attr("href"))
+            .map(str::to_owned);
+        assert_eq!(back, Some(format!("/procurement/orders/{po}?page=3")));
         app.finish().await;
     }
 }

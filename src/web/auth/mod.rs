@@ -136,8 +136,9 @@ async fn login(
                 AppError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, ctx.msg(m)),
                 _ => (StatusCode::UNAUTHORIZED, ctx.t("login.failed").to_owned()),
             };
+            let retry_after = e.report().retry_after();
             let next = safe_next(form.next.as_deref());
-            (
+            let mut resp = (
                 status,
                 LoginPage {
                     ctx,
@@ -146,7 +147,12 @@ async fn login(
                     error: Some(error),
                 },
             )
-                .into_response()
+                .into_response();
+            if let Some(seconds) = retry_after {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, seconds.into());
+            }
+            resp
         }
         Err(e) => e.into_response(),
     }

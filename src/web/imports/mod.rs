@@ -22,7 +22,7 @@ use crate::web::AppState;
 use crate::web::{Ctx, see_other};
 
 /// Largest file accepted, bytes.
-pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
 
 /// Import routes.
 pub fn routes() -> Router<AppState> {
@@ -89,7 +89,7 @@ async fn upload(
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
     // The upload stays in the one buffer axum read it into (no copy): a
-    // 64 MiB file would otherwise be held twice while it is stored.
+    // 32 MiB file would otherwise be held twice while it is stored.
     let (mut kind, mut file_name, mut content) = (None, String::new(), axum::body::Bytes::new());
     let mut target = Target::default();
     let mut profile_id = None;
@@ -129,7 +129,15 @@ async fn upload(
         errors.add("kind", Msg::new("validation.required"));
     }
     if content.is_empty() {
-        errors.add("file", Msg::new("import.no_file"));
+        // A form sent without a file has an empty file name; a chosen file
+        // that holds nothing is named.
+        let blank = file_name.trim().is_empty();
+        let msg = if blank {
+            Msg::new("import.no_file")
+        } else {
+            Msg::new("import.empty_file").arg("name", &file_name)
+        };
+        errors.add("file", msg);
     }
     let Some(kind) = kind.filter(|_| errors.is_empty()) else {
         let mut page = index_page(&state, ctx).await?;
@@ -167,7 +175,11 @@ pub fn spawn_run(state: AppState, id: i64, mode: Mode, lang: Lang, actor: Actor)
         if let Err(e) =
             crate::importers::run_batch(&state.db, base, id, mode, lang, &actor, &no_callback).await
         {
-            tracing::error!(batch = id, error = ?e, "import failed");
+            match &e {
+                AppError::Internal(_) => tracing::error!(batch = id, error = ?e, "import failed"),
+                // The file's own problem, told to the user: not an alert.
+                _ => tracing::info!(batch = id, error = ?e, "import refused"),
+            }
             let msg = match &e {
                 AppError::Internal(_) => Msg::new("error.internal").render(lang),
                 other => other.message(lang),
