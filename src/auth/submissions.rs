@@ -9,11 +9,25 @@ use crate::db::{Db, DbError};
 pub enum Claim {
     /// First time: run the form.
     Mine,
-    /// Sent before and answered; `Some` is where that answer redirected.
-    Done(Option<String>),
+    /// Sent before and answered.
+    Done(Answer),
     /// Sent before and still running.
     Running,
 }
+
+/// What the first sending was answered, as kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// Where it redirected, if it did.
+    pub location: Option<String>,
+    /// Its HTTP status (API calls).
+    pub status: Option<i64>,
+    /// Its JSON body (API calls, when small enough to keep).
+    pub body: Option<String>,
+}
+
+/// A kept row: owner, state, location, status, body.
+type KeptRow = (i64, String, Option<String>, Option<i64>, Option<String>);
 
 /// Claims `token` for `user_id`, atomically on both engines.
 pub async fn claim(db: &Db, token: &str, user_id: i64) -> Result<Claim, DbError> {
@@ -30,8 +44,8 @@ pub async fn claim(db: &Db, token: &str, user_id: i64) -> Result<Claim, DbError>
     if inserted == 1 {
         return Ok(Claim::Mine);
     }
-    let row: Option<(i64, String, Option<String>)> = crate::on!(db, |c| sqlx::query_as(
-        "select user_id, state, location from form_submissions where token = $1"
+    let row: Option<KeptRow> = crate::on!(db, |c| sqlx::query_as(
+        "select user_id, state, location, status, body from form_submissions where token = $1"
     )
     .bind(token)
     .fetch_optional(c)
@@ -40,19 +54,26 @@ pub async fn claim(db: &Db, token: &str, user_id: i64) -> Result<Claim, DbError>
         // Released between the two statements: the form may run again.
         None => Box::pin(claim(db, token, user_id)).await?,
         // Another user's token is never theirs to replay.
-        Some((owner, _, _)) if owner != user_id => Claim::Done(None),
-        Some((_, state, location)) if state == "done" => Claim::Done(location),
+        Some((owner, ..)) if owner != user_id => Claim::Done(Answer::default()),
+        Some((_, state, location, status, body)) if state == "done" => Claim::Done(Answer {
+            location,
+            status,
+            body,
+        }),
         Some(_) => Claim::Running,
     })
 }
 
-/// Records the answer of a form that ran: its redirect, if it gave one.
-pub async fn finish(db: &Db, token: &str, location: Option<&str>) -> Result<(), DbError> {
+/// Records the answer of a form or call that ran.
+pub async fn finish(db: &Db, token: &str, answer: &Answer) -> Result<(), DbError> {
     crate::exec!(db, |c| {
         sqlx::query(
-        "update form_submissions set state = 'done', location = $1, updated_at = $2 where token = $3"
+        "update form_submissions set state = 'done', location = $1, status = $2, body = $3, updated_at = $4
+         where token = $5"
     )
-    .bind(location)
+    .bind(answer.location.as_deref())
+    .bind(answer.status)
+    .bind(answer.body.as_deref())
     .bind(crate::clock::now())
     .bind(token)
     .execute(c)

@@ -32,8 +32,10 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         .map_or("/", |p| p.as_str())
         .to_owned();
     let resp = next.run(Request::from_parts(parts, body)).await;
-    let Some(report) = resp.extensions().get::<ErrorReport>().cloned() else {
-        return resp;
+    let report = match resp.extensions().get::<ErrorReport>().cloned() {
+        Some(r) => r,
+        None if is_framework_rejection(&resp) => rejection_report(resp).await,
+        None => return resp,
     };
     let mut out = answer(&report, ctx, is_api, back_to);
     if let Some(seconds) = report.retry_after() {
@@ -41,6 +43,47 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
             .insert(axum::http::header::RETRY_AFTER, seconds.into());
     }
     out
+}
+
+/// A 400 or 422 in plain text: axum refusing a path, query or form it could
+/// not parse (`/orders/abc`, `?page=abc`), before any handler ran.
+fn is_framework_rejection(resp: &Response) -> bool {
+    matches!(
+        resp.status(),
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
+    ) && resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/plain"))
+}
+
+/// The same refusal as the rest of the application gives it: a path that
+/// does not parse names nothing that exists (404); a query or form that does
+/// not parse is a validation error quoting what the parser said.
+async fn rejection_report(resp: Response) -> ErrorReport {
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let said: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+    let error = if said.starts_with("Invalid URL") {
+        crate::error::AppError::NotFound
+    } else {
+        let mut f = crate::error::FieldErrors::default();
+        f.add(
+            "request",
+            crate::i18n::Msg::new("error.unreadable").arg("detail", said.trim()),
+        );
+        crate::error::AppError::Validation(f)
+    };
+    let mut report = error.report();
+    if report.status != StatusCode::NOT_FOUND {
+        // 400 for what does not parse at all, 422 for what parses into the
+        // wrong shape, as the parser said.
+        report.status = status;
+    }
+    report
 }
 
 fn answer(report: &ErrorReport, ctx: Ctx, is_api: bool, back_to: String) -> Response {

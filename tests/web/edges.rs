@@ -385,3 +385,56 @@ async fn a_login_held_back_says_when_to_retry_in_a_header_too() {
     assert!(wait >= 1, "{wait}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_address_or_query_that_does_not_parse_gets_the_application_error_page() {
+    let backend = backends()[0];
+    let mut app = TestApp::start(backend).await;
+    app.login("buyer", "rackledger-buyer").await;
+    let r = app.server.get("/procurement/orders/abc").await;
+    assert_eq!(r.status_code(), 404);
+    assert!(r.text().contains("<html"), "a page, not framework text");
+    let r = app.server.get("/procurement/orders/1?page=abc").await;
+    assert_eq!(r.status_code(), 400);
+    assert!(
+        r.text().contains("<html") && r.text().contains("page"),
+        "{}",
+        r.text()
+    );
+    let r = app.server.get("/api/v1/orders/abc").await;
+    assert_eq!(r.status_code(), 404);
+    assert_eq!(r.json::<serde_json::Value>()["error"], "not_found");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn an_api_call_retried_with_its_idempotency_key_runs_once_and_answers_the_same() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let before = suppliers(&app).await;
+        let body = serde_json::json!({"name": "Keyed Co", "country": "KR", "currency": "KRW"});
+        let send = |key: &'static str| {
+            app.server
+                .post("/api/v1/suppliers")
+                .add_header("x-csrf-token", csrf.as_str())
+                .add_header("idempotency-key", key)
+                .json(&body)
+        };
+        let first = send("delivery-2026-12-07-1").await;
+        assert_eq!(first.status_code(), 201, "{backend:?}: {}", first.text());
+        let again = send("delivery-2026-12-07-1").await;
+        assert_eq!(again.status_code(), 201, "{backend:?}: {}", again.text());
+        assert_eq!(
+            again.text(),
+            first.text(),
+            "the retry gets the first answer"
+        );
+        assert_eq!(again.header("idempotent-replayed"), "true");
+        assert_eq!(suppliers(&app).await, before + 1, "{backend:?}: ran once");
+        // Another key is another call (refused here: the name is taken).
+        let other = send("delivery-2026-12-07-2").await;
+        assert_eq!(other.status_code(), 422);
+        app.finish().await;
+    }
+}
