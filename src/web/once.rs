@@ -48,12 +48,18 @@ pub async fn once_per_form(State(state): State<AppState>, req: Request, next: Ne
     let (user_id, session) = (user.id, matches!(user.via, AuthVia::Session { .. }));
     if let Some(key) = req.headers().get(IDEMPOTENCY_KEY) {
         let key = match key.to_str().map(str::trim) {
-            Ok(k) if !k.is_empty() && k.chars().count() <= MAX_KEY_CHARS => k.to_owned(),
+            Ok(k)
+                if !k.is_empty()
+                    && k.len() <= MAX_KEY_CHARS
+                    && k.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                k.to_owned()
+            }
             _ => {
                 let mut f = crate::error::FieldErrors::default();
                 f.add(
                     "Idempotency-Key",
-                    Msg::new("validation.too_long").arg("max", MAX_KEY_CHARS),
+                    Msg::new("validation.idempotency_key").arg("max", MAX_KEY_CHARS),
                 );
                 return AppError::Validation(f).into_response();
             }
@@ -61,7 +67,18 @@ pub async fn once_per_form(State(state): State<AppState>, req: Request, next: Ne
         if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
             return next.run(req).await;
         }
-        return run_once(&state, &format!("key:{user_id}:{key}"), user_id, req, next).await;
+        // The key names one request: the same key on another path or with
+        // another body is another call, run on its own, never the first
+        // call's answer.
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        };
+        let mut what = format!("{} {}\n", parts.method, parts.uri).into_bytes();
+        what.extend_from_slice(&bytes);
+        let token = format!("key:{user_id}:{}:{key}", crate::auth::sha256_b64(&what));
+        let req = Request::from_parts(parts, Body::from(bytes));
+        return run_once(&state, &token, user_id, req, next).await;
     }
     if !session {
         return next.run(req).await;
@@ -90,6 +107,9 @@ pub async fn once_per_form(State(state): State<AppState>, req: Request, next: Ne
     let Some(token) = token else {
         return next.run(req).await;
     };
+    // A token belongs to the form it came with: on another action it is
+    // another sending.
+    let token = format!("form:{}:{token}", req.uri().path());
     run_once(&state, &token, user_id, req, next).await
 }
 

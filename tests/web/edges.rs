@@ -438,3 +438,67 @@ async fn an_api_call_retried_with_its_idempotency_key_runs_once_and_answers_the_
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_idempotency_key_or_form_token_reused_elsewhere_is_another_request() {
+    let backend = backends()[0];
+    let mut app = TestApp::start(backend).await;
+    let csrf = app.login("buyer", "rackledger-buyer").await;
+    let before = suppliers(&app).await;
+    for name in ["Key A Co", "Key B Co"] {
+        let r = app
+            .server
+            .post("/api/v1/suppliers")
+            .add_header("x-csrf-token", csrf.as_str())
+            .add_header("idempotency-key", "same-key")
+            .json(&serde_json::json!({"name": name, "country": "KR", "currency": "KRW"}))
+            .await;
+        assert_eq!(r.status_code(), 201, "{}", r.text());
+        assert!(r.maybe_header("idempotent-replayed").is_none(), "{name}");
+        assert!(r.text().contains(name));
+    }
+    assert_eq!(suppliers(&app).await, before + 2);
+    for bad in ["", "   ", "has space", &"k".repeat(201)] {
+        let r = app
+            .server
+            .post("/api/v1/suppliers")
+            .add_header("x-csrf-token", csrf.as_str())
+            .add_header("idempotency-key", bad)
+            .json(&serde_json::json!({"name": "Bad Key Co", "country": "KR", "currency": "KRW"}))
+            .await;
+        assert_eq!(r.status_code(), 422, "{bad:?}");
+    }
+    // A form's token on another form's action is another sending.
+    let page = app.server.get("/procurement/suppliers").await.text();
+    let once = once_token(&page);
+    let r = app
+        .post_form(
+            "/procurement/suppliers",
+            &csrf,
+            &[
+                ("name", "Form A Co"),
+                ("country", "KR"),
+                ("currency", "KRW"),
+                ("_once", once.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status_code(), 303);
+    let r = app
+        .post_form(
+            "/inventory/locations",
+            &csrf,
+            &[
+                ("name", "Token Reuse Rack Room"),
+                ("kind", "warehouse"),
+                ("_once", once.as_str()),
+            ],
+        )
+        .await;
+    assert_ne!(
+        r.header("location").to_str().unwrap_or(""),
+        "/procurement/suppliers?flash=saved",
+        "not the supplier form's answer"
+    );
+    app.finish().await;
+}
