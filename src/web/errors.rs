@@ -24,20 +24,41 @@ struct ErrorPage {
 /// Middleware: renders errors for the audience of the request.
 pub async fn render_errors(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let ctx = Ctx::from_parts(&parts);
-    let is_api = parts.uri.path().starts_with("/api/") || parts.uri.path() == "/metrics";
-    let back_to = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
+    let (ctx, is_api, back_to) = audience(&parts);
     let resp = next.run(Request::from_parts(parts, body)).await;
     let report = match resp.extensions().get::<ErrorReport>().cloned() {
         Some(r) => r,
         None if is_framework_rejection(&resp) => rejection_report(resp).await,
         None => return resp,
     };
-    let mut out = answer(&report, ctx, is_api, back_to);
+    render(&report, ctx, is_api, back_to)
+}
+
+/// Who a request's error is for: its context, whether it is an API call, and
+/// the page to come back to after logging in.
+fn audience(parts: &axum::http::request::Parts) -> (Ctx, bool, String) {
+    let ctx = Ctx::from_parts(parts);
+    let is_api = parts.uri.path().starts_with("/api/") || parts.uri.path() == "/metrics";
+    let back_to = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    (ctx, is_api, back_to)
+}
+
+/// `error` rendered for the request `parts`, as `render_errors` renders
+/// errors: for middleware that answers before it (an unknown API token).
+pub fn render_for(parts: &axum::http::request::Parts, error: &crate::error::AppError) -> Response {
+    if let crate::error::AppError::Internal(e) = error {
+        tracing::error!(error = ?e, "internal error");
+    }
+    let (ctx, is_api, back_to) = audience(parts);
+    render(&error.report(), ctx, is_api, back_to)
+}
+
+fn render(report: &ErrorReport, ctx: Ctx, is_api: bool, back_to: String) -> Response {
+    let mut out = answer(report, ctx, is_api, back_to);
     if let Some(seconds) = report.retry_after() {
         out.headers_mut()
             .insert(axum::http::header::RETRY_AFTER, seconds.into());

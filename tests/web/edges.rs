@@ -502,3 +502,23 @@ async fn an_idempotency_key_or_form_token_reused_elsewhere_is_another_request() 
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_unknown_api_token_is_refused_in_the_callers_language_with_a_request_id() {
+    let backend = backends()[0];
+    let app = TestApp::start(backend).await;
+    for (lang, says) in [("ko", "로그인"), ("en", "log in")] {
+        let r = app
+            .server
+            .get("/api/v1/suppliers")
+            .authorization_bearer("not-a-token-anyone-issued")
+            .add_header("accept-language", lang)
+            .await;
+        assert_eq!(r.status_code(), 401);
+        assert!(r.maybe_header("www-authenticate").is_some());
+        let v: serde_json::Value = r.json();
+        assert!(v["message"].as_str().unwrap().contains(says), "{lang}: {v}");
+        assert!(!v["request_id"].as_str().unwrap().is_empty(), "{v}");
+    }
+    app.finish().await;
+}

@@ -62,7 +62,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             next.run(req).await
         }
         Ok(None) => next.run(req).await,
-        Err(e) => e.into_response(),
+        Err(e) => {
+            // Answered here, before `render_errors`: rendered the same way
+            // (the caller's language, the request id, `WWW-Authenticate`).
+            let (parts, _) = req.into_parts();
+            crate::web::errors::render_for(&parts, &e)
+        }
     }
 }
 
