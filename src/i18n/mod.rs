@@ -132,6 +132,9 @@ pub fn keys(lang: Lang) -> impl Iterator<Item = &'static str> {
     catalogue(lang).keys().map(String::as_str)
 }
 
+/// A placeholder's name, the catalogue prefix and the code it shows.
+pub type Coded = (Cow<'static, str>, &'static str, String);
+
 /// A message to show a user: a catalogue key and named arguments for its
 /// `{placeholders}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -140,6 +143,12 @@ pub struct Msg {
     pub key: Cow<'static, str>,
     /// Values for `{name}` placeholders.
     pub args: Vec<(Cow<'static, str>, String)>,
+    /// Placeholders filled with a code shown through the catalogue
+    /// (`prefix.code`, a status say), in the reader's language; a code the
+    /// catalogue lacks is shown as it is.
+    /// (Boxed: most messages have none, and a `Msg` travels in many `Err`s.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coded: Option<Box<Vec<Coded>>>,
 }
 
 impl Msg {
@@ -148,6 +157,7 @@ impl Msg {
         Msg {
             key: key.into(),
             args: Vec::new(),
+            coded: None,
         }
     }
 
@@ -157,11 +167,33 @@ impl Msg {
         self
     }
 
+    /// Fills `{name}` with the code `value` shown through the catalogue as
+    /// `prefix.value` (`arg_code("status", "unit_status", "in_stock")`).
+    pub fn arg_code(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        prefix: &'static str,
+        value: impl ToString,
+    ) -> Msg {
+        self.coded
+            .get_or_insert_with(Box::default)
+            .push((name.into(), prefix, value.to_string()));
+        self
+    }
+
     /// The message in `lang` with its placeholders filled in.
     pub fn render(&self, lang: Lang) -> String {
         let mut s = t(lang, &self.key).to_owned();
         for (name, value) in &self.args {
             s = s.replace(&format!("{{{name}}}"), value);
+        }
+        for (name, prefix, code) in self.coded.iter().flat_map(|c| c.iter()) {
+            let key = format!("{prefix}.{code}");
+            let shown = catalogue(lang)
+                .get(&key)
+                .or_else(|| EN.get(&key))
+                .map_or(code.as_str(), String::as_str);
+            s = s.replace(&format!("{{{name}}}"), shown);
         }
         s
     }
@@ -170,6 +202,17 @@ impl Msg {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_coded_argument_is_shown_in_the_readers_language() {
+        let m = Msg::new("receipt.not_open").arg_code("status", "po_status", "draft");
+        let (en, ko) = (m.render(Lang::En), m.render(Lang::Ko));
+        assert!(en.contains(t(Lang::En, "po_status.draft")), "{en}");
+        assert!(ko.contains(t(Lang::Ko, "po_status.draft")), "{ko}");
+        assert!(!ko.contains("draft"), "{ko}");
+        let odd = Msg::new("receipt.not_open").arg_code("status", "po_status", "no-such-status");
+        assert!(odd.render(Lang::Ko).contains("no-such-status"));
+    }
 
     #[test]
     fn both_catalogues_have_the_same_keys() {

@@ -60,7 +60,11 @@ impl PackingPlanner {
             po.status.as_str(),
             "ordered" | "partially_received" | "received"
         ) {
-            return Ok(Err(Msg::new("receipt.not_open").arg("status", &po.status)));
+            return Ok(Err(Msg::new("receipt.not_open").arg_code(
+                "status",
+                "po_status",
+                &po.status,
+            )));
         }
         let lines = po_repo::lines(&mut *tx, po_id).await?;
         Ok(Ok(PackingPlanner {

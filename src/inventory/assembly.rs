@@ -196,9 +196,11 @@ async fn open_order(tx: &mut Tx, id: i64) -> AppResult<AssemblyOrder> {
         .await
     })?;
     if order.status != "open" {
-        return Err(AppError::Conflict(
-            Msg::new("assembly.not_open").arg("status", &order.status),
-        ));
+        return Err(AppError::Conflict(Msg::new("assembly.not_open").arg_code(
+            "status",
+            "assembly_status",
+            &order.status,
+        )));
     }
     Ok(order)
 }

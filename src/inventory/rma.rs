@@ -152,9 +152,11 @@ pub async fn open(db: impl Into<Conn<'_>>, actor: &Actor, input: &OpenInput) -> 
     };
     if unit.status != UnitStatus::Faulty {
         return Err(AppError::Conflict(
-            Msg::new("rma.not_faulty")
-                .arg("serial", serial)
-                .arg("status", unit.status.as_str()),
+            Msg::new("rma.not_faulty").arg("serial", serial).arg_code(
+                "status",
+                "unit_status",
+                unit.status.as_str(),
+            ),
         ));
     }
     let Some(supplier_id) = unit.supplier_id else {
@@ -174,9 +176,11 @@ pub async fn open(db: impl Into<Conn<'_>>, actor: &Actor, input: &OpenInput) -> 
                 .await
         })?;
         return Err(AppError::Conflict(
-            Msg::new("rma.not_faulty")
-                .arg("serial", serial)
-                .arg("status", now_status.as_str()),
+            Msg::new("rma.not_faulty").arg("serial", serial).arg_code(
+                "status",
+                "unit_status",
+                now_status.as_str(),
+            ),
         ));
     }
     let id: i64 = on!(tx, |c| {
@@ -276,9 +280,11 @@ pub async fn resolve(db: &Db, actor: &Actor, id: i64, input: &ResolveInput) -> A
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if before.status != "shipped" {
-        return Err(AppError::Conflict(
-            Msg::new("rma.closed").arg("status", &before.status),
-        ));
+        return Err(AppError::Conflict(Msg::new("rma.closed").arg_code(
+            "status",
+            "rma_status",
+            &before.status,
+        )));
     }
     let now = crate::clock::now();
     let (part, manufacturer, landed, currency, po_line): (i64, String, i64, String, Option<i64>) =

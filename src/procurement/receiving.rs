@@ -104,7 +104,7 @@ impl SerialProblem {
                     .arg("manufacturer", &line.manufacturer)
                     .arg("unit", known.id)
                     .arg("place", place)
-                    .arg("status", known.status.as_str())
+                    .arg_code("status", "unit_status", known.status.as_str())
             }
         }
     }
@@ -176,9 +176,11 @@ pub async fn receive_with(
         po.status.as_str(),
         "ordered" | "partially_received" | "received"
     ) {
-        return Err(AppError::Conflict(
-            Msg::new("receipt.not_open").arg("status", &po.status),
-        ));
+        return Err(AppError::Conflict(Msg::new("receipt.not_open").arg_code(
+            "status",
+            "po_status",
+            &po.status,
+        )));
     }
     let lines = repo::lines(&mut *tx, po_id).await?;
     let checked = check_lines(tx, &lines, input, serials).await?;

@@ -185,7 +185,7 @@ pub async fn fix(db: &Db, actor: &Actor, id: i64, finding_id: i64) -> AppResult<
     if !matches!(status, UnitStatus::InStock | UnitStatus::Faulty) {
         // An installed or returned unit needs someone to look, not a record change.
         return Err(AppError::Conflict(
-            Msg::new("stocktake.not_in_stock").arg("status", status.as_str()),
+            Msg::new("stocktake.not_in_stock").arg_code("status", "unit_status", status.as_str()),
         ));
     }
     crate::inventory::units::move_to(&mut tx, unit, location).await?;

@@ -281,7 +281,7 @@ async fn active(tx: &mut Tx, id: i64) -> AppResult<WorkOrder> {
     let wo = repo::get(&mut *tx, id).await?;
     if !wo.is_active() {
         return Err(AppError::Conflict(
-            Msg::new("workorder.not_active").arg("status", &wo.status),
+            Msg::new("workorder.not_active").arg_code("status", "wo_status", &wo.status),
         ));
     }
     Ok(wo)
@@ -317,7 +317,7 @@ pub async fn tick(db: &Db, actor: &Actor, id: i64, check_id: i64, done: bool) ->
 pub async fn set_status(db: &Db, actor: &Actor, id: i64, status: &str) -> AppResult<()> {
     if !matches!(status, "open" | "in_progress" | "cancelled") {
         return Err(AppError::Conflict(
-            Msg::new("workorder.not_active").arg("status", status),
+            Msg::new("workorder.not_active").arg_code("status", "wo_status", status),
         ));
     }
     change(db, actor, id, Some(status), None).await
@@ -447,7 +447,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
     .await?;
     if done != 1 {
         return Err(AppError::Conflict(
-            Msg::new("workorder.not_active").arg("status", &wo.status),
+            Msg::new("workorder.not_active").arg_code("status", "wo_status", &wo.status),
         ));
     }
     let after = repo::get(&mut tx, id).await?;

@@ -260,9 +260,11 @@ async fn commit(
     user.require(Permission::EditProcurement)?;
     let batch = batches::get(&state.db, id).await?;
     if !matches!(batch.status.as_str(), "previewed" | "refused") {
-        return Err(AppError::Conflict(
-            Msg::new("import.not_ready").arg("status", &batch.status),
-        ));
+        return Err(AppError::Conflict(Msg::new("import.not_ready").arg_code(
+            "status",
+            "import_status",
+            &batch.status,
+        )));
     }
     let mode = Mode::Commit {
         skip_errors: f.skip_errors.is_some(),
