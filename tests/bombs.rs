@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rackledger::audit::Actor;
 use rackledger::db::Db;
-use support::{Server, http};
+use support::Server;
 
 const PEAK_MIB: u64 = 300;
 
@@ -45,45 +45,7 @@ fn peak_mib(pid: u32) -> u64 {
 }
 
 fn upload(port: u16, token: &str, supplier: i64, name: &str, file: &[u8]) -> i64 {
-    let boundary = "rackledgerbombtest";
-    let mut body = Vec::new();
-    for (field, value) in [
-        ("kind", "price_list".to_owned()),
-        ("supplier_id", supplier.to_string()),
-    ] {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let auth = format!("Bearer {token}");
-    let ct = format!("multipart/form-data; boundary={boundary}");
-    let (status, head, body) = http(
-        port,
-        "POST",
-        "/procurement/imports",
-        &[("Authorization", &auth), ("Content-Type", &ct)],
-        &body,
-    )
-    .unwrap();
-    assert_eq!(status, 303, "{head}{}", String::from_utf8_lossy(&body));
-    head.lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("location: /procurement/imports/")
-                .map(str::to_owned)
-        })
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
+    support::upload_price_list(port, token, supplier, name, file)
 }
 
 /// Polls (with a deadline) until the batch is no longer running.

@@ -75,45 +75,7 @@ async fn wait_for(db: &Db, batch: i64, what: &str, done: impl Fn(&str) -> bool) 
 
 /// Uploads the price list through the page, as a bearer-token client; the batch id.
 fn upload(port: u16, token: &str, supplier: i64, file: &[u8]) -> i64 {
-    let boundary = "rackledgercrashtest";
-    let mut body = Vec::new();
-    for (name, value) in [
-        ("kind", "price_list".to_owned()),
-        ("supplier_id", supplier.to_string()),
-    ] {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let auth = format!("Bearer {token}");
-    let ct = format!("multipart/form-data; boundary={boundary}");
-    let (status, head, body) = http(
-        port,
-        "POST",
-        "/procurement/imports",
-        &[("Authorization", &auth), ("Content-Type", &ct)],
-        &body,
-    )
-    .unwrap();
-    assert_eq!(status, 303, "{head}{}", String::from_utf8_lossy(&body));
-    head.lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("location: /procurement/imports/")
-                .map(str::to_owned)
-        })
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
+    support::upload_price_list(port, token, supplier, "big.csv", file)
 }
 
 fn commit(port: u16, token: &str, batch: i64) {

@@ -16,9 +16,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 
-/// Biggest form or JSON body read for the check (the extractors' own limits
-/// are smaller).
-const MAX_CHECKED_BYTES: usize = 4 * 1024 * 1024;
+use crate::web::auth::MAX_FORM_BYTES;
 
 /// The longest text, in characters, of a free-text field by its name, in a
 /// form or at any depth of a JSON body.
@@ -81,7 +79,7 @@ pub async fn refuse_hidden_characters(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_CHECKED_BYTES).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
         return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let found = if form {

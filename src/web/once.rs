@@ -23,8 +23,7 @@ use crate::web::AppState;
 /// Form field carrying the token.
 pub const ONCE_FIELD: &str = "_once";
 
-/// Biggest form body read to find the token (the CSRF check read it already).
-const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
+use crate::web::auth::MAX_FORM_BYTES;
 
 /// How long a second sending waits for the first to finish.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(15);

@@ -114,6 +114,7 @@ async fn sqlite_writes_recover_by_themselves_after_the_disk_was_full() {
             Instant::now() < deadline,
             "writes did not recover after space was freed: {last}"
         );
+        // The interval between tries of a poll with a deadline, not a wait.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Every pooled connection works again, not only the one that got through.

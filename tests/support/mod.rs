@@ -232,6 +232,51 @@ pub fn http(
     Ok((status, head, raw[split..].to_vec()))
 }
 
+/// Uploads `file` as a price list of `supplier` through the imports page, as
+/// a bearer-token client (multipart, by hand); the new batch's id.
+#[allow(dead_code)]
+pub fn upload_price_list(port: u16, token: &str, supplier: i64, name: &str, file: &[u8]) -> i64 {
+    let boundary = "rackledgeruploadtest";
+    let mut body = Vec::new();
+    for (field, value) in [
+        ("kind", "price_list".to_owned()),
+        ("supplier_id", supplier.to_string()),
+    ] {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let auth = format!("Bearer {token}");
+    let ct = format!("multipart/form-data; boundary={boundary}");
+    let (status, head, body) = http(
+        port,
+        "POST",
+        "/procurement/imports",
+        &[("Authorization", &auth), ("Content-Type", &ct)],
+        &body,
+    )
+    .unwrap();
+    assert_eq!(status, 303, "{head}{}", String::from_utf8_lossy(&body));
+    head.lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("location: /procurement/imports/")
+                .map(str::to_owned)
+        })
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 /// `rackledger serve` on 127.0.0.1, killed (SIGKILL) when dropped.
 pub struct Server {
     pub port: u16,

@@ -26,8 +26,9 @@ pub const CSRF_FIELD: &str = "_csrf";
 /// Header carrying the CSRF token (for scripts).
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// Biggest form body the CSRF check will read.
-const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
+/// Biggest form (or JSON) body a middleware reads whole: the CSRF check,
+/// the hidden-character check and the sent-once check.
+pub const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 /// Biggest form body read from a caller without a session (the login and
 /// language forms are a few hundred bytes).
 const MAX_ANONYMOUS_FORM_BYTES: usize = 16 * 1024;

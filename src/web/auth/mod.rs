@@ -6,8 +6,8 @@ mod middleware;
 mod next;
 
 pub use middleware::{
-    CSRF_FIELD, CSRF_HEADER, PRELOGIN_COOKIE, SESSION_COOKIE, authenticate, csrf_guard,
-    require_login,
+    CSRF_FIELD, CSRF_HEADER, MAX_FORM_BYTES, PRELOGIN_COOKIE, SESSION_COOKIE, authenticate,
+    csrf_guard, require_login,
 };
 
 use askama::Template;
