@@ -11,6 +11,7 @@ use super::money::Shown;
 use crate::auth::{CurrentUser, Permission};
 use crate::datacenter::cabling::{self, CableInput, MoveEndInput};
 use crate::error::AppResult;
+use crate::i18n::Lang;
 use crate::stocktake::{self, ScanResult, StartInput};
 use crate::web::AppState;
 use crate::web::{Ctx, Pager};
@@ -36,6 +37,7 @@ pub(super) struct WorkOrderQuery {
 #[utoipa::path(get, path = "/work-orders", tag = "datacenter", params(WorkOrderQuery), responses((status = 200, body = Page<WorkOrder>)))]
 pub(super) async fn list(
     State(s): State<AppState>,
+    ctx: Ctx,
     user: CurrentUser,
     Query(q): Query<WorkOrderQuery>,
 ) -> AppResult<Shown<Page<WorkOrder>>> {
@@ -50,12 +52,18 @@ pub(super) async fn list(
         q: q.q.unwrap_or_default(),
     };
     let (rows, total) = workorders::list(&s.db, &f, p.limit(), p.offset()).await?;
+    let rows: Vec<WorkOrder> = rows.into_iter().map(|w| w.localized(ctx.lang)).collect();
     Ok(Shown::to(&user, Page::new(rows, total, &p)))
 }
 
-async fn detail(s: &AppState, id: i64) -> AppResult<Value> {
-    let wo = workorders::get(&s.db, id).await?;
-    let checks = workorders::checks(&s.db, id).await?;
+/// A work order with its checklist and pick list, its stored messages in `lang`.
+async fn detail(s: &AppState, id: i64, lang: Lang) -> AppResult<Value> {
+    let wo = workorders::get(&s.db, id).await?.localized(lang);
+    let checks: Vec<_> = workorders::checks(&s.db, id)
+        .await?
+        .into_iter()
+        .map(|c| c.localized(lang))
+        .collect();
     let picks = workorders::pick_list(&s.db, &wo, 5).await?;
     Ok(json!({ "work_order": wo, "checklist": checks, "pick_list": picks }))
 }
@@ -70,17 +78,18 @@ pub(super) async fn create(
 ) -> AppResult<Shown<Value>> {
     user.require(Permission::EditDatacenter)?;
     let id = workorders::create(&s.db, &user.actor(), &input, &Origin::default(), ctx.lang).await?;
-    Ok(Shown::created(&user, detail(&s, id).await?))
+    Ok(Shown::created(&user, detail(&s, id, ctx.lang).await?))
 }
 
 /// A work order with its checklist and pick list.
 #[utoipa::path(get, path = "/work-orders/{id}", tag = "datacenter", params(("id" = i64, Path, description = "Work order id")), responses((status = 200), (status = 404)))]
 pub(super) async fn get(
     State(s): State<AppState>,
+    ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Shown<Value>> {
-    Ok(Shown::to(&user, detail(&s, id).await?))
+    Ok(Shown::to(&user, detail(&s, id, ctx.lang).await?))
 }
 
 /// Tick or untick a checklist item.
@@ -94,26 +103,28 @@ pub(super) struct TickInput {
 #[utoipa::path(post, path = "/work-orders/{id}/checks/{check_id}", tag = "datacenter", request_body = TickInput, params(("id" = i64, Path, description = "Work order id"), ("check_id" = i64, Path, description = "Checklist item id")), responses((status = 200), (status = 409)))]
 pub(super) async fn tick(
     State(s): State<AppState>,
+    ctx: Ctx,
     user: CurrentUser,
     Path((id, check_id)): Path<(i64, i64)>,
     Json(input): Json<TickInput>,
 ) -> AppResult<Shown<Value>> {
     user.require(Permission::EditDatacenter)?;
     workorders::tick(&s.db, &user.actor(), id, check_id, input.done).await?;
-    Ok(Shown::to(&user, detail(&s, id).await?))
+    Ok(Shown::to(&user, detail(&s, id, ctx.lang).await?))
 }
 
 /// Complete a work order: every change at once, or 409/422 and nothing.
 #[utoipa::path(post, path = "/work-orders/{id}/complete", tag = "datacenter", request_body = CompleteInput, params(("id" = i64, Path, description = "Work order id")), responses((status = 200), (status = 409), (status = 422)))]
 pub(super) async fn complete(
     State(s): State<AppState>,
+    ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
     Json(input): Json<CompleteInput>,
 ) -> AppResult<Shown<Value>> {
     user.require(Permission::EditDatacenter)?;
     workorders::complete(&s.db, &user.actor(), id, &input).await?;
-    Ok(Shown::to(&user, detail(&s, id).await?))
+    Ok(Shown::to(&user, detail(&s, id, ctx.lang).await?))
 }
 
 /// Lay a cable between two ports; 409 names a taken port.
@@ -170,13 +181,14 @@ pub(super) async fn start_audit(
 #[utoipa::path(get, path = "/audits/{id}", tag = "datacenter", params(("id" = i64, Path, description = "Audit id")), responses((status = 200), (status = 404)))]
 pub(super) async fn get_audit(
     State(s): State<AppState>,
+    ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Shown<Value>> {
     let body = json!({
         "audit": stocktake::get(&s.db, id).await?,
         "scans": stocktake::scans(&s.db, id).await?,
-        "findings": stocktake::findings(&s.db, id).await?,
+        "findings": findings(&s, id, ctx.lang).await?,
     });
     Ok(Shown::to(&user, body))
 }
@@ -207,11 +219,21 @@ pub(super) async fn scan(
 #[utoipa::path(post, path = "/audits/{id}/finish", tag = "datacenter", params(("id" = i64, Path, description = "Audit id")), responses((status = 200), (status = 409)))]
 pub(super) async fn finish_audit(
     State(s): State<AppState>,
+    ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Shown<Value>> {
     user.require(Permission::EditDatacenter)?;
     stocktake::finish(&s.db, &user.actor(), id).await?;
-    let body = json!({ "findings": stocktake::findings(&s.db, id).await? });
+    let body = json!({ "findings": findings(&s, id, ctx.lang).await? });
     Ok(Shown::to(&user, body))
+}
+
+/// An audit's findings, their recorded places in `lang`.
+async fn findings(s: &AppState, id: i64, lang: Lang) -> AppResult<Vec<stocktake::Finding>> {
+    Ok(stocktake::findings(&s.db, id)
+        .await?
+        .into_iter()
+        .map(|f| f.localized(lang))
+        .collect())
 }

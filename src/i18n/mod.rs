@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A language the interface is available in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -133,21 +133,23 @@ pub fn keys(lang: Lang) -> impl Iterator<Item = &'static str> {
 }
 
 /// A placeholder's name, the catalogue prefix and the code it shows.
-pub type Coded = (Cow<'static, str>, &'static str, String);
+pub type Coded = (Cow<'static, str>, Cow<'static, str>, String);
 
 /// A message to show a user: a catalogue key and named arguments for its
-/// `{placeholders}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// `{placeholders}`. It is stored as JSON where a text is kept for readers
+/// of any language (a work order made from an alert, a default checklist).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Msg {
     /// Catalogue key.
     pub key: Cow<'static, str>,
     /// Values for `{name}` placeholders.
+    #[serde(default)]
     pub args: Vec<(Cow<'static, str>, String)>,
     /// Placeholders filled with a code shown through the catalogue
     /// (`prefix.code`, a status say), in the reader's language; a code the
     /// catalogue lacks is shown as it is.
     /// (Boxed: most messages have none, and a `Msg` travels in many `Err`s.)
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coded: Option<Box<Vec<Coded>>>,
 }
 
@@ -175,10 +177,22 @@ impl Msg {
         prefix: &'static str,
         value: impl ToString,
     ) -> Msg {
-        self.coded
-            .get_or_insert_with(Box::default)
-            .push((name.into(), prefix, value.to_string()));
+        self.coded.get_or_insert_with(Box::default).push((
+            name.into(),
+            prefix.into(),
+            value.to_string(),
+        ));
         self
+    }
+
+    /// The message stored as JSON (see [`Msg::from_json`]).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A message stored with [`Msg::to_json`]; `None` when the text is not one.
+    pub fn from_json(json: &str) -> Option<Msg> {
+        serde_json::from_str(json).ok()
     }
 
     /// The message in `lang` with its placeholders filled in.
@@ -212,6 +226,21 @@ mod tests {
         assert!(!ko.contains("draft"), "{ko}");
         let odd = Msg::new("receipt.not_open").arg_code("status", "po_status", "no-such-status");
         assert!(odd.render(Lang::Ko).contains("no-such-status"));
+    }
+
+    #[test]
+    fn a_stored_message_reads_back_in_any_language() {
+        let m = Msg::new("wo_alert.title")
+            .arg_code("severity", "wo_alert", "critical")
+            .arg("slot", "DIMM A3");
+        let back = Msg::from_json(&m.to_json()).expect("reads back");
+        assert_eq!(back, m);
+        assert!(back.render(Lang::En).contains("Critical"));
+        assert!(
+            back.render(Lang::Ko)
+                .contains(t(Lang::Ko, "wo_alert.critical"))
+        );
+        assert_eq!(Msg::from_json("plain text"), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::{Known, Stocktake, expected, get, identify, open, scans};
 use crate::audit::{self, Action, Actor};
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult};
-use crate::i18n::{self, Lang, Msg};
+use crate::i18n::{Lang, Msg};
 use crate::inventory::units::{Movement, UnitStatus, record_movement};
 use crate::workorders::{self, Origin, WorkOrderInput};
 use crate::{exec, on};
@@ -26,8 +26,13 @@ pub struct Finding {
     pub asset_id: Option<i64>,
     /// The unit it is.
     pub unit_id: Option<i64>,
-    /// Where the records say it is (unexpected items).
+    /// Where the records say it is (unexpected items): a place, or a unit
+    /// status code when `recorded_msg` is set.
     pub recorded_place: String,
+    /// The recorded place as a stored message (JSON `Msg`) when it is a
+    /// unit status (see [`Finding::recorded`]).
+    #[serde(skip)]
+    pub recorded_msg: Option<String>,
     /// fixed or work_order, once acted on.
     pub resolution: Option<String>,
     /// The work order opened for it.
@@ -44,6 +49,20 @@ impl Finding {
             && take.location_id.is_some()
     }
 
+    /// Where the records say it is, in `lang`.
+    pub fn recorded(&self, lang: &Lang) -> String {
+        match self.recorded_msg.as_deref().and_then(Msg::from_json) {
+            Some(m) => m.render(*lang),
+            None => self.recorded_place.clone(),
+        }
+    }
+
+    /// The finding with its recorded place in `lang` (for the API).
+    pub fn localized(mut self, lang: Lang) -> Finding {
+        self.recorded_place = self.recorded(&lang);
+        self
+    }
+
     /// Whether a work order could follow it up.
     pub fn needs_work(&self) -> bool {
         self.resolution.is_none() && matches!(self.finding.as_str(), "missing" | "unexpected")
@@ -54,7 +73,7 @@ impl Finding {
 pub async fn findings(db: &Db, id: i64) -> AppResult<Vec<Finding>> {
     Ok(on!(db, |p| {
         sqlx::query_as(
-        "select id, finding, code, asset_id, unit_id, recorded_place, resolution, work_order_id
+        "select id, finding, code, asset_id, unit_id, recorded_place, recorded_msg, resolution, work_order_id
          from stocktake_findings where stocktake_id = $1
          order by case finding when 'missing' then 0 when 'unexpected' then 1 when 'unknown' then 2 else 3 end, id"
     )
@@ -64,8 +83,15 @@ pub async fn findings(db: &Db, id: i64) -> AppResult<Vec<Finding>> {
     })?)
 }
 
-/// finding, code, asset, unit, recorded place.
-type FindingRow = (&'static str, String, Option<i64>, Option<i64>, String);
+/// finding, code, asset, unit, recorded place (text, and message when a status).
+type FindingRow = (
+    &'static str,
+    String,
+    Option<i64>,
+    Option<i64>,
+    String,
+    Option<String>,
+);
 
 /// Finishes an audit: compares the scans with the records and keeps the
 /// findings. Returns (ok, missing, unexpected, unknown) counts.
@@ -84,6 +110,7 @@ pub async fn finish(db: &Db, actor: &Actor, id: i64) -> AppResult<[usize; 4]> {
             item.asset_id,
             item.unit_id,
             String::new(),
+            None,
         ));
     }
     for code in scanned.iter().rev() {
@@ -92,22 +119,27 @@ pub async fn finish(db: &Db, actor: &Actor, id: i64) -> AppResult<[usize; 4]> {
         }
         match identify(db, code).await? {
             Some(Known::Asset { id, place }) => {
-                rows.push(("unexpected", code.clone(), Some(id), None, place))
+                rows.push(("unexpected", code.clone(), Some(id), None, place, None))
             }
-            Some(Known::Unit { id, place }) => {
-                rows.push(("unexpected", code.clone(), None, Some(id), place))
+            Some(Known::Unit { id, place, status }) => {
+                let msg = status.then(|| {
+                    Msg::new("stocktake.recorded_status")
+                        .arg_code("status", "unit_status", &place)
+                        .to_json()
+                });
+                rows.push(("unexpected", code.clone(), None, Some(id), place, msg))
             }
-            None => rows.push(("unknown", code.clone(), None, None, String::new())),
+            None => rows.push(("unknown", code.clone(), None, None, String::new(), None)),
         }
     }
     let mut tx = db.begin().await?;
     open(&mut tx, id).await?;
     let now = crate::clock::now();
-    for (finding, code, asset, unit, place) in &rows {
+    for (finding, code, asset, unit, place, msg) in &rows {
         exec!(&mut tx, |c| {
             sqlx::query(
-                "insert into stocktake_findings (stocktake_id, finding, code, asset_id, unit_id, recorded_place, created_at, updated_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $7)",
+                "insert into stocktake_findings (stocktake_id, finding, code, asset_id, unit_id, recorded_place, created_at, updated_at, recorded_msg)
+                 values ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
             )
             .bind(id)
             .bind(*finding)
@@ -116,6 +148,7 @@ pub async fn finish(db: &Db, actor: &Actor, id: i64) -> AppResult<[usize; 4]> {
             .bind(*unit)
             .bind(place)
             .bind(now)
+            .bind(msg)
             .execute(c)
             .await
         })?;
@@ -150,14 +183,16 @@ pub async fn finish(db: &Db, actor: &Actor, id: i64) -> AppResult<[usize; 4]> {
 }
 
 async fn finding(tx: &mut Tx, id: i64, finding_id: i64) -> AppResult<Finding> {
-    let f: Finding = on!(tx, |c| sqlx::query_as(
-        "select id, finding, code, asset_id, unit_id, recorded_place, resolution, work_order_id
+    let f: Finding = on!(tx, |c| {
+        sqlx::query_as(
+        "select id, finding, code, asset_id, unit_id, recorded_place, recorded_msg, resolution, work_order_id
          from stocktake_findings where id = $1 and stocktake_id = $2"
     )
     .bind(finding_id)
     .bind(id)
     .fetch_one(c)
-    .await)?;
+    .await
+    })?;
     if f.resolution.is_some() {
         return Err(AppError::Conflict(Msg::new("stocktake.resolved")));
     }
@@ -261,16 +296,23 @@ pub async fn open_work_order(
         None => String::new(),
     };
     let key = format!("stocktake.wo_{}", f.finding);
+    // Kept as messages, so each reader sees them in their own language.
     let title = Msg::new(key)
         .arg("code", &f.code)
-        .arg("place", &take.target)
-        .arg("recorded", &f.recorded_place)
-        .render(lang);
+        .arg("place", &take.target);
+    let title = match f.recorded_msg {
+        // The records put it nowhere but in a status: shown as the reader's word for it.
+        Some(_) => title.arg_code("recorded", "unit_status", &f.recorded_place),
+        None => title.arg("recorded", &f.recorded_place),
+    };
+    let notes = Msg::new("stocktake.wo_notes").arg("id", id);
     let input = WorkOrderInput {
         kind: "other".into(),
-        title,
+        title: title.render(lang),
         asset_tag,
-        notes: i18n::t(lang, "stocktake.wo_notes").replace("{id}", &id.to_string()),
+        notes: notes.render(lang),
+        title_msg: Some(title),
+        notes_msg: vec![notes],
         ..WorkOrderInput::default()
     };
     let origin = Origin {

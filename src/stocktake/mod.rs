@@ -302,8 +302,16 @@ async fn locations_within(db: &Db, root: i64) -> AppResult<BTreeSet<i64>> {
 /// What a code is, anywhere in the records.
 #[derive(Clone, Debug)]
 enum Known {
-    Asset { id: i64, place: String },
-    Unit { id: i64, place: String },
+    Asset {
+        id: i64,
+        place: String,
+    },
+    /// `status`: the place is the unit's status code (it is in no location).
+    Unit {
+        id: i64,
+        place: String,
+        status: bool,
+    },
 }
 
 async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
@@ -337,15 +345,22 @@ async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
     let Some((id, location, asset_tag, status)) = unit else {
         return Ok(None);
     };
-    let place = match (asset_tag, location) {
-        (Some(tag), _) => tag,
-        (None, Some(l)) => crate::inventory::locations::LocationTree::load(db)
-            .await?
-            .path(l)
-            .unwrap_or_default(),
-        (None, None) => status,
+    let (place, is_status) = match (asset_tag, location) {
+        (Some(tag), _) => (tag, false),
+        (None, Some(l)) => (
+            crate::inventory::locations::LocationTree::load(db)
+                .await?
+                .path(l)
+                .unwrap_or_default(),
+            false,
+        ),
+        (None, None) => (status, true),
     };
-    Ok(Some(Known::Unit { id, place }))
+    Ok(Some(Known::Unit {
+        id,
+        place,
+        status: is_status,
+    }))
 }
 
 /// The codes scanned so far, newest first.

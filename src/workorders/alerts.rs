@@ -94,9 +94,10 @@ async fn plan(db: &Db, alert: &Alert, lang: Lang) -> AppResult<(WorkOrderInput, 
         .flatten(),
         None => None,
     };
-    let place = match (&alert.rack_name, alert.u_position) {
-        (Some(rack), Some(u)) => format!("{rack} U{u}"),
-        _ => Msg::new("dc.not_placed").render(lang),
+    // Stored as messages, so each reader sees them in their own language.
+    let place = |m: Msg| match (&alert.rack_name, alert.u_position) {
+        (Some(rack), Some(u)) => m.arg("place", format!("{rack} U{u}")),
+        _ => m.arg_code("place", "dc", "not_placed"),
     };
     let slot = alert
         .slot
@@ -104,16 +105,13 @@ async fn plan(db: &Db, alert: &Alert, lang: Lang) -> AppResult<(WorkOrderInput, 
         .or_else(|| our_slot.clone())
         .unwrap_or_default();
     let serial = alert.serial.clone().unwrap_or_default();
-    let title = Msg::new("wo_alert.title")
-        .arg(
-            "severity",
-            Msg::new(format!("wo_alert.{}", alert.severity)).render(lang),
-        )
-        .arg("component", &alert.component_kind)
-        .arg("slot", &slot)
-        .arg("tag", &alert.asset_tag)
-        .arg("place", &place)
-        .render(lang);
+    let title = place(
+        Msg::new("wo_alert.title")
+            .arg_code("severity", "wo_alert", &alert.severity)
+            .arg_code("component", "health.kind", &alert.component_kind)
+            .arg("slot", &slot)
+            .arg("tag", &alert.asset_tag),
+    );
     let spare = match alert.part_model_id {
         Some(part) => super::spares_for(db, part, alert.rack_id, Some(alert.asset_id), 1)
             .await?
@@ -124,20 +122,20 @@ async fn plan(db: &Db, alert: &Alert, lang: Lang) -> AppResult<(WorkOrderInput, 
     let spare_line = match &spare {
         Some(s) => Msg::new("wo_alert.spare")
             .arg("serial", &s.serial)
-            .arg("location", &s.location)
-            .render(lang),
-        None => Msg::new("wo_alert.no_spare").render(lang),
+            .arg("location", &s.location),
+        None => Msg::new("wo_alert.no_spare"),
     };
-    let notes = Msg::new("wo_alert.notes")
-        .arg("component", &alert.component_kind)
-        .arg("slot", &slot)
-        .arg("serial", &serial)
-        .arg("model", alert.model.as_deref().unwrap_or(""))
-        .arg("tag", &alert.asset_tag)
-        .arg("place", &place)
-        .render(lang)
-        + "\n"
-        + &spare_line;
+    let notes = vec![
+        place(
+            Msg::new("wo_alert.notes")
+                .arg_code("component", "health.kind", &alert.component_kind)
+                .arg("slot", &slot)
+                .arg("serial", &serial)
+                .arg("model", alert.model.as_deref().unwrap_or(""))
+                .arg("tag", &alert.asset_tag),
+        ),
+        spare_line,
+    ];
     let input = WorkOrderInput {
         kind: if our_slot.is_some() {
             "replace"
@@ -145,8 +143,10 @@ async fn plan(db: &Db, alert: &Alert, lang: Lang) -> AppResult<(WorkOrderInput, 
             "other"
         }
         .into(),
-        title,
-        notes,
+        title: title.render(lang),
+        notes: render_lines(&notes, lang),
+        title_msg: Some(title),
+        notes_msg: notes,
         asset_tag: alert.asset_tag.clone(),
         slot_name: our_slot.unwrap_or_default(),
         ..WorkOrderInput::default()
@@ -179,8 +179,7 @@ pub async fn open_for_reconciliation(
         lines.push(
             Msg::new("wo_reconcile.missing")
                 .arg("slot", &u.slot_name)
-                .arg("serial", &u.serial)
-                .render(lang),
+                .arg("serial", &u.serial),
         );
     }
     for r in diff.moved.iter().chain(diff.unexpected.iter()) {
@@ -193,14 +192,16 @@ pub async fn open_for_reconciliation(
             Msg::new("wo_reconcile.reported")
                 .arg("slot", &r.slot)
                 .arg("serial", &r.serial)
-                .arg("elsewhere", elsewhere)
-                .render(lang),
+                .arg("elsewhere", elsewhere),
         );
     }
+    let title = Msg::new("wo_reconcile.title").arg("tag", &tag);
     let input = WorkOrderInput {
         kind: "other".into(),
-        title: Msg::new("wo_reconcile.title").arg("tag", &tag).render(lang),
-        notes: lines.join("\n"),
+        title: title.render(lang),
+        notes: render_lines(&lines, lang),
+        title_msg: Some(title),
+        notes_msg: lines,
         asset_tag: tag,
         ..WorkOrderInput::default()
     };
@@ -209,4 +210,13 @@ pub async fn open_for_reconciliation(
         dedup_key: Some(format!("reconcile/{asset_id}")),
     };
     Ok(Some(super::create(db, actor, &input, &origin, lang).await?))
+}
+
+/// Messages rendered in `lang`, one a line.
+fn render_lines(lines: &[Msg], lang: Lang) -> String {
+    lines
+        .iter()
+        .map(|m| m.render(lang))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

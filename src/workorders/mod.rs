@@ -16,9 +16,9 @@ mod repo;
 mod service;
 
 pub use model::{
-    ASSET_STATUSES, Check, CompleteInput, Filter, KINDS, Origin, STATUSES, Spare, WorkOrder,
+    ASSET_STATUSES, Check, CompleteInput, Filter, KINDS, Origin, Pull, STATUSES, Spare, WorkOrder,
     WorkOrderInput,
 };
-pub use picking::{pick_list, spares_for};
+pub use picking::{home_location, part_to_pull, pick_list, spares_for};
 pub use repo::{assignable_users, checks, get, list};
 pub use service::{active_for_asset, assign, complete, create, create_many, set_status, tick};

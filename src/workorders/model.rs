@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use crate::datacenter::racks;
+use crate::i18n::{Lang, Msg};
 
 /// Kinds of work, in menu order.
 pub const KINDS: [&str; 5] = ["install", "move", "replace", "decommission", "other"];
@@ -29,10 +30,17 @@ pub struct WorkOrder {
     pub id: i64,
     /// install, move, replace, decommission or other.
     pub kind: String,
-    /// Short description.
+    /// Short description, in the reader's language when the application
+    /// wrote it (see [`WorkOrder::localized`]).
     pub title: String,
-    /// Free text.
+    /// Free text, likewise.
     pub notes: String,
+    /// The title as a stored message (JSON `Msg`), when the application wrote it.
+    #[serde(skip)]
+    pub title_msg: Option<String>,
+    /// The notes as stored messages (a JSON array of `Msg`, one a line).
+    #[serde(skip)]
+    pub notes_msg: Option<String>,
     /// open, in_progress, done or cancelled.
     pub status: String,
     /// The asset worked on.
@@ -81,6 +89,23 @@ impl WorkOrder {
         matches!(self.status.as_str(), "open" | "in_progress")
     }
 
+    /// The work order with its title and notes in `lang` where they were
+    /// stored as messages (an alert's, an audit's, a kind's default); text a
+    /// user typed, and rows written before messages were kept, stay as they are.
+    pub fn localized(mut self, lang: Lang) -> WorkOrder {
+        if let Some(m) = self.title_msg.as_deref().and_then(Msg::from_json) {
+            self.title = m.render(lang);
+        }
+        if let Some(lines) = self.notes_msg.as_deref().and_then(msg_lines) {
+            self.notes = lines
+                .iter()
+                .map(|m| m.render(lang))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        self
+    }
+
     /// Whether it is past its due date and not finished.
     pub fn overdue(&self, today: Date) -> bool {
         self.is_active() && self.due_date.is_some_and(|d| d < today)
@@ -105,13 +130,40 @@ pub struct Filter {
 pub struct Check {
     /// Id.
     pub id: i64,
-    /// What to do.
+    /// What to do (in the reader's language for a default item: see
+    /// [`Check::localized`]).
     pub text: String,
+    /// The text as a stored message (JSON `Msg`) for a default item.
+    #[serde(skip)]
+    pub text_msg: Option<String>,
     /// When it was ticked.
     #[serde(with = "time::serde::rfc3339::option")]
     pub done_at: Option<OffsetDateTime>,
     /// By whom.
     pub done_by: Option<String>,
+}
+
+impl Check {
+    /// The item with its text in `lang` when it was stored as a message.
+    pub fn localized(mut self, lang: Lang) -> Check {
+        if let Some(m) = self.text_msg.as_deref().and_then(Msg::from_json) {
+            self.text = m.render(lang);
+        }
+        self
+    }
+}
+
+/// Lines of notes stored as a JSON array of messages.
+fn msg_lines(json: &str) -> Option<Vec<Msg>> {
+    serde_json::from_str(json).ok()
+}
+
+/// Notes as stored: a JSON array of messages, or nothing when there are none.
+pub(super) fn notes_json(lines: &[Msg]) -> Option<String> {
+    if lines.is_empty() {
+        return None;
+    }
+    serde_json::to_string(lines).ok()
 }
 
 /// A new work order, as typed in a form or sent to the API. Numbers are
@@ -157,6 +209,13 @@ pub struct WorkOrderInput {
     /// Checklist, one item per line; each kind has a default.
     #[serde(default)]
     pub checklist: String,
+    /// The title as a message, shown in each reader's language (set by the
+    /// application: alerts, audits; `title` holds it in the creator's).
+    #[serde(skip)]
+    pub title_msg: Option<Msg>,
+    /// The notes as messages, one a line, likewise.
+    #[serde(skip)]
+    pub notes_msg: Vec<Msg>,
 }
 
 /// Where a work order came from, with a key that keeps one open work order
@@ -204,15 +263,32 @@ pub struct Spare {
     pub mpn: String,
     /// Stock location id.
     pub location_id: Option<i64>,
-    /// Location path (`Seoul / Cage 3 / Shelf 2`).
+    /// Location path (`Seoul / Cage 3 / Shelf 2 / Bin 4`).
     #[sqlx(skip)]
     pub location: String,
+    /// The path without the bin (`Seoul / Cage 3 / Shelf 2`) when it is in one.
+    #[sqlx(skip)]
+    pub place: String,
+    /// The bin's name when the spare is in a bin.
+    #[sqlx(skip)]
+    pub bin: Option<String>,
     /// Site of that location, if known.
     #[sqlx(skip)]
     pub site: Option<String>,
     /// Whether it is at the site of the work.
     #[sqlx(skip)]
     pub same_site: bool,
+}
+
+/// The part a work order takes out: the unit installed in its slot now.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Pull {
+    /// Unit id.
+    pub unit_id: i64,
+    /// Its serial, to check against the part in the slot.
+    pub serial: String,
+    /// The slot.
+    pub slot_name: String,
 }
 
 /// An input's references, checked and looked up.
@@ -232,5 +308,7 @@ pub(super) struct NewRow<'a> {
     pub(super) origin: &'a Origin,
     pub(super) resolved: Resolved,
     pub(super) title: String,
-    pub(super) checklist: Vec<String>,
+    pub(super) title_msg: Option<Msg>,
+    /// Each item's text, and its message for a default item.
+    pub(super) checklist: Vec<(String, Option<Msg>)>,
 }

@@ -6,16 +6,17 @@ use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
-use super::model::{Check, Filter, NewRow, STATUSES, Spare, WorkOrder};
+use super::model::{Check, Filter, NewRow, Pull, STATUSES, Spare, WorkOrder, notes_json};
 use crate::audit::Actor;
 use crate::db::{Conn, Db, DbError, Tx};
 use crate::error::{AppError, AppResult};
+use crate::i18n::Msg;
 use crate::{exec, on};
 
 /// Work orders per statement where they are read or written together.
 pub(super) const PER_STATEMENT: usize = 100;
 
-const SELECT: &str = "select w.id, w.kind, w.title, w.notes, w.status, w.asset_id, a.asset_tag,
+const SELECT: &str = "select w.id, w.kind, w.title, w.notes, w.title_msg, w.notes_msg, w.status, w.asset_id, a.asset_tag,
     w.assignee_id, u.display_name as assignee, w.due_date, w.rack_id, w.u_position, w.face, w.depth,
     w.slot_name, w.part_model_id, m.mpn, w.target_status, w.source, w.spare_unit_id, w.removed_unit_id,
     w.created_at, w.completed_at
@@ -130,7 +131,7 @@ pub(super) async fn active_by_dedup_key(
 pub async fn checks(db: &Db, id: i64) -> Result<Vec<Check>, DbError> {
     Ok(on!(db, |p| {
         sqlx::query_as(
-            "select c.id, c.text, c.done_at, u.display_name as done_by
+            "select c.id, c.text, c.text_msg, c.done_at, u.display_name as done_by
              from work_order_checks c left join users u on u.id = c.done_by
              where c.work_order_id = $1 order by c.position, c.id",
         )
@@ -193,6 +194,23 @@ pub(super) async fn slot_part_model(
     })?)
 }
 
+/// The unit installed in an asset's slot, with its serial.
+pub(super) async fn installed_in_slot(
+    db: &Db,
+    asset_id: i64,
+    slot: &str,
+) -> Result<Option<Pull>, DbError> {
+    Ok(on!(db, |p| {
+        sqlx::query_as(
+            "select id as unit_id, serial, slot_name from units where asset_id = $1 and slot_name = $2 and status = 'installed'",
+        )
+        .bind(asset_id)
+        .bind(slot)
+        .fetch_optional(p)
+        .await
+    })?)
+}
+
 /// Inserts `rows` and returns their ids in order: those with a dedup key
 /// (unique among active work orders) many to a statement, matched back by
 /// it, as neither engine promises the order of `returning`; others one by
@@ -210,9 +228,10 @@ pub(super) async fn insert_rows(
     for group in groups {
         let sql = format!(
             "insert into work_orders (kind, title, notes, status, asset_id, assignee_id, due_date, rack_id, u_position,
-                face, depth, slot_name, part_model_id, target_status, source, dedup_key, created_by, created_at, updated_at)
+                face, depth, slot_name, part_model_id, target_status, source, dedup_key, created_by, created_at, updated_at,
+                title_msg, notes_msg)
              values {} returning id, dedup_key",
-            tx.rows(group.len(), 19)
+            tx.rows(group.len(), 21)
         );
         let back: Vec<(i64, Option<String>)> = on!(tx, |c| {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
@@ -222,6 +241,7 @@ pub(super) async fn insert_rows(
                     origin,
                     resolved: r,
                     title,
+                    title_msg,
                     ..
                 } = &rows[i];
                 let kind = input.kind.as_str();
@@ -245,7 +265,9 @@ pub(super) async fn insert_rows(
                     .bind(origin.dedup_key.as_deref())
                     .bind(actor.user_id)
                     .bind(now)
-                    .bind(now);
+                    .bind(now)
+                    .bind(title_msg.as_ref().map(Msg::to_json))
+                    .bind(notes_json(&input.notes_msg));
             }
             q.fetch_all(c).await
         })?;
@@ -274,25 +296,38 @@ pub(super) async fn insert_checklists(
     ids: &[i64],
     now: OffsetDateTime,
 ) -> Result<(), DbError> {
-    let items: Vec<(i64, i64, &str)> = rows
+    let items: Vec<(i64, i64, &str, Option<String>)> = rows
         .iter()
         .zip(ids)
         .flat_map(|(row, id)| {
             row.checklist
                 .iter()
                 .enumerate()
-                .map(|(position, text)| (*id, position as i64, text.as_str()))
+                .map(|(position, (text, msg))| {
+                    (
+                        *id,
+                        position as i64,
+                        text.as_str(),
+                        msg.as_ref().map(Msg::to_json),
+                    )
+                })
         })
         .collect();
     for chunk in items.chunks(5 * PER_STATEMENT) {
         let sql = format!(
-            "insert into work_order_checks (work_order_id, position, text, created_at, updated_at) values {}",
-            tx.rows(chunk.len(), 5)
+            "insert into work_order_checks (work_order_id, position, text, created_at, updated_at, text_msg) values {}",
+            tx.rows(chunk.len(), 6)
         );
         exec!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for (id, position, text) in chunk {
-                q = q.bind(id).bind(position).bind(text).bind(now).bind(now);
+            for (id, position, text, msg) in chunk {
+                q = q
+                    .bind(id)
+                    .bind(position)
+                    .bind(text)
+                    .bind(now)
+                    .bind(now)
+                    .bind(msg);
             }
             q.execute(c).await
         })?;

@@ -10,16 +10,17 @@ use super::model::{
     ASSET_STATUSES, CompleteInput, Filter, KINDS, NewRow, Origin, Resolved, WorkOrder,
     WorkOrderInput,
 };
+use super::picking::Places;
 use super::repo::{self, PER_STATEMENT};
 use crate::audit::{self, Action, Actor};
 use crate::datacenter::{cabling, placement, racks};
 use crate::db::{self, Conn, Db, DbError, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::exec;
-use crate::i18n::{self, Lang, Msg};
+use crate::i18n::{Lang, Msg};
 use crate::inventory::{assets, rma};
 
-fn default_checklist(kind: &str, lang: Lang) -> Vec<String> {
+fn default_checklist(kind: &str, lang: Lang) -> Vec<(String, Option<Msg>)> {
     let n = match kind {
         "install" | "move" => 4,
         "replace" => 5,
@@ -27,8 +28,24 @@ fn default_checklist(kind: &str, lang: Lang) -> Vec<String> {
         _ => 0,
     };
     (1..=n)
-        .map(|i| i18n::t(lang, &format!("wo_check.{kind}_{i}")).to_owned())
+        .map(|i| {
+            let m = Msg::new(format!("wo_check.{kind}_{i}"));
+            (m.render(lang), Some(m))
+        })
         .collect()
+}
+
+/// The title a work order gets when none is typed: its kind, asset and slot.
+fn made_title(kind: &str, tag: &str, slot: &str) -> Msg {
+    let key = match (tag.is_empty(), slot.is_empty()) {
+        (true, _) => "wo_title.kind",
+        (false, true) => "wo_title.kind_tag",
+        (false, false) => "wo_title.kind_tag_slot",
+    };
+    Msg::new(key)
+        .arg_code("kind", "wo_kind", kind)
+        .arg("tag", tag)
+        .arg("slot", slot)
 }
 
 /// Checks one input; `assets` holds the ids of the asset tags and host
@@ -243,26 +260,21 @@ async fn check<'a>(
     if let Some(id) = origin.dedup_key.as_ref().and_then(|k| active.get(k)) {
         return Ok(Checked::Existing(*id));
     }
-    let title = match input.title.trim() {
-        "" => {
-            let key = format!("wo_kind.{kind}");
-            let what = i18n::t(lang, &key);
-            let slot = input.slot_name.trim();
-            [what, input.asset_tag.trim(), slot]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" ")
+    // What the application writes is kept as a message for every reader;
+    // what a user typed stays as typed.
+    let (title, title_msg) = match (input.title.trim(), &input.title_msg) {
+        ("", _) => {
+            let m = made_title(kind, input.asset_tag.trim(), input.slot_name.trim());
+            (m.render(lang), Some(m))
         }
-        t => t.to_owned(),
+        (t, m) => (t.to_owned(), m.clone()),
     };
-    let typed: Vec<String> = input
+    let typed: Vec<(String, Option<Msg>)> = input
         .checklist
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .map(str::to_owned)
+        .map(|l| (l.to_owned(), None))
         .collect();
     let checklist = if typed.is_empty() {
         default_checklist(kind, lang)
@@ -274,6 +286,7 @@ async fn check<'a>(
         origin,
         resolved: r,
         title,
+        title_msg,
         checklist,
     })))
 }
@@ -360,6 +373,9 @@ async fn change(
 /// own status. Any refusal leaves everything as it was.
 #[instrument(skip_all, fields(work_order = id))]
 pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) -> AppResult<()> {
+    // Where the removed part may go is read before the transaction.
+    let asset_id = repo::get(db, id).await?.asset_id;
+    let places = Places::load(db, asset_id).await?;
     let mut tx = db.begin().await?;
     let wo = active(&mut tx, id).await?;
     let open_checks = repo::open_checks(&mut tx, id).await?;
@@ -384,16 +400,17 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
             errors.add("removed_to", Msg::new("validation.required"));
         }
         errors.into_result()?;
-        let spare = repo::unit_by_serial(&mut tx, serial).await?;
-        let location = match input.location_id.trim().parse::<i64>() {
-            Ok(l) => Some(l),
-            Err(_) => spare.and_then(|(_, l)| l),
-        };
-        let Some(location_id) = location else {
+        // A serial not in stock (a scan appended to another, a typo) is
+        // named at the field it was typed in.
+        let Some((spare_id, spare_at)) = repo::unit_by_serial(&mut tx, serial).await? else {
             let mut f = FieldErrors::default();
-            f.add("location_id", Msg::new("validation.required"));
+            f.add(
+                "spare_serial",
+                Msg::new("swap.not_in_stock").arg("serial", serial),
+            );
             return Err(AppError::Validation(f));
         };
+        let location_id = places.removed_to(&input.location_id, spare_at)?;
         let swap = assets::SwapInput {
             slot_name: slot.to_owned(),
             new_serial: serial.to_owned(),
@@ -413,7 +430,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
             };
             rma::open(&mut tx, actor, &open).await?;
         }
-        spare_unit_id = spare.map(|(u, _)| u);
+        spare_unit_id = Some(spare_id);
         removed_unit_id = Some(removed);
     }
     if let Some(asset) = wo.asset_id {

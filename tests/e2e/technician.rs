@@ -82,6 +82,41 @@ async fn a_failing_dimm_is_replaced_from_its_work_order_on_a_phone() {
         .unwrap_or_else(|| panic!("DIMM A5 in {installed}"))
         .to_owned();
 
+    // Off the path: the swap's location is the server's own site (Seoul),
+    // not the first warehouse in the list (Busan); a wrong scan into it is
+    // named at the field that was touched, with the scan and the defaults kept.
+    let selected = "const s = document.querySelector('#swap-location'); return s.options[s.selectedIndex].text;";
+    let chosen = w.client.execute(selected, vec![]).await.unwrap();
+    let chosen = chosen.as_str().unwrap_or_default().to_owned();
+    assert!(
+        chosen.starts_with("Seoul DC1"),
+        "the swap defaults to the server's site: {chosen}"
+    );
+    let field = w.find("#swap-new-serial").await;
+    field.click().await.unwrap();
+    w.mark_page().await;
+    field.send_keys("NOT-A-SERIAL\u{E007}").await.unwrap(); // a scan, then Enter
+    w.wait_new_page().await;
+    let said = w.text("#new_serial-error").await;
+    assert!(
+        said.contains("NOT-A-SERIAL"),
+        "said at the serial field: {said}"
+    );
+    let kept = w
+        .find("#swap-new-serial")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("NOT-A-SERIAL"), "the scan is kept");
+    let chosen = w.client.execute(selected, vec![]).await.unwrap();
+    assert!(
+        chosen.as_str().unwrap_or_default().starts_with("Seoul DC1"),
+        "{chosen}"
+    );
+    w.screenshot("technician-swap-refused").await;
+    w.goto(&asset_path).await;
+
     // Its BMC: the mockup served on loopback by sushy-static.
     let dir = tempfile::tempdir().unwrap();
     let tree = failing_mockup(dir.path(), &failing);
@@ -119,12 +154,13 @@ async fn a_failing_dimm_is_replaced_from_its_work_order_on_a_phone() {
     // The poller inside the server polls it and opens the work order.
     let wo_path = poll_until(Duration::from_secs(60), "a work order from the BMC", || async {
         w.goto("/workorders").await;
-        // Alert work orders are titled in the company's language (Korean by
-        // default): find the one from an alert that names a memory slot.
+        // Alert work orders are titled in the reader's language: find the
+        // one from an alert on this server's memory.
         w.client
             .execute(
                 "return [...document.querySelectorAll('#workorders tbody tr')]
-                   .filter(tr => tr.querySelector('small.badge') && tr.textContent.includes('memory'))
+                   .filter(tr => tr.querySelector('small.badge') && tr.textContent.includes('DIMM')
+                     && tr.textContent.includes('SRV-C3-0001'))
                    .map(tr => tr.querySelector('a[href^=\"/workorders/\"]').getAttribute('href'))[0] || null;",
                 vec![],
             )
@@ -159,8 +195,39 @@ async fn a_failing_dimm_is_replaced_from_its_work_order_on_a_phone() {
             .await;
     }
     let spare = w.text("#pick-list tbody tr:first-child code").await;
+    let site = w.text("#pick-list tbody tr:first-child .spare-site").await;
+    assert!(
+        site.contains("Seoul DC1"),
+        "the pick list says where the spare is: {site}"
+    );
+    let pull = w.text("#wo-pull").await;
+    assert!(pull.contains(&failing), "the part to pull: {pull}");
+    // The spare field starts empty, the suggestion beside it: a scan is not
+    // appended to anything. A wrong scan first: named at that field, kept.
     let field = w.find("#complete input[name=spare_serial]").await;
-    field.clear().await.unwrap();
+    assert_eq!(field.prop("value").await.unwrap().as_deref(), Some(""));
+    field.click().await.unwrap();
+    w.mark_page().await;
+    field.send_keys("S4WRONG0001\u{E007}").await.unwrap();
+    w.wait_new_page().await;
+    let said = w.text("#spare_serial-error").await;
+    assert!(
+        said.contains("S4WRONG0001"),
+        "said at the spare field: {said}"
+    );
+    let problem = w.text("#problem").await;
+    assert!(
+        problem.starts_with("Spare"),
+        "names the field touched: {problem}"
+    );
+    let field = w.find("#complete input[name=spare_serial]").await;
+    assert_eq!(
+        field.prop("value").await.unwrap().as_deref(),
+        Some("S4WRONG0001")
+    );
+    w.screenshot("technician-wrong-scan").await;
+    // Scanning again replaces the wrong scan (the field selects all on focus).
+    field.click().await.unwrap();
     w.mark_page().await;
     field.send_keys(&format!("{spare}\u{E007}")).await.unwrap(); // a scanner types, then Enter
     w.wait_new_page().await;

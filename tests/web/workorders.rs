@@ -969,6 +969,185 @@ async fn a_batch_of_installs_is_tried_one_by_one_and_leaves_the_racks_as_they_we
     }
 }
 
+/// Whether a text holds Hangul syllables.
+fn has_hangul(s: &str) -> bool {
+    s.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c))
+}
+
+#[tokio::test]
+async fn an_alert_work_order_opened_in_korean_reads_in_each_readers_language() {
+    use rackledger::health::redfish::model::{Dimm, Snapshot};
+    use rackledger::health::store;
+    use serde_json::Value;
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let a01 = rack(&db, "Seoul DC1", "A01").await;
+        let srv = servers(&db, &["SRV-1"]).await[0];
+        placement::place(&db, &actor(), srv, &at(a01, "12"))
+            .await
+            .unwrap();
+        let bmc_id = crate::app::test_bmc(&db, srv).await;
+        let failing = slot_serial(&db, srv, "DIMM A3").await;
+        let snapshot = Snapshot {
+            health: Some("Critical".into()),
+            memory: vec![Dimm {
+                id: "/redfish/v1/Systems/1/Memory/3".into(),
+                slot: "PROC 1 DIMM 3".into(),
+                serial: Some(failing.clone()),
+                part_number: Some("M321R4GA3BB6-CQK".into()),
+                health: Some("Critical".into()),
+                state: Some("Enabled".into()),
+                ..Dimm::default()
+            }],
+            ..Snapshot::default()
+        };
+        let now = rackledger::clock::now();
+        store::record_success(&db, bmc_id, srv, &snapshot, now, now)
+            .await
+            .unwrap();
+        // The poller's creator speaks Korean.
+        let ids = workorders::alerts::open_for_alerts(&db, Lang::Ko)
+            .await
+            .unwrap();
+        let id = ids[0];
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let token = app
+            .issue_token(&csrf, app.user_id("tech").await, "phone")
+            .await;
+        let path = format!("/workorders/{id}");
+        let en = app
+            .server
+            .get(&path)
+            .add_header("accept-language", "en")
+            .await
+            .text();
+        let en = scraper::Html::parse_document(&en);
+        let (title, notes, checks) = (
+            text_of(&en, "h1"),
+            text_of(&en, "#wo-notes"),
+            text_of(&en, "#checklist ul"),
+        );
+        for text in [&title, &notes, &checks] {
+            assert!(!has_hangul(text), "{backend:?}: English reader: {text}");
+        }
+        assert!(
+            title.contains("Critical") && title.contains("DIMM") && title.contains("A01 U12"),
+            "{backend:?}: {title}"
+        );
+        assert!(notes.contains(&failing), "{backend:?}: {notes}");
+        assert!(checks.contains("Take the spare"), "{backend:?}: {checks}");
+        let ko = app
+            .server
+            .get(&path)
+            .add_header("accept-language", "ko")
+            .await
+            .text();
+        let ko = scraper::Html::parse_document(&ko);
+        for css in ["h1", "#wo-notes", "#checklist ul"] {
+            let text = text_of(&ko, css);
+            assert!(
+                has_hangul(&text),
+                "{backend:?}: Korean reader: {css}: {text}"
+            );
+        }
+        // The list and the API speak the reader's language too.
+        let list = app
+            .server
+            .get("/workorders")
+            .add_header("accept-language", "en")
+            .await
+            .text();
+        assert!(!has_hangul(&text_of(
+            &scraper::Html::parse_document(&list),
+            "table"
+        )));
+        app.server.clear_cookies();
+        let api: Value = app
+            .server
+            .get(&format!("/api/v1/work-orders/{id}"))
+            .authorization_bearer(&token)
+            .add_header("accept-language", "en")
+            .await
+            .json();
+        let api_title = api["work_order"]["title"].as_str().unwrap_or_default();
+        assert!(
+            api_title.contains("Critical") && !has_hangul(api_title),
+            "{backend:?}: {api}"
+        );
+        assert!(
+            !has_hangul(api["work_order"]["notes"].as_str().unwrap_or("한")),
+            "{backend:?}: {api}"
+        );
+        assert!(
+            !has_hangul(api["checklist"][0]["text"].as_str().unwrap_or("한")),
+            "{backend:?}: {api}"
+        );
+        let api: Value = app
+            .server
+            .get("/api/v1/work-orders")
+            .authorization_bearer(&token)
+            .add_header("accept-language", "ko")
+            .await
+            .json();
+        let listed = api["items"][0]["title"].as_str().unwrap_or_default();
+        assert!(has_hangul(listed), "{backend:?}: {api}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_audit_finding_work_order_opened_in_korean_reads_in_english() {
+    use rackledger::stocktake::{self, StartInput};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let a01 = rack(&db, "Seoul DC1", "A01").await;
+        servers(&db, &["SRV-1"]).await;
+        let input = StartInput {
+            rack_id: a01.to_string(),
+            ..StartInput::default()
+        };
+        let take = stocktake::start(&db, &actor(), &input).await.unwrap();
+        // An installed DIMM's serial scanned in the rack: unexpected here.
+        let serial: String = on!(&db, |p| sqlx::query_scalar::<_, String>(
+            "select serial from units where status = 'installed' order by id limit 1"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        stocktake::scan(&db, take, &serial).await.unwrap();
+        stocktake::finish(&db, &actor(), take).await.unwrap();
+        let finding = stocktake::findings(&db, take)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|f| f.needs_work())
+            .expect("a finding to follow up");
+        let id = stocktake::open_work_order(&db, &actor(), take, finding.id, Lang::Ko)
+            .await
+            .unwrap();
+        app.login("tech", "rackledger-tech").await;
+        let page = app
+            .server
+            .get(&format!("/workorders/{id}"))
+            .add_header("accept-language", "en")
+            .await
+            .text();
+        let page = scraper::Html::parse_document(&page);
+        let (title, notes) = (text_of(&page, "h1"), text_of(&page, "#wo-notes"));
+        assert!(
+            !has_hangul(&title) && title.contains(&serial),
+            "{backend:?}: {title}"
+        );
+        assert!(
+            !has_hangul(&notes) && notes.contains(&format!("#{take}")),
+            "{backend:?}: {notes}"
+        );
+        app.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn a_reconciliation_difference_becomes_one_work_order_listing_it() {
     use rackledger::health::redfish::model::{Dimm, Snapshot};
@@ -1020,6 +1199,349 @@ async fn a_reconciliation_difference_becomes_one_work_order_listing_it() {
             wo.notes
         );
         assert_eq!(wo.asset_tag.as_deref(), Some("SRV-R"));
+        app.finish().await;
+    }
+}
+
+/// A stock location (at `site` when given), returning its id.
+async fn location(db: &Db, name: &str, kind: &str, parent: Option<i64>, site: Option<i64>) -> i64 {
+    on!(db, |p| sqlx::query_scalar::<_, i64>(
+        "insert into stock_locations (name, kind, parent_id, site_id, created_at, updated_at)
+         values ($1, $2, $3, $4, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z') returning id"
+    )
+    .bind(name)
+    .bind(kind)
+    .bind(parent)
+    .bind(site)
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+async fn site_of_rack(db: &Db, rack: i64) -> i64 {
+    one(db, "select site_id from rooms where id = (select room_id from rack_rows where id = (select row_id from racks where id = $1))", rack).await
+}
+
+/// The value of the attribute `attr` of the first element matching `css`.
+fn attr_of(doc: &scraper::Html, css: &str, attr: &str) -> Option<String> {
+    let sel = scraper::Selector::parse(css).unwrap();
+    doc.select(&sel)
+        .next()
+        .and_then(|e| e.value().attr(attr).map(str::to_owned))
+}
+
+/// A spare DIMM in stock (the oldest), moved to `location`.
+async fn spare_at(db: &Db, location: i64, skip: i64) -> String {
+    let serial: String = on!(db, |p| {
+        sqlx::query_scalar::<_, String>(
+        "select u.serial from units u join part_models m on m.id = u.part_model_id
+         where m.mpn = 'M321R4GA3BB6-CQK' and u.status = 'in_stock' order by u.id limit 1 offset $1"
+    )
+    .bind(skip)
+    .fetch_one(p)
+    .await
+    })
+    .unwrap();
+    rackledger::exec!(db, |p| sqlx::query(
+        "update units set location_id = $1 where serial = $2"
+    )
+    .bind(location)
+    .bind(&serial)
+    .execute(p)
+    .await)
+    .unwrap();
+    serial
+}
+
+async fn unit_location(db: &Db, serial: &str) -> Option<i64> {
+    on!(db, |p| sqlx::query_scalar::<_, Option<i64>>(
+        "select location_id from units where serial = $1"
+    )
+    .bind(serial)
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn keeping_the_swaps_default_puts_the_removed_part_at_the_assets_own_site() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let seoul = rack(&db, "Seoul DC1", "A01").await;
+        let busan = rack(&db, "Busan DC2", "B01").await;
+        let s = servers(&db, &["SRV-1", "SRV-2"]).await;
+        placement::place(&db, &actor(), s[0], &at(seoul, "10"))
+            .await
+            .unwrap();
+        // Busan's warehouse comes first alphabetically; Seoul's has a shelf.
+        let busan_wh = location(
+            &db,
+            "Busan DC2 store",
+            "warehouse",
+            None,
+            Some(site_of_rack(&db, busan).await),
+        )
+        .await;
+        let seoul_wh = location(
+            &db,
+            "Seoul DC1 store",
+            "warehouse",
+            None,
+            Some(site_of_rack(&db, seoul).await),
+        )
+        .await;
+        location(&db, "Shelf 1", "shelf", Some(seoul_wh), None).await;
+        let spare = spare_at(&db, busan_wh, 0).await;
+        let csrf = app.login("tech", "rackledger-tech").await;
+        let path = format!("/inventory/assets/{}", s[0]);
+        let (_, page) = app.page(&path).await;
+        assert_eq!(
+            attr_of(&page, "#swap-location option[selected]", "value"),
+            Some(seoul_wh.to_string()),
+            "{backend:?}: the swap's location is the server's own site"
+        );
+        // The user keeps every default and scans the spare (in lower case).
+        let old = slot_serial(&db, s[0], "DIMM A1").await;
+        let default = seoul_wh.to_string();
+        let fields = [
+            ("slot_name", "DIMM A1"),
+            ("new_serial", &spare.to_lowercase()),
+            ("old_to", "faulty"),
+            ("location_id", &default),
+        ];
+        let r = app.post_form(&format!("{path}/swap"), &csrf, &fields).await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        assert_eq!(
+            unit_location(&db, &old).await,
+            Some(seoul_wh),
+            "{backend:?}"
+        );
+        assert_eq!(unit_status(&db, &old).await, "faulty", "{backend:?}");
+        // The same form sent again: the spare is no longer in stock, said at its field.
+        let r = app.post_form(&format!("{path}/swap"), &csrf, &fields).await;
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        let doc = scraper::Html::parse_document(&r.text());
+        assert!(text_of(&doc, "#new_serial-error").contains(&spare.to_lowercase()));
+
+        // A server in no rack has no sensible default: the user must choose.
+        let path = format!("/inventory/assets/{}", s[1]);
+        let (_, page) = app.page(&path).await;
+        assert_eq!(
+            attr_of(&page, "#swap-location option[selected]", "value"),
+            Some(String::new()),
+            "{backend:?}: no location is chosen for the user"
+        );
+        let spare2 = spare_at(&db, busan_wh, 1).await;
+        for (lang, said) in [(Lang::Ko, "ko"), (Lang::En, "en")] {
+            let all = [
+                ("slot_name", "DIMM A2"),
+                ("new_serial", spare2.as_str()),
+                ("old_to", "faulty"),
+                ("location_id", ""),
+                ("_csrf", csrf.as_str()),
+            ];
+            let r = app
+                .server
+                .post(&format!("{path}/swap"))
+                .add_header("accept-language", said)
+                .form(&all)
+                .await;
+            assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
+            let doc = scraper::Html::parse_document(&r.text());
+            assert_eq!(
+                text_of(&doc, "#location_id-error"),
+                rackledger::i18n::t(lang, "swap.choose_location"),
+                "{backend:?}: said at the location field"
+            );
+            assert_eq!(
+                attr_of(&doc, "#swap-new-serial", "value").as_deref(),
+                Some(spare2.as_str()),
+                "{backend:?}: the scan is kept"
+            );
+            assert_eq!(
+                attr_of(&doc, "select[name=slot_name] option[selected]", "value").as_deref(),
+                Some("DIMM A2"),
+                "{backend:?}: the slot is kept"
+            );
+        }
+        assert_eq!(unit_status(&db, &spare2).await, "in_stock", "{backend:?}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_scan_into_the_spare_field_is_not_appended_and_a_wrong_one_is_named_at_its_field() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let seoul = rack(&db, "Seoul DC1", "A01").await;
+        let busan = rack(&db, "Busan DC2", "B01").await;
+        let srv = servers(&db, &["SRV-1"]).await[0];
+        placement::place(&db, &actor(), srv, &at(seoul, "10"))
+            .await
+            .unwrap();
+        location(
+            &db,
+            "Busan DC2 store",
+            "warehouse",
+            None,
+            Some(site_of_rack(&db, busan).await),
+        )
+        .await;
+        let seoul_wh = location(
+            &db,
+            "Seoul DC1 store",
+            "warehouse",
+            None,
+            Some(site_of_rack(&db, seoul).await),
+        )
+        .await;
+        let shelf = location(&db, "Shelf 2", "shelf", Some(seoul_wh), None).await;
+        let bin = location(&db, "Bin 7", "bin", Some(shelf), None).await;
+        let spare = spare_at(&db, bin, 0).await;
+        let wo = workorders::create(
+            &db,
+            &actor(),
+            &replace("SRV-1", "DIMM A3"),
+            &Origin::default(),
+            Lang::En,
+        )
+        .await
+        .unwrap();
+        tick_all(&db, wo).await;
+        let pulled = slot_serial(&db, srv, "DIMM A3").await;
+        let csrf = app.login("tech", "rackledger-tech").await;
+        let path = format!("/workorders/{wo}");
+        let (_, page) = app.page(&path).await;
+        assert_eq!(
+            attr_of(&page, "input[name=spare_serial]", "value").as_deref(),
+            Some(""),
+            "{backend:?}: the scan field starts empty"
+        );
+        assert!(
+            text_of(&page, "#spare-suggestion").contains(&spare),
+            "{backend:?}: the suggestion is beside it"
+        );
+        assert_eq!(
+            attr_of(&page, "#use-suggestion", "data-value"),
+            Some(spare.clone())
+        );
+        let pull = text_of(&page, "#wo-pull");
+        assert!(
+            pull.contains("DIMM A3") && pull.contains(&pulled),
+            "{backend:?}: the part to pull: {pull}"
+        );
+        let row = "#pick-list tbody tr:first-child";
+        assert!(text_of(&page, &format!("{row} .spare-site")).contains("Seoul DC1"));
+        assert_eq!(
+            text_of(&page, &format!("{row} .spare-place")),
+            "Seoul DC1 store / Shelf 2"
+        );
+        assert_eq!(text_of(&page, &format!("{row} .spare-bin")), "Bin 7");
+        assert_eq!(
+            attr_of(&page, "select[name=location_id] option[selected]", "value"),
+            Some(seoul_wh.to_string()),
+            "{backend:?}: the removed part goes to the server's site"
+        );
+        // A scan appended to a suggestion is refused at the spare's field, kept.
+        let doubled = format!("{spare}{spare}");
+        let r = app
+            .server
+            .post(&format!("{path}/complete"))
+            .add_header("accept-language", "en")
+            .form(&[
+                ("spare_serial", doubled.as_str()),
+                ("removed_to", "faulty"),
+                ("location_id", ""),
+                ("_csrf", csrf.as_str()),
+            ])
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
+        let doc = scraper::Html::parse_document(&r.text());
+        assert!(
+            text_of(&doc, "#spare_serial-error").contains(&doubled),
+            "{backend:?}"
+        );
+        assert_eq!(
+            count(&doc, "#location_id-error"),
+            0,
+            "{backend:?}: not the location's fault"
+        );
+        assert!(
+            text_of(&doc, "#problem").starts_with("Spare"),
+            "{backend:?}: {}",
+            text_of(&doc, "#problem")
+        );
+        assert_eq!(
+            attr_of(&doc, "input[name=spare_serial]", "value"),
+            Some(doubled.clone())
+        );
+        // The right serial in any case completes it; the removed part stays in Seoul.
+        let r = app
+            .post_form(
+                &format!("{path}/complete"),
+                &csrf,
+                &[
+                    ("spare_serial", &spare.to_lowercase()),
+                    ("removed_to", "faulty"),
+                    ("location_id", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        assert_eq!(slot_serial(&db, srv, "DIMM A3").await, spare);
+        assert_eq!(
+            unit_location(&db, &pulled).await,
+            Some(seoul_wh),
+            "{backend:?}"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_audit_finding_recorded_as_a_status_reads_in_each_readers_language() {
+    use rackledger::stocktake::{self, StartInput};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let shelf = location(&db, "Audit shelf", "shelf", None, None).await;
+        // A unit the records put in no location, only in a status.
+        let serial = spare_at(&db, shelf, 0).await;
+        rackledger::exec!(&db, |p| sqlx::query(
+            "update units set status = 'faulty', location_id = null where serial = $1"
+        )
+        .bind(&serial)
+        .execute(p)
+        .await)
+        .unwrap();
+        let input = StartInput {
+            location_id: shelf.to_string(),
+            ..StartInput::default()
+        };
+        let take = stocktake::start(&db, &actor(), &input).await.unwrap();
+        stocktake::scan(&db, take, &serial).await.unwrap();
+        stocktake::finish(&db, &actor(), take).await.unwrap();
+        app.login("tech", "rackledger-tech").await;
+        let path = format!("/datacenter/audits/{take}");
+        for (lang, said) in [(Lang::En, "en"), (Lang::Ko, "ko")] {
+            let r = app
+                .server
+                .get(&path)
+                .add_header("accept-language", said)
+                .await;
+            let doc = scraper::Html::parse_document(&r.text());
+            let row = text_of(&doc, "#findings tbody tr");
+            assert!(
+                row.contains(rackledger::i18n::t(lang, "unit_status.faulty")),
+                "{backend:?}: {said}: {row}"
+            );
+            assert!(
+                !row.contains("faulty"),
+                "{backend:?}: not the raw code: {row}"
+            );
+        }
         app.finish().await;
     }
 }

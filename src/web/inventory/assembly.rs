@@ -281,6 +281,39 @@ struct AssetPage {
     ports: Vec<crate::datacenter::cabling::PortRow>,
     workorders: Vec<crate::workorders::WorkOrder>,
     health: crate::web::health::AssetHealth,
+    /// The swap form: its defaults, or what was sent when it was refused.
+    swap: SwapForm,
+}
+
+/// The swap form as sent: the location is text, so an empty choice is
+/// refused at its field rather than by the form reader.
+#[derive(Clone, Debug, Default, Deserialize)]
+struct SwapForm {
+    #[serde(default)]
+    slot_name: String,
+    #[serde(default)]
+    new_serial: String,
+    #[serde(default)]
+    old_to: String,
+    #[serde(default)]
+    location_id: String,
+}
+
+impl SwapForm {
+    /// The swap asked for, or the form's own refusal (no location chosen).
+    fn input(&self) -> AppResult<SwapInput> {
+        let Ok(location_id) = self.location_id.trim().parse::<i64>() else {
+            let mut f = FieldErrors::default();
+            f.add("location_id", crate::i18n::Msg::new("swap.choose_location"));
+            return Err(AppError::Validation(f));
+        };
+        Ok(SwapInput {
+            slot_name: self.slot_name.clone(),
+            new_serial: self.new_serial.clone(),
+            old_to: self.old_to.clone(),
+            location_id,
+        })
+    }
 }
 
 async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage> {
@@ -304,8 +337,22 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
         locations: locations::list(&state.db).await?,
         place: crate::datacenter::placement::locate_asset(&state.db, id).await?,
         ports: crate::datacenter::cabling::ports_of(&state.db, id).await?,
-        workorders: crate::workorders::active_for_asset(&state.db, id).await?,
+        workorders: crate::workorders::active_for_asset(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|w| w.localized(ctx.lang))
+            .collect(),
         health: crate::web::health::asset_health(state, id, ctx.is_admin()).await?,
+        // The removed part goes to the stock location at the asset's own
+        // site; with none, the user chooses (never the first in the list).
+        swap: SwapForm {
+            old_to: "faulty".into(),
+            location_id: crate::workorders::home_location(&state.db, id)
+                .await?
+                .map(|l| l.to_string())
+                .unwrap_or_default(),
+            ..SwapForm::default()
+        },
         asset,
         errors: FieldErrors::default(),
         problem: None,
@@ -326,19 +373,25 @@ async fn swap(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(input): Form<SwapInput>,
+    Form(form): Form<SwapForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
-    match assets::swap(&state.db, &user.actor(), id, &input).await {
+    let swapped = match form.input() {
+        Ok(input) => assets::swap(&state.db, &user.actor(), id, &input).await,
+        Err(e) => Err(e),
+    };
+    match swapped {
         Ok(_) => Ok(see_other(&format!("/inventory/assets/{id}"), Some("saved"))),
         Err(AppError::Validation(errors)) => {
             let mut page = asset_page(&state, ctx, id).await?;
             page.errors = errors;
+            page.swap = form;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(AppError::Conflict(m)) => {
             let mut page = asset_page(&state, ctx, id).await?;
             page.problem = Some(page.ctx.msg(&m));
+            page.swap = form;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(e) => Err(e),

@@ -17,7 +17,9 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::inventory::locations::{self, LocationView};
 use crate::web::AppState;
 use crate::web::{Ctx, Pager, see_other};
-use crate::workorders::{Check, CompleteInput, Filter, Origin, Spare, WorkOrder, WorkOrderInput};
+use crate::workorders::{
+    Check, CompleteInput, Filter, Origin, Pull, Spare, WorkOrder, WorkOrderInput,
+};
 
 /// Work order routes.
 pub fn routes() -> Router<AppState> {
@@ -77,6 +79,7 @@ async fn list(
     };
     let (rows, total) =
         crate::workorders::list(&state.db, &filter, pager.limit(), pager.offset()).await?;
+    let rows = rows.into_iter().map(|w| w.localized(ctx.lang)).collect();
     let query = serde_urlencoded::to_string([
         ("status", status.as_str()),
         ("q", words.trim()),
@@ -180,6 +183,8 @@ struct ShowPage {
     checks: Vec<Check>,
     open_checks: usize,
     spares: Vec<Spare>,
+    /// The part to take out, as installed now.
+    pull: Option<Pull>,
     /// Where the asset is now.
     now_at: Option<(Rack, Placement)>,
     /// Where it goes (install, move).
@@ -192,8 +197,14 @@ struct ShowPage {
 }
 
 async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
-    let wo = crate::workorders::get(&state.db, id).await?;
-    let checks = crate::workorders::checks(&state.db, id).await?;
+    let wo = crate::workorders::get(&state.db, id)
+        .await?
+        .localized(ctx.lang);
+    let checks: Vec<Check> = crate::workorders::checks(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|c| c.localized(ctx.lang))
+        .collect();
     let spares = crate::workorders::pick_list(&state.db, &wo, 5).await?;
     let now_at = match wo.asset_id {
         Some(a) => crate::datacenter::placement::locate_asset(&state.db, a).await?,
@@ -203,12 +214,20 @@ async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
         Some(r) => Some(racks::get(&state.db, r).await?),
         None => None,
     };
+    // The spare field starts empty (a scan would be appended to a suggestion):
+    // the pick list's first spare is offered beside it. The removed part goes
+    // to the stock location at the asset's site when there is one.
+    let home = match (wo.asset_id, &wo.slot_name) {
+        (Some(a), Some(_)) => crate::workorders::home_location(&state.db, a).await?,
+        _ => None,
+    };
     let form = CompleteInput {
-        spare_serial: spares.first().map(|s| s.serial.clone()).unwrap_or_default(),
+        spare_serial: String::new(),
         removed_to: "rma".into(),
-        location_id: String::new(),
+        location_id: home.map(|l| l.to_string()).unwrap_or_default(),
     };
     Ok(ShowPage {
+        pull: crate::workorders::part_to_pull(&state.db, &wo).await?,
         open_checks: checks.iter().filter(|c| c.done_at.is_none()).count(),
         checks,
         spares,
