@@ -84,9 +84,21 @@ pub fn neutralise(s: &str) -> String {
 
 /// The table as UTF-8 CSV with a BOM (so Korean Excel opens it correctly).
 pub fn to_csv(t: &Table) -> anyhow::Result<Vec<u8>> {
+    to_csv_titled(t, None)
+}
+
+/// As [`to_csv`], with a `title` line (what the figures are: scenario and
+/// day) and an empty line above the headers.
+pub fn to_csv_titled(t: &Table, title: Option<&str>) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::from("\u{feff}".as_bytes());
     {
-        let mut w = csv::Writer::from_writer(&mut out);
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(&mut out);
+        if let Some(title) = title {
+            w.write_record([neutralise(title)])?;
+            w.write_record([""])?;
+        }
         w.write_record(t.headers.iter().map(|h| neutralise(h)))?;
         for row in &t.rows {
             w.write_record(row.iter().map(|c| match c {
@@ -102,8 +114,18 @@ pub fn to_csv(t: &Table) -> anyhow::Result<Vec<u8>> {
 
 /// The table as an XLSX workbook with one sheet.
 pub fn to_xlsx(t: &Table) -> anyhow::Result<Vec<u8>> {
+    to_xlsx_titled(t, None)
+}
+
+/// As [`to_xlsx`], with a `title` (what the figures are: scenario and day)
+/// in bold in the first row, an empty row, then the table; the title is also
+/// the workbook's document title.
+pub fn to_xlsx_titled(t: &Table, title: Option<&str>) -> anyhow::Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
+    if let Some(title) = title {
+        wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_title(title));
+    }
     let sheet = wb.add_worksheet();
     let name: String = t
         .name
@@ -112,11 +134,17 @@ pub fn to_xlsx(t: &Table) -> anyhow::Result<Vec<u8>> {
         .take(31)
         .collect();
     sheet.set_name(&name).context("sheet name")?;
+    let top: u32 = if let Some(title) = title {
+        sheet.write_string_with_format(0, 0, title, &bold)?;
+        2
+    } else {
+        0
+    };
     for (c, h) in t.headers.iter().enumerate() {
-        sheet.write_string_with_format(0, col(c)?, h, &bold)?;
+        sheet.write_string_with_format(top, col(c)?, h, &bold)?;
     }
     for (r, row) in t.rows.iter().enumerate() {
-        let r = u32::try_from(r + 1).context("too many rows")?;
+        let r = u32::try_from(r + 1).context("too many rows")? + top;
         for (c, cell) in row.iter().enumerate() {
             match cell {
                 Cell::Text(s) => sheet.write_string(r, col(c)?, s)?,
@@ -137,18 +165,33 @@ pub fn attachment(
     ext: &str,
     stem: &str,
 ) -> crate::error::AppResult<axum::response::Response> {
+    let day = crate::procurement::fx::today();
+    titled_attachment(t, ext, &format!("rackledger-{stem}-{day}"), None)
+}
+
+/// The table as a download named `{file_stem}.{ext}` (ASCII, chosen by the
+/// caller), with a `title` above it (see [`to_xlsx_titled`]).
+pub fn titled_attachment(
+    t: &Table,
+    ext: &str,
+    file_stem: &str,
+    title: Option<&str>,
+) -> crate::error::AppResult<axum::response::Response> {
     use axum::http::header;
     use axum::response::IntoResponse;
     let (body, mime) = match ext {
-        "csv" => (to_csv(t)?, "text/csv; charset=utf-8"),
+        "csv" => (to_csv_titled(t, title)?, "text/csv; charset=utf-8"),
         "xlsx" => (
-            to_xlsx(t)?,
+            to_xlsx_titled(t, title)?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
         _ => return Err(crate::error::AppError::NotFound),
     };
-    let day = crate::procurement::fx::today();
-    let disposition = format!("attachment; filename=\"rackledger-{stem}-{day}.{ext}\"");
+    let stem: String = file_stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .collect();
+    let disposition = format!("attachment; filename=\"{stem}.{ext}\"");
     Ok((
         [
             (header::CONTENT_TYPE, mime.to_owned()),

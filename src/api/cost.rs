@@ -42,14 +42,20 @@ pub(super) async fn add_params(
     Ok(Shown::created(&user, json!({ "id": id })))
 }
 
-/// Set a rack's monthly cost (whole won).
+/// What a rack costs and how many of its U share that cost.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct RackCostIn {
-    /// Monthly cost in the base currency.
-    monthly_cost: String,
+    /// Monthly cost in the base currency; unchanged when absent.
+    #[serde(default)]
+    monthly_cost: Option<String>,
+    /// U that can hold equipment, 1..=height; `""` means the full height;
+    /// unchanged when absent.
+    #[serde(default)]
+    usable_u: Option<String>,
 }
 
-/// Set what a rack costs per month.
+/// Set what a rack costs per month and/or its usable U (the U its cost is
+/// shared over).
 #[utoipa::path(post, path = "/cost/racks/{id}", tag = "cost", request_body = RackCostIn, params(("id" = i64, Path, description = "Rack id")), responses((status = 200), (status = 403), (status = 404), (status = 422)))]
 pub(super) async fn set_rack_cost(
     State(s): State<AppState>,
@@ -59,12 +65,27 @@ pub(super) async fn set_rack_cost(
 ) -> AppResult<Shown<crate::datacenter::racks::Rack>> {
     user.require(Permission::EditCost)?;
     let mut e = FieldErrors::default();
-    let amount = catalog::decimal("monthly_cost", &input.monthly_cost, &mut e);
+    if input.monthly_cost.is_none() && input.usable_u.is_none() {
+        e.add("monthly_cost", crate::i18n::Msg::new("validation.required"));
+    }
+    // Both checked before either is written, so a refusal changes nothing.
+    let minor = input.monthly_cost.as_deref().map(|m| {
+        let amount = catalog::decimal("monthly_cost", m, &mut e);
+        let minor = crate::money::Money::new(amount, s.config.base())
+            .to_minor()
+            .unwrap_or(-1);
+        if minor < 0 {
+            e.add("monthly_cost", crate::i18n::Msg::new("validation.price"));
+        }
+        minor
+    });
     e.into_result()?;
-    let minor = crate::money::Money::new(amount, s.config.base())
-        .to_minor()
-        .unwrap_or(-1);
-    crate::datacenter::racks::set_monthly_cost(&s.db, &user.actor(), id, minor).await?;
+    if let Some(u) = input.usable_u.as_deref() {
+        crate::datacenter::racks::set_usable_u(&s.db, &user.actor(), id, Some(u)).await?;
+    }
+    if let Some(minor) = minor {
+        crate::datacenter::racks::set_monthly_cost(&s.db, &user.actor(), id, minor).await?;
+    }
     Ok(Shown::to(
         &user,
         crate::datacenter::racks::get(&s.db, id).await?,

@@ -181,8 +181,9 @@ pub struct AssetIn {
     pub site_name: String,
     /// Rack id.
     pub rack_id: i64,
-    /// Rack height, U.
-    pub rack_height_u: i64,
+    /// U of the rack that can hold equipment (its usable U; the full height
+    /// unless set): the rack's cost is shared over these.
+    pub rack_usable_u: i64,
     /// The rack's own monthly cost, won; zero means the site's rack cost.
     pub rack_monthly: Decimal,
     /// Rack units the asset occupies.
@@ -324,8 +325,8 @@ pub fn asset_costs(
             } else {
                 site.rack_monthly
             };
-            let rack = if a.rack_height_u > 0 {
-                per_day(rack_monthly * Decimal::from(a.height_u) / Decimal::from(a.rack_height_u))
+            let rack = if a.rack_usable_u > 0 {
+                per_day(rack_monthly * Decimal::from(a.height_u) / Decimal::from(a.rack_usable_u))
             } else {
                 Decimal::ZERO
             };

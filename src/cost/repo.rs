@@ -241,8 +241,9 @@ pub struct PlacedAsset {
     pub site_name: String,
     /// Rack.
     pub rack_id: i64,
-    /// Rack height, U.
-    pub rack_height_u: i64,
+    /// U of the rack that can hold equipment (its usable U; the full height
+    /// unless set): the rack's cost is shared over these.
+    pub rack_usable_u: i64,
     /// Rack's monthly cost, won (minor units).
     pub rack_monthly_minor: i64,
     /// Asset height, U.
@@ -260,7 +261,7 @@ pub async fn placed_assets(db: &Db) -> Result<Vec<PlacedAsset>, DbError> {
     Ok(on!(db, |p| {
         sqlx::query_as(
         "select a.id, a.asset_tag, a.template_id, coalesce(t.name, '') as template_name, a.kind,
-                s.id as site_id, s.name as site_name, k.id as rack_id, k.height_u as rack_height_u,
+                s.id as site_id, s.name as site_name, k.id as rack_id, coalesce(k.usable_u, k.height_u) as rack_usable_u,
                 k.monthly_cost_minor as rack_monthly_minor, pl.height_u,
                 coalesce(t.nameplate_watts, 0) as nameplate_watts, a.assembly_labour_minor, a.created_at
          from assets a join placements pl on pl.asset_id = a.id join racks k on k.id = pl.rack_id

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::Params;
 use crate::db::DbDecimal;
-use crate::error::AppResult;
+use crate::error::{AppResult, FieldErrors};
+use crate::i18n::Msg;
 use crate::money::Currency;
 use crate::procurement::orders::{self, Landed};
 use crate::procurement::orders_repo::{CostRow, LineRow, PoRow};
@@ -77,6 +78,71 @@ impl Overrides {
         out
     }
 
+    /// Whether applying these changes anything (a 0% price change does not).
+    pub fn changes_something(&self) -> bool {
+        !self.fx_rates.is_empty()
+            || self.part_price_pct.values().any(|p| !p.is_zero())
+            || !self.depreciation_months.is_empty()
+            || self.electricity_per_kwh.is_some()
+            || self.utilisation.is_some()
+            || self.cpu_overcommit.is_some()
+            || self.ram_overcommit.is_some()
+    }
+
+    /// Every rule a saved scenario keeps, as field errors named after the
+    /// JSON fields (`fx_rates`, `part_price_pct`, ...; `overrides` when it
+    /// changes nothing). The API and the form both go through this.
+    pub fn check(&self) -> FieldErrors {
+        let mut e = FieldErrors::default();
+        for (code, rate) in &self.fx_rates {
+            match Currency::parse(code) {
+                None => e.add("fx_rates", Msg::new("validation.currency").arg("value", code)),
+                Some(_) if *rate <= Decimal::ZERO => {
+                    e.add("fx_rates", Msg::new("validation.rate").arg("value", rate));
+                }
+                Some(_) => {}
+            }
+        }
+        for (category, pct) in &self.part_price_pct {
+            if !crate::procurement::model::CATEGORIES.contains(&category.as_str()) {
+                e.add("part_price_pct", Msg::new("validation.category"));
+            } else if !pct_ok(*pct) {
+                e.add("part_price_pct", Msg::new("cost.pct_range").arg("value", pct));
+            }
+        }
+        for (kind, months) in &self.depreciation_months {
+            if !crate::inventory::templates::ASSET_KINDS.contains(&kind.as_str()) {
+                e.add("depreciation_months", Msg::new("cost.kind_required"));
+            } else if !(1..=MAX_MONTHS).contains(months) {
+                e.add(
+                    "depreciation_months",
+                    Msg::new("cost.months_range").arg("value", months),
+                );
+            }
+        }
+        if self
+            .utilisation
+            .is_some_and(|u| u <= Decimal::ZERO || u > Decimal::ONE)
+        {
+            e.add("utilisation", Msg::new("cost.fraction"));
+        }
+        for (field, v) in [
+            ("cpu_overcommit", self.cpu_overcommit),
+            ("ram_overcommit", self.ram_overcommit),
+        ] {
+            if v.is_some_and(|r| r <= Decimal::ZERO) {
+                e.add(field, Msg::new("validation.rate").arg("value", v.unwrap_or_default()));
+            }
+        }
+        if self.electricity_per_kwh.is_some_and(|p| p.is_sign_negative()) {
+            e.add("electricity_per_kwh", Msg::new("validation.price"));
+        }
+        if e.is_empty() && !self.changes_something() {
+            e.add("overrides", Msg::new("cost.scenario_changes_nothing"));
+        }
+        e
+    }
+
     fn factor(&self, category: &str) -> Decimal {
         self.part_price_pct
             .get(category)
@@ -84,6 +150,18 @@ impl Overrides {
                 Decimal::ONE + *pct / Decimal::ONE_HUNDRED
             })
     }
+}
+
+/// Longest depreciation a scenario may set, months (50 years).
+pub const MAX_MONTHS: u32 = 600;
+
+/// Highest price rise a scenario may set, percent (ten times dearer).
+pub const MAX_PCT: i64 = 1000;
+
+/// A price change in percent a scenario may model: a fall of less than 100%
+/// (`-20` = 20% cheaper; a part never becomes free) up to [`MAX_PCT`].
+pub fn pct_ok(pct: Decimal) -> bool {
+    pct > -Decimal::ONE_HUNDRED && pct <= Decimal::from(MAX_PCT) && pct.normalize().scale() <= 6
 }
 
 /// An installed unit as a scenario sees it.

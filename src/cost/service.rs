@@ -202,7 +202,7 @@ async fn load_assets(
                 site_id: a.site_id,
                 site_name: a.site_name.clone(),
                 rack_id: a.rack_id,
-                rack_height_u: a.rack_height_u,
+                rack_usable_u: a.rack_usable_u,
                 rack_monthly: major(a.rack_monthly_minor, base),
                 height_u: a.height_u,
                 nameplate_watts: Decimal::from(a.nameplate_watts),
@@ -351,23 +351,7 @@ pub struct Scenario {
 pub async fn save_scenario(db: &Db, actor: &Actor, name: &str, ov: &Overrides) -> AppResult<i64> {
     let mut e = FieldErrors::default();
     let name = catalog::name("name", name, &mut e);
-    for (code, rate) in &ov.fx_rates {
-        if Currency::parse(code).is_none() || *rate <= Decimal::ZERO {
-            e.add("fx_rates", Msg::new("validation.rate").arg("value", code));
-        }
-    }
-    if ov
-        .utilisation
-        .is_some_and(|u| u <= Decimal::ZERO || u > Decimal::ONE)
-    {
-        e.add("utilisation", Msg::new("cost.fraction"));
-    }
-    if ov.depreciation_months.values().any(|m| *m == 0 || *m > 600) {
-        e.add(
-            "depreciation_months",
-            Msg::new("validation.whole_number").arg("value", 0),
-        );
-    }
+    e.0.extend(ov.check().0);
     e.into_result()?;
     let json = serde_json::to_string(ov).map_err(|err| AppError::Internal(err.into()))?;
     let now = crate::clock::now();

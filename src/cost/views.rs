@@ -307,3 +307,75 @@ pub fn compare(
     );
     (assets, instances, tiers)
 }
+
+/// One line of what a scenario changes: the parameter, its value without the
+/// scenario on the page's day, and with it.
+#[derive(Clone, Debug)]
+pub struct Change {
+    /// The parameter, as a catalogue message.
+    pub parameter: crate::i18n::Msg,
+    /// Value in force without the scenario; `None` when it differs per
+    /// order (exchange rates and part prices are as recorded on each order).
+    pub from: Option<String>,
+    /// Value under the scenario.
+    pub to: String,
+}
+
+/// What `ov` changes against the parameters `baseline` in force, in the order
+/// of the scenario form.
+pub fn changes(ov: &super::scenario::Overrides, baseline: &super::model::Params) -> Vec<Change> {
+    use crate::i18n::Msg;
+    let dec = |d: Decimal| d.normalize().to_string();
+    let mut out = Vec::new();
+    for (code, rate) in &ov.fx_rates {
+        out.push(Change {
+            parameter: Msg::new("cost.fx_of").arg("currency", code),
+            from: None,
+            to: dec(*rate),
+        });
+    }
+    for (category, pct) in &ov.part_price_pct {
+        let sign = if pct.is_sign_positive() { "+" } else { "" };
+        out.push(Change {
+            parameter: Msg::new("cost.price_of").arg_code("category", "category", category),
+            from: None,
+            to: format!("{sign}{}%", dec(*pct)),
+        });
+    }
+    for (kind, months) in &ov.depreciation_months {
+        out.push(Change {
+            parameter: Msg::new("cost.depreciation_of").arg_code("kind", "asset_kind", kind),
+            from: Some(baseline.class(kind).depreciation_months.to_string()),
+            to: months.to_string(),
+        });
+    }
+    if let Some(price) = ov.electricity_per_kwh {
+        let mut prices: Vec<Decimal> = baseline
+            .sites
+            .values()
+            .map(|s| s.electricity_per_kwh.normalize())
+            .collect();
+        prices.sort();
+        prices.dedup();
+        let from: Vec<String> = prices.into_iter().map(dec).collect();
+        out.push(Change {
+            parameter: Msg::new("cost.electricity_per_kwh"),
+            from: Some(from.join(", ")),
+            to: dec(price),
+        });
+    }
+    for (key, to, from) in [
+        ("cost.utilisation", ov.utilisation, baseline.utilisation),
+        ("cost.cpu_overcommit", ov.cpu_overcommit, baseline.cpu_overcommit),
+        ("cost.ram_overcommit", ov.ram_overcommit, baseline.ram_overcommit),
+    ] {
+        if let Some(to) = to {
+            out.push(Change {
+                parameter: Msg::new(key),
+                from: Some(dec(from)),
+                to: dec(to),
+            });
+        }
+    }
+    out
+}

@@ -17,6 +17,10 @@ pub struct Rack {
     pub name: String,
     /// Height in U.
     pub height_u: i64,
+    /// U that can hold equipment (patch panels, PDUs and cable managers take
+    /// the rest), 1..=height; the full height unless set. Rack space cost is
+    /// shared over these.
+    pub usable_u: i64,
     /// Power budget, watts.
     pub power_budget_watts: i64,
     /// Monthly cost, base minor units.
@@ -45,7 +49,7 @@ impl Rack {
     }
 }
 
-const RACK_SELECT: &str = "select k.id, k.name, k.height_u, k.power_budget_watts, k.monthly_cost_minor, k.numbering,
+const RACK_SELECT: &str = "select k.id, k.name, k.height_u, coalesce(k.usable_u, k.height_u) as usable_u, k.power_budget_watts, k.monthly_cost_minor, k.numbering,
     k.row_id, w.name as row_name, r.name as room_name, s.name as site_name, s.id as site_id
     from racks k join rack_rows w on w.id = k.row_id join rooms r on r.id = w.room_id join sites s on s.id = r.site_id";
 
@@ -112,6 +116,17 @@ fn required<'a>(field: &str, v: &'a str, errors: &mut FieldErrors) -> &'a str {
 
 /// Creates a rack (and its site, room and row if new); returns its id.
 pub async fn create(db: impl Into<Conn<'_>>, actor: &Actor, input: &RackInput) -> AppResult<i64> {
+    create_with_usable_u(db, actor, input, None).await
+}
+
+/// As [`create`], with the U that can hold equipment (`usable_u`, typed:
+/// empty or absent is the full height, else 1..=height).
+pub async fn create_with_usable_u(
+    db: impl Into<Conn<'_>>,
+    actor: &Actor,
+    input: &RackInput,
+    usable_u: Option<&str>,
+) -> AppResult<i64> {
     let mut work = db::work(db).await?;
     let tx: &mut Tx = &mut work;
     let mut errors = FieldErrors::default();
@@ -138,6 +153,7 @@ pub async fn create(db: impl Into<Conn<'_>>, actor: &Actor, input: &RackInput) -
                 42
             }),
     };
+    let usable = parse_usable_u(usable_u, height, &mut errors);
     let budget_w = match input
         .power_budget_kw
         .as_deref()
@@ -166,8 +182,8 @@ pub async fn create(db: impl Into<Conn<'_>>, actor: &Actor, input: &RackInput) -
     let row_id = upsert_named(tx, "rack_rows", Some(("room_id", room_id)), row, now).await?;
     let id: i64 = on!(tx, |c| {
         sqlx::query_scalar(
-            "insert into racks (row_id, name, height_u, power_budget_watts, numbering, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $6) returning id",
+            "insert into racks (row_id, name, height_u, usable_u, power_budget_watts, numbering, created_at, updated_at)
+             values ($1, $2, $3, $7, $4, $5, $6, $6) returning id",
         )
         .bind(row_id)
         .bind(name)
@@ -175,6 +191,7 @@ pub async fn create(db: impl Into<Conn<'_>>, actor: &Actor, input: &RackInput) -
         .bind(budget_w)
         .bind(numbering)
         .bind(now)
+        .bind(usable)
         .fetch_one(c)
         .await
     })
@@ -186,10 +203,59 @@ pub async fn create(db: impl Into<Conn<'_>>, actor: &Actor, input: &RackInput) -
         }
         other => other.into(),
     })?;
-    let after = serde_json::json!({"site": site, "room": room, "row": row, "name": name, "height_u": height, "power_budget_watts": budget_w});
+    let after = serde_json::json!({"site": site, "room": room, "row": row, "name": name, "height_u": height, "usable_u": usable.unwrap_or(height), "power_budget_watts": budget_w});
     audit::record(tx, actor, Action::Create, "rack", id, None, Some(&after)).await?;
     work.commit().await?;
     Ok(id)
+}
+
+/// Usable U typed for a rack of `height` U: empty means the full height
+/// (stored as null, so it follows the height); else a whole number 1..=height.
+fn parse_usable_u(v: Option<&str>, height: i64, errors: &mut FieldErrors) -> Option<i64> {
+    let v = v.map(str::trim).filter(|s| !s.is_empty())?;
+    match v.parse::<i64>() {
+        Ok(u) if (1..=height).contains(&u) => Some(u),
+        _ => {
+            errors.add(
+                "usable_u",
+                Msg::new("dc.usable_u_range")
+                    .arg("value", v)
+                    .arg("height", height),
+            );
+            None
+        }
+    }
+}
+
+/// Sets how many of a rack's U can hold equipment (`None` or empty: the full
+/// height), audited. Refused unless 1..=height.
+pub async fn set_usable_u(db: &Db, actor: &Actor, id: i64, usable: Option<&str>) -> AppResult<Rack> {
+    let mut tx = db.begin().await?;
+    let before = get(&mut tx, id).await?;
+    let mut errors = FieldErrors::default();
+    let u = parse_usable_u(usable, before.height_u, &mut errors);
+    errors.into_result()?;
+    crate::exec!(&mut tx, |c| sqlx::query(
+        "update racks set usable_u = $1, updated_at = $2 where id = $3"
+    )
+    .bind(u)
+    .bind(crate::clock::now())
+    .bind(id)
+    .execute(c)
+    .await)?;
+    let after = get(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "rack",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
 /// Finds or creates a site, a room in it and a row in that room, by name, as

@@ -92,5 +92,97 @@ async fn management_sees_which_tiers_stop_paying_when_the_won_falls() {
     );
     assert_eq!(xlsx[2], json!("PK"), "an XLSX is a zip: {xlsx}");
     w.screenshot("cost-reports").await;
+
+    // Off the path: "DIMM prices fall 20%" typed as -200% is refused at its
+    // field, with what was typed kept; -20 is a scenario.
+    w.click_and_wait("a[href=\"/cost/scenarios\"]").await;
+    let name = w.find(&format!("{form} [name=name]")).await;
+    name.send_keys("DIMM prices fall 20%").await.unwrap();
+    w.find(&format!("{form} [name=pct_category]"))
+        .await
+        .select_by_value("memory")
+        .await
+        .unwrap();
+    let pct = w.find(&format!("{form} [name=pct]")).await;
+    pct.send_keys("-200").await.unwrap();
+    w.click_and_wait(&format!("{form} button[type=submit]"))
+        .await;
+    w.check_page(422).await;
+    assert!(
+        w.text("#pct-error").await.contains("-100%"),
+        "the message is at the field: {}",
+        w.text("#pct-error").await
+    );
+    let kept = w.find(&format!("{form} [name=pct]")).await;
+    assert_eq!(kept.prop("value").await.unwrap().as_deref(), Some("-200"));
+    let kept_name = w.find(&format!("{form} [name=name]")).await;
+    assert_eq!(
+        kept_name.prop("value").await.unwrap().as_deref(),
+        Some("DIMM prices fall 20%")
+    );
+    w.screenshot("cost-scenario-refused").await;
+    kept.clear().await.unwrap();
+    kept.send_keys("-20").await.unwrap();
+    w.click_and_wait(&format!("{form} button[type=submit]"))
+        .await;
+    w.check_page(200).await;
+    assert!(w.text("#changes").await.contains("-20%"));
+
+    // Pick that scenario on the reports page and download its XLSX: its
+    // title names the scenario and the day, not the baseline.
+    w.click_and_wait("a[href=\"/cost/reports\"]").await;
+    w.find("#cost-query select[name=scenario]")
+        .await
+        .select_by_label("DIMM prices fall 20%")
+        .await
+        .unwrap();
+    w.click_and_wait("#cost-query button[type=submit]").await;
+    w.check_page(200).await;
+    let day = w
+        .find("#cost-query input[name=date]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let link = w
+        .find("#what-if-exports a[href$='/tiers.xlsx']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let got = w
+        .client
+        .execute_async(
+            "const [href, done] = arguments;
+             fetch(href, { credentials: 'same-origin' })
+               .then(r => r.arrayBuffer().then(b => done([r.status,
+                 r.headers.get('content-disposition'), Array.from(new Uint8Array(b))])))
+               .catch(e => done([0, String(e), []]));",
+            vec![json!(link)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got[0], json!(200), "{link}");
+    let bytes: Vec<u8> = got[2]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| u8::try_from(b.as_u64().unwrap()).unwrap())
+        .collect();
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(
+        sheet.get_value((0, 0)).map(ToString::to_string),
+        Some(format!("Scenario: DIMM prices fall 20%, day {day}")),
+        "{link}"
+    );
+    assert!(
+        got[1].as_str().unwrap_or("").contains(&format!("dimm-prices-fall-20-{day}.xlsx")),
+        "{}",
+        got[1]
+    );
     w.close().await;
 }

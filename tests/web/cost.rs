@@ -752,3 +752,409 @@ async fn measured_watts_from_the_bmc_replace_the_nameplate_in_the_power_cost() {
         app.finish().await;
     }
 }
+
+/// The first sheet of an XLSX download as rows of cells shown as text.
+fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect()
+}
+
+/// The row of an XLSX table whose first cell is `first`.
+fn xlsx_row<'a>(rows: &'a [Vec<String>], first: &str) -> &'a [String] {
+    rows.iter()
+        .find(|r| r.first().is_some_and(|c| c == first))
+        .unwrap_or_else(|| panic!("no row {first}: {rows:?}"))
+}
+
+#[tokio::test]
+async fn a_what_if_export_carries_its_scenario_and_day_and_the_scenario_figures() {
+    use crate::app::text_of;
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let t = tokens(&mut app).await;
+        build_example(&app, &t).await;
+        // DIMM prices fall 20%: line 2 at $160, goods 3,740 USD × 1,400 =
+        // 5,236,000 + freight 109,200 + duty 273,000 = 5,618,200 landed;
+        // capital 5,668,200 ÷ 1,825 = 3,105.8630 a day, total 15,252.1644.
+        let id = post(
+            &app,
+            &t.boss,
+            "/api/v1/cost/scenarios",
+            json!({"name": "DIMM prices fall 20%", "overrides": {"part_price_pct": {"memory": "-20"}}}),
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap();
+        app.login("boss", "rackledger-boss").await;
+        let day = &rackledger::clock::now().date().to_string();
+        let (status, doc) = app
+            .page(&format!("/cost/assets?date={day}&scenario={id}"))
+            .await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert!(
+            text_of(&doc, "#asset-costs tbody").contains("₩15,252"),
+            "{}",
+            text_of(&doc, "#asset-costs tbody")
+        );
+        let link = doc
+            .select(&scraper::Selector::parse("#exports a[href$='.xlsx']").unwrap())
+            .next()
+            .unwrap()
+            .value()
+            .attr("href")
+            .unwrap()
+            .to_owned();
+        assert!(
+            link.contains(day) && link.contains(&id.to_string()),
+            "the link names the day and the scenario: {link}"
+        );
+        let r = app.server.get(&link).await;
+        assert_eq!(r.status_code(), 200, "{link}");
+        let disposition = r.header("content-disposition").to_str().unwrap().to_owned();
+        assert!(
+            disposition.contains(&format!("scenario-{id}-dimm-prices-fall-20-{day}.xlsx")),
+            "{disposition}"
+        );
+        let rows = xlsx_rows(r.as_bytes());
+        assert_eq!(rows[0][0], format!("Scenario: DIMM prices fall 20%, day {day}"));
+        let ex = xlsx_row(&rows, "EX-0001");
+        assert_eq!(ex.last().unwrap(), "15252", "the scenario's total, as on the page");
+        assert_eq!(ex[1], "3106", "depreciation 3,105.8630");
+        // The baseline export of the same day says so and differs.
+        let (_, doc) = app.page(&format!("/cost/assets?date={day}")).await;
+        let base_link = doc
+            .select(&scraper::Selector::parse("#exports a[href$='.csv']").unwrap())
+            .next()
+            .unwrap()
+            .value()
+            .attr("href")
+            .unwrap()
+            .to_owned();
+        let csv = app.server.get(&base_link).await.text();
+        assert!(
+            csv.starts_with(&format!("\u{feff}\"Baseline, day {day}\"")),
+            "{csv}"
+        );
+        let row = csv.lines().find(|l| l.starts_with("EX-0001,")).unwrap();
+        assert!(row.ends_with(",15375"), "{row}");
+        // Every table of the reports page links to the scenario's figures too.
+        let (_, doc) = app
+            .page(&format!("/cost/reports?date={day}&scenario={id}"))
+            .await;
+        let hrefs: Vec<String> = doc
+            .select(&scraper::Selector::parse("main a[download]").unwrap())
+            .map(|a| a.value().attr("href").unwrap().to_owned())
+            .collect();
+        assert!(hrefs.len() >= 3 + 2 * 4, "{hrefs:?}");
+        for h in &hrefs {
+            assert!(
+                h.starts_with(&format!("/cost/reports/{day}/{id}/")),
+                "{h}"
+            );
+        }
+        let tiers_link = hrefs.iter().find(|h| h.ends_with("/tiers.xlsx")).unwrap();
+        let tiers = app.server.get(tiers_link).await;
+        let rows = xlsx_rows(tiers.as_bytes());
+        let standard = xlsx_row(&rows, "Standard L");
+        // 15,252.1644 ÷ 12 = 1,271.0137 per instance; margin 728.9863.
+        assert_eq!(standard[4], "1271", "{standard:?}");
+        // In Korean the title is Korean.
+        let ko = app
+            .server
+            .get(&link)
+            .add_header("accept-language", "ko")
+            .await;
+        assert_eq!(
+            xlsx_rows(ko.as_bytes())[0][0],
+            format!("시나리오: DIMM prices fall 20%, 기준일 {day}")
+        );
+        // The scenario page shows what changes as a table, not JSON.
+        let (_, doc) = app.page(&format!("/cost/scenarios/{id}?date={day}")).await;
+        let cells: Vec<String> = doc
+            .select(&scraper::Selector::parse("#changes tbody td").unwrap())
+            .map(|td| td.text().collect::<String>().trim().to_owned())
+            .collect();
+        assert_eq!(
+            cells,
+            vec!["Prices of Memory", "as recorded on each order", "-20%"],
+            "parameter, from, to"
+        );
+        assert!(doc
+            .select(&scraper::Selector::parse("pre.json").unwrap())
+            .next()
+            .is_none());
+        let pct = doc
+            .select(&scraper::Selector::parse("#scenario-form input[name=pct]").unwrap())
+            .next()
+            .unwrap()
+            .value()
+            .attr("value")
+            .unwrap()
+            .to_owned();
+        assert_eq!(pct, "-20", "the form shows the scenario");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_scenario_form_refuses_what_changes_nothing_at_the_field_and_keeps_the_input() {
+    use crate::app::text_of;
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let t = tokens(&mut app).await;
+        build_example(&app, &t).await;
+        let csrf = app.login("boss", "rackledger-boss").await;
+        let field_error = |doc: &scraper::Html, field: &str| text_of(doc, &format!("#{field}-error"));
+        // A rate without its currency would have saved a scenario that changes nothing.
+        let r = app
+            .post_form("/cost/scenarios", &csrf, &[("name", "rate only"), ("fx_rate", "1540")])
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        let doc = scraper::Html::parse_document(&r.text());
+        assert!(field_error(&doc, "fx_currency").contains("Choose the currency"));
+        assert_eq!(
+            doc.select(&scraper::Selector::parse("input[name=fx_rate]").unwrap())
+                .next()
+                .unwrap()
+                .value()
+                .attr("value"),
+            Some("1540"),
+            "input kept"
+        );
+        // A percentage without its category.
+        let r = app
+            .post_form("/cost/scenarios", &csrf, &[("name", "pct only"), ("pct", "40")])
+            .await;
+        assert_eq!(r.status_code(), 422);
+        let doc = scraper::Html::parse_document(&r.text());
+        assert!(field_error(&doc, "pct_category").contains("Choose the category"));
+        // Nothing at all.
+        let r = app
+            .post_form("/cost/scenarios", &csrf, &[("name", "nothing")])
+            .await;
+        assert_eq!(r.status_code(), 422);
+        let doc = scraper::Html::parse_document(&r.text());
+        assert!(field_error(&doc, "overrides").contains("changes nothing"));
+        // Months 0: the message says what is allowed, at the field.
+        let r = app
+            .post_form(
+                "/cost/scenarios",
+                &csrf,
+                &[("name", "zero months"), ("dep_kind", "server"), ("dep_months", "0")],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422);
+        let doc = scraper::Html::parse_document(&r.text());
+        assert_eq!(
+            field_error(&doc, "dep_months"),
+            "\"0\" is not a whole number of months from 1 to 600."
+        );
+        // A fall of 100% or more is refused; in Korean for a Korean reader.
+        let mut all = vec![
+            ("name", "free DIMMs"),
+            ("pct_category", "memory"),
+            ("pct", "-100"),
+        ];
+        all.push(("_csrf", &csrf));
+        let r = app
+            .server
+            .post("/cost/scenarios")
+            .add_header("accept-language", "ko")
+            .form(&all)
+            .await;
+        assert_eq!(r.status_code(), 422);
+        let doc = scraper::Html::parse_document(&r.text());
+        assert!(
+            field_error(&doc, "pct").contains("-100% 초과"),
+            "{}",
+            field_error(&doc, "pct")
+        );
+        let none: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
+            "select count(*) from cost_scenarios"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(none, 0, "nothing refused was saved");
+        // A fall of 20% is a scenario; posted twice, the second is refused by name.
+        let fall = [
+            ("name", "DIMM prices fall 20%"),
+            ("pct_category", "memory"),
+            ("pct", "-20"),
+        ];
+        let r = app.post_form("/cost/scenarios", &csrf, &fall).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let again = app.post_form("/cost/scenarios", &csrf, &fall).await;
+        assert_eq!(again.status_code(), 422);
+        let doc = scraper::Html::parse_document(&again.text());
+        assert!(!field_error(&doc, "name").is_empty(), "{}", again.text());
+        // The API keeps the same rules.
+        for (overrides, field) in [
+            (json!({}), "overrides"),
+            (json!({"part_price_pct": {"memory": "-100"}}), "part_price_pct"),
+            (json!({"part_price_pct": {"dimms": "10"}}), "part_price_pct"),
+            (json!({"depreciation_months": {"server": 0}}), "depreciation_months"),
+            (json!({"fx_rates": {"XYZ": "10"}}), "fx_rates"),
+        ] {
+            let r = app
+                .post_bearer(
+                    &t.boss,
+                    "/api/v1/cost/scenarios",
+                    &json!({"name": "api", "overrides": overrides}),
+                )
+                .await;
+            assert_eq!(r.status_code(), 422, "{overrides}");
+            let body: Value = r.json();
+            assert_eq!(body["fields"][0]["field"], field, "{body}");
+        }
+        let ok = app
+            .post_bearer(
+                &t.boss,
+                "/api/v1/cost/scenarios",
+                &json!({"name": "api fall", "overrides": {"part_price_pct": {"memory": "-20"}}}),
+            )
+            .await;
+        assert_eq!(ok.status_code(), 201, "{}", ok.text());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn rack_space_is_charged_over_the_usable_u_not_the_full_height() {
+    use crate::app::text_of;
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let t = tokens(&mut app).await;
+        let asset = build_example(&app, &t).await;
+        let rack: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
+            "select id from racks where name = 'A01'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let report = get(&app, &t.boss, "/api/v1/cost/report").await;
+        assert_eq!(
+            dp4(&of_asset(&report, asset)["daily"]["rack"]),
+            "986.3014",
+            "{backend:?}: 42 of 42 U usable by default"
+        );
+        // Patch panels and a cable manager take 4 U: 38 usable.
+        let r = post(
+            &app,
+            &t.boss,
+            &format!("/api/v1/cost/racks/{rack}"),
+            json!({"usable_u": "38"}),
+        )
+        .await;
+        assert_eq!(r["usable_u"], 38);
+        assert_eq!(r["monthly_cost_minor"], 1_260_000, "the cost is kept");
+        let report = get(&app, &t.boss, "/api/v1/cost/report").await;
+        // 1,260,000 × 1 ÷ 38 × 12 ÷ 365 = 15,120,000 ÷ 13,870.
+        let exact = Decimal::from(15_120_000) / Decimal::from(13_870);
+        let got: Decimal = of_asset(&report, asset)["daily"]["rack"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            got.round_dp(20),
+            exact.round_dp(20),
+            "1/38 of the rack per U"
+        );
+        assert_eq!(dp4(&of_asset(&report, asset)["daily"]["rack"]), "1090.1226");
+        // Out of range is refused, through the API and the rack form.
+        let r = app
+            .post_bearer(
+                &t.boss,
+                &format!("/api/v1/cost/racks/{rack}"),
+                &json!({"usable_u": "43"}),
+            )
+            .await;
+        assert_eq!(r.status_code(), 422);
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let r = app
+            .post_form(&format!("/datacenter/racks/{rack}/usable-u"), &csrf, &[("usable_u", "0")])
+            .await;
+        assert_eq!(r.status_code(), 422);
+        let doc = scraper::Html::parse_document(&r.text());
+        assert_eq!(
+            text_of(&doc, "#usable_u-error"),
+            "\"0\" is not a whole number from 1 to 42 (the rack's height)."
+        );
+        assert_eq!(
+            doc.select(&scraper::Selector::parse("#usable-u-form input[name=usable_u]").unwrap())
+                .next()
+                .unwrap()
+                .value()
+                .attr("value"),
+            Some("0")
+        );
+        let ko = app
+            .server
+            .post(&format!("/datacenter/racks/{rack}/usable-u"))
+            .add_header("accept-language", "ko")
+            .form(&[("usable_u", "99"), ("_csrf", csrf.as_str())])
+            .await;
+        assert_eq!(ko.status_code(), 422);
+        let doc = scraper::Html::parse_document(&ko.text());
+        assert_eq!(
+            text_of(&doc, "#usable_u-error"),
+            "\"99\"은(는) 1부터 42(랙 높이)까지의 정수가 아닙니다."
+        );
+        let r = app
+            .post_form(&format!("/datacenter/racks/{rack}/usable-u"), &csrf, &[("usable_u", "40")])
+            .await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let (_, doc) = app.page(&format!("/datacenter/racks/{rack}")).await;
+        assert_eq!(text_of(&doc, "#usable-u"), "40");
+        // A new rack: usable U on the create form, checked against its height.
+        let r = app
+            .post_form(
+                "/datacenter",
+                &csrf,
+                &[
+                    ("site", "Example DC"),
+                    ("room", "Hall 1"),
+                    ("row", "Row A"),
+                    ("name", "A02"),
+                    ("height_u", "42"),
+                    ("usable_u", "45"),
+                    ("numbering", "bottom_up"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422);
+        let doc = scraper::Html::parse_document(&r.text());
+        assert!(text_of(&doc, "#usable_u-error").contains("1 to 42"));
+        let r = app
+            .post_form(
+                "/datacenter",
+                &csrf,
+                &[
+                    ("site", "Example DC"),
+                    ("room", "Hall 1"),
+                    ("row", "Row A"),
+                    ("name", "A03"),
+                    ("height_u", "42"),
+                    ("usable_u", "36"),
+                    ("numbering", "bottom_up"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let racks = get(&app, &t.tech, "/api/v1/racks").await;
+        let a03 = racks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "A03")
+            .unwrap();
+        assert_eq!(a03["usable_u"], 36);
+        app.finish().await;
+    }
+}

@@ -16,6 +16,7 @@ use crate::cost::service::{self, ReportQuery, Scenario};
 use crate::cost::views::ReportView;
 use crate::error::{AppError, AppResult};
 use crate::export::{self, Table};
+use crate::i18n::Msg;
 use crate::web::AppState;
 use crate::web::Ctx;
 
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cost/assets", get(assets))
         .route("/cost/reports", get(reports_page))
         .route("/cost/reports/{file}", get(download))
+        .route("/cost/reports/{day}/{scenario}/{file}", get(download_what_if))
 }
 
 /// What every cost page shows above its content.
@@ -38,6 +40,18 @@ pub struct Heading {
     pub scenario: Option<Scenario>,
     /// Saved scenarios, for the picker.
     pub scenarios: Vec<Scenario>,
+}
+
+impl Heading {
+    /// Where this page's exports are: their path names the day and the
+    /// scenario (`/cost/reports/2026-12-07/3`, or `.../baseline`), so a
+    /// download is always of the figures on the page.
+    pub fn export_base(&self) -> String {
+        match &self.scenario {
+            Some(s) => format!("/cost/reports/{}/{}", self.day, s.id),
+            None => format!("/cost/reports/{}/baseline", self.day),
+        }
+    }
 }
 
 /// Computes the report a query asks for, with its heading and views.
@@ -150,17 +164,81 @@ async fn reports_page(
 }
 
 async fn download(
-    State(state): State<AppState>,
+    state: State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
     Path(file): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> AppResult<Response> {
+    export(state, ctx, user, file, q).await
+}
+
+/// A report of one day under one scenario (`baseline` for none).
+async fn download_what_if(
+    state: State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path((day, scenario, file)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    let scenario = match scenario.as_str() {
+        "baseline" => None,
+        id => Some(id.parse::<i64>().map_err(|_| AppError::NotFound)?),
+    };
+    let q = ReportQuery {
+        date: Some(day),
+        traffic_gb: None,
+        scenario,
+    };
+    export(state, ctx, user, file, q).await
+}
+
+/// The report `file` (`tiers.xlsx`) as computed for `q`: the scenario and the
+/// day are in its file name and in its first row.
+async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    file: String,
+    q: ReportQuery,
+) -> AppResult<Response> {
     user.require(Permission::ViewMoney)?;
     let (name, ext) = file.rsplit_once('.').ok_or(AppError::NotFound)?;
-    let (_, v, _) = load(&state, &q).await?;
+    let (h, v, _) = load(&state, &q).await?;
     let table = reports::by_name(&state.db, name, &v, ctx.lang, state.config.base())
         .await?
         .ok_or(AppError::NotFound)?;
-    export::attachment(&table, ext, &format!("cost-{name}"))
+    let (title, stem) = match &h.scenario {
+        Some(s) => (
+            Msg::new("cost.export_scenario")
+                .arg("name", &s.name)
+                .arg("day", &h.day),
+            format!(
+                "rackledger-cost-{name}-scenario-{}-{}{}",
+                s.id,
+                slug(&s.name).map_or_else(String::new, |w| format!("{w}-")),
+                h.day
+            ),
+        ),
+        None => (
+            Msg::new("cost.export_baseline").arg("day", &h.day),
+            format!("rackledger-cost-{name}-baseline-{}", h.day),
+        ),
+    };
+    export::titled_attachment(&table, ext, &stem, Some(&title.render(ctx.lang)))
+}
+
+/// The ASCII letters and digits of a name, lower case, words joined by `-`
+/// (`DIMM prices fall 20%` → `dimm-prices-fall-20`); none for a Korean name.
+fn slug(name: &str) -> Option<String> {
+    let s: String = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
+        .chars()
+        .take(40)
+        .collect();
+    let s = s.trim_end_matches('-');
+    (!s.is_empty()).then(|| s.to_owned())
 }

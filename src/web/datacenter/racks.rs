@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/datacenter", get(list_racks).post(create_rack))
         .route("/datacenter/racks/{id}", get(show_rack))
+        .route("/datacenter/racks/{id}/usable-u", post(set_usable_u))
         .route("/datacenter/place/{asset_id}", get(place_page).post(place))
         .route("/datacenter/cables", post(connect))
         .route("/datacenter/cables/{id}/disconnect", post(disconnect))
@@ -35,7 +36,18 @@ struct RacksPage {
     ctx: Ctx,
     rows: Vec<Rack>,
     form: RackInput,
+    /// Usable U as typed.
+    usable_u: String,
     errors: FieldErrors,
+}
+
+/// The new-rack form: the rack and the U of it that can hold equipment.
+#[derive(Deserialize)]
+struct NewRack {
+    #[serde(flatten)]
+    rack: RackInput,
+    #[serde(default)]
+    usable_u: String,
 }
 
 async fn racks_page(state: &AppState, ctx: Ctx) -> AppResult<RacksPage> {
@@ -46,6 +58,7 @@ async fn racks_page(state: &AppState, ctx: Ctx) -> AppResult<RacksPage> {
             numbering: Some("bottom_up".into()),
             ..RackInput::default()
         },
+        usable_u: String::new(),
         errors: FieldErrors::default(),
         ctx: ctx.section("datacenter"),
     })
@@ -59,14 +72,16 @@ async fn create_rack(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<RackInput>,
+    Form(input): Form<NewRack>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    match racks::create(&state.db, &user.actor(), &input).await {
+    let usable = Some(input.usable_u.as_str());
+    match racks::create_with_usable_u(&state.db, &user.actor(), &input.rack, usable).await {
         Ok(id) => Ok(see_other(&format!("/datacenter/racks/{id}"), Some("saved"))),
         Err(AppError::Validation(errors)) => {
             let mut page = racks_page(&state, ctx).await?;
-            page.form = input;
+            page.form = input.rack;
+            page.usable_u = input.usable_u;
             page.errors = errors;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -187,6 +202,9 @@ struct RackPage {
     measured_devices: usize,
     /// Health word and latest watts per asset, for the table.
     health: HashMap<i64, (&'static str, Option<i64>)>,
+    /// The usable U field as typed (kept on refusal).
+    usable_u: String,
+    errors: FieldErrors,
 }
 
 async fn show_rack(
@@ -194,6 +212,43 @@ async fn show_rack(
     ctx: Ctx,
     Path(id): Path<i64>,
     Query(q): Query<RackQuery>,
+) -> AppResult<RackPage> {
+    rack_page(&state, ctx, id, q.highlight).await
+}
+
+#[derive(Deserialize)]
+struct UsableForm {
+    #[serde(default)]
+    usable_u: String,
+}
+
+/// Sets the rack's usable U; a value outside 1..=height re-renders the page
+/// with the message at the field and the value kept.
+async fn set_usable_u(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<UsableForm>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    match racks::set_usable_u(&state.db, &user.actor(), id, Some(&form.usable_u)).await {
+        Ok(_) => Ok(see_other(&format!("/datacenter/racks/{id}"), Some("saved"))),
+        Err(AppError::Validation(errors)) => {
+            let mut page = rack_page(&state, ctx, id, None).await?;
+            page.usable_u = form.usable_u;
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn rack_page(
+    state: &AppState,
+    ctx: Ctx,
+    id: i64,
+    highlight: Option<i64>,
 ) -> AppResult<RackPage> {
     let (rack, placements, states) = placement::elevation(&state.db, id).await?;
     let nameplate_watts: i64 = placements.iter().map(|p| p.nameplate_watts).sum();
@@ -217,11 +272,11 @@ async fn show_rack(
         faces: vec![
             (
                 "front",
-                face_boxes(&rack, &placements, "front", q.highlight, &states),
+                face_boxes(&rack, &placements, "front", highlight, &states),
             ),
             (
                 "rear",
-                face_boxes(&rack, &placements, "rear", q.highlight, &states),
+                face_boxes(&rack, &placements, "rear", highlight, &states),
             ),
         ],
         measured_watts: measured.iter().sum(),
@@ -235,6 +290,8 @@ async fn show_rack(
         nameplate_watts,
         budget_percent,
         placements,
+        usable_u: rack.usable_u.to_string(),
+        errors: FieldErrors::default(),
         rack,
         ctx: ctx.section("datacenter"),
     })
