@@ -189,7 +189,13 @@ pub fn titled_attachment(
     };
     let stem: String = file_stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let disposition = format!("attachment; filename=\"{stem}.{ext}\"");
     Ok((

@@ -96,7 +96,10 @@ impl Overrides {
         let mut e = FieldErrors::default();
         for (code, rate) in &self.fx_rates {
             match Currency::parse(code) {
-                None => e.add("fx_rates", Msg::new("validation.currency").arg("value", code)),
+                None => e.add(
+                    "fx_rates",
+                    Msg::new("validation.currency").arg("value", code),
+                ),
                 Some(_) if *rate <= Decimal::ZERO => {
                     e.add("fx_rates", Msg::new("validation.rate").arg("value", rate));
                 }
@@ -107,7 +110,10 @@ impl Overrides {
             if !crate::procurement::model::CATEGORIES.contains(&category.as_str()) {
                 e.add("part_price_pct", Msg::new("validation.category"));
             } else if !pct_ok(*pct) {
-                e.add("part_price_pct", Msg::new("cost.pct_range").arg("value", pct));
+                e.add(
+                    "part_price_pct",
+                    Msg::new("cost.pct_range").arg("value", pct),
+                );
             }
         }
         for (kind, months) in &self.depreciation_months {
@@ -131,10 +137,16 @@ impl Overrides {
             ("ram_overcommit", self.ram_overcommit),
         ] {
             if v.is_some_and(|r| r <= Decimal::ZERO) {
-                e.add(field, Msg::new("validation.rate").arg("value", v.unwrap_or_default()));
+                e.add(
+                    field,
+                    Msg::new("validation.rate").arg("value", v.unwrap_or_default()),
+                );
             }
         }
-        if self.electricity_per_kwh.is_some_and(|p| p.is_sign_negative()) {
+        if self
+            .electricity_per_kwh
+            .is_some_and(|p| p.is_sign_negative())
+        {
             e.add("electricity_per_kwh", Msg::new("validation.price"));
         }
         if e.is_empty() && !self.changes_something() {

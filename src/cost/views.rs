@@ -366,8 +366,16 @@ pub fn changes(ov: &super::scenario::Overrides, baseline: &super::model::Params)
     }
     for (key, to, from) in [
         ("cost.utilisation", ov.utilisation, baseline.utilisation),
-        ("cost.cpu_overcommit", ov.cpu_overcommit, baseline.cpu_overcommit),
-        ("cost.ram_overcommit", ov.ram_overcommit, baseline.ram_overcommit),
+        (
+            "cost.cpu_overcommit",
+            ov.cpu_overcommit,
+            baseline.cpu_overcommit,
+        ),
+        (
+            "cost.ram_overcommit",
+            ov.ram_overcommit,
+            baseline.ram_overcommit,
+        ),
     ] {
         if let Some(to) = to {
             out.push(Change {

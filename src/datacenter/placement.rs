@@ -99,7 +99,7 @@ pub async fn elevation(
     db: &Db,
     rack_id: i64,
 ) -> Result<(racks::Rack, Vec<Placement>, HashMap<i64, HealthSummary>), DbError> {
-    let sql = "select k.id, k.name, k.height_u, k.power_budget_watts, k.monthly_cost_minor, k.numbering,
+    let sql = "select k.id, k.name, k.height_u, coalesce(k.usable_u, k.height_u) as usable_u, k.power_budget_watts, k.monthly_cost_minor, k.numbering,
            k.row_id, w.name as row_name, r.name as room_name, s.name as site_name, s.id as site_id,
            p.asset_id, a.asset_tag, a.hostname, a.kind, p.u_position, p.height_u as placed_height_u,
            p.face, p.depth, coalesce(t.nameplate_watts, 0) as nameplate_watts,

@@ -229,7 +229,12 @@ fn parse_usable_u(v: Option<&str>, height: i64, errors: &mut FieldErrors) -> Opt
 
 /// Sets how many of a rack's U can hold equipment (`None` or empty: the full
 /// height), audited. Refused unless 1..=height.
-pub async fn set_usable_u(db: &Db, actor: &Actor, id: i64, usable: Option<&str>) -> AppResult<Rack> {
+pub async fn set_usable_u(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    usable: Option<&str>,
+) -> AppResult<Rack> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     let mut errors = FieldErrors::default();

@@ -180,7 +180,10 @@ async fn management_sees_which_tiers_stop_paying_when_the_won_falls() {
         "{link}"
     );
     assert!(
-        got[1].as_str().unwrap_or("").contains(&format!("dimm-prices-fall-20-{day}.xlsx")),
+        got[1]
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!("dimm-prices-fall-20-{day}.xlsx")),
         "{}",
         got[1]
     );

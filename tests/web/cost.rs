@@ -753,6 +753,17 @@ async fn measured_watts_from_the_bmc_replace_the_nameplate_in_the_power_cost() {
     }
 }
 
+/// Pages in English unless a request asks otherwise with [`korean`] (with no
+/// Accept-Language the product speaks Korean).
+fn english(app: &mut TestApp) {
+    app.server.add_header("accept-language", "en");
+}
+
+/// The language cookie that makes one request Korean (it beats Accept-Language).
+fn korean() -> axum_extra::extract::cookie::Cookie<'static> {
+    axum_extra::extract::cookie::Cookie::new(rackledger::web::LANG_COOKIE, "ko")
+}
+
 /// The first sheet of an XLSX download as rows of cells shown as text.
 fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     use calamine::{Reader, Xlsx};
@@ -777,6 +788,7 @@ async fn a_what_if_export_carries_its_scenario_and_day_and_the_scenario_figures(
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         let t = tokens(&mut app).await;
+        english(&mut app);
         build_example(&app, &t).await;
         // DIMM prices fall 20%: line 2 at $160, goods 3,740 USD × 1,400 =
         // 5,236,000 + freight 109,200 + duty 273,000 = 5,618,200 landed;
@@ -821,9 +833,16 @@ async fn a_what_if_export_carries_its_scenario_and_day_and_the_scenario_figures(
             "{disposition}"
         );
         let rows = xlsx_rows(r.as_bytes());
-        assert_eq!(rows[0][0], format!("Scenario: DIMM prices fall 20%, day {day}"));
+        assert_eq!(
+            rows[0][0],
+            format!("Scenario: DIMM prices fall 20%, day {day}")
+        );
         let ex = xlsx_row(&rows, "EX-0001");
-        assert_eq!(ex.last().unwrap(), "15252", "the scenario's total, as on the page");
+        assert_eq!(
+            ex.last().unwrap(),
+            "15252",
+            "the scenario's total, as on the page"
+        );
         assert_eq!(ex[1], "3106", "depreciation 3,105.8630");
         // The baseline export of the same day says so and differs.
         let (_, doc) = app.page(&format!("/cost/assets?date={day}")).await;
@@ -852,10 +871,7 @@ async fn a_what_if_export_carries_its_scenario_and_day_and_the_scenario_figures(
             .collect();
         assert!(hrefs.len() >= 3 + 2 * 4, "{hrefs:?}");
         for h in &hrefs {
-            assert!(
-                h.starts_with(&format!("/cost/reports/{day}/{id}/")),
-                "{h}"
-            );
+            assert!(h.starts_with(&format!("/cost/reports/{day}/{id}/")), "{h}");
         }
         let tiers_link = hrefs.iter().find(|h| h.ends_with("/tiers.xlsx")).unwrap();
         let tiers = app.server.get(tiers_link).await;
@@ -864,11 +880,7 @@ async fn a_what_if_export_carries_its_scenario_and_day_and_the_scenario_figures(
         // 15,252.1644 ÷ 12 = 1,271.0137 per instance; margin 728.9863.
         assert_eq!(standard[4], "1271", "{standard:?}");
         // In Korean the title is Korean.
-        let ko = app
-            .server
-            .get(&link)
-            .add_header("accept-language", "ko")
-            .await;
+        let ko = app.server.get(&link).add_cookie(korean()).await;
         assert_eq!(
             xlsx_rows(ko.as_bytes())[0][0],
             format!("시나리오: DIMM prices fall 20%, 기준일 {day}")
@@ -884,10 +896,11 @@ async fn a_what_if_export_carries_its_scenario_and_day_and_the_scenario_figures(
             vec!["Prices of Memory", "as recorded on each order", "-20%"],
             "parameter, from, to"
         );
-        assert!(doc
-            .select(&scraper::Selector::parse("pre.json").unwrap())
-            .next()
-            .is_none());
+        assert!(
+            doc.select(&scraper::Selector::parse("pre.json").unwrap())
+                .next()
+                .is_none()
+        );
         let pct = doc
             .select(&scraper::Selector::parse("#scenario-form input[name=pct]").unwrap())
             .next()
@@ -907,12 +920,18 @@ async fn the_scenario_form_refuses_what_changes_nothing_at_the_field_and_keeps_t
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         let t = tokens(&mut app).await;
+        english(&mut app);
         build_example(&app, &t).await;
         let csrf = app.login("boss", "rackledger-boss").await;
-        let field_error = |doc: &scraper::Html, field: &str| text_of(doc, &format!("#{field}-error"));
+        let field_error =
+            |doc: &scraper::Html, field: &str| text_of(doc, &format!("#{field}-error"));
         // A rate without its currency would have saved a scenario that changes nothing.
         let r = app
-            .post_form("/cost/scenarios", &csrf, &[("name", "rate only"), ("fx_rate", "1540")])
+            .post_form(
+                "/cost/scenarios",
+                &csrf,
+                &[("name", "rate only"), ("fx_rate", "1540")],
+            )
             .await;
         assert_eq!(r.status_code(), 422, "{backend:?}");
         let doc = scraper::Html::parse_document(&r.text());
@@ -928,7 +947,11 @@ async fn the_scenario_form_refuses_what_changes_nothing_at_the_field_and_keeps_t
         );
         // A percentage without its category.
         let r = app
-            .post_form("/cost/scenarios", &csrf, &[("name", "pct only"), ("pct", "40")])
+            .post_form(
+                "/cost/scenarios",
+                &csrf,
+                &[("name", "pct only"), ("pct", "40")],
+            )
             .await;
         assert_eq!(r.status_code(), 422);
         let doc = scraper::Html::parse_document(&r.text());
@@ -945,7 +968,11 @@ async fn the_scenario_form_refuses_what_changes_nothing_at_the_field_and_keeps_t
             .post_form(
                 "/cost/scenarios",
                 &csrf,
-                &[("name", "zero months"), ("dep_kind", "server"), ("dep_months", "0")],
+                &[
+                    ("name", "zero months"),
+                    ("dep_kind", "server"),
+                    ("dep_months", "0"),
+                ],
             )
             .await;
         assert_eq!(r.status_code(), 422);
@@ -964,7 +991,7 @@ async fn the_scenario_form_refuses_what_changes_nothing_at_the_field_and_keeps_t
         let r = app
             .server
             .post("/cost/scenarios")
-            .add_header("accept-language", "ko")
+            .add_cookie(korean())
             .form(&all)
             .await;
         assert_eq!(r.status_code(), 422);
@@ -996,9 +1023,15 @@ async fn the_scenario_form_refuses_what_changes_nothing_at_the_field_and_keeps_t
         // The API keeps the same rules.
         for (overrides, field) in [
             (json!({}), "overrides"),
-            (json!({"part_price_pct": {"memory": "-100"}}), "part_price_pct"),
+            (
+                json!({"part_price_pct": {"memory": "-100"}}),
+                "part_price_pct",
+            ),
             (json!({"part_price_pct": {"dimms": "10"}}), "part_price_pct"),
-            (json!({"depreciation_months": {"server": 0}}), "depreciation_months"),
+            (
+                json!({"depreciation_months": {"server": 0}}),
+                "depreciation_months",
+            ),
             (json!({"fx_rates": {"XYZ": "10"}}), "fx_rates"),
         ] {
             let r = app
@@ -1030,6 +1063,7 @@ async fn rack_space_is_charged_over_the_usable_u_not_the_full_height() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         let t = tokens(&mut app).await;
+        english(&mut app);
         let asset = build_example(&app, &t).await;
         let rack: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
             "select id from racks where name = 'A01'"
@@ -1075,12 +1109,16 @@ async fn rack_space_is_charged_over_the_usable_u_not_the_full_height() {
                 &json!({"usable_u": "43"}),
             )
             .await;
-        assert_eq!(r.status_code(), 422);
+        assert_eq!(r.status_code(), 422, "{}", r.text());
         let csrf = app.login("admin", "rackledger-admin").await;
         let r = app
-            .post_form(&format!("/datacenter/racks/{rack}/usable-u"), &csrf, &[("usable_u", "0")])
+            .post_form(
+                &format!("/datacenter/racks/{rack}/usable-u"),
+                &csrf,
+                &[("usable_u", "0")],
+            )
             .await;
-        assert_eq!(r.status_code(), 422);
+        assert_eq!(r.status_code(), 422, "{}", r.text());
         let doc = scraper::Html::parse_document(&r.text());
         assert_eq!(
             text_of(&doc, "#usable_u-error"),
@@ -1097,7 +1135,7 @@ async fn rack_space_is_charged_over_the_usable_u_not_the_full_height() {
         let ko = app
             .server
             .post(&format!("/datacenter/racks/{rack}/usable-u"))
-            .add_header("accept-language", "ko")
+            .add_cookie(korean())
             .form(&[("usable_u", "99"), ("_csrf", csrf.as_str())])
             .await;
         assert_eq!(ko.status_code(), 422);
@@ -1107,7 +1145,11 @@ async fn rack_space_is_charged_over_the_usable_u_not_the_full_height() {
             "\"99\"은(는) 1부터 42(랙 높이)까지의 정수가 아닙니다."
         );
         let r = app
-            .post_form(&format!("/datacenter/racks/{rack}/usable-u"), &csrf, &[("usable_u", "40")])
+            .post_form(
+                &format!("/datacenter/racks/{rack}/usable-u"),
+                &csrf,
+                &[("usable_u", "40")],
+            )
             .await;
         assert_eq!(r.status_code(), 303, "{}", r.text());
         let (_, doc) = app.page(&format!("/datacenter/racks/{rack}")).await;

@@ -27,7 +27,10 @@ pub fn routes() -> Router<AppState> {
         .route("/cost/assets", get(assets))
         .route("/cost/reports", get(reports_page))
         .route("/cost/reports/{file}", get(download))
-        .route("/cost/reports/{day}/{scenario}/{file}", get(download_what_if))
+        .route(
+            "/cost/reports/{day}/{scenario}/{file}",
+            get(download_what_if),
+        )
 }
 
 /// What every cost page shows above its content.

@@ -136,7 +136,11 @@ fn overrides(f: &Fields, e: &mut FieldErrors) -> Overrides {
         ov.fx_rates.insert(c.to_ascii_uppercase(), rate);
     }
     if let Some((c, p)) = pair(f, &PCT, e) {
-        match p.replace('\u{2212}', "-").replace(',', "").parse::<Decimal>() {
+        match p
+            .replace('\u{2212}', "-")
+            .replace(',', "")
+            .parse::<Decimal>()
+        {
             Ok(d) if scenario::pct_ok(d) => {
                 ov.part_price_pct.insert(c, d.normalize());
             }
@@ -157,7 +161,12 @@ fn overrides(f: &Fields, e: &mut FieldErrors) -> Overrides {
 /// The form field a rule of [`Overrides::check`] is about.
 fn form_field(api_field: &str, ov: &Overrides) -> &'static str {
     match api_field {
-        "fx_rates" if ov.fx_rates.keys().any(|c| crate::money::Currency::parse(c).is_none()) => {
+        "fx_rates"
+            if ov
+                .fx_rates
+                .keys()
+                .any(|c| crate::money::Currency::parse(c).is_none()) =>
+        {
             FX.key
         }
         "fx_rates" => FX.value,
