@@ -61,7 +61,7 @@ enum Command {
     },
     /// Poll the BMCs only (no web server), for large fleets; several may share PostgreSQL.
     Poll {
-        /// One round over the due BMCs, then exit.
+        /// Poll every BMC that is due (`concurrency` at a time), then exit.
         #[arg(long)]
         once: bool,
     },

@@ -13,6 +13,8 @@ use time::OffsetDateTime;
 
 use super::redfish::Snapshot;
 use crate::db::{Db, DbError, Tx};
+use crate::i18n::Msg;
+use crate::workorders::entries::{self, NewEntry};
 use crate::{exec, on};
 
 /// Component kinds that raise alerts (temperatures only make events).
@@ -68,10 +70,10 @@ pub async fn sync_many(
     polls: &[(i64, &Snapshot, OffsetDateTime)],
 ) -> Result<Vec<Vec<AlertSpec>>, DbError> {
     let assets: Vec<i64> = polls.iter().map(|(a, _, _)| *a).collect();
-    let open: Vec<(i64, i64, String, String, Option<String>)> = tx
+    let open: Vec<OpenRow> = tx
         .fetch_chunked(&assets, ROWS_PER_STATEMENT, |tx, n| {
             format!(
-                "select id, asset_id, open_key, severity, serial from health_alerts
+                "select id, asset_id, open_key, severity, serial, work_order_id from health_alerts
                  where open_key is not null and asset_id in ({})",
                 tx.marks(1, n)
             )
@@ -82,14 +84,15 @@ pub async fn sync_many(
     let mut touched: Vec<(OffsetDateTime, i64)> = Vec::new();
     let mut resolved: Vec<(OffsetDateTime, i64)> = Vec::new();
     let mut opened: Vec<(i64, OffsetDateTime, AlertSpec)> = Vec::new();
+    // What the work orders of resolved alerts are told.
+    let mut entries: Vec<NewEntry> = Vec::new();
     for (asset_id, snap, now) in polls {
         let wanted = specs(snap);
-        let mine: Vec<&(i64, i64, String, String, Option<String>)> =
-            open.iter().filter(|o| o.1 == *asset_id).collect();
+        let mine: Vec<&OpenRow> = open.iter().filter(|o| o.1 == *asset_id).collect();
         let mut new = Vec::new();
         for spec in &wanted {
             match mine.iter().find(|o| o.2 == spec.dedup_key) {
-                Some((id, _, _, severity, serial)) => {
+                Some((id, _, _, severity, serial, _)) => {
                     // Same episode: keep one row; a Warning that turns Critical is raised in place.
                     let worse = spec.severity == "critical" && severity != "critical";
                     let new_serial = spec.serial.is_some() && spec.serial != *serial;
@@ -118,9 +121,12 @@ pub async fn sync_many(
             }
         }
         let keep: HashSet<&str> = wanted.iter().map(|s| s.dedup_key.as_str()).collect();
-        for (id, _, key, _, _) in mine {
+        for (id, _, key, _, _, work_order) in mine {
             if !keep.contains(key.as_str()) {
                 resolved.push((*now, *id));
+                if let Some(wo) = work_order {
+                    entries.push(recovery_entry(snap, key, *id, *wo, *now));
+                }
             }
         }
         raised.push(new);
@@ -154,7 +160,49 @@ pub async fn sync_many(
     }
     stamp(tx, "last_seen_at", "", &touched).await?;
     stamp(tx, "resolved_at", ", open_key = null", &resolved).await?;
+    entries::add_to_active(tx, &entries).await?;
     Ok(raised)
+}
+
+/// An open alert: id, asset, key, severity, serial, work order.
+type OpenRow = (i64, i64, String, String, Option<String>, Option<i64>);
+
+/// What the work order of an alert resolved by `snap` is told: the part is
+/// healthy again, or the BMC no longer reports it.
+fn recovery_entry(
+    snap: &Snapshot,
+    key: &str,
+    alert_id: i64,
+    work_order_id: i64,
+    at: OffsetDateTime,
+) -> NewEntry {
+    let (kind, slot) = key.split_once(':').unwrap_or((key, ""));
+    let reported = snap
+        .components()
+        .iter()
+        .any(|c| c.kind == kind && c.slot == slot);
+    let what = if reported { "healthy_again" } else { "gone" };
+    NewEntry {
+        work_order_id,
+        kind: what,
+        message: Msg::new(format!("wo_entry.{what}"))
+            .arg_code("component", "health.kind", kind)
+            .arg("slot", slot),
+        alert_id: Some(alert_id),
+        at,
+    }
+}
+
+/// Open alerts that name this work order (the BMC still reports the part failing).
+pub async fn open_for_work_order(tx: &mut Tx, work_order_id: i64) -> Result<i64, DbError> {
+    Ok(on!(tx, |c| {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from health_alerts where work_order_id = $1 and resolved_at is null",
+        )
+        .bind(work_order_id)
+        .fetch_one(c)
+        .await
+    })?)
 }
 
 /// Sets `column` and `updated_at` of the alerts to the time each was seen

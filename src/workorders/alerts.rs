@@ -1,7 +1,11 @@
-//! Work orders opened by health alerts: one per alert episode, naming the
+//! Work orders opened by health alerts: one per failing slot while it is
+//! open (a new failure of the same slot adds an entry to it), naming the
 //! asset, its rack and U, the component, its slot and serial, and the
 //! nearest spare of the same part model.
 
+use std::collections::HashMap;
+
+use super::entries::{NewEntry, add_to_active};
 use super::{Origin, WorkOrderInput};
 use crate::audit::Actor;
 use crate::db::Db;
@@ -24,12 +28,28 @@ const PER_TRANSACTION: usize = 100;
 /// others; the first error is returned once the others are done.
 pub async fn open_for_alerts(db: &Db, lang: Lang) -> AppResult<Vec<i64>> {
     let actor = Actor::system("health alert");
+    let waiting = alerts::without_work_order(db).await?;
+    // A slot failing again while its work order is open joins that one.
+    let open_slots = if waiting.is_empty() {
+        HashMap::new()
+    } else {
+        active_by_slot(db).await?
+    };
     let mut planned = Vec::new();
-    for alert in alerts::without_work_order(db).await? {
+    let mut joined = Vec::new();
+    for alert in waiting {
+        let slot = (alert.asset_id, alert.component_kind.clone(), alert.slot.clone().unwrap_or_default());
+        if let Some(wo) = open_slots.get(&slot) {
+            joined.push((alert, *wo));
+            continue;
+        }
         let (input, origin) = plan(db, &alert, lang).await?;
         planned.push((alert.id, input, origin));
     }
     let mut opened = Vec::new();
+    if !joined.is_empty() {
+        opened.extend(join_open(db, &joined).await?);
+    }
     let mut first_error = None;
     for chunk in planned.chunks(PER_TRANSACTION) {
         match open_all(db, &actor, chunk, lang).await {
@@ -55,6 +75,49 @@ pub async fn open_for_alerts(db: &Db, lang: Lang) -> AppResult<Vec<i64>> {
         Some(e) => Err(e),
         None => Ok(opened),
     }
+}
+
+/// The active work orders opened for health alerts, by the asset, kind and
+/// slot of their alerts.
+async fn active_by_slot(db: &Db) -> AppResult<HashMap<(i64, String, String), i64>> {
+    let rows: Vec<(i64, String, String, i64)> = on!(db, |p| {
+        sqlx::query_as(
+            "select h.asset_id, h.component_kind, coalesce(h.slot, ''), max(w.id)
+             from health_alerts h join work_orders w on w.id = h.work_order_id
+             where w.status in ('open', 'in_progress')
+             group by h.asset_id, h.component_kind, coalesce(h.slot, '')",
+        )
+        .fetch_all(p)
+        .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(asset, kind, slot, wo)| ((asset, kind, slot), wo))
+        .collect())
+}
+
+/// Links each alert to the open work order of its slot and tells that work
+/// order the slot failed again, in one transaction; returns the work orders.
+async fn join_open(db: &Db, joined: &[(Alert, i64)]) -> AppResult<Vec<i64>> {
+    let mut tx = db.begin().await?;
+    let links: Vec<(i64, i64)> = joined.iter().map(|(a, wo)| (a.id, *wo)).collect();
+    alerts::set_work_orders(&mut tx, &links).await?;
+    let told: Vec<NewEntry> = joined
+        .iter()
+        .map(|(a, wo)| NewEntry {
+            work_order_id: *wo,
+            kind: "failed_again",
+            message: Msg::new("wo_entry.failed_again")
+                .arg_code("component", "health.kind", &a.component_kind)
+                .arg("slot", a.slot.as_deref().unwrap_or(""))
+                .arg_code("severity", "wo_alert", &a.severity),
+            alert_id: Some(a.id),
+            at: a.opened_at,
+        })
+        .collect();
+    add_to_active(&mut tx, &told).await?;
+    tx.commit().await?;
+    Ok(links.into_iter().map(|(_, wo)| wo).collect())
 }
 
 /// Opens the work orders of `alerts` (alert id, input, origin) and links

@@ -7,9 +7,11 @@
 //!
 //! `model` holds the types, `repo` the SQL, `service` the rules and
 //! transactions, `picking` the pick list; `alerts` opens work orders for
-//! health alerts.
+//! health alerts; `entries` is a work order's log (the BMC reporting the
+//! part healthy again, or failing again).
 
 pub mod alerts;
+pub mod entries;
 mod model;
 mod picking;
 mod repo;
@@ -21,4 +23,6 @@ pub use model::{
 };
 pub use picking::{home_location, part_to_pull, pick_list, spares_for};
 pub use repo::{assignable_users, checks, get, list};
-pub use service::{active_for_asset, assign, complete, create, create_many, set_status, tick};
+pub use service::{
+    active_for_asset, assign, complete, complete_no_fault, create, create_many, set_status, tick,
+};

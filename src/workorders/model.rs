@@ -81,6 +81,8 @@ pub struct WorkOrder {
     /// Completed.
     #[serde(with = "time::serde::rfc3339::option")]
     pub completed_at: Option<OffsetDateTime>,
+    /// How a done work order ended, when not by its changes: `no_fault_found`.
+    pub outcome: Option<String>,
 }
 
 impl WorkOrder {

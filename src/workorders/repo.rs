@@ -19,7 +19,7 @@ pub(super) const PER_STATEMENT: usize = 100;
 const SELECT: &str = "select w.id, w.kind, w.title, w.notes, w.title_msg, w.notes_msg, w.status, w.asset_id, a.asset_tag,
     w.assignee_id, u.display_name as assignee, w.due_date, w.rack_id, w.u_position, w.face, w.depth,
     w.slot_name, w.part_model_id, m.mpn, w.target_status, w.source, w.spare_unit_id, w.removed_unit_id,
-    w.created_at, w.completed_at
+    w.created_at, w.completed_at, w.outcome
     from work_orders w
     left join assets a on a.id = w.asset_id
     left join users u on u.id = w.assignee_id
@@ -416,6 +416,28 @@ pub(super) async fn mark_done(
         .bind(now)
         .bind(spare_unit_id)
         .bind(removed_unit_id)
+        .bind(id)
+        .execute(c)
+        .await
+    })?)
+}
+
+/// Marks an active work order done with `outcome` (no swap, no placement).
+pub(super) async fn mark_outcome(
+    tx: &mut Tx,
+    id: i64,
+    completed_by: Option<i64>,
+    outcome: &str,
+    now: OffsetDateTime,
+) -> Result<u64, DbError> {
+    Ok(exec!(tx, |c| {
+        sqlx::query(
+            "update work_orders set status = 'done', outcome = $1, completed_by = $2, completed_at = $3,
+                updated_at = $3 where id = $4 and status in ('open', 'in_progress')",
+        )
+        .bind(outcome)
+        .bind(completed_by)
+        .bind(now)
         .bind(id)
         .execute(c)
         .await

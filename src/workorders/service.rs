@@ -482,6 +482,39 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
     Ok(())
 }
 
+/// Closes an active work order as *no fault found*: the BMC reports the
+/// part healthy again, so nothing is swapped, placed or sent back (no RMA).
+/// Refused while the BMC still reports a part of it failing (an open health
+/// alert linked to it). Audited like any completion.
+#[instrument(skip_all, fields(work_order = id))]
+pub async fn complete_no_fault(db: &Db, actor: &Actor, id: i64) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    let before = active(&mut tx, id).await?;
+    if crate::health::alerts::open_for_work_order(&mut tx, id).await? > 0 {
+        return Err(AppError::Conflict(Msg::new("wo_nff.still_failing")));
+    }
+    let now = crate::clock::now();
+    let done = repo::mark_outcome(&mut tx, id, actor.user_id, "no_fault_found", now).await?;
+    if done != 1 {
+        return Err(AppError::Conflict(
+            Msg::new("workorder.not_active").arg_code("status", "wo_status", &before.status),
+        ));
+    }
+    let after = repo::get(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "work_order",
+        id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Active work orders for an asset (shown on its page).
 pub async fn active_for_asset(db: &Db, asset_id: i64) -> Result<Vec<WorkOrder>, DbError> {
     let f = Filter {

@@ -11,6 +11,7 @@ mod app;
 
 mod cli;
 mod collect;
+mod components;
 mod fake;
 mod fuzz;
 mod poller;

@@ -30,7 +30,7 @@ pub async fn add_bmc(db: &Db, tag: &str, url: &str) -> (i64, i64) {
     (asset, id)
 }
 
-fn quick() -> HealthConfig {
+pub fn quick() -> HealthConfig {
     HealthConfig {
         request_timeout_secs: 2,
         bmc_deadline_secs: 3,
@@ -343,7 +343,10 @@ async fn one_broken_dimm_document_and_one_foreign_link_lose_only_those_members()
         .await
         .unwrap();
     assert!(again.is_none() && health.inventory_skipped);
-    assert!(health.memory.is_empty() && !full.memory.is_empty());
+    assert!(!full.memory.is_empty());
+    assert_eq!(health.memory, full.memory, "every poll reads each DIMM's health");
+    assert_eq!(health.processors, full.processors);
+    assert_eq!(health.drives, full.drives);
     assert_eq!(health.psus, full.psus);
 }
 
@@ -464,7 +467,7 @@ async fn the_poller_thread_polls_what_is_due_records_it_and_stops_when_told() {
 }
 
 /// Makes a BMC due as its schedule would: last polled one interval ago.
-async fn due_by_schedule(db: &Db, bmc_id: i64, interval_secs: i64) {
+pub async fn due_by_schedule(db: &Db, bmc_id: i64, interval_secs: i64) {
     let now = rackledger::clock::now();
     let last = now - time::Duration::seconds(interval_secs + 1);
     let next = now - time::Duration::seconds(1);

@@ -99,6 +99,12 @@ fn free_port() -> u16 {
 impl Sushy {
     /// Serves mockup `name`, or `None` (skip) when sushy-static is unavailable.
     pub async fn start(name: &str) -> Option<Sushy> {
+        Sushy::start_dir(&mockup_dir(name)).await
+    }
+
+    /// Serves the mockup tree in `dir` (a copy a test may change between polls).
+    pub async fn start_dir(dir: &std::path::Path) -> Option<Sushy> {
+        let name = dir.display().to_string();
         let bin = match sushy_bin() {
             Ok(b) => b,
             Err(e) if required() => {
@@ -111,7 +117,6 @@ impl Sushy {
                 return None;
             }
         };
-        let dir = mockup_dir(name);
         assert!(
             dir.join("index.json").exists(),
             "mockup {} missing",

@@ -225,6 +225,7 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("stocktake_scans", &["stocktake/"]),
     ("stocktakes", &["stocktake/"]),
     ("work_order_checks", &["workorders/"]),
+    ("work_order_entries", &["workorders/"]),
     ("work_orders", &["workorders/"]),
     ("write_probes", &["db/"]),
 ];

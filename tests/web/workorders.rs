@@ -668,7 +668,8 @@ async fn a_failing_dimm_reported_by_the_bmc_opens_one_work_order_naming_rack_slo
             "{backend:?}: names the failing serial and the nearest spare: {}",
             wo.notes
         );
-        // The DIMM recovers, then fails again: a new episode, a new work order.
+        // The DIMM recovers, then fails again while its work order is open:
+        // a new episode joins that work order (an entry), never a second one.
         let now = rackledger::clock::now();
         store::record_success(&db, bmc_id, srv, &snapshot("OK"), now, now)
             .await
@@ -682,7 +683,14 @@ async fn a_failing_dimm_reported_by_the_bmc_opens_one_work_order_naming_rack_slo
         let (_, total) = workorders::list(&db, &workorders::Filter::default(), 10, 0)
             .await
             .unwrap();
-        assert_eq!(total, 2, "{backend:?}");
+        assert_eq!(total, 1, "{backend:?}");
+        let kinds: Vec<String> = workorders::entries::list(&db, wo.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds, vec!["healthy_again", "failed_again"], "{backend:?}");
         app.finish().await;
     }
 }

@@ -13,7 +13,7 @@ mod record;
 mod schedule;
 mod thread;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -104,29 +104,52 @@ impl Poller {
     fn lease_until(&self, now: OffsetDateTime) -> OffsetDateTime {
         now + time::Duration::seconds(2 * self.cfg.bmc_deadline_secs as i64 + 30)
     }
-    /// Claims every due BMC (up to the concurrency limit times four), polls
-    /// them concurrently, and waits for all: for `poll --once`, probes and tests.
+    /// Polls every BMC due when it starts, `concurrency` at a time, and
+    /// waits for all: for `poll --once`, probes and tests. BMCs are claimed
+    /// as slots free up, at most twice the concurrency ahead (a claimed BMC
+    /// waits for a slot no longer than its lease allows), until none is due
+    /// any more. A BMC is polled once per round: one polled now is due again
+    /// only after the round's start, and one that failed is backed off.
     pub async fn run_round(self: &Arc<Self>) -> Result<Vec<PollOutcome>, DbError> {
-        let now = crate::clock::now();
-        let limit = (self.cfg.concurrency.max(1) * 4) as i64;
-        let bmcs = claim_bmcs(&self.db, &self.id, now, self.lease_until(now), limit).await?;
+        let due_at = crate::clock::now();
+        let ahead = self.cfg.concurrency.max(1) * 2;
+        let mut seen = HashSet::new();
         let mut set = JoinSet::new();
-        for b in bmcs {
-            let (me, permits) = (self.clone(), self.permits.clone());
-            set.spawn(async move {
-                let slot = permits
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| DbError::Other(sqlx::Error::PoolClosed))?;
-                me.poll_one(b, slot).await
-            });
-        }
         let mut out = Vec::new();
-        while let Some(r) = set.join_next().await {
-            match r {
-                Ok(Ok(o)) => out.push(o),
-                Ok(Err(e)) => tracing::error!(error = %e, "recording a poll failed"),
-                Err(e) => tracing::error!(error = %e, "poll task failed"),
+        let mut exhausted = false;
+        loop {
+            while !exhausted && set.len() < ahead {
+                let want = ahead - set.len();
+                let lease = self.lease_until(crate::clock::now());
+                let bmcs = match claim_bmcs(&self.db, &self.id, due_at, lease, want as i64).await {
+                    Ok(b) => b,
+                    Err(e) if seen.is_empty() => return Err(e),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "claiming BMCs failed; finishing the round with those claimed");
+                        Vec::new()
+                    }
+                };
+                exhausted = bmcs.len() < want;
+                let fresh: Vec<Bmc> = bmcs.into_iter().filter(|b| seen.insert(b.id)).collect();
+                if fresh.is_empty() {
+                    exhausted = true;
+                }
+                for b in fresh {
+                    let (me, permits) = (self.clone(), self.permits.clone());
+                    set.spawn(async move {
+                        let slot = permits
+                            .acquire_owned()
+                            .await
+                            .map_err(|_| DbError::Other(sqlx::Error::PoolClosed))?;
+                        me.poll_one(b, slot).await
+                    });
+                }
+            }
+            match set.join_next().await {
+                None => break,
+                Some(Ok(Ok(o))) => out.push(o),
+                Some(Ok(Err(e))) => tracing::error!(error = %e, "recording a poll failed"),
+                Some(Err(e)) => tracing::error!(error = %e, "poll task failed"),
             }
         }
         Ok(out)

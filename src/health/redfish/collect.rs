@@ -41,6 +41,20 @@ pub struct LastInventory {
     pub at: Instant,
     /// The system's `Status` as it was then (health, rollup, conditions), as JSON.
     pub status: String,
+    /// The present parts it found, whose health every poll reads.
+    pub parts: PartLinks,
+}
+
+/// The links of the present processors, DIMMs and drives (or the
+/// `SimpleStorage` documents listing drives) of a full read.
+#[derive(Clone, Debug, Default)]
+pub struct PartLinks {
+    /// Processor documents.
+    pub processors: Vec<String>,
+    /// Memory documents.
+    pub memory: Vec<String>,
+    /// Drive documents, and `SimpleStorage` documents with their `Devices`.
+    pub drives: Vec<String>,
 }
 
 /// Whether a poll reads the inventory or health only.
@@ -50,7 +64,9 @@ pub enum Depth<'a> {
     Full,
     /// Health only, unless the last full read is older than `max_age` or the
     /// system's `Status` changed since (a component that degrades changes the
-    /// rollup, and on newer BMCs the conditions).
+    /// rollup, and on newer BMCs the conditions). Health includes the
+    /// health of each part the last full read found: a DIMM going Critical
+    /// need not move the rollup (it may already be Warning or Critical).
     Since(Option<&'a LastInventory>, Duration),
 }
 
@@ -79,24 +95,29 @@ pub async fn collect_at(
     let status = field(&system, "Status")
         .map(Value::to_string)
         .unwrap_or_default();
-    let full = match depth {
-        Depth::Full => true,
-        Depth::Since(None, _) => true,
-        Depth::Since(Some(last), max_age) => last.at.elapsed() >= max_age || last.status != status,
+    let last = match depth {
+        Depth::Full | Depth::Since(None, _) => None,
+        Depth::Since(Some(last), max_age) => {
+            (last.at.elapsed() < max_age && last.status == status).then_some(last)
+        }
     };
-    if !full {
+    if let Some(last) = last {
         snap.inventory_skipped = true;
+        read_part_health(&client, &system, &last.parts, &mut snap).await;
         read_health(&client, &root, &system, schema, &mut snap).await;
         return Ok((snap, None));
     }
 
+    let mut parts = PartLinks::default();
     if let Some(l) = link(&system, "Processors") {
         for (id, doc) in present_members(&client, &l, &mut snap.errors).await {
+            parts.processors.push(id.clone());
             snap.processors.push(processor(&id, &doc));
         }
     }
     if let Some(l) = link(&system, "Memory") {
         for (id, doc) in present_members(&client, &l, &mut snap.errors).await {
+            parts.memory.push(id.clone());
             snap.memory.push(dimm(&id, &doc));
         }
     }
@@ -116,11 +137,88 @@ pub async fn collect_at(
         }
     }
     // A read that lost members is not a baseline to skip the next one on.
+    parts.drives = snap
+        .drives
+        .iter()
+        .map(|d| d.id.split('#').next().unwrap_or(&d.id).to_owned())
+        .collect();
+    parts.drives.dedup();
     let mark = snap.errors.is_empty().then(|| LastInventory {
         at: Instant::now(),
         status,
+        parts,
     });
     Ok((snap, mark))
+}
+
+/// The health of the parts a full read found, on a poll that reads health
+/// only. Processors and memory come in one request each from a BMC that
+/// answers `$expand` (inline members; a member it leaves as a link is
+/// fetched only when the last full read found it present); otherwise, and
+/// for drives, each known part is fetched on its own (`PARALLEL_PER_BMC` at a
+/// time), absent slots not at all. A part that fails is an error line, and
+/// the recorder keeps it as the last full read saw it.
+async fn read_part_health(
+    client: &Arc<RedfishClient>,
+    system: &Value,
+    parts: &PartLinks,
+    snap: &mut Snapshot,
+) {
+    for (id, doc) in part_docs(client, system, "Processors", &parts.processors, &mut snap.errors).await {
+        snap.processors.push(processor(&id, &doc));
+    }
+    for (id, doc) in part_docs(client, system, "Memory", &parts.memory, &mut snap.errors).await {
+        snap.memory.push(dimm(&id, &doc));
+    }
+    for (id, doc) in fetch_all(client, parts.drives.clone(), &mut snap.errors).await {
+        match doc.get("Devices").and_then(Value::as_array) {
+            // A SimpleStorage document lists its drives inline.
+            Some(devices) => {
+                for (i, d) in devices.iter().enumerate() {
+                    if !is_absent(d) {
+                        snap.drives.push(drive(&format!("{id}#/Devices/{i}"), d));
+                    }
+                }
+            }
+            None if !is_absent(&doc) => snap.drives.push(drive(&id, &doc)),
+            None => {}
+        }
+    }
+}
+
+/// The present members of the system's collection `name` among `known`:
+/// inline from a BMC that answers `$expand`, else fetched one by one.
+async fn part_docs(
+    client: &Arc<RedfishClient>,
+    system: &Value,
+    name: &str,
+    known: &[String],
+    errors: &mut Vec<String>,
+) -> Vec<(String, Value)> {
+    if known.is_empty() {
+        return Vec::new();
+    }
+    let expanded = match link(system, name) {
+        Some(l) => get_expanded(client, &l).await,
+        None => None,
+    };
+    let mut docs = Vec::new();
+    let mut wanted: Vec<String> = known.to_vec();
+    if let Some(mut doc) = expanded
+        && let Some(Value::Array(members)) = doc.get_mut("Members").map(Value::take)
+    {
+        for m in members {
+            if let Some(l) = text(&m, "/@odata.id")
+                && is_inline(&m)
+            {
+                wanted.retain(|k| *k != l);
+                docs.push((l, m));
+            }
+        }
+    }
+    docs.extend(fetch_all(client, wanted, errors).await);
+    docs.retain(|(_, doc)| !is_absent(doc));
+    docs
 }
 
 /// The system's chassis: its serial, thermal and power.

@@ -198,6 +198,27 @@ pub struct Snapshot {
     pub inventory_skipped: bool,
 }
 
+/// The parts of the last full read (`stored`), each as `read` now when it
+/// was read (a health poll reads the health of the parts it knows), else as
+/// it was (a member that failed this time, or one only a full read finds).
+fn merged<T: Clone>(read: &[T], stored: &[T], id: impl Fn(&T) -> &String) -> Vec<T> {
+    let mut out: Vec<T> = stored
+        .iter()
+        .map(|s| {
+            read.iter()
+                .find(|r| id(r) == id(s))
+                .unwrap_or(s)
+                .clone()
+        })
+        .collect();
+    out.extend(
+        read.iter()
+            .filter(|r| !stored.iter().any(|s| id(s) == id(r)))
+            .cloned(),
+    );
+    out
+}
+
 /// One component in a form alerts and reconciliation can share.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Component {
@@ -245,9 +266,9 @@ impl Snapshot {
     /// read (`full`): processors, memory, drives and the BMC firmware.
     pub fn with_inventory_of(&self, full: &Snapshot) -> Snapshot {
         Snapshot {
-            processors: full.processors.clone(),
-            memory: full.memory.clone(),
-            drives: full.drives.clone(),
+            processors: merged(&self.processors, &full.processors, |p| &p.id),
+            memory: merged(&self.memory, &full.memory, |d| &d.id),
+            drives: merged(&self.drives, &full.drives, |d| &d.id),
             bmc_firmware: full.bmc_firmware.clone(),
             inventory_skipped: false,
             ..self.clone()

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/workorders/{id}/assign", post(assign))
         .route("/workorders/{id}/cancel", post(cancel))
         .route("/workorders/{id}/complete", post(complete))
+        .route("/workorders/{id}/no-fault", post(no_fault))
         .route("/workorders/reconcile/{asset_id}", post(reconcile))
 }
 
@@ -194,6 +195,8 @@ struct ShowPage {
     form: CompleteInput,
     errors: FieldErrors,
     problem: Option<String>,
+    /// What happened since it was opened (the BMC's reports).
+    entries: Vec<crate::workorders::entries::Entry>,
 }
 
 async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
@@ -228,6 +231,7 @@ async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
     };
     Ok(ShowPage {
         pull: crate::workorders::part_to_pull(&state.db, &wo).await?,
+        entries: crate::workorders::entries::list(&state.db, id).await?,
         open_checks: checks.iter().filter(|c| c.done_at.is_none()).count(),
         checks,
         spares,
@@ -357,6 +361,17 @@ async fn complete(
     user.require(Permission::EditDatacenter)?;
     let r = crate::workorders::complete(&state.db, &user.actor(), id, &input).await;
     outcome(&state, ctx, id, r, Some(input)).await
+}
+
+async fn no_fault(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    user.require(Permission::EditDatacenter)?;
+    let r = crate::workorders::complete_no_fault(&state.db, &user.actor(), id).await;
+    outcome(&state, ctx, id, r, None).await
 }
 
 async fn reconcile(
