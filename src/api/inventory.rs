@@ -1,5 +1,6 @@
 //! `/api/v1` endpoints for build templates, assembly, assets, swaps, RMA,
-//! warranty and reordering. Costs only for roles that see money ([`Shown`]).
+//! warranty, reordering, stock transfers, faulty and scrap, and the search
+//! over every serial. Costs only for roles that see money ([`Shown`]).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,6 +14,8 @@ use crate::inventory::assembly::{self, AssemblyInput};
 use crate::inventory::assets::{self, SwapInput};
 use crate::inventory::reorder::{self, ReorderRow};
 use crate::inventory::rma::{self, OpenInput, ResolveInput};
+use crate::inventory::stock::condition::{self, ConditionInput};
+use crate::inventory::stock::transfer;
 use crate::inventory::templates::{self, Template, TemplateInput};
 use crate::inventory::warranty::{self, WarrantyRow};
 use crate::web::AppState;
@@ -210,4 +213,132 @@ pub(super) async fn reorder_list(
 ) -> AppResult<Shown<Vec<ReorderRow>>> {
     let rows = reorder::below_minimum(&s.db, user.can(Permission::ViewMoney)).await?;
     Ok(Shown::to(&user, rows))
+}
+
+/// A stock transfer as the API takes it.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub(super) struct TransferBody {
+    /// Destination stock location id.
+    to_location_id: i64,
+    /// Serials of the units to move (any case), at most 1,000.
+    serials: Vec<String>,
+    /// Only say what would move (the preview); nothing changes.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// The plan of a transfer, each serial with what happens to it, messages in
+/// the caller's language.
+fn plan_json(ctx: &crate::web::Ctx, plan: &transfer::Plan) -> Value {
+    let lines: Vec<Value> = plan
+        .lines
+        .iter()
+        .map(|l| {
+            json!({
+                "serial": l.serial,
+                "unit_id": l.unit.as_ref().map(|u| u.id),
+                "mpn": l.unit.as_ref().map(|u| u.mpn.clone()),
+                "from": l.from,
+                "moves": l.moves,
+                "problem": l.problem.as_ref().map(|m| ctx.msg(m)),
+                "note": l.note.as_ref().map(|m| ctx.msg(m)),
+            })
+        })
+        .collect();
+    json!({
+        "to_location_id": plan.to_id,
+        "to": plan.to,
+        "moving": plan.moving(),
+        "problems": plan.problems(),
+        "lines": lines,
+    })
+}
+
+/// Move units between stock locations by serial, all or none (`dry_run`
+/// only previews). 422 names each serial that cannot move (`serials[i]`).
+#[utoipa::path(post, path = "/transfers", tag = "inventory", request_body = TransferBody, responses((status = 200, description = "The plan carried out (or previewed)"), (status = 409, description = "A unit changed meanwhile; nothing moved"), (status = 422, description = "No destination, too many serials, or serials that cannot move")))]
+pub(super) async fn transfer_units(
+    State(s): State<AppState>,
+    ctx: crate::web::Ctx,
+    user: CurrentUser,
+    Json(body): Json<TransferBody>,
+) -> AppResult<Shown<Value>> {
+    user.require(Permission::EditInventory)?;
+    let input = transfer::TransferInput {
+        to_location_id: body.to_location_id.to_string(),
+        serials: body.serials.join("\n"),
+    };
+    let plan = if body.dry_run {
+        transfer::preview(&s.db, &input).await?
+    } else {
+        transfer::commit(&s.db, &user.actor(), &input).await?
+    };
+    Ok(Shown::to(&user, plan_json(&ctx, &plan)))
+}
+
+/// Mark a unit in stock faulty where it lies (dead on arrival); 409 for any other status.
+#[utoipa::path(post, path = "/units/{id}/faulty", tag = "inventory", request_body = ConditionInput, params(("id" = i64, Path, description = "Unit id")), responses((status = 204), (status = 404), (status = 409), (status = 422)))]
+pub(super) async fn mark_faulty(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<ConditionInput>,
+) -> AppResult<StatusCode> {
+    user.require(Permission::EditInventory)?;
+    condition::mark_faulty(&s.db, &user.actor(), id, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Scrap a unit in stock or faulty for good (a reason is required); 409 for any other status.
+#[utoipa::path(post, path = "/units/{id}/scrap", tag = "inventory", request_body = ConditionInput, params(("id" = i64, Path, description = "Unit id")), responses((status = 204), (status = 404), (status = 409), (status = 422)))]
+pub(super) async fn scrap_unit(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<ConditionInput>,
+) -> AppResult<StatusCode> {
+    user.require(Permission::EditInventory)?;
+    condition::scrap(&s.db, &user.actor(), id, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everything a serial, tag or hostname may name, in any case: units by
+/// serial prefix, assets by tag, hostname or registered serial, and the
+/// serials BMCs report; at most 20 of each.
+#[utoipa::path(get, path = "/search", tag = "inventory", params(("q" = String, Query, description = "Serial, asset tag or hostname, or their start")), responses((status = 200)))]
+pub(super) async fn search(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<SearchQuery>,
+) -> AppResult<Shown<Value>> {
+    let q = q.q.trim();
+    if q.is_empty() {
+        return Ok(Shown::to(
+            &user,
+            json!({ "units": [], "assets": [], "reported": [] }),
+        ));
+    }
+    let (units, units_total) = crate::inventory::units::search(&s.db, q, None, 20, 0).await?;
+    let assets = assets::list(&s.db, Some(q), 20).await?;
+    let reported = crate::health::serials::search(&s.db, q, 20).await?;
+    let units: Vec<Value> = units
+        .into_iter()
+        .map(|u| json!({"id": u.id, "serial": u.serial, "mpn": u.mpn, "status": u.status, "location_id": u.location_id, "asset_id": u.asset_id}))
+        .collect();
+    let assets: Vec<Value> = assets
+        .into_iter()
+        .map(|a| json!({"id": a.id, "asset_tag": a.asset_tag, "hostname": a.hostname, "serial": a.serial, "status": a.status}))
+        .collect();
+    Ok(Shown::to(
+        &user,
+        json!({ "units": units, "units_total": units_total, "assets": assets, "reported": reported }),
+    ))
+}
+
+/// The search's text.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub(super) struct SearchQuery {
+    /// Serial, asset tag or hostname, or their start.
+    #[serde(default)]
+    q: String,
 }

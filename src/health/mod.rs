@@ -12,6 +12,7 @@ pub mod probe;
 pub mod reconcile;
 pub mod redfish;
 pub mod secret;
+pub mod serials;
 pub mod store;
 
 use std::time::Duration;

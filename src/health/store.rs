@@ -436,7 +436,8 @@ async fn upsert_latest(tx: &mut Tx, polls: &[(&PollRecord<'_>, &Snapshot)]) -> R
             q.execute(c).await
         })?;
     }
-    Ok(())
+    let serials: Vec<(i64, &Snapshot)> = polls.iter().map(|(p, s)| (p.asset_id, *s)).collect();
+    super::serials::sync(tx, &serials).await
 }
 
 /// One recorded event.

@@ -30,21 +30,25 @@ pub struct Asset {
     pub assembly_labour_minor: i64,
     /// Landed cost of the units installed now, base minor units.
     pub units_cost_minor: i64,
+    /// The chassis serial it was registered with (imported assets), as given.
+    pub serial: Option<String>,
 }
 
 const ASSET_SELECT: &str = "select a.id, a.asset_tag, a.hostname, t.name as template_name, a.kind, a.status,
     a.assembly_labour_minor,
     cast(coalesce((select sum(u.landed_cost_minor) from units u where u.asset_id = a.id and u.status = 'installed'), 0) as bigint)
-      as units_cost_minor
+      as units_cost_minor, a.serial
     from assets a left join build_templates t on t.id = a.template_id";
 
-/// Assets whose tag or hostname starts with `q` (any case), by tag, at most
-/// `limit`. The prefix is a range over `lower(...)`, which the expression
-/// indexes of migration 0023 serve on both engines (a `like` would not be).
+/// Assets whose tag, hostname or registered serial starts with `q` (in any
+/// case of its ASCII letters, as `lower()` folds on both engines), by tag, at
+/// most `limit`. The prefix is a range over `lower(...)`, which the expression
+/// indexes of migrations 0023 and 0034 serve on both engines (a `like` would
+/// not be).
 pub async fn list(db: &Db, q: Option<&str>, limit: i64) -> Result<Vec<Asset>, DbError> {
     let (lo, hi) = match q {
         Some(q) => {
-            let lo = q.to_lowercase();
+            let lo = super::units::serial_key(q);
             let hi = super::units::prefix_upper(&lo);
             (Some(lo), Some(hi))
         }
@@ -52,7 +56,8 @@ pub async fn list(db: &Db, q: Option<&str>, limit: i64) -> Result<Vec<Asset>, Db
     };
     let filter = if q.is_some() {
         "where (lower(a.asset_tag) >= $1 and lower(a.asset_tag) < $2)
-            or (lower(a.hostname) >= $1 and lower(a.hostname) < $2)"
+            or (lower(a.hostname) >= $1 and lower(a.hostname) < $2)
+            or (lower(a.serial) >= $1 and lower(a.serial) < $2)"
     } else {
         "where cast($1 as text) is null and cast($2 as text) is null"
     };

@@ -14,6 +14,7 @@ use crate::audit::{self, Action, Actor};
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
+use crate::inventory::units::serial_key;
 use crate::{exec, on};
 
 mod findings;
@@ -233,7 +234,8 @@ pub async fn scan(db: &Db, id: i64, code: &str) -> AppResult<ScanResult> {
 struct Item {
     asset_id: Option<i64>,
     unit_id: Option<i64>,
-    /// Codes that identify it (tag, hostname, serial), lower case.
+    /// Codes that identify it (tag, hostname, serial), ASCII letters
+    /// lowered as the database's `lower()` does ([`serial_key`]).
     codes: Vec<String>,
     /// How to show it.
     label: String,
@@ -241,8 +243,7 @@ struct Item {
 
 impl Item {
     fn matches(&self, code: &str) -> bool {
-        let code = code.to_lowercase();
-        self.codes.contains(&code)
+        self.codes.contains(&serial_key(code.trim()))
     }
 }
 
@@ -250,9 +251,9 @@ impl Item {
 /// location (units kept there or in the locations inside it).
 async fn expected(db: &Db, take: &Stocktake) -> AppResult<Vec<Item>> {
     if let Some(rack) = take.rack_id {
-        let rows: Vec<(i64, String, Option<String>)> = on!(db, |p| {
+        let rows: Vec<(i64, String, Option<String>, Option<String>)> = on!(db, |p| {
             sqlx::query_as(
-            "select a.id, a.asset_tag, a.hostname from placements p join assets a on a.id = p.asset_id where p.rack_id = $1 order by p.u_position"
+            "select a.id, a.asset_tag, a.hostname, a.serial from placements p join assets a on a.id = p.asset_id where p.rack_id = $1 order by p.u_position"
         )
         .bind(rack)
         .fetch_all(p)
@@ -260,11 +261,13 @@ async fn expected(db: &Db, take: &Stocktake) -> AppResult<Vec<Item>> {
         })?;
         return Ok(rows
             .into_iter()
-            .map(|(id, tag, host)| Item {
+            .map(|(id, tag, host, serial)| Item {
                 asset_id: Some(id),
                 unit_id: None,
-                codes: std::iter::once(tag.to_lowercase())
-                    .chain(host.map(|h| h.to_lowercase()))
+                codes: [Some(&tag), host.as_ref(), serial.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .map(|c| serial_key(c))
                     .collect(),
                 label: tag,
             })
@@ -287,7 +290,7 @@ async fn expected(db: &Db, take: &Stocktake) -> AppResult<Vec<Item>> {
         .map(|(id, serial, _)| Item {
             asset_id: None,
             unit_id: Some(id),
-            codes: vec![serial.to_lowercase()],
+            codes: vec![serial_key(&serial)],
             label: serial,
         })
         .collect())
@@ -317,7 +320,8 @@ enum Known {
 async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
     let c = db.collate_c();
     let sql = format!(
-        "select id from assets where lower(asset_tag) = lower($1{c}) or lower(hostname) = lower($1{c})"
+        "select id from assets where lower(asset_tag) = lower($1{c}) or lower(hostname) = lower($1{c})
+           or lower(serial) = lower($1{c}) order by id limit 1"
     );
     let asset: Option<i64> = on!(db, |p| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
@@ -337,7 +341,7 @@ async fn identify(db: &Db, code: &str) -> AppResult<Option<Known>> {
         "select u.id, u.location_id, a.asset_tag, u.status from units u left join assets a on a.id = u.asset_id where lower(u.serial) = $1
          order by case when u.serial = $2 then 0 else 1 end, u.id limit 1"
     )
-    .bind(crate::inventory::units::serial_key(code))
+    .bind(serial_key(code))
     .bind(code)
     .fetch_optional(p)
     .await

@@ -224,3 +224,54 @@ async fn a_shelf_audit_moves_a_found_unit_in_the_ledger() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_servers_own_serial_scanned_in_any_case_counts_in_a_rack_audit() {
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let a01 = rack(&db, "A01").await;
+        let a02 = rack(&db, "A02").await;
+        let assets = placed_servers(&db, &[("SRV-1", a01, 1), ("SRV-2", a02, 1)]).await;
+        // Imported servers keep their chassis serial on the asset.
+        for (asset, serial) in assets.iter().zip(["CHS77AB", "CHS88CD"]) {
+            on!(&db, |p| sqlx::query(
+                "update assets set serial = $1 where id = $2"
+            )
+            .bind(serial)
+            .bind(asset)
+            .execute(p)
+            .await
+            .map(|_| ()))
+            .unwrap();
+        }
+        let take = stocktake::start(
+            &db,
+            &actor(),
+            &StartInput {
+                rack_id: a01.to_string(),
+                location_id: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            stocktake::scan(&db, take, "chs77ab").await.unwrap(),
+            ScanResult::Expected,
+            "{backend:?}: the serial on the chassis label, in lower case"
+        );
+        assert_eq!(
+            stocktake::scan(&db, take, "Chs88cd").await.unwrap(),
+            ScanResult::Elsewhere,
+            "{backend:?}: another rack's server, by its serial"
+        );
+        let [ok, missing, unexpected, unknown] =
+            stocktake::finish(&db, &actor(), take).await.unwrap();
+        assert_eq!(
+            (ok, missing, unexpected, unknown),
+            (1, 0, 1, 0),
+            "{backend:?}"
+        );
+        app.finish().await;
+    }
+}

@@ -191,6 +191,7 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("stock_movements", &["inventory/units/"]),
     ("warranty_terms", &["inventory/warranty.rs"]),
     ("bmcs", &["health/"]),
+    ("bmc_serials", &["health/"]),
     ("health_alerts", &["health/"]),
     ("health_events", &["health/"]),
     ("health_latest", &["health/"]),

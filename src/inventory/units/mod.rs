@@ -7,9 +7,9 @@ mod write;
 
 pub use model::{BadSerial, Serial, UnitStatus, UnknownStatus, key as serial_key};
 pub use write::{
-    Arrived, Received, claim_for_rma, insert_arrived, insert_received, install, move_to,
-    release_reservations, remove_from_asset, reserve, reserve_for_assembly, set_landed_cost,
-    set_status,
+    Arrived, Received, claim_for_rma, insert_arrived, insert_received, install, mark_faulty,
+    move_to, release_reservations, remove_from_asset, reserve, reserve_for_assembly, scrap,
+    set_landed_cost, set_status, transfer,
 };
 
 use serde::Serialize;
@@ -174,6 +174,53 @@ pub async fn locate(
     Ok(out)
 }
 
+/// A unit a typed or scanned serial may name, with what moving it needs.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Candidate {
+    /// Unit id.
+    pub id: i64,
+    /// Serial as stored.
+    pub serial: String,
+    /// Status.
+    pub status: UnitStatus,
+    /// Stock location, when on a shelf.
+    pub location_id: Option<i64>,
+    /// Part model.
+    pub part_model_id: i64,
+    /// Its MPN.
+    pub mpn: String,
+    /// The asset it is installed in, by tag.
+    pub asset_tag: Option<String>,
+}
+
+/// Every unit whose serial is one of `keys` ([`serial_key`]s) in any case,
+/// a query per 500 keys through the index on the lowered serial, by id.
+pub async fn candidates(
+    db: impl Into<Conn<'_>>,
+    keys: &[String],
+) -> Result<Vec<Candidate>, DbError> {
+    let mut db: Conn<'_> = db.into();
+    let mut out = Vec::new();
+    for chunk in keys.chunks(SERIALS_PER_QUERY) {
+        let sql = format!(
+            "select u.id, u.serial, u.status, u.location_id, u.part_model_id, m.mpn, a.asset_tag
+             from units u join part_models m on m.id = u.part_model_id
+             left join assets a on a.id = u.asset_id
+             where lower(u.serial) in ({}) order by u.id",
+            db.marks(1, chunk.len())
+        );
+        let rows: Vec<Candidate> = on!(db, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for k in chunk {
+                q = q.bind(k);
+            }
+            q.fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// One stock movement to record: what moved, from where, to where, and why.
 pub struct Movement<'a> {
     /// Part model.
@@ -186,7 +233,8 @@ pub struct Movement<'a> {
     pub to: Option<i64>,
     /// Units moved.
     pub quantity: i64,
-    /// `receipt`, `install`, `removal`, `rma`, `rma_replacement`, `rma_rejected`.
+    /// `receipt`, `install`, `removal`, `rma`, `rma_replacement`, `rma_rejected`,
+    /// `transfer`, `scrap`.
     pub reason: &'a str,
     /// The receipt line, for receipts.
     pub receipt_line_id: Option<i64>,

@@ -293,3 +293,71 @@ pub async fn move_to(tx: &mut Tx, unit_id: i64, location_id: i64) -> Result<(), 
     })?;
     Ok(())
 }
+
+/// Moves a unit in stock or faulty from `from` to `to` if it is still
+/// there with that status; false if another request changed it first (the
+/// claim is the check, as for reservations).
+pub async fn transfer(
+    tx: &mut Tx,
+    unit_id: i64,
+    status: UnitStatus,
+    from: i64,
+    to: i64,
+) -> Result<bool, DbError> {
+    let now = crate::clock::now();
+    let n = exec!(tx, |c| {
+        sqlx::query(
+            "update units set location_id = $1, updated_at = $2
+             where id = $3 and location_id = $4 and status = $5",
+        )
+        .bind(to)
+        .bind(now)
+        .bind(unit_id)
+        .bind(from)
+        .bind(status)
+        .execute(c)
+        .await
+    })?;
+    Ok(n == 1)
+}
+
+/// Marks a unit in stock as faulty where it lies (dead on arrival, found
+/// bad on the shelf); false if it was no longer in stock.
+pub async fn mark_faulty(tx: &mut Tx, unit_id: i64) -> Result<bool, DbError> {
+    let now = crate::clock::now();
+    let n = exec!(tx, |c| {
+        sqlx::query("update units set status = $1, updated_at = $2 where id = $3 and status = $4")
+            .bind(UnitStatus::Faulty)
+            .bind(now)
+            .bind(unit_id)
+            .bind(UnitStatus::InStock)
+            .execute(c)
+            .await
+    })?;
+    Ok(n == 1)
+}
+
+/// Scraps a unit in stock or faulty at `from` (gone for good, no location);
+/// false if it was no longer there with that status.
+pub async fn scrap(
+    tx: &mut Tx,
+    unit_id: i64,
+    status: UnitStatus,
+    from: i64,
+) -> Result<bool, DbError> {
+    let now = crate::clock::now();
+    let n = exec!(tx, |c| {
+        sqlx::query(
+            "update units set status = $1, location_id = null, updated_at = $2
+             where id = $3 and status = $4 and location_id = $5",
+        )
+        .bind(UnitStatus::Scrapped)
+        .bind(now)
+        .bind(unit_id)
+        .bind(status)
+        .bind(from)
+        .execute(c)
+        .await
+    })?;
+    Ok(n == 1)
+}

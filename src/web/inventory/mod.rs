@@ -1,9 +1,11 @@
 //! Inventory pages: stock locations (`locations`); units, stock, reorder,
 //! warranty, RMA and the search box (`units`); build templates, assembly
-//! orders, assets and part swaps (`assembly`).
+//! orders, assets and part swaps (`assembly`); transfers, faulty and scrap
+//! (`stock`).
 
 mod assembly;
 mod locations;
+mod stock;
 mod units;
 
 use axum::Router;
@@ -15,4 +17,5 @@ pub fn routes() -> Router<AppState> {
     locations::routes()
         .merge(units::routes())
         .merge(assembly::routes())
+        .merge(stock::routes())
 }

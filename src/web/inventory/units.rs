@@ -100,6 +100,32 @@ struct UnitPage {
             crate::datacenter::placement::Placement,
         )>,
     )>,
+    /// A refused faulty or scrap form: which, its messages and its reason.
+    refused: Option<(&'static str, crate::error::FieldErrors, String)>,
+    /// A refusal that is no field's (the unit's status changed).
+    problem: Option<String>,
+}
+
+impl UnitPage {
+    /// The message at the reason field of `form` when it was refused.
+    fn reason_error(&self, form: &str) -> Option<String> {
+        let (f, errors, _) = self.refused.as_ref()?;
+        (*f == form).then(|| errors.get("reason").map(|m| self.ctx.msg(m)))?
+    }
+
+    /// The reason typed into `form` when it was refused, else empty.
+    fn reason_kept(&self, form: &str) -> &str {
+        match &self.refused {
+            Some((f, _, r)) if *f == form => r,
+            _ => "",
+        }
+    }
+
+    /// Whether the unit is on a shelf, in stock or faulty (it can be scrapped).
+    fn on_shelf(&self) -> bool {
+        matches!(self.unit.status, UnitStatus::InStock | UnitStatus::Faulty)
+            && self.unit.location_id.is_some()
+    }
 }
 
 async fn show_unit(
@@ -107,6 +133,40 @@ async fn show_unit(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> AppResult<UnitPage> {
+    unit_page(&state, ctx, id).await
+}
+
+/// After marking a unit faulty or scrapping it: its page again, with the
+/// form's messages and reason kept when refused.
+pub(super) async fn after_condition(
+    state: &AppState,
+    ctx: Ctx,
+    id: i64,
+    form: &'static str,
+    input: crate::inventory::stock::condition::ConditionInput,
+    result: AppResult<()>,
+) -> AppResult<Response> {
+    use axum::http::StatusCode;
+    let (status, errors, problem) = match result {
+        Ok(()) => {
+            return Ok(crate::web::see_other(
+                &format!("/inventory/units/{id}"),
+                Some("saved"),
+            ));
+        }
+        Err(crate::error::AppError::Validation(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e, None),
+        Err(crate::error::AppError::Conflict(m)) => {
+            (StatusCode::CONFLICT, Default::default(), Some(m))
+        }
+        Err(e) => return Err(e),
+    };
+    let mut page = unit_page(state, ctx, id).await?;
+    page.problem = problem.map(|m| page.ctx.msg(&m));
+    page.refused = Some((form, errors, input.reason));
+    Ok((status, page).into_response())
+}
+
+async fn unit_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<UnitPage> {
     let unit = units::get(&state.db, id).await?;
     let cost = Money::from_minor(
         unit.landed_cost_minor,
@@ -133,6 +193,8 @@ async fn show_unit(
         unit,
         cost,
         history,
+        refused: None,
+        problem: None,
     })
 }
 
@@ -179,10 +241,12 @@ struct SearchPage {
     parts: Vec<crate::procurement::PartModel>,
     orders: Vec<crate::procurement::orders_repo::PoRow>,
     assets: Vec<crate::inventory::assets::Asset>,
+    reported: Vec<crate::health::serials::ReportedSerial>,
 }
 
-/// The search box: a serial, MPN or order number. One exact serial goes
-/// straight to its unit.
+/// The search box: a serial (of a unit, an asset, or reported by a BMC), an
+/// asset tag or hostname, an MPN or an order number, in any case. One exact
+/// serial goes straight to its unit, else one exact asset to its page.
 async fn search(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -200,10 +264,14 @@ async fn search(
     }
     let assets = crate::inventory::assets::list(&state.db, Some(&q), 20).await?;
     let exact_asset = |a: &crate::inventory::assets::Asset| {
-        a.asset_tag.eq_ignore_ascii_case(&q)
-            || a.hostname
-                .as_deref()
-                .is_some_and(|h| h.eq_ignore_ascii_case(&q))
+        [
+            Some(a.asset_tag.as_str()),
+            a.hostname.as_deref(),
+            a.serial.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|code| code.eq_ignore_ascii_case(&q))
     };
     if let [only] = assets.as_slice()
         && units.is_empty()
@@ -215,6 +283,7 @@ async fn search(
         crate::procurement::repo::list_part_models(&state.db, Some(&q), None, 20, 0).await?;
     let (orders, _) =
         crate::procurement::orders_repo::list_pos(&state.db, Some(&q), None, 20, 0).await?;
+    let reported = crate::health::serials::search(&state.db, &q, 20).await?;
     let money = ctx.can_money();
     let page = SearchPage {
         ctx,
@@ -224,6 +293,7 @@ async fn search(
         parts: parts.into_iter().map(|p| p.view(money)).collect(),
         orders,
         assets,
+        reported,
     };
     Ok(page.into_response())
 }
