@@ -38,7 +38,11 @@ pub async fn open_for_alerts(db: &Db, lang: Lang) -> AppResult<Vec<i64>> {
     let mut planned = Vec::new();
     let mut joined = Vec::new();
     for alert in waiting {
-        let slot = (alert.asset_id, alert.component_kind.clone(), alert.slot.clone().unwrap_or_default());
+        let slot = (
+            alert.asset_id,
+            alert.component_kind.clone(),
+            alert.slot.clone().unwrap_or_default(),
+        );
         if let Some(wo) = open_slots.get(&slot) {
             joined.push((alert, *wo));
             continue;

@@ -64,11 +64,9 @@ async fn poll_once_polls_the_due_bmcs_and_stores_their_state() {
 async fn poll_once_polls_every_due_bmc_not_only_four_times_the_concurrency() {
     // One fake BMC answers for twelve assets; at concurrency 2 a round used
     // to claim at most 2 x 4 = 8 of them and leave the rest for later.
-    let server = crate::fake::FakeBmc::start(crate::fake::Behavior::Mockup(
-        "public-localstorage",
-        None,
-    ))
-    .await;
+    let server =
+        crate::fake::FakeBmc::start(crate::fake::Behavior::Mockup("public-localstorage", None))
+            .await;
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("rl.sqlite").display());
     let db = rackledger::db::Db::connect(&url).await.unwrap();

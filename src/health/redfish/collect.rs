@@ -164,7 +164,15 @@ async fn read_part_health(
     parts: &PartLinks,
     snap: &mut Snapshot,
 ) {
-    for (id, doc) in part_docs(client, system, "Processors", &parts.processors, &mut snap.errors).await {
+    for (id, doc) in part_docs(
+        client,
+        system,
+        "Processors",
+        &parts.processors,
+        &mut snap.errors,
+    )
+    .await
+    {
         snap.processors.push(processor(&id, &doc));
     }
     for (id, doc) in part_docs(client, system, "Memory", &parts.memory, &mut snap.errors).await {

@@ -204,12 +204,7 @@ pub struct Snapshot {
 fn merged<T: Clone>(read: &[T], stored: &[T], id: impl Fn(&T) -> &String) -> Vec<T> {
     let mut out: Vec<T> = stored
         .iter()
-        .map(|s| {
-            read.iter()
-                .find(|r| id(r) == id(s))
-                .unwrap_or(s)
-                .clone()
-        })
+        .map(|s| read.iter().find(|r| id(r) == id(s)).unwrap_or(s).clone())
         .collect();
     out.extend(
         read.iter()
