@@ -22,8 +22,9 @@ const PLAN_CHUNK: usize = 1000;
 ///
 /// A packing list's commit first trusts the unique index on (manufacturer,
 /// serial) instead of looking every serial up: the preview just looked them
-/// up, and in the usual case none is on record. If the index refuses one,
-/// that attempt is rolled back whole and the rows are planned again with the
+/// up, and in the usual case none is on record. If the index refuses one, or
+/// any row is an error (a serial this order already received counts again
+/// without its look-up), that attempt is rolled back whole and the rows are planned again with the
 /// look-ups, which name each row whose serial is on record (or find it is
 /// this order's own, when a file is imported again).
 #[instrument(skip_all, fields(kind = kind.as_str(), file = file_name))]
@@ -82,8 +83,9 @@ pub(crate) enum SerialCheck {
 /// How one pass over the rows ended.
 enum Pass {
     Done(Summary),
-    /// [`SerialCheck::UniqueIndex`] only: the index refused a serial, and
-    /// the pass wrote nothing.
+    /// [`SerialCheck::UniqueIndex`] only: the index refused a serial, or a
+    /// row could not be taken without looking its serial up; the pass wrote
+    /// nothing.
     SerialOnRecord,
 }
 
@@ -196,6 +198,14 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
     summary.blank_rows = reader.blank_rows();
     summary.sample = errors_kept.into_iter().chain(others_kept).collect();
     (job.progress)(summary.rows, total.or(Some(summary.rows)));
+    // The quick pass looked no serial up, so a serial this order already
+    // received counts again (and may go over the ordered quantity) where the
+    // preview called it unchanged. Any row it cannot take is decided again
+    // with the look-ups, exactly as the preview decided it.
+    if serials == SerialCheck::UniqueIndex && summary.errors > 0 {
+        tx.rollback().await?;
+        return Ok(Pass::SerialOnRecord);
+    }
     let Mode::Commit { skip_errors } = job.mode else {
         // A preview only read; end its snapshot now rather than when the pool reuses the connection.
         tx.rollback().await?;

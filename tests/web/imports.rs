@@ -620,3 +620,57 @@ async fn a_packing_list_row_whose_serial_is_too_long_or_a_lookalike_is_named_and
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_packing_list_sent_again_with_two_more_serials_commits_as_its_preview_said() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let db = app.db.clone();
+        let po = ordered_po(&db, &[("M321R4GA3BB6-CQK", "4")]).await;
+        let (_, target) = packing_target(&db, po).await;
+        let first = (1..=2).map(|i| format!("S4REIMP{i:04}"));
+        let (id, _) = upload_bytes(
+            &app,
+            &csrf,
+            "packing_list",
+            "first.csv",
+            dimm_list(first),
+            &target,
+        )
+        .await;
+        commit(&app, &csrf, id, false).await;
+
+        // The full list: the two received serials and two new ones.
+        let all = (1..=4).map(|i| format!("S4REIMP{i:04}"));
+        let (id, doc) =
+            upload_bytes(&app, &csrf, "packing_list", "all.csv", dimm_list(all), &target).await;
+        assert_eq!(
+            counts(&doc),
+            ["2".to_owned(), "0".into(), "2".into(), "0".into()],
+            "{backend:?}: {}",
+            text_of(&doc, "#rows")
+        );
+        let done = commit(&app, &csrf, id, false).await;
+        assert!(
+            text_of(&done, "#refused").is_empty(),
+            "{backend:?}: {}",
+            text_of(&done, "#refused")
+        );
+        assert!(!text_of(&done, "#committed").is_empty());
+        assert_eq!(
+            counts(&done),
+            ["2".to_owned(), "0".into(), "2".into(), "0".into()],
+            "the commit decided as the preview did"
+        );
+        let units = on!(&db, |p| sqlx::query_scalar::<_, i64>(
+            "select count(*) from units u join po_lines l on l.id = u.po_line_id where l.po_id = $1"
+        )
+        .bind(po)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(units, 4, "{backend:?}");
+        app.finish().await;
+    }
+}
