@@ -196,6 +196,8 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
         return Err(file_error(ImportError::TooLarge(limit)));
     }
     summary.blank_rows = reader.blank_rows();
+    summary.summary_rows = reader.summary_rows();
+    summary.summary_row_numbers = reader.summary_row_numbers().to_vec();
     summary.sample = errors_kept.into_iter().chain(others_kept).collect();
     (job.progress)(summary.rows, total.or(Some(summary.rows)));
     // The quick pass looked no serial up, so a serial this order already
@@ -240,7 +242,7 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
             )
             .await;
             match received? {
-                Ok(_) => {}
+                Ok(receipt_id) => summary.receipt_id = Some(receipt_id),
                 Err(_) if serials == SerialCheck::UniqueIndex => {
                     tx.rollback().await?;
                     return Ok(Pass::SerialOnRecord);

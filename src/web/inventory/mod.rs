@@ -1,8 +1,10 @@
 //! Inventory pages: stock locations (`locations`); units, stock, reorder,
-//! warranty, RMA and the search box (`units`); build templates, assembly
-//! orders, assets and part swaps (`assembly`).
+//! warranty, RMA and the search box (`units`); build templates and their
+//! versions (`build_templates`); assembly orders, assets and part swaps
+//! (`assembly`).
 
 mod assembly;
+mod build_templates;
 mod locations;
 mod units;
 
@@ -15,4 +17,5 @@ pub fn routes() -> Router<AppState> {
     locations::routes()
         .merge(units::routes())
         .merge(assembly::routes())
+        .merge(build_templates::routes())
 }
