@@ -91,7 +91,7 @@ fn full_list(path: &std::path::Path, first: &[String]) -> Vec<String> {
 
 /// Uploads `file` as a packing list for order `id` into the first stock
 /// location, and waits for its preview.
-async fn upload_packing_list(w: &World, id: &str, file: &std::path::Path) {
+async fn upload_packing_list(w: &mut World, id: &str, file: &std::path::Path) {
     w.goto("/procurement/imports").await;
     w.check_page(200).await;
     w.client
@@ -257,7 +257,7 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
     let file = dir.path().join("packing-list.xlsx");
     let good = packing_list(&file);
     let id = order_path.rsplit('/').next().unwrap().to_owned();
-    upload_packing_list(&w, &id, &file).await;
+    upload_packing_list(&mut w, &id, &file).await;
     // The preview runs in the background; the page refreshes itself until done.
     let errors = w.text("#count-error").await;
     assert_eq!(errors, "3", "three rows cannot be received");
@@ -285,7 +285,7 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
 
     // Off the path: the same file uploaded again says so, links the first
     // import, and would receive nothing twice.
-    upload_packing_list(&w, &id, &file).await;
+    upload_packing_list(&mut w, &id, &file).await;
     assert_eq!(w.text("#count-unchanged").await, "6");
     assert_eq!(w.text("#count-create").await, "0");
     let earlier = w
@@ -303,7 +303,7 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
     // with one click, no skipping.
     let full = dir.path().join("packing-list-full.xlsx");
     let all = full_list(&full, &good);
-    upload_packing_list(&w, &id, &full).await;
+    upload_packing_list(&mut w, &id, &full).await;
     assert_eq!(w.text("#count-error").await, "0", "{}", w.text("#rows").await);
     assert_eq!(w.text("#count-unchanged").await, "6");
     assert_eq!(w.text("#count-create").await, "2");
