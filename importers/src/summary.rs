@@ -52,9 +52,7 @@ fn is_label(text: &str) -> bool {
     let lower = lower.trim_end_matches([':', '：', '.']).trim_end();
     LABELS.iter().any(|label| match lower.strip_prefix(label) {
         Some("") => true,
-        Some(rest) => rest
-            .trim_start()
-            .starts_with(['(', '（', '[', ':', '：']),
+        Some(rest) => rest.trim_start().starts_with(['(', '（', '[', ':', '：']),
         None => false,
     })
 }

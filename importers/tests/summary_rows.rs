@@ -44,7 +44,10 @@ fn a_data_row_whose_description_says_total_stays_data() {
                ,MZQL23T8HCLS-00A07,Total,nvme,389.00,USD\n\
                Total,,missing part number,,1.00,USD\n";
     let (rows, summaries, _) = read(csv, Kind::PriceList);
-    assert_eq!(summaries, 1, "only the row without a part number is a total");
+    assert_eq!(
+        summaries, 1,
+        "only the row without a part number is a total"
+    );
     assert_eq!(rows.len(), 2, "{rows:?}");
     let mpns: Vec<String> = rows
         .into_iter()

@@ -316,10 +316,12 @@ pub async fn claim_commit(db: &Db, id: i64) -> Result<bool, DbError> {
 /// when it is in any other state (committed, running).
 pub async fn discard(db: &Db, id: i64) -> Result<bool, DbError> {
     let done = exec!(db, |p| {
-        sqlx::query("delete from import_batches where id = $1 and status in ('previewed', 'refused')")
-            .bind(id)
-            .execute(p)
-            .await
+        sqlx::query(
+            "delete from import_batches where id = $1 and status in ('previewed', 'refused')",
+        )
+        .bind(id)
+        .execute(p)
+        .await
     })?;
     Ok(done == 1)
 }

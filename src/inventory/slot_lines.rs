@@ -100,7 +100,6 @@ pub fn parse_slot_lines(text: &str) -> Result<Vec<SlotLine>, Msg> {
     Ok(out)
 }
 
-
 /// The slot lines that give back `slots` (the edit form of a template):
 /// runs of numbered slots accepting the same parts become one range line.
 pub fn slot_lines_of(slots: &[Slot]) -> String {

@@ -68,7 +68,13 @@ fn packing_list(path: &std::path::Path) -> Vec<String> {
 fn full_list(path: &std::path::Path, first: &[String]) -> Vec<String> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    let header = ["Carton No", "Part Number", "Manufacturer", "Serial Number", "Qty"];
+    let header = [
+        "Carton No",
+        "Part Number",
+        "Manufacturer",
+        "Serial Number",
+        "Qty",
+    ];
     for (c, h) in header.iter().enumerate() {
         sheet.write_string(0, c as u16, *h).unwrap();
     }
@@ -281,7 +287,10 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
     w.check_page(200).await;
     let first_import = w.path().await;
     let first_import = first_import.split('?').next().unwrap().to_owned();
-    assert!(!w.text("#link-receipt").await.is_empty(), "links the receipt");
+    assert!(
+        !w.text("#link-receipt").await.is_empty(),
+        "links the receipt"
+    );
 
     // Off the path: the same file uploaded again says so, links the first
     // import, and would receive nothing twice.
@@ -304,10 +313,19 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
     let full = dir.path().join("packing-list-full.xlsx");
     let all = full_list(&full, &good);
     upload_packing_list(&mut w, &id, &full).await;
-    assert_eq!(w.text("#count-error").await, "0", "{}", w.text("#rows").await);
+    assert_eq!(
+        w.text("#count-error").await,
+        "0",
+        "{}",
+        w.text("#rows").await
+    );
     assert_eq!(w.text("#count-unchanged").await, "6");
     assert_eq!(w.text("#count-create").await, "2");
-    assert!(w.text("#summary-rows").await.contains("1 total rows ignored"));
+    assert!(
+        w.text("#summary-rows")
+            .await
+            .contains("1 total rows ignored")
+    );
     assert_eq!(w.text("#commit-button").await, "Import all 8 rows");
     w.screenshot("import-again-with-total").await;
     submit(&w, "#commit").await;

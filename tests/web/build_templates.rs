@@ -28,7 +28,8 @@ async fn editing_a_template_saves_a_new_version_and_builds_keep_the_old_one() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         let csrf = app.login("buyer", "rackledger-buyer").await;
-        app.post_form("/lang", &csrf, &[("lang", "en"), ("next", "/")]).await;
+        app.post_form("/lang", &csrf, &[("lang", "en"), ("next", "/")])
+            .await;
         let r = app
             .post_form(
                 "/inventory/templates",
@@ -69,13 +70,22 @@ async fn editing_a_template_saves_a_new_version_and_builds_keep_the_old_one() {
             .post_form(
                 &format!("/inventory/templates/{v1}/edit"),
                 &csrf,
-                &[("name", "edge node"), ("asset_kind", "server"), ("height_u", "one"),
-                  ("nameplate_watts", "400"), ("slots", "CPU1: 100-000001463")],
+                &[
+                    ("name", "edge node"),
+                    ("asset_kind", "server"),
+                    ("height_u", "one"),
+                    ("nameplate_watts", "400"),
+                    ("slots", "CPU1: 100-000001463"),
+                ],
             )
             .await;
         assert_eq!(r.status_code(), 422);
         let doc = scraper::Html::parse_document(&r.text());
-        assert!(text_of(&doc, "#height_u-error").contains("\"one\""), "{}", text_of(&doc, "main"));
+        assert!(
+            text_of(&doc, "#height_u-error").contains("\"one\""),
+            "{}",
+            text_of(&doc, "main")
+        );
         assert_eq!(attr(&doc, "input[name=height_u]", "value"), "one");
 
         // The edit, sent twice (a double click): one new version.
@@ -84,16 +94,27 @@ async fn editing_a_template_saves_a_new_version_and_builds_keep_the_old_one() {
             ("asset_kind", "server"),
             ("height_u", "1"),
             ("nameplate_watts", "450"),
-            ("slots", "CPU1: 100-000001463\nDIMM A1-A4: M321R4GA3BB6-CQK\nNIC1: MCX631432AN-ADAB"),
+            (
+                "slots",
+                "CPU1: 100-000001463\nDIMM A1-A4: M321R4GA3BB6-CQK\nNIC1: MCX631432AN-ADAB",
+            ),
             ("_once", once.as_str()),
         ];
-        let r = app.post_form(&format!("/inventory/templates/{v1}/edit"), &csrf, &fields).await;
+        let r = app
+            .post_form(&format!("/inventory/templates/{v1}/edit"), &csrf, &fields)
+            .await;
         assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
         let v2 = template_id(&r);
         assert_ne!(v1, v2);
-        let again = app.post_form(&format!("/inventory/templates/{v1}/edit"), &csrf, &fields).await;
+        let again = app
+            .post_form(&format!("/inventory/templates/{v1}/edit"), &csrf, &fields)
+            .await;
         assert_eq!(again.status_code(), 303);
-        assert_eq!(template_id(&again), v2, "the second sending gets the first answer");
+        assert_eq!(
+            template_id(&again),
+            v2,
+            "the second sending gets the first answer"
+        );
 
         // The new version has the new slots and the labour it did not change.
         let (_, new) = app.page(&format!("/inventory/templates/{v2}")).await;
@@ -116,7 +137,10 @@ async fn editing_a_template_saves_a_new_version_and_builds_keep_the_old_one() {
         assert!(!text_of(&old, "#superseded").is_empty());
         assert_eq!(count(&old, "#edit-link"), 0);
         let versions = text_of(&old, "#versions");
-        assert!(versions.contains("v2") && versions.contains("v1"), "{versions}");
+        assert!(
+            versions.contains("v2") && versions.contains("v1"),
+            "{versions}"
+        );
         let built: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
             "select template_id from assets where asset_tag = 'EDGE-0001'"
         )
@@ -133,13 +157,22 @@ async fn editing_a_template_saves_a_new_version_and_builds_keep_the_old_one() {
             .post_form(
                 &format!("/inventory/templates/{v1}/edit"),
                 &csrf,
-                &[("name", "edge node"), ("asset_kind", "server"), ("height_u", "2"),
-                  ("nameplate_watts", "400"), ("slots", "CPU1: 100-000001463")],
+                &[
+                    ("name", "edge node"),
+                    ("asset_kind", "server"),
+                    ("height_u", "2"),
+                    ("nameplate_watts", "400"),
+                    ("slots", "CPU1: 100-000001463"),
+                ],
             )
             .await;
         assert_eq!(r.status_code(), 409);
         let doc = scraper::Html::parse_document(&r.text());
-        assert!(text_of(&doc, "#problem").contains("newer version"), "{}", text_of(&doc, "main"));
+        assert!(
+            text_of(&doc, "#problem").contains("newer version"),
+            "{}",
+            text_of(&doc, "main")
+        );
         app.finish().await;
     }
 }

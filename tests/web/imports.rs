@@ -643,8 +643,15 @@ async fn a_packing_list_sent_again_with_two_more_serials_commits_as_its_preview_
 
         // The full list: the two received serials and two new ones.
         let all = (1..=4).map(|i| format!("S4REIMP{i:04}"));
-        let (id, doc) =
-            upload_bytes(&app, &csrf, "packing_list", "all.csv", dimm_list(all), &target).await;
+        let (id, doc) = upload_bytes(
+            &app,
+            &csrf,
+            "packing_list",
+            "all.csv",
+            dimm_list(all),
+            &target,
+        )
+        .await;
         assert_eq!(
             counts(&doc),
             ["2".to_owned(), "0".into(), "2".into(), "0".into()],
@@ -663,13 +670,16 @@ async fn a_packing_list_sent_again_with_two_more_serials_commits_as_its_preview_
             ["2".to_owned(), "0".into(), "2".into(), "0".into()],
             "the commit decided as the preview did"
         );
-        let units = on!(&db, |p| sqlx::query_scalar::<_, i64>(
+        let units =
+            on!(&db, |p| {
+                sqlx::query_scalar::<_, i64>(
             "select count(*) from units u join po_lines l on l.id = u.po_line_id where l.po_id = $1"
         )
         .bind(po)
         .fetch_one(p)
-        .await)
-        .unwrap();
+        .await
+            })
+            .unwrap();
         assert_eq!(units, 4, "{backend:?}");
         app.finish().await;
     }
@@ -696,7 +706,10 @@ fn form_fields(doc: &scraper::Html, css: &str) -> Vec<(String, String)> {
         })
         .filter_map(|e| {
             let v = e.value();
-            Some((v.attr("name")?.to_owned(), v.attr("value").unwrap_or("").to_owned()))
+            Some((
+                v.attr("name")?.to_owned(),
+                v.attr("value").unwrap_or("").to_owned(),
+            ))
         })
         .collect()
 }
@@ -727,7 +740,12 @@ async fn a_price_list_ending_in_total_rows_imports_without_skipping_and_names_th
             &target,
         )
         .await;
-        assert_eq!(text_of(&doc, "#count-error"), "0", "{}", text_of(&doc, "#rows"));
+        assert_eq!(
+            text_of(&doc, "#count-error"),
+            "0",
+            "{}",
+            text_of(&doc, "#rows")
+        );
         let note = text_of(&doc, "#summary-rows");
         assert!(
             note.contains("2 total rows ignored") && note.contains("3, 4"),
@@ -738,20 +756,35 @@ async fn a_price_list_ending_in_total_rows_imports_without_skipping_and_names_th
         assert_eq!(count(&doc, "#commit input[name=skip_errors]"), 0);
         let r = send_form(&app, &doc, "#commit").await;
         assert_eq!(r.status_code(), 303, "{}", r.text());
-        let id: i64 = attr(&doc, "#discard", "action").split('/').nth(3).unwrap().parse().unwrap();
+        let id: i64 = attr(&doc, "#discard", "action")
+            .split('/')
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap();
         let done = wait(&app, id).await;
-        assert!(!text_of(&done, "#committed").is_empty(), "{}", text_of(&done, "#refused"));
+        assert!(
+            !text_of(&done, "#committed").is_empty(),
+            "{}",
+            text_of(&done, "#refused")
+        );
 
         // In Korean, the same note in Korean.
-        app.post_form("/lang", &csrf, &[("lang", "ko"), ("next", "/")]).await;
+        app.post_form("/lang", &csrf, &[("lang", "ko"), ("next", "/")])
+            .await;
         let (_, ko) = app.page(&format!("/procurement/imports/{id}")).await;
-        assert!(text_of(&ko, "#summary-rows").contains("합계 행 2개"), "{}", text_of(&ko, "#summary-rows"));
+        assert!(
+            text_of(&ko, "#summary-rows").contains("합계 행 2개"),
+            "{}",
+            text_of(&ko, "#summary-rows")
+        );
         app.finish().await;
     }
 }
 
 #[tokio::test]
-async fn a_file_with_bad_rows_imports_its_good_rows_with_one_click_and_links_the_order_receipt_and_units() {
+async fn a_file_with_bad_rows_imports_its_good_rows_with_one_click_and_links_the_order_receipt_and_units()
+ {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         let csrf = login_buyer(&mut app).await;
@@ -774,7 +807,10 @@ async fn a_file_with_bad_rows_imports_its_good_rows_with_one_click_and_links_the
             "{backend:?}: the click wrote the good rows: {}",
             text_of(&done, "#refused")
         );
-        assert_eq!(attr(&done, "#link-order", "href"), format!("/procurement/orders/{po}"));
+        assert_eq!(
+            attr(&done, "#link-order", "href"),
+            format!("/procurement/orders/{po}")
+        );
         let receipt: i64 = on!(&db, |p| sqlx::query_scalar::<_, i64>(
             "select max(id) from receipts where po_id = $1"
         )
@@ -782,7 +818,10 @@ async fn a_file_with_bad_rows_imports_its_good_rows_with_one_click_and_links_the
         .fetch_one(p)
         .await)
         .unwrap();
-        assert_eq!(attr(&done, "#link-receipt", "href"), format!("/labels?receipt={receipt}"));
+        assert_eq!(
+            attr(&done, "#link-receipt", "href"),
+            format!("/labels?receipt={receipt}")
+        );
         assert_eq!(
             attr(&done, "#link-units", "href"),
             format!("/procurement/orders/{po}#received-units")
@@ -804,10 +843,16 @@ async fn a_file_with_bad_rows_imports_its_good_rows_with_one_click_and_links_the
 
         // A preview that is not wanted is discarded: its file is gone.
         let list = dimm_list(std::iter::once("S4ONECLK0004".to_owned()));
-        let (other, doc) = upload_bytes(&app, &csrf, "packing_list", "one.csv", list, &target).await;
+        let (other, doc) =
+            upload_bytes(&app, &csrf, "packing_list", "one.csv", list, &target).await;
         let r = send_form(&app, &doc, "#discard").await;
         assert_eq!(r.status_code(), 303);
-        assert!(r.header("location").to_str().unwrap().contains("flash=import_discarded"));
+        assert!(
+            r.header("location")
+                .to_str()
+                .unwrap()
+                .contains("flash=import_discarded")
+        );
         let (status, _) = app.page(&format!("/procurement/imports/{other}")).await;
         assert_eq!(status, 404);
         app.finish().await;
@@ -823,7 +868,8 @@ async fn the_same_file_uploaded_twice_links_the_first_import_and_a_doubled_uploa
         let po = ordered_po(&db, &[("M321R4GA3BB6-CQK", "4")]).await;
         let (_, target) = packing_target(&db, po).await;
         let list = || dimm_list((1..=2).map(|i| format!("S4TWICE{i:04}")));
-        let (first, doc) = upload_bytes(&app, &csrf, "packing_list", "a.csv", list(), &target).await;
+        let (first, doc) =
+            upload_bytes(&app, &csrf, "packing_list", "a.csv", list(), &target).await;
         send_form(&app, &doc, "#commit").await;
         wait(&app, first).await;
         let (_, again) = upload_bytes(&app, &csrf, "packing_list", "a.csv", list(), &target).await;
@@ -850,7 +896,10 @@ async fn the_same_file_uploaded_twice_links_the_first_import_and_a_doubled_uploa
                 .multipart(form)
         };
         let (r1, r2) = (send().await, send().await);
-        assert_eq!((r1.status_code().as_u16(), r2.status_code().as_u16()), (303, 303));
+        assert_eq!(
+            (r1.status_code().as_u16(), r2.status_code().as_u16()),
+            (303, 303)
+        );
         assert_eq!(r1.header("location"), r2.header("location"));
         let batches: i64 = on!(&db, |p| sqlx::query_scalar::<_, i64>(
             "select count(*) from import_batches where file_name = 'b.csv'"
@@ -885,8 +934,14 @@ async fn an_empty_file_is_refused_at_the_file_field_and_keeps_kind_order_and_loc
         assert_eq!(r.status_code(), 422);
         let doc = scraper::Html::parse_document(&r.text());
         assert!(text_of(&doc, "#file-error").contains("empty.xlsx is empty"));
-        assert_eq!(attr(&doc, "select[name=kind] option[selected]", "value"), "packing_list");
-        assert_eq!(attr(&doc, "select[name=po_id] option[selected]", "value"), po.to_string());
+        assert_eq!(
+            attr(&doc, "select[name=kind] option[selected]", "value"),
+            "packing_list"
+        );
+        assert_eq!(
+            attr(&doc, "select[name=po_id] option[selected]", "value"),
+            po.to_string()
+        );
         assert_eq!(
             attr(&doc, "select[name=location_id] option[selected]", "value"),
             location.to_string()

@@ -279,8 +279,15 @@ async fn an_expected_date_before_the_order_date_is_refused_at_its_field_with_the
                 ("notes", "rush order".to_owned()),
             ]
         };
-        for (lang, words) in [("en", "Expected date: 2026-11-01 is before the order date 2026-11-20"), ("ko", "입고 예정일: 2026-11-01")] {
-            app.post_form("/lang", &csrf, &[("lang", lang), ("next", "/")]).await;
+        for (lang, words) in [
+            (
+                "en",
+                "Expected date: 2026-11-01 is before the order date 2026-11-20",
+            ),
+            ("ko", "입고 예정일: 2026-11-01"),
+        ] {
+            app.post_form("/lang", &csrf, &[("lang", lang), ("next", "/")])
+                .await;
             let f = fields("2026-11-01");
             let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let r = app.post_form("/procurement/orders", &csrf, &f).await;
@@ -289,7 +296,14 @@ async fn an_expected_date_before_the_order_date_is_refused_at_its_field_with_the
             let msg = text_of(&doc, "#expected_date-error");
             assert!(msg.contains(words), "{lang}: {msg}");
             let kept = scraper::Selector::parse("input[name=expected_date]").unwrap();
-            let kept = doc.select(&kept).next().unwrap().value().attr("value").unwrap().to_owned();
+            let kept = doc
+                .select(&kept)
+                .next()
+                .unwrap()
+                .value()
+                .attr("value")
+                .unwrap()
+                .to_owned();
             assert_eq!(kept, "2026-11-01", "the input is kept");
         }
         let orders: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
@@ -327,8 +341,12 @@ async fn a_country_code_that_iso_never_assigned_is_refused_in_the_form_and_the_a
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         let csrf = app.login("buyer", "rackledger-buyer").await;
-        for (lang, code, words) in [("en", "KO", "Country: \"KO\" is not an ISO 3166-1"), ("ko", "ZZ", "국가: \"ZZ\"")] {
-            app.post_form("/lang", &csrf, &[("lang", lang), ("next", "/")]).await;
+        for (lang, code, words) in [
+            ("en", "KO", "Country: \"KO\" is not an ISO 3166-1"),
+            ("ko", "ZZ", "국가: \"ZZ\""),
+        ] {
+            app.post_form("/lang", &csrf, &[("lang", lang), ("next", "/")])
+                .await;
             let r = app
                 .post_form(
                     "/procurement/suppliers",
@@ -341,7 +359,14 @@ async fn a_country_code_that_iso_never_assigned_is_refused_in_the_form_and_the_a
             let msg = text_of(&doc, "#country-error");
             assert!(msg.contains(words), "{lang}: {msg}");
             let kept = scraper::Selector::parse("input[name=name]").unwrap();
-            let kept = doc.select(&kept).next().unwrap().value().attr("value").unwrap().to_owned();
+            let kept = doc
+                .select(&kept)
+                .next()
+                .unwrap()
+                .value()
+                .attr("value")
+                .unwrap()
+                .to_owned();
             assert_eq!(kept, "Typo Co");
         }
         let r = app

@@ -204,7 +204,10 @@ async fn upload(
         created_by: Some(user.id),
     };
     let id = batches::insert(&state.db, &new).await;
-    let to = format!("/procurement/imports/{id}", id = id.as_ref().copied().unwrap_or(0));
+    let to = format!(
+        "/procurement/imports/{id}",
+        id = id.as_ref().copied().unwrap_or(0)
+    );
     if let Some(token) = &once {
         let _ = match &id {
             Ok(_) => {

@@ -113,7 +113,6 @@ async fn show_template(
     })
 }
 
-
 #[derive(Template, WebTemplate)]
 #[template(path = "inventory/template_edit.html")]
 struct EditPage {
@@ -152,14 +151,22 @@ async fn save_template(
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
     user.require_money_input(&input)?;
-    let (status, errors, problem) = match templates::revise(&state.db, &user.actor(), id, &input).await {
-        Ok(new_id) => {
-            return Ok(see_other(&format!("/inventory/templates/{new_id}"), Some("saved")));
-        }
-        Err(AppError::Validation(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None),
-        Err(AppError::Conflict(m)) => (StatusCode::CONFLICT, FieldErrors::default(), Some(ctx.msg(&m))),
-        Err(e) => return Err(e),
-    };
+    let (status, errors, problem) =
+        match templates::revise(&state.db, &user.actor(), id, &input).await {
+            Ok(new_id) => {
+                return Ok(see_other(
+                    &format!("/inventory/templates/{new_id}"),
+                    Some("saved"),
+                ));
+            }
+            Err(AppError::Validation(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None),
+            Err(AppError::Conflict(m)) => (
+                StatusCode::CONFLICT,
+                FieldErrors::default(),
+                Some(ctx.msg(&m)),
+            ),
+            Err(e) => return Err(e),
+        };
     let page = EditPage {
         id,
         kinds: &ASSET_KINDS,
