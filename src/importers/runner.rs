@@ -81,6 +81,7 @@ pub(crate) enum SerialCheck {
 }
 
 /// How one pass over the rows ended.
+#[allow(clippy::large_enum_variant)] // one per pass over a file: its size does not matter
 enum Pass {
     Done(Summary),
     /// [`SerialCheck::UniqueIndex`] only: the index refused a serial, or a
