@@ -163,6 +163,13 @@ pub async fn run(db: &Db, config: &Config, a: Args) -> anyhow::Result<bool> {
         summary.errors,
         summary.blank_rows
     ));
+    if summary.summary_rows > 0 {
+        say(&format!(
+            "{} total rows ignored (rows {})",
+            summary.summary_rows,
+            rows_list(&summary.summary_row_numbers)
+        ));
+    }
     for r in summary.sample.iter().filter(|r| r.action == "error") {
         say(&format!(
             "  row {}{}: {}",
@@ -194,6 +201,14 @@ pub async fn run(db: &Db, config: &Config, a: Args) -> anyhow::Result<bool> {
         "written"
     });
     Ok(true)
+}
+
+/// `4, 9, 12` for row numbers.
+fn rows_list(rows: &[usize]) -> String {
+    rows.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 async fn find_supplier(db: &Db, s: &str) -> anyhow::Result<i64> {

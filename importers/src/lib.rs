@@ -29,6 +29,7 @@ mod model;
 mod profile;
 mod reader;
 mod rows;
+mod summary;
 mod values;
 
 pub use error::{ImportError, RowError, codes};
@@ -40,7 +41,7 @@ pub use model::{
     Field, Format, Kind, OrderLineRow, PackingListRow, ParseKindError, Parsed, PriceListRow, Row,
 };
 pub use profile::Profile;
-pub use reader::{Reader, open_bytes, open_bytes_with, open_path};
+pub use reader::{Reader, SUMMARY_ROWS_NAMED, open_bytes, open_bytes_with, open_path};
 pub use values::currency::parse_currency;
 pub use values::dates::{DateError, date_from_excel_serial, parse_date};
 pub use values::numbers::{

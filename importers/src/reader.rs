@@ -16,6 +16,9 @@ use crate::model::{Field, Format, Kind, Parsed};
 use crate::profile::Profile;
 use crate::rows::{Plan, build_row};
 
+/// At most this many summary rows are named by number (all are counted).
+pub const SUMMARY_ROWS_NAMED: usize = 20;
+
 /// Reads a supplier sheet row by row; iterate it for one [`Parsed`] per non-blank
 /// data row.
 pub struct Reader {
@@ -25,6 +28,8 @@ pub struct Reader {
     total_rows: Option<usize>,
     rows_read: usize,
     blank_rows: usize,
+    summary_rows: usize,
+    summary_row_numbers: Vec<usize>,
     next_expected: usize,
     delimiter: Option<char>,
     plan: Plan,
@@ -179,6 +184,8 @@ impl Reader {
             total_rows: None,
             rows_read: 0,
             blank_rows: 0,
+            summary_rows: 0,
+            summary_row_numbers: Vec::new(),
             next_expected: header.row + 1,
             delimiter: None,
             plan,
@@ -253,6 +260,16 @@ impl Reader {
     /// Blank data rows skipped so far.
     pub fn blank_rows(&self) -> usize {
         self.blank_rows
+    }
+
+    /// Summary rows (`Total`, `합계`, `小计` …) skipped so far: not data, not errors.
+    pub fn summary_rows(&self) -> usize {
+        self.summary_rows
+    }
+
+    /// The row numbers of the first [`SUMMARY_ROWS_NAMED`] summary rows skipped.
+    pub fn summary_row_numbers(&self) -> &[usize] {
+        &self.summary_row_numbers
     }
 
     /// The CSV delimiter in use; `None` for workbooks.
@@ -332,6 +349,13 @@ impl Iterator for Reader {
             self.rows_read = self.next_expected - 1 - self.header_row;
             if raw.is_blank() {
                 self.blank_rows += 1;
+                continue;
+            }
+            if crate::summary::is_summary_row(&raw, &self.plan) {
+                self.summary_rows += 1;
+                if self.summary_row_numbers.len() < SUMMARY_ROWS_NAMED {
+                    self.summary_row_numbers.push(raw.number);
+                }
                 continue;
             }
             return Some(Parsed {

@@ -271,6 +271,61 @@ pub async fn committed_before(db: &Db, b: &Batch) -> Result<Option<OffsetDateTim
     })?)
 }
 
+/// The first earlier upload of the same file (same SHA-256, kind, order and
+/// supplier) that was not thrown away, a committed one first: its id, status
+/// and when it was uploaded.
+pub async fn earlier_upload(
+    db: &Db,
+    b: &Batch,
+) -> Result<Option<(i64, String, OffsetDateTime)>, DbError> {
+    Ok(on!(db, |p| {
+        sqlx::query_as(
+            "select id, status, created_at from import_batches
+             where content_sha256 = $1 and kind = $2 and id <> $3 and status <> 'failed'
+               and coalesce(po_id, 0) = coalesce($4, 0) and coalesce(supplier_id, 0) = coalesce($5, 0)
+             order by case when status = 'committed' then 0 else 1 end, id limit 1",
+        )
+        .bind(&b.content_sha256)
+        .bind(&b.kind)
+        .bind(b.id)
+        .bind(b.po_id)
+        .bind(b.supplier_id)
+        .fetch_optional(p)
+        .await
+    })?)
+}
+
+/// Marks a previewed (or refused) batch as committing; false when it is in
+/// any other state, such as a commit already running. Claimed before the
+/// work starts, so two commits of one batch cannot both run.
+pub async fn claim_commit(db: &Db, id: i64) -> Result<bool, DbError> {
+    let done = exec!(db, |p| {
+        sqlx::query(
+            "update import_batches set status = 'committing', rows_done = 0, updated_at = $1
+             where id = $2 and status in ('previewed', 'refused')",
+        )
+        .bind(crate::clock::now())
+        .bind(id)
+        .execute(p)
+        .await
+    })?;
+    Ok(done == 1)
+}
+
+/// Throws away a previewed (or refused) batch and its stored file; false
+/// when it is in any other state (committed, running).
+pub async fn discard(db: &Db, id: i64) -> Result<bool, DbError> {
+    let done = exec!(db, |p| {
+        sqlx::query(
+            "delete from import_batches where id = $1 and status in ('previewed', 'refused')",
+        )
+        .bind(id)
+        .execute(p)
+        .await
+    })?;
+    Ok(done == 1)
+}
+
 /// A saved column mapping.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct ProfileRow {

@@ -65,6 +65,12 @@ pub struct Summary {
     pub mapping: Vec<(String, String)>,
     /// Blank rows skipped.
     pub blank_rows: usize,
+    /// Summary rows (`Total`, `합계` …) skipped: not data, not errors.
+    #[serde(default)]
+    pub summary_rows: usize,
+    /// Row numbers of the first summary rows skipped.
+    #[serde(default)]
+    pub summary_row_numbers: Vec<usize>,
     /// Data rows read.
     pub rows: usize,
     /// Rows that create something.
@@ -79,6 +85,9 @@ pub struct Summary {
     pub sample: Vec<RowPlanOut>,
     /// Whether the rows were written.
     pub committed: bool,
+    /// The receipt a committed packing list recorded.
+    #[serde(default)]
+    pub receipt_id: Option<i64>,
     /// Why a commit wrote nothing.
     pub refused: Option<String>,
 }

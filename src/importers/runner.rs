@@ -22,8 +22,9 @@ const PLAN_CHUNK: usize = 1000;
 ///
 /// A packing list's commit first trusts the unique index on (manufacturer,
 /// serial) instead of looking every serial up: the preview just looked them
-/// up, and in the usual case none is on record. If the index refuses one,
-/// that attempt is rolled back whole and the rows are planned again with the
+/// up, and in the usual case none is on record. If the index refuses one, or
+/// any row is an error (a serial this order already received counts again
+/// without its look-up), that attempt is rolled back whole and the rows are planned again with the
 /// look-ups, which name each row whose serial is on record (or find it is
 /// this order's own, when a file is imported again).
 #[instrument(skip_all, fields(kind = kind.as_str(), file = file_name))]
@@ -80,10 +81,12 @@ pub(crate) enum SerialCheck {
 }
 
 /// How one pass over the rows ended.
+#[allow(clippy::large_enum_variant)] // one per pass over a file: its size does not matter
 enum Pass {
     Done(Summary),
-    /// [`SerialCheck::UniqueIndex`] only: the index refused a serial, and
-    /// the pass wrote nothing.
+    /// [`SerialCheck::UniqueIndex`] only: the index refused a serial, or a
+    /// row could not be taken without looking its serial up; the pass wrote
+    /// nothing.
     SerialOnRecord,
 }
 
@@ -194,8 +197,18 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
         return Err(file_error(ImportError::TooLarge(limit)));
     }
     summary.blank_rows = reader.blank_rows();
+    summary.summary_rows = reader.summary_rows();
+    summary.summary_row_numbers = reader.summary_row_numbers().to_vec();
     summary.sample = errors_kept.into_iter().chain(others_kept).collect();
     (job.progress)(summary.rows, total.or(Some(summary.rows)));
+    // The quick pass looked no serial up, so a serial this order already
+    // received counts again (and may go over the ordered quantity) where the
+    // preview called it unchanged. Any row it cannot take is decided again
+    // with the look-ups, exactly as the preview decided it.
+    if serials == SerialCheck::UniqueIndex && summary.errors > 0 {
+        tx.rollback().await?;
+        return Ok(Pass::SerialOnRecord);
+    }
     let Mode::Commit { skip_errors } = job.mode else {
         // A preview only read; end its snapshot now rather than when the pool reuses the connection.
         tx.rollback().await?;
@@ -230,7 +243,7 @@ async fn run_pass(job: &Job<'_>, bytes: Vec<u8>, serials: SerialCheck) -> AppRes
             )
             .await;
             match received? {
-                Ok(_) => {}
+                Ok(receipt_id) => summary.receipt_id = Some(receipt_id),
                 Err(_) if serials == SerialCheck::UniqueIndex => {
                     tx.rollback().await?;
                     return Ok(Pass::SerialOnRecord);

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod locations;
 pub mod reorder;
 pub mod rma;
+pub mod slot_lines;
 pub mod stock;
 pub mod templates;
 pub mod units;

@@ -82,99 +82,7 @@ impl crate::money::MoneyInput for TemplateInput {
     }
 }
 
-/// One parsed slot line: the slot names it expands to, optional flag, MPNs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SlotLine {
-    /// Expanded slot names.
-    pub names: Vec<String>,
-    /// Whether the slots may stay empty.
-    pub optional: bool,
-    /// Accepted MPNs.
-    pub mpns: Vec<String>,
-}
-
-/// Expands `CPU1-2` to `CPU1, CPU2` and `DIMM A1-A8` to `DIMM A1 … DIMM A8`;
-/// anything else is one slot.
-pub fn expand_slots(spec: &str) -> Vec<String> {
-    let spec = spec.trim();
-    let Some((head, tail)) = spec.rsplit_once('-') else {
-        return vec![spec.to_owned()];
-    };
-    let digits_at = head.len() - head.chars().rev().take_while(char::is_ascii_digit).count();
-    let (prefix, from) = head.split_at(digits_at);
-    let to_text = tail.trim_start_matches(|c: char| !c.is_ascii_digit());
-    let tail_prefix = &tail[..tail.len() - to_text.len()];
-    let (Ok(from), Ok(to)) = (from.parse::<u32>(), to_text.parse::<u32>()) else {
-        return vec![spec.to_owned()];
-    };
-    let same_prefix = tail_prefix.is_empty() || prefix.trim_end().ends_with(tail_prefix.trim());
-    if !same_prefix || to < from || to - from > 64 {
-        return vec![spec.to_owned()];
-    }
-    (from..=to).map(|n| format!("{prefix}{n}")).collect()
-}
-
-/// Parses port lines (`swp1-48: 25G`) into (port name, speed) pairs.
-pub fn parse_port_lines(text: &str) -> Result<Vec<(String, String)>, Msg> {
-    let mut out = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let (names, speed) = line.split_once(':').unwrap_or((line, ""));
-        if names.trim().is_empty() {
-            return Err(Msg::new("templates.bad_line")
-                .arg("line", i + 1)
-                .arg("text", line.trim()));
-        }
-        out.extend(
-            expand_slots(names)
-                .into_iter()
-                .map(|n| (n, speed.trim().to_owned())),
-        );
-    }
-    Ok(out)
-}
-
-/// Parses the slot lines of a template form; errors name the line.
-pub fn parse_slot_lines(text: &str) -> Result<Vec<SlotLine>, Msg> {
-    let mut out = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let Some((slots, mpns)) = line.split_once(':') else {
-            return Err(Msg::new("templates.bad_line")
-                .arg("line", i + 1)
-                .arg("text", line.trim()));
-        };
-        let (slots, optional) = match slots.trim().strip_suffix('?') {
-            Some(s) => (s, true),
-            None => (slots.trim(), false),
-        };
-        let mpns: Vec<String> = mpns
-            .split(',')
-            .map(|m| m.trim().to_owned())
-            .filter(|m| !m.is_empty())
-            .collect();
-        if slots.is_empty() || mpns.is_empty() {
-            return Err(Msg::new("templates.bad_line")
-                .arg("line", i + 1)
-                .arg("text", line.trim()));
-        }
-        out.push(SlotLine {
-            names: expand_slots(slots),
-            optional,
-            mpns,
-        });
-    }
-    if out.is_empty() {
-        return Err(Msg::new("templates.no_slots"));
-    }
-    Ok(out)
-}
+pub use super::slot_lines::{SlotLine, expand_slots, parse_port_lines, parse_slot_lines};
 
 fn whole(field: &str, text: &str, min: i64, errors: &mut FieldErrors) -> i64 {
     match text.trim().replace(',', "").parse::<i64>() {
@@ -189,8 +97,18 @@ fn whole(field: &str, text: &str, min: i64, errors: &mut FieldErrors) -> i64 {
     }
 }
 
-/// Creates a template with its slots; every MPN must be in the catalogue.
-pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<i64> {
+/// A template form, checked: everything but the MPNs, which are looked up
+/// as the slots are written.
+struct Clean {
+    name: String,
+    height_u: i64,
+    watts: i64,
+    /// `None` when the form left it empty.
+    labour: Option<i64>,
+    lines: Vec<SlotLine>,
+}
+
+fn clean(input: &TemplateInput) -> AppResult<Clean> {
     let mut errors = FieldErrors::default();
     let name = input.name.trim();
     if name.is_empty() {
@@ -201,11 +119,8 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
     }
     let height_u = whole("height_u", &input.height_u, 1, &mut errors);
     let watts = whole("nameplate_watts", &input.nameplate_watts, 0, &mut errors);
-    let labour = if input.assembly_labour.trim().is_empty() {
-        0
-    } else {
-        whole("assembly_labour", &input.assembly_labour, 0, &mut errors)
-    };
+    let labour = (!input.assembly_labour.trim().is_empty())
+        .then(|| whole("assembly_labour", &input.assembly_labour, 0, &mut errors));
     if let Err(m) = parse_port_lines(&input.ports) {
         errors.add("ports", m);
     }
@@ -217,23 +132,64 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
         }
     };
     errors.into_result()?;
-    let now = crate::clock::now();
+    Ok(Clean {
+        name: name.to_owned(),
+        height_u,
+        watts,
+        labour,
+        lines,
+    })
+}
+
+/// Creates a template with its slots; every MPN must be in the catalogue.
+pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<i64> {
+    let c = clean(input)?;
     let mut tx = db.begin().await?;
-    let id: i64 = on!(&mut tx, |c| {
+    let id = insert(&mut tx, input, &c, c.labour.unwrap_or(0), None).await?;
+    let after = serde_json::json!({"name": c.name, "asset_kind": input.asset_kind, "height_u": c.height_u,
+        "nameplate_watts": c.watts, "assembly_labour_minor": c.labour.unwrap_or(0), "slots": input.slots});
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Create,
+        "build_template",
+        id,
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Writes a template version and its slots: a new template, or version
+/// `version` of the family `family_id`. Returns its id.
+async fn insert(
+    tx: &mut crate::db::Tx,
+    input: &TemplateInput,
+    c: &Clean,
+    labour: i64,
+    family: Option<(i64, i64)>,
+) -> AppResult<i64> {
+    let now = crate::clock::now();
+    let (family_id, version) = family.map_or((None, 1), |(f, v)| (Some(f), v));
+    let id: i64 = on!(&mut *tx, |c_| {
         sqlx::query_scalar(
             "insert into build_templates (name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes, ports,
-               created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning id",
+               family_id, version, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning id",
         )
-        .bind(name)
+        .bind(&c.name)
         .bind(&input.asset_kind)
-        .bind(height_u)
-        .bind(watts)
+        .bind(c.height_u)
+        .bind(c.watts)
         .bind(labour)
         .bind(input.notes.trim())
         .bind(input.ports.trim())
+        .bind(family_id)
+        .bind(version)
         .bind(now)
-        .fetch_one(c)
+        .fetch_one(c_)
         .await
     })
     .map_err(|e| match DbError::from(e) {
@@ -244,11 +200,20 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
         }
         other => other.into(),
     })?;
+    if family_id.is_none() {
+        // The first version heads its own family.
+        crate::exec!(&mut *tx, |c_| {
+            sqlx::query("update build_templates set family_id = id where id = $1")
+                .bind(id)
+                .execute(c_)
+                .await
+        })?;
+    }
     let mut position = 0i64;
-    for line in &lines {
+    for line in &c.lines {
         let mut part_ids = Vec::new();
         for mpn in &line.mpns {
-            let found: Option<i64> = on!(&mut tx, |c| {
+            let found: Option<i64> = on!(&mut *tx, |c| {
                 sqlx::query_scalar("select id from part_models where lower(mpn) = lower($1)")
                     .bind(mpn)
                     .fetch_optional(c)
@@ -263,7 +228,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
         }
         for slot in &line.names {
             position += 1;
-            let slot_id: i64 = on!(&mut tx, |c| {
+            let slot_id: i64 = on!(&mut *tx, |c| {
                 sqlx::query_scalar(
                     "insert into template_slots (template_id, position, slot_name, optional, created_at, updated_at)
                      values ($1, $2, $3, $4, $5, $5) returning id",
@@ -285,7 +250,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
                 other => other.into(),
             })?;
             for pid in &part_ids {
-                crate::exec!(&mut tx, |c| {
+                crate::exec!(&mut *tx, |c| {
                     sqlx::query("insert into slot_part_models (slot_id, part_model_id, created_at, updated_at) values ($1, $2, $3, $3)")
                         .bind(slot_id)
                         .bind(pid)
@@ -296,27 +261,123 @@ pub async fn create(db: &Db, actor: &Actor, input: &TemplateInput) -> AppResult<
             }
         }
     }
-    let after = serde_json::json!({"name": name, "asset_kind": input.asset_kind, "height_u": height_u,
-        "nameplate_watts": watts, "assembly_labour_minor": labour, "slots": input.slots});
+    Ok(id)
+}
+
+/// Saves an edit of template `id` as its next version, returns the new
+/// version's id. Assets and assembly orders keep the version they were
+/// built from; the old version is renamed `name · vN` and no longer offered.
+/// Only the current version can be edited; labour left empty keeps the
+/// old version's.
+pub async fn revise(db: &Db, actor: &Actor, id: i64, input: &TemplateInput) -> AppResult<i64> {
+    let c = clean(input)?;
+    let mut tx = db.begin().await?;
+    let before: Option<(String, i64, i64, i64, Option<String>)> = on!(&mut tx, |c_| {
+        sqlx::query_as(
+            "select name, coalesce(family_id, id), version, assembly_labour_minor,
+                    case when superseded_at is null then null else 'superseded' end
+             from build_templates where id = $1",
+        )
+        .bind(id)
+        .fetch_optional(c_)
+        .await
+    })?;
+    let Some((old_name, family_id, version, old_labour, superseded)) = before else {
+        return Err(AppError::NotFound);
+    };
+    // Claimed first: of two edits of one version, the second finds it superseded.
+    let now = crate::clock::now();
+    let claimed = crate::exec!(&mut tx, |c_| {
+        sqlx::query(
+            "update build_templates set name = $1, superseded_at = $2, updated_at = $2
+             where id = $3 and superseded_at is null",
+        )
+        .bind(format!("{old_name} · v{version}"))
+        .bind(now)
+        .bind(id)
+        .execute(c_)
+        .await
+    })?;
+    if superseded.is_some() || claimed == 0 {
+        return Err(AppError::Conflict(
+            Msg::new("templates.not_current").arg("name", &old_name),
+        ));
+    }
+    let labour = c.labour.unwrap_or(old_labour);
+    let new_id = insert(&mut tx, input, &c, labour, Some((family_id, version + 1))).await?;
+    let before = serde_json::json!({"id": id, "name": old_name, "version": version});
+    let after = serde_json::json!({"id": new_id, "name": c.name, "version": version + 1, "asset_kind": input.asset_kind,
+        "height_u": c.height_u, "nameplate_watts": c.watts, "assembly_labour_minor": labour, "slots": input.slots});
     audit::record(
         &mut tx,
         actor,
-        Action::Create,
+        Action::Update,
         "build_template",
-        id,
-        None,
+        family_id,
+        Some(&before),
         Some(&after),
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(new_id)
 }
 
-/// Every template, by name.
+/// One version of a template, for its page.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Version {
+    /// Template row id of this version.
+    pub id: i64,
+    /// 1, 2, …
+    pub version: i64,
+    /// Name this version carries (`name · v1` once superseded).
+    pub name: String,
+    /// Whether a newer version replaced it.
+    pub superseded: bool,
+    /// Assets built from this version.
+    pub assets: i64,
+    /// When it was saved, UTC.
+    pub created_at: time::OffsetDateTime,
+}
+
+/// Every version of the template `id` belongs to, newest first.
+pub async fn versions(db: &Db, id: i64) -> Result<Vec<Version>, DbError> {
+    Ok(on!(db, |p| {
+        sqlx::query_as(
+            "select t.id, t.version, t.name, t.superseded_at is not null as superseded,
+                    cast((select count(*) from assets a where a.template_id = t.id) as bigint) as assets,
+                    t.created_at
+             from build_templates t
+             where coalesce(t.family_id, t.id) = (select coalesce(family_id, id) from build_templates where id = $1)
+             order by t.version desc",
+        )
+        .bind(id)
+        .fetch_all(p)
+        .await
+    })?)
+}
+
+/// The template `id` as its edit form: its slots written back as lines.
+pub async fn input_of(db: &Db, id: i64) -> Result<TemplateInput, DbError> {
+    let t = get(db, id).await?;
+    let slots = slots(db, id).await?;
+    Ok(TemplateInput {
+        name: t.name,
+        asset_kind: t.asset_kind,
+        height_u: t.height_u.to_string(),
+        nameplate_watts: t.nameplate_watts.to_string(),
+        assembly_labour: t.assembly_labour_minor.to_string(),
+        slots: super::slot_lines::slot_lines_of(&slots),
+        notes: t.notes,
+        ports: t.ports,
+    })
+}
+
+/// Every template's current version, by name.
 pub async fn list(db: &Db) -> Result<Vec<Template>, DbError> {
     Ok(on!(db, |p| {
         sqlx::query_as(
-            "select id, name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes, ports from build_templates order by name",
+            "select id, name, asset_kind, height_u, nameplate_watts, assembly_labour_minor, notes, ports from build_templates
+             where superseded_at is null order by name",
         )
         .fetch_all(p)
         .await
@@ -433,31 +494,4 @@ pub async fn register(
     )
     .await?;
     Ok(id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slot_ranges_expand() {
-        assert_eq!(expand_slots("CPU1-2"), vec!["CPU1", "CPU2"]);
-        assert_eq!(
-            expand_slots("DIMM A1-A4"),
-            vec!["DIMM A1", "DIMM A2", "DIMM A3", "DIMM A4"]
-        );
-        assert_eq!(expand_slots("NVMe0-1"), vec!["NVMe0", "NVMe1"]);
-        assert_eq!(expand_slots("PSU"), vec!["PSU"]);
-        assert_eq!(expand_slots("X-Y"), vec!["X-Y"]);
-    }
-
-    #[test]
-    fn slot_lines_parse_with_optional_marks_and_name_bad_lines() {
-        let lines = parse_slot_lines("CPU1-2: 100-000001463\n\nGPU1?: A, B\n").expect("parses");
-        assert_eq!(lines.len(), 2);
-        assert!(lines[1].optional);
-        assert_eq!(lines[1].mpns, vec!["A", "B"]);
-        let e = parse_slot_lines("CPU1 100-000001463").expect_err("no colon");
-        assert_eq!(e.key, "templates.bad_line");
-    }
 }

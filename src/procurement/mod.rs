@@ -2,6 +2,7 @@
 //! orders with extra costs and landed cost, receiving, and reports. Supplier
 //! file imports live in `crate::importers`.
 
+pub mod country;
 pub mod fx;
 pub mod landed;
 pub mod model;

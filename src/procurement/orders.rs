@@ -121,6 +121,16 @@ pub async fn create_po(db: &Db, actor: &Actor, base: Currency, input: &PoInput) 
         .unwrap_or_else(fx::today);
     let order_date = opt_date("order_date", input.order_date.as_deref(), &mut errors);
     let expected_date = opt_date("expected_date", input.expected_date.as_deref(), &mut errors);
+    if let (Some(ordered), Some(expected)) = (order_date, expected_date)
+        && expected < ordered
+    {
+        errors.add(
+            "expected_date",
+            Msg::new("validation.expected_before_order")
+                .arg("expected", expected)
+                .arg("ordered", ordered),
+        );
+    }
     let entered_rate = typed_rate(input.fx_rate.as_deref(), &mut errors);
     errors.into_result()?;
     let Some(currency) = currency else {

@@ -44,8 +44,11 @@ fn clean_supplier(input: &SupplierInput) -> AppResult<CleanSupplier> {
     let mut errors = FieldErrors::default();
     let name = required("name", &input.name, 200, &mut errors).to_owned();
     let country = input.country.trim().to_ascii_uppercase();
-    if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
-        errors.add("country", Msg::new("validation.country"));
+    if !super::country::is_assigned(&country) {
+        errors.add(
+            "country",
+            Msg::new("validation.country").arg("value", input.country.trim()),
+        );
     }
     let currency = match Currency::parse(&input.currency) {
         Some(c) => c.code().to_owned(),

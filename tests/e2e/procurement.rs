@@ -1,6 +1,8 @@
 //! Journey 1: procurement orders in USD with freight and duty, imports the
 //! supplier's XLSX packing list with a few bad rows, reads the preview,
 //! commits the good rows, and sees the landed cost of each received unit.
+//! Off the path: the same packing list uploaded again, then the full list
+//! (the received serials, two more and a Total row) imported with one click.
 
 use crate::harness::{World, browser_available};
 
@@ -59,6 +61,62 @@ fn packing_list(path: &std::path::Path) -> Vec<String> {
     }
     book.save(path).unwrap();
     good
+}
+
+/// The supplier's full packing list: every serial of the first delivery, two
+/// more, and a `Total` row at the foot, as suppliers send it.
+fn full_list(path: &std::path::Path, first: &[String]) -> Vec<String> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let header = [
+        "Carton No",
+        "Part Number",
+        "Manufacturer",
+        "Serial Number",
+        "Qty",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let mut serials = first.to_vec();
+    serials.extend((7..=8).map(|i| format!("S4EMNXE2E{i:05}")));
+    for (r, s) in serials.iter().enumerate() {
+        let r = r as u32 + 1;
+        sheet.write_string(r, 0, "C-1").unwrap();
+        sheet.write_string(r, 1, "M321R4GA3BB6-CQK").unwrap();
+        sheet.write_string(r, 2, "Samsung").unwrap();
+        sheet.write_string(r, 3, s).unwrap();
+        sheet.write_number(r, 4, 1).unwrap();
+    }
+    let total = serials.len() as u32 + 1;
+    sheet.write_string(total, 0, "Total").unwrap();
+    sheet.write_number(total, 4, serials.len() as f64).unwrap();
+    book.save(path).unwrap();
+    serials
+}
+
+/// Uploads `file` as a packing list for order `id` into the first stock
+/// location, and waits for its preview.
+async fn upload_packing_list(w: &mut World, id: &str, file: &std::path::Path) {
+    w.goto("/procurement/imports").await;
+    w.check_page(200).await;
+    w.client
+        .execute(
+            "document.querySelector('#upload select[name=kind]').value = 'packing_list';
+             document.querySelector('#upload select[name=po_id]').value = arguments[0];
+             const l = document.querySelector('#upload select[name=location_id]'); l.value = l.options[1].value;",
+            vec![id.into()],
+        )
+        .await
+        .unwrap();
+    w.find("#upload input[type=file]")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    submit(w, "#upload").await;
+    w.wait_until_path(|p| p.starts_with("/procurement/imports/"))
+        .await;
 }
 
 /// Picks the first option of a select whose text contains `text`.
@@ -156,7 +214,7 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
     let order_path = order_path.split('?').next().unwrap().to_owned();
     w.check_page(200).await;
 
-    // Six DIMMs at 118.50 USD, freight in USD and customs duty in KRW.
+    // Eight DIMMs at 118.50 USD, freight in USD and customs duty in KRW.
     let lines = format!("form[action=\"{order_path}/lines\"]");
     choose(
         &w,
@@ -164,7 +222,7 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
         "M321R4GA3BB6-CQK",
     )
     .await;
-    fill(&w, &lines, "quantity", "6").await;
+    fill(&w, &lines, "quantity", "8").await;
     fill(&w, &lines, "unit_price", "118.50").await;
     submit(&w, &lines).await;
     w.wait_until_path(|p| p.contains("flash=")).await;
@@ -204,33 +262,8 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("packing-list.xlsx");
     let good = packing_list(&file);
-    w.goto("/procurement/imports").await;
-    w.check_page(200).await;
-    choose(&w, "#upload select[name=kind]", "acking").await;
-    w.client
-        .execute(
-            "const s = document.querySelector('#upload select[name=kind]'); s.value = 'packing_list';",
-            vec![],
-        )
-        .await
-        .unwrap();
     let id = order_path.rsplit('/').next().unwrap().to_owned();
-    w.client
-        .execute(
-            "document.querySelector('#upload select[name=po_id]').value = arguments[0];
-             const l = document.querySelector('#upload select[name=location_id]'); l.value = l.options[1].value;",
-            vec![id.into()],
-        )
-        .await
-        .unwrap();
-    w.find("#upload input[type=file]")
-        .await
-        .send_keys(file.to_str().unwrap())
-        .await
-        .unwrap();
-    submit(&w, "#upload").await;
-    w.wait_until_path(|p| p.starts_with("/procurement/imports/"))
-        .await;
+    upload_packing_list(&mut w, &id, &file).await;
     // The preview runs in the background; the page refreshes itself until done.
     let errors = w.text("#count-error").await;
     assert_eq!(errors, "3", "three rows cannot be received");
@@ -243,12 +276,58 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
     w.check_page(200).await;
     w.screenshot("import-preview").await;
 
-    // Commit the six good rows, skipping the bad ones.
-    w.find("#commit input[name=skip_errors]")
+    // One click imports the six good rows and skips the bad ones.
+    let button = w.text("#commit-button").await;
+    assert!(
+        button.contains("6 good rows") && button.contains("3 bad"),
+        "{button}"
+    );
+    submit(&w, "#commit").await;
+    w.find("#committed").await;
+    w.check_page(200).await;
+    let first_import = w.path().await;
+    let first_import = first_import.split('?').next().unwrap().to_owned();
+    assert!(
+        !w.text("#link-receipt").await.is_empty(),
+        "links the receipt"
+    );
+
+    // Off the path: the same file uploaded again says so, links the first
+    // import, and would receive nothing twice.
+    upload_packing_list(&mut w, &id, &file).await;
+    assert_eq!(w.text("#count-unchanged").await, "6");
+    assert_eq!(w.text("#count-create").await, "0");
+    let earlier = w
+        .find("#earlier-import")
         .await
-        .click()
+        .attr("href")
         .await
-        .unwrap();
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(earlier, first_import);
+    w.check_page(200).await;
+
+    // The full list: the six received serials, two new ones and a Total row.
+    // It previews as 6 unchanged and 2 new with no bad row, and imports
+    // with one click, no skipping.
+    let full = dir.path().join("packing-list-full.xlsx");
+    let all = full_list(&full, &good);
+    upload_packing_list(&mut w, &id, &full).await;
+    assert_eq!(
+        w.text("#count-error").await,
+        "0",
+        "{}",
+        w.text("#rows").await
+    );
+    assert_eq!(w.text("#count-unchanged").await, "6");
+    assert_eq!(w.text("#count-create").await, "2");
+    assert!(
+        w.text("#summary-rows")
+            .await
+            .contains("1 total rows ignored")
+    );
+    assert_eq!(w.text("#commit-button").await, "Import all 8 rows");
+    w.screenshot("import-again-with-total").await;
     submit(&w, "#commit").await;
     w.find("#committed").await;
     w.check_page(200).await;
@@ -257,7 +336,7 @@ async fn procurement_orders_imports_a_packing_list_and_sees_landed_costs() {
     w.goto(&order_path).await;
     w.check_page(200).await;
     let units = w.text("#units").await;
-    for serial in &good {
+    for serial in &all {
         assert!(
             units.contains(serial.as_str()),
             "{serial} received: {units}"

@@ -7,7 +7,7 @@ use rackledger::money::Currency;
 use rackledger::on;
 use rackledger::procurement::orders::{self, LineInput, PoInput};
 
-use crate::app::{TestApp, text_of};
+use crate::app::{TestApp, count, text_of};
 use crate::support::backends;
 
 pub(crate) fn sample(name: &str) -> Vec<u8> {
@@ -616,6 +616,356 @@ async fn a_packing_list_row_whose_serial_is_too_long_or_a_lookalike_is_named_and
         assert!(
             rows.contains("Also on row 2"),
             "{backend:?}: good-a is GOOD-A: {rows}"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_packing_list_sent_again_with_two_more_serials_commits_as_its_preview_said() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let db = app.db.clone();
+        let po = ordered_po(&db, &[("M321R4GA3BB6-CQK", "4")]).await;
+        let (_, target) = packing_target(&db, po).await;
+        let first = (1..=2).map(|i| format!("S4REIMP{i:04}"));
+        let (id, _) = upload_bytes(
+            &app,
+            &csrf,
+            "packing_list",
+            "first.csv",
+            dimm_list(first),
+            &target,
+        )
+        .await;
+        commit(&app, &csrf, id, false).await;
+
+        // The full list: the two received serials and two new ones.
+        let all = (1..=4).map(|i| format!("S4REIMP{i:04}"));
+        let (id, doc) = upload_bytes(
+            &app,
+            &csrf,
+            "packing_list",
+            "all.csv",
+            dimm_list(all),
+            &target,
+        )
+        .await;
+        assert_eq!(
+            counts(&doc),
+            ["2".to_owned(), "0".into(), "2".into(), "0".into()],
+            "{backend:?}: {}",
+            text_of(&doc, "#rows")
+        );
+        let done = commit(&app, &csrf, id, false).await;
+        assert!(
+            text_of(&done, "#refused").is_empty(),
+            "{backend:?}: {}",
+            text_of(&done, "#refused")
+        );
+        assert!(!text_of(&done, "#committed").is_empty());
+        assert_eq!(
+            counts(&done),
+            ["2".to_owned(), "0".into(), "2".into(), "0".into()],
+            "the commit decided as the preview did"
+        );
+        let units =
+            on!(&db, |p| {
+                sqlx::query_scalar::<_, i64>(
+            "select count(*) from units u join po_lines l on l.id = u.po_line_id where l.po_id = $1"
+        )
+        .bind(po)
+        .fetch_one(p)
+        .await
+            })
+            .unwrap();
+        assert_eq!(units, 4, "{backend:?}");
+        app.finish().await;
+    }
+}
+
+/// The `name` attribute of the first element matching `css`.
+fn attr(doc: &scraper::Html, css: &str, name: &str) -> String {
+    let sel = scraper::Selector::parse(css).unwrap();
+    doc.select(&sel)
+        .next()
+        .and_then(|e| e.value().attr(name))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The fields of the form `css` as the browser would send them (hidden and
+/// checked inputs).
+fn form_fields(doc: &scraper::Html, css: &str) -> Vec<(String, String)> {
+    let sel = scraper::Selector::parse(&format!("{css} input")).unwrap();
+    doc.select(&sel)
+        .filter(|e| {
+            let t = e.value().attr("type").unwrap_or("text");
+            t != "checkbox" || e.value().attr("checked").is_some()
+        })
+        .filter_map(|e| {
+            let v = e.value();
+            Some((
+                v.attr("name")?.to_owned(),
+                v.attr("value").unwrap_or("").to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// Posts the form `css` of `doc` as its button would.
+async fn send_form(app: &TestApp, doc: &scraper::Html, css: &str) -> axum_test::TestResponse {
+    let action = attr(doc, css, "action");
+    app.server.post(&action).form(&form_fields(doc, css)).await
+}
+
+#[tokio::test]
+async fn a_price_list_ending_in_total_rows_imports_without_skipping_and_names_the_total_rows() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let supplier = supplier_named(&app.db, "Kingston%").await;
+        let csv = "Manufacturer,Part Number,Description,Category,Unit Price,Currency\n\
+                   Samsung,M321R4GA3BB6-CQK,Total memory 32GiB RDIMM,memory,121.00,USD\n\
+                   소계,,,,118.50,USD\n\
+                   Grand Total,,,,118.50,USD\n";
+        let target = [("supplier_id", supplier.to_string())];
+        let (_, doc) = upload_bytes(
+            &app,
+            &csrf,
+            "price_list",
+            "totals.csv",
+            csv.as_bytes().to_vec(),
+            &target,
+        )
+        .await;
+        assert_eq!(
+            text_of(&doc, "#count-error"),
+            "0",
+            "{}",
+            text_of(&doc, "#rows")
+        );
+        let note = text_of(&doc, "#summary-rows");
+        assert!(
+            note.contains("2 total rows ignored") && note.contains("3, 4"),
+            "{backend:?}: {note}"
+        );
+        // The one button imports everything; no box to tick.
+        assert_eq!(text_of(&doc, "#commit-button"), "Import all 1 rows");
+        assert_eq!(count(&doc, "#commit input[name=skip_errors]"), 0);
+        let r = send_form(&app, &doc, "#commit").await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let id: i64 = attr(&doc, "#discard", "action")
+            .split('/')
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let done = wait(&app, id).await;
+        assert!(
+            !text_of(&done, "#committed").is_empty(),
+            "{}",
+            text_of(&done, "#refused")
+        );
+
+        // In Korean, the same note in Korean.
+        app.post_form("/lang", &csrf, &[("lang", "ko"), ("next", "/")])
+            .await;
+        let (_, ko) = app.page(&format!("/procurement/imports/{id}")).await;
+        assert!(
+            text_of(&ko, "#summary-rows").contains("합계 행 2개"),
+            "{}",
+            text_of(&ko, "#summary-rows")
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_file_with_bad_rows_imports_its_good_rows_with_one_click_and_links_the_order_receipt_and_units()
+ {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let db = app.db.clone();
+        let po = ordered_po(&db, &[("M321R4GA3BB6-CQK", "4")]).await;
+        let (_, target) = packing_target(&db, po).await;
+        let mut list = dimm_list((1..=3).map(|i| format!("S4ONECLK{i:04}")));
+        list.extend_from_slice(b"C-1,NOT-A-PART-9,Nobody,X0001,1\n");
+        let (id, doc) = upload_bytes(&app, &csrf, "packing_list", "mixed.csv", list, &target).await;
+        assert_eq!(
+            text_of(&doc, "#commit-button"),
+            "Import the 3 good rows, skip the 1 bad ones"
+        );
+        assert!(!text_of(&doc, "#discard-button").is_empty());
+        let r = send_form(&app, &doc, "#commit").await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let done = wait(&app, id).await;
+        assert!(
+            !text_of(&done, "#committed").is_empty(),
+            "{backend:?}: the click wrote the good rows: {}",
+            text_of(&done, "#refused")
+        );
+        assert_eq!(
+            attr(&done, "#link-order", "href"),
+            format!("/procurement/orders/{po}")
+        );
+        let receipt: i64 = on!(&db, |p| sqlx::query_scalar::<_, i64>(
+            "select max(id) from receipts where po_id = $1"
+        )
+        .bind(po)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(
+            attr(&done, "#link-receipt", "href"),
+            format!("/labels?receipt={receipt}")
+        );
+        assert_eq!(
+            attr(&done, "#link-units", "href"),
+            format!("/procurement/orders/{po}#received-units")
+        );
+        let (status, labels) = app.page(&format!("/labels?receipt={receipt}")).await;
+        assert_eq!(status, 200);
+        assert!(labels.html().contains("S4ONECLK0003"));
+
+        // The commit form sent again (a double click) runs once: same answer, nothing new.
+        let again = send_form(&app, &doc, "#commit").await;
+        assert_eq!(again.status_code(), 303, "{}", again.text());
+        let imports: i64 = on!(&db, |p| sqlx::query_scalar::<_, i64>(
+            "select count(*) from audit_log where entity = 'import'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(imports, 1, "{backend:?}");
+
+        // A preview that is not wanted is discarded: its file is gone.
+        let list = dimm_list(std::iter::once("S4ONECLK0004".to_owned()));
+        let (other, doc) =
+            upload_bytes(&app, &csrf, "packing_list", "one.csv", list, &target).await;
+        let r = send_form(&app, &doc, "#discard").await;
+        assert_eq!(r.status_code(), 303);
+        assert!(
+            r.header("location")
+                .to_str()
+                .unwrap()
+                .contains("flash=import_discarded")
+        );
+        let (status, _) = app.page(&format!("/procurement/imports/{other}")).await;
+        assert_eq!(status, 404);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_same_file_uploaded_twice_links_the_first_import_and_a_doubled_upload_stores_it_once() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let db = app.db.clone();
+        let po = ordered_po(&db, &[("M321R4GA3BB6-CQK", "4")]).await;
+        let (_, target) = packing_target(&db, po).await;
+        let list = || dimm_list((1..=2).map(|i| format!("S4TWICE{i:04}")));
+        let (first, doc) =
+            upload_bytes(&app, &csrf, "packing_list", "a.csv", list(), &target).await;
+        send_form(&app, &doc, "#commit").await;
+        wait(&app, first).await;
+        let (_, again) = upload_bytes(&app, &csrf, "packing_list", "a.csv", list(), &target).await;
+        assert!(text_of(&again, "#already").contains("already committed"));
+        assert_eq!(
+            attr(&again, "#earlier-import", "href"),
+            format!("/procurement/imports/{first}")
+        );
+
+        // One upload form sent twice with its `_once` token: one batch.
+        let (_, page) = app.page("/procurement/imports").await;
+        let once = attr(&page, "#upload input[name=_once]", "value");
+        assert!(once.len() >= 16);
+        let send = || {
+            let mut form = MultipartForm::new()
+                .add_text("_once", once.clone())
+                .add_text("kind", "packing_list")
+                .add_part("file", Part::bytes(list()).file_name("b.csv"));
+            for (k, v) in &target {
+                form = form.add_text(*k, v.clone());
+            }
+            app.server
+                .post(&format!("/procurement/imports?_csrf={csrf}"))
+                .multipart(form)
+        };
+        let (r1, r2) = (send().await, send().await);
+        assert_eq!(
+            (r1.status_code().as_u16(), r2.status_code().as_u16()),
+            (303, 303)
+        );
+        assert_eq!(r1.header("location"), r2.header("location"));
+        let batches: i64 = on!(&db, |p| sqlx::query_scalar::<_, i64>(
+            "select count(*) from import_batches where file_name = 'b.csv'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(batches, 1, "{backend:?}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_empty_file_is_refused_at_the_file_field_and_keeps_kind_order_and_location() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let db = app.db.clone();
+        let po = ordered_po(&db, &[("M321R4GA3BB6-CQK", "4")]).await;
+        let (location, target) = packing_target(&db, po).await;
+        let mut form = MultipartForm::new()
+            .add_text("kind", "packing_list")
+            .add_part("file", Part::bytes(Vec::new()).file_name("empty.xlsx"));
+        for (k, v) in &target {
+            form = form.add_text(*k, v.clone());
+        }
+        let r = app
+            .server
+            .post(&format!("/procurement/imports?_csrf={csrf}"))
+            .multipart(form)
+            .await;
+        assert_eq!(r.status_code(), 422);
+        let doc = scraper::Html::parse_document(&r.text());
+        assert!(text_of(&doc, "#file-error").contains("empty.xlsx is empty"));
+        assert_eq!(
+            attr(&doc, "select[name=kind] option[selected]", "value"),
+            "packing_list"
+        );
+        assert_eq!(
+            attr(&doc, "select[name=po_id] option[selected]", "value"),
+            po.to_string()
+        );
+        assert_eq!(
+            attr(&doc, "select[name=location_id] option[selected]", "value"),
+            location.to_string()
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_preview_of_more_rows_than_it_shows_says_how_many_are_shown() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let db = app.db.clone();
+        let po = ordered_po(&db, &[("M321R4GA3BB6-CQK", "600")]).await;
+        let (_, target) = packing_target(&db, po).await;
+        let list = dimm_list((1..=600).map(|i| format!("S4MANY{i:05}")));
+        let (_, doc) = upload_bytes(&app, &csrf, "packing_list", "many.csv", list, &target).await;
+        assert_eq!(text_of(&doc, "#count-create"), "600");
+        assert_eq!(count(&doc, "#rows tbody tr"), 500);
+        assert!(
+            text_of(&doc, "#sample-note").contains("First 500 of 600 rows shown"),
+            "{}",
+            text_of(&doc, "#sample-note")
         );
         app.finish().await;
     }

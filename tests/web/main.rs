@@ -9,6 +9,7 @@ mod api_money;
 mod app;
 mod assembly;
 mod auth;
+mod build_templates;
 mod concurrency;
 mod cost;
 mod datacenter;

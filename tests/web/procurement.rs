@@ -258,3 +258,133 @@ async fn a_part_models_specs_are_typed_validated_and_audited() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_expected_date_before_the_order_date_is_refused_at_its_field_with_the_input_kept() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let supplier: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
+            "select id from suppliers where currency = 'KRW' order by id limit 1"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let supplier = supplier.to_string();
+        let fields = |expected: &'static str| {
+            vec![
+                ("supplier_id", supplier.clone()),
+                ("order_date", "2026-11-20".to_owned()),
+                ("expected_date", expected.to_owned()),
+                ("notes", "rush order".to_owned()),
+            ]
+        };
+        for (lang, words) in [
+            (
+                "en",
+                "Expected date: 2026-11-01 is before the order date 2026-11-20",
+            ),
+            ("ko", "입고 예정일: 2026-11-01"),
+        ] {
+            app.post_form("/lang", &csrf, &[("lang", lang), ("next", "/")])
+                .await;
+            let f = fields("2026-11-01");
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = app.post_form("/procurement/orders", &csrf, &f).await;
+            assert_eq!(r.status_code(), 422, "{backend:?} {lang}");
+            let doc = scraper::Html::parse_document(&r.text());
+            let msg = text_of(&doc, "#expected_date-error");
+            assert!(msg.contains(words), "{lang}: {msg}");
+            let kept = scraper::Selector::parse("input[name=expected_date]").unwrap();
+            let kept = doc
+                .select(&kept)
+                .next()
+                .unwrap()
+                .value()
+                .attr("value")
+                .unwrap()
+                .to_owned();
+            assert_eq!(kept, "2026-11-01", "the input is kept");
+        }
+        let orders: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
+            "select count(*) from purchase_orders where notes = 'rush order'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(orders, 0, "nothing was saved");
+
+        // The same day, or later, is fine.
+        let f = fields("2026-11-20");
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = app.post_form("/procurement/orders", &csrf, &f).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+
+        // The API refuses it the same way, naming the field.
+        let body = serde_json::json!({"supplier_id": supplier.parse::<i64>().unwrap(),
+            "order_date": "2026-11-20", "expected_date": "2026-11-19"});
+        let r = app
+            .server
+            .post("/api/v1/orders")
+            .add_header("x-csrf-token", &csrf)
+            .json(&body)
+            .await;
+        assert_eq!(r.status_code(), 422, "{}", r.text());
+        let err: Value = r.json();
+        assert_eq!(err["fields"][0]["field"], "expected_date", "{err}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_country_code_that_iso_never_assigned_is_refused_in_the_form_and_the_api() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        for (lang, code, words) in [
+            ("en", "KO", "Country: \"KO\" is not an ISO 3166-1"),
+            ("ko", "ZZ", "국가: \"ZZ\""),
+        ] {
+            app.post_form("/lang", &csrf, &[("lang", lang), ("next", "/")])
+                .await;
+            let r = app
+                .post_form(
+                    "/procurement/suppliers",
+                    &csrf,
+                    &[("name", "Typo Co"), ("country", code), ("currency", "KRW")],
+                )
+                .await;
+            assert_eq!(r.status_code(), 422, "{backend:?} {code}");
+            let doc = scraper::Html::parse_document(&r.text());
+            let msg = text_of(&doc, "#country-error");
+            assert!(msg.contains(words), "{lang}: {msg}");
+            let kept = scraper::Selector::parse("input[name=name]").unwrap();
+            let kept = doc
+                .select(&kept)
+                .next()
+                .unwrap()
+                .value()
+                .attr("value")
+                .unwrap()
+                .to_owned();
+            assert_eq!(kept, "Typo Co");
+        }
+        let r = app
+            .server
+            .post("/api/v1/suppliers")
+            .add_header("x-csrf-token", &csrf)
+            .json(&serde_json::json!({"name": "Api Typo", "country": "UK", "currency": "GBP"}))
+            .await;
+        assert_eq!(r.status_code(), 422, "{}", r.text());
+        let err: Value = r.json();
+        assert_eq!(err["fields"][0]["field"], "country", "{err}");
+        let r = app
+            .server
+            .post("/api/v1/suppliers")
+            .add_header("x-csrf-token", &csrf)
+            .json(&serde_json::json!({"name": "Api Right", "country": "gb", "currency": "GBP"}))
+            .await;
+        assert_eq!(r.status_code(), 201, "{}", r.text());
+        app.finish().await;
+    }
+}

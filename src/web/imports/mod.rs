@@ -2,7 +2,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,6 +11,7 @@ use rackledger_importers::{Field, Kind, Profile};
 use serde::Deserialize;
 
 use crate::audit::Actor;
+use crate::auth::submissions::{self, Answer, Claim};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::{Lang, Msg};
@@ -21,6 +22,8 @@ use crate::procurement::orders_repo::{self, PoRow};
 use crate::web::AppState;
 use crate::web::{Ctx, see_other};
 
+mod batch;
+
 /// Largest file accepted, bytes.
 pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
 
@@ -28,8 +31,9 @@ pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/procurement/imports", get(index).post(upload))
-        .route("/procurement/imports/{id}", get(show))
-        .route("/procurement/imports/{id}/commit", post(commit))
+        .route("/procurement/imports/{id}", get(batch::show))
+        .route("/procurement/imports/{id}/commit", post(batch::commit))
+        .route("/procurement/imports/{id}/discard", post(batch::discard))
         .route("/procurement/imports/profiles", post(save_profile))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
 }
@@ -46,6 +50,19 @@ struct ImportsPage {
     profiles: Vec<ProfileRow>,
     recent: Vec<Batch>,
     errors: FieldErrors,
+    /// What the upload form had chosen, kept when it is refused.
+    chosen: Chosen,
+}
+
+/// The upload form's choices, shown again when an upload is refused.
+#[derive(Default)]
+struct Chosen {
+    kind: String,
+    supplier_id: Option<i64>,
+    po_id: Option<i64>,
+    location_id: Option<i64>,
+    profile_id: Option<i64>,
+    allow_over: bool,
 }
 
 async fn index_page(state: &AppState, ctx: Ctx) -> AppResult<ImportsPage> {
@@ -65,6 +82,7 @@ async fn index_page(state: &AppState, ctx: Ctx) -> AppResult<ImportsPage> {
         profiles: batches::profiles(&state.db).await?,
         recent: batches::recent(&state.db, 20).await?,
         errors: FieldErrors::default(),
+        chosen: Chosen::default(),
     })
 }
 
@@ -93,6 +111,7 @@ async fn upload(
     let (mut kind, mut file_name, mut content) = (None, String::new(), axum::body::Bytes::new());
     let mut target = Target::default();
     let mut profile_id = None;
+    let (mut kind_text, mut once) = (String::new(), None);
     while let Some(field) = form
         .next_field()
         .await
@@ -113,7 +132,11 @@ async fn upload(
                     .await
                     .map_err(|e| upload_error(&e.body_text()))?;
                 match name.as_str() {
-                    "kind" => kind = value.parse::<Kind>().ok(),
+                    "kind" => {
+                        kind = value.parse::<Kind>().ok();
+                        kind_text = value;
+                    }
+                    "_once" => once = Some(value),
                     "supplier_id" => target.supplier_id = opt_id(&value),
                     "po_id" => target.po_id = opt_id(&value),
                     "location_id" => target.location_id = opt_id(&value),
@@ -142,7 +165,32 @@ async fn upload(
     let Some(kind) = kind.filter(|_| errors.is_empty()) else {
         let mut page = index_page(&state, ctx).await?;
         page.errors = errors;
+        page.chosen = Chosen {
+            kind: kind_text,
+            supplier_id: target.supplier_id,
+            po_id: target.po_id,
+            location_id: target.location_id,
+            profile_id,
+            allow_over: target.allow_over,
+        };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    // The form sent twice (a double click, a retry) stores the file once:
+    // the second sending gets the first one's batch.
+    let once = match once.as_deref().map(str::trim).filter(|t| once_token_ok(t)) {
+        Some(t) => {
+            let token = format!("form:/procurement/imports:{t}");
+            match submissions::claim(&state.db, &token, user.id).await? {
+                Claim::Mine => Some(token),
+                Claim::Done(Answer {
+                    location: Some(to), ..
+                }) => return Ok(see_other(&to, None)),
+                Claim::Done(_) | Claim::Running => {
+                    return Err(AppError::Conflict(Msg::new("form.already_sent")));
+                }
+            }
+        }
+        None => None,
     };
     let new = NewBatch {
         kind: kind.as_str(),
@@ -155,9 +203,31 @@ async fn upload(
         allow_over: target.allow_over,
         created_by: Some(user.id),
     };
-    let id = batches::insert(&state.db, &new).await?;
-    spawn_run(state, id, Mode::Preview, ctx.lang, user.actor());
-    Ok(see_other(&format!("/procurement/imports/{id}"), None))
+    let id = batches::insert(&state.db, &new).await;
+    let to = format!(
+        "/procurement/imports/{id}",
+        id = id.as_ref().copied().unwrap_or(0)
+    );
+    if let Some(token) = &once {
+        let _ = match &id {
+            Ok(_) => {
+                let answer = Answer {
+                    location: Some(to.clone()),
+                    status: Some(303),
+                    body: None,
+                };
+                submissions::finish(&state.db, token, &answer).await
+            }
+            Err(_) => submissions::release(&state.db, token).await,
+        };
+    }
+    spawn_run(state, id?, Mode::Preview, ctx.lang, user.actor());
+    Ok(see_other(&to, None))
+}
+
+/// A `_once` token as forms carry it (see `web::once`).
+fn once_token_ok(t: &str) -> bool {
+    (16..=128).contains(&t.len()) && !t.contains(':')
 }
 
 fn upload_error(detail: &str) -> AppError {
@@ -192,90 +262,6 @@ pub fn spawn_run(state: AppState, id: i64, mode: Mode, lang: Lang, actor: Actor)
             let _ = batches::finish(&state.db, id, "failed", &json, 0).await;
         }
     });
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "imports/batch.html")]
-struct BatchPage {
-    ctx: Ctx,
-    batch: Batch,
-    summary: Option<Summary>,
-    running: bool,
-    percent: i64,
-    already: Option<String>,
-}
-
-async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    user.require(Permission::EditProcurement)?;
-    let batch = batches::get(&state.db, id).await?;
-    let summary = batch
-        .summary_json
-        .as_deref()
-        .and_then(|j| serde_json::from_str::<Summary>(j).ok());
-    let running = matches!(
-        batch.status.as_str(),
-        "queued" | "previewing" | "committing"
-    );
-    let percent = match batch.rows_total {
-        Some(t) if t > 0 => (batch.rows_done * 100 / t).clamp(0, 100),
-        _ => 0,
-    };
-    let already = batches::committed_before(&state.db, &batch)
-        .await?
-        .map(|t| ctx.datetime(&t));
-    let page = BatchPage {
-        ctx: ctx.section("procurement"),
-        batch,
-        summary,
-        running,
-        percent,
-        already,
-    };
-    // While it runs, the page refreshes itself (works without JavaScript).
-    Ok(if running {
-        ([(axum::http::header::REFRESH, "1")], page).into_response()
-    } else {
-        page.into_response()
-    })
-}
-
-#[derive(Deserialize)]
-struct CommitForm {
-    skip_errors: Option<String>,
-    allow_over: Option<String>,
-}
-
-async fn commit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Form(f): Form<CommitForm>,
-) -> AppResult<Response> {
-    user.require(Permission::EditProcurement)?;
-    let batch = batches::get(&state.db, id).await?;
-    if !matches!(batch.status.as_str(), "previewed" | "refused") {
-        return Err(AppError::Conflict(Msg::new("import.not_ready").arg_code(
-            "status",
-            "import_status",
-            &batch.status,
-        )));
-    }
-    let mode = Mode::Commit {
-        skip_errors: f.skip_errors.is_some(),
-    };
-    if batch.kind == "packing_list" {
-        batches::set_allow_over(&state.db, id, f.allow_over.is_some()).await?;
-    }
-    // Marked before the work starts, so the page never shows the old preview as current.
-    batches::set_state(&state.db, id, "committing", 0, batch.rows_total).await?;
-    spawn_run(state, id, mode, ctx.lang, user.actor());
-    Ok(see_other(&format!("/procurement/imports/{id}"), None))
 }
 
 #[derive(Deserialize)]

@@ -1,4 +1,4 @@
-//! Pages for build templates, assembly orders and assets.
+//! Pages for assembly orders and assets (build templates: `build_templates`).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -14,9 +14,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::inventory::assembly::{self, AssemblyInput, AssemblyOrder, PickLine};
 use crate::inventory::assets::{self, Asset, Installed, SwapInput};
 use crate::inventory::locations::{self, LocationView};
-use crate::inventory::templates::{
-    self, ASSET_KINDS, Slot, Template as BuildTemplate, TemplateInput,
-};
+use crate::inventory::templates::{self, Template as BuildTemplate};
 use crate::money::Money;
 use crate::web::AppState;
 use crate::web::{Ctx, see_other};
@@ -24,11 +22,6 @@ use crate::web::{Ctx, see_other};
 /// Template, assembly and asset routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/inventory/templates",
-            get(list_templates).post(create_template),
-        )
-        .route("/inventory/templates/{id}", get(show_template))
         .route("/inventory/assembly", get(list_orders).post(start_order))
         .route("/inventory/assembly/{id}", get(show_order))
         .route("/inventory/assembly/{id}/complete", post(complete_order))
@@ -37,80 +30,6 @@ pub fn routes() -> Router<AppState> {
         .route("/inventory/assets", get(list_assets))
         .route("/inventory/assets/{id}", get(show_asset))
         .route("/inventory/assets/{id}/swap", post(swap))
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "inventory/templates.html")]
-struct TemplatesPage {
-    ctx: Ctx,
-    rows: Vec<BuildTemplate>,
-    kinds: &'static [&'static str],
-    form: TemplateInput,
-    errors: FieldErrors,
-}
-
-async fn templates_page(state: &AppState, ctx: Ctx) -> AppResult<TemplatesPage> {
-    Ok(TemplatesPage {
-        rows: templates::list(&state.db).await?,
-        kinds: &ASSET_KINDS,
-        form: TemplateInput {
-            asset_kind: "server".into(),
-            height_u: "1".into(),
-            ..TemplateInput::default()
-        },
-        errors: FieldErrors::default(),
-        ctx: ctx.section("inventory"),
-    })
-}
-
-async fn list_templates(State(state): State<AppState>, ctx: Ctx) -> AppResult<TemplatesPage> {
-    templates_page(&state, ctx).await
-}
-
-async fn create_template(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    user: CurrentUser,
-    Form(input): Form<TemplateInput>,
-) -> AppResult<Response> {
-    user.require(Permission::EditInventory)?;
-    user.require_money_input(&input)?;
-    match templates::create(&state.db, &user.actor(), &input).await {
-        Ok(id) => Ok(see_other(
-            &format!("/inventory/templates/{id}"),
-            Some("saved"),
-        )),
-        Err(AppError::Validation(errors)) => {
-            let mut page = templates_page(&state, ctx).await?;
-            page.form = input;
-            page.errors = errors;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e),
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "inventory/template.html")]
-struct TemplatePage {
-    ctx: Ctx,
-    t: BuildTemplate,
-    labour: Money,
-    slots: Vec<Slot>,
-}
-
-async fn show_template(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-) -> AppResult<TemplatePage> {
-    let t = templates::get(&state.db, id).await?;
-    Ok(TemplatePage {
-        labour: Money::from_minor(t.assembly_labour_minor, state.config.base()),
-        slots: templates::slots(&state.db, id).await?,
-        t,
-        ctx: ctx.section("inventory"),
-    })
 }
 
 #[derive(Template, WebTemplate)]

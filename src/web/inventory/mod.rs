@@ -1,9 +1,10 @@
 //! Inventory pages: stock locations (`locations`); units, stock, reorder,
-//! warranty, RMA and the search box (`units`); build templates, assembly
-//! orders, assets and part swaps (`assembly`); transfers, faulty and scrap
-//! (`stock`).
+//! warranty, RMA and the search box (`units`); build templates and their
+//! versions (`build_templates`); assembly orders, assets and part swaps
+//! (`assembly`); transfers, faulty and scrap (`stock`).
 
 mod assembly;
+mod build_templates;
 mod locations;
 mod stock;
 mod units;
@@ -18,4 +19,5 @@ pub fn routes() -> Router<AppState> {
         .merge(units::routes())
         .merge(assembly::routes())
         .merge(stock::routes())
+        .merge(build_templates::routes())
 }
