@@ -350,6 +350,18 @@ Promise.all(links.map(l => fetch(l, { credentials: 'same-origin' })
             .unwrap_or_default()
     }
 
+    /// After a form the server refused on purpose (a wrong scan): the
+    /// browser's only complaints are the refusal's `status` (logged as a
+    /// failed resource), and they are cleared.
+    pub async fn check_refused(&self, status: u16) {
+        let errors = self.console_errors().await;
+        let said = format!("status of {status}");
+        assert!(
+            errors.iter().all(|e| e.contains(&said)),
+            "console errors {errors:?}"
+        );
+    }
+
     /// Saves a screenshot of the whole page as `name.png`.
     pub async fn screenshot(&self, name: &str) {
         let (w, _) = self.client.get_window_size().await.unwrap();

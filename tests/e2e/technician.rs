@@ -97,6 +97,7 @@ async fn a_failing_dimm_is_replaced_from_its_work_order_on_a_phone() {
     w.mark_page().await;
     field.send_keys("NOT-A-SERIAL\u{E007}").await.unwrap(); // a scan, then Enter
     w.wait_new_page().await;
+    w.check_refused(422).await;
     let said = w.text("#new_serial-error").await;
     assert!(
         said.contains("NOT-A-SERIAL"),
@@ -210,6 +211,7 @@ async fn a_failing_dimm_is_replaced_from_its_work_order_on_a_phone() {
     w.mark_page().await;
     field.send_keys("S4WRONG0001\u{E007}").await.unwrap();
     w.wait_new_page().await;
+    w.check_refused(422).await;
     let said = w.text("#spare_serial-error").await;
     assert!(
         said.contains("S4WRONG0001"),
