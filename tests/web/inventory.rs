@@ -736,10 +736,17 @@ async fn a_scanned_transfer_previews_every_serial_then_moves_all_or_nothing_thro
             .post_form(
                 "/inventory/transfers",
                 &csrf,
-                &[("to_location_id", &to), ("serials", "NOPE-1"), ("step", "preview")],
+                &[
+                    ("to_location_id", &to),
+                    ("serials", "NOPE-1"),
+                    ("step", "preview"),
+                ],
             )
             .await;
-        assert!(r.text().contains("이 시리얼의 부품이 없습니다"), "{backend:?}");
+        assert!(
+            r.text().contains("이 시리얼의 부품이 없습니다"),
+            "{backend:?}"
+        );
         choose_lang(&app, &csrf, "en").await;
 
         // Without the unknown serial it moves; the form sent twice moves once.
@@ -898,9 +905,13 @@ async fn a_transfer_refuses_installed_units_and_giant_pastes_and_says_when_it_cr
             "input kept"
         );
 
-        // The API: a dry run, per-serial errors, then the move.
+        // The API (with a bearer token): a dry run, per-serial errors, then the move.
+        let admin = app.login("admin", "rackledger-admin").await;
+        let token = app
+            .issue_token(&admin, app.user_id("tech").await, "scanner")
+            .await;
         let body = serde_json::json!({"to_location_id": busan, "serials": [spare.to_lowercase(), installed], "dry_run": true});
-        let r = app.server.post("/api/v1/transfers").json(&body).await;
+        let r = app.post_bearer(&token, "/api/v1/transfers", &body).await;
         assert_eq!(r.status_code(), 200, "{}", r.text());
         let plan: Value = r.json();
         assert_eq!(
@@ -908,11 +919,11 @@ async fn a_transfer_refuses_installed_units_and_giant_pastes_and_says_when_it_cr
             (Some(1), Some(1))
         );
         let body = serde_json::json!({"to_location_id": busan, "serials": [spare, installed]});
-        let r = app.server.post("/api/v1/transfers").json(&body).await;
+        let r = app.post_bearer(&token, "/api/v1/transfers", &body).await;
         assert_eq!(r.status_code(), 422);
         assert!(r.text().contains("serials[1]"), "{}", r.text());
         let body = serde_json::json!({"to_location_id": busan, "serials": [spare]});
-        let r = app.server.post("/api/v1/transfers").json(&body).await;
+        let r = app.post_bearer(&token, "/api/v1/transfers", &body).await;
         assert_eq!(r.status_code(), 200, "{}", r.text());
         assert_eq!(unit_by_serial(&app.db, &spare).await.2, Some(busan));
         assert_every_unit_is_where_its_movements_say(&app.db, backend).await;
@@ -994,18 +1005,26 @@ async fn a_dead_on_arrival_unit_is_marked_faulty_and_goes_back_or_is_scrapped_fo
         let r = app.post_form(&scrap, &csrf, &[("reason", "again")]).await;
         assert_eq!(r.status_code(), 409, "scrapped is terminal");
 
-        // The API, and who may.
+        // The API (with a bearer token), and who may.
+        let admin = app.login("admin", "rackledger-admin").await;
+        let token = app
+            .issue_token(&admin, app.user_id("tech").await, "scanner")
+            .await;
         let (api_unit, _, _) = unit_by_serial(&app.db, "S4EMNX0W000012").await;
         let r = app
-            .server
-            .post(&format!("/api/v1/units/{api_unit}/faulty"))
-            .json(&serde_json::json!({"reason": "DOA"}))
+            .post_bearer(
+                &token,
+                &format!("/api/v1/units/{api_unit}/faulty"),
+                &serde_json::json!({"reason": "DOA"}),
+            )
             .await;
         assert_eq!(r.status_code(), 204, "{}", r.text());
         let r = app
-            .server
-            .post(&format!("/api/v1/units/{api_unit}/scrap"))
-            .json(&serde_json::json!({"reason": "burnt"}))
+            .post_bearer(
+                &token,
+                &format!("/api/v1/units/{api_unit}/scrap"),
+                &serde_json::json!({"reason": "burnt"}),
+            )
             .await;
         assert_eq!(r.status_code(), 204, "{}", r.text());
         assert_every_unit_is_where_its_movements_say(&app.db, backend).await;
