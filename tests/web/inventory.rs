@@ -592,6 +592,14 @@ async fn the_serial_look_ups_are_index_reads() {
     }
 }
 
+/// Saves the session user's language choice (`en` or `ko`).
+async fn choose_lang(app: &TestApp, csrf: &str, lang: &str) {
+    let r = app
+        .post_form("/lang", csrf, &[("lang", lang), ("next", "/")])
+        .await;
+    assert_eq!(r.status_code(), 303);
+}
+
 /// The `_once` token of the first form on a page.
 fn once_token(html: &str) -> String {
     let doc = scraper::Html::parse_document(html);
@@ -639,6 +647,7 @@ async fn a_scanned_transfer_previews_every_serial_then_moves_all_or_nothing_thro
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         let csrf = app.login("tech", "rackledger-tech").await;
+        choose_lang(&app, &csrf, "en").await;
         let cabinet = location_named(&app.db, "Spare cabinet A").await;
         let warehouse = location_named(&app.db, "Seoul DC1 warehouse").await;
         let to = warehouse.to_string();
@@ -722,21 +731,23 @@ async fn a_scanned_transfer_previews_every_serial_then_moves_all_or_nothing_thro
         );
 
         // The same in Korean.
+        choose_lang(&app, &csrf, "ko").await;
         let r = app
-            .server
-            .post("/inventory/transfers")
-            .add_header("accept-language", "ko")
-            .form(&[
-                ("to_location_id", to.as_str()),
-                ("serials", "NOPE-1"),
-                ("step", "preview"),
-                ("_csrf", csrf.as_str()),
-            ])
+            .post_form(
+                "/inventory/transfers",
+                &csrf,
+                &[
+                    ("to_location_id", &to),
+                    ("serials", "NOPE-1"),
+                    ("step", "preview"),
+                ],
+            )
             .await;
         assert!(
             r.text().contains("이 시리얼의 부품이 없습니다"),
             "{backend:?}"
         );
+        choose_lang(&app, &csrf, "en").await;
 
         // Without the unknown serial it moves; the form sent twice moves once.
         let listed = "S4EMNX0W000001\ns4emnx0w000002\nS4EMNX0W000001";
@@ -833,6 +844,7 @@ async fn a_transfer_refuses_installed_units_and_giant_pastes_and_says_when_it_cr
         let mut app = TestApp::start(backend).await;
         rackledger::demo::seed_showcase(&app.db).await.unwrap();
         let csrf = app.login("tech", "rackledger-tech").await;
+        choose_lang(&app, &csrf, "en").await;
         let busan = location_named(&app.db, "Busan DC2 warehouse").await;
         let (installed, tag): (String, String) = on!(&app.db, |p| sqlx::query_as(
             "select u.serial, a.asset_tag from units u join assets a on a.id = u.asset_id
@@ -893,9 +905,13 @@ async fn a_transfer_refuses_installed_units_and_giant_pastes_and_says_when_it_cr
             "input kept"
         );
 
-        // The API: a dry run, per-serial errors, then the move.
+        // The API (with a bearer token): a dry run, per-serial errors, then the move.
+        let admin = app.login("admin", "rackledger-admin").await;
+        let token = app
+            .issue_token(&admin, app.user_id("tech").await, "scanner")
+            .await;
         let body = serde_json::json!({"to_location_id": busan, "serials": [spare.to_lowercase(), installed], "dry_run": true});
-        let r = app.server.post("/api/v1/transfers").json(&body).await;
+        let r = app.post_bearer(&token, "/api/v1/transfers", &body).await;
         assert_eq!(r.status_code(), 200, "{}", r.text());
         let plan: Value = r.json();
         assert_eq!(
@@ -903,11 +919,11 @@ async fn a_transfer_refuses_installed_units_and_giant_pastes_and_says_when_it_cr
             (Some(1), Some(1))
         );
         let body = serde_json::json!({"to_location_id": busan, "serials": [spare, installed]});
-        let r = app.server.post("/api/v1/transfers").json(&body).await;
+        let r = app.post_bearer(&token, "/api/v1/transfers", &body).await;
         assert_eq!(r.status_code(), 422);
         assert!(r.text().contains("serials[1]"), "{}", r.text());
         let body = serde_json::json!({"to_location_id": busan, "serials": [spare]});
-        let r = app.server.post("/api/v1/transfers").json(&body).await;
+        let r = app.post_bearer(&token, "/api/v1/transfers", &body).await;
         assert_eq!(r.status_code(), 200, "{}", r.text());
         assert_eq!(unit_by_serial(&app.db, &spare).await.2, Some(busan));
         assert_every_unit_is_where_its_movements_say(&app.db, backend).await;
@@ -920,6 +936,7 @@ async fn a_dead_on_arrival_unit_is_marked_faulty_and_goes_back_or_is_scrapped_fo
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         let csrf = app.login("tech", "rackledger-tech").await;
+        choose_lang(&app, &csrf, "en").await;
         let (doa, _, shelf) = unit_by_serial(&app.db, "S4EMNX0W000010").await;
         let (_, doc) = app.page(&format!("/inventory/units/{doa}")).await;
         assert_eq!(count(&doc, "#faulty-form"), 1, "{backend:?}");
@@ -964,15 +981,12 @@ async fn a_dead_on_arrival_unit_is_marked_faulty_and_goes_back_or_is_scrapped_fo
         // Scrap needs a reason, in the user's language, and is final.
         let (junk, _, _) = unit_by_serial(&app.db, "S4EMNX0W000011").await;
         let scrap = format!("/inventory/units/{junk}/scrap");
-        let r = app
-            .server
-            .post(&scrap)
-            .add_header("accept-language", "ko")
-            .form(&[("reason", " "), ("_csrf", csrf.as_str())])
-            .await;
+        choose_lang(&app, &csrf, "ko").await;
+        let r = app.post_form(&scrap, &csrf, &[("reason", " ")]).await;
         assert_eq!(r.status_code(), 422);
         let doc = scraper::Html::parse_document(&r.text());
         assert_eq!(text_of(&doc, "#scrap-reason-error"), "필수 항목입니다.");
+        choose_lang(&app, &csrf, "en").await;
         let r = app
             .post_form(&scrap, &csrf, &[("reason", "dropped on the floor")])
             .await;
@@ -991,18 +1005,26 @@ async fn a_dead_on_arrival_unit_is_marked_faulty_and_goes_back_or_is_scrapped_fo
         let r = app.post_form(&scrap, &csrf, &[("reason", "again")]).await;
         assert_eq!(r.status_code(), 409, "scrapped is terminal");
 
-        // The API, and who may.
+        // The API (with a bearer token), and who may.
+        let admin = app.login("admin", "rackledger-admin").await;
+        let token = app
+            .issue_token(&admin, app.user_id("tech").await, "scanner")
+            .await;
         let (api_unit, _, _) = unit_by_serial(&app.db, "S4EMNX0W000012").await;
         let r = app
-            .server
-            .post(&format!("/api/v1/units/{api_unit}/faulty"))
-            .json(&serde_json::json!({"reason": "DOA"}))
+            .post_bearer(
+                &token,
+                &format!("/api/v1/units/{api_unit}/faulty"),
+                &serde_json::json!({"reason": "DOA"}),
+            )
             .await;
         assert_eq!(r.status_code(), 204, "{}", r.text());
         let r = app
-            .server
-            .post(&format!("/api/v1/units/{api_unit}/scrap"))
-            .json(&serde_json::json!({"reason": "burnt"}))
+            .post_bearer(
+                &token,
+                &format!("/api/v1/units/{api_unit}/scrap"),
+                &serde_json::json!({"reason": "burnt"}),
+            )
             .await;
         assert_eq!(r.status_code(), 204, "{}", r.text());
         assert_every_unit_is_where_its_movements_say(&app.db, backend).await;
