@@ -279,3 +279,45 @@ pub fn restate_units(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(ov: &Overrides) -> Vec<String> {
+        ov.check().0.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn a_fall_is_a_scenario_and_a_fall_to_nothing_is_not() {
+        let mut ov = Overrides::default();
+        assert_eq!(fields(&ov), vec!["overrides"], "changes nothing");
+        ov.part_price_pct
+            .insert("memory".into(), Decimal::from(-20));
+        assert!(fields(&ov).is_empty());
+        assert_eq!(ov.factor("memory"), Decimal::new(8, 1), "20% cheaper");
+        ov.part_price_pct
+            .insert("memory".into(), Decimal::from(-100));
+        assert_eq!(fields(&ov), vec!["part_price_pct"]);
+        ov.part_price_pct.insert("memory".into(), Decimal::ZERO);
+        assert_eq!(fields(&ov), vec!["overrides"], "0% changes nothing");
+    }
+
+    #[test]
+    fn months_kinds_currencies_and_categories_are_checked() {
+        let mut ov = Overrides::default();
+        ov.depreciation_months.insert("server".into(), 0);
+        ov.depreciation_months.insert("robot".into(), 60);
+        ov.fx_rates.insert("XYZ".into(), Decimal::ONE);
+        ov.part_price_pct.insert("dimms".into(), Decimal::TEN);
+        assert_eq!(
+            fields(&ov),
+            vec![
+                "fx_rates",
+                "part_price_pct",
+                "depreciation_months",
+                "depreciation_months"
+            ]
+        );
+    }
+}
