@@ -203,12 +203,17 @@ impl World {
     /// moves to the password, Enter submits.
     pub async fn login_with_keyboard(&mut self, user: &str, password: &str) {
         self.goto("/login").await;
-        let focused = self.client.active_element().await.unwrap();
-        assert_eq!(
-            focused.attr("name").await.unwrap().as_deref(),
-            Some("username"),
-            "the login form starts in the user name field"
-        );
+        // autofocus lands once the document is ready, not always before
+        // the navigation returns: asked again until a deadline.
+        let focused = poll_until(
+            Duration::from_secs(10),
+            "the login form to start in the user name field",
+            || async {
+                let el = self.client.active_element().await.ok()?;
+                (el.attr("name").await.ok()?.as_deref() == Some("username")).then_some(el)
+            },
+        )
+        .await;
         focused.send_keys(user).await.unwrap();
         focused.send_keys("\u{E004}").await.unwrap(); // Tab
         let pw = self.client.active_element().await.unwrap();

@@ -108,9 +108,8 @@ async fn management_sees_which_tiers_stop_paying_when_the_won_falls() {
     w.click_and_wait(&format!("{form} button[type=submit]"))
         .await;
     // A refused form answers 422, which the browser logs as a failed load:
-    // that is the point here, so the log is read (and cleared) and checked.
-    let log = w.client.issue_cmd(RefusalLog).await.unwrap();
-    assert!(log.to_string().contains("422"), "{log}");
+    // that is the point here, so the log is read, checked and cleared.
+    w.check_refused(422).await;
     assert!(
         w.text("#pct-error").await.contains("-100%"),
         "the message is at the field: {}",
@@ -191,22 +190,4 @@ async fn management_sees_which_tiers_stop_paying_when_the_won_falls() {
         got[1]
     );
     w.close().await;
-}
-
-/// Chromedriver's browser log, read and cleared (the 422 of a refused form).
-#[derive(Debug)]
-struct RefusalLog;
-
-impl fantoccini::wd::WebDriverCompatibleCommand for RefusalLog {
-    fn endpoint(
-        &self,
-        base: &url::Url,
-        session: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
-    }
 }

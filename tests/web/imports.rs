@@ -670,16 +670,15 @@ async fn a_packing_list_sent_again_with_two_more_serials_commits_as_its_preview_
             ["2".to_owned(), "0".into(), "2".into(), "0".into()],
             "the commit decided as the preview did"
         );
-        let units =
-            on!(&db, |p| {
-                sqlx::query_scalar::<_, i64>(
+        let units = on!(&db, |p| {
+            sqlx::query_scalar::<_, i64>(
             "select count(*) from units u join po_lines l on l.id = u.po_line_id where l.po_id = $1"
         )
         .bind(po)
         .fetch_one(p)
         .await
-            })
-            .unwrap();
+        })
+        .unwrap();
         assert_eq!(units, 4, "{backend:?}");
         app.finish().await;
     }
