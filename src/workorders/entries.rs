@@ -5,16 +5,11 @@
 //! its time is shown in the reader's time zone.
 
 use serde::Serialize;
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::db::{Db, DbError, Tx};
 use crate::i18n::Msg;
 use crate::{exec, on};
-
-/// Catalogue prefixes an entry's coded arguments may use (a stored prefix
-/// is read back as one of these; another is shown as its bare code).
-const PREFIXES: [&str; 2] = ["health.kind", "wo_alert"];
 
 /// An entry to add.
 #[derive(Clone, Debug)]
@@ -51,8 +46,7 @@ pub async fn add_to_active(tx: &mut Tx, entries: &[NewEntry]) -> Result<u64, DbE
     let now = crate::clock::now();
     let mut added = 0;
     for e in entries {
-        let message = serde_json::to_string(&e.message)
-            .map_err(|err| DbError::Other(sqlx::Error::Encode(Box::new(err))))?;
+        let message = e.message.to_json();
         added += exec!(tx, |c| {
             sqlx::query(
                 "insert into work_order_entries (work_order_id, kind, message, alert_id, at, created_at)
@@ -88,50 +82,10 @@ pub async fn list(db: &Db, work_order_id: i64) -> Result<Vec<Entry>, DbError> {
         .map(|(id, kind, message, at)| Entry {
             id,
             kind,
-            message: message_from_json(&message),
+            message: Msg::from_json(&message).unwrap_or_else(|| Msg::new("wo_entry.unreadable")),
             at,
         })
         .collect())
-}
-
-/// A stored message read back: its key, arguments and coded arguments.
-fn message_from_json(text: &str) -> Msg {
-    let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-    let mut m = Msg::new(
-        v.get("key")
-            .and_then(Value::as_str)
-            .unwrap_or("wo_entry.unreadable")
-            .to_owned(),
-    );
-    let pairs = |name: &str| -> Vec<Vec<String>> {
-        v.get(name)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_array)
-                    .map(|p| {
-                        p.iter()
-                            .map(|s| s.as_str().unwrap_or_default().to_owned())
-                            .collect()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    for p in pairs("args") {
-        if let [name, value] = p.as_slice() {
-            m = m.arg(name.clone(), value);
-        }
-    }
-    for p in pairs("coded") {
-        if let [name, prefix, code] = p.as_slice() {
-            m = match PREFIXES.iter().find(|s| **s == prefix.as_str()) {
-                Some(prefix) => m.arg_code(name.clone(), prefix, code),
-                None => m.arg(name.clone(), code),
-            };
-        }
-    }
-    m
 }
 
 #[cfg(test)]
@@ -144,10 +98,10 @@ mod tests {
         let m = Msg::new("wo_entry.healthy_again")
             .arg_code("component", "health.kind", "memory")
             .arg("slot", "DIMM A1");
-        let back = message_from_json(&serde_json::to_string(&m).unwrap());
+        let back = Msg::from_json(&m.to_json()).expect("a stored message reads back");
         assert_eq!(back, m);
         assert!(back.render(Lang::En).contains("DIMM A1"));
         assert_ne!(back.render(Lang::En), back.render(Lang::Ko));
-        assert_eq!(message_from_json("not json").key, "wo_entry.unreadable");
+        assert_eq!(Msg::from_json("not json"), None);
     }
 }

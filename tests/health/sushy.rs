@@ -126,7 +126,7 @@ impl Sushy {
             let port = free_port();
             let child = Command::new(&bin)
                 .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m"])
-                .arg(&dir)
+                .arg(dir)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
