@@ -751,7 +751,7 @@ async fn a_price_list_ending_in_total_rows_imports_without_skipping_and_names_th
             "{backend:?}: {note}"
         );
         // The one button imports everything; no box to tick.
-        assert_eq!(text_of(&doc, "#commit-button"), "Import all 1 rows");
+        assert_eq!(text_of(&doc, "#commit-button"), "Import all rows (1)");
         assert_eq!(count(&doc, "#commit input[name=skip_errors]"), 0);
         let r = send_form(&app, &doc, "#commit").await;
         assert_eq!(r.status_code(), 303, "{}", r.text());
@@ -795,7 +795,7 @@ async fn a_file_with_bad_rows_imports_its_good_rows_with_one_click_and_links_the
         let (id, doc) = upload_bytes(&app, &csrf, "packing_list", "mixed.csv", list, &target).await;
         assert_eq!(
             text_of(&doc, "#commit-button"),
-            "Import the 3 good rows, skip the 1 bad ones"
+            "Import the good rows (3), skip the bad ones (1)"
         );
         assert!(!text_of(&doc, "#discard-button").is_empty());
         let r = send_form(&app, &doc, "#commit").await;

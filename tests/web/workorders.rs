@@ -1378,6 +1378,35 @@ async fn keeping_the_swaps_default_puts_the_removed_part_at_the_assets_own_site(
     }
 }
 
+/// Where no asset says which site a part belongs to (a minimum stock rule, a
+/// replacement back from RMA), a location choice starts empty when there is
+/// more than one location, so keeping the default never files stock at the
+/// first location alphabetically.
+#[tokio::test]
+async fn a_location_choice_without_an_asset_to_go_by_starts_empty() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let busan = rack(&db, "Busan DC2", "B01").await;
+        let seoul = rack(&db, "Seoul DC1", "A01").await;
+        location(&db, "Busan DC2 store", "warehouse", None, Some(site_of_rack(&db, busan).await)).await;
+        location(&db, "Seoul DC1 store", "warehouse", None, Some(site_of_rack(&db, seoul).await)).await;
+        app.login("admin", "rackledger-admin").await;
+        let (status, page) = app.page("/inventory/reorder").await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert_eq!(
+            attr_of(&page, "select[name=location_id] option[selected]", "value").as_deref(),
+            Some(""),
+            "{backend:?}: the reorder rule's location starts unchosen"
+        );
+        assert!(
+            attr_of(&page, "select[name=location_id]", "required").is_some(),
+            "{backend:?}: the browser asks for a choice"
+        );
+        app.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn a_scan_into_the_spare_field_is_not_appended_and_a_wrong_one_is_named_at_its_field() {
     for backend in backends() {
