@@ -1389,8 +1389,22 @@ async fn a_location_choice_without_an_asset_to_go_by_starts_empty() {
         let db = app.db.clone();
         let busan = rack(&db, "Busan DC2", "B01").await;
         let seoul = rack(&db, "Seoul DC1", "A01").await;
-        location(&db, "Busan DC2 store", "warehouse", None, Some(site_of_rack(&db, busan).await)).await;
-        location(&db, "Seoul DC1 store", "warehouse", None, Some(site_of_rack(&db, seoul).await)).await;
+        location(
+            &db,
+            "Busan DC2 store",
+            "warehouse",
+            None,
+            Some(site_of_rack(&db, busan).await),
+        )
+        .await;
+        location(
+            &db,
+            "Seoul DC1 store",
+            "warehouse",
+            None,
+            Some(site_of_rack(&db, seoul).await),
+        )
+        .await;
         app.login("admin", "rackledger-admin").await;
         let (status, page) = app.page("/inventory/reorder").await;
         assert_eq!(status, 200, "{backend:?}");
