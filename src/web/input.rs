@@ -27,6 +27,7 @@ const FIELD_CAPS: &[(&str, usize)] = &[
     ("reason", 2000),
     ("description", 2000),
     ("title", 300),
+    ("name", 300),
     ("reference", 200),
 ];
 
@@ -176,6 +177,14 @@ mod tests {
             ("notes", "validation.too_long")
         );
         assert!(first_in_urlencoded(format!("notes={}", "가".repeat(4000)).as_bytes()).is_none());
+        // A name (template, supplier, rack, scenario) is capped like a title.
+        let (field, why) =
+            first_in_urlencoded(format!("name={}", "x".repeat(301)).as_bytes()).expect("refused");
+        assert_eq!(
+            (field.as_str(), why.key.as_ref()),
+            ("name", "validation.too_long")
+        );
+        assert!(first_in_urlencoded(format!("name={}", "가".repeat(300)).as_bytes()).is_none());
         let v = serde_json::json!({"lines": [{"description": "x".repeat(2001)}]});
         let (field, _) = first_in_json(&v, "body").expect("found");
         assert_eq!(field, "body.lines[0].description");

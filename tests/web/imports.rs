@@ -798,6 +798,19 @@ async fn a_file_with_bad_rows_imports_its_good_rows_with_one_click_and_links_the
             "Import the good rows (3), skip the bad ones (1)"
         );
         assert!(!text_of(&doc, "#discard-button").is_empty());
+        // Before the one click, the page says which order the file is for.
+        let number = on!(&db, |p| sqlx::query_scalar::<_, String>(
+            "select number from purchase_orders where id = $1"
+        )
+        .bind(po)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert!(
+            text_of(&doc, "#import-order").contains(&number),
+            "{backend:?}: {}",
+            text_of(&doc, "#import-order")
+        );
         let r = send_form(&app, &doc, "#commit").await;
         assert_eq!(r.status_code(), 303, "{}", r.text());
         let done = wait(&app, id).await;

@@ -40,6 +40,10 @@ struct BatchPage {
     summary_note: Option<String>,
     /// "First 1,000 of 3,000 rows shown".
     sample_note: Option<String>,
+    /// The order the file is for (id, number), said before the commit.
+    order: Option<(i64, String)>,
+    /// The stock location its units go to.
+    location: Option<String>,
 }
 
 /// The words of the page that depend on the counts, in the reader's language.
@@ -105,6 +109,21 @@ pub(super) async fn show(
         .as_ref()
         .map(|s| labels(&ctx, s))
         .unwrap_or_default();
+    let order = match batch.po_id {
+        Some(po) => Some((
+            po,
+            crate::procurement::orders_repo::get_po(&state.db, po)
+                .await?
+                .number,
+        )),
+        None => None,
+    };
+    let location = match batch.location_id {
+        Some(l) => crate::inventory::locations::LocationTree::load(&state.db)
+            .await?
+            .path(l),
+        None => None,
+    };
     let page = BatchPage {
         ctx: ctx.section("procurement"),
         batch,
@@ -115,6 +134,8 @@ pub(super) async fn show(
         commit_label,
         summary_note,
         sample_note,
+        order,
+        location,
     };
     // While it runs, the page refreshes itself (works without JavaScript).
     Ok(if running {
