@@ -210,6 +210,13 @@ async fn after_a_poll_the_asset_and_fleet_pages_show_health_and_the_bmc_truth_ca
         assert_eq!(count(&doc, "#health-worst.sev-critical"), 1, "{backend:?}");
         assert_eq!(count(&doc, "#health-components tr.dimm"), 16);
         assert_eq!(count(&doc, "#health-components tr.drive"), 2);
+        // Processors are labelled by their type: this server's two are CPUs
+        // (a GPU would read "Accelerator").
+        assert_eq!(count(&doc, "#health-components td.processor-kind"), 2);
+        assert_eq!(
+            crate::app::text_of(&doc, "#health-components td.processor-kind"),
+            "CPU"
+        );
         assert_eq!(count(&doc, "#reconcile tr.missing"), 1);
         assert_eq!(
             count(&doc, "form.accept"),
