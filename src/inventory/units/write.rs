@@ -136,10 +136,16 @@ pub async fn set_landed_cost(tx: &mut Tx, unit_id: i64, cost_minor: i64) -> Resu
 /// Reserves a unit for a swap if it is still in stock; false if another
 /// request took it first (one conditional update: the claim is the check).
 pub async fn reserve(tx: &mut Tx, unit_id: i64) -> Result<bool, DbError> {
+    take_from_stock(tx, unit_id, UnitStatus::Reserved).await
+}
+
+/// Moves a unit still in stock to `status` where it lies, in one
+/// conditional update (the claim is the check); false if it was not in stock.
+async fn take_from_stock(tx: &mut Tx, unit_id: i64, status: UnitStatus) -> Result<bool, DbError> {
     let now = crate::clock::now();
     let n = exec!(tx, |c| {
         sqlx::query("update units set status = $1, updated_at = $2 where id = $3 and status = $4")
-            .bind(UnitStatus::Reserved)
+            .bind(status)
             .bind(now)
             .bind(unit_id)
             .bind(UnitStatus::InStock)
@@ -324,17 +330,7 @@ pub async fn transfer(
 /// Marks a unit in stock as faulty where it lies (dead on arrival, found
 /// bad on the shelf); false if it was no longer in stock.
 pub async fn mark_faulty(tx: &mut Tx, unit_id: i64) -> Result<bool, DbError> {
-    let now = crate::clock::now();
-    let n = exec!(tx, |c| {
-        sqlx::query("update units set status = $1, updated_at = $2 where id = $3 and status = $4")
-            .bind(UnitStatus::Faulty)
-            .bind(now)
-            .bind(unit_id)
-            .bind(UnitStatus::InStock)
-            .execute(c)
-            .await
-    })?;
-    Ok(n == 1)
+    take_from_stock(tx, unit_id, UnitStatus::Faulty).await
 }
 
 /// Scraps a unit in stock or faulty at `from` (gone for good, no location);
