@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::wd::WebDriverCompatibleCommand;
@@ -79,12 +80,26 @@ fn wait_for_line(child: &mut Child, marker: &str, deadline: Duration) -> String 
 pub struct World {
     pub base: String,
     pub client: Client,
-    _server: Reaped,
-    _driver: Reaped,
-    _dir: tempfile::TempDir,
+    /// What the server, driver and database directory of this world and its
+    /// [`World::sibling`]s hold; the last one dropped reaps them.
+    shared: Arc<(Reaped, Reaped, tempfile::TempDir)>,
+    driver_port: u16,
     checked_links: BTreeSet<String>,
     shots: PathBuf,
 }
+
+/// What [`World::inspect`] found on the current page.
+pub struct PageReport {
+    /// The HTTP status of the document.
+    pub status: u64,
+    /// Every failed check, one line each (what, and where on the page).
+    pub problems: Vec<String>,
+    /// Same-origin links on the page (not logout), without fragments.
+    pub links: Vec<String>,
+}
+
+/// The checks every page must pass, run in the page in one call.
+const PAGE_CHECKS: &str = include_str!("page_checks.js");
 
 impl World {
     /// Starts a server with demo data on a fresh SQLite file, and a browser
@@ -121,31 +136,7 @@ impl World {
             "started successfully",
             Duration::from_secs(30),
         );
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": CHROMIUM,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--disable-background-networking", "--disable-extensions", "--no-first-run",
-                         "--disable-sync", "--lang=en-US", format!("--window-size={width},{height}")],
-                "prefs": {"intl.accept_languages": "en-US,en"},
-                // Chromium's window is never narrower than 500 px: a phone's
-                // width is emulated instead, so a page at 390 is at 390.
-                "mobileEmulation": {"deviceMetrics": {"width": width, "height": height,
-                    "pixelRatio": 1.0, "touch": width < 600, "mobile": width < 600}}
-            }),
-        );
-        caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
-        // rustls is built with ring (the Redfish client) and fantoccini's
-        // hyper-rustls may bring another provider: name the one to use.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("a Chromium session");
+        let client = session(port, width, height).await;
         let shots = match std::env::var("RACKLEDGER_SCREENSHOTS").as_deref() {
             Ok("docs") => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots"),
             _ => PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"),
@@ -154,11 +145,23 @@ impl World {
         World {
             base,
             client,
-            _server: server,
-            _driver: driver,
-            _dir: dir,
+            shared: Arc::new((server, driver, dir)),
+            driver_port: port,
             checked_links: BTreeSet::new(),
             shots,
+        }
+    }
+
+    /// A second browser session, `width` × `height`, on the same server
+    /// and database (not logged in).
+    pub async fn sibling(&self, width: u32, height: u32) -> World {
+        World {
+            base: self.base.clone(),
+            client: session(self.driver_port, width, height).await,
+            shared: Arc::clone(&self.shared),
+            driver_port: self.driver_port,
+            checked_links: BTreeSet::new(),
+            shots: self.shots.clone(),
         }
     }
 
@@ -264,57 +267,54 @@ impl World {
         .await
     }
 
-    /// What every page reached must pass: the status expected, no resource
-    /// that failed to load, no console error, every form field labelled and
-    /// reachable with Tab, and every same-origin link answering below 400.
+    /// Runs every page check (`page_checks.js`, one call) on the current
+    /// page and reads the browser console: the HTTP status, and every
+    /// problem found rather than only the first.
+    pub async fn inspect(&self) -> PageReport {
+        let report = self.client.execute(PAGE_CHECKS, vec![]).await.unwrap();
+        let strings = |key: &str| -> Vec<String> {
+            report[key]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut problems = strings("problems");
+        problems.extend(
+            self.console_errors()
+                .await
+                .into_iter()
+                .map(|e| format!("console error {e}")),
+        );
+        PageReport {
+            status: report["status"].as_u64().unwrap_or(0),
+            problems,
+            links: strings("links"),
+        }
+    }
+
+    /// What every page reached must pass: the status expected, and every
+    /// check of [`World::inspect`] (no resource that failed to load, no
+    /// console error, every form field labelled and reachable with Tab, no
+    /// sideways scroll, key table columns in view, controls big enough for
+    /// a finger on a phone), and every same-origin link answering below 400.
     pub async fn check_page(&mut self, expect_status: u16) {
-        let report = self
-            .client
-            .execute(
-                r#"
-const nav = performance.getEntriesByType('navigation')[0];
-const failed = performance.getEntriesByType('resource')
-  .filter(r => r.responseStatus >= 400).map(r => r.name + ' ' + r.responseStatus);
-const fields = [...document.querySelectorAll('input, select, textarea')]
-  .filter(e => !['hidden', 'submit', 'button'].includes(e.type));
-const unlabelled = fields
-  .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
-  .map(e => e.outerHTML.slice(0, 120));
-const untabbable = [...document.querySelectorAll('a[href], button, input, select, textarea')]
-  .filter(e => e.type !== 'hidden' && e.tabIndex < 0).map(e => e.outerHTML.slice(0, 120));
-const links = [...new Set([...document.querySelectorAll('a[href]')].map(a => a.href.split('#')[0])
-  .filter(h => h.startsWith(location.origin) && !h.includes('/logout')))];
-const wide = document.documentElement.scrollWidth > window.innerWidth + 1
-  && !location.pathname.startsWith('/labels');
-return { status: nav ? nav.responseStatus : 0, failed, unlabelled, untabbable, links,
-         server_error: document.title.includes('Server error'),
-         sideways: wide ? [document.documentElement.scrollWidth, window.innerWidth] : [] };
-"#,
-                vec![],
-            )
-            .await
-            .unwrap();
+        let report = self.inspect().await;
         let page = self.path().await;
         assert_eq!(
-            report["status"].as_u64(),
-            Some(u64::from(expect_status)),
+            report.status,
+            u64::from(expect_status),
             "{page}: HTTP status"
         );
-        assert!(!report["server_error"].as_bool().unwrap_or(false), "{page}");
-        // The page fits the window: nothing scrolls sideways (tables scroll
-        // inside their own wrapper; the label sheets are print previews).
-        for key in ["failed", "unlabelled", "untabbable", "sideways"] {
-            assert_eq!(report[key], json!([]), "{page}: {key}");
-        }
-        let errors = self.console_errors().await;
-        assert!(errors.is_empty(), "{page}: console errors {errors:?}");
-        let fresh: Vec<String> = report["links"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|l| !self.checked_links.contains(*l))
-            .map(str::to_owned)
+        assert!(report.problems.is_empty(), "{page}: {:#?}", report.problems);
+        let fresh: Vec<String> = report
+            .links
+            .into_iter()
+            .filter(|l| !self.checked_links.contains(l))
             .collect();
         if !fresh.is_empty() {
             let statuses = self
@@ -426,6 +426,36 @@ where
         // The interval between probes of a poll with a deadline, not a wait.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A new Chromium session through the chromedriver on `port`, its page
+/// `width` × `height` CSS px (a phone emulated below 600).
+async fn session(port: u16, width: u32, height: u32) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-extensions", "--no-first-run",
+                     "--disable-sync", "--lang=en-US", format!("--window-size={width},{height}")],
+            "prefs": {"intl.accept_languages": "en-US,en"},
+            // Chromium's window is never narrower than 500 px: a phone's
+            // width is emulated instead, so a page at 390 is at 390.
+            "mobileEmulation": {"deviceMetrics": {"width": width, "height": height,
+                "pixelRatio": 1.0, "touch": width < 600, "mobile": width < 600}}
+        }),
+    );
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+    // rustls is built with ring (the Redfish client) and fantoccini's
+    // hyper-rustls may bring another provider: name the one to use.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session")
 }
 
 fn free_port() -> u16 {
