@@ -60,7 +60,7 @@ for (const table of document.querySelectorAll('main table')) {
   for (let a = table.parentElement; a && a !== document.body; a = a.parentElement) {
     const o = getComputedStyle(a).overflowX;
     if (o !== 'visible' && a.scrollWidth > a.clientWidth + 1) {
-      problems.push(`table ${name} scrolls sideways inside ${describe(a).slice(0, 40)} (${a.scrollWidth} px in ${a.clientWidth} px)`);
+      problems.push(`table ${name} scrolls sideways inside its ${a.tagName.toLowerCase()} (${a.scrollWidth} px in ${a.clientWidth} px)`);
       break;
     }
   }
@@ -82,7 +82,7 @@ for (const table of document.querySelectorAll('main table')) {
       const b = a.getBoundingClientRect();
       if (r.left < b.left - 1 || r.right > b.right + 1) { clipped = a; break; }
     }
-    if (clipped) { problems.push(`${what} is clipped by ${describe(clipped).slice(0, 40)}`); break; }
+    if (clipped) { problems.push(`${what} is clipped by its ${clipped.tagName.toLowerCase()}`); break; }
   }
 }
 
