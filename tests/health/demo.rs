@@ -130,6 +130,20 @@ async fn a_simulated_dimm_failure_in_the_demo_is_an_alert_and_a_work_order_withi
             .post_form("/health/demo/dimm-restore", &hidden_csrf(&page), &[])
             .await;
         assert_eq!(r.status_code(), 403);
+
+        // The admin restores it: the next poll resolves the alert, so the
+        // failure can be shown again.
+        app.login("admin", "rackledger-admin").await;
+        let page = app.server.get("/health").await.text();
+        let r = app
+            .post_form("/health/demo/dimm-restore", &hidden_csrf(&page), &[])
+            .await;
+        assert_eq!(r.status_code(), 303);
+        let out = poller.run_round().await.unwrap();
+        assert!(out.iter().all(|o| o.error.is_none()), "{out:?}");
+        assert!(open_alert(&app, target).await.is_none(), "resolved");
+        let doc = scraper::Html::parse_document(&app.server.get("/health").await.text());
+        assert_eq!(count(&doc, "#demo-fail"), 1);
         app.finish().await;
     }
 }
