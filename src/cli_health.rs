@@ -168,10 +168,8 @@ pub fn demo_key(config: &mut Config) -> anyhow::Result<()> {
             .open(&file)
             .with_context(|| format!("creating {}", file.display()))?;
         writeln!(f, "{}", MasterKey::generate_base64())?;
-        say(&format!(
-            "demo: BMC passwords are encrypted with the key in {}",
-            file.display()
-        ));
+        // Quietly: the demo's BMCs are simulated, nothing for a newcomer to do.
+        tracing::debug!(file = %file.display(), "demo master key created");
     }
     config.health.master_key_file = Some(file);
     Ok(())

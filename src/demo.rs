@@ -1,5 +1,8 @@
 //! Demo data: a believable small company to click through (`serve --demo`).
 
+pub mod bmcs;
+pub mod sim;
+
 use crate::audit::Actor;
 use crate::auth::service::{self as accounts, NewUserInput};
 use crate::db::Db;

@@ -219,6 +219,13 @@ async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyh
     }
     if demo {
         cli_health::demo_key(&mut config)?;
+        if config.health.master_key()?.is_none() {
+            // No file to keep a key in: one for this run (the demo BMCs get
+            // new passwords at every start anyway).
+            let key = rackledger::health::secret::MasterKey::generate_base64();
+            config.health.session_key =
+                Some(rackledger::health::secret::MasterKey::from_base64(&key)?);
+        }
     }
     if demo && rackledger::demo::seed(&db, &config.default_time_zone).await? {
         rackledger::demo::seed_showcase(&db).await?;
@@ -231,6 +238,19 @@ async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyh
             "no users yet: create one with `rackledger user add NAME --role admin`, or start with --demo",
         );
     }
+    let demo_bmcs = match (demo, config.health.master_key()?) {
+        (true, Some(key)) => {
+            let bmcs = rackledger::demo::bmcs::DemoBmcs::start(&db, &key).await?;
+            if !bmcs.servers().is_empty() {
+                say(&format!(
+                    "demo: {} servers have a simulated BMC on 127.0.0.1; an admin can simulate a DIMM failure on /health",
+                    bmcs.servers().len()
+                ));
+            }
+            Some(bmcs)
+        }
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
@@ -263,6 +283,7 @@ async fn serve(mut config: Config, bind: Option<SocketAddr>, demo: bool) -> anyh
     let state = AppState {
         db: db.clone(),
         config: Arc::new(config),
+        demo: demo_bmcs,
     };
     app::serve(listener, state, shutdown_signal()).await?;
     if let Some(p) = poller {

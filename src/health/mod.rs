@@ -55,6 +55,11 @@ pub struct HealthConfig {
     /// File holding the base64 master key for BMC passwords (when neither
     /// `RACKLEDGER_MASTER_KEY` nor `RACKLEDGER_MASTER_KEY_FILE` is set).
     pub master_key_file: Option<std::path::PathBuf>,
+    /// A key held in memory for this run only: `serve --demo` on a database
+    /// with no place for a key file (PostgreSQL, in memory), whose demo BMCs
+    /// are registered again with new passwords at every start.
+    #[serde(skip)]
+    pub session_key: Option<secret::MasterKey>,
 }
 
 impl Default for HealthConfig {
@@ -72,20 +77,22 @@ impl Default for HealthConfig {
             raw_retention_days: 7,
             hourly_retention_days: 400,
             master_key_file: None,
+            session_key: None,
         }
     }
 }
 
 impl HealthConfig {
-    /// The master key: the environment first, then `master_key_file`; `None` when unset.
+    /// The master key: the environment first, then `master_key_file`, then
+    /// the session's; `None` when unset.
     pub fn master_key(&self) -> anyhow::Result<Option<secret::MasterKey>> {
         if let Some(k) = secret::MasterKey::from_env()? {
             return Ok(Some(k));
         }
-        self.master_key_file
-            .as_deref()
-            .map(secret::MasterKey::from_file)
-            .transpose()
+        match self.master_key_file.as_deref() {
+            Some(file) => secret::MasterKey::from_file(file).map(Some),
+            None => Ok(self.session_key.clone()),
+        }
     }
 
     /// The per-request limits of the Redfish client.

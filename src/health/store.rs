@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::alerts::{self, AlertSpec};
 use super::redfish::Snapshot;
@@ -255,7 +256,8 @@ async fn record(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<AlertSp
                         Change {
                             kind: "recovered",
                             component: String::new(),
-                            from: Some(since.to_string()),
+                            // RFC 3339, so a page can show it in its reader's zone.
+                            from: since.format(&Rfc3339).ok(),
                             to: None,
                         },
                     ));
@@ -459,6 +461,23 @@ pub struct Event {
     pub to_value: Option<String>,
 }
 
+impl Event {
+    /// For a `recovered` event, since when the BMC had not answered (UTC):
+    /// stored as RFC 3339, or as `time`'s display form by older versions.
+    pub fn failing_since(&self) -> Option<OffsetDateTime> {
+        if self.kind != "recovered" {
+            return None;
+        }
+        let text = self.from_value.as_deref()?.trim();
+        OffsetDateTime::parse(text, &Rfc3339).ok().or_else(|| {
+            let legacy = time::macros::format_description!(
+                "[year]-[month]-[day] [hour padding:none]:[minute]:[second].[subsecond] [offset_hour sign:mandatory]:[offset_minute]:[offset_second]"
+            );
+            OffsetDateTime::parse(text, legacy).ok()
+        })
+    }
+}
+
 /// The latest events of an asset, newest first.
 pub async fn events(db: &Db, asset_id: i64, limit: i64) -> Result<Vec<Event>, DbError> {
     Ok(on!(db, |p| {
@@ -516,5 +535,28 @@ mod tests {
                 .iter()
                 .any(|c| c.to.as_deref() == Some("gone"))
         );
+    }
+
+    #[test]
+    fn a_recovered_event_reads_its_since_in_either_stored_form() {
+        let at = time::macros::datetime!(2026-12-07 03:00:00 UTC);
+        let event = |from: String| Event {
+            asset_id: 1,
+            at,
+            kind: "recovered".into(),
+            component: String::new(),
+            from_value: Some(from),
+            to_value: None,
+        };
+        let rfc = event(at.format(&Rfc3339).unwrap());
+        assert_eq!(rfc.failing_since(), Some(at));
+        // What versions before RFC 3339 wrote (`OffsetDateTime`'s Display).
+        let legacy = event(at.to_string());
+        assert_eq!(legacy.failing_since(), Some(at));
+        let other = Event {
+            kind: "health".into(),
+            ..event(at.to_string())
+        };
+        assert_eq!(other.failing_since(), None);
     }
 }

@@ -12,4 +12,6 @@ pub struct AppState {
     pub db: Db,
     /// Settings in force.
     pub config: Arc<Config>,
+    /// The simulated BMCs of `serve --demo`; `None` outside the demo.
+    pub demo: Option<crate::demo::bmcs::DemoBmcs>,
 }

@@ -12,6 +12,7 @@ mod app;
 mod cli;
 mod collect;
 mod components;
+mod demo;
 mod fake;
 mod fuzz;
 mod poller;

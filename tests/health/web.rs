@@ -396,3 +396,41 @@ async fn why_a_bmc_fails_is_told_to_admins_only() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_bmc_answering_again_shows_since_when_in_the_readers_zone() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let fake = FakeBmc::start(Behavior::Mockup("public-rackmount1", None)).await;
+        let (asset, id) = crate::poller::add_bmc(&app.db, "SRV-TZ", &fake.url).await;
+        // Not answering since 03:00 UTC; this poll finds it answering again.
+        let since = time::macros::datetime!(2026-12-07 03:00:00 UTC);
+        exec!(&app.db, |c| sqlx::query(
+            "update bmcs set consecutive_failures = 2, failing_since = $1 where id = $2"
+        )
+        .bind(since)
+        .bind(id)
+        .execute(c)
+        .await)
+        .unwrap();
+        let out = Poller::new(app.db.clone(), HealthConfig::default(), None)
+            .run_round()
+            .await
+            .unwrap();
+        assert!(out.len() == 1 && out[0].error.is_none(), "{out:?}");
+        exec!(&app.db, |c| sqlx::query(
+            "update users set lang = 'en', time_zone = 'Asia/Seoul' where username = 'tech'"
+        )
+        .execute(c)
+        .await)
+        .unwrap();
+        app.login("tech", "rackledger-tech").await;
+        let (_, doc) = app.page(&format!("/inventory/assets/{asset}")).await;
+        let events = crate::app::text_of(&doc, "#health-events");
+        assert!(events.contains("Answering again"), "{events}");
+        // 03:00 UTC is noon in Seoul (+09:00); no raw UTC anywhere.
+        assert!(events.contains("2026-12-07 12:00"), "{events}");
+        assert!(!events.contains("+00"), "{events}");
+        app.finish().await;
+    }
+}

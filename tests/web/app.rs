@@ -34,6 +34,7 @@ impl TestApp {
         let state = AppState {
             db: db.clone(),
             config: Arc::new(config),
+            demo: None,
         };
         let server = TestServer::builder().save_cookies().build(router(state));
         TestApp {
@@ -42,6 +43,37 @@ impl TestApp {
             backend,
             test_db,
         }
+    }
+
+    /// As `serve --demo` starts: the demo data with its showcase, a master
+    /// key for this run, and a simulated BMC registered for each demo server.
+    pub async fn start_demo(
+        backend: Backend,
+    ) -> (TestApp, rackledger::demo::bmcs::DemoBmcs, Config) {
+        use rackledger::health::secret::MasterKey;
+        let test_db = TestDb::new(backend).await;
+        let db = test_db.db.clone();
+        assert!(rackledger::demo::seed(&db, "Asia/Seoul").await.unwrap());
+        rackledger::demo::seed_showcase(&db).await.unwrap();
+        let key = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
+        let demo = rackledger::demo::bmcs::DemoBmcs::start(&db, &key)
+            .await
+            .unwrap();
+        let mut config = Config::default();
+        config.health.session_key = Some(key);
+        let state = AppState {
+            db: db.clone(),
+            config: Arc::new(config.clone()),
+            demo: Some(demo.clone()),
+        };
+        let server = TestServer::builder().save_cookies().build(router(state));
+        let app = TestApp {
+            server,
+            db,
+            backend,
+            test_db,
+        };
+        (app, demo, config)
     }
 
     /// Like [`TestApp::start_with`] over a real socket on 127.0.0.1, so
@@ -53,6 +85,7 @@ impl TestApp {
         let state = AppState {
             db: db.clone(),
             config: Arc::new(config),
+            demo: None,
         };
         let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let server = TestServer::builder()

@@ -116,6 +116,8 @@ const PAGES: &[(&str, &str)] = &[
     ("POST", "/health/assets/{id}/bmc/delete"),
     ("POST", "/health/assets/{id}/poll"),
     ("POST", "/health/assets/{id}/accept"),
+    ("POST", "/health/demo/dimm-failure"),
+    ("POST", "/health/demo/dimm-restore"),
     ("GET", "/datacenter/audits"),
     ("POST", "/datacenter/audits"),
     ("GET", "/datacenter/audits/{id}"),

@@ -1,6 +1,8 @@
 //! Health pages: the fleet page (`/health`), and the health section of an
 //! asset page with its BMC form, poll-now button and reconciliation.
 
+mod demo;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -24,6 +26,7 @@ use crate::web::{Ctx, see_other};
 /// Health routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(demo::routes())
         .route("/health", get(fleet))
         .route("/health/assets/{id}/bmc", post(save_bmc))
         .route("/health/assets/{id}/bmc/delete", post(delete_bmc))
@@ -87,6 +90,7 @@ struct FleetPage {
     unhealthy: Vec<fleet::Unhealthy>,
     alerts: Vec<Alert>,
     diffs: Vec<AssetDiff>,
+    demo: Option<demo::DemoPanel>,
 }
 
 async fn fleet(State(state): State<AppState>, ctx: Ctx) -> AppResult<FleetPage> {
@@ -99,6 +103,7 @@ async fn fleet(State(state): State<AppState>, ctx: Ctx) -> AppResult<FleetPage> 
         unhealthy: fleet::unhealthy(db).await?,
         alerts: alerts::open(db, None).await?,
         diffs: reconcile::fleet(db).await?,
+        demo: demo::panel(&state, ctx.is_admin()),
         ctx: ctx.section("health"),
     })
 }
