@@ -144,6 +144,8 @@ async fn a_failing_dimm_is_replaced_from_its_work_order_on_a_phone() {
             .await
             .unwrap();
     }
+    // The demo's own simulator already fills the field: replace it.
+    url.clear().await.unwrap();
     url.send_keys(&format!("http://127.0.0.1:{port}"))
         .await
         .unwrap();
