@@ -142,7 +142,7 @@ async fn an_orders_history_shows_its_status_change_in_words() {
             has(&seen, "Status", "Draft", "Cancelled"),
             "{backend:?}: {seen:?}"
         );
-        assert!(has(&seen, "Notes", "", "first"), "the creation: {seen:?}");
+        assert!(has(&seen, "Notes", "—", "first"), "the creation: {seen:?}");
         let (_, order) = app.page(&format!("/procurement/orders/{po}")).await;
         assert_eq!(
             count(
@@ -311,8 +311,12 @@ async fn readings_draw_as_polylines_inside_the_viewbox_for_each_range_leaving_ou
         }
         let (_, doc) = app.page(&format!("/inventory/assets/{empty}")).await;
         assert_eq!(count(&doc, "#readings svg"), 0);
+        let minutes = rackledger::config::Config::default()
+            .health
+            .poll_interval_secs
+            .div_ceil(60);
         assert!(
-            text_of(&doc, "#readings-empty").contains("every 5 minutes"),
+            text_of(&doc, "#readings-empty").contains(&format!("every {minutes} minutes")),
             "{}",
             text_of(&doc, "#readings-empty")
         );
