@@ -107,6 +107,24 @@ async fn a_racks_history_names_the_changed_fields_and_hides_cost_from_roles_with
             has(&seen, "Monthly cost", "₩0", "₩123,456"),
             "{backend:?}: {seen:?}"
         );
+
+        // A long history is paginated, newest first.
+        for u in 10..40 {
+            racks::set_usable_u(&app.db, &actor(), rack, Some(&u.to_string()))
+                .await
+                .unwrap();
+        }
+        let (_, doc) = app.page(&format!("/datacenter/racks/{rack}/history")).await;
+        assert_eq!(count(&doc, "#history > li"), 25, "{backend:?}");
+        assert!(has(&changes(&doc), "Usable U", "38", "39"), "newest first");
+        let (_, doc) = app
+            .page(&format!("/datacenter/racks/{rack}/history?page=2"))
+            .await;
+        assert_eq!(count(&doc, "#history > li"), 33 - 25, "{backend:?}");
+        assert!(
+            has(&changes(&doc), "Usable U", "—", "42"),
+            "the creation is last"
+        );
         app.finish().await;
     }
 }
@@ -197,7 +215,7 @@ async fn a_units_history_shows_its_move_by_location_name() {
             count(&page, &format!("a[href='/inventory/units/{unit}/history']")),
             1
         );
-        // Another record's history is not this one's, and a missing one is 404.
+        // A unit that does not exist has no history page.
         let (status, _) = app.page("/inventory/units/999999/history").await;
         assert_eq!(status, 404);
         app.finish().await;
@@ -309,6 +327,14 @@ async fn readings_draw_as_polylines_inside_the_viewbox_for_each_range_leaving_ou
             assert!(power.windows(2).all(|p| p[0].0 < p[1].0), "{path}");
             assert!(!doc.root_element().html().contains("9999"), "{path}");
         }
+        // A range nobody offers reads as a day.
+        let (status, doc) = app
+            .page(&format!(
+                "/inventory/assets/{asset}/readings?range=%3Cscript%3E"
+            ))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(points(&doc, "chart-power").0.len(), 2);
         let (_, doc) = app.page(&format!("/inventory/assets/{empty}")).await;
         assert_eq!(count(&doc, "#readings svg"), 0);
         let minutes = rackledger::config::Config::default()
