@@ -260,43 +260,21 @@ async fn readings_draw_as_polylines_inside_the_viewbox_for_each_range_leaving_ou
         let mut app = TestApp::start(backend).await;
         let asset = add_asset(&app.db, "CHART-1").await;
         let now = OffsetDateTime::now_utc();
-        let at = |d: Duration| now - d;
-        let rows: Vec<history::RawReading> = vec![
-            (
-                asset,
-                at(Duration::days(20)),
-                Some(900),
-                Some(30.0),
-                Some(80.0),
-            ),
-            (
-                asset,
-                at(Duration::days(3)),
-                Some(500),
-                Some(24.0),
-                Some(60.0),
-            ),
-            (
-                asset,
-                at(Duration::hours(5)),
-                Some(410),
-                Some(22.5),
-                Some(55.0),
-            ),
-            (
-                asset,
-                at(Duration::hours(1)),
-                Some(420),
-                Some(23.0),
-                Some(57.5),
-            ),
-            (
-                asset,
-                at(Duration::days(60)),
-                Some(9999),
-                Some(99.0),
-                Some(99.0),
-            ),
+        let reading =
+            |ago: Duration, w: i64, inlet: f64, max: f64, fans: &[f64]| history::RawReading {
+                asset_id: asset,
+                at: now - ago,
+                watts: Some(w),
+                inlet_c: Some(inlet),
+                max_c: Some(max),
+                fans: history::Fans::of(fans),
+            };
+        let rows = vec![
+            reading(Duration::days(20), 900, 30.0, 80.0, &[9000.0, 9400.0]),
+            reading(Duration::days(3), 500, 24.0, 60.0, &[7000.0, 7200.0]),
+            reading(Duration::hours(5), 410, 22.5, 55.0, &[6000.0, 6600.0]),
+            reading(Duration::hours(1), 420, 23.0, 57.5, &[6100.0, 6500.0]),
+            reading(Duration::days(60), 9999, 99.0, 99.0, &[99999.0]),
         ];
         let mut tx = app.db.begin().await.unwrap();
         history::insert_raw_many(&mut tx, &rows).await.unwrap();
@@ -317,7 +295,9 @@ async fn readings_draw_as_polylines_inside_the_viewbox_for_each_range_leaving_ou
             assert_eq!(power.len(), readings, "{backend:?} {path}");
             let (temps, _) = points(&doc, "chart-temp");
             assert_eq!(temps.len(), 2 * readings, "inlet and hottest: {path}");
-            for (x, y) in power.iter().chain(&temps) {
+            let (fans, _) = points(&doc, "chart-fans");
+            assert_eq!(fans.len(), 2 * readings, "mean and slowest fan: {path}");
+            for (x, y) in power.iter().chain(&temps).chain(&fans) {
                 assert!(
                     (0.0..=w).contains(x) && (0.0..=h).contains(y),
                     "{path}: {x},{y}"

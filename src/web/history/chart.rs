@@ -244,6 +244,8 @@ mod tests {
             power_watts: Some(watts),
             inlet_temp_c: None,
             max_temp_c: None,
+            fan_avg_rpm: None,
+            fan_min_rpm: None,
         }
     }
 

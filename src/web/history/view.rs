@@ -189,7 +189,15 @@ fn hottest(r: &Reading) -> Option<f64> {
     r.max_temp_c
 }
 
-/// The temperature and power charts of an asset over `range`, ending now.
+fn fan_avg(r: &Reading) -> Option<f64> {
+    r.fan_avg_rpm
+}
+
+fn fan_min(r: &Reading) -> Option<f64> {
+    r.fan_min_rpm
+}
+
+/// The temperature, fan and power charts of an asset over `range`, ending now.
 pub async fn asset_charts(
     state: &AppState,
     ctx: &Ctx,
@@ -221,11 +229,24 @@ pub async fn asset_charts(
         now,
         &ctx.time_zone,
     );
+    let fans = chart::line_chart(
+        "chart-fans",
+        "history.fans",
+        "RPM",
+        &[
+            ("history.fan_avg", "#2f9e44", fan_avg),
+            ("history.fan_min", "#6741d9", fan_min),
+        ],
+        &rows,
+        range,
+        now,
+        &ctx.time_zone,
+    );
     Ok(Charts {
         asset_id,
         range,
         ranges: Range::ALL,
-        charts: [temps, power].into_iter().flatten().collect(),
+        charts: [temps, fans, power].into_iter().flatten().collect(),
         empty_message: ctx.msg(&Msg::new("history.no_readings").arg(
             "minutes",
             state.config.health.poll_interval_secs.div_ceil(60).max(1),
