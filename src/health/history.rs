@@ -303,3 +303,15 @@ pub async fn compact(
     tx.commit().await?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fans_give_their_mean_and_slowest_and_nothing_when_none_report() {
+        let f = Fans::of(&[6000.0, 6600.0, f64::NAN, 5900.0]);
+        assert_eq!((f.avg_rpm, f.min_rpm), (Some(6167.0), Some(5900.0)));
+        assert_eq!(Fans::of(&[]), Fans::default());
+    }
+}
