@@ -194,3 +194,44 @@ pub async fn entities(db: &Db) -> Result<Vec<String>, DbError> {
             .await
     })?)
 }
+
+/// The audit rows naming any of `records` (entity kind, entity id), newest
+/// first, a page of them and the total: the history of one record, which may
+/// be audited under several kinds (an asset and its placement).
+pub async fn for_records(
+    db: &Db,
+    records: &[(&str, String)],
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AuditEntry>, i64), DbError> {
+    if records.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let cond = (0..records.len())
+        .map(|i| format!("(entity = ${} and entity_id = ${})", 2 * i + 1, 2 * i + 2))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let n = 2 * records.len();
+    let rows_sql = format!(
+        "select id, created_at, user_id, actor, action, entity, entity_id, before_json, after_json
+         from audit_log where {cond} order by id desc limit ${} offset ${}",
+        n + 1,
+        n + 2
+    );
+    let count_sql = format!("select count(*) from audit_log where {cond}");
+    let rows = on!(db, |pool| {
+        let mut q = sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(rows_sql.clone()));
+        for (entity, id) in records {
+            q = q.bind(*entity).bind(id);
+        }
+        q.bind(limit).bind(offset).fetch_all(pool).await
+    })?;
+    let total: i64 = on!(db, |pool| {
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()));
+        for (entity, id) in records {
+            q = q.bind(*entity).bind(id);
+        }
+        q.fetch_one(pool).await
+    })?;
+    Ok((rows, total))
+}

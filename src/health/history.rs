@@ -1,4 +1,4 @@
-//! Readings over time (watts, inlet and hottest temperature) per asset: a raw
+//! Readings over time (watts, inlet and hottest temperature, fan speeds) per asset: a raw
 //! row per poll, and past `raw_retention_days` the raw rows of each hour are
 //! replaced by one hourly average; hourly rows older than
 //! `hourly_retention_days` are deleted. Averaging is done in Rust so both
@@ -21,32 +21,79 @@ pub async fn insert_raw(
     inlet_c: Option<f64>,
     max_c: Option<f64>,
 ) -> Result<(), DbError> {
-    insert_raw_many(tx, &[(asset_id, at, watts, inlet_c, max_c)]).await
+    let r = RawReading {
+        asset_id,
+        at,
+        watts,
+        inlet_c,
+        max_c,
+        fans: Fans::default(),
+    };
+    insert_raw_many(tx, &[r]).await
 }
 
-/// A raw reading of an asset: when, watts, inlet and hottest temperature.
-pub type RawReading = (i64, OffsetDateTime, Option<i64>, Option<f64>, Option<f64>);
+/// Fan speeds of one poll or hour, RPM.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Fans {
+    /// Mean of the fans reporting RPM.
+    pub avg_rpm: Option<f64>,
+    /// The slowest of them.
+    pub min_rpm: Option<f64>,
+}
+
+impl Fans {
+    /// The mean and the slowest of these readings (RPM); none when empty.
+    pub fn of(rpms: &[f64]) -> Fans {
+        let ok: Vec<f64> = rpms.iter().copied().filter(|r| r.is_finite()).collect();
+        if ok.is_empty() {
+            return Fans::default();
+        }
+        Fans {
+            avg_rpm: Some((ok.iter().sum::<f64>() / ok.len() as f64).round()),
+            min_rpm: ok.iter().copied().reduce(f64::min),
+        }
+    }
+}
+
+/// A raw reading of an asset.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RawReading {
+    /// The asset.
+    pub asset_id: i64,
+    /// When, UTC.
+    pub at: OffsetDateTime,
+    /// Watts.
+    pub watts: Option<i64>,
+    /// Inlet, °C.
+    pub inlet_c: Option<f64>,
+    /// Hottest sensor, °C.
+    pub max_c: Option<f64>,
+    /// Fan speeds.
+    pub fans: Fans,
+}
 
 /// Inserts many raw readings, 100 rows per statement.
 pub async fn insert_raw_many(tx: &mut Tx, readings: &[RawReading]) -> Result<(), DbError> {
     let now = crate::clock::now();
     for chunk in readings.chunks(100) {
         let sql = format!(
-            "insert into health_readings (asset_id, at, resolution, samples, power_watts, inlet_temp_c, max_temp_c, created_at, updated_at)
+            "insert into health_readings (asset_id, at, resolution, samples, power_watts, inlet_temp_c, max_temp_c, fan_avg_rpm, fan_min_rpm, created_at, updated_at)
              values {}",
-            tx.rows(chunk.len(), 9)
+            tx.rows(chunk.len(), 11)
         );
         exec!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for (asset_id, at, watts, inlet_c, max_c) in chunk {
+            for r in chunk {
                 q = q
-                    .bind(asset_id)
-                    .bind(at)
+                    .bind(r.asset_id)
+                    .bind(r.at)
                     .bind("raw")
                     .bind(1_i64)
-                    .bind(watts)
-                    .bind(inlet_c)
-                    .bind(max_c)
+                    .bind(r.watts)
+                    .bind(r.inlet_c)
+                    .bind(r.max_c)
+                    .bind(r.fans.avg_rpm)
+                    .bind(r.fans.min_rpm)
                     .bind(now)
                     .bind(now);
             }
@@ -66,12 +113,13 @@ async fn insert(
     watts: Option<i64>,
     inlet_c: Option<f64>,
     max_c: Option<f64>,
+    fans: Fans,
 ) -> Result<(), DbError> {
     let now = crate::clock::now();
     exec!(tx, |c| {
         sqlx::query(
-            "insert into health_readings (asset_id, at, resolution, samples, power_watts, inlet_temp_c, max_temp_c, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            "insert into health_readings (asset_id, at, resolution, samples, power_watts, inlet_temp_c, max_temp_c, fan_avg_rpm, fan_min_rpm, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
         )
         .bind(asset_id)
         .bind(at)
@@ -80,6 +128,8 @@ async fn insert(
         .bind(watts)
         .bind(inlet_c)
         .bind(max_c)
+        .bind(fans.avg_rpm)
+        .bind(fans.min_rpm)
         .bind(now)
         .execute(c)
         .await
@@ -104,6 +154,10 @@ pub struct Reading {
     pub inlet_temp_c: Option<f64>,
     /// Hottest sensor, °C.
     pub max_temp_c: Option<f64>,
+    /// Mean fan speed, RPM.
+    pub fan_avg_rpm: Option<f64>,
+    /// Slowest fan, RPM.
+    pub fan_min_rpm: Option<f64>,
 }
 
 /// Readings of an asset since `from`, oldest first.
@@ -114,7 +168,7 @@ pub async fn readings(
 ) -> Result<Vec<Reading>, DbError> {
     Ok(on!(db, |p| {
         sqlx::query_as(
-            "select at, resolution, samples, power_watts, inlet_temp_c, max_temp_c from health_readings
+            "select at, resolution, samples, power_watts, inlet_temp_c, max_temp_c, fan_avg_rpm, fan_min_rpm from health_readings
              where asset_id = $1 and at >= $2 order by at, id",
         )
         .bind(asset_id)
@@ -137,6 +191,8 @@ struct Acc {
     watts: (i64, i64),
     inlet: (f64, i64),
     max: (f64, i64),
+    fan_avg: (f64, i64),
+    fan_min: Option<f64>,
 }
 
 fn avg_i(sum: i64, n: i64) -> Option<i64> {
@@ -177,10 +233,12 @@ pub async fn compact(
         Option<i64>,
         Option<f64>,
         Option<f64>,
+        Option<f64>,
+        Option<f64>,
     );
     let rows: Vec<Row> = on!(&mut tx, |c| {
         sqlx::query_as(
-            "select asset_id, at, samples, power_watts, inlet_temp_c, max_temp_c from health_readings
+            "select asset_id, at, samples, power_watts, inlet_temp_c, max_temp_c, fan_avg_rpm, fan_min_rpm from health_readings
              where resolution = 'raw' and at < $1",
         )
         .bind(raw_cutoff)
@@ -188,7 +246,7 @@ pub async fn compact(
         .await
     })?;
     let mut buckets: BTreeMap<(i64, OffsetDateTime), Acc> = BTreeMap::new();
-    for (asset, at, samples, w, inlet, max) in &rows {
+    for (asset, at, samples, w, inlet, max, fan_avg, fan_min) in &rows {
         let hour = start_of_hour(*at);
         let a = buckets.entry((*asset, hour)).or_default();
         a.samples += samples;
@@ -200,6 +258,12 @@ pub async fn compact(
         }
         if let Some(t) = max {
             a.max = (a.max.0 + t, a.max.1 + 1);
+        }
+        if let Some(f) = fan_avg {
+            a.fan_avg = (a.fan_avg.0 + f, a.fan_avg.1 + 1);
+        }
+        if let Some(f) = fan_min {
+            a.fan_min = Some(a.fan_min.map_or(*f, |m| m.min(*f)));
         }
     }
     let mut out = Compacted {
@@ -216,6 +280,10 @@ pub async fn compact(
             avg_i(a.watts.0, a.watts.1),
             avg_f(a.inlet.0, a.inlet.1),
             avg_f(a.max.0, a.max.1),
+            Fans {
+                avg_rpm: avg_i(a.fan_avg.0.round() as i64, a.fan_avg.1).map(|v| v as f64),
+                min_rpm: a.fan_min,
+            },
         )
         .await?;
         out.hours_written += 1;
@@ -234,4 +302,16 @@ pub async fn compact(
     })?;
     tx.commit().await?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fans_give_their_mean_and_slowest_and_nothing_when_none_report() {
+        let f = Fans::of(&[6000.0, 6600.0, f64::NAN, 5900.0]);
+        assert_eq!((f.avg_rpm, f.min_rpm), (Some(6167.0), Some(5900.0)));
+        assert_eq!(Fans::of(&[]), Fans::default());
+    }
 }

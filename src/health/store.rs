@@ -296,14 +296,24 @@ async fn record(tx: &mut Tx, polls: &[PollRecord<'_>]) -> Result<Vec<Vec<AlertSp
     let readings: Vec<_> = succeeded
         .iter()
         .map(|(p, snap)| {
-            let watts = snap.power_watts.map(|w| w.round() as i64);
-            (
-                p.asset_id,
-                p.now,
-                watts,
-                snap.inlet_temp_c(),
-                snap.max_temp_c(),
-            )
+            let rpms: Vec<f64> = snap
+                .fans
+                .iter()
+                .filter(|f| {
+                    f.units
+                        .as_deref()
+                        .is_none_or(|u| u.eq_ignore_ascii_case("rpm"))
+                })
+                .filter_map(|f| f.reading)
+                .collect();
+            super::history::RawReading {
+                asset_id: p.asset_id,
+                at: p.now,
+                watts: snap.power_watts.map(|w| w.round() as i64),
+                inlet_c: snap.inlet_temp_c(),
+                max_c: snap.max_temp_c(),
+                fans: super::history::Fans::of(&rpms),
+            }
         })
         .collect();
     super::history::insert_raw_many(tx, &readings).await?;

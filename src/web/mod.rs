@@ -11,6 +11,7 @@ mod ctx;
 pub mod datacenter;
 pub mod errors;
 pub mod health;
+pub mod history;
 mod home;
 pub mod imports;
 pub mod input;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .merge(stocktake::routes())
         .merge(labels::routes())
         .merge(health::routes())
+        .merge(history::routes())
         .merge(cost::routes())
 }
 

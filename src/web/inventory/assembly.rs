@@ -200,6 +200,8 @@ struct AssetPage {
     ports: Vec<crate::datacenter::cabling::PortRow>,
     workorders: Vec<crate::workorders::WorkOrder>,
     health: crate::web::health::AssetHealth,
+    /// Sensor charts over the last day.
+    readings: crate::web::history::Charts,
     /// The swap form: its defaults, or what was sent when it was refused.
     swap: SwapForm,
 }
@@ -262,6 +264,13 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
             .map(|w| w.localized(ctx.lang))
             .collect(),
         health: crate::web::health::asset_health(state, id, ctx.is_admin()).await?,
+        readings: crate::web::history::asset_charts(
+            state,
+            &ctx,
+            id,
+            crate::web::history::chart::Range::Day,
+        )
+        .await?,
         // The removed part goes to the stock location at the asset's own
         // site; with none, the user chooses (never the first in the list).
         swap: SwapForm {

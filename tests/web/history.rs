@@ -1,0 +1,331 @@
+//! History tabs (audit rows as field-by-field diffs) and readings charts.
+
+use rackledger::audit::Actor;
+use rackledger::datacenter::racks::{self, RackInput};
+use rackledger::db::Db;
+use rackledger::health::history;
+use rackledger::inventory::stock::transfer::{self, TransferInput};
+use rackledger::money::Currency;
+use rackledger::on;
+use rackledger::procurement::{orders, po_status};
+use scraper::{Html, Selector};
+use time::{Duration, OffsetDateTime};
+
+use crate::app::{TestApp, add_asset, count, text_of};
+use crate::support::backends;
+
+fn actor() -> Actor {
+    Actor::system("test")
+}
+
+async fn choose_english(app: &TestApp, csrf: &str) {
+    let r = app
+        .post_form("/lang", csrf, &[("lang", "en"), ("next", "/")])
+        .await;
+    assert_eq!(r.status_code(), 303);
+}
+
+/// Each change on the page as (field name, old, new).
+fn changes(doc: &Html) -> Vec<(String, String, String)> {
+    let dt = Selector::parse("#history dl.history-changes dt").unwrap();
+    let dd = Selector::parse("#history dl.history-changes dd").unwrap();
+    let old = Selector::parse(".old").unwrap();
+    let new = Selector::parse(".new").unwrap();
+    let text = |e: scraper::ElementRef| e.text().collect::<String>().trim().to_owned();
+    doc.select(&dt)
+        .zip(doc.select(&dd))
+        .map(|(t, d)| {
+            (
+                text(t),
+                d.select(&old).next().map(text).unwrap_or_default(),
+                d.select(&new).next().map(text).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn has(list: &[(String, String, String)], field: &str, old: &str, new: &str) -> bool {
+    list.iter()
+        .any(|(f, o, n)| f == field && o == old && n == new)
+}
+
+#[tokio::test]
+async fn a_racks_history_names_the_changed_fields_and_hides_cost_from_roles_without_money() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let input = RackInput {
+            site: "Seoul DC1".into(),
+            room: "Hall 9".into(),
+            row: "Row H".into(),
+            name: "H01".into(),
+            height_u: Some("42".into()),
+            power_budget_kw: Some("6".into()),
+            numbering: None,
+        };
+        let rack = racks::create(&app.db, &actor(), &input).await.unwrap();
+        racks::set_monthly_cost(&app.db, &actor(), rack, 123_456)
+            .await
+            .unwrap();
+        let csrf = app.login("tech", "rackledger-tech").await;
+        choose_english(&app, &csrf).await;
+        let r = app
+            .post_form(
+                &format!("/datacenter/racks/{rack}/usable-u"),
+                &csrf,
+                &[("usable_u", "40")],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+
+        let (status, doc) = app.page(&format!("/datacenter/racks/{rack}/history")).await;
+        assert_eq!(status, 200, "{backend:?}");
+        let seen = changes(&doc);
+        assert!(has(&seen, "Usable U", "42", "40"), "{backend:?}: {seen:?}");
+        assert!(has(&seen, "Monthly cost", "—", "—"), "{seen:?}");
+        let page = doc.root_element().html();
+        assert!(
+            !page.contains("123456") && !page.contains("123,456"),
+            "cost hidden"
+        );
+        assert!(!page.contains("usable_u"), "no raw field names");
+        assert!(text_of(&doc, "#history").contains("tech"), "who");
+        let (_, rack_page) = app.page(&format!("/datacenter/racks/{rack}")).await;
+        assert_eq!(
+            count(
+                &rack_page,
+                &format!("a[href='/datacenter/racks/{rack}/history']")
+            ),
+            1,
+            "the rack page links its history"
+        );
+
+        let csrf = app.login("admin", "rackledger-admin").await;
+        choose_english(&app, &csrf).await;
+        let (_, doc) = app.page(&format!("/datacenter/racks/{rack}/history")).await;
+        let seen = changes(&doc);
+        assert!(
+            has(&seen, "Monthly cost", "₩0", "₩123,456"),
+            "{backend:?}: {seen:?}"
+        );
+
+        // A long history is paginated, newest first.
+        for u in 10..40 {
+            racks::set_usable_u(&app.db, &actor(), rack, Some(&u.to_string()))
+                .await
+                .unwrap();
+        }
+        let (_, doc) = app.page(&format!("/datacenter/racks/{rack}/history")).await;
+        assert_eq!(count(&doc, "#history > li"), 25, "{backend:?}");
+        assert!(has(&changes(&doc), "Usable U", "38", "39"), "newest first");
+        let (_, doc) = app
+            .page(&format!("/datacenter/racks/{rack}/history?page=2"))
+            .await;
+        assert_eq!(count(&doc, "#history > li"), 33 - 25, "{backend:?}");
+        assert!(
+            has(&changes(&doc), "Usable U", "—", "42"),
+            "the creation is last"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_orders_history_shows_its_status_change_in_words() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let supplier: i64 = on!(&app.db, |p| sqlx::query_scalar(
+            "select id from suppliers order by id limit 1"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let input = orders::PoInput {
+            supplier_id: supplier,
+            currency: Some("KRW".into()),
+            notes: "first".into(),
+            ..orders::PoInput::default()
+        };
+        let po = orders::create_po(&app.db, &actor(), Currency::KRW, &input)
+            .await
+            .unwrap();
+        po_status::transition(&app.db, &actor(), po, "cancelled")
+            .await
+            .unwrap();
+        let csrf = app.login("admin", "rackledger-admin").await;
+        choose_english(&app, &csrf).await;
+        let (status, doc) = app.page(&format!("/procurement/orders/{po}/history")).await;
+        assert_eq!(status, 200, "{backend:?}");
+        let seen = changes(&doc);
+        assert!(
+            has(&seen, "Status", "Draft", "Cancelled"),
+            "{backend:?}: {seen:?}"
+        );
+        assert!(has(&seen, "Notes", "—", "first"), "the creation: {seen:?}");
+        let (_, order) = app.page(&format!("/procurement/orders/{po}")).await;
+        assert_eq!(
+            count(
+                &order,
+                &format!("a[href='/procurement/orders/{po}/history']")
+            ),
+            1
+        );
+        app.finish().await;
+    }
+}
+
+async fn location_named(db: &Db, name: &str) -> i64 {
+    on!(db, |p| sqlx::query_scalar::<_, i64>(
+        "select id from stock_locations where name = $1"
+    )
+    .bind(name)
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_units_history_shows_its_move_by_location_name() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let warehouse = location_named(&app.db, "Seoul DC1 warehouse").await;
+        let unit: i64 = on!(&app.db, |p| sqlx::query_scalar(
+            "select id from units where serial = 'S4EMNX0W000001'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let input = TransferInput {
+            to_location_id: warehouse.to_string(),
+            serials: "S4EMNX0W000001".into(),
+        };
+        transfer::commit(&app.db, &actor(), &input).await.unwrap();
+        let csrf = app.login("tech", "rackledger-tech").await;
+        choose_english(&app, &csrf).await;
+        let (status, doc) = app.page(&format!("/inventory/units/{unit}/history")).await;
+        assert_eq!(status, 200, "{backend:?}");
+        let seen = changes(&doc);
+        assert!(
+            seen.iter().any(|(f, o, n)| f == "Location"
+                && o.contains("Spare cabinet A")
+                && n.contains("Seoul DC1 warehouse")),
+            "{backend:?}: {seen:?}"
+        );
+        let (_, page) = app.page(&format!("/inventory/units/{unit}")).await;
+        assert_eq!(
+            count(&page, &format!("a[href='/inventory/units/{unit}/history']")),
+            1
+        );
+        // A unit that does not exist has no history page.
+        let (status, _) = app.page("/inventory/units/999999/history").await;
+        assert_eq!(status, 404);
+        app.finish().await;
+    }
+}
+
+/// The points of the chart `id` as (x, y), and its viewBox size.
+fn points(doc: &Html, id: &str) -> (Vec<(f64, f64)>, (f64, f64)) {
+    let svg = Selector::parse(&format!("svg#{id}")).unwrap();
+    let line = Selector::parse("polyline").unwrap();
+    let Some(svg) = doc.select(&svg).next() else {
+        return (Vec::new(), (0.0, 0.0));
+    };
+    let vb: Vec<f64> = svg
+        .value()
+        .attr("viewBox")
+        .unwrap()
+        .split(' ')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(svg.value().attr("width"), Some("100%"), "fits any screen");
+    let pts = svg
+        .select(&line)
+        .flat_map(|l| {
+            l.value()
+                .attr("points")
+                .unwrap()
+                .split(' ')
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    (pts, (vb[2], vb[3]))
+}
+
+#[tokio::test]
+async fn readings_draw_as_polylines_inside_the_viewbox_for_each_range_leaving_out_older_ones() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let asset = add_asset(&app.db, "CHART-1").await;
+        let now = OffsetDateTime::now_utc();
+        let reading =
+            |ago: Duration, w: i64, inlet: f64, max: f64, fans: &[f64]| history::RawReading {
+                asset_id: asset,
+                at: now - ago,
+                watts: Some(w),
+                inlet_c: Some(inlet),
+                max_c: Some(max),
+                fans: history::Fans::of(fans),
+            };
+        let rows = vec![
+            reading(Duration::days(20), 900, 30.0, 80.0, &[9000.0, 9400.0]),
+            reading(Duration::days(3), 500, 24.0, 60.0, &[7000.0, 7200.0]),
+            reading(Duration::hours(5), 410, 22.5, 55.0, &[6000.0, 6600.0]),
+            reading(Duration::hours(1), 420, 23.0, 57.5, &[6100.0, 6500.0]),
+            reading(Duration::days(60), 9999, 99.0, 99.0, &[99999.0]),
+        ];
+        let mut tx = app.db.begin().await.unwrap();
+        history::insert_raw_many(&mut tx, &rows).await.unwrap();
+        tx.commit().await.unwrap();
+        let empty = add_asset(&app.db, "CHART-0").await;
+
+        let csrf = app.login("tech", "rackledger-tech").await;
+        choose_english(&app, &csrf).await;
+        for (path, readings) in [
+            (format!("/inventory/assets/{asset}"), 2),
+            (format!("/inventory/assets/{asset}/readings?range=day"), 2),
+            (format!("/inventory/assets/{asset}/readings?range=week"), 3),
+            (format!("/inventory/assets/{asset}/readings?range=month"), 4),
+        ] {
+            let (status, doc) = app.page(&path).await;
+            assert_eq!(status, 200, "{backend:?} {path}");
+            let (power, (w, h)) = points(&doc, "chart-power");
+            assert_eq!(power.len(), readings, "{backend:?} {path}");
+            let (temps, _) = points(&doc, "chart-temp");
+            assert_eq!(temps.len(), 2 * readings, "inlet and hottest: {path}");
+            let (fans, _) = points(&doc, "chart-fans");
+            assert_eq!(fans.len(), 2 * readings, "mean and slowest fan: {path}");
+            for (x, y) in power.iter().chain(&temps).chain(&fans) {
+                assert!(
+                    (0.0..=w).contains(x) && (0.0..=h).contains(y),
+                    "{path}: {x},{y}"
+                );
+            }
+            // Time runs left to right.
+            assert!(power.windows(2).all(|p| p[0].0 < p[1].0), "{path}");
+            assert!(!doc.root_element().html().contains("9999"), "{path}");
+        }
+        // A range nobody offers reads as a day.
+        let (status, doc) = app
+            .page(&format!(
+                "/inventory/assets/{asset}/readings?range=%3Cscript%3E"
+            ))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(points(&doc, "chart-power").0.len(), 2);
+        let (_, doc) = app.page(&format!("/inventory/assets/{empty}")).await;
+        assert_eq!(count(&doc, "#readings svg"), 0);
+        let minutes = rackledger::config::Config::default()
+            .health
+            .poll_interval_secs
+            .div_ceil(60);
+        assert!(
+            text_of(&doc, "#readings-empty").contains(&format!("every {minutes} minutes")),
+            "{}",
+            text_of(&doc, "#readings-empty")
+        );
+        app.finish().await;
+    }
+}
