@@ -10,6 +10,7 @@ pub mod cost;
 mod ctx;
 pub mod datacenter;
 pub mod errors;
+pub mod form;
 pub mod health;
 mod home;
 pub mod imports;
@@ -24,6 +25,7 @@ pub mod stocktake;
 pub mod workorders;
 
 pub use ctx::{Ctx, LANG_COOKIE};
+pub use form::{Checked, Form, unless_refused};
 pub use pager::Pager;
 pub use state::AppState;
 
