@@ -296,3 +296,42 @@ fn pages_read_forms_only_through_the_web_extractors() {
     }
     assert!(offenders.is_empty(), "axum::Form in pages: {offenders:?}");
 }
+
+#[tokio::test]
+async fn an_empty_rate_paste_is_not_saved_and_a_refused_rate_keeps_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        choose_lang(&app, &csrf, "ko").await;
+        let r = app
+            .post_form("/procurement/rates/import", &csrf, &[("csv", "  \n")])
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}: not \"Saved.\"");
+        let doc = Html::parse_document(&r.text());
+        assert!(
+            text_of(&doc, "#csv-error").contains("환율"),
+            "{}",
+            text_of(&doc, "#csv-error")
+        );
+        choose_lang(&app, &csrf, "en").await;
+        let r = app
+            .post_form(
+                "/procurement/rates",
+                &csrf,
+                &[
+                    ("currency", "USD"),
+                    ("rate_date", "2026-11-27"),
+                    ("rate", "-3"),
+                    ("source", "KEB Hana"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        let doc = Html::parse_document(&r.text());
+        assert_eq!(attr(&doc, "input[name=currency]", "value"), "USD");
+        assert_eq!(attr(&doc, "input[name=rate]", "value"), "-3");
+        assert_eq!(attr(&doc, "input[name=source]", "value"), "KEB Hana");
+        assert!(!text_of(&doc, "#rate-error").is_empty());
+        app.finish().await;
+    }
+}
