@@ -61,6 +61,13 @@ pub struct Bmc {
 }
 
 impl Bmc {
+    /// Why the last poll failed, in the user's words (when it may be seen).
+    pub fn problem(&self) -> Option<Msg> {
+        self.last_error
+            .as_deref()
+            .map(super::redfish::client::explain_stored)
+    }
+
     /// As `admin` may see it: the last poll's error names what answered at
     /// the BMC's address (a refused port, a timeout, a TLS failure), which
     /// would let anyone who may set a BMC URL map the network behind it; so

@@ -36,6 +36,15 @@ pub struct Silent {
     pub tls_policy: String,
 }
 
+impl Silent {
+    /// Why the last poll failed, in the user's words.
+    pub fn problem(&self) -> Option<crate::i18n::Msg> {
+        self.last_error
+            .as_deref()
+            .map(super::redfish::client::explain_stored)
+    }
+}
+
 /// An asset whose BMC reports Warning or Critical.
 #[derive(sqlx::FromRow)]
 pub struct Unhealthy {

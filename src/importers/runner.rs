@@ -382,7 +382,7 @@ async fn planner(
                 .ok_or_else(|| need("po_id", "import.needs_order"))?;
             target
                 .location_id
-                .ok_or_else(|| need("location_id", "receipt.needs_location"))?;
+                .ok_or_else(|| need("location_id", "form2.choose_location"))?;
             packing::PackingPlanner::new(tx, po, target.allow_over, already_imported, serials)
                 .await?
                 .map(Planner::Packing)

@@ -3,7 +3,9 @@
 //! but tab and line breaks) and bidirectional overrides, which make a name
 //! or serial read differently from what it holds. Query strings, URL-encoded
 //! forms and JSON bodies are checked before any handler runs, on both
-//! engines alike, with a 422 naming the field. Free-text fields (notes,
+//! engines alike, with a 422 naming the field; a page form is not refused
+//! here but handed on with its refused fields (`web::form`), so its page can
+//! show it again as typed. Free-text fields (notes,
 //! descriptions, titles) are capped here too, whatever page or API call
 //! carries them; a domain may hold a field to a tighter cap of its own.
 
@@ -17,6 +19,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 
 use crate::web::auth::MAX_FORM_BYTES;
+use crate::web::form::EdgeRefusal;
 
 /// The longest text, in characters, of a free-text field by its name, in a
 /// form or at any depth of a JSON body.
@@ -79,10 +82,20 @@ pub async fn refuse_hidden_characters(req: Request, next: Next) -> Response {
     if !form && !json {
         return next.run(req).await;
     }
-    let (parts, body) = req.into_parts();
+    let page = !req.uri().path().starts_with("/api/");
+    let (mut parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
         return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
+    if form
+        && page
+        && let Some((refused, cleaned)) = refused_in_page_form(&bytes)
+    {
+        parts.extensions.insert(EdgeRefusal(refused));
+        return next
+            .run(Request::from_parts(parts, Body::from(cleaned)))
+            .await;
+    }
     let found = if form {
         first_in_urlencoded(&bytes)
     } else {
@@ -95,6 +108,36 @@ pub async fn refuse_hidden_characters(req: Request, next: Next) -> Response {
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Every refused field of a page form, and the form as typed with each
+/// refused character replaced by U+FFFD (so the page can show it again
+/// without storing or echoing the character itself); `None` when nothing is
+/// refused.
+fn refused_in_page_form(raw: &[u8]) -> Option<(FieldErrors, String)> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(raw).ok()?;
+    let mut refused = FieldErrors::default();
+    let mut cleaned = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        let key: String = k.chars().filter(|c| !is_refused_char(*c)).collect();
+        let why = refused_char(&k)
+            .map(|code| Msg::new("validation.hidden_char").arg("code", code))
+            .or_else(|| problem(&k, &v));
+        if let Some(why) = why
+            && refused.get(&key).is_none()
+        {
+            refused.add(&key, why);
+        }
+        let value: String = v
+            .chars()
+            .map(|c| if is_refused_char(c) { '\u{fffd}' } else { c })
+            .collect();
+        cleaned.push((key, value));
+    }
+    if refused.is_empty() {
+        return None;
+    }
+    Some((refused, serde_urlencoded::to_string(cleaned).ok()?))
 }
 
 fn first_in_urlencoded(raw: &[u8]) -> Option<(String, Msg)> {

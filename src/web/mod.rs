@@ -10,6 +10,7 @@ pub mod cost;
 mod ctx;
 pub mod datacenter;
 pub mod errors;
+pub mod form;
 pub mod health;
 pub mod history;
 mod home;
@@ -25,6 +26,7 @@ pub mod stocktake;
 pub mod workorders;
 
 pub use ctx::{Ctx, LANG_COOKIE};
+pub use form::{Checked, Form, unless_refused};
 pub use pager::Pager;
 pub use state::AppState;
 

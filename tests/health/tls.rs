@@ -84,6 +84,15 @@ async fn each_tls_policy_accepts_or_refuses_a_self_signed_bmc_as_it_should() {
         ),
         "not in the system roots"
     );
+    // Said in the user's words, not the TLS library's (`CaUsedAsEndEntity`).
+    let refused = fetch(&url, TlsPolicy::Verify).await.unwrap_err();
+    let said = refused.explain().render(rackledger::i18n::Lang::En);
+    assert!(
+        said.contains("self-signed") && said.contains("pinned"),
+        "{said} ({refused})"
+    );
+    let stored = rackledger::health::redfish::client::explain_stored(&refused.to_string());
+    assert_eq!(stored, refused.explain());
     assert!(
         matches!(
             fetch(&url, TlsPolicy::Pinned(fixture("other-ca.pem"))).await,

@@ -46,8 +46,14 @@ async fn a_bmc_password_is_refused_without_a_key_and_never_shown_back() {
                 &form("hunter2", "verify"),
             )
             .await;
-        assert_eq!(r.status_code(), 409, "{backend:?}");
-        assert!(r.text().contains("RACKLEDGER_MASTER_KEY"));
+        // Refused at the password, on the asset page with the form as sent.
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        let doc = scraper::Html::parse_document(&r.text());
+        assert!(crate::app::text_of(&doc, "#password-error").contains("RACKLEDGER_MASTER_KEY"));
+        assert!(
+            !r.text().contains("hunter2"),
+            "the password is not sent back"
+        );
         let r = app
             .post_form(
                 &format!("/health/assets/{asset}/bmc"),
@@ -70,7 +76,10 @@ async fn a_bmc_password_is_refused_without_a_key_and_never_shown_back() {
                 ],
             )
             .await;
-        assert_eq!(r.status_code(), 409);
+        assert_eq!(r.status_code(), 422);
+        let doc = scraper::Html::parse_document(&r.text());
+        assert_eq!(count(&doc, "#url-error"), 1);
+        assert_eq!(count(&doc, "#ca_cert_pem-error"), 1);
         app.finish().await;
     }
 }

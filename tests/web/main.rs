@@ -14,6 +14,7 @@ mod concurrency;
 mod cost;
 mod datacenter;
 mod edges;
+mod forms;
 mod history;
 mod imports;
 mod inventory;

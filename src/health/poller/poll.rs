@@ -25,6 +25,7 @@ fn failure_kind(e: &FetchError) -> &'static str {
         FetchError::Auth(_) => "auth",
         FetchError::TooLarge(_) => "too_large",
         FetchError::OffHost(_) => "off_host",
+        FetchError::TooManyRedirects(_) => "redirect_loop",
         FetchError::Malformed(_) => "malformed",
         FetchError::BadUrl(_) => "bad_url",
     }

@@ -2,13 +2,14 @@
 
 use std::collections::HashMap;
 
+use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use rust_decimal::Decimal;
 
 use super::overview::{Heading, load};

@@ -1,12 +1,13 @@
 //! Pages of `/datacenter`: racks, elevations, placing assets.
 
+use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use std::collections::HashMap;
 
 use serde::Deserialize;
@@ -16,7 +17,7 @@ use crate::datacenter::placement::{self, PlaceInput, Placement};
 use crate::datacenter::racks::{self, Rack, RackInput};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::AppState;
-use crate::web::{Ctx, see_other};
+use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Datacenter routes.
 pub fn routes() -> Router<AppState> {
@@ -305,6 +306,41 @@ struct PlacePage {
     place: Option<(Rack, Placement)>,
     /// Racks by site, in the order of [`racks::list`].
     racks: Vec<(String, Vec<Rack>)>,
+    /// The form: empty, or as sent when it was refused.
+    form: PlaceInput,
+    errors: FieldErrors,
+}
+
+/// The place page of `asset_id`, its form holding `form`.
+async fn place_view(
+    state: &AppState,
+    ctx: Ctx,
+    asset_id: i64,
+    form: Option<PlaceInput>,
+) -> AppResult<PlacePage> {
+    let mut racks: Vec<(String, Vec<Rack>)> = Vec::new();
+    for r in racks::list(&state.db).await? {
+        match racks.last_mut() {
+            Some((site, group)) if *site == r.site_name => group.push(r),
+            _ => racks.push((r.site_name.clone(), vec![r])),
+        }
+    }
+    let place = placement::locate_asset(&state.db, asset_id).await?;
+    // The rack it is in, or the one it was being placed in.
+    let form = form.unwrap_or_else(|| PlaceInput {
+        rack_id: place.as_ref().map_or(0, |(r, _)| r.id),
+        face: "front".into(),
+        depth: "full".into(),
+        ..PlaceInput::default()
+    });
+    Ok(PlacePage {
+        asset: crate::inventory::assets::get(&state.db, asset_id).await?,
+        place,
+        racks,
+        form,
+        errors: FieldErrors::default(),
+        ctx: ctx.section("datacenter"),
+    })
 }
 
 /// Where to place an asset: every rack, grouped by site. Its own page, so
@@ -316,33 +352,42 @@ async fn place_page(
     Path(asset_id): Path<i64>,
 ) -> AppResult<PlacePage> {
     user.require(Permission::EditDatacenter)?;
-    let mut racks: Vec<(String, Vec<Rack>)> = Vec::new();
-    for r in racks::list(&state.db).await? {
-        match racks.last_mut() {
-            Some((site, group)) if *site == r.site_name => group.push(r),
-            _ => racks.push((r.site_name.clone(), vec![r])),
-        }
-    }
-    Ok(PlacePage {
-        asset: crate::inventory::assets::get(&state.db, asset_id).await?,
-        place: placement::locate_asset(&state.db, asset_id).await?,
-        racks,
-        ctx: ctx.section("datacenter"),
-    })
+    place_view(&state, ctx, asset_id, None).await
 }
 
+/// Places the asset; a refusal (a bad U, an occupied or too-high position)
+/// shows the form again as sent, with the message at the U field.
 async fn place(
     State(state): State<AppState>,
+    ctx: Ctx,
     user: CurrentUser,
     Path(asset_id): Path<i64>,
-    Form(input): Form<PlaceInput>,
+    Checked { input, refused }: Checked<PlaceInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    placement::place(&state.db, &user.actor(), asset_id, &input).await?;
-    Ok(see_other(
-        &format!("/inventory/assets/{asset_id}"),
-        Some("saved"),
-    ))
+    let result = unless_refused(
+        &refused,
+        placement::place(&state.db, &user.actor(), asset_id, &input),
+    )
+    .await;
+    let (status, errors) = match result {
+        Ok(()) => {
+            return Ok(see_other(
+                &format!("/inventory/assets/{asset_id}"),
+                Some("saved"),
+            ));
+        }
+        Err(AppError::Validation(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        Err(AppError::Conflict(m)) => {
+            let mut errors = FieldErrors::default();
+            errors.add("u_position", m);
+            (StatusCode::CONFLICT, errors)
+        }
+        Err(e) => return Err(e),
+    };
+    let mut page = place_view(&state, ctx, asset_id, Some(input)).await?;
+    page.errors = errors;
+    Ok((status, page).into_response())
 }
 
 async fn connect(

@@ -3,17 +3,18 @@
 
 mod demo;
 
+use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::auth::{CurrentUser, Permission};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::health::alerts::{self, Alert};
 use crate::health::bmc::{self, Bmc, BmcInput};
 use crate::health::fleet;
@@ -21,7 +22,7 @@ use crate::health::reconcile::{self, AssetDiff, Diff};
 use crate::health::redfish::Snapshot;
 use crate::health::store::{self, Event};
 use crate::web::AppState;
-use crate::web::{Ctx, see_other};
+use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Health routes.
 pub fn routes() -> Router<AppState> {
@@ -63,6 +64,37 @@ pub struct AssetHealth {
     pub events: Vec<Event>,
     /// Whether no master key is configured (passwords cannot be saved).
     pub no_key: bool,
+    /// The BMC form as sent when it was refused (the password never comes back).
+    pub form: Option<BmcInput>,
+    /// Why the BMC form was refused, at its fields.
+    pub errors: FieldErrors,
+}
+
+impl AssetHealth {
+    /// What the BMC form shows in `field`: as sent when refused, else as saved.
+    pub fn field(&self, field: &str) -> String {
+        if let Some(f) = &self.form {
+            return match field {
+                "url" => f.url.clone(),
+                "username" => f.username.clone(),
+                "tls_policy" => f.tls_policy.clone(),
+                _ => f.ca_cert_pem.clone(),
+            };
+        }
+        let Some(b) = &self.bmc else {
+            return if field == "tls_policy" {
+                "verify".into()
+            } else {
+                String::new()
+            };
+        };
+        match field {
+            "url" => b.url.clone(),
+            "username" => b.username.clone(),
+            "tls_policy" => b.tls_policy.clone(),
+            _ => b.ca_cert_pem.clone().unwrap_or_default(),
+        }
+    }
 }
 
 /// Loads the health section of asset `id` (for `inventory`'s asset page), as
@@ -77,6 +109,8 @@ pub async fn asset_health(state: &AppState, id: i64, admin: bool) -> AppResult<A
         alerts: alerts::open(&state.db, Some(id)).await?,
         events: store::events(&state.db, id, 20).await?,
         no_key: !matches!(state.config.health.master_key(), Ok(Some(_))),
+        form: None,
+        errors: FieldErrors::default(),
     })
 }
 
@@ -117,7 +151,7 @@ async fn save_bmc(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(input): Form<BmcInput>,
+    Checked { mut input, refused }: Checked<BmcInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditHealth)?;
     crate::inventory::assets::get(&state.db, id).await?;
@@ -126,19 +160,20 @@ async fn save_bmc(
         .health
         .master_key()
         .map_err(AppError::Internal)?;
-    match bmc::save(&state.db, key.as_ref(), &user.actor(), id, &input).await {
+    let saved = unless_refused(
+        &refused,
+        bmc::save(&state.db, key.as_ref(), &user.actor(), id, &input),
+    )
+    .await;
+    match saved {
         Ok(_) => Ok(see_other(&back(id), Some("saved"))),
-        // The form lives on the asset page; its errors come back as one message there.
+        // The form lives on the asset page, shown again there as sent.
         Err(AppError::Validation(errors)) => {
-            let msg = errors
-                .0
-                .iter()
-                .map(|e| ctx.msg(&e.message))
-                .collect::<Vec<_>>()
-                .join(" ");
-            Err(AppError::Conflict(
-                crate::i18n::Msg::new("health.form_error").arg("detail", msg),
-            ))
+            input.password.clear();
+            let mut health = asset_health(&state, id, ctx.is_admin()).await?;
+            health.form = Some(input);
+            health.errors = errors;
+            crate::web::inventory::asset_page_with_health(&state, ctx, id, health).await
         }
         Err(e) => Err(e),
     }

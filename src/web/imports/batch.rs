@@ -1,9 +1,9 @@
 //! `/procurement/imports/{id}`: one upload's preview with progress, its
 //! commit (one button per choice) and discarding it.
 
+use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;

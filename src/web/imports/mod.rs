@@ -1,12 +1,13 @@
 //! `/procurement/imports`: upload, preview with progress, commit, and saved profiles.
 
+use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use rackledger_importers::{Field, Kind, Profile};
 use serde::Deserialize;
 

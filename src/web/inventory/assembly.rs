@@ -1,12 +1,13 @@
 //! Pages for assembly orders and assets (build templates: `build_templates`).
 
+use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Permission};
@@ -286,6 +287,19 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
         problem: None,
         ctx: ctx.section("inventory"),
     })
+}
+
+/// The asset page with its BMC form refused (422), showing it as sent with
+/// the messages at its fields.
+pub(crate) async fn asset_page_with_health(
+    state: &AppState,
+    ctx: Ctx,
+    id: i64,
+    health: crate::web::health::AssetHealth,
+) -> AppResult<Response> {
+    let mut page = asset_page(state, ctx, id).await?;
+    page.health = health;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 async fn show_asset(

@@ -1,13 +1,14 @@
 //! `/inventory/templates`: build templates, their versions and editing one
 //! (an edit saves a new version; builds keep the version they were made from).
 
+use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};

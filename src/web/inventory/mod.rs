@@ -9,6 +9,8 @@ mod locations;
 mod stock;
 mod units;
 
+pub(crate) use assembly::asset_page_with_health;
+
 use axum::Router;
 
 use super::AppState;

@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::inventory::locations::{self, LocationView};
 use crate::inventory::stock::condition::{self, ConditionInput};
 use crate::inventory::stock::transfer::{self, MAX_SERIALS, Plan, TransferInput};
-use crate::web::{AppState, Ctx};
+use crate::web::{AppState, Checked, Ctx, unless_refused};
 
 /// Transfer, faulty and scrap routes.
 pub fn routes() -> Router<AppState> {
@@ -88,13 +88,17 @@ async fn transfer_post(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    axum::Form(f): axum::Form<TransferForm>,
+    Checked { input: f, refused }: Checked<TransferForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
     let result = if f.step == "move" {
-        transfer::commit(&state.db, &user.actor(), &f.input).await
+        unless_refused(
+            &refused,
+            transfer::commit(&state.db, &user.actor(), &f.input),
+        )
+        .await
     } else {
-        transfer::preview(&state.db, &f.input).await
+        unless_refused(&refused, transfer::preview(&state.db, &f.input)).await
     };
     let mut p = page(&state, ctx, f.input.clone()).await?;
     let status = match result {
@@ -120,7 +124,7 @@ async fn transfer_post(
         }
         Err(e) => return Err(e),
     };
-    if p.plan.is_none() && p.errors.get("to_location_id").is_none() {
+    if p.plan.is_none() && p.errors.get("to_location_id").is_none() && refused.is_empty() {
         // Refused as a whole: show each serial's problem beside it.
         p.plan = transfer::preview(&state.db, &f.input).await.ok();
     }
@@ -132,10 +136,14 @@ async fn faulty(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    axum::Form(input): axum::Form<ConditionInput>,
+    Checked { input, refused }: Checked<ConditionInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
-    let r = condition::mark_faulty(&state.db, &user.actor(), id, &input).await;
+    let r = unless_refused(
+        &refused,
+        condition::mark_faulty(&state.db, &user.actor(), id, &input),
+    )
+    .await;
     super::units::after_condition(&state, ctx, id, "faulty", input, r).await
 }
 
@@ -144,9 +152,13 @@ async fn scrap(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    axum::Form(input): axum::Form<ConditionInput>,
+    Checked { input, refused }: Checked<ConditionInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
-    let r = condition::scrap(&state.db, &user.actor(), id, &input).await;
+    let r = unless_refused(
+        &refused,
+        condition::scrap(&state.db, &user.actor(), id, &input),
+    )
+    .await;
     super::units::after_condition(&state, ctx, id, "scrap", input, r).await
 }

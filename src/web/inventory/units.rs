@@ -332,7 +332,7 @@ async fn set_min_stock(
     State(state): State<AppState>,
     ctx: Ctx,
     user: crate::auth::CurrentUser,
-    axum::Form(input): axum::Form<MinStockInput>,
+    crate::web::Form(input): crate::web::Form<MinStockInput>,
 ) -> AppResult<Response> {
     use crate::auth::Permission;
     if !user.can(Permission::EditInventory) && !user.can(Permission::EditProcurement) {
@@ -385,7 +385,7 @@ async fn set_warranty_term(
     State(state): State<AppState>,
     ctx: Ctx,
     user: crate::auth::CurrentUser,
-    axum::Form(input): axum::Form<crate::inventory::warranty::TermInput>,
+    crate::web::Form(input): crate::web::Form<crate::inventory::warranty::TermInput>,
 ) -> AppResult<Response> {
     user.require(crate::auth::Permission::EditProcurement)?;
     match crate::inventory::warranty::set_term(&state.db, &user.actor(), &input).await {
@@ -444,7 +444,7 @@ async fn open_rma(
     State(state): State<AppState>,
     ctx: Ctx,
     user: crate::auth::CurrentUser,
-    axum::Form(input): axum::Form<crate::inventory::rma::OpenInput>,
+    crate::web::Form(input): crate::web::Form<crate::inventory::rma::OpenInput>,
 ) -> AppResult<Response> {
     user.require(crate::auth::Permission::EditInventory)?;
     let r = crate::inventory::rma::open(&state.db, &user.actor(), &input)
@@ -458,7 +458,7 @@ async fn resolve_rma(
     ctx: Ctx,
     user: crate::auth::CurrentUser,
     Path(id): Path<i64>,
-    axum::Form(input): axum::Form<crate::inventory::rma::ResolveInput>,
+    crate::web::Form(input): crate::web::Form<crate::inventory::rma::ResolveInput>,
 ) -> AppResult<Response> {
     user.require(crate::auth::Permission::EditInventory)?;
     user.require_money_input(&input)?;

@@ -1,12 +1,13 @@
 //! Pages of `/procurement`: suppliers and the part catalogue.
 
+use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Permission};

@@ -2,13 +2,14 @@
 
 use std::collections::HashMap;
 
+use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Permission};
@@ -21,7 +22,7 @@ use crate::procurement::orders::{self, COST_KINDS, CostInput, LineInput, PoInput
 use crate::procurement::orders_repo::{self as repo, CostRow, LineRow, PoRow};
 use crate::procurement::receiving::{self, ReceiptInput, ReceiveLine, split_serials};
 use crate::web::AppState;
-use crate::web::{Ctx, Pager, see_other};
+use crate::web::{Checked, Ctx, Pager, see_other};
 
 /// Order, rate and receiving routes.
 pub fn routes() -> Router<AppState> {
@@ -439,6 +440,10 @@ struct RatesPage {
     base_currency: String,
     errors: FieldErrors,
     import_errors: Vec<(usize, String)>,
+    /// The rate form: empty, or as sent when it was refused.
+    form: RateForm,
+    /// The pasted rates, as sent when they were refused.
+    csv: String,
 }
 
 async fn rates_page(state: &AppState, ctx: Ctx) -> AppResult<RatesPage> {
@@ -446,6 +451,8 @@ async fn rates_page(state: &AppState, ctx: Ctx) -> AppResult<RatesPage> {
         rates: fx::list(&state.db, None, 200).await?,
         base_currency: state.config.base().code().into(),
         ctx: ctx.section("procurement"),
+        form: RateForm::default(),
+        csv: String::new(),
         errors: FieldErrors::default(),
         import_errors: Vec::new(),
     })
@@ -461,7 +468,7 @@ async fn list_rates(
     rates_page(&state, ctx).await
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 struct RateForm {
     currency: String,
     rate_date: String,
@@ -474,16 +481,21 @@ async fn add_rate(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(f): Form<RateForm>,
+    Checked { input: f, refused }: Checked<RateForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    match fx::parse_rate(
-        &f.currency,
-        &f.rate_date,
-        &f.rate,
-        &f.source,
-        state.config.base(),
-    ) {
+    let parsed = if refused.is_empty() {
+        fx::parse_rate(
+            &f.currency,
+            &f.rate_date,
+            &f.rate,
+            &f.source,
+            state.config.base(),
+        )
+    } else {
+        Err(refused)
+    };
+    match parsed {
         Ok(r) => {
             fx::set_rate(&state.db, &user.actor(), state.config.base(), &r).await?;
             Ok(see_other("/procurement/rates", Some("saved")))
@@ -491,6 +503,7 @@ async fn add_rate(
         Err(errors) => {
             let mut page = rates_page(&state, ctx).await?;
             page.errors = errors;
+            page.form = f;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
@@ -505,18 +518,28 @@ async fn import_rates(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(f): Form<ImportForm>,
+    Checked { input: f, refused }: Checked<ImportForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    let out = fx::import_csv(&state.db, &user.actor(), state.config.base(), &f.csv).await?;
-    if out.errors.is_empty() {
-        return Ok(see_other("/procurement/rates", Some("saved")));
+    let mut page_errors = refused;
+    let mut import_errors = Vec::new();
+    if page_errors.is_empty() {
+        let out = fx::import_csv(&state.db, &user.actor(), state.config.base(), &f.csv).await?;
+        if out.errors.is_empty() && out.written > 0 {
+            return Ok(see_other("/procurement/rates", Some("saved")));
+        }
+        if out.errors.is_empty() {
+            // Nothing pasted (or a header alone): nothing was saved, so say so.
+            page_errors.add("csv", crate::i18n::Msg::new("form2.no_rates"));
+        }
+        import_errors = out.errors;
     }
     let mut page = rates_page(&state, ctx).await?;
-    page.import_errors = out
-        .errors
+    page.import_errors = import_errors
         .iter()
         .map(|(line, m)| (*line, page.ctx.msg(m)))
         .collect();
+    page.errors = page_errors;
+    page.csv = f.csv;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }

@@ -1,13 +1,14 @@
 //! Pages of `/workorders`: the list, a new work order, one work order with its
 //! pick list and checklist, and completing it.
 
+use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Permission};

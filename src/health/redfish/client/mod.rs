@@ -18,6 +18,7 @@
 //! the redirects followed within the BMC's origin.
 
 mod auth;
+mod explain;
 mod redirect;
 mod tls;
 mod transport;
@@ -34,6 +35,7 @@ use redirect::same_origin;
 use tls::install_crypto_provider;
 use transport::{Http, shared_http};
 
+pub use explain::explain_stored;
 pub use tls::{TlsPolicy, pinned_roots};
 
 /// Limits applied to every request.
@@ -103,6 +105,10 @@ pub enum FetchError {
     /// A redirect (or a link) to another host.
     #[error("refused to follow a redirect or link to {0}")]
     OffHost(String),
+    /// Redirects within the BMC past the most followed (a loop), with the
+    /// path the last one led to.
+    #[error("too many redirects within the BMC (last to {0})")]
+    TooManyRedirects(String),
     /// The body is not JSON.
     #[error("malformed JSON: {0}")]
     Malformed(String),

@@ -58,15 +58,28 @@ impl RedfishClient {
     /// `Location` within the BMC's origin, with hops left ([`MAX_REDIRECTS`]
     /// after `hops`). Otherwise where it pointed (`?` without a Location:
     /// joining "" would ask the same URL again).
-    fn next_hop(&self, resp: &Response<Incoming>, url: &Url, hops: usize) -> Result<Url, String> {
+    fn next_hop(
+        &self,
+        resp: &Response<Incoming>,
+        url: &Url,
+        hops: usize,
+    ) -> Result<Url, FetchError> {
         let to = location(resp);
         match to.map(|to| url.join(to)) {
-            Some(Ok(next)) if hops < MAX_REDIRECTS && same_origin(&next, &self.origin) => Ok(next),
-            _ => Err(to.unwrap_or("?").to_owned()),
+            Some(Ok(next)) if same_origin(&next, &self.origin) => {
+                if hops < MAX_REDIRECTS {
+                    Ok(next)
+                } else {
+                    // Still on the BMC: a loop, or a chain too long, not another host.
+                    Err(FetchError::TooManyRedirects(next.path().to_owned()))
+                }
+            }
+            _ => Err(FetchError::OffHost(to.unwrap_or("?").to_owned())),
         }
     }
     /// GETs `url`'s body, following redirects within the BMC's origin
-    /// ([`MAX_REDIRECTS`] at most; one elsewhere is [`FetchError::OffHost`]).
+    /// ([`MAX_REDIRECTS`] at most, then [`FetchError::TooManyRedirects`]; one
+    /// elsewhere is [`FetchError::OffHost`]).
     pub(super) async fn fetch(&self, mut url: Url) -> Result<Vec<u8>, FetchError> {
         let mut hops = 0;
         loop {
@@ -88,7 +101,7 @@ impl RedfishClient {
                         url = next;
                         continue;
                     }
-                    Err(to) => return Err(FetchError::OffHost(to)),
+                    Err(e) => return Err(e),
                 }
             }
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {

@@ -1,0 +1,88 @@
+//! Page forms. `web::input` checks every page form before any handler runs;
+//! instead of refusing a page form with an error page (which loses what the
+//! user typed), it hands the refusal on as an [`EdgeRefusal`]. The two
+//! extractors here are the only way page handlers read a form:
+//! - [`Form`] refuses the request when the edge refused a field (as before);
+//!   a handler that cannot show its form again uses it.
+//! - [`Checked`] gives the handler the input as typed (each refused
+//!   character shown as U+FFFD) and the refused fields, so it can show its
+//!   form again with the messages at their fields. [`unless_refused`] runs
+//!   the handler's work only when nothing was refused.
+
+use std::future::Future;
+
+use axum::extract::{FromRequest, Request};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, AppResult, FieldErrors};
+
+/// The fields of a page form refused at the edge (a hidden character, an
+/// over-long free text), set by `web::input` as a request extension.
+#[derive(Clone, Debug)]
+pub struct EdgeRefusal(pub FieldErrors);
+
+/// A URL-encoded page form; refused with a 422 when the edge refused a field.
+#[derive(Debug)]
+pub struct Form<T>(pub T);
+
+impl<T, S> FromRequest<S> for Form<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(EdgeRefusal(fields)) = req.extensions().get::<EdgeRefusal>() {
+            return Err(AppError::Validation(fields.clone()).into_response());
+        }
+        let axum::Form(v) = axum::Form::<T>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Form(v))
+    }
+}
+
+/// A URL-encoded page form with what the edge refused in it, for a handler
+/// that shows its form again.
+#[derive(Debug)]
+pub struct Checked<T> {
+    /// The form as typed, refused characters replaced by U+FFFD.
+    pub input: T,
+    /// The fields refused at the edge, empty when none was.
+    pub refused: FieldErrors,
+}
+
+impl<T, S> FromRequest<S> for Checked<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let refused = req
+            .extensions()
+            .get::<EdgeRefusal>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        let axum::Form(input) = axum::Form::<T>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Checked { input, refused })
+    }
+}
+
+/// `work`'s result, or the edge's refusal without running `work` (a future
+/// does nothing until awaited).
+pub async fn unless_refused<R>(
+    refused: &FieldErrors,
+    work: impl Future<Output = AppResult<R>>,
+) -> AppResult<R> {
+    if refused.is_empty() {
+        work.await
+    } else {
+        Err(AppError::Validation(refused.clone()))
+    }
+}

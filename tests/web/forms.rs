@@ -1,0 +1,337 @@
+//! Every form, refused, comes back with what was typed and the message at
+//! its field, in the user's language: refusals of the service and of the
+//! input-checking edge (hidden characters, over-long text) alike.
+
+use rackledger::audit::Actor;
+use rackledger::datacenter::placement::{self, PlaceInput};
+use rackledger::datacenter::racks::{self, RackInput};
+use scraper::{Html, Selector};
+
+use crate::app::{TestApp, add_asset, count, text_of};
+use crate::support::backends;
+
+async fn choose_lang(app: &TestApp, csrf: &str, lang: &str) {
+    let r = app
+        .post_form("/lang", csrf, &[("lang", lang), ("next", "/")])
+        .await;
+    assert_eq!(r.status_code(), 303);
+}
+
+fn attr(doc: &Html, css: &str, name: &str) -> String {
+    let sel = Selector::parse(css).unwrap();
+    doc.select(&sel)
+        .next()
+        .and_then(|e| e.value().attr(name))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_refused_rack_placement_shows_the_form_again_with_the_typed_u_and_the_message_at_it() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let actor = Actor::system("test");
+        let rack_input = RackInput {
+            site: "Seoul DC1".into(),
+            room: "Hall 9".into(),
+            row: "Row Z".into(),
+            name: "Z01".into(),
+            height_u: Some("42".into()),
+            power_budget_kw: Some("5".into()),
+            numbering: None,
+        };
+        let rack = racks::create(&db, &actor, &rack_input).await.unwrap();
+        let first = add_asset(&db, "FORM-A").await;
+        let second = add_asset(&db, "FORM-B").await;
+        let at = |u: &str| PlaceInput {
+            rack_id: rack,
+            u_position: u.into(),
+            face: "front".into(),
+            depth: "full".into(),
+        };
+        placement::place(&db, &actor, first, &at("10"))
+            .await
+            .unwrap();
+        let csrf = app.login("tech", "rackledger-tech").await;
+        choose_lang(&app, &csrf, "en").await;
+        let path = format!("/datacenter/place/{second}");
+        let rack_id = rack.to_string();
+
+        // The U is taken: the form comes back as sent, the occupant named at the U.
+        let r = app
+            .post_form(
+                &path,
+                &csrf,
+                &[
+                    ("rack_id", rack_id.as_str()),
+                    ("u_position", "10"),
+                    ("face", "rear"),
+                    ("depth", "full"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 409, "{backend:?}");
+        let doc = Html::parse_document(&r.text());
+        assert_eq!(attr(&doc, "#u_position", "value"), "10", "{backend:?}");
+        assert_eq!(attr(&doc, "#u_position", "aria-invalid"), "true");
+        assert!(
+            text_of(&doc, "#u_position-error").contains("FORM-A"),
+            "{}",
+            text_of(&doc, "#u_position-error")
+        );
+        assert_eq!(attr(&doc, "#face option[selected]", "value"), "rear");
+        let chosen = format!("option[value='{rack}'][selected]");
+        assert_eq!(count(&doc, &chosen), 1, "its rack stays chosen");
+
+        // Not a number, in Korean, and no raw field name.
+        choose_lang(&app, &csrf, "ko").await;
+        let r = app
+            .post_form(
+                &path,
+                &csrf,
+                &[
+                    ("rack_id", rack_id.as_str()),
+                    ("u_position", "열"),
+                    ("face", "front"),
+                    ("depth", "half"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        let doc = Html::parse_document(&r.text());
+        assert_eq!(attr(&doc, "#u_position", "value"), "열");
+        assert_eq!(attr(&doc, "#depth option[selected]", "value"), "half");
+        let said = text_of(&doc, "#u_position-error");
+        assert!(said.contains("정수") || said.contains("열"), "{said}");
+        assert!(!r.text().contains("u_position:"), "no raw field name");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_bmc_url_comes_back_to_the_asset_page_with_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let asset = add_asset(&app.db, "FORM-BMC").await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        choose_lang(&app, &csrf, "en").await;
+        let r = app
+            .post_form(
+                &format!("/health/assets/{asset}/bmc"),
+                &csrf,
+                &[
+                    ("url", "ftp://bmc-7.example"),
+                    ("username", "root"),
+                    ("password", "secret-pass"),
+                    ("tls_policy", "insecure"),
+                    ("ca_cert_pem", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}: not a 409");
+        let html = r.text();
+        let doc = Html::parse_document(&html);
+        assert_eq!(attr(&doc, "#bmc-url-input", "value"), "ftp://bmc-7.example");
+        assert_eq!(
+            attr(&doc, "#bmc-form input[name=username]", "value"),
+            "root"
+        );
+        assert_eq!(
+            attr(
+                &doc,
+                "#bmc-form select[name=tls_policy] option[selected]",
+                "value"
+            ),
+            "insecure"
+        );
+        assert!(
+            !text_of(&doc, "#url-error").is_empty(),
+            "message at the URL"
+        );
+        assert!(
+            !html.contains("secret-pass"),
+            "the password never comes back"
+        );
+        let saved: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
+            "select count(*) from bmcs where asset_id = $1"
+        )
+        .bind(asset)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(saved, 0);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_form_refused_at_the_edge_comes_back_with_its_input_kept_and_the_field_named() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("tech", "rackledger-tech").await;
+        choose_lang(&app, &csrf, "en").await;
+
+        // A hidden character in a pasted serial list.
+        let r = app
+            .post_form(
+                "/inventory/transfers",
+                &csrf,
+                &[
+                    ("to_location_id", ""),
+                    ("serials", "S4EMNX0W000001\nS4EMNX0W\u{0}000002"),
+                    ("step", "preview"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
+        let doc = Html::parse_document(&r.text());
+        let kept = text_of(&doc, "#serials");
+        assert!(
+            kept.starts_with("S4EMNX0W000001") && kept.contains("S4EMNX0W\u{fffd}000002"),
+            "{kept:?}"
+        );
+        assert!(
+            text_of(&doc, "#serials-error").contains("U+0000"),
+            "{}",
+            text_of(&doc, "#serials-error")
+        );
+
+        // An over-long scrap reason, in Korean.
+        let unit: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
+            "select id from units where serial = 'S4EMNX0W000011'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        choose_lang(&app, &csrf, "ko").await;
+        let long = "가".repeat(2001);
+        let r = app
+            .post_form(
+                &format!("/inventory/units/{unit}/scrap"),
+                &csrf,
+                &[("reason", long.as_str())],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        let doc = Html::parse_document(&r.text());
+        assert_eq!(attr(&doc, "#scrap-form input[name=reason]", "value"), long);
+        assert!(
+            text_of(&doc, "#scrap-reason-error").contains("2000"),
+            "{}",
+            text_of(&doc, "#scrap-reason-error")
+        );
+        let status: String = rackledger::on!(&app.db, |p| sqlx::query_scalar(
+            "select status from units where id = $1"
+        )
+        .bind(unit)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_ne!(status, "scrapped", "nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_form_that_cannot_show_itself_again_is_still_refused_at_the_edge() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        choose_lang(&app, &csrf, "en").await;
+        let r = app
+            .post_form(
+                "/procurement/suppliers",
+                &csrf,
+                &[
+                    ("name", "Evil\u{202e}Corp"),
+                    ("country", "KR"),
+                    ("currency", "KRW"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        assert!(r.text().contains("U+202E"));
+        assert!(
+            r.text().contains("correct what is marked"),
+            "says what to do next"
+        );
+        let n: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
+            "select count(*) from suppliers where name like 'Evil%'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(n, 0);
+        app.finish().await;
+    }
+}
+
+/// Pages read forms only through `web::Form` (refused at the edge) or
+/// `web::Checked` (shown again): axum's own `Form` would take a form the edge
+/// refused as if nothing were wrong with it.
+#[test]
+fn pages_read_forms_only_through_the_web_extractors() {
+    let root = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web"));
+    let mut stack = vec![root];
+    let mut offenders = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("form.rs") {
+                let src = std::fs::read_to_string(&path).unwrap();
+                let compact: String = src.split_whitespace().collect();
+                let imports_form = compact.split("useaxum::{").skip(1).any(|rest| {
+                    rest.split('}')
+                        .next()
+                        .is_some_and(|l| l.split(',').any(|i| i == "Form"))
+                });
+                if compact.contains("axum::Form") || imports_form {
+                    offenders.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "axum::Form in pages: {offenders:?}");
+}
+
+#[tokio::test]
+async fn an_empty_rate_paste_is_not_saved_and_a_refused_rate_keeps_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        choose_lang(&app, &csrf, "ko").await;
+        let r = app
+            .post_form("/procurement/rates/import", &csrf, &[("csv", "  \n")])
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}: not \"Saved.\"");
+        let doc = Html::parse_document(&r.text());
+        assert!(
+            text_of(&doc, "#csv-error").contains("환율"),
+            "{}",
+            text_of(&doc, "#csv-error")
+        );
+        choose_lang(&app, &csrf, "en").await;
+        let r = app
+            .post_form(
+                "/procurement/rates",
+                &csrf,
+                &[
+                    ("currency", "USD"),
+                    ("rate_date", "2026-11-27"),
+                    ("rate", "-3"),
+                    ("source", "KEB Hana"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        let doc = Html::parse_document(&r.text());
+        assert_eq!(attr(&doc, "input[name=currency]", "value"), "USD");
+        assert_eq!(attr(&doc, "input[name=rate]", "value"), "-3");
+        assert_eq!(attr(&doc, "input[name=source]", "value"), "KEB Hana");
+        assert!(!text_of(&doc, "#rate-error").is_empty());
+        app.finish().await;
+    }
+}
