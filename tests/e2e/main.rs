@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
+mod homes;
 mod management;
 mod procurement;
 #[path = "../support/mod.rs"]

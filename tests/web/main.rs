@@ -14,6 +14,7 @@ mod concurrency;
 mod cost;
 mod datacenter;
 mod edges;
+mod home;
 mod imports;
 mod inventory;
 mod labels;

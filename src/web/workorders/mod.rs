@@ -41,6 +41,7 @@ struct ListQuery {
     status: Option<String>,
     q: Option<String>,
     mine: Option<String>,
+    unassigned: Option<String>,
     page: Option<i64>,
 }
 
@@ -53,6 +54,7 @@ struct ListPage {
     status: String,
     q: String,
     mine: bool,
+    unassigned: bool,
     page: i64,
     pages: i64,
     total: i64,
@@ -70,6 +72,7 @@ async fn list(
         ..Pager::default()
     };
     let mine = q.mine.as_deref() == Some("1");
+    let unassigned = !mine && q.unassigned.as_deref() == Some("1");
     let status = q.status.unwrap_or_default();
     let words = q.q.unwrap_or_default();
     let filter = Filter {
@@ -77,6 +80,7 @@ async fn list(
         assignee_id: mine.then_some(user.id),
         asset_id: None,
         q: words.clone(),
+        unassigned,
     };
     let (rows, total) =
         crate::workorders::list(&state.db, &filter, pager.limit(), pager.offset()).await?;
@@ -85,6 +89,7 @@ async fn list(
         ("status", status.as_str()),
         ("q", words.trim()),
         ("mine", if mine { "1" } else { "" }),
+        ("unassigned", if unassigned { "1" } else { "" }),
     ])
     .unwrap_or_default();
     Ok(ListPage {
@@ -94,6 +99,7 @@ async fn list(
         status,
         q: words,
         mine,
+        unassigned,
         page: pager.page(),
         pages: pager.pages(total),
         total,
