@@ -86,6 +86,16 @@ async fn homes_at(width: u32, height: u32, size: &str) {
                 .unwrap();
             assert_eq!(expanded, json!("true"));
         }
+        if role == "technician" {
+            // The scan box opens what was scanned: one asset goes straight to it.
+            let scan = w.find("#home-scan-code").await;
+            scan.send_keys("SRV-C3-0001").await.unwrap();
+            w.mark_page().await;
+            scan.send_keys("\u{E007}").await.unwrap(); // Enter
+            w.wait_new_page().await;
+            let path = w.path().await;
+            assert!(path.starts_with("/inventory/assets/"), "scan opened {path}");
+        }
     }
     w.close().await;
 }
