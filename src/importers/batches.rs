@@ -131,6 +131,24 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Batch>, DbError> {
     .await)?)
 }
 
+/// Batches previewed and waiting for someone to commit or discard them,
+/// oldest first, and how many there are.
+pub async fn waiting(db: &Db, limit: i64) -> Result<(Vec<Batch>, i64), DbError> {
+    let sql = format!(
+        "select {COLUMNS} from import_batches where status = 'previewed' order by id limit $1"
+    );
+    let rows = on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+    let total = on!(db, |p| sqlx::query_scalar(
+        "select count(*) from import_batches where status = 'previewed'"
+    )
+    .fetch_one(p)
+    .await)?;
+    Ok((rows, total))
+}
+
 /// Marks a batch as running (`previewing` or `committing`) from a state it may
 /// start from; resets its progress.
 pub async fn set_state(

@@ -180,7 +180,13 @@ pub async fn lock_po(tx: &mut Tx, id: i64) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Orders, newest first, filtered by status and a search over number and supplier.
+/// Filters of the order list beyond a status (the homes link to them):
+/// orders still awaiting delivery whose expected date has passed (`late`),
+/// falls in the next seven days (`due_week`), or any (`awaiting`).
+pub const DUE_FILTERS: [&str; 3] = ["late", "due_week", "awaiting"];
+
+/// Orders, newest first, filtered by status (or one of [`DUE_FILTERS`]) and a
+/// search over number and supplier.
 pub async fn list_pos(
     db: &Db,
     q: Option<&str>,
@@ -189,14 +195,22 @@ pub async fn list_pos(
     offset: i64,
 ) -> Result<(Vec<PoRow>, i64), DbError> {
     let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
+    let today = crate::clock::now().date();
+    let week_end = today + time::Duration::days(7);
     let filter =
         "where (cast($1 as text) is null or lower(o.number) like $1 or lower(s.name) like $1)
-                    and (cast($2 as text) is null or o.status = $2)";
-    let sql = format!("{PO_SELECT} {filter} order by o.id desc limit $3 offset $4");
+                    and (cast($2 as text) is null or o.status = $2
+                         or (o.status in ('ordered', 'partially_received')
+                             and ($2 = 'awaiting'
+                                  or ($2 = 'late' and o.expected_date < $3)
+                                  or ($2 = 'due_week' and o.expected_date >= $3 and o.expected_date < $4))))";
+    let sql = format!("{PO_SELECT} {filter} order by o.id desc limit $5 offset $6");
     let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&pattern)
             .bind(status)
+            .bind(today)
+            .bind(week_end)
             .bind(limit)
             .bind(offset)
             .fetch_all(p)
@@ -209,6 +223,8 @@ pub async fn list_pos(
         sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
             .bind(&pattern)
             .bind(status)
+            .bind(today)
+            .bind(week_end)
             .fetch_one(p)
             .await
     })?;

@@ -69,16 +69,25 @@ async fn name_targets(db: &Db, rows: &mut [Stocktake]) -> AppResult<()> {
 }
 
 /// Audits, newest first, one page; and how many there are.
-pub async fn list(db: &Db, limit: i64, offset: i64) -> AppResult<(Vec<Stocktake>, i64)> {
-    let sql = format!("{SELECT} order by s.id desc limit $1 offset $2");
+pub async fn list(
+    db: &Db,
+    open_only: bool,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<Stocktake>, i64)> {
+    let filter = "where ($1 = 0 or s.status = 'open')";
+    let sql = format!("{SELECT} {filter} order by s.id desc limit $2 offset $3");
+    let open = i64::from(open_only);
     let mut rows: Vec<Stocktake> = on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(open)
         .bind(limit)
         .bind(offset)
         .fetch_all(p)
         .await)?;
     let total: i64 = on!(db, |p| sqlx::query_scalar(
-        "select count(*) from stocktakes"
+        "select count(*) from stocktakes s where ($1 = 0 or s.status = 'open')"
     )
+    .bind(open)
     .fetch_one(p)
     .await)?;
     name_targets(db, &mut rows).await?;

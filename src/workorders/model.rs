@@ -121,6 +121,8 @@ pub struct Filter {
     pub status: String,
     /// Only this assignee.
     pub assignee_id: Option<i64>,
+    /// Only work orders nobody is assigned to (ignored with `assignee_id`).
+    pub unassigned: bool,
     /// Only this asset.
     pub asset_id: Option<i64>,
     /// Words in the title or the asset tag.

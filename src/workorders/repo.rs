@@ -39,7 +39,7 @@ pub async fn list(
     };
     let like = format!("%{}%", f.q.trim().to_lowercase());
     let filter = " where w.status in ($1, $2, $3, $4)
-        and ($5 = 0 or w.assignee_id = $6)
+        and ($5 = 0 or ($5 = 1 and w.assignee_id = $6) or ($5 = 2 and w.assignee_id is null))
         and ($7 = 0 or w.asset_id = $8)
         and (lower(w.title) like $9 or lower(coalesce(a.asset_tag, '')) like $9)";
     let pick = |i: usize| statuses.get(i).copied().unwrap_or(statuses[0]);
@@ -50,6 +50,11 @@ pub async fn list(
         "select count(*) from work_orders w left join assets a on a.id = w.asset_id{filter}"
     );
     let assignee = f.assignee_id.unwrap_or(0);
+    let assignee_mode: i64 = match (f.assignee_id, f.unassigned) {
+        (Some(_), _) => 1,
+        (None, true) => 2,
+        (None, false) => 0,
+    };
     let asset = f.asset_id.unwrap_or(0);
     let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
@@ -57,7 +62,7 @@ pub async fn list(
             .bind(pick(1))
             .bind(pick(2))
             .bind(pick(3))
-            .bind(i64::from(f.assignee_id.is_some()))
+            .bind(assignee_mode)
             .bind(assignee)
             .bind(i64::from(f.asset_id.is_some()))
             .bind(asset)
@@ -73,7 +78,7 @@ pub async fn list(
             .bind(pick(1))
             .bind(pick(2))
             .bind(pick(3))
-            .bind(i64::from(f.assignee_id.is_some()))
+            .bind(assignee_mode)
             .bind(assignee)
             .bind(i64::from(f.asset_id.is_some()))
             .bind(asset)

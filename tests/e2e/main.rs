@@ -10,6 +10,7 @@
 
 mod crawl;
 mod harness;
+mod homes;
 mod management;
 mod procurement;
 #[path = "../support/mod.rs"]

@@ -16,6 +16,7 @@ mod datacenter;
 mod edges;
 mod forms;
 mod history;
+mod home;
 mod imports;
 mod inventory;
 mod labels;

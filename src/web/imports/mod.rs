@@ -4,7 +4,7 @@ use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -50,6 +50,8 @@ struct ImportsPage {
     locations: Vec<LocationView>,
     profiles: Vec<ProfileRow>,
     recent: Vec<Batch>,
+    /// Whether `recent` holds only the previewed batches waiting for a commit.
+    waiting: bool,
     errors: FieldErrors,
     /// What the upload form had chosen, kept when it is refused.
     chosen: Chosen,
@@ -82,18 +84,31 @@ async fn index_page(state: &AppState, ctx: Ctx) -> AppResult<ImportsPage> {
         locations: locations::list(&state.db).await?,
         profiles: batches::profiles(&state.db).await?,
         recent: batches::recent(&state.db, 20).await?,
+        waiting: false,
         errors: FieldErrors::default(),
         chosen: Chosen::default(),
     })
+}
+
+#[derive(Deserialize)]
+struct IndexQuery {
+    /// `previewed`: list only the batches waiting for a commit.
+    status: Option<String>,
 }
 
 async fn index(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
+    Query(q): Query<IndexQuery>,
 ) -> AppResult<ImportsPage> {
     user.require(Permission::EditProcurement)?;
-    index_page(&state, ctx).await
+    let mut page = index_page(&state, ctx).await?;
+    if q.status.as_deref() == Some("previewed") {
+        page.recent = batches::waiting(&state.db, 200).await?.0;
+        page.waiting = true;
+    }
+    Ok(page)
 }
 
 fn opt_id(v: &str) -> Option<i64> {

@@ -75,7 +75,10 @@ async fn orders_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<Ord
         ..Pager::default()
     };
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let status = q.status.as_deref().filter(|s| STATUSES.contains(s));
+    let status = q
+        .status
+        .as_deref()
+        .filter(|s| STATUSES.contains(s) || repo::DUE_FILTERS.contains(s));
     let (rows, total) =
         repo::list_pos(&state.db, search, status, pager.limit(), pager.offset()).await?;
     let (suppliers, _) =

@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 struct ListQuery {
     page: Option<i64>,
+    /// `open`: only audits not finished yet.
+    status: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -50,12 +52,13 @@ struct ListPage {
     base: String,
 }
 
-async fn list_page(state: &AppState, ctx: Ctx, page: i64) -> AppResult<ListPage> {
+async fn list_page(state: &AppState, ctx: Ctx, page: i64, open: bool) -> AppResult<ListPage> {
     let pager = Pager {
         page,
         ..Pager::default()
     };
-    let (rows, total) = crate::stocktake::list(&state.db, pager.limit(), pager.offset()).await?;
+    let (rows, total) =
+        crate::stocktake::list(&state.db, open, pager.limit(), pager.offset()).await?;
     Ok(ListPage {
         rows,
         racks: racks::list(&state.db).await?,
@@ -63,7 +66,11 @@ async fn list_page(state: &AppState, ctx: Ctx, page: i64) -> AppResult<ListPage>
         problem: None,
         page: pager.page(),
         pages: pager.pages(total),
-        base: "/datacenter/audits?".into(),
+        base: if open {
+            "/datacenter/audits?status=open&".into()
+        } else {
+            "/datacenter/audits?".into()
+        },
         ctx: ctx.section("datacenter"),
     })
 }
@@ -73,7 +80,8 @@ async fn list(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> AppResult<ListPage> {
-    list_page(&state, ctx, q.page.unwrap_or(1)).await
+    let open = q.status.as_deref() == Some("open");
+    list_page(&state, ctx, q.page.unwrap_or(1), open).await
 }
 
 async fn start(
@@ -86,7 +94,7 @@ async fn start(
     match crate::stocktake::start(&state.db, &user.actor(), &input).await {
         Ok(id) => Ok(see_other(&format!("/datacenter/audits/{id}"), None)),
         Err(AppError::Validation(errors)) => {
-            let mut page = list_page(&state, ctx, 1).await?;
+            let mut page = list_page(&state, ctx, 1, false).await?;
             page.problem = errors.0.first().map(|e| page.ctx.msg(&e.message));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

@@ -42,6 +42,7 @@ struct ListQuery {
     status: Option<String>,
     q: Option<String>,
     mine: Option<String>,
+    unassigned: Option<String>,
     page: Option<i64>,
 }
 
@@ -54,6 +55,7 @@ struct ListPage {
     status: String,
     q: String,
     mine: bool,
+    unassigned: bool,
     page: i64,
     pages: i64,
     total: i64,
@@ -71,6 +73,7 @@ async fn list(
         ..Pager::default()
     };
     let mine = q.mine.as_deref() == Some("1");
+    let unassigned = !mine && q.unassigned.as_deref() == Some("1");
     let status = q.status.unwrap_or_default();
     let words = q.q.unwrap_or_default();
     let filter = Filter {
@@ -78,6 +81,7 @@ async fn list(
         assignee_id: mine.then_some(user.id),
         asset_id: None,
         q: words.clone(),
+        unassigned,
     };
     let (rows, total) =
         crate::workorders::list(&state.db, &filter, pager.limit(), pager.offset()).await?;
@@ -86,6 +90,7 @@ async fn list(
         ("status", status.as_str()),
         ("q", words.trim()),
         ("mine", if mine { "1" } else { "" }),
+        ("unassigned", if unassigned { "1" } else { "" }),
     ])
     .unwrap_or_default();
     Ok(ListPage {
@@ -95,6 +100,7 @@ async fn list(
         status,
         q: words,
         mine,
+        unassigned,
         page: pager.page(),
         pages: pager.pages(total),
         total,
