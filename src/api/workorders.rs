@@ -50,6 +50,7 @@ pub(super) async fn list(
         assignee_id: q.assignee_id,
         asset_id: q.asset_id,
         q: q.q.unwrap_or_default(),
+        ..Filter::default()
     };
     let (rows, total) = workorders::list(&s.db, &f, p.limit(), p.offset()).await?;
     let rows: Vec<WorkOrder> = rows.into_iter().map(|w| w.localized(ctx.lang)).collect();

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
-use crate::db::{Conn, Db, DbDecimal, DbError, Tx};
+use crate::db::{Conn, Db, DbDecimal, DbError, Sort, Tx};
 use crate::{exec, on};
 
 /// A purchase order header as stored.
@@ -188,11 +188,34 @@ pub async fn list_pos(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<PoRow>, i64), DbError> {
+    list_pos_sorted(db, q, status, &Sort::default(), limit, offset).await
+}
+
+/// The columns the order list sorts by (`key`, SQL).
+pub const PO_SORTS: &[(&str, &str)] = &[
+    ("number", "o.number"),
+    ("supplier", "lower(s.name)"),
+    ("status", "o.status"),
+    ("currency", "o.currency"),
+    ("order_date", "o.order_date"),
+    ("expected_date", "o.expected_date"),
+];
+
+/// As [`list_pos`], in the order of `sort` (a key of [`PO_SORTS`]; else newest first).
+pub async fn list_pos_sorted(
+    db: &Db,
+    q: Option<&str>,
+    status: Option<&str>,
+    sort: &Sort,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<PoRow>, i64), DbError> {
     let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
     let filter =
         "where (cast($1 as text) is null or lower(o.number) like $1 or lower(s.name) like $1)
                     and (cast($2 as text) is null or o.status = $2)";
-    let sql = format!("{PO_SELECT} {filter} order by o.id desc limit $3 offset $4");
+    let order = sort.order_by(PO_SORTS, "o.id desc", "o.id");
+    let sql = format!("{PO_SELECT} {filter} order by {order} limit $3 offset $4");
     let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&pattern)

@@ -17,6 +17,7 @@ mod edges;
 mod imports;
 mod inventory;
 mod labels;
+mod lists;
 mod login;
 mod netbox;
 mod orders;

@@ -1,6 +1,8 @@
 //! Health pages: the fleet page (`/health`), and the health section of an
 //! asset page with its BMC form, poll-now button and reconciliation.
 
+mod bmcs;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -25,6 +27,7 @@ use crate::web::{Ctx, see_other};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(fleet))
+        .route("/health/bmcs", get(bmcs::list_bmcs))
         .route("/health/assets/{id}/bmc", post(save_bmc))
         .route("/health/assets/{id}/bmc/delete", post(delete_bmc))
         .route("/health/assets/{id}/poll", post(poll_now))
