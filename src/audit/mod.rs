@@ -160,9 +160,29 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<AuditEntry>, i64), DbError> {
+    list_sorted(db, filter, &crate::db::Sort::default(), limit, offset).await
+}
+
+/// The columns the audit log sorts by (`key`, SQL).
+pub const AUDIT_SORTS: &[(&str, &str)] = &[
+    ("when", "created_at"),
+    ("actor", "lower(actor)"),
+    ("action", "action"),
+    ("entity", "entity"),
+];
+
+/// As [`list`], in the order of `sort` (a key of [`AUDIT_SORTS`]; else newest first).
+pub async fn list_sorted(
+    db: &Db,
+    filter: &AuditFilter,
+    sort: &crate::db::Sort,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AuditEntry>, i64), DbError> {
+    let order = sort.order_by(AUDIT_SORTS, "id desc", "id");
     let rows_sql = format!(
         "select id, created_at, user_id, actor, action, entity, entity_id, before_json, after_json
-         from audit_log {LIST_WHERE} order by id desc limit $4 offset $5"
+         from audit_log {LIST_WHERE} order by {order} limit $4 offset $5"
     );
     let count_sql = format!("select count(*) from audit_log {LIST_WHERE}");
     let rows = on!(db, |pool| {

@@ -11,11 +11,13 @@ mod conn;
 mod decimal;
 mod error;
 mod probe;
+pub mod sort;
 
 pub use conn::{Conn, Held, Raw, Work, work};
 pub use decimal::DbDecimal;
 pub use error::DbError;
 pub use probe::CanWrite;
+pub use sort::Sort;
 
 use std::str::FromStr;
 use std::time::Duration;

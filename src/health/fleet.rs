@@ -82,3 +82,71 @@ pub async fn unhealthy(db: &Db) -> Result<Vec<Unhealthy>, DbError> {
         .await
     })?)
 }
+
+/// One BMC as the BMC list shows it.
+#[derive(sqlx::FromRow)]
+pub struct BmcRow {
+    /// BMC id.
+    pub id: i64,
+    /// Asset.
+    pub asset_id: i64,
+    /// Asset tag.
+    pub asset_tag: String,
+    /// BMC URL.
+    pub url: String,
+    /// Login user.
+    pub username: String,
+    /// TLS policy.
+    pub tls_policy: String,
+    /// Polled at all.
+    pub enabled: bool,
+    /// Failures in a row (0 when answering).
+    pub consecutive_failures: i64,
+    /// Last answer, UTC.
+    pub last_success_at: Option<OffsetDateTime>,
+}
+
+/// The columns the BMC list sorts by (`key`, SQL).
+pub const BMC_SORTS: &[(&str, &str)] = &[
+    ("asset", "lower(a.asset_tag)"),
+    ("url", "lower(b.url)"),
+    ("tls", "b.tls_policy"),
+    ("failures", "b.consecutive_failures"),
+    ("last_success", "b.last_success_at"),
+];
+
+/// BMCs whose asset tag or URL holds `q` (any case), in the order of `sort`
+/// (a key of [`BMC_SORTS`]; else by asset tag), one page, and how many match.
+pub async fn bmcs(
+    db: &Db,
+    q: Option<&str>,
+    sort: &crate::db::Sort,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<BmcRow>, i64), DbError> {
+    let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
+    let filter = "from bmcs b join assets a on a.id = b.asset_id
+        where (cast($1 as text) is null or lower(a.asset_tag) like $1 or lower(b.url) like $1)";
+    let order = sort.order_by(BMC_SORTS, "lower(a.asset_tag)", "b.id");
+    let sql = format!(
+        "select b.id, b.asset_id, a.asset_tag, b.url, b.username, b.tls_policy, b.enabled,
+                b.consecutive_failures, b.last_success_at
+         {filter} order by {order} limit $2 offset $3"
+    );
+    let rows = on!(db, |p| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(p)
+            .await
+    })?;
+    let count = format!("select count(*) {filter}");
+    let total = on!(db, |p| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
+            .bind(&pattern)
+            .fetch_one(p)
+            .await
+    })?;
+    Ok((rows, total))
+}

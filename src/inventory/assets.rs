@@ -46,6 +46,24 @@ const ASSET_SELECT: &str = "select a.id, a.asset_tag, a.hostname, t.name as temp
 /// indexes of migrations 0023 and 0034 serve on both engines (a `like` would
 /// not be).
 pub async fn list(db: &Db, q: Option<&str>, limit: i64) -> Result<Vec<Asset>, DbError> {
+    list_sorted(db, q, &db::Sort::default(), limit).await
+}
+
+/// The columns the asset list sorts by (`key`, SQL); not the cost.
+pub const ASSET_SORTS: &[(&str, &str)] = &[
+    ("tag", "lower(a.asset_tag)"),
+    ("hostname", "lower(a.hostname)"),
+    ("template", "lower(t.name)"),
+    ("status", "a.status"),
+];
+
+/// As [`list`], in the order of `sort` (a key of [`ASSET_SORTS`]; else by tag).
+pub async fn list_sorted(
+    db: &Db,
+    q: Option<&str>,
+    sort: &db::Sort,
+    limit: i64,
+) -> Result<Vec<Asset>, DbError> {
     let (lo, hi) = match q {
         Some(q) => {
             let lo = super::units::serial_key(q);
@@ -61,7 +79,8 @@ pub async fn list(db: &Db, q: Option<&str>, limit: i64) -> Result<Vec<Asset>, Db
     } else {
         "where cast($1 as text) is null and cast($2 as text) is null"
     };
-    let sql = format!("{ASSET_SELECT} {filter} order by a.asset_tag limit $3");
+    let order = sort.order_by(ASSET_SORTS, "a.asset_tag", "a.id");
+    let sql = format!("{ASSET_SELECT} {filter} order by {order} limit $3");
     Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))

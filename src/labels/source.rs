@@ -131,6 +131,29 @@ pub struct Selection {
     pub order: Option<i64>,
     /// The asset an assembly order built.
     pub assembly: Option<i64>,
+    /// Which batch of [`MAX_LABELS`] units of the receipt or order, from 0
+    /// (a big order prints as several sheets).
+    pub batch: usize,
+}
+
+/// How many units the receipt or order of a selection holds (0 without one).
+pub async fn batch_total(db: &Db, sel: &Selection) -> Result<i64, DbError> {
+    let (sql, id) = match (sel.receipt, sel.order) {
+        (Some(r), _) => (
+            "select count(*) from units u join receipt_lines rl on rl.id = u.receipt_line_id
+             where rl.receipt_id = $1",
+            r,
+        ),
+        (None, Some(o)) => (
+            "select count(*) from units u join po_lines l on l.id = u.po_line_id where l.po_id = $1",
+            o,
+        ),
+        (None, None) => return Ok(0),
+    };
+    Ok(on!(db, |p| sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(p)
+        .await)?)
 }
 
 /// The labels of a selection, in the order named; an unknown id is `NotFound`.
@@ -158,20 +181,27 @@ pub async fn batch(db: &Db, base: &str, sel: &Selection) -> AppResult<Vec<Label>
         let mut one = unit_texts(db, "where u.id = $1", id).await?;
         out.push(one.pop().ok_or(AppError::NotFound)?.label(base));
     }
+    // One batch of the receipt's or order's units (both integers, so safe in SQL).
+    let window = format!(
+        " limit {MAX_LABELS} offset {}",
+        sel.batch.saturating_mul(MAX_LABELS)
+    );
     if let Some(r) = sel.receipt {
-        let filter = "join receipt_lines rl on rl.id = u.receipt_line_id where rl.receipt_id = $1
-                      order by rl.id, u.position, u.id";
+        let filter = format!(
+            "join receipt_lines rl on rl.id = u.receipt_line_id where rl.receipt_id = $1
+                      order by rl.id, u.position, u.id{window}"
+        );
         out.extend(
-            unit_texts(db, filter, r)
+            unit_texts(db, &filter, r)
                 .await?
                 .into_iter()
                 .map(|u| u.label(base)),
         );
     }
-    if let Some(o) = sel.order {
-        let filter = "where l.po_id = $1 order by l.line_no, u.position, u.id";
+    if let Some(o) = sel.order.filter(|_| sel.receipt.is_none()) {
+        let filter = format!("where l.po_id = $1 order by l.line_no, u.position, u.id{window}");
         out.extend(
-            unit_texts(db, filter, o)
+            unit_texts(db, &filter, o)
                 .await?
                 .into_iter()
                 .map(|u| u.label(base)),

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
-use crate::db::{Conn, Db, DbDecimal, DbError, Tx};
+use crate::db::{Conn, Db, DbDecimal, DbError, Sort, Tx};
 use crate::{exec, on};
 
 /// A purchase order header as stored.
@@ -194,6 +194,28 @@ pub async fn list_pos(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<PoRow>, i64), DbError> {
+    list_pos_sorted(db, q, status, &Sort::default(), limit, offset).await
+}
+
+/// The columns the order list sorts by (`key`, SQL).
+pub const PO_SORTS: &[(&str, &str)] = &[
+    ("number", "o.number"),
+    ("supplier", "lower(s.name)"),
+    ("status", "o.status"),
+    ("currency", "o.currency"),
+    ("order_date", "o.order_date"),
+    ("expected_date", "o.expected_date"),
+];
+
+/// As [`list_pos`], in the order of `sort` (a key of [`PO_SORTS`]; else newest first).
+pub async fn list_pos_sorted(
+    db: &Db,
+    q: Option<&str>,
+    status: Option<&str>,
+    sort: &Sort,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<PoRow>, i64), DbError> {
     let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
     let today = crate::clock::now().date();
     let week_end = today + time::Duration::days(7);
@@ -204,7 +226,8 @@ pub async fn list_pos(
                              and ($2 = 'awaiting'
                                   or ($2 = 'late' and o.expected_date < $3)
                                   or ($2 = 'due_week' and o.expected_date >= $3 and o.expected_date < $4))))";
-    let sql = format!("{PO_SELECT} {filter} order by o.id desc limit $5 offset $6");
+    let order = sort.order_by(PO_SORTS, "o.id desc", "o.id");
+    let sql = format!("{PO_SELECT} {filter} order by {order} limit $5 offset $6");
     let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&pattern)

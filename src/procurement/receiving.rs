@@ -494,6 +494,20 @@ pub async fn received_units(
     Ok((rows, total))
 }
 
+/// How many units of each order line are in each status: `(line id,
+/// status, count)`, for the counts per line on a big order's page.
+pub async fn unit_counts_by_line(db: &Db, po_id: i64) -> Result<Vec<(i64, String, i64)>, DbError> {
+    Ok(crate::on!(db, |p| {
+        sqlx::query_as(
+            "select u.po_line_id, u.status, count(*) from units u join po_lines l on l.id = u.po_line_id
+             where l.po_id = $1 group by u.po_line_id, u.status",
+        )
+        .bind(po_id)
+        .fetch_all(p)
+        .await
+    })?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,15 +26,23 @@ pub struct SupplierFields<'a> {
     pub notes: &'a str,
 }
 
-/// Sort orders offered on the supplier list.
-pub fn supplier_order(sort: &str) -> &'static str {
-    match sort {
-        "country" => "country, lower(name)",
-        "lead_time" => "lead_time_days, lower(name)",
-        "updated" => "updated_at desc",
-        _ => "lower(name)",
-    }
+/// The `order by` of the supplier list for `sort`: a key of
+/// [`SUPPLIER_SORTS`], `-key` for descending; else by name.
+pub fn supplier_order(sort: &str) -> String {
+    // `updated` was "recently changed first" before sorts had a direction.
+    let sort = if sort == "updated" { "-updated" } else { sort };
+    crate::db::Sort::parse(sort).order_by(SUPPLIER_SORTS, "lower(name)", "id")
 }
+
+/// The columns the supplier list sorts by (`key`, SQL).
+pub const SUPPLIER_SORTS: &[(&str, &str)] = &[
+    ("name", "lower(name)"),
+    ("country", "country"),
+    ("currency", "currency"),
+    ("lead_time", "lead_time_days"),
+    ("payment_terms", "lower(payment_terms)"),
+    ("updated", "updated_at"),
+];
 
 /// A page of suppliers matching `q` (name, country, currency), and the total.
 pub async fn list_suppliers(
@@ -170,18 +178,26 @@ pub async fn list_part_models(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<PartModelRow>, i64), DbError> {
-    list_part_models_sorted(db, q, category, "category", limit, offset).await
+    list_part_models_sorted(db, q, category, "", limit, offset).await
 }
 
 /// Sort orders offered on the catalogue.
-pub fn part_order(sort: &str) -> &'static str {
-    match sort {
-        "manufacturer" => "lower(manufacturer), mpn",
-        "mpn" => "mpn",
-        "updated" => "updated_at desc, id desc",
-        _ => "category, lower(manufacturer), mpn",
-    }
+pub fn part_order(sort: &str) -> String {
+    // `updated` was "recently changed first" before sorts had a direction.
+    let sort = if sort == "updated" { "-updated" } else { sort };
+    crate::db::Sort::parse(sort).order_by(PART_SORTS, "category, lower(manufacturer), mpn", "id")
 }
+
+/// The columns the part list sorts by (`key`, SQL). Not the last price:
+/// prices are in several currencies, and not every role sees them.
+pub const PART_SORTS: &[(&str, &str)] = &[
+    ("category", "category"),
+    ("manufacturer", "lower(manufacturer)"),
+    ("mpn", "mpn"),
+    ("description", "lower(description)"),
+    ("tracking", "serial_tracked"),
+    ("updated", "updated_at"),
+];
 
 /// [`list_part_models`] in a chosen order (see [`part_order`]).
 pub async fn list_part_models_sorted(

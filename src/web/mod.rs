@@ -18,6 +18,7 @@ pub mod imports;
 pub mod input;
 pub mod inventory;
 pub mod labels;
+pub mod list;
 pub mod once;
 pub mod pager;
 pub mod procurement;

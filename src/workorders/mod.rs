@@ -22,7 +22,7 @@ pub use model::{
     WorkOrderInput,
 };
 pub use picking::{home_location, part_to_pull, pick_list, spares_for};
-pub use repo::{assignable_users, checks, get, list};
+pub use repo::{WO_SORTS, assignable_users, checks, get, list};
 pub use service::{
     active_for_asset, assign, complete, complete_no_fault, create, create_many, set_status, tick,
 };

@@ -127,6 +127,8 @@ pub struct Filter {
     pub asset_id: Option<i64>,
     /// Words in the title or the asset tag.
     pub q: String,
+    /// The order (a key of `repo::WO_SORTS`); else by due date.
+    pub sort: crate::db::Sort,
 }
 
 /// A checklist item.

@@ -25,7 +25,19 @@ const SELECT: &str = "select w.id, w.kind, w.title, w.notes, w.title_msg, w.note
     left join users u on u.id = w.assignee_id
     left join part_models m on m.id = w.part_model_id";
 
-/// Work orders matching a filter, due first (no due date last), one page.
+/// The columns the work order list sorts by (`key`, SQL).
+pub const WO_SORTS: &[(&str, &str)] = &[
+    ("id", "w.id"),
+    ("title", "lower(w.title)"),
+    ("kind", "w.kind"),
+    ("asset", "lower(a.asset_tag)"),
+    ("assignee", "lower(u.display_name)"),
+    ("due", "w.due_date"),
+    ("status", "w.status"),
+];
+
+/// Work orders matching a filter, due first (no due date last) unless
+/// sorted otherwise, one page.
 pub async fn list(
     db: &Db,
     f: &Filter,
@@ -43,9 +55,12 @@ pub async fn list(
         and ($7 = 0 or w.asset_id = $8)
         and (lower(w.title) like $9 or lower(coalesce(a.asset_tag, '')) like $9)";
     let pick = |i: usize| statuses.get(i).copied().unwrap_or(statuses[0]);
-    let sql = format!(
-        "{SELECT}{filter} order by case when w.due_date is null then 1 else 0 end, w.due_date, w.id limit $10 offset $11"
+    let order = f.sort.order_by(
+        WO_SORTS,
+        "case when w.due_date is null then 1 else 0 end, w.due_date",
+        "w.id",
     );
+    let sql = format!("{SELECT}{filter} order by {order} limit $10 offset $11");
     let count_sql = format!(
         "select count(*) from work_orders w left join assets a on a.id = w.asset_id{filter}"
     );

@@ -20,6 +20,7 @@ mod home;
 mod imports;
 mod inventory;
 mod labels;
+mod lists;
 mod login;
 mod netbox;
 mod orders;

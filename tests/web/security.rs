@@ -116,6 +116,7 @@ const PAGES: &[(&str, &str)] = &[
     ("GET", "/inventory/assets/{id}/readings"),
     ("POST", "/inventory/assets/{id}/swap"),
     ("GET", "/health"),
+    ("GET", "/health/bmcs"),
     ("POST", "/health/assets/{id}/bmc"),
     ("POST", "/health/assets/{id}/bmc/delete"),
     ("POST", "/health/assets/{id}/poll"),

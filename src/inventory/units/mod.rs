@@ -15,7 +15,7 @@ pub use write::{
 use serde::Serialize;
 
 use crate::audit::Actor;
-use crate::db::{Conn, Db, DbError, Tx};
+use crate::db::{Conn, Db, DbError, Sort, Tx};
 use crate::{exec, on};
 
 /// Where a serial number is already on record, for the "already known" message.
@@ -380,11 +380,33 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<UnitRow>, i64), DbError> {
+    search_sorted(db, serial_prefix, status, &Sort::default(), limit, offset).await
+}
+
+/// The columns the units list sorts by (`key`, SQL).
+pub const UNIT_SORTS: &[(&str, &str)] = &[
+    ("serial", "lower(u.serial)"),
+    ("mpn", "m.mpn"),
+    ("category", "m.category"),
+    ("status", "u.status"),
+    ("po", "o.number"),
+];
+
+/// As [`search`], in the order of `sort` (a key of [`UNIT_SORTS`]; else by serial).
+pub async fn search_sorted(
+    db: &Db,
+    serial_prefix: &str,
+    status: Option<UnitStatus>,
+    sort: &Sort,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<UnitRow>, i64), DbError> {
     let lo = serial_key(serial_prefix);
     let hi = prefix_upper(&lo);
     let filter = "where lower(u.serial) >= $1 and lower(u.serial) < $2
         and (cast($3 as text) is null or u.status = $3)";
-    let sql = format!("{UNIT_SELECT} {filter} order by lower(u.serial), u.id limit $4 offset $5");
+    let order = sort.order_by(UNIT_SORTS, "lower(u.serial)", "u.id");
+    let sql = format!("{UNIT_SELECT} {filter} order by {order} limit $4 offset $5");
     let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&lo)

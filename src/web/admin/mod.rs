@@ -16,7 +16,9 @@ use crate::auth::repo::{self as users, TokenRow, UserRow};
 use crate::auth::service::{self, NewUserInput, UserUpdate};
 use crate::auth::{CurrentUser, Permission, Role, ThrottleRow, throttle};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::export::{Cell, Table};
 use crate::web::AppState;
+use crate::web::list::{self, ListState};
 use crate::web::{Ctx, Pager, see_other};
 
 /// `/admin/*` routes, refused to anyone without `ManageUsers`.
@@ -367,7 +369,9 @@ struct AuditQuery {
     entity: Option<String>,
     entity_id: Option<String>,
     actor: Option<String>,
+    sort: Option<String>,
     page: Option<i64>,
+    download: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -383,6 +387,7 @@ struct AuditPage {
     pages: i64,
     total: i64,
     base: String,
+    list: ListState,
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -394,24 +399,30 @@ async fn audit_log(
     ctx: Ctx,
     user: CurrentUser,
     Query(q): Query<AuditQuery>,
-) -> AppResult<AuditPage> {
+) -> AppResult<Response> {
     user.require(Permission::ViewAudit)?;
     let filter = AuditFilter {
         entity: non_empty(q.entity),
         entity_id: non_empty(q.entity_id),
         actor: non_empty(q.actor),
     };
-    let pager = Pager {
-        page: q.page.unwrap_or(1),
-        ..Pager::default()
-    };
-    let (rows, total) = audit::list(&state.db, &filter, pager.limit(), pager.offset()).await?;
-    let query = serde_urlencoded::to_string([
-        ("entity", filter.entity.clone().unwrap_or_default()),
-        ("entity_id", filter.entity_id.clone().unwrap_or_default()),
-        ("actor", filter.actor.clone().unwrap_or_default()),
-    ])
-    .map_err(|e| AppError::Internal(e.into()))?;
+    let list = ListState::new(
+        "/admin/audit",
+        &[
+            ("entity", filter.entity.as_deref().unwrap_or_default()),
+            ("entity_id", filter.entity_id.as_deref().unwrap_or_default()),
+            ("actor", filter.actor.as_deref().unwrap_or_default()),
+        ],
+        q.sort.as_deref(),
+        audit::AUDIT_SORTS,
+        q.page,
+        q.download.as_deref(),
+    );
+    let (limit, offset) = list.window();
+    let (rows, total) = audit::list_sorted(&state.db, &filter, &list.sort, limit, offset).await?;
+    if let Some(ext) = &list.download {
+        return list::download(&audit_table(&ctx, rows), ext, "audit");
+    }
     Ok(AuditPage {
         ctx: ctx.section("admin"),
         rows,
@@ -419,9 +430,52 @@ async fn audit_log(
         entity: filter.entity.unwrap_or_default(),
         entity_id: filter.entity_id.unwrap_or_default(),
         actor: filter.actor.unwrap_or_default(),
-        page: pager.page(),
-        pages: pager.pages(total),
+        page: list.pager.page(),
+        pages: list.pager.pages(total),
         total,
-        base: format!("/admin/audit?{query}&"),
-    })
+        base: list.base(),
+        list,
+    }
+    .into_response())
+}
+
+/// The audit log as a download (times in UTC, RFC 3339); the before and
+/// after values, which may hold prices, only for those who see money.
+fn audit_table(ctx: &Ctx, rows: Vec<AuditEntry>) -> Table {
+    let money = ctx.can_money();
+    let mut headers: Vec<String> = ["audit.when", "audit.actor", "audit.action", "audit.entity"]
+        .iter()
+        .map(|k| ctx.t(k).to_owned())
+        .collect();
+    headers.push(ctx.t("audit.entity_id").to_owned());
+    if money {
+        headers.push(ctx.t("audit.before").to_owned());
+        headers.push(ctx.t("audit.after").to_owned());
+    }
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let when = r
+                .created_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            let mut row = vec![
+                Cell::Text(when),
+                r.actor.into(),
+                ctx.tk("audit.actions", &r.action).into(),
+                r.entity.into(),
+                r.entity_id.into(),
+            ];
+            if money {
+                row.push(r.before_json.unwrap_or_default().into());
+                row.push(r.after_json.unwrap_or_default().into());
+            }
+            row
+        })
+        .collect();
+    Table {
+        name: ctx.t("admin.audit").to_owned(),
+        headers,
+        rows,
+    }
 }

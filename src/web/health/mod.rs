@@ -1,6 +1,7 @@
 //! Health pages: the fleet page (`/health`), and the health section of an
 //! asset page with its BMC form, poll-now button and reconciliation.
 
+mod bmcs;
 mod demo;
 
 use crate::web::Form;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(demo::routes())
         .route("/health", get(fleet))
+        .route("/health/bmcs", get(bmcs::list_bmcs))
         .route("/health/assets/{id}/bmc", post(save_bmc))
         .route("/health/assets/{id}/bmc/delete", post(delete_bmc))
         .route("/health/assets/{id}/poll", post(poll_now))

@@ -12,12 +12,14 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::export::{Cell, Table};
 use crate::inventory::assembly::{self, AssemblyInput, AssemblyOrder, PickLine};
 use crate::inventory::assets::{self, Asset, Installed, SwapInput};
 use crate::inventory::locations::{self, LocationView};
 use crate::inventory::templates::{self, Template as BuildTemplate};
 use crate::money::Money;
 use crate::web::AppState;
+use crate::web::list::{self, ListState};
 use crate::web::{Ctx, see_other};
 
 /// Template, assembly and asset routes.
@@ -150,6 +152,8 @@ async fn cancel_order(
 #[derive(Deserialize, Default)]
 struct AssetQuery {
     q: Option<String>,
+    sort: Option<String>,
+    download: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -158,16 +162,33 @@ struct AssetsPage {
     ctx: Ctx,
     rows: Vec<(Asset, Money)>,
     q: String,
+    list: ListState,
 }
+
+/// Assets one page lists (the list has no pages).
+const ASSETS_SHOWN: i64 = 500;
 
 async fn list_assets(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<AssetQuery>,
-) -> AppResult<AssetsPage> {
+) -> AppResult<Response> {
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let list = ListState::new(
+        "/inventory/assets",
+        &[("q", search.unwrap_or(""))],
+        q.sort.as_deref(),
+        assets::ASSET_SORTS,
+        None,
+        q.download.as_deref(),
+    );
+    let limit = if list.download.is_some() {
+        list.window().0
+    } else {
+        ASSETS_SHOWN
+    };
     let base = state.config.base();
-    let rows = assets::list(&state.db, search, 500)
+    let rows: Vec<(Asset, Money)> = assets::list_sorted(&state.db, search, &list.sort, limit)
         .await?
         .into_iter()
         .map(|a| {
@@ -175,11 +196,55 @@ async fn list_assets(
             (a, m)
         })
         .collect();
+    if let Some(ext) = &list.download {
+        return list::download(&assets_table(&ctx, &rows), ext, "assets");
+    }
     Ok(AssetsPage {
         rows,
         q: search.unwrap_or_default().to_owned(),
+        list,
         ctx: ctx.section("inventory"),
-    })
+    }
+    .into_response())
+}
+
+/// The assets as a download; the cost only for those who see money.
+fn assets_table(ctx: &Ctx, rows: &[(Asset, Money)]) -> Table {
+    let money = ctx.can_money();
+    let mut headers: Vec<String> = [
+        "assembly.asset_tag",
+        "assembly.hostname",
+        "nav.templates",
+        "users.status",
+    ]
+    .iter()
+    .map(|k| ctx.t(k).to_owned())
+    .collect();
+    if money {
+        headers.push(ctx.t("assets.cost").to_owned());
+        headers.push(ctx.t("suppliers.currency").to_owned());
+    }
+    let rows = rows
+        .iter()
+        .map(|(a, cost)| {
+            let mut r = vec![
+                Cell::Text(a.asset_tag.clone()),
+                a.hostname.clone().unwrap_or_default().into(),
+                a.template_name.clone().unwrap_or_default().into(),
+                ctx.tk("asset_status", &a.status).into(),
+            ];
+            if money {
+                r.push(Cell::Decimal(cost.amount));
+                r.push(cost.currency.code().into());
+            }
+            r
+        })
+        .collect();
+    Table {
+        name: ctx.t("nav.assets").to_owned(),
+        headers,
+        rows,
+    }
 }
 
 #[derive(Template, WebTemplate)]

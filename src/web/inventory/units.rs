@@ -10,11 +10,13 @@ use serde::Deserialize;
 
 use crate::audit::{self, AuditEntry, AuditFilter};
 use crate::error::AppResult;
+use crate::export::{Cell, Table};
 use crate::inventory::reorder::{self, MinStockInput, ReorderRow};
 use crate::inventory::units::{self, MovementRow, StockLevel, UnitRow, UnitStatus};
 use crate::money::{Currency, Money};
 use crate::web::AppState;
-use crate::web::{Ctx, Pager};
+use crate::web::Ctx;
+use crate::web::list::{self, ListState};
 
 /// Unit, stock and search routes.
 pub fn routes() -> Router<AppState> {
@@ -33,7 +35,9 @@ pub fn routes() -> Router<AppState> {
 struct UnitQuery {
     q: Option<String>,
     status: Option<String>,
+    sort: Option<String>,
     page: Option<i64>,
+    download: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -48,38 +52,93 @@ struct UnitsPage {
     pages: i64,
     total: i64,
     base: String,
+    list: ListState,
 }
 
 async fn list_units(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<UnitQuery>,
-) -> AppResult<UnitsPage> {
-    let pager = Pager {
-        page: q.page.unwrap_or(1),
-        ..Pager::default()
-    };
+) -> AppResult<Response> {
     let prefix = q.q.as_deref().map(str::trim).unwrap_or_default();
     let status = q
         .status
         .as_deref()
         .and_then(|s| s.parse::<UnitStatus>().ok());
-    let (rows, total) =
-        units::search(&state.db, prefix, status, pager.limit(), pager.offset()).await?;
     let status_name = status.map_or("", UnitStatus::as_str);
-    let query =
-        serde_urlencoded::to_string([("q", prefix), ("status", status_name)]).unwrap_or_default();
+    let list = ListState::new(
+        "/inventory/units",
+        &[("q", prefix), ("status", status_name)],
+        q.sort.as_deref(),
+        units::UNIT_SORTS,
+        q.page,
+        q.download.as_deref(),
+    );
+    let (limit, offset) = list.window();
+    let (rows, total) =
+        units::search_sorted(&state.db, prefix, status, &list.sort, limit, offset).await?;
+    if let Some(ext) = &list.download {
+        return list::download(&units_table(&ctx, &rows), ext, "units");
+    }
     Ok(UnitsPage {
         ctx: ctx.section("inventory"),
         rows,
         q: prefix.to_owned(),
         status: status_name.to_owned(),
         statuses: &UnitStatus::ALL,
-        page: pager.page(),
-        pages: pager.pages(total),
+        page: list.pager.page(),
+        pages: list.pager.pages(total),
         total,
-        base: format!("/inventory/units?{query}&"),
-    })
+        base: list.base(),
+        list,
+    }
+    .into_response())
+}
+
+/// The units as a download; the landed cost only for those who see money.
+fn units_table(ctx: &Ctx, rows: &[UnitRow]) -> Table {
+    let money = ctx.can_money();
+    let mut headers: Vec<String> = [
+        "receipt.serial",
+        "parts.mpn",
+        "parts.manufacturer",
+        "parts.category",
+        "users.status",
+        "po.number",
+    ]
+    .iter()
+    .map(|k| ctx.t(k).to_owned())
+    .collect();
+    if money {
+        headers.push(ctx.t("po.landed_unit").to_owned());
+        headers.push(ctx.t("suppliers.currency").to_owned());
+    }
+    let rows = rows
+        .iter()
+        .map(|u| {
+            let mut r: Vec<Cell> = vec![
+                u.serial.clone().into(),
+                u.mpn.clone().into(),
+                u.manufacturer.clone().into(),
+                ctx.tk("category", &u.category).into(),
+                ctx.tk("unit_status", u.status.as_str()).into(),
+                u.po_number.clone().unwrap_or_default().into(),
+            ];
+            if money {
+                let cur = Currency::parse(&u.cost_currency).unwrap_or(Currency::KRW);
+                r.push(Cell::Decimal(
+                    Money::from_minor(u.landed_cost_minor, cur).amount,
+                ));
+                r.push(u.cost_currency.clone().into());
+            }
+            r
+        })
+        .collect();
+    Table {
+        name: ctx.t("nav.units").to_owned(),
+        headers,
+        rows,
+    }
 }
 
 #[derive(Template, WebTemplate)]

@@ -101,6 +101,30 @@ struct PrintPage {
     pages: Vec<Vec<LabelView>>,
     order: Option<i64>,
     receipts: Vec<ReceiptRow>,
+    /// The sheets a big receipt or order prints as: (batch number from 1,
+    /// first label, last label); empty when one sheet holds them all.
+    batches: Vec<(usize, i64, i64)>,
+    /// The batch shown, from 1.
+    batch: usize,
+    /// The selection as a query string, without the format and the batch.
+    batch_query: String,
+}
+
+/// The batches of `total` labels, [`source::MAX_LABELS`] each, when more than one.
+fn batches(total: i64) -> Vec<(usize, i64, i64)> {
+    let size = i64::try_from(source::MAX_LABELS).unwrap_or(i64::MAX);
+    if total <= size {
+        return Vec::new();
+    }
+    (0..(total + size - 1) / size)
+        .map(|b| {
+            (
+                usize::try_from(b).unwrap_or(0) + 1,
+                b * size + 1,
+                ((b + 1) * size).min(total),
+            )
+        })
+        .collect()
 }
 
 /// Reads `asset=1&asset=2` or `assets=1,2` (and `unit(s)`, `receipt`,
@@ -127,6 +151,10 @@ fn parse_query(pairs: &[(String, String)]) -> AppResult<(Selection, Format, Stri
                 format = Format::parse(v).ok_or(AppError::NotFound)?;
                 continue;
             }
+            "batch" => {
+                let n: usize = v.trim().parse().map_err(|_| AppError::NotFound)?;
+                sel.batch = n.saturating_sub(1);
+            }
             _ => continue,
         }
         query.push((k.clone(), v.clone()));
@@ -142,6 +170,14 @@ async fn print_page(
 ) -> AppResult<PrintPage> {
     let (sel, format, query) = parse_query(&pairs)?;
     let base = state.config.public_base();
+    let batches = batches(source::batch_total(&state.db, &sel).await?);
+    let batch_query = serde_urlencoded::to_string(
+        pairs
+            .iter()
+            .filter(|(k, _)| k != "batch" && k != "format")
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| AppError::Internal(e.into()))?;
     let labels = source::batch(&state.db, &base, &sel).await?;
     let views = labels
         .iter()
@@ -169,6 +205,9 @@ async fn print_page(
         pages: views.chunks(per_page).map(<[LabelView]>::to_vec).collect(),
         order,
         receipts,
+        batches,
+        batch: sel.batch + 1,
+        batch_query,
         ctx: ctx.section("inventory"),
     })
 }

@@ -12,10 +12,12 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::export::{Cell, Table};
 use crate::procurement::model::{CATEGORIES, PartModel, PartModelInput, Supplier, SupplierInput};
 use crate::procurement::{repo, service};
 use crate::web::AppState;
-use crate::web::{Ctx, Pager, see_other};
+use crate::web::list::{self, ListState};
+use crate::web::{Ctx, see_other};
 
 /// Supplier and catalogue pages.
 pub fn routes() -> Router<AppState> {
@@ -38,17 +40,12 @@ struct ListQuery {
     sort: Option<String>,
     category: Option<String>,
     page: Option<i64>,
+    download: Option<String>,
 }
 
 impl ListQuery {
     fn search(&self) -> Option<&str> {
         self.q.as_deref().map(str::trim).filter(|s| !s.is_empty())
-    }
-    fn pager(&self) -> Pager {
-        Pager {
-            page: self.page.unwrap_or(1),
-            ..Pager::default()
-        }
     }
 }
 
@@ -63,18 +60,32 @@ struct SuppliersPage {
     pages: i64,
     total: i64,
     base: String,
+    list: ListState,
     form: SupplierInput,
     errors: FieldErrors,
 }
 
+fn suppliers_list(q: &ListQuery) -> ListState {
+    let sort = q
+        .sort
+        .as_deref()
+        .map(|s| if s == "updated" { "-updated" } else { s });
+    ListState::new(
+        "/procurement/suppliers",
+        &[("q", q.search().unwrap_or(""))],
+        sort,
+        repo::SUPPLIER_SORTS,
+        q.page,
+        q.download.as_deref(),
+    )
+}
+
 async fn suppliers_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<SuppliersPage> {
-    let pager = q.pager();
-    let sort = q.sort.clone().unwrap_or_else(|| "name".into());
+    let list = suppliers_list(q);
+    let pager = list.pager;
+    let sort = list.sort.param();
     let (rows, total) =
         repo::list_suppliers(&state.db, q.search(), &sort, pager.limit(), pager.offset()).await?;
-    let base =
-        serde_urlencoded::to_string([("q", q.search().unwrap_or("")), ("sort", sort.as_str())])
-            .map_err(|e| AppError::Internal(e.into()))?;
     Ok(SuppliersPage {
         ctx: ctx.section("procurement"),
         rows,
@@ -83,7 +94,8 @@ async fn suppliers_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<
         page: pager.page(),
         pages: pager.pages(total),
         total,
-        base: format!("/procurement/suppliers?{base}&"),
+        base: list.base(),
+        list,
         form: SupplierInput {
             currency: "USD".into(),
             ..SupplierInput::default()
@@ -92,12 +104,52 @@ async fn suppliers_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<
     })
 }
 
+/// The suppliers as a download (no money in them).
+fn suppliers_table(ctx: &Ctx, rows: &[Supplier]) -> Table {
+    let headers = [
+        "suppliers.name",
+        "suppliers.country",
+        "suppliers.currency",
+        "suppliers.lead_time_days",
+        "suppliers.payment_terms",
+        "suppliers.contact",
+    ]
+    .iter()
+    .map(|k| ctx.t(k).to_owned())
+    .collect();
+    let rows = rows
+        .iter()
+        .map(|s| {
+            vec![
+                Cell::from(s.name.as_str()),
+                s.country.as_str().into(),
+                s.currency.as_str().into(),
+                Cell::Int(i64::from(s.lead_time_days)),
+                s.payment_terms.as_str().into(),
+                s.contact.as_str().into(),
+            ]
+        })
+        .collect();
+    Table {
+        name: ctx.t("nav.suppliers").to_owned(),
+        headers,
+        rows,
+    }
+}
+
 async fn list_suppliers(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<ListQuery>,
-) -> AppResult<SuppliersPage> {
-    suppliers_page(&state, ctx, &q).await
+) -> AppResult<Response> {
+    let list = suppliers_list(&q);
+    if let Some(ext) = &list.download {
+        let (limit, offset) = list.window();
+        let (rows, _) =
+            repo::list_suppliers(&state.db, q.search(), &list.sort.param(), limit, offset).await?;
+        return list::download(&suppliers_table(&ctx, &rows), ext, "suppliers");
+    }
+    Ok(suppliers_page(&state, ctx, &q).await?.into_response())
 }
 
 async fn create_supplier(
@@ -197,14 +249,34 @@ struct PartsPage {
     pages: i64,
     total: i64,
     base: String,
+    list: ListState,
     form: PartModelInput,
     errors: FieldErrors,
 }
 
+fn parts_list(q: &ListQuery) -> ListState {
+    let sort = q
+        .sort
+        .as_deref()
+        .map(|s| if s == "updated" { "-updated" } else { s });
+    ListState::new(
+        "/procurement/parts",
+        &[
+            ("q", q.search().unwrap_or("")),
+            ("category", q.category.as_deref().unwrap_or("")),
+        ],
+        sort,
+        repo::PART_SORTS,
+        q.page,
+        q.download.as_deref(),
+    )
+}
+
 async fn parts_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<PartsPage> {
-    let pager = q.pager();
+    let list = parts_list(q);
+    let pager = list.pager;
     let category = q.category.as_deref().filter(|c| !c.is_empty());
-    let sort = q.sort.clone().unwrap_or_else(|| "category".into());
+    let sort = list.sort.param();
     let (rows, total) = repo::list_part_models_sorted(
         &state.db,
         q.search(),
@@ -215,12 +287,6 @@ async fn parts_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<Part
     )
     .await?;
     let show_money = ctx.can_money();
-    let base = serde_urlencoded::to_string([
-        ("q", q.search().unwrap_or("")),
-        ("category", category.unwrap_or("")),
-        ("sort", sort.as_str()),
-    ])
-    .map_err(|e| AppError::Internal(e.into()))?;
     Ok(PartsPage {
         rows: rows.into_iter().map(|r| r.view(show_money)).collect(),
         q: q.search().unwrap_or_default().to_owned(),
@@ -230,7 +296,8 @@ async fn parts_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<Part
         page: pager.page(),
         pages: pager.pages(total),
         total,
-        base: format!("/procurement/parts?{base}&"),
+        base: list.base(),
+        list,
         form: PartModelInput {
             last_price_currency: Some("USD".into()),
             ..PartModelInput::default()
@@ -240,12 +307,82 @@ async fn parts_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<Part
     })
 }
 
+/// The part models as a download; the last price only for those who see money.
+fn parts_table(ctx: &Ctx, rows: Vec<PartModel>) -> Table {
+    let money = ctx.can_money();
+    let mut headers: Vec<String> = [
+        "parts.category",
+        "parts.manufacturer",
+        "parts.mpn",
+        "parts.description",
+        "parts.specs",
+        "parts.tracking",
+    ]
+    .iter()
+    .map(|k| ctx.t(k).to_owned())
+    .collect();
+    if money {
+        headers.push(ctx.t("parts.last_price").to_owned());
+        headers.push(ctx.t("suppliers.currency").to_owned());
+    }
+    let rows = rows
+        .into_iter()
+        .map(|p| {
+            let tracking = if p.serial_tracked {
+                "parts.by_serial"
+            } else {
+                "parts.by_quantity"
+            };
+            let mut r = vec![
+                Cell::Text(ctx.tk("category", &p.category)),
+                p.manufacturer.into(),
+                p.mpn.into(),
+                p.description.into(),
+                p.specs.summary().into(),
+                ctx.t(tracking).into(),
+            ];
+            if money {
+                match p.last_price {
+                    Some(m) => {
+                        r.push(Cell::Decimal(m.amount));
+                        r.push(m.currency.code().into());
+                    }
+                    None => r.extend([Cell::from(""), Cell::from("")]),
+                }
+            }
+            r
+        })
+        .collect();
+    Table {
+        name: ctx.t("nav.catalogue").to_owned(),
+        headers,
+        rows,
+    }
+}
+
 async fn list_parts(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<ListQuery>,
-) -> AppResult<PartsPage> {
-    parts_page(&state, ctx, &q).await
+) -> AppResult<Response> {
+    let list = parts_list(&q);
+    if let Some(ext) = &list.download {
+        let (limit, offset) = list.window();
+        let category = q.category.as_deref().filter(|c| !c.is_empty());
+        let (rows, _) = repo::list_part_models_sorted(
+            &state.db,
+            q.search(),
+            category,
+            &list.sort.param(),
+            limit,
+            offset,
+        )
+        .await?;
+        let money = ctx.can_money();
+        let rows = rows.into_iter().map(|r| r.view(money)).collect();
+        return list::download(&parts_table(&ctx, rows), ext, "parts");
+    }
+    Ok(parts_page(&state, ctx, &q).await?.into_response())
 }
 
 async fn create_part(

@@ -2,6 +2,7 @@
 //! purchase orders and receiving (`orders`), reports (`reports`).
 
 mod catalogue;
+mod order_list;
 mod orders;
 mod reports;
 

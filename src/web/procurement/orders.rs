@@ -27,7 +27,10 @@ use crate::web::{Checked, Ctx, Pager, see_other};
 /// Order, rate and receiving routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/procurement/orders", get(list_orders).post(create_order))
+        .route(
+            "/procurement/orders",
+            get(super::order_list::list_orders).post(create_order),
+        )
         .route("/procurement/orders/{id}", get(show_order))
         .route("/procurement/orders/{id}/lines", post(add_line))
         .route(
@@ -45,76 +48,6 @@ pub fn routes() -> Router<AppState> {
         .route("/procurement/rates/import", post(import_rates))
 }
 
-#[derive(Deserialize, Default)]
-struct ListQuery {
-    q: Option<String>,
-    status: Option<String>,
-    page: Option<i64>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "procurement/orders.html")]
-struct OrdersPage {
-    ctx: Ctx,
-    rows: Vec<PoRow>,
-    q: String,
-    status: String,
-    statuses: &'static [&'static str],
-    page: i64,
-    pages: i64,
-    total: i64,
-    base: String,
-    suppliers: Vec<crate::procurement::Supplier>,
-    form: PoInput,
-    errors: FieldErrors,
-}
-
-async fn orders_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<OrdersPage> {
-    let pager = Pager {
-        page: q.page.unwrap_or(1),
-        ..Pager::default()
-    };
-    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let status = q
-        .status
-        .as_deref()
-        .filter(|s| STATUSES.contains(s) || repo::DUE_FILTERS.contains(s));
-    let (rows, total) =
-        repo::list_pos(&state.db, search, status, pager.limit(), pager.offset()).await?;
-    let (suppliers, _) =
-        crate::procurement::repo::list_suppliers(&state.db, None, "name", 500, 0).await?;
-    let query = serde_urlencoded::to_string([
-        ("q", search.unwrap_or("")),
-        ("status", status.unwrap_or("")),
-    ])
-    .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(OrdersPage {
-        ctx: ctx.section("procurement"),
-        rows,
-        q: search.unwrap_or_default().into(),
-        status: status.unwrap_or_default().into(),
-        statuses: &STATUSES,
-        page: pager.page(),
-        pages: pager.pages(total),
-        total,
-        base: format!("/procurement/orders?{query}&"),
-        suppliers,
-        form: PoInput {
-            fx_rate_date: Some(fx::today().to_string()),
-            ..PoInput::default()
-        },
-        errors: FieldErrors::default(),
-    })
-}
-
-async fn list_orders(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<ListQuery>,
-) -> AppResult<OrdersPage> {
-    orders_page(&state, ctx, &q).await
-}
-
 async fn create_order(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -128,7 +61,7 @@ async fn create_order(
             Some("saved"),
         )),
         Err(AppError::Validation(errors)) => {
-            let mut page = orders_page(&state, ctx, &ListQuery::default()).await?;
+            let mut page = super::order_list::orders_page(&state, ctx, &Default::default()).await?;
             page.form = input;
             page.errors = errors;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -144,6 +77,8 @@ struct LineView {
     line_total: Money,
     landed: Money,
     landed_unit: Money,
+    /// Its units in each status, in the order of `UnitStatus::ALL`.
+    by_status: Vec<i64>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -168,6 +103,7 @@ struct OrderPage {
     pages: i64,
     base: String,
     cost_kinds: &'static [&'static str],
+    statuses: &'static [crate::inventory::units::UnitStatus],
     errors: FieldErrors,
     problem: Option<String>,
 }
@@ -187,6 +123,19 @@ async fn order_page(state: &AppState, ctx: Ctx, id: i64, units_page: i64) -> App
         Err(e) => return Err(e),
     };
     let bm = |minor: i64| Money::from_minor(minor, base);
+    let counts = receiving::unit_counts_by_line(&state.db, id).await?;
+    let by_status = |line: i64| -> Vec<i64> {
+        crate::inventory::units::UnitStatus::ALL
+            .iter()
+            .map(|s| {
+                counts
+                    .iter()
+                    .filter(|(l, st, _)| *l == line && st == s.as_str())
+                    .map(|c| c.2)
+                    .sum()
+            })
+            .collect()
+    };
     let line_views = lines
         .into_iter()
         .enumerate()
@@ -196,6 +145,7 @@ async fn order_page(state: &AppState, ctx: Ctx, id: i64, units_page: i64) -> App
             let avg = rust_decimal::Decimal::from(landed_minor)
                 / rust_decimal::Decimal::from(row.quantity.max(1));
             LineView {
+                by_status: by_status(row.id),
                 unit_price: Money::new(row.unit_price.0, ccy),
                 line_total: Money::new(
                     row.unit_price.0 * rust_decimal::Decimal::from(row.quantity),
@@ -267,6 +217,7 @@ async fn order_page(state: &AppState, ctx: Ctx, id: i64, units_page: i64) -> App
         pages: pager.pages(units_total),
         base: format!("/procurement/orders/{id}?"),
         cost_kinds: &COST_KINDS,
+        statuses: &crate::inventory::units::UnitStatus::ALL,
         errors: FieldErrors::default(),
         problem: None,
         lines: line_views,

@@ -15,9 +15,11 @@ use crate::auth::{CurrentUser, Permission};
 use crate::datacenter::placement::Placement;
 use crate::datacenter::racks::{self, Rack};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::export::{Cell, Table};
 use crate::inventory::locations::{self, LocationView};
 use crate::web::AppState;
-use crate::web::{Ctx, Pager, see_other};
+use crate::web::list::{self, ListState};
+use crate::web::{Ctx, see_other};
 use crate::workorders::{
     Check, CompleteInput, Filter, Origin, Pull, Spare, WorkOrder, WorkOrderInput,
 };
@@ -43,7 +45,9 @@ struct ListQuery {
     q: Option<String>,
     mine: Option<String>,
     unassigned: Option<String>,
+    sort: Option<String>,
     page: Option<i64>,
+    download: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -60,6 +64,7 @@ struct ListPage {
     pages: i64,
     total: i64,
     base: String,
+    list: ListState,
 }
 
 async fn list(
@@ -67,32 +72,38 @@ async fn list(
     ctx: Ctx,
     user: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> AppResult<ListPage> {
-    let pager = Pager {
-        page: q.page.unwrap_or(1),
-        ..Pager::default()
-    };
+) -> AppResult<Response> {
     let mine = q.mine.as_deref() == Some("1");
     let unassigned = !mine && q.unassigned.as_deref() == Some("1");
     let status = q.status.unwrap_or_default();
     let words = q.q.unwrap_or_default();
+    let list = ListState::new(
+        "/workorders",
+        &[
+            ("status", status.as_str()),
+            ("q", words.trim()),
+            ("mine", if mine { "1" } else { "" }),
+            ("unassigned", if unassigned { "1" } else { "" }),
+        ],
+        q.sort.as_deref(),
+        crate::workorders::WO_SORTS,
+        q.page,
+        q.download.as_deref(),
+    );
     let filter = Filter {
         status: status.clone(),
         assignee_id: mine.then_some(user.id),
         asset_id: None,
         q: words.clone(),
         unassigned,
+        sort: list.sort.clone(),
     };
-    let (rows, total) =
-        crate::workorders::list(&state.db, &filter, pager.limit(), pager.offset()).await?;
-    let rows = rows.into_iter().map(|w| w.localized(ctx.lang)).collect();
-    let query = serde_urlencoded::to_string([
-        ("status", status.as_str()),
-        ("q", words.trim()),
-        ("mine", if mine { "1" } else { "" }),
-        ("unassigned", if unassigned { "1" } else { "" }),
-    ])
-    .unwrap_or_default();
+    let (limit, offset) = list.window();
+    let (rows, total) = crate::workorders::list(&state.db, &filter, limit, offset).await?;
+    let rows: Vec<WorkOrder> = rows.into_iter().map(|w| w.localized(ctx.lang)).collect();
+    if let Some(ext) = &list.download {
+        return list_download(&ctx, &rows, ext);
+    }
     Ok(ListPage {
         ctx: ctx.section("datacenter"),
         rows,
@@ -101,11 +112,47 @@ async fn list(
         q: words,
         mine,
         unassigned,
-        page: pager.page(),
-        pages: pager.pages(total),
+        page: list.pager.page(),
+        pages: list.pager.pages(total),
         total,
-        base: format!("/workorders?{query}&"),
-    })
+        base: list.base(),
+        list,
+    }
+    .into_response())
+}
+
+/// The work orders as a download (no money in them).
+fn list_download(ctx: &Ctx, rows: &[WorkOrder], ext: &str) -> AppResult<Response> {
+    let headers = [
+        "wo.title",
+        "wo.kind",
+        "wo.asset",
+        "wo.assignee",
+        "wo.due",
+        "users.status",
+    ];
+    let mut all = vec!["#".to_owned()];
+    all.extend(headers.iter().map(|k| ctx.t(k).to_owned()));
+    let rows = rows
+        .iter()
+        .map(|w| {
+            vec![
+                Cell::Int(w.id),
+                w.title.clone().into(),
+                ctx.tk("wo_kind", &w.kind).into(),
+                w.asset_tag.clone().unwrap_or_default().into(),
+                w.assignee.clone().unwrap_or_default().into(),
+                w.due_date.map(|d| d.to_string()).unwrap_or_default().into(),
+                ctx.tk("wo_status", &w.status).into(),
+            ]
+        })
+        .collect();
+    let table = Table {
+        name: ctx.t("nav.workorders").to_owned(),
+        headers: all,
+        rows,
+    };
+    list::download(&table, ext, "workorders")
 }
 
 #[derive(Deserialize, Default)]

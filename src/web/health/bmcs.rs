@@ -1,0 +1,109 @@
+//! `/health/bmcs`: every BMC on record, filtered, sorted and downloadable.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::error::AppResult;
+use crate::export::{Cell, Table};
+use crate::health::fleet::{self, BmcRow};
+use crate::web::list::{self, ListState};
+use crate::web::{AppState, Ctx};
+
+#[derive(Deserialize, Default)]
+pub(super) struct BmcQuery {
+    q: Option<String>,
+    sort: Option<String>,
+    page: Option<i64>,
+    download: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "health/bmcs.html")]
+struct BmcsPage {
+    ctx: Ctx,
+    rows: Vec<BmcRow>,
+    q: String,
+    page: i64,
+    pages: i64,
+    total: i64,
+    base: String,
+    list: ListState,
+}
+
+pub(super) async fn list_bmcs(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<BmcQuery>,
+) -> AppResult<Response> {
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let list = ListState::new(
+        "/health/bmcs",
+        &[("q", search.unwrap_or(""))],
+        q.sort.as_deref(),
+        fleet::BMC_SORTS,
+        q.page,
+        q.download.as_deref(),
+    );
+    let (limit, offset) = list.window();
+    let (rows, total) = fleet::bmcs(&state.db, search, &list.sort, limit, offset).await?;
+    if let Some(ext) = &list.download {
+        return list::download(&bmcs_table(&ctx, &rows), ext, "bmcs");
+    }
+    Ok(BmcsPage {
+        ctx: ctx.section("health"),
+        rows,
+        q: search.unwrap_or_default().to_owned(),
+        page: list.pager.page(),
+        pages: list.pager.pages(total),
+        total,
+        base: list.base(),
+        list,
+    }
+    .into_response())
+}
+
+/// The BMCs as a download (no money, no secrets; times in UTC, RFC 3339).
+fn bmcs_table(ctx: &Ctx, rows: &[BmcRow]) -> Table {
+    let headers = [
+        "wo.asset",
+        "list2.bmc_url",
+        "health.username",
+        "health.tls_policy",
+        "list2.bmc_enabled",
+        "health.failures",
+        "list2.last_success",
+    ]
+    .iter()
+    .map(|k| ctx.t(k).to_owned())
+    .collect();
+    let rows = rows
+        .iter()
+        .map(|b| {
+            let last = b
+                .last_success_at
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default();
+            vec![
+                Cell::Text(b.asset_tag.clone()),
+                b.url.clone().into(),
+                b.username.clone().into(),
+                b.tls_policy.clone().into(),
+                ctx.t(if b.enabled { "list2.yes" } else { "list2.no" })
+                    .into(),
+                Cell::Int(b.consecutive_failures),
+                last.into(),
+            ]
+        })
+        .collect();
+    Table {
+        name: ctx.t("health.bmcs").to_owned(),
+        headers,
+        rows,
+    }
+}
