@@ -302,17 +302,17 @@ mod tests {
     #[test]
     fn the_memory_is_the_servers_own_and_the_rest_comes_from_the_mockup() {
         let s = server();
-        let members = document(&s, &format!("{SYSTEM}/Memory")).unwrap();
-        assert_eq!(members["Members"].as_array().unwrap().len(), 1);
-        let dimm = document(&s, &format!("{SYSTEM}/Memory/DIMM_A1")).unwrap();
+        let members = document(&s, &format!("{SYSTEM}/Memory")).expect("memory collection");
+        assert_eq!(members["Members"].as_array().expect("members").len(), 1);
+        let dimm = document(&s, &format!("{SYSTEM}/Memory/DIMM_A1")).expect("DIMM A1");
         assert_eq!(dimm["DeviceLocator"], "DIMM A1");
         assert_eq!(dimm["SerialNumber"], "S4EMNX1A00001");
         assert_eq!(dimm["Status"]["Health"], "Critical");
-        let system = document(&s, SYSTEM).unwrap();
+        let system = document(&s, SYSTEM).expect("system");
         assert_eq!(system["Status"]["HealthRollup"], "Critical");
         assert!(document(&s, "/redfish/v1/Chassis/1U/Thermal").is_some());
         assert!(document(&s, &format!("{SYSTEM}/Memory/DIMM1")).is_none());
-        let root = document(&s, "/redfish/v1").unwrap();
+        let root = document(&s, "/redfish/v1").expect("service root");
         assert!(root.pointer("/Links/Sessions").is_none());
     }
 

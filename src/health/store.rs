@@ -558,7 +558,7 @@ mod tests {
             from_value: Some(from),
             to_value: None,
         };
-        let rfc = event(at.format(&Rfc3339).unwrap());
+        let rfc = event(at.format(&Rfc3339).expect("formats"));
         assert_eq!(rfc.failing_since(), Some(at));
         // What versions before RFC 3339 wrote (`OffsetDateTime`'s Display).
         let legacy = event(at.to_string());

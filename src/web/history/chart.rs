@@ -271,11 +271,11 @@ mod tests {
             now,
             "Asia/Seoul",
         )
-        .unwrap();
+        .expect("a chart");
         assert_eq!(c.series[0].count, 2);
         for p in c.series[0].points.split(' ') {
-            let (x, y) = p.split_once(',').unwrap();
-            let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+            let (x, y) = p.split_once(',').expect("x,y");
+            let (x, y): (f64, f64) = (x.parse().expect("x"), y.parse().expect("y"));
             assert!((LEFT..=WIDTH - RIGHT).contains(&x), "{x}");
             assert!((TOP..=HEIGHT - BOTTOM).contains(&y), "{y}");
         }

@@ -274,7 +274,7 @@ pub async fn cost(state: &AppState, ctx: &Ctx) -> AppResult<CostSummary> {
         )
     };
     let mut assets = view.assets.clone();
-    assets.sort_by(|a, b| b.exact_total.cmp(&a.exact_total));
+    assets.sort_by_key(|a| std::cmp::Reverse(a.exact_total));
     let drivers = assets
         .into_iter()
         .filter(|a| a.exact_total > Decimal::ZERO)
