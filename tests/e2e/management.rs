@@ -36,14 +36,15 @@ async fn management_sees_which_tiers_stop_paying_when_the_won_falls() {
     );
     w.screenshot("cost-overview").await;
 
-    // What if the won falls: the dollar at 2,200 won.
+    // What if the won collapses: the dollar at 5,000 won (far enough that a
+    // tier turns whether or not the demo's BMCs have been polled yet).
     w.click_and_wait("a[href=\"/cost/scenarios\"]").await;
     w.check_page(200).await;
     let form = "#scenario-form";
     for (field, value) in [
-        ("name", "Won at 2200 per dollar"),
+        ("name", "Won at 5000 per dollar"),
         ("fx_currency", "USD"),
-        ("fx_rate", "2200"),
+        ("fx_rate", "5000"),
     ] {
         let e = w.find(&format!("{form} [name={field}]")).await;
         e.clear().await.unwrap();
