@@ -547,3 +547,113 @@ async fn a_spare_serial_with_a_nul_comes_back_to_the_work_order_as_typed() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn work_orders_locations_racks_and_users_refused_at_the_edge_keep_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        choose_lang(&app, &csrf, "en").await;
+
+        // A work order: a hidden character in the title, over-long notes.
+        let notes = "n".repeat(5000);
+        let r = app
+            .post_form(
+                "/workorders",
+                &csrf,
+                &[
+                    ("kind", "replace"),
+                    ("asset_tag", "SRV-X01"),
+                    ("slot_name", "DIMM A2"),
+                    ("title", "Swap\u{1}DIMM"),
+                    ("notes", notes.as_str()),
+                ],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=title]", "value"), "Swap\u{fffd}DIMM");
+        assert_eq!(attr(&doc, "input[name=asset_tag]", "value"), "SRV-X01");
+        assert_eq!(text_of(&doc, "textarea[name=notes]"), notes);
+        assert!(text_of(&doc, "#title-error").contains("U+0001"));
+        assert!(text_of(&doc, "#notes-error").contains("At most 4000"));
+
+        // A stock location, in Korean.
+        choose_lang(&app, &csrf, "ko").await;
+        let r = app
+            .post_form(
+                "/inventory/locations",
+                &csrf,
+                &[("name", "Cage\u{7}B"), ("kind", "shelf")],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=name]", "value"), "Cage\u{fffd}B");
+        assert!(text_of(&doc, "#name-error").contains("U+0007"));
+
+        // A rack with a 400-character name.
+        let long = "R".repeat(400);
+        let r = app
+            .post_form(
+                "/datacenter",
+                &csrf,
+                &[
+                    ("site", "Seoul DC1"),
+                    ("room", "Hall 7"),
+                    ("row", "Row Q"),
+                    ("name", long.as_str()),
+                    ("height_u", "42"),
+                ],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=name]", "value"), long);
+        assert_eq!(attr(&doc, "input[name=room]", "value"), "Hall 7");
+        assert!(text_of(&doc, "#name-error").contains("최대 300자"));
+
+        // A user, new and edited, with a control character in the name shown.
+        let r = app
+            .post_form(
+                "/admin/users",
+                &csrf,
+                &[
+                    ("username", "newbie"),
+                    ("display_name", "Kim\u{1b}Min"),
+                    ("password", "a-long-password-1"),
+                    ("role", "viewer"),
+                ],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=username]", "value"), "newbie");
+        assert_eq!(
+            attr(&doc, "input[name=display_name]", "value"),
+            "Kim\u{fffd}Min"
+        );
+        assert!(text_of(&doc, "#display_name-error").contains("U+001B"));
+        let tech = count_where(&app, "select id from users where username = 'tech'").await;
+        let r = app
+            .post_form(
+                &format!("/admin/users/{tech}"),
+                &csrf,
+                &[("display_name", "Tech\u{0}Lee"), ("role", "technician")],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(
+            attr(&doc, "input[name=display_name]", "value"),
+            "Tech\u{fffd}Lee"
+        );
+        assert!(text_of(&doc, "#display_name-error").contains("U+0000"));
+
+        let written = count_where(
+            &app,
+            "select (select count(*) from work_orders where title like 'Swap%')
+                  + (select count(*) from stock_locations where name like 'Cage%')
+                  + (select count(*) from racks where name like 'RRRR%')
+                  + (select count(*) from users where username = 'newbie' or display_name like 'Tech%Lee')",
+        )
+        .await;
+        assert_eq!(written, 0, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
