@@ -237,17 +237,13 @@ async fn a_form_refused_at_the_edge_comes_back_with_its_input_kept_and_the_field
 async fn a_form_that_cannot_show_itself_again_is_still_refused_at_the_edge() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
-        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let csrf = app.login("admin", "rackledger-admin").await;
         choose_lang(&app, &csrf, "en").await;
         let r = app
             .post_form(
-                "/procurement/suppliers",
+                "/admin/tokens",
                 &csrf,
-                &[
-                    ("name", "Evil\u{202e}Corp"),
-                    ("country", "KR"),
-                    ("currency", "KRW"),
-                ],
+                &[("user_id", "1"), ("name", "Evil\u{202e}Key")],
             )
             .await;
         assert_eq!(r.status_code(), 422, "{backend:?}");
@@ -257,7 +253,7 @@ async fn a_form_that_cannot_show_itself_again_is_still_refused_at_the_edge() {
             "says what to do next"
         );
         let n: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
-            "select count(*) from suppliers where name like 'Evil%'"
+            "select count(*) from api_tokens where name like 'Evil%'"
         )
         .fetch_one(p)
         .await)
@@ -332,6 +328,332 @@ async fn an_empty_rate_paste_is_not_saved_and_a_refused_rate_keeps_what_was_type
         assert_eq!(attr(&doc, "input[name=rate]", "value"), "-3");
         assert_eq!(attr(&doc, "input[name=source]", "value"), "KEB Hana");
         assert!(!text_of(&doc, "#rate-error").is_empty());
+        app.finish().await;
+    }
+}
+
+async fn first_id(app: &TestApp, table: &'static str) -> i64 {
+    let sql = match table {
+        "suppliers" => "select id from suppliers order by id limit 1",
+        _ => "select id from part_models order by id limit 1",
+    };
+    count_where(app, sql).await
+}
+
+async fn count_where(app: &TestApp, sql: &'static str) -> i64 {
+    rackledger::on!(&app.db, |p| sqlx::query_scalar(sql).fetch_one(p).await).unwrap()
+}
+
+/// The page refused with a 422, as a document.
+fn refused(r: &axum_test::TestResponse, backend: impl std::fmt::Debug) -> Html {
+    assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
+    Html::parse_document(&r.text())
+}
+
+#[tokio::test]
+async fn a_supplier_refused_at_the_edge_comes_back_as_typed_with_the_message_at_its_field() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        choose_lang(&app, &csrf, "en").await;
+        let form = |name: &str| {
+            vec![
+                ("name".to_owned(), name.to_owned()),
+                ("country".to_owned(), "KR".to_owned()),
+                ("currency".to_owned(), "KRW".to_owned()),
+                ("contact".to_owned(), "kim@example.com".to_owned()),
+            ]
+        };
+        let post = |path: String, fields: Vec<(String, String)>| {
+            let app = &app;
+            let csrf = csrf.clone();
+            async move {
+                let f: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                app.post_form(&path, &csrf, &f).await
+            }
+        };
+
+        // New, a name of 400 characters.
+        let long = "N".repeat(400);
+        let r = post("/procurement/suppliers".into(), form(&long)).await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=name]", "value"), long);
+        assert_eq!(attr(&doc, "input[name=name]", "aria-invalid"), "true");
+        assert_eq!(
+            attr(&doc, "input[name=contact]", "value"),
+            "kim@example.com"
+        );
+        assert!(text_of(&doc, "#name-error").contains("At most 300"));
+
+        // New, a control character, in Korean.
+        choose_lang(&app, &csrf, "ko").await;
+        let r = post("/procurement/suppliers".into(), form("Evil\u{1}Corp")).await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=name]", "value"), "Evil\u{fffd}Corp");
+        let said = text_of(&doc, "#name-error");
+        assert!(
+            said.contains("U+0001") && said.contains("제어 문자"),
+            "{said}"
+        );
+
+        // Edit, a name of 100,000 characters: the stored name is kept.
+        let id = first_id(&app, "suppliers").await;
+        let huge = "가".repeat(100_000);
+        let r = post(format!("/procurement/suppliers/{id}"), form(&huge)).await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=name]", "value"), huge);
+        assert!(text_of(&doc, "#name-error").contains("최대 300자"));
+        let n = count_where(
+            &app,
+            "select count(*) from suppliers where name like 'Evil%' or length(name) > 300",
+        )
+        .await;
+        assert_eq!(n, 0, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_part_refused_at_the_edge_comes_back_as_typed_with_the_message_at_its_field() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        choose_lang(&app, &csrf, "en").await;
+        let r = app
+            .post_form(
+                "/procurement/parts",
+                &csrf,
+                &[
+                    ("manufacturer", "Samsung"),
+                    ("mpn", "MZ\u{1b}[31mQL"),
+                    ("category", "ssd"),
+                    ("description", "3.84 TB NVMe"),
+                ],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=mpn]", "value"), "MZ\u{fffd}[31mQL");
+        assert_eq!(
+            attr(&doc, "input[name=description]", "value"),
+            "3.84 TB NVMe"
+        );
+        assert!(text_of(&doc, "#mpn-error").contains("U+001B"));
+
+        let id = first_id(&app, "part_models").await;
+        let huge = "d".repeat(100_000);
+        let r = app
+            .post_form(
+                &format!("/procurement/parts/{id}"),
+                &csrf,
+                &[
+                    ("manufacturer", "Samsung"),
+                    ("mpn", "EDITED-MPN"),
+                    ("category", "ssd"),
+                    ("description", huge.as_str()),
+                ],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=description]", "value"), huge);
+        assert_eq!(attr(&doc, "input[name=mpn]", "value"), "EDITED-MPN");
+        assert!(text_of(&doc, "#description-error").contains("At most 2000"));
+        let n = count_where(
+            &app,
+            "select count(*) from part_models where mpn like 'MZ%QL' or mpn = 'EDITED-MPN'",
+        )
+        .await;
+        assert_eq!(n, 0, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_order_with_over_long_notes_comes_back_as_typed_with_the_message_at_its_field() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        choose_lang(&app, &csrf, "ko").await;
+        let supplier = first_id(&app, "suppliers").await.to_string();
+        let before = count_where(&app, "select count(*) from purchase_orders").await;
+        let huge = "메모".repeat(50_000);
+        let r = app
+            .post_form(
+                "/procurement/orders",
+                &csrf,
+                &[
+                    ("supplier_id", supplier.as_str()),
+                    ("order_date", "2026-03-02"),
+                    ("notes", huge.as_str()),
+                ],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=notes]", "value"), huge);
+        assert_eq!(attr(&doc, "input[name=order_date]", "value"), "2026-03-02");
+        assert!(text_of(&doc, "#notes-error").contains("최대 4000자"));
+        let after = count_where(&app, "select count(*) from purchase_orders").await;
+        assert_eq!(after, before, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_spare_serial_with_a_nul_comes_back_to_the_work_order_as_typed() {
+    use crate::workorders::{actor, at, rack, replace, servers};
+    use rackledger::workorders::{self, Origin};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let seoul = rack(&db, "Seoul DC1", "F01").await;
+        let srv = servers(&db, &["SRV-F001"]).await[0];
+        placement::place(&db, &actor(), srv, &at(seoul, "10"))
+            .await
+            .unwrap();
+        let wo = workorders::create(
+            &db,
+            &actor(),
+            &replace("SRV-F001", "DIMM A2"),
+            &Origin::default(),
+            rackledger::i18n::Lang::En,
+        )
+        .await
+        .unwrap();
+        let csrf = app.login("tech", "rackledger-tech").await;
+        choose_lang(&app, &csrf, "en").await;
+        let r = app
+            .post_form(
+                &format!("/workorders/{wo}/complete"),
+                &csrf,
+                &[("spare_serial", "S4EM\u{0}NX"), ("removed_to", "faulty")],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "#spare_serial", "value"), "S4EM\u{fffd}NX");
+        assert_eq!(attr(&doc, "#spare_serial", "aria-invalid"), "true");
+        assert_eq!(
+            attr(&doc, "select[name=removed_to] option[selected]", "value"),
+            "faulty"
+        );
+        assert!(text_of(&doc, "#spare_serial-error").contains("U+0000"));
+        let open = count_where(
+            &app,
+            "select count(*) from work_orders where status <> 'done'",
+        )
+        .await;
+        assert!(open >= 1, "{backend:?}: not completed");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn work_orders_locations_racks_and_users_refused_at_the_edge_keep_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        choose_lang(&app, &csrf, "en").await;
+
+        // A work order: a hidden character in the title, over-long notes.
+        let notes = "n".repeat(5000);
+        let r = app
+            .post_form(
+                "/workorders",
+                &csrf,
+                &[
+                    ("kind", "replace"),
+                    ("asset_tag", "SRV-X01"),
+                    ("slot_name", "DIMM A2"),
+                    ("title", "Swap\u{1}DIMM"),
+                    ("notes", notes.as_str()),
+                ],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=title]", "value"), "Swap\u{fffd}DIMM");
+        assert_eq!(attr(&doc, "input[name=asset_tag]", "value"), "SRV-X01");
+        assert_eq!(text_of(&doc, "textarea[name=notes]"), notes);
+        assert!(text_of(&doc, "#title-error").contains("U+0001"));
+        assert!(text_of(&doc, "#notes-error").contains("At most 4000"));
+
+        // A stock location, in Korean.
+        choose_lang(&app, &csrf, "ko").await;
+        let r = app
+            .post_form(
+                "/inventory/locations",
+                &csrf,
+                &[("name", "Cage\u{7}B"), ("kind", "shelf")],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=name]", "value"), "Cage\u{fffd}B");
+        assert!(text_of(&doc, "#name-error").contains("U+0007"));
+
+        // A rack with a 400-character name.
+        let long = "R".repeat(400);
+        let r = app
+            .post_form(
+                "/datacenter",
+                &csrf,
+                &[
+                    ("site", "Seoul DC1"),
+                    ("room", "Hall 7"),
+                    ("row", "Row Q"),
+                    ("name", long.as_str()),
+                    ("height_u", "42"),
+                ],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=name]", "value"), long);
+        assert_eq!(attr(&doc, "input[name=room]", "value"), "Hall 7");
+        assert!(text_of(&doc, "#name-error").contains("최대 300자"));
+
+        // A user, new and edited, with a control character in the name shown.
+        let r = app
+            .post_form(
+                "/admin/users",
+                &csrf,
+                &[
+                    ("username", "newbie"),
+                    ("display_name", "Kim\u{1b}Min"),
+                    ("password", "a-long-password-1"),
+                    ("role", "viewer"),
+                ],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(attr(&doc, "input[name=username]", "value"), "newbie");
+        assert_eq!(
+            attr(&doc, "input[name=display_name]", "value"),
+            "Kim\u{fffd}Min"
+        );
+        assert!(text_of(&doc, "#display_name-error").contains("U+001B"));
+        let tech = count_where(&app, "select id from users where username = 'tech'").await;
+        let r = app
+            .post_form(
+                &format!("/admin/users/{tech}"),
+                &csrf,
+                &[("display_name", "Tech\u{0}Lee"), ("role", "technician")],
+            )
+            .await;
+        let doc = refused(&r, backend);
+        assert_eq!(
+            attr(&doc, "input[name=display_name]", "value"),
+            "Tech\u{fffd}Lee"
+        );
+        assert!(text_of(&doc, "#display_name-error").contains("U+0000"));
+
+        let written = count_where(
+            &app,
+            "select (select count(*) from work_orders where title like 'Swap%')
+                  + (select count(*) from stock_locations where name like 'Cage%')
+                  + (select count(*) from racks where name like 'RRRR%')
+                  + (select count(*) from users where username = 'newbie' or display_name like 'Tech%Lee')",
+        )
+        .await;
+        assert_eq!(written, 0, "{backend:?}: nothing written");
         app.finish().await;
     }
 }

@@ -16,13 +16,13 @@ use rackledger::workorders::{self, CompleteInput, Origin, WorkOrderInput};
 use crate::app::{TestApp, count, text_of};
 use crate::support::backends;
 
-fn actor() -> Actor {
+pub(crate) fn actor() -> Actor {
     Actor::system("test")
 }
 
 const NODE: &str = "DIMM A1-A4: M321R4GA3BB6-CQK\nBOOT1-2: SEDC600M/960G";
 
-async fn rack(db: &Db, site: &str, name: &str) -> i64 {
+pub(crate) async fn rack(db: &Db, site: &str, name: &str) -> i64 {
     racks::create(
         db,
         &actor(),
@@ -41,7 +41,7 @@ async fn rack(db: &Db, site: &str, name: &str) -> i64 {
 }
 
 /// Builds `n` 1 U servers with four DIMMs, two boot drives and two ports.
-async fn servers(db: &Db, tags: &[&str]) -> Vec<i64> {
+pub(crate) async fn servers(db: &Db, tags: &[&str]) -> Vec<i64> {
     let t = templates::create(
         db,
         &actor(),
@@ -76,7 +76,7 @@ async fn servers(db: &Db, tags: &[&str]) -> Vec<i64> {
     out
 }
 
-fn at(rack: i64, u: &str) -> PlaceInput {
+pub(crate) fn at(rack: i64, u: &str) -> PlaceInput {
     PlaceInput {
         rack_id: rack,
         u_position: u.into(),
@@ -140,7 +140,7 @@ fn install(tag: &str, rack: i64, u: &str) -> WorkOrderInput {
     }
 }
 
-fn replace(tag: &str, slot: &str) -> WorkOrderInput {
+pub(crate) fn replace(tag: &str, slot: &str) -> WorkOrderInput {
     WorkOrderInput {
         kind: "replace".into(),
         asset_tag: tag.into(),

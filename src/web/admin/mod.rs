@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::export::{Cell, Table};
 use crate::web::AppState;
 use crate::web::list::{self, ListState};
-use crate::web::{Ctx, Pager, see_other};
+use crate::web::{Checked, Ctx, Pager, see_other, unless_refused};
 
 /// `/admin/*` routes, refused to anyone without `ManageUsers`.
 pub fn routes() -> Router<AppState> {
@@ -111,16 +111,11 @@ async fn create_user(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<NewUserInput>,
+    Checked { input, refused }: Checked<NewUserInput>,
 ) -> AppResult<Response> {
-    match service::create_user(
-        &state.db,
-        &user.actor(),
-        &input,
-        &state.config.default_time_zone,
-    )
-    .await
-    {
+    let actor = user.actor();
+    let created = service::create_user(&state.db, &actor, &input, &state.config.default_time_zone);
+    match unless_refused(&refused, created).await {
         Ok(id) => Ok(see_other(
             &format!("/admin/users/{id}"),
             Some("user_created"),
@@ -190,7 +185,10 @@ async fn update_user(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(form): Form<UserForm>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<UserForm>,
 ) -> AppResult<Response> {
     let input = UserUpdate {
         display_name: form.display_name,
@@ -198,13 +196,18 @@ async fn update_user(
         disabled: form.disabled.is_some(),
         new_password: form.new_password,
     };
-    match service::update_user(&state.db, &user.actor(), id, &input).await {
+    let actor = user.actor();
+    let updated = service::update_user(&state.db, &actor, id, &input);
+    match unless_refused(&refused, updated).await {
         Ok(()) => Ok(see_other(&format!("/admin/users/{id}"), Some("saved"))),
-        Err(AppError::Validation(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            user_page(&state, ctx, id, errors).await?,
-        )
-            .into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut page = user_page(&state, ctx, id, errors).await?;
+            // Shown as typed; the password is never sent back.
+            page.u.display_name = input.display_name;
+            page.u.role = input.role;
+            page.u.disabled = input.disabled;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
         Err(e) => Err(e),
     }
 }

@@ -73,11 +73,16 @@ async fn create_rack(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<NewRack>,
+    Checked { input, refused }: Checked<NewRack>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
     let usable = Some(input.usable_u.as_str());
-    match racks::create_with_usable_u(&state.db, &user.actor(), &input.rack, usable).await {
+    match unless_refused(
+        &refused,
+        racks::create_with_usable_u(&state.db, &user.actor(), &input.rack, usable),
+    )
+    .await
+    {
         Ok(id) => Ok(see_other(&format!("/datacenter/racks/{id}"), Some("saved"))),
         Err(AppError::Validation(errors)) => {
             let mut page = racks_page(&state, ctx).await?;

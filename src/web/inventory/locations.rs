@@ -1,6 +1,5 @@
 //! Pages of `/inventory`: stock locations.
 
-use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -13,7 +12,7 @@ use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::inventory::locations::{self, KINDS, LocationInput, LocationTree, LocationView};
 use crate::web::AppState;
-use crate::web::{Ctx, see_other};
+use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Inventory routes.
 pub fn routes() -> Router<AppState> {
@@ -67,10 +66,15 @@ async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<LocationInput>,
+    Checked { input, refused }: Checked<LocationInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
-    match locations::create(&state.db, &user.actor(), &input).await {
+    match unless_refused(
+        &refused,
+        locations::create(&state.db, &user.actor(), &input),
+    )
+    .await
+    {
         Ok(_) => Ok(see_other("/inventory/locations", Some("saved"))),
         Err(AppError::Validation(errors)) => {
             let mut p = page(&state, ctx).await?;

@@ -1,6 +1,5 @@
 //! Pages of `/procurement`: suppliers and the part catalogue.
 
-use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -17,7 +16,7 @@ use crate::procurement::model::{CATEGORIES, PartModel, PartModelInput, Supplier,
 use crate::procurement::{repo, service};
 use crate::web::AppState;
 use crate::web::list::{self, ListState};
-use crate::web::{Ctx, see_other};
+use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Supplier and catalogue pages.
 pub fn routes() -> Router<AppState> {
@@ -156,10 +155,15 @@ async fn create_supplier(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<SupplierInput>,
+    Checked { input, refused }: Checked<SupplierInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    match service::create_supplier(&state.db, &user.actor(), &input).await {
+    match unless_refused(
+        &refused,
+        service::create_supplier(&state.db, &user.actor(), &input),
+    )
+    .await
+    {
         Ok(id) => Ok(see_other(
             &format!("/procurement/suppliers/{id}"),
             Some("saved"),
@@ -214,10 +218,15 @@ async fn update_supplier(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(input): Form<SupplierInput>,
+    Checked { input, refused }: Checked<SupplierInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    match service::update_supplier(&state.db, &user.actor(), id, &input).await {
+    match unless_refused(
+        &refused,
+        service::update_supplier(&state.db, &user.actor(), id, &input),
+    )
+    .await
+    {
         Ok(()) => Ok(see_other(
             &format!("/procurement/suppliers/{id}"),
             Some("saved"),
@@ -389,10 +398,15 @@ async fn create_part(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<PartModelInput>,
+    Checked { input, refused }: Checked<PartModelInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    match service::create_part_model(&state.db, &user.actor(), &input).await {
+    match unless_refused(
+        &refused,
+        service::create_part_model(&state.db, &user.actor(), &input),
+    )
+    .await
+    {
         Ok(_) => Ok(see_other("/procurement/parts", Some("saved"))),
         Err(AppError::Validation(errors)) => {
             let mut page = parts_page(&state, ctx, &ListQuery::default()).await?;
@@ -438,10 +452,15 @@ async fn update_part(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(input): Form<PartModelInput>,
+    Checked { input, refused }: Checked<PartModelInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    match service::update_part_model(&state.db, &user.actor(), id, &input).await {
+    match unless_refused(
+        &refused,
+        service::update_part_model(&state.db, &user.actor(), id, &input),
+    )
+    .await
+    {
         Ok(()) => Ok(see_other(
             &format!("/procurement/parts/{id}"),
             Some("saved"),

@@ -22,7 +22,7 @@ use crate::procurement::orders::{self, COST_KINDS, CostInput, LineInput, PoInput
 use crate::procurement::orders_repo::{self as repo, CostRow, LineRow, PoRow};
 use crate::procurement::receiving::{self, ReceiptInput, ReceiveLine, split_serials};
 use crate::web::AppState;
-use crate::web::{Checked, Ctx, Pager, see_other};
+use crate::web::{Checked, Ctx, Pager, see_other, unless_refused};
 
 /// Order, rate and receiving routes.
 pub fn routes() -> Router<AppState> {
@@ -52,10 +52,15 @@ async fn create_order(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<PoInput>,
+    Checked { input, refused }: Checked<PoInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    match orders::create_po(&state.db, &user.actor(), state.config.base(), &input).await {
+    match unless_refused(
+        &refused,
+        orders::create_po(&state.db, &user.actor(), state.config.base(), &input),
+    )
+    .await
+    {
         Ok(id) => Ok(see_other(
             &format!("/procurement/orders/{id}"),
             Some("saved"),

@@ -19,7 +19,7 @@ use crate::export::{Cell, Table};
 use crate::inventory::locations::{self, LocationView};
 use crate::web::AppState;
 use crate::web::list::{self, ListState};
-use crate::web::{Ctx, see_other};
+use crate::web::{Checked, Ctx, see_other, unless_refused};
 use crate::workorders::{
     Check, CompleteInput, Filter, Origin, Pull, Spare, WorkOrder, WorkOrderInput,
 };
@@ -206,14 +206,19 @@ async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<WorkOrderInput>,
+    Checked { input, refused }: Checked<WorkOrderInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
     let origin = Origin {
         source: "manual",
         dedup_key: None,
     };
-    match crate::workorders::create(&state.db, &user.actor(), &input, &origin, ctx.lang).await {
+    match unless_refused(
+        &refused,
+        crate::workorders::create(&state.db, &user.actor(), &input, &origin, ctx.lang),
+    )
+    .await
+    {
         Ok(id) => Ok(see_other(&format!("/workorders/{id}"), Some("saved"))),
         Err(AppError::Validation(errors)) => {
             let mut page = new_page(&state, ctx, input).await?;
@@ -410,10 +415,14 @@ async fn complete(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(input): Form<CompleteInput>,
+    Checked { input, refused }: Checked<CompleteInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    let r = crate::workorders::complete(&state.db, &user.actor(), id, &input).await;
+    let r = unless_refused(
+        &refused,
+        crate::workorders::complete(&state.db, &user.actor(), id, &input),
+    )
+    .await;
     outcome(&state, ctx, id, r, Some(input)).await
 }
 
