@@ -335,3 +335,60 @@ async fn an_empty_rate_paste_is_not_saved_and_a_refused_rate_keeps_what_was_type
         app.finish().await;
     }
 }
+
+async fn paste_rates(app: &TestApp, csrf: &str, csv: &str) -> axum_test::TestResponse {
+    app.post_form("/procurement/rates/import", csrf, &[("csv", csv)])
+        .await
+}
+
+async fn rates_from(app: &TestApp, source: &str) -> Vec<String> {
+    let pattern = format!("{source}%");
+    rackledger::on!(&app.db, |p| sqlx::query_scalar::<_, String>(
+        "select currency from fx_rates where source like $1 order by currency"
+    )
+    .bind(&pattern)
+    .fetch_all(p)
+    .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_rate_paste_without_a_header_keeps_its_first_line_and_one_with_a_header_skips_it() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let r = paste_rates(
+            &app,
+            &csrf,
+            "USD,2020-01-02,1000,QA1-first\nEUR,2020-01-02,1100,QA1-second",
+        )
+        .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        assert_eq!(
+            rates_from(&app, "QA1-").await,
+            ["EUR", "USD"],
+            "{backend:?}"
+        );
+        let r = paste_rates(&app, &csrf, "JPY,2020-01-01,9.5,QA2").await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        assert_eq!(rates_from(&app, "QA2").await, ["JPY"], "{backend:?}");
+        let r = paste_rates(
+            &app,
+            &csrf,
+            "currency,date,rate,source\nGBP,2020-01-03,1700,QA3",
+        )
+        .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        assert_eq!(rates_from(&app, "QA3").await, ["GBP"], "{backend:?}");
+        // A mistyped first line is reported, not skipped as if it were a header.
+        let r = paste_rates(
+            &app,
+            &csrf,
+            "USD,2020-01-04,abc,QA4\nEUR,2020-01-04,1100,QA4",
+        )
+        .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        assert!(rates_from(&app, "QA4").await.is_empty(), "{backend:?}");
+        app.finish().await;
+    }
+}
