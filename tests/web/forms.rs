@@ -392,3 +392,37 @@ async fn a_rate_paste_without_a_header_keeps_its_first_line_and_one_with_a_heade
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn saved_bmc_settings_redirect_with_the_flash_before_the_fragment() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = TestApp::start_with(backend, crate::app::with_master_key(&dir)).await;
+        let asset = add_asset(&app.db, "FORM-BMC-OK").await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        choose_lang(&app, &csrf, "en").await;
+        let r = app
+            .post_form(
+                &format!("/health/assets/{asset}/bmc"),
+                &csrf,
+                &[
+                    ("url", "https://127.0.0.1:9/redfish/v1"),
+                    ("username", "root"),
+                    ("password", "secret-pass"),
+                    ("tls_policy", "insecure"),
+                    ("ca_cert_pem", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        let location = r.header("location").to_str().unwrap().to_owned();
+        assert_eq!(
+            location,
+            format!("/inventory/assets/{asset}?flash=saved#health"),
+            "{backend:?}"
+        );
+        let page = app.server.get(location.split('#').next().unwrap()).await;
+        assert!(page.text().contains("Saved."), "{backend:?}: flash shown");
+        app.finish().await;
+    }
+}
