@@ -87,8 +87,8 @@ pub async fn list_users(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<UserRow>, i64), DbError> {
-    let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
-    let filter = "where (cast($1 as text) is null or lower(username) like $1 or lower(display_name) like $1)";
+    let pattern = q.map(crate::db::like_contains);
+    let filter = "where (cast($1 as text) is null or lower(username) like $1 escape '\\' or lower(display_name) like $1 escape '\\')";
     let sql =
         format!("select {USER_COLUMNS} from users {filter} order by username limit $2 offset $3");
     let rows = on!(db, |p| {

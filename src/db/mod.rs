@@ -27,6 +27,21 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+/// A `like` pattern matching text that contains `q`, lowered, with `\`, `%`
+/// and `_` escaped so they match themselves: use it with `like $n escape '\'`
+/// (SQLite has no default escape character).
+pub fn like_contains(q: &str) -> String {
+    let mut out = String::from("%");
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
 /// Embedded SQLite migrations (`migrations/sqlite`).
 pub static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 /// PostgreSQL migrations (`migrations/postgres`), same versions and names as SQLite's.

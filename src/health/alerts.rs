@@ -193,11 +193,11 @@ fn recovery_entry(
     }
 }
 
-/// Open alerts that name this work order (the BMC still reports the part failing).
-pub async fn open_for_work_order(tx: &mut Tx, work_order_id: i64) -> Result<i64, DbError> {
+/// Alerts that name this work order: all of them, and those still open.
+pub async fn linked_to_work_order(tx: &mut Tx, work_order_id: i64) -> Result<(i64, i64), DbError> {
     Ok(on!(tx, |c| {
-        sqlx::query_scalar::<_, i64>(
-            "select count(*) from health_alerts where work_order_id = $1 and resolved_at is null",
+        sqlx::query_as::<_, (i64, i64)>(
+            "select count(*), count(case when resolved_at is null then 1 end) from health_alerts where work_order_id = $1",
         )
         .bind(work_order_id)
         .fetch_one(c)

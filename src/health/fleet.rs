@@ -124,9 +124,9 @@ pub async fn bmcs(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<BmcRow>, i64), DbError> {
-    let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
+    let pattern = q.map(crate::db::like_contains);
     let filter = "from bmcs b join assets a on a.id = b.asset_id
-        where (cast($1 as text) is null or lower(a.asset_tag) like $1 or lower(b.url) like $1)";
+        where (cast($1 as text) is null or lower(a.asset_tag) like $1 escape '\\' or lower(b.url) like $1 escape '\\')";
     let order = sort.order_by(BMC_SORTS, "lower(a.asset_tag)", "b.id");
     let sql = format!(
         "select b.id, b.asset_id, a.asset_tag, b.url, b.username, b.tls_policy, b.enabled,

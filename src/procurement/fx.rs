@@ -281,14 +281,17 @@ pub async fn import_csv(
     base: Currency,
     text: &str,
 ) -> AppResult<RatesImport> {
+    // The header line is optional: reading the first line as a header
+    // unconditionally silently dropped the first rate of a headerless paste.
     let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let mut good = Vec::new();
     let mut out = RatesImport::default();
     for (i, rec) in reader.records().enumerate() {
-        let line = i + 2;
+        let line = i + 1;
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
@@ -301,6 +304,9 @@ pub async fn import_csv(
             continue;
         }
         let field = |n| rec.get(n).unwrap_or("");
+        if i == 0 && looks_like_header(field(0), field(2)) {
+            continue;
+        }
         match parse_rate(field(0), field(1), field(2), field(3), base) {
             Ok(r) => good.push(r),
             Err(errs) => out.errors.extend(
@@ -320,6 +326,16 @@ pub async fn import_csv(
     tx.commit().await?;
     out.written = good.len();
     Ok(out)
+}
+
+/// Whether a first line is a header (`currency,date,rate,...`) rather than a
+/// rate: its rate field is not a number and its first field is not a
+/// three-letter code. A mistyped rate line is then still reported, not skipped.
+fn looks_like_header(currency: &str, rate: &str) -> bool {
+    let code = currency.trim();
+    let is_code = code.len() == 3 && code.chars().all(|c| c.is_ascii_alphabetic());
+    let is_number = rate.trim().replace(',', "").parse::<Decimal>().is_ok();
+    !is_number && !is_code
 }
 
 /// Today's date in UTC.

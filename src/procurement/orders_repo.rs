@@ -216,11 +216,11 @@ pub async fn list_pos_sorted(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<PoRow>, i64), DbError> {
-    let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
+    let pattern = q.map(crate::db::like_contains);
     let today = crate::clock::now().date();
     let week_end = today + time::Duration::days(7);
     let filter =
-        "where (cast($1 as text) is null or lower(o.number) like $1 or lower(s.name) like $1)
+        "where (cast($1 as text) is null or lower(o.number) like $1 escape '\\' or lower(s.name) like $1 escape '\\')
                     and (cast($2 as text) is null or o.status = $2
                          or (o.status in ('ordered', 'partially_received')
                              and ($2 = 'awaiting'

@@ -52,8 +52,8 @@ pub async fn list_suppliers(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Supplier>, i64), DbError> {
-    let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
-    let filter = "where (cast($1 as text) is null or lower(name) like $1 or lower(country) like $1 or lower(currency) like $1)";
+    let pattern = q.map(crate::db::like_contains);
+    let filter = "where (cast($1 as text) is null or lower(name) like $1 escape '\\' or lower(country) like $1 escape '\\' or lower(currency) like $1 escape '\\')";
     let sql = format!(
         "select {SUPPLIER_COLUMNS} from suppliers {filter} order by {} limit $2 offset $3",
         supplier_order(sort)
@@ -208,10 +208,10 @@ pub async fn list_part_models_sorted(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<PartModelRow>, i64), DbError> {
-    let pattern = q.map(|q| format!("%{}%", q.to_lowercase()));
+    let pattern = q.map(crate::db::like_contains);
     let filter =
-        "where (cast($1 as text) is null or lower(manufacturer) like $1 or lower(mpn) like $1
-                         or lower(description) like $1)
+        "where (cast($1 as text) is null or lower(manufacturer) like $1 escape '\\' or lower(mpn) like $1 escape '\\'
+                         or lower(description) like $1 escape '\\')
                    and (cast($2 as text) is null or category = $2)";
     let sql = format!(
         "select {PART_COLUMNS} from part_models {filter} order by {} limit $3 offset $4",

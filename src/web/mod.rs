@@ -62,8 +62,10 @@ pub async fn not_found() -> Response {
 pub fn see_other(to: &str, flash: Option<&str>) -> Response {
     let target = match flash {
         Some(f) => {
-            let sep = if to.contains('?') { '&' } else { '?' };
-            format!("{to}{sep}flash={f}")
+            // The query goes before any `#fragment`, or the browser never sends it.
+            let (path, fragment) = to.split_at(to.find('#').unwrap_or(to.len()));
+            let sep = if path.contains('?') { '&' } else { '?' };
+            format!("{path}{sep}flash={f}{fragment}")
         }
         None => to.to_owned(),
     };

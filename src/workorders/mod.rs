@@ -24,5 +24,6 @@ pub use model::{
 pub use picking::{home_location, part_to_pull, pick_list, spares_for};
 pub use repo::{WO_SORTS, assignable_users, checks, get, list};
 pub use service::{
-    active_for_asset, assign, complete, complete_no_fault, create, create_many, set_status, tick,
+    active_for_asset, assign, complete, complete_no_fault, create, create_many, no_fault_applies,
+    set_status, tick,
 };

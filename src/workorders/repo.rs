@@ -49,11 +49,11 @@ pub async fn list(
         s if STATUSES.contains(&s) => vec![s],
         _ => vec!["open", "in_progress"],
     };
-    let like = format!("%{}%", f.q.trim().to_lowercase());
+    let like = crate::db::like_contains(f.q.trim());
     let filter = " where w.status in ($1, $2, $3, $4)
         and ($5 = 0 or ($5 = 1 and w.assignee_id = $6) or ($5 = 2 and w.assignee_id is null))
         and ($7 = 0 or w.asset_id = $8)
-        and (lower(w.title) like $9 or lower(coalesce(a.asset_tag, '')) like $9)";
+        and (lower(w.title) like $9 escape '\\' or lower(coalesce(a.asset_tag, '')) like $9 escape '\\')";
     let pick = |i: usize| statuses.get(i).copied().unwrap_or(statuses[0]);
     let order = f.sort.order_by(
         WO_SORTS,

@@ -485,13 +485,17 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
 /// Closes an active work order as *no fault found*: the BMC reports the
 /// part healthy again, so nothing is swapped, placed or sent back (no RMA).
 /// Refused while the BMC still reports a part of it failing (an open health
-/// alert linked to it). Audited like any completion.
+/// alert linked to it), or when no alert names it. Audited like any completion.
 #[instrument(skip_all, fields(work_order = id))]
 pub async fn complete_no_fault(db: &Db, actor: &Actor, id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
     let before = active(&mut tx, id).await?;
-    if crate::health::alerts::open_for_work_order(&mut tx, id).await? > 0 {
+    let (linked, open) = crate::health::alerts::linked_to_work_order(&mut tx, id).await?;
+    if open > 0 {
         return Err(AppError::Conflict(Msg::new("wo_nff.still_failing")));
+    }
+    if linked == 0 {
+        return Err(AppError::Conflict(Msg::new("wo_nff.no_alert")));
     }
     let now = crate::clock::now();
     let done = repo::mark_outcome(&mut tx, id, actor.user_id, "no_fault_found", now).await?;
@@ -513,6 +517,15 @@ pub async fn complete_no_fault(db: &Db, actor: &Actor, id: i64) -> AppResult<()>
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Whether [`complete_no_fault`] applies: the work order names a health
+/// alert and the BMC has cleared every alert it names (the page offers the
+/// close only then).
+pub async fn no_fault_applies(db: &Db, id: i64) -> Result<bool, DbError> {
+    let mut tx = db.begin().await?;
+    let (linked, open) = crate::health::alerts::linked_to_work_order(&mut tx, id).await?;
+    Ok(linked > 0 && open == 0)
 }
 
 /// Active work orders for an asset (shown on its page).

@@ -548,6 +548,63 @@ async fn a_spare_serial_with_a_nul_comes_back_to_the_work_order_as_typed() {
     }
 }
 
+async fn paste_rates(app: &TestApp, csrf: &str, csv: &str) -> axum_test::TestResponse {
+    app.post_form("/procurement/rates/import", csrf, &[("csv", csv)])
+        .await
+}
+
+async fn rates_from(app: &TestApp, source: &str) -> Vec<String> {
+    let pattern = format!("{source}%");
+    rackledger::on!(&app.db, |p| sqlx::query_scalar::<_, String>(
+        "select currency from fx_rates where source like $1 order by currency"
+    )
+    .bind(&pattern)
+    .fetch_all(p)
+    .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_rate_paste_without_a_header_keeps_its_first_line_and_one_with_a_header_skips_it() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = app.login("buyer", "rackledger-buyer").await;
+        let r = paste_rates(
+            &app,
+            &csrf,
+            "USD,2020-01-02,1000,QA1-first\nEUR,2020-01-02,1100,QA1-second",
+        )
+        .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        assert_eq!(
+            rates_from(&app, "QA1-").await,
+            ["EUR", "USD"],
+            "{backend:?}"
+        );
+        let r = paste_rates(&app, &csrf, "JPY,2020-01-01,9.5,QA2").await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        assert_eq!(rates_from(&app, "QA2").await, ["JPY"], "{backend:?}");
+        let r = paste_rates(
+            &app,
+            &csrf,
+            "currency,date,rate,source\nGBP,2020-01-03,1700,QA3",
+        )
+        .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        assert_eq!(rates_from(&app, "QA3").await, ["GBP"], "{backend:?}");
+        // A mistyped first line is reported, not skipped as if it were a header.
+        let r = paste_rates(
+            &app,
+            &csrf,
+            "USD,2020-01-04,abc,QA4\nEUR,2020-01-04,1100,QA4",
+        )
+        .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        assert!(rates_from(&app, "QA4").await.is_empty(), "{backend:?}");
+        app.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn work_orders_locations_racks_and_users_refused_at_the_edge_keep_what_was_typed() {
     for backend in backends() {
@@ -654,6 +711,40 @@ async fn work_orders_locations_racks_and_users_refused_at_the_edge_keep_what_was
         )
         .await;
         assert_eq!(written, 0, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn saved_bmc_settings_redirect_with_the_flash_before_the_fragment() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = TestApp::start_with(backend, crate::app::with_master_key(&dir)).await;
+        let asset = add_asset(&app.db, "FORM-BMC-OK").await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        choose_lang(&app, &csrf, "en").await;
+        let r = app
+            .post_form(
+                &format!("/health/assets/{asset}/bmc"),
+                &csrf,
+                &[
+                    ("url", "https://127.0.0.1:9/redfish/v1"),
+                    ("username", "root"),
+                    ("password", "secret-pass"),
+                    ("tls_policy", "insecure"),
+                    ("ca_cert_pem", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        let location = r.header("location").to_str().unwrap().to_owned();
+        assert_eq!(
+            location,
+            format!("/inventory/assets/{asset}?flash=saved#health"),
+            "{backend:?}"
+        );
+        let page = app.server.get(location.split('#').next().unwrap()).await;
+        assert!(page.text().contains("Saved."), "{backend:?}: flash shown");
         app.finish().await;
     }
 }

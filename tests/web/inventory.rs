@@ -1082,3 +1082,39 @@ async fn a_failing_part_a_bmc_reports_names_its_unit_whatever_the_case_of_its_se
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_exact_order_number_opens_the_order_and_like_wildcards_match_only_themselves() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        app.login("buyer", "rackledger-buyer").await;
+        let (id, number): (i64, String) = on!(&app.db, |p| sqlx::query_as(
+            "select id, number from purchase_orders order by id limit 1"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let r = app
+            .server
+            .get(&format!("/search?q={}", number.to_lowercase()))
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {number}");
+        assert_eq!(
+            r.header("location").to_str().unwrap(),
+            format!("/procurement/orders/{id}")
+        );
+
+        // `%` and `_` are characters to find, not wildcards.
+        for q in ["%25", "_", "PO_20"] {
+            let (status, doc) = app.page(&format!("/search?q={q}")).await;
+            assert_eq!(status, 200, "{backend:?}: {q}");
+            assert_eq!(count(&doc, "#order-results li"), 0, "{backend:?}: {q}");
+            assert_eq!(count(&doc, "#part-results li"), 0, "{backend:?}: {q}");
+            let (_, doc) = app.page(&format!("/procurement/orders?q={q}")).await;
+            assert_eq!(count(&doc, "#orders tbody tr"), 0, "{backend:?}: {q}");
+        }
+        let (_, doc) = app.page("/procurement/orders?q=PO-20").await;
+        assert!(count(&doc, "#orders tbody tr") > 0, "{backend:?}");
+        app.finish().await;
+    }
+}

@@ -1596,3 +1596,62 @@ async fn an_audit_finding_recorded_as_a_status_reads_in_each_readers_language() 
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_no_fault_close_is_offered_only_once_the_alert_of_the_work_order_is_cleared() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let s = servers(&db, &["SRV-NFF"]).await;
+        let wo = workorders::create(
+            &db,
+            &actor(),
+            &replace("SRV-NFF", "DIMM A1"),
+            &Origin::default(),
+            Lang::En,
+        )
+        .await
+        .unwrap();
+        let csrf = app.login("tech", "rackledger-tech").await;
+        let page = format!("/workorders/{wo}");
+        let nff = format!("/workorders/{wo}/no-fault");
+
+        // No alert names it: nothing the BMC could report healthy again.
+        let (_, doc) = app.page(&page).await;
+        assert_eq!(count(&doc, "#complete"), 1, "{backend:?}");
+        assert_eq!(count(&doc, "#no-fault"), 0, "{backend:?}: no alert");
+        let r = app.post_form(&nff, &csrf, &[]).await;
+        assert_eq!(r.status_code(), 409, "{backend:?}");
+
+        // A critical alert still open names it.
+        let now = rackledger::clock::now();
+        rackledger::exec!(&db, |p| sqlx::query(
+            "insert into health_alerts (asset_id, dedup_key, component_kind, component, slot, severity,
+             opened_at, last_seen_at, work_order_id, open_key, created_at, updated_at)
+             values ($1, 'k', 'memory', 'DIMM A1', 'DIMM A1', 'critical', $2, $2, $3, 'k', $2, $2)"
+        )
+        .bind(s[0])
+        .bind(now)
+        .bind(wo)
+        .execute(p)
+        .await)
+        .unwrap();
+        let (_, doc) = app.page(&page).await;
+        assert_eq!(count(&doc, "#no-fault"), 0, "{backend:?}: alert open");
+
+        // The BMC cleared it: the close is offered, and it works.
+        rackledger::exec!(&db, |p| sqlx::query(
+            "update health_alerts set resolved_at = $1, open_key = null where work_order_id = $2"
+        )
+        .bind(now)
+        .bind(wo)
+        .execute(p)
+        .await)
+        .unwrap();
+        let (_, doc) = app.page(&page).await;
+        assert_eq!(count(&doc, "#no-fault"), 1, "{backend:?}: alert cleared");
+        let r = app.post_form(&nff, &csrf, &[]).await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        app.finish().await;
+    }
+}

@@ -305,7 +305,8 @@ struct SearchPage {
 
 /// The search box: a serial (of a unit, an asset, or reported by a BMC), an
 /// asset tag or hostname, an MPN or an order number, in any case. One exact
-/// serial goes straight to its unit, else one exact asset to its page.
+/// serial goes straight to its unit, else one exact asset to its page, else
+/// an exact order number to its order.
 async fn search(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -342,6 +343,13 @@ async fn search(
         crate::procurement::repo::list_part_models(&state.db, Some(&q), None, 20, 0).await?;
     let (orders, _) =
         crate::procurement::orders_repo::list_pos(&state.db, Some(&q), None, 20, 0).await?;
+    // An exact order number (unique) opens its order, as a serial or tag does.
+    if units.is_empty()
+        && assets.is_empty()
+        && let Some(po) = orders.iter().find(|o| o.number.eq_ignore_ascii_case(&q))
+    {
+        return Ok(Redirect::to(&format!("/procurement/orders/{}", po.id)).into_response());
+    }
     let reported = crate::health::serials::search(&state.db, &q, 20).await?;
     let money = ctx.can_money();
     let page = SearchPage {

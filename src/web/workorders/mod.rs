@@ -256,6 +256,8 @@ struct ShowPage {
     problem: Option<String>,
     /// What happened since it was opened (the BMC's reports).
     entries: Vec<crate::workorders::entries::Entry>,
+    /// It names a health alert the BMC has cleared: it may close as no fault found.
+    no_fault: bool,
 }
 
 async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
@@ -291,6 +293,7 @@ async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
     Ok(ShowPage {
         pull: crate::workorders::part_to_pull(&state.db, &wo).await?,
         entries: crate::workorders::entries::list(&state.db, id).await?,
+        no_fault: crate::workorders::no_fault_applies(&state.db, id).await?,
         open_checks: checks.iter().filter(|c| c.done_at.is_none()).count(),
         checks,
         spares,
