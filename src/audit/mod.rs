@@ -224,14 +224,46 @@ pub async fn for_records(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<AuditEntry>, i64), DbError> {
-    if records.is_empty() {
+    for_records_and_mentions(db, records, &[], limit, offset).await
+}
+
+/// Like [`for_records`], plus the rows of another kind whose `after` names
+/// the record: `mentions` are (entity kind, text the `after` JSON contains),
+/// e.g. an asset's swap naming the unit it removed.
+pub async fn for_records_and_mentions(
+    db: &Db,
+    records: &[(&str, String)],
+    mentions: &[(&str, String)],
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AuditEntry>, i64), DbError> {
+    if records.is_empty() && mentions.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let cond = (0..records.len())
+    let r = records.len();
+    let cond = (0..r)
         .map(|i| format!("(entity = ${} and entity_id = ${})", 2 * i + 1, 2 * i + 2))
+        .chain((0..mentions.len()).map(|i| {
+            format!(
+                "(entity = ${} and after_json like ${} escape '\\')",
+                2 * (r + i) + 1,
+                2 * (r + i) + 2
+            )
+        }))
         .collect::<Vec<_>>()
         .join(" or ");
-    let n = 2 * records.len();
+    let n = 2 * (records.len() + mentions.len());
+    let patterns: Vec<(&str, String)> = mentions
+        .iter()
+        .map(|(entity, text)| {
+            let escaped = text
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            (*entity, format!("%{escaped}%"))
+        })
+        .collect();
+    let binds: Vec<&(&str, String)> = records.iter().chain(patterns.iter()).collect();
     let rows_sql = format!(
         "select id, created_at, user_id, actor, action, entity, entity_id, before_json, after_json
          from audit_log where {cond} order by id desc limit ${} offset ${}",
@@ -241,14 +273,14 @@ pub async fn for_records(
     let count_sql = format!("select count(*) from audit_log where {cond}");
     let rows = on!(db, |pool| {
         let mut q = sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(rows_sql.clone()));
-        for (entity, id) in records {
+        for (entity, id) in &binds {
             q = q.bind(*entity).bind(id);
         }
         q.bind(limit).bind(offset).fetch_all(pool).await
     })?;
     let total: i64 = on!(db, |pool| {
         let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()));
-        for (entity, id) in records {
+        for (entity, id) in &binds {
             q = q.bind(*entity).bind(id);
         }
         q.fetch_one(pool).await

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::sim::{SimBmc, SimDimm, SimServer};
+use super::sim::{SimBmc, SimDimm, SimServer, Source};
 use crate::audit::{self, Action, Actor};
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::error::{AppError, AppResult};
 use crate::health::bmc::{self, BmcInput};
 use crate::health::secret::MasterKey;
@@ -20,6 +20,39 @@ const USERNAME: &str = "demo";
 
 /// The slot that fails when an admin asks, when the server has it.
 const FAILING_SLOT: &str = "DIMM A5";
+
+/// What the BMC of the demo server `asset_id` reports: the DIMMs and power
+/// supply installed in it now (all healthy; the BMC keeps which fail).
+async fn installed(
+    db: &Db,
+    asset_id: i64,
+    asset_tag: &str,
+    hostname: &str,
+) -> Result<SimServer, DbError> {
+    let parts = on!(db, |p| sqlx::query_as::<_, PartRow>(
+        "select coalesce(u.slot_name, ''), u.serial, m.mpn, m.category from units u
+         join part_models m on m.id = u.part_model_id
+         where u.asset_id = $1 and u.status = 'installed' order by u.slot_name"
+    )
+    .bind(asset_id)
+    .fetch_all(p)
+    .await)?;
+    Ok(SimServer {
+        serial: asset_tag.to_owned(),
+        hostname: hostname.to_owned(),
+        dimms: parts
+            .iter()
+            .filter(|p| p.3 == "memory")
+            .map(|(slot, serial, mpn, _)| SimDimm {
+                slot: slot.clone(),
+                serial: serial.clone(),
+                part_number: mpn.clone(),
+                health: "OK",
+            })
+            .collect(),
+        psu_serial: parts.iter().find(|p| p.3 == "psu").map(|p| p.1.clone()),
+    })
+}
 
 /// One demo server with its BMC.
 #[derive(Debug)]
@@ -60,31 +93,24 @@ impl DemoBmcs {
         let actor = Actor::system("demo");
         let mut servers = Vec::new();
         for (asset_id, asset_tag, hostname) in rows {
-            let parts = on!(db, |p| sqlx::query_as::<_, PartRow>(
-                "select coalesce(u.slot_name, ''), u.serial, m.mpn, m.category from units u
-                 join part_models m on m.id = u.part_model_id
-                 where u.asset_id = $1 and u.status = 'installed' order by u.slot_name"
-            )
-            .bind(asset_id)
-            .fetch_all(p)
-            .await)?;
-            let server = SimServer {
-                serial: asset_tag.clone(),
-                hostname: hostname.unwrap_or_default(),
-                dimms: parts
-                    .iter()
-                    .filter(|p| p.3 == "memory")
-                    .map(|(slot, serial, mpn, _)| SimDimm {
-                        slot: slot.clone(),
-                        serial: serial.clone(),
-                        part_number: mpn.clone(),
-                        health: "OK",
+            let hostname = hostname.unwrap_or_default();
+            let server = installed(db, asset_id, &asset_tag, &hostname).await?;
+            // The BMC reports what rackledger has installed in the server at
+            // each request, so a swapped DIMM is the new one (its serial, healthy).
+            let source: Source = {
+                let (db, tag) = (db.clone(), asset_tag.clone());
+                Arc::new(move || {
+                    let (db, tag, hostname) = (db.clone(), tag.clone(), hostname.clone());
+                    Box::pin(async move {
+                        installed(&db, asset_id, &tag, &hostname)
+                            .await
+                            .map_err(|e| tracing::warn!(error = ?e, "demo BMC: reading {tag}"))
+                            .ok()
                     })
-                    .collect(),
-                psu_serial: parts.iter().find(|p| p.3 == "psu").map(|p| p.1.clone()),
+                })
             };
             let password = crate::auth::random_token();
-            let sim = SimBmc::start(server, USERNAME, &password).await?;
+            let sim = SimBmc::start(server, Some(source), USERNAME, &password).await?;
             let input = BmcInput {
                 url: sim.url.clone(),
                 username: USERNAME.into(),
@@ -151,7 +177,18 @@ impl DemoBmcs {
     }
 
     async fn set_health(&self, db: &Db, actor: &Actor, health: &'static str) -> AppResult<i64> {
+        for s in self.servers.iter() {
+            s.bmc.refresh().await;
+        }
         let (server, slot) = self.target()?;
+        let serial = server
+            .bmc
+            .server()
+            .dimms
+            .into_iter()
+            .find(|d| d.slot == slot)
+            .map(|d| d.serial)
+            .unwrap_or_default();
         let before = server
             .bmc
             .server()
@@ -169,10 +206,12 @@ impl DemoBmcs {
             server.asset_id,
             Some(&SimDimmView {
                 slot: &slot,
+                serial: &serial,
                 health: before,
             }),
             Some(&SimDimmView {
                 slot: &slot,
+                serial: &serial,
                 health,
             }),
         )
@@ -188,5 +227,6 @@ impl DemoBmcs {
 #[derive(Serialize)]
 struct SimDimmView<'a> {
     slot: &'a str,
+    serial: &'a str,
     health: &'a str,
 }

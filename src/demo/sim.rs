@@ -3,8 +3,13 @@
 //! 127.0.0.1 (an ephemeral port), Basic authentication like a real BMC, the
 //! DMTF `public-rackmount1` mockup (embedded) with the server's own DIMMs,
 //! serials and host name. [`SimBmc::set_dimm_health`] makes one DIMM fail
-//! or recover, so the poller sees what a real BMC would report.
+//! or recover, so the poller sees what a real BMC would report. A failure
+//! belongs to the DIMM's serial: with a [`Source`], the BMC reports what the
+//! source says is installed now, so a DIMM swapped out takes its failure with it.
 
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -32,9 +37,14 @@ pub struct SimDimm {
     pub serial: String,
     /// Part number.
     pub part_number: String,
-    /// `OK` or `Critical`.
+    /// `OK` or `Critical` (follows the failing serials of its BMC).
     pub health: &'static str,
 }
+
+/// What a simulated server has installed now (`None`: keep what it reported
+/// last), asked before every answer. It only reads.
+pub type Source =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Option<SimServer>> + Send>> + Send + Sync>;
 
 /// What one simulated server reports.
 #[derive(Clone, Debug, Default)]
@@ -51,9 +61,40 @@ pub struct SimServer {
 
 struct Inner {
     server: Mutex<SimServer>,
+    /// Serials of the DIMMs that fail, wherever they are.
+    failing: Mutex<HashSet<String>>,
+    source: Option<Source>,
     /// `Basic ...` as the BMC expects it.
     authorization: String,
     task: tokio::task::AbortHandle,
+}
+
+impl Inner {
+    async fn refresh(&self) {
+        let Some(source) = &self.source else {
+            return;
+        };
+        if let Some(now) = source().await
+            && let Ok(mut s) = self.server.lock()
+        {
+            *s = now;
+        }
+        self.apply_failing();
+    }
+
+    /// Each DIMM's health from the failing serials.
+    fn apply_failing(&self) {
+        let (Ok(mut s), Ok(failing)) = (self.server.lock(), self.failing.lock()) else {
+            return;
+        };
+        for d in &mut s.dimms {
+            d.health = if failing.contains(&d.serial) {
+                "Critical"
+            } else {
+                "OK"
+            };
+        }
+    }
 }
 
 impl Drop for Inner {
@@ -80,9 +121,12 @@ impl std::fmt::Debug for SimBmc {
 struct Shared(std::sync::Weak<Inner>);
 
 impl SimBmc {
-    /// Starts a BMC for `server` on 127.0.0.1 that accepts `username` and `password`.
+    /// Starts a BMC for `server` on 127.0.0.1 that accepts `username` and
+    /// `password`; with a `source`, it reports what the source says is
+    /// installed at each request (its DIMMs failing by serial).
     pub async fn start(
         server: SimServer,
+        source: Option<Source>,
         username: &str,
         password: &str,
     ) -> anyhow::Result<SimBmc> {
@@ -100,8 +144,16 @@ impl SimBmc {
                     tracing::warn!(error = %e, "demo BMC stopped");
                 }
             });
+            let failing = server
+                .dimms
+                .iter()
+                .filter(|d| d.health != "OK")
+                .map(|d| d.serial.clone())
+                .collect();
             Inner {
                 server: Mutex::new(server),
+                failing: Mutex::new(failing),
+                source,
                 authorization,
                 task: task.abort_handle(),
             }
@@ -109,18 +161,33 @@ impl SimBmc {
         Ok(SimBmc { url, inner })
     }
 
-    /// Sets the health of the DIMM in `slot`; false when there is no such DIMM.
+    /// Sets the health of the DIMM in `slot` now, by its serial: it keeps
+    /// that health when swapped into another server or out of this one.
+    /// False when there is no such DIMM.
     pub fn set_dimm_health(&self, slot: &str, health: &'static str) -> bool {
-        let Ok(mut s) = self.inner.server.lock() else {
+        let Some(serial) = self
+            .server()
+            .dimms
+            .into_iter()
+            .find(|d| d.slot == slot)
+            .map(|d| d.serial)
+        else {
             return false;
         };
-        match s.dimms.iter_mut().find(|d| d.slot == slot) {
-            Some(d) => {
-                d.health = health;
-                true
+        if let Ok(mut failing) = self.inner.failing.lock() {
+            if health == "OK" {
+                failing.remove(&serial);
+            } else {
+                failing.insert(serial);
             }
-            None => false,
         }
+        self.inner.apply_failing();
+        true
+    }
+
+    /// Reads what is installed now from the source, if any.
+    pub async fn refresh(&self) {
+        self.inner.refresh().await;
     }
 
     /// What the BMC reports now.
@@ -155,6 +222,7 @@ async fn answer(State(shared): State<Shared>, req: Request) -> Response {
                 .into_response();
         }
     }
+    inner.refresh().await;
     let server = inner.server.lock().map(|s| s.clone()).unwrap_or_default();
     match document(&server, &path) {
         Some(doc) => axum::Json(doc).into_response(),

@@ -163,3 +163,89 @@ async fn outside_the_demo_there_is_no_dimm_failure_button_or_route() {
         app.finish().await;
     }
 }
+
+/// The serial installed in `slot` of `asset`.
+async fn installed_in(app: &TestApp, asset: i64, slot: &str) -> String {
+    on!(&app.db, |c| sqlx::query_scalar(
+        "select serial from units where asset_id = $1 and slot_name = $2 and status = 'installed'"
+    )
+    .bind(asset)
+    .bind(slot)
+    .fetch_one(c)
+    .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn after_the_failed_dimm_is_swapped_the_demo_bmc_reports_the_new_one_and_the_alert_clears() {
+    for backend in backends() {
+        let (mut app, demo, config) = TestApp::start_demo(backend).await;
+        let target = demo.servers().last().unwrap().asset_id;
+        let poller = Poller::new(app.db.clone(), quick(), config.health.master_key().unwrap());
+        poller.run_round().await.unwrap();
+
+        // The admin makes the DIMM fail; the next poll raises the alert and its work order.
+        app.login("admin", "rackledger-admin").await;
+        let page = app.server.get("/health").await.text();
+        let r = app
+            .post_form("/health/demo/dimm-failure", &hidden_csrf(&page), &[])
+            .await;
+        assert_eq!(r.status_code(), 303);
+        poller.run_round().await.unwrap();
+        let (_, slot, serial, work_order) = open_alert(&app, target)
+            .await
+            .expect("an alert with a work order");
+        let failed = installed_in(&app, target, &slot).await;
+        assert_eq!(serial.as_deref(), Some(failed.as_str()));
+
+        // The technician completes the work order: a spare from stock in
+        // that slot, the failed DIMM to RMA.
+        let spare: String = on!(&app.db, |c| sqlx::query_scalar(
+            "select s.serial from units s join units f on f.part_model_id = s.part_model_id
+             where f.serial = $1 and s.status = 'in_stock' order by s.id limit 1"
+        )
+        .bind(&failed)
+        .fetch_one(c)
+        .await)
+        .unwrap();
+        let csrf = app.login("tech", "rackledger-tech").await;
+        for c in rackledger::workorders::checks(&app.db, work_order)
+            .await
+            .unwrap()
+        {
+            let path = format!("/workorders/{work_order}/checks/{}", c.id);
+            let r = app.post_form(&path, &csrf, &[("done", "1")]).await;
+            assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        }
+        let done = [("spare_serial", spare.as_str()), ("removed_to", "rma")];
+        let r = app
+            .post_form(&format!("/workorders/{work_order}/complete"), &csrf, &done)
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        assert_eq!(installed_in(&app, target, &slot).await, spare);
+
+        // The BMC now reports the new DIMM, healthy: the next poll clears
+        // the alert, and the BMC agrees with rackledger.
+        rackledger::health::bmc::poll_soon(&app.db, target)
+            .await
+            .unwrap();
+        let out = poller.run_round().await.unwrap();
+        assert!(out.iter().all(|o| o.error.is_none()), "{out:?}");
+        assert!(
+            open_alert(&app, target).await.is_none(),
+            "{backend:?}: the alert clears once the failed DIMM is out"
+        );
+        let diff = rackledger::health::reconcile::for_asset(&app.db, target)
+            .await
+            .unwrap()
+            .expect("polled");
+        assert!(
+            diff.missing.is_empty() && diff.unexpected.is_empty(),
+            "{backend:?}: {diff:?}"
+        );
+        let reported = demo.servers().last().unwrap().bmc.server();
+        let dimm = reported.dimms.iter().find(|d| d.slot == slot).unwrap();
+        assert_eq!((dimm.serial.as_str(), dimm.health), (spare.as_str(), "OK"));
+        app.finish().await;
+    }
+}

@@ -15,7 +15,7 @@ fn actor() -> Actor {
     Actor::system("test")
 }
 
-async fn template(db: &Db, name: &str, slots: &str) -> i64 {
+pub(crate) async fn template(db: &Db, name: &str, slots: &str) -> i64 {
     let input = TemplateInput {
         name: name.into(),
         asset_kind: "server".into(),
@@ -38,7 +38,7 @@ async fn scalar(db: &Db, sql: &'static str, arg: i64) -> i64 {
 }
 
 /// The newest in-stock DIMM: (serial, landed cost).
-async fn newest_spare_dimm(db: &Db) -> (String, i64) {
+pub(crate) async fn newest_spare_dimm(db: &Db) -> (String, i64) {
     on!(db, |p| {
         sqlx::query_as(
             "select u.serial, u.landed_cost_minor from units u join part_models m on m.id = u.part_model_id
@@ -50,7 +50,7 @@ async fn newest_spare_dimm(db: &Db) -> (String, i64) {
     .unwrap()
 }
 
-const EDGE_NODE: &str = "DIMM A1-A4: M321R4GA3BB6-CQK\nBOOT1-2: SEDC600M/960G\nNIC1: MCX631432AN-ADAB\nSWITCH?: MSN2410-CB2F";
+pub(crate) const EDGE_NODE: &str = "DIMM A1-A4: M321R4GA3BB6-CQK\nBOOT1-2: SEDC600M/960G\nNIC1: MCX631432AN-ADAB\nSWITCH?: MSN2410-CB2F";
 
 #[tokio::test]
 async fn assembly_installs_exactly_the_reserved_units_and_rolls_up_their_cost() {

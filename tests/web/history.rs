@@ -329,3 +329,100 @@ async fn readings_draw_as_polylines_inside_the_viewbox_for_each_range_leaving_ou
         app.finish().await;
     }
 }
+
+/// The number of entries on a unit's history page.
+async fn unit_entries(app: &TestApp, unit: i64) -> usize {
+    let (status, doc) = app.page(&format!("/inventory/units/{unit}/history")).await;
+    assert_eq!(status, 200);
+    count(&doc, "#history li.history-entry")
+}
+
+#[tokio::test]
+async fn a_units_history_shows_the_swap_that_removed_it_and_its_rma() {
+    use rackledger::inventory::assembly::{self, AssemblyInput};
+    use rackledger::inventory::assets::{self, SwapInput};
+    use rackledger::inventory::rma::{self, OpenInput};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        // An assembled server: one DIMM fails, its neighbour stays, a spare goes in.
+        let t = crate::assembly::template(&app.db, "edge node", crate::assembly::EDGE_NODE).await;
+        let order = assembly::start(
+            &app.db,
+            &actor(),
+            &AssemblyInput {
+                template_id: t,
+                asset_tag: "SRV-0600".into(),
+                hostname: None,
+            },
+        )
+        .await
+        .unwrap();
+        let asset = assembly::complete(&app.db, &actor(), order).await.unwrap();
+        let slot = "DIMM A2".to_owned();
+        let unit_in = |slot: &'static str| {
+            let db = app.db.clone();
+            async move {
+                let r: (i64, String) = on!(&db, |p| sqlx::query_as(
+                    "select id, serial from units where asset_id = $1 and slot_name = $2"
+                )
+                .bind(asset)
+                .bind(slot)
+                .fetch_one(p)
+                .await)
+                .unwrap();
+                r
+            }
+        };
+        let (old, old_serial) = unit_in("DIMM A2").await;
+        let (neighbour, _) = unit_in("DIMM A1").await;
+        let (spare_serial, _) = crate::assembly::newest_spare_dimm(&app.db).await;
+        let spare: i64 = on!(&app.db, |p| sqlx::query_scalar(
+            "select id from units where serial = $1"
+        )
+        .bind(&spare_serial)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let shelf: i64 = on!(&app.db, |p| sqlx::query_scalar(
+            "select min(id) from stock_locations"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let csrf = app.login("tech", "rackledger-tech").await;
+        choose_english(&app, &csrf).await;
+        let before = (
+            unit_entries(&app, old).await,
+            unit_entries(&app, spare).await,
+            unit_entries(&app, neighbour).await,
+        );
+
+        let swap = SwapInput {
+            slot_name: slot,
+            new_serial: spare_serial,
+            old_to: "faulty".into(),
+            location_id: shelf,
+        };
+        assets::swap(&app.db, &actor(), asset, &swap).await.unwrap();
+        rma::open(
+            &app.db,
+            &actor(),
+            &OpenInput {
+                serial: old_serial,
+                reason: "uncorrectable ECC".into(),
+            },
+        )
+        .await
+        .unwrap();
+
+        // The removed DIMM: its swap and its RMA; the spare: its swap;
+        // the neighbour: nothing new.
+        assert_eq!(unit_entries(&app, old).await, before.0 + 2, "{backend:?}");
+        assert_eq!(unit_entries(&app, spare).await, before.1 + 1, "{backend:?}");
+        assert_eq!(unit_entries(&app, neighbour).await, before.2, "{backend:?}");
+        let (_, doc) = app.page(&format!("/inventory/units/{old}/history")).await;
+        let text = text_of(&doc, "#history");
+        assert!(text.contains("uncorrectable ECC"), "{backend:?}: {text}");
+        app.finish().await;
+    }
+}

@@ -540,3 +540,35 @@ mod tests {
         assert_eq!(prefix_upper(""), "\u{10FFFF}");
     }
 }
+
+/// A page of a unit's history, newest first, and the total: the changes
+/// audited under the unit, its RMAs (sent back or the replacement), and the
+/// swaps and assembly choices of other records that name it.
+pub async fn history(
+    db: &Db,
+    id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<crate::audit::AuditEntry>, i64), DbError> {
+    let rmas: Vec<i64> = on!(db, |p| sqlx::query_scalar(
+        "select id from rmas where unit_id = $1 or replacement_unit_id = $1 order by id"
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await)?;
+    let mut records = vec![("unit", id.to_string())];
+    records.extend(rmas.into_iter().map(|r| ("rma", r.to_string())));
+    // A swap is audited under the asset, an assembly choice under its order;
+    // their JSON names the unit by id (key order depends on serde_json's features).
+    let mut mentions = Vec::new();
+    for (entity, key) in [
+        ("asset", "removed_unit"),
+        ("asset", "installed_unit"),
+        ("assembly_order", "chosen_unit"),
+    ] {
+        for end in [',', '}'] {
+            mentions.push((entity, format!("\"{key}\":{id}{end}")));
+        }
+    }
+    crate::audit::for_records_and_mentions(db, &records, &mentions, limit, offset).await
+}

@@ -73,7 +73,23 @@ async fn history_page(
     let pager = q.pager();
     let (rows, total) =
         audit::for_records(&state.db, records, pager.limit(), pager.offset()).await?;
-    let entries = view::entries(state, &ctx, &rows).await?;
+    page_of(state, ctx, section, title, back, &rows, total, q).await
+}
+
+/// The history page of the record at `back` showing `rows`, one page of `total`.
+#[allow(clippy::too_many_arguments)]
+async fn page_of(
+    state: &AppState,
+    ctx: Ctx,
+    section: &'static str,
+    title: String,
+    back: String,
+    rows: &[audit::AuditEntry],
+    total: i64,
+    q: &PageQuery,
+) -> AppResult<HistoryPage> {
+    let pager = q.pager();
+    let entries = view::entries(state, &ctx, rows).await?;
     Ok(HistoryPage {
         ctx: ctx.section(section),
         title,
@@ -94,8 +110,19 @@ async fn unit_history(
 ) -> AppResult<HistoryPage> {
     let unit = units::get(&state.db, id).await?;
     let back = format!("/inventory/units/{id}");
-    let records = [("unit", id.to_string())];
-    history_page(&state, ctx, "inventory", unit.serial, back, &records, &q).await
+    let pager = q.pager();
+    let (rows, total) = units::history(&state.db, id, pager.limit(), pager.offset()).await?;
+    page_of(
+        &state,
+        ctx,
+        "inventory",
+        unit.serial,
+        back,
+        &rows,
+        total,
+        &q,
+    )
+    .await
 }
 
 async fn asset_history(
