@@ -523,24 +523,6 @@ pub async fn stock_levels(db: &Db, category: Option<&str>) -> Result<Vec<StockLe
     })?)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefix_ranges_cover_exactly_the_strings_with_the_prefix() {
-        let hi = prefix_upper("S4EM");
-        assert_eq!(hi, "S4EN");
-        for inside in ["S4EM", "S4EMNX0W123456", "S4EMzzzz"] {
-            assert!(inside >= "S4EM" && inside < hi.as_str(), "{inside}");
-        }
-        for outside in ["S4EL999", "S4EN", "S5"] {
-            assert!(!(outside >= "S4EM" && outside < hi.as_str()), "{outside}");
-        }
-        assert_eq!(prefix_upper(""), "\u{10FFFF}");
-    }
-}
-
 /// A page of a unit's history, newest first, and the total: the changes
 /// audited under the unit, its RMAs (sent back or the replacement), and the
 /// swaps and assembly choices of other records that name it.
@@ -571,4 +553,22 @@ pub async fn history(
         }
     }
     crate::audit::for_records_and_mentions(db, &records, &mentions, limit, offset).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_ranges_cover_exactly_the_strings_with_the_prefix() {
+        let hi = prefix_upper("S4EM");
+        assert_eq!(hi, "S4EN");
+        for inside in ["S4EM", "S4EMNX0W123456", "S4EMzzzz"] {
+            assert!(inside >= "S4EM" && inside < hi.as_str(), "{inside}");
+        }
+        for outside in ["S4EL999", "S4EN", "S5"] {
+            assert!(!(outside >= "S4EM" && outside < hi.as_str()), "{outside}");
+        }
+        assert_eq!(prefix_upper(""), "\u{10FFFF}");
+    }
 }
