@@ -266,7 +266,11 @@ mod tests {
     fn a_count_of_one_reads_in_the_singular_where_the_language_has_one() {
         let wait = |n: i64| Msg::new("login.rate_limited").arg("seconds", n);
         assert!(wait(1).render(Lang::En).ends_with("Try again in 1 second."));
-        assert!(wait(5).render(Lang::En).ends_with("Try again in 5 seconds."));
+        assert!(
+            wait(5)
+                .render(Lang::En)
+                .ends_with("Try again in 5 seconds.")
+        );
         assert!(wait(1).render(Lang::Ko).contains("1초"));
         let poll = |n: u64| Msg::new("history.no_readings").arg("minutes", n);
         assert!(poll(1).render(Lang::En).ends_with("every 1 minute."));
@@ -278,7 +282,10 @@ mod tests {
         }
         // A choice whose argument is missing, or an unclosed one, stays as written.
         assert_eq!(plural_forms("a {n|b|c", "n", "1"), "a {n|b|c");
-        assert_eq!(plural_forms("{x|one|many} {x|one|many}", "x", "1"), "one one");
+        assert_eq!(
+            plural_forms("{x|one|many} {x|one|many}", "x", "1"),
+            "one one"
+        );
         assert_eq!(plural_forms("{x|one|many}", "x", "21"), "many");
     }
 

@@ -26,7 +26,7 @@ mod state;
 pub mod stocktake;
 pub mod workorders;
 
-pub use ctx::{Ctx, LANG_COOKIE};
+pub use ctx::{Ctx, LANG_COOKIE, local_time};
 pub use form::{Checked, Form, unless_refused};
 pub use pager::Pager;
 pub use state::AppState;

@@ -568,24 +568,31 @@ async fn history_names_what_ids_point_to_and_labels_every_field_in_words() {
 
         let csrf = app.login("tech", "rackledger-tech").await;
         choose_english(&app, &csrf).await;
-        let (status, doc) = app.page(&format!("/inventory/assets/{asset}/history")).await;
+        let (status, doc) = app
+            .page(&format!("/inventory/assets/{asset}/history"))
+            .await;
         assert_eq!(status, 200, "{backend:?}");
         assert_labels_in_words(&doc, "asset");
         let seen = changes(&doc);
         assert!(
-            seen.iter()
-                .any(|(f, _, n)| f == "Installed unit"
-                    && n.contains(&spare_serial)
-                    && n.contains("M321R4GA3BB6-CQK")),
+            seen.iter().any(|(f, _, n)| f == "Installed unit"
+                && n.contains(&spare_serial)
+                && n.contains("M321R4GA3BB6-CQK")),
             "{backend:?}: {seen:?}"
         );
         assert_eq!(
-            count(&doc, &format!("#history a[href='/inventory/units/{spare}']")),
+            count(
+                &doc,
+                &format!("#history a[href='/inventory/units/{spare}']")
+            ),
             1,
             "the installed unit is linked"
         );
         assert!(has(&seen, "Slot", "—", "DIMM A2"), "{seen:?}");
-        assert!(has(&seen, "Removed unit goes to", "—", "Faulty"), "{seen:?}");
+        assert!(
+            has(&seen, "Removed unit goes to", "—", "Faulty"),
+            "{seen:?}"
+        );
         assert!(has(&seen, "Template", "—", "edge node"), "{seen:?}");
         assert!(has(&seen, "Face", "—", "Rear"), "{seen:?}");
         assert!(
@@ -682,7 +689,9 @@ async fn an_orders_history_keeps_its_deleted_line_and_cost_with_what_they_were()
         )
         .await
         .unwrap();
-        orders::remove_line(&app.db, &actor(), po, line).await.unwrap();
+        orders::remove_line(&app.db, &actor(), po, line)
+            .await
+            .unwrap();
         orders::remove_cost(&app.db, &actor(), Currency::KRW, po, cost)
             .await
             .unwrap();
@@ -699,7 +708,9 @@ async fn an_orders_history_keeps_its_deleted_line_and_cost_with_what_they_were()
             .collect();
         assert_eq!(deleted.len(), 2, "{backend:?}: {deleted:?}");
         assert!(
-            deleted.iter().any(|t| t.contains("Order line") && t.contains(&mpn) && t.contains('7')),
+            deleted
+                .iter()
+                .any(|t| t.contains("Order line") && t.contains(&mpn) && t.contains('7')),
             "{backend:?}: {deleted:?}"
         );
         assert!(

@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod diff;
+pub mod fields;
 mod view;
 
 use askama::Template;
