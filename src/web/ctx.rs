@@ -124,6 +124,25 @@ impl Ctx {
         self.local(t, "%Y-%m-%d %H:%M:%S")
     }
 
+    /// Today's date in the user's time zone (for "overdue", "ends in 90 days").
+    pub fn today(&self) -> time::Date {
+        let now = crate::clock::now();
+        let tz = jiff::tz::TimeZone::get(&self.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+        jiff::Timestamp::from_second(now.unix_timestamp())
+            .ok()
+            .and_then(|ts| {
+                let d = ts.to_zoned(tz).date();
+                let month = time::Month::try_from(u8::try_from(d.month()).ok()?).ok()?;
+                time::Date::from_calendar_date(
+                    i32::from(d.year()),
+                    month,
+                    u8::try_from(d.day()).ok()?,
+                )
+                .ok()
+            })
+            .unwrap_or_else(|| now.date())
+    }
+
     fn local(&self, t: &OffsetDateTime, format: &str) -> String {
         local_time(t, &self.time_zone, format)
     }

@@ -773,3 +773,110 @@ async fn failed_logins_show_the_next_attempt_to_the_second_in_the_readers_zone()
         app.finish().await;
     }
 }
+
+/// A zone whose date differs from UTC's right now (far east once UTC is
+/// past 10:00, else far west; neither has summer time), its date, the
+/// earlier of that date and UTC's, and whether that day is over in the zone.
+fn another_day() -> (&'static str, time::Date, time::Date, bool) {
+    let now = OffsetDateTime::now_utc();
+    let (zone, offset) = if now.hour() >= 10 {
+        (
+            "Pacific/Kiritimati",
+            time::UtcOffset::from_hms(14, 0, 0).unwrap(),
+        )
+    } else {
+        (
+            "Pacific/Pago_Pago",
+            time::UtcOffset::from_hms(-11, 0, 0).unwrap(),
+        )
+    };
+    let local_today = now.to_offset(offset).date();
+    assert_ne!(local_today, now.date());
+    let day = local_today.min(now.date());
+    (zone, local_today, day, day < local_today)
+}
+
+async fn choose_zone(app: &TestApp, csrf: &str, zone: &str) {
+    let r = app
+        .post_form(
+            "/account/preferences",
+            csrf,
+            &[("lang", "en"), ("time_zone", zone)],
+        )
+        .await;
+    assert_eq!(r.status_code(), 303, "{}", r.text());
+}
+
+#[tokio::test]
+async fn a_work_order_is_overdue_by_the_readers_calendar_not_utcs() {
+    use rackledger::i18n::Lang;
+    use rackledger::workorders::{self, Origin, WorkOrderInput};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let (zone, local_today, due, overdue_here) = another_day();
+        let input = WorkOrderInput {
+            kind: "other".into(),
+            title: "check the door seals".into(),
+            due_date: due.to_string(),
+            ..WorkOrderInput::default()
+        };
+        let wo = workorders::create(&app.db, &actor(), &input, &Origin::default(), Lang::En)
+            .await
+            .unwrap();
+        let csrf = app.login("tech", "rackledger-tech").await;
+        choose_zone(&app, &csrf, zone).await;
+        let (_, doc) = app.page(&format!("/workorders/{wo}")).await;
+        let strong = Selector::parse("strong").unwrap();
+        assert_eq!(
+            doc.select(&strong)
+                .any(|e| e.text().collect::<String>().trim() == "overdue"),
+            overdue_here,
+            "{backend:?}: due {due} seen on {local_today} in {zone}"
+        );
+        let (_, doc) = app.page("/workorders").await;
+        assert_eq!(
+            count(&doc, "tr.overdue"),
+            usize::from(overdue_here),
+            "{backend:?}"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_warranty_has_ended_by_the_readers_calendar_not_utcs() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let (zone, local_today, end, ended_here) = another_day();
+        let serial: String = on!(&app.db, |p| sqlx::query_scalar(
+            "select serial from units order by id limit 1"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        rackledger::exec!(&app.db, |p| sqlx::query(
+            "update units set status = 'installed', warranty_end = $1 where serial = $2"
+        )
+        .bind(end)
+        .bind(&serial)
+        .execute(p)
+        .await)
+        .unwrap();
+        let csrf = app.login("admin", "rackledger-admin").await;
+        choose_zone(&app, &csrf, zone).await;
+        let (status, doc) = app.page("/inventory/warranty").await;
+        assert_eq!(status, 200);
+        let why = format!("{backend:?}: ends {end}, seen on {local_today} in {zone}");
+        assert_eq!(
+            text_of(&doc, "#expired").contains(&serial),
+            ended_here,
+            "{why}"
+        );
+        assert_eq!(
+            text_of(&doc, "#ending").contains(&serial),
+            !ended_here,
+            "{why}"
+        );
+        app.finish().await;
+    }
+}

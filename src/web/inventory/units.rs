@@ -428,7 +428,7 @@ struct WarrantyPage {
 }
 
 async fn warranty_page(state: &AppState, ctx: Ctx) -> AppResult<WarrantyPage> {
-    let today = crate::clock::now().date();
+    let today = ctx.today();
     let until = today + time::Duration::days(90);
     let (parts, _) =
         crate::procurement::repo::list_part_models(&state.db, None, None, 500, 0).await?;

@@ -105,9 +105,9 @@ async fn list(
         return list_download(&ctx, &rows, ext);
     }
     Ok(ListPage {
+        today: ctx.today(),
         ctx: ctx.section("datacenter"),
         rows,
-        today: crate::clock::now().date(),
         status,
         q: words,
         mine,
@@ -304,7 +304,7 @@ async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
         form,
         errors: FieldErrors::default(),
         problem: None,
-        today: crate::clock::now().date(),
+        today: ctx.today(),
         wo,
         ctx: ctx.section("datacenter"),
     })
