@@ -195,17 +195,27 @@ impl Values<'_> {
         if let Some(prefix) = codes_of(self.entity, field) {
             return Shown::text(known(self.ctx, prefix, raw).unwrap_or_else(|| raw.to_owned()));
         }
-        Shown::text(
-            match time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339) {
-                Ok(t) => self.ctx.datetime(&t),
-                Err(_) => match raw {
-                    "true" => self.ctx.t("history.yes").to_owned(),
-                    "false" => self.ctx.t("history.no").to_owned(),
-                    _ => raw.to_owned(),
-                },
+        Shown::text(match parse_time(raw) {
+            Some(t) => self.ctx.datetime(&t),
+            None => match raw {
+                "true" => self.ctx.t("history.yes").to_owned(),
+                "false" => self.ctx.t("history.no").to_owned(),
+                _ => raw.to_owned(),
             },
-        )
+        })
     }
+}
+
+/// A time in a snapshot: RFC 3339, or `time`'s own serde form
+/// (`2026-11-27 7:43:05.0 +00:00:00`) for structs serialised without a
+/// format, so neither is shown in UTC.
+fn parse_time(raw: &str) -> Option<time::OffsetDateTime> {
+    let own = time::macros::format_description!(
+        "[year]-[month]-[day] [hour padding:none]:[minute]:[second].[subsecond] [offset_hour sign:mandatory]:[offset_minute]:[offset_second]"
+    );
+    time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .or_else(|_| time::OffsetDateTime::parse(raw, own))
+        .ok()
 }
 
 #[cfg(test)]
@@ -217,6 +227,16 @@ mod tests {
         assert_eq!(humanise("power_cycles"), "Power cycles");
         assert_eq!(humanise("bmc_id"), "Bmc");
         assert_eq!(humanise("x"), "X");
+    }
+
+    #[test]
+    fn times_read_in_either_stored_form_and_other_text_is_no_time() {
+        let t = time::macros::datetime!(2026-11-27 7:43:05 UTC);
+        let own = serde_json::to_value(t).expect("serialises");
+        assert_eq!(parse_time(own.as_str().expect("a string")), Some(t));
+        assert_eq!(parse_time("2026-11-27T07:43:05Z"), Some(t));
+        assert_eq!(parse_time("2026-11-27"), None);
+        assert_eq!(parse_time("DIMM A2"), None);
     }
 
     #[test]
