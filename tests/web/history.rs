@@ -337,27 +337,67 @@ async fn unit_entries(app: &TestApp, unit: i64) -> usize {
     count(&doc, "#history li.history-entry")
 }
 
+/// An assembled "edge node" server tagged `tag` and a spare DIMM for it.
+struct Server {
+    template: i64,
+    asset: i64,
+    spare: i64,
+    spare_serial: String,
+    shelf: i64,
+}
+
+async fn assembled_server(db: &Db, tag: &str) -> Server {
+    use rackledger::inventory::assembly::{self, AssemblyInput};
+    let template = crate::assembly::template(db, "edge node", crate::assembly::EDGE_NODE).await;
+    let order = assembly::start(
+        db,
+        &actor(),
+        &AssemblyInput {
+            template_id: template,
+            asset_tag: tag.into(),
+            hostname: None,
+        },
+    )
+    .await
+    .unwrap();
+    let asset = assembly::complete(db, &actor(), order).await.unwrap();
+    let (spare_serial, _) = crate::assembly::newest_spare_dimm(db).await;
+    let spare: i64 = on!(db, |p| sqlx::query_scalar(
+        "select id from units where serial = $1"
+    )
+    .bind(&spare_serial)
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    let shelf: i64 = on!(db, |p| sqlx::query_scalar(
+        "select min(id) from stock_locations"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    Server {
+        template,
+        asset,
+        spare,
+        spare_serial,
+        shelf,
+    }
+}
+
 #[tokio::test]
 async fn a_units_history_shows_the_swap_that_removed_it_and_its_rma() {
-    use rackledger::inventory::assembly::{self, AssemblyInput};
     use rackledger::inventory::assets::{self, SwapInput};
     use rackledger::inventory::rma::{self, OpenInput};
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         // An assembled server: one DIMM fails, its neighbour stays, a spare goes in.
-        let t = crate::assembly::template(&app.db, "edge node", crate::assembly::EDGE_NODE).await;
-        let order = assembly::start(
-            &app.db,
-            &actor(),
-            &AssemblyInput {
-                template_id: t,
-                asset_tag: "SRV-0600".into(),
-                hostname: None,
-            },
-        )
-        .await
-        .unwrap();
-        let asset = assembly::complete(&app.db, &actor(), order).await.unwrap();
+        let Server {
+            asset,
+            spare,
+            spare_serial,
+            shelf,
+            ..
+        } = assembled_server(&app.db, "SRV-0600").await;
         let slot = "DIMM A2".to_owned();
         let unit_in = |slot: &'static str| {
             let db = app.db.clone();
@@ -375,20 +415,6 @@ async fn a_units_history_shows_the_swap_that_removed_it_and_its_rma() {
         };
         let (old, old_serial) = unit_in("DIMM A2").await;
         let (neighbour, _) = unit_in("DIMM A1").await;
-        let (spare_serial, _) = crate::assembly::newest_spare_dimm(&app.db).await;
-        let spare: i64 = on!(&app.db, |p| sqlx::query_scalar(
-            "select id from units where serial = $1"
-        )
-        .bind(&spare_serial)
-        .fetch_one(p)
-        .await)
-        .unwrap();
-        let shelf: i64 = on!(&app.db, |p| sqlx::query_scalar(
-            "select min(id) from stock_locations"
-        )
-        .fetch_one(p)
-        .await)
-        .unwrap();
         let csrf = app.login("tech", "rackledger-tech").await;
         choose_english(&app, &csrf).await;
         let before = (
@@ -463,38 +489,17 @@ fn assert_labels_in_words(doc: &Html, what: &str) {
 async fn history_names_what_ids_point_to_and_labels_every_field_in_words() {
     use rackledger::audit::{self, Action};
     use rackledger::datacenter::placement::{self, PlaceInput};
-    use rackledger::inventory::assembly::{self, AssemblyInput};
     use rackledger::inventory::assets::{self, RegisterAsset, SwapInput};
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         // An assembled server whose DIMM is swapped for a spare.
-        let t = crate::assembly::template(&app.db, "edge node", crate::assembly::EDGE_NODE).await;
-        let order = assembly::start(
-            &app.db,
-            &actor(),
-            &AssemblyInput {
-                template_id: t,
-                asset_tag: "SRV-0700".into(),
-                hostname: None,
-            },
-        )
-        .await
-        .unwrap();
-        let asset = assembly::complete(&app.db, &actor(), order).await.unwrap();
-        let (spare_serial, _) = crate::assembly::newest_spare_dimm(&app.db).await;
-        let spare: i64 = on!(&app.db, |p| sqlx::query_scalar(
-            "select id from units where serial = $1"
-        )
-        .bind(&spare_serial)
-        .fetch_one(p)
-        .await)
-        .unwrap();
-        let shelf: i64 = on!(&app.db, |p| sqlx::query_scalar(
-            "select min(id) from stock_locations"
-        )
-        .fetch_one(p)
-        .await)
-        .unwrap();
+        let Server {
+            template: t,
+            asset,
+            spare,
+            spare_serial,
+            shelf,
+        } = assembled_server(&app.db, "SRV-0700").await;
         let swap = SwapInput {
             slot_name: "DIMM A2".into(),
             new_serial: spare_serial.clone(),
