@@ -128,8 +128,8 @@ pub fn label(ctx: &Ctx, d: &FieldDiff) -> String {
         .unwrap_or_else(|| humanise(field))
 }
 
-/// `snake_case_id` → `Snake case`.
-fn humanise(key: &str) -> String {
+/// `snake_case_id` → `Snake case`: a key or kind the catalogue lacks, readable.
+pub fn humanise(key: &str) -> String {
     let words = key
         .strip_suffix("_id")
         .unwrap_or(key)

@@ -66,7 +66,7 @@ pub async fn entries(state: &AppState, ctx: &Ctx, rows: &[AuditEntry]) -> AppRes
                 .collect();
             let kind = known(ctx, "history_entity", &r.entity)
                 .or_else(|| known(ctx, "history2.entity", &r.entity))
-                .unwrap_or_else(|| r.entity.clone());
+                .unwrap_or_else(|| fields::humanise(&r.entity));
             Entry {
                 when: ctx.datetime(&r.created_at),
                 actor: r.actor.clone(),
