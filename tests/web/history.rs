@@ -605,6 +605,30 @@ async fn history_names_what_ids_point_to_and_labels_every_field_in_words() {
                 .any(|(f, _, n)| f == "Rack" && n.contains("Busan DC7") && n.contains("Z01")),
             "{seen:?}"
         );
+        // The same in Korean.
+        {
+            use rackledger::i18n::{Lang, t};
+            let r = app
+                .post_form("/lang", &csrf, &[("lang", "ko"), ("next", "/")])
+                .await;
+            assert_eq!(r.status_code(), 303);
+            let (_, doc) = app
+                .page(&format!("/inventory/assets/{asset}/history"))
+                .await;
+            let seen = changes(&doc);
+            let (installed, face, rear) = (
+                t(Lang::Ko, "history2.field.installed_unit"),
+                t(Lang::Ko, "history_field.face"),
+                t(Lang::Ko, "dc.face.rear"),
+            );
+            assert!(
+                seen.iter()
+                    .any(|(f, _, n)| f == installed && n.contains(&spare_serial)),
+                "{backend:?}: {seen:?}"
+            );
+            assert!(has(&seen, face, "—", rear), "{seen:?}");
+            choose_english(&app, &csrf).await;
+        }
 
         let (_, doc) = app
             .page(&format!("/inventory/assets/{registered}/history"))
