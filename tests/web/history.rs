@@ -129,25 +129,30 @@ async fn a_racks_history_names_the_changed_fields_and_hides_cost_from_roles_with
     }
 }
 
+/// A draft order in won from the first supplier, with `notes`.
+async fn draft_order(db: &Db, notes: &str) -> i64 {
+    let supplier: i64 = on!(db, |p| sqlx::query_scalar(
+        "select id from suppliers order by id limit 1"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    let input = orders::PoInput {
+        supplier_id: supplier,
+        currency: Some("KRW".into()),
+        notes: notes.into(),
+        ..orders::PoInput::default()
+    };
+    orders::create_po(db, &actor(), Currency::KRW, &input)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn an_orders_history_shows_its_status_change_in_words() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
-        let supplier: i64 = on!(&app.db, |p| sqlx::query_scalar(
-            "select id from suppliers order by id limit 1"
-        )
-        .fetch_one(p)
-        .await)
-        .unwrap();
-        let input = orders::PoInput {
-            supplier_id: supplier,
-            currency: Some("KRW".into()),
-            notes: "first".into(),
-            ..orders::PoInput::default()
-        };
-        let po = orders::create_po(&app.db, &actor(), Currency::KRW, &input)
-            .await
-            .unwrap();
+        let po = draft_order(&app.db, "first").await;
         po_status::transition(&app.db, &actor(), po, "cancelled")
             .await
             .unwrap();
@@ -670,26 +675,13 @@ async fn history_names_what_ids_point_to_and_labels_every_field_in_words() {
 async fn an_orders_history_keeps_its_deleted_line_and_cost_with_what_they_were() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
-        let supplier: i64 = on!(&app.db, |p| sqlx::query_scalar(
-            "select id from suppliers order by id limit 1"
-        )
-        .fetch_one(p)
-        .await)
-        .unwrap();
         let (part, mpn): (i64, String) = on!(&app.db, |p| sqlx::query_as(
             "select id, mpn from part_models order by id limit 1"
         )
         .fetch_one(p)
         .await)
         .unwrap();
-        let input = orders::PoInput {
-            supplier_id: supplier,
-            currency: Some("KRW".into()),
-            ..orders::PoInput::default()
-        };
-        let po = orders::create_po(&app.db, &actor(), Currency::KRW, &input)
-            .await
-            .unwrap();
+        let po = draft_order(&app.db, "").await;
         let line = orders::add_line(
             &app.db,
             &actor(),
