@@ -11,11 +11,35 @@
 
 use std::future::Future;
 
-use axum::extract::{FromRequest, Request};
+use axum::Router;
+use axum::extract::{FromRequest, Request, State};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
+use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::AppState;
+
+/// `routes` with every state-changing request (not GET or HEAD) refused with
+/// a 403 unless the user holds one of `any_of`, before the handler's
+/// extractors read the body. Handlers still check for themselves.
+pub fn needs(any_of: &'static [Permission], routes: Router<AppState>) -> Router<AppState> {
+    routes.route_layer(middleware::from_fn_with_state(any_of, refuse_without))
+}
+
+async fn refuse_without(
+    State(any_of): State<&'static [Permission]>,
+    user: CurrentUser,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method().is_safe() || any_of.iter().any(|p| user.can(*p)) {
+        next.run(req).await
+    } else {
+        AppError::Forbidden.into_response()
+    }
+}
 
 /// The fields of a page form refused at the edge (a hidden character, an
 /// over-long free text), set by `web::input` as a request extension.

@@ -24,6 +24,7 @@ mod lists;
 mod login;
 mod netbox;
 mod orders;
+mod permissions;
 mod procurement;
 mod redirects;
 mod reports;

@@ -31,18 +31,21 @@ use crate::web::{Ctx, see_other};
 
 /// Routes of the form pages.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/cost/params", get(params_page).post(add_params))
-        .route("/cost/pricing", get(pricing_page))
-        .route(
-            "/cost/instance-types",
-            axum::routing::post(add_instance_type),
-        )
-        .route("/cost/tiers", axum::routing::post(add_tier))
-        .route(
-            "/cost/competitors",
-            get(competitors_page).post(add_competitor),
-        )
+    crate::web::needs(
+        &[crate::auth::Permission::EditCost],
+        Router::new()
+            .route("/cost/params", get(params_page).post(add_params))
+            .route("/cost/pricing", get(pricing_page))
+            .route(
+                "/cost/instance-types",
+                axum::routing::post(add_instance_type),
+            )
+            .route("/cost/tiers", axum::routing::post(add_tier))
+            .route(
+                "/cost/competitors",
+                get(competitors_page).post(add_competitor),
+            ),
+    )
 }
 
 type Fields = HashMap<String, String>;

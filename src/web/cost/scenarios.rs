@@ -26,9 +26,12 @@ use crate::web::{Ctx, see_other};
 
 /// Scenario routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/cost/scenarios", get(scenarios_page).post(add_scenario))
-        .route("/cost/scenarios/{id}", get(scenario_page))
+    crate::web::needs(
+        &[crate::auth::Permission::EditCost],
+        Router::new()
+            .route("/cost/scenarios", get(scenarios_page).post(add_scenario))
+            .route("/cost/scenarios/{id}", get(scenario_page)),
+    )
 }
 
 type Fields = HashMap<String, String>;

@@ -21,14 +21,17 @@ use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Datacenter routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/datacenter", get(list_racks).post(create_rack))
-        .route("/datacenter/racks/{id}", get(show_rack))
-        .route("/datacenter/racks/{id}/usable-u", post(set_usable_u))
-        .route("/datacenter/place/{asset_id}", get(place_page).post(place))
-        .route("/datacenter/cables", post(connect))
-        .route("/datacenter/cables/{id}/disconnect", post(disconnect))
-        .route("/datacenter/cables/{id}/move", post(move_end))
+    crate::web::needs(
+        &[crate::auth::Permission::EditDatacenter],
+        Router::new()
+            .route("/datacenter", get(list_racks).post(create_rack))
+            .route("/datacenter/racks/{id}", get(show_rack))
+            .route("/datacenter/racks/{id}/usable-u", post(set_usable_u))
+            .route("/datacenter/place/{asset_id}", get(place_page).post(place))
+            .route("/datacenter/cables", post(connect))
+            .route("/datacenter/cables/{id}/disconnect", post(disconnect))
+            .route("/datacenter/cables/{id}/move", post(move_end)),
+    )
 }
 
 #[derive(Template, WebTemplate)]

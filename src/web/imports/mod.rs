@@ -30,13 +30,16 @@ pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
 
 /// Import routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/procurement/imports", get(index).post(upload))
-        .route("/procurement/imports/{id}", get(batch::show))
-        .route("/procurement/imports/{id}/commit", post(batch::commit))
-        .route("/procurement/imports/{id}/discard", post(batch::discard))
-        .route("/procurement/imports/profiles", post(save_profile))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+    crate::web::needs(
+        &[crate::auth::Permission::EditProcurement],
+        Router::new()
+            .route("/procurement/imports", get(index).post(upload))
+            .route("/procurement/imports/{id}", get(batch::show))
+            .route("/procurement/imports/{id}/commit", post(batch::commit))
+            .route("/procurement/imports/{id}/discard", post(batch::discard))
+            .route("/procurement/imports/profiles", post(save_profile))
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+    )
 }
 
 #[derive(Template, WebTemplate)]

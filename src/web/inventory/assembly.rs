@@ -24,15 +24,18 @@ use crate::web::{Ctx, see_other};
 
 /// Template, assembly and asset routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/inventory/assembly", get(list_orders).post(start_order))
-        .route("/inventory/assembly/{id}", get(show_order))
-        .route("/inventory/assembly/{id}/complete", post(complete_order))
-        .route("/inventory/assembly/{id}/cancel", post(cancel_order))
-        .route("/inventory/assembly/{id}/choose", post(choose_unit))
-        .route("/inventory/assets", get(list_assets))
-        .route("/inventory/assets/{id}", get(show_asset))
-        .route("/inventory/assets/{id}/swap", post(swap))
+    crate::web::needs(
+        &[crate::auth::Permission::EditInventory],
+        Router::new()
+            .route("/inventory/assembly", get(list_orders).post(start_order))
+            .route("/inventory/assembly/{id}", get(show_order))
+            .route("/inventory/assembly/{id}/complete", post(complete_order))
+            .route("/inventory/assembly/{id}/cancel", post(cancel_order))
+            .route("/inventory/assembly/{id}/choose", post(choose_unit))
+            .route("/inventory/assets", get(list_assets))
+            .route("/inventory/assets/{id}", get(show_asset))
+            .route("/inventory/assets/{id}/swap", post(swap)),
+    )
 }
 
 #[derive(Template, WebTemplate)]

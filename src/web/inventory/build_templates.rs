@@ -21,16 +21,19 @@ use crate::web::{Ctx, see_other};
 
 /// Build template routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/inventory/templates",
-            get(list_templates).post(create_template),
-        )
-        .route("/inventory/templates/{id}", get(show_template))
-        .route(
-            "/inventory/templates/{id}/edit",
-            get(edit_template).post(save_template),
-        )
+    crate::web::needs(
+        &[crate::auth::Permission::EditInventory],
+        Router::new()
+            .route(
+                "/inventory/templates",
+                get(list_templates).post(create_template),
+            )
+            .route("/inventory/templates/{id}", get(show_template))
+            .route(
+                "/inventory/templates/{id}/edit",
+                get(edit_template).post(save_template),
+            ),
+    )
 }
 
 #[derive(Template, WebTemplate)]

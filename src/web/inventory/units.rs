@@ -9,14 +9,15 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::audit::{self, AuditEntry, AuditFilter};
+use crate::auth::Permission;
 use crate::error::AppResult;
 use crate::export::{Cell, Table};
 use crate::inventory::reorder::{self, MinStockInput, ReorderRow};
 use crate::inventory::units::{self, MovementRow, StockLevel, UnitRow, UnitStatus};
 use crate::money::{Currency, Money};
 use crate::web::AppState;
-use crate::web::Ctx;
 use crate::web::list::{self, ListState};
+use crate::web::{Ctx, needs};
 
 /// Unit, stock and search routes.
 pub fn routes() -> Router<AppState> {
@@ -24,11 +25,21 @@ pub fn routes() -> Router<AppState> {
         .route("/inventory/units", get(list_units))
         .route("/inventory/units/{id}", get(show_unit))
         .route("/inventory/stock", get(stock))
-        .route("/inventory/reorder", get(reorder).post(set_min_stock))
-        .route("/inventory/warranty", get(warranty).post(set_warranty_term))
-        .route("/inventory/rma", get(rmas).post(open_rma))
-        .route("/inventory/rma/{id}", axum::routing::post(resolve_rma))
         .route("/search", get(search))
+        .merge(needs(
+            &[Permission::EditInventory, Permission::EditProcurement],
+            Router::new().route("/inventory/reorder", get(reorder).post(set_min_stock)),
+        ))
+        .merge(needs(
+            &[Permission::EditProcurement],
+            Router::new().route("/inventory/warranty", get(warranty).post(set_warranty_term)),
+        ))
+        .merge(needs(
+            &[Permission::EditInventory],
+            Router::new()
+                .route("/inventory/rma", get(rmas).post(open_rma))
+                .route("/inventory/rma/{id}", axum::routing::post(resolve_rma)),
+        ))
 }
 
 #[derive(Deserialize, Default)]

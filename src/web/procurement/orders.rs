@@ -26,26 +26,29 @@ use crate::web::{Checked, Ctx, Pager, see_other, unless_refused};
 
 /// Order, rate and receiving routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/procurement/orders",
-            get(super::order_list::list_orders).post(create_order),
-        )
-        .route("/procurement/orders/{id}", get(show_order))
-        .route("/procurement/orders/{id}/lines", post(add_line))
-        .route(
-            "/procurement/orders/{id}/lines/{line}/delete",
-            post(delete_line),
-        )
-        .route("/procurement/orders/{id}/costs", post(add_cost))
-        .route(
-            "/procurement/orders/{id}/costs/{cost}/delete",
-            post(delete_cost),
-        )
-        .route("/procurement/orders/{id}/status", post(set_status))
-        .route("/procurement/orders/{id}/receipts", post(receive))
-        .route("/procurement/rates", get(list_rates).post(add_rate))
-        .route("/procurement/rates/import", post(import_rates))
+    crate::web::needs(
+        &[crate::auth::Permission::EditProcurement],
+        Router::new()
+            .route(
+                "/procurement/orders",
+                get(super::order_list::list_orders).post(create_order),
+            )
+            .route("/procurement/orders/{id}", get(show_order))
+            .route("/procurement/orders/{id}/lines", post(add_line))
+            .route(
+                "/procurement/orders/{id}/lines/{line}/delete",
+                post(delete_line),
+            )
+            .route("/procurement/orders/{id}/costs", post(add_cost))
+            .route(
+                "/procurement/orders/{id}/costs/{cost}/delete",
+                post(delete_cost),
+            )
+            .route("/procurement/orders/{id}/status", post(set_status))
+            .route("/procurement/orders/{id}/receipts", post(receive))
+            .route("/procurement/rates", get(list_rates).post(add_rate))
+            .route("/procurement/rates/import", post(import_rates)),
+    )
 }
 
 async fn create_order(

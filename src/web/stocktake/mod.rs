@@ -20,16 +20,18 @@ use crate::web::{Ctx, Pager, see_other};
 
 /// Audit routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let audits = Router::new()
         .route("/datacenter/audits", get(list).post(start))
         .route("/datacenter/audits/{id}", get(show))
         .route("/datacenter/audits/{id}/scan", post(scan))
         .route("/datacenter/audits/{id}/finish", post(finish))
-        .route("/datacenter/audits/{id}/findings/{fid}/fix", post(fix))
         .route(
             "/datacenter/audits/{id}/findings/{fid}/workorder",
             post(work_order),
-        )
+        );
+    let fixes = Router::new().route("/datacenter/audits/{id}/findings/{fid}/fix", post(fix));
+    crate::web::needs(&[Permission::EditDatacenter], audits)
+        .merge(crate::web::needs(&[Permission::EditInventory], fixes))
 }
 
 #[derive(Deserialize, Default)]
