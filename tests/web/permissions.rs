@@ -116,3 +116,84 @@ async fn a_buyer_posting_an_empty_or_garbled_form_is_refused_for_permission_firs
 async fn a_manager_posting_an_empty_or_garbled_form_is_refused_for_permission_first() {
     refused_for_permission_first("boss", "rackledger-boss").await;
 }
+
+/// A rack's usable U is a datacenter fact: page and API alike need
+/// `EditDatacenter`; its monthly cost stays with `EditCost`.
+#[tokio::test]
+async fn a_racks_usable_u_needs_the_datacenter_permission_on_the_page_and_in_the_api() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let input = rackledger::datacenter::racks::RackInput {
+            site: "Seoul DC1".into(),
+            room: "Hall 1".into(),
+            row: "Row A".into(),
+            name: "U42".into(),
+            height_u: Some("42".into()),
+            power_budget_kw: None,
+            numbering: None,
+        };
+        let actor = rackledger::audit::Actor::system("test");
+        let rack = rackledger::datacenter::racks::create(&app.db, &actor, &input)
+            .await
+            .expect("a rack");
+        let admin = app.login("admin", "rackledger-admin").await;
+        let tech = app
+            .issue_token(&admin, app.user_id("tech").await, "dc")
+            .await;
+        let boss = app
+            .issue_token(&admin, app.user_id("boss").await, "cost")
+            .await;
+        let api = format!("/api/v1/cost/racks/{rack}");
+        let page = format!("/datacenter/racks/{rack}/usable-u");
+        let db = app.db.clone();
+        let usable = || async {
+            rackledger::on!(&db, |p| sqlx::query_scalar::<_, Option<i64>>(
+                "select usable_u from racks where id = $1"
+            )
+            .bind(rack)
+            .fetch_one(p)
+            .await)
+            .expect("read usable U")
+        };
+
+        let r = app
+            .post_bearer(&tech, &api, &serde_json::json!({"usable_u": "40"}))
+            .await;
+        assert_eq!(r.status_code(), 200, "{backend:?}: {}", r.text());
+        assert_eq!(usable().await, Some(40));
+        let r = app
+            .post_bearer(&boss, &api, &serde_json::json!({"usable_u": "30"}))
+            .await;
+        assert_eq!(r.status_code(), 403, "{backend:?}: {}", r.text());
+        let r = app
+            .post_bearer(
+                &boss,
+                &api,
+                &serde_json::json!({"monthly_cost": "1000", "usable_u": "30"}),
+            )
+            .await;
+        assert_eq!(r.status_code(), 403, "{backend:?}: both or nothing");
+        assert_eq!(usable().await, Some(40), "{backend:?}: nothing written");
+        let r = app
+            .post_bearer(&boss, &api, &serde_json::json!({"monthly_cost": "1000"}))
+            .await;
+        assert_eq!(
+            r.status_code(),
+            200,
+            "{backend:?}: the cost stays with EditCost"
+        );
+        let r = app
+            .post_bearer(&tech, &api, &serde_json::json!({"monthly_cost": "5"}))
+            .await;
+        assert_eq!(r.status_code(), 403, "{backend:?}");
+
+        let csrf = app.login("boss", "rackledger-boss").await;
+        let r = app.post_form(&page, &csrf, &[("usable_u", "30")]).await;
+        assert_eq!(r.status_code(), 403, "{backend:?}");
+        let csrf = app.login("tech", "rackledger-tech").await;
+        let r = app.post_form(&page, &csrf, &[("usable_u", "38")]).await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        assert_eq!(usable().await, Some(38));
+        app.finish().await;
+    }
+}
