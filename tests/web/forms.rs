@@ -239,11 +239,13 @@ async fn a_form_that_cannot_show_itself_again_is_still_refused_at_the_edge() {
         let mut app = TestApp::start(backend).await;
         let csrf = app.login("admin", "rackledger-admin").await;
         choose_lang(&app, &csrf, "en").await;
+        // Choosing a unit for an assembly slot: hidden fields only, so only a
+        // crafted request carries a hidden character.
         let r = app
             .post_form(
-                "/admin/tokens",
+                "/inventory/assembly/1/choose",
                 &csrf,
-                &[("user_id", "1"), ("name", "Evil\u{202e}Key")],
+                &[("slot_name", "CPU\u{202e}0"), ("serial", "S4EMNX0W000001")],
             )
             .await;
         assert_eq!(r.status_code(), 422, "{backend:?}");
@@ -252,13 +254,6 @@ async fn a_form_that_cannot_show_itself_again_is_still_refused_at_the_edge() {
             r.text().contains("correct what is marked"),
             "says what to do next"
         );
-        let n: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
-            "select count(*) from api_tokens where name like 'Evil%'"
-        )
-        .fetch_one(p)
-        .await)
-        .unwrap();
-        assert_eq!(n, 0);
         app.finish().await;
     }
 }

@@ -238,10 +238,15 @@ async fn set_usable_u(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(form): Form<UsableForm>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<UsableForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    match racks::set_usable_u(&state.db, &user.actor(), id, Some(&form.usable_u)).await {
+    let actor = user.actor();
+    let set = racks::set_usable_u(&state.db, &actor, id, Some(&form.usable_u));
+    match unless_refused(&refused, set).await {
         Ok(_) => Ok(see_other(&format!("/datacenter/racks/{id}"), Some("saved"))),
         Err(AppError::Validation(errors)) => {
             let mut page = rack_page(&state, ctx, id, None).await?;

@@ -1,0 +1,278 @@
+//! The forms that used to answer an edge refusal (a hidden character, an
+//! over-long text) with a bare error page: each comes back with a 422, the
+//! form as typed and the message at its field, and nothing is written.
+
+use rackledger::audit::Actor;
+use rackledger::datacenter::racks::{self, RackInput};
+use scraper::Html;
+
+use crate::app::{TestApp, count, text_of};
+use crate::formkit::{as_user, attr, refused, scalar};
+use crate::support::backends;
+
+/// Posts `fields` (owned pairs) as the session.
+async fn post(app: &TestApp, csrf: &str, path: &str, fields: &[(&str, String)]) -> Html {
+    let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = app.post_form(path, csrf, &f).await;
+    refused(&r, app.backend)
+}
+
+/// The message at `field` names the refused character.
+fn marked(doc: &Html, field: &str, what: &str) {
+    let said = text_of(doc, &format!("#{field}-error"));
+    assert!(said.contains(what), "#{field}-error: {said:?}");
+}
+
+#[tokio::test]
+async fn a_token_name_with_a_hidden_character_comes_back_as_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "admin", "en").await;
+        let buyer = app.user_id("buyer").await.to_string();
+        let doc = post(
+            &app,
+            &csrf,
+            "/admin/tokens",
+            &[
+                ("user_id", buyer.clone()),
+                ("name", "Evil\u{202e}Key".into()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "#name", "value"), "Evil\u{fffd}Key");
+        assert_eq!(attr(&doc, "#name", "aria-invalid"), "true");
+        assert_eq!(
+            attr(&doc, "select[name=user_id] option[selected]", "value"),
+            buyer
+        );
+        marked(&doc, "name", "U+202E");
+        let n = scalar(
+            &app,
+            "select count(*) from api_tokens where name like 'Evil%'",
+        )
+        .await;
+        assert_eq!(n, 0, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn minimum_stock_and_warranty_terms_refused_at_the_edge_keep_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "buyer", "ko").await;
+        let part = scalar(&app, "select max(id) from part_models")
+            .await
+            .to_string();
+        let location = scalar(&app, "select max(id) from stock_locations")
+            .await
+            .to_string();
+        let supplier = scalar(&app, "select max(id) from suppliers")
+            .await
+            .to_string();
+
+        let doc = post(
+            &app,
+            &csrf,
+            "/inventory/reorder",
+            &[
+                ("part_model_id", part.clone()),
+                ("location_id", location.clone()),
+                ("min_quantity", "1\u{7}0".into()),
+                ("preferred_supplier_id", supplier.clone()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "#min_quantity", "value"), "1\u{fffd}0");
+        assert_eq!(attr(&doc, "#part_model_id option[selected]", "value"), part);
+        assert_eq!(
+            attr(&doc, "#location_id option[selected]", "value"),
+            location
+        );
+        assert_eq!(
+            attr(&doc, "#preferred_supplier_id option[selected]", "value"),
+            supplier
+        );
+        marked(&doc, "min_quantity", "U+0007");
+        marked(&doc, "min_quantity", "제어 문자");
+
+        let doc = post(
+            &app,
+            &csrf,
+            "/inventory/warranty",
+            &[
+                ("supplier_id", supplier.clone()),
+                ("part_model_id", part.clone()),
+                ("months", "3\u{0}6".into()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "#months", "value"), "3\u{fffd}6");
+        assert_eq!(
+            attr(&doc, "#supplier_id option[selected]", "value"),
+            supplier
+        );
+        assert_eq!(attr(&doc, "#part_model_id option[selected]", "value"), part);
+        marked(&doc, "months", "U+0000");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_rma_and_a_build_template_refused_at_the_edge_keep_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "tech", "en").await;
+        let long = "x".repeat(2001);
+        let doc = post(
+            &app,
+            &csrf,
+            "/inventory/rma",
+            &[
+                ("serial", "S4EMNX0W000011".into()),
+                ("reason", long.clone()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "#serial", "value"), "S4EMNX0W000011");
+        assert_eq!(attr(&doc, "#reason", "value"), long);
+        assert_eq!(attr(&doc, "#reason", "aria-invalid"), "true");
+        marked(&doc, "reason", "2000");
+        assert_eq!(
+            scalar(&app, "select count(*) from rmas").await,
+            0,
+            "{backend:?}"
+        );
+
+        let doc = post(
+            &app,
+            &csrf,
+            "/inventory/templates",
+            &[
+                ("name", "Node\u{1b}[31m".into()),
+                ("asset_kind", "storage".into()),
+                ("height_u", "2".into()),
+                ("nameplate_watts", "800".into()),
+                ("assembly_labour", "".into()),
+                ("slots", "".into()),
+                ("notes", "typed notes".into()),
+                ("ports", "".into()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "input[name=name]", "value"), "Node\u{fffd}[31m");
+        assert_eq!(attr(&doc, "input[name=height_u]", "value"), "2");
+        assert_eq!(
+            attr(&doc, "select[name=asset_kind] option[selected]", "value"),
+            "storage"
+        );
+        marked(&doc, "name", "U+001B");
+        let n = scalar(
+            &app,
+            "select count(*) from build_templates where name like 'Node%'",
+        )
+        .await;
+        assert_eq!(n, 0, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_racks_usable_u_refused_at_the_edge_keeps_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let input = RackInput {
+            site: "Seoul DC1".into(),
+            room: "Hall 2".into(),
+            row: "Row B".into(),
+            name: "B01".into(),
+            height_u: Some("42".into()),
+            power_budget_kw: None,
+            numbering: None,
+        };
+        let rack = racks::create(&app.db, &Actor::system("test"), &input)
+            .await
+            .expect("a rack");
+        let csrf = as_user(&mut app, "tech", "en").await;
+        let path = format!("/datacenter/racks/{rack}/usable-u");
+        let doc = post(&app, &csrf, &path, &[("usable_u", "4\u{7f}0".into())]).await;
+        let kept = attr(&doc, "#usable-u-form input[name=usable_u]", "value");
+        assert_eq!(kept, "4\u{fffd}0");
+        marked(&doc, "usable_u", "U+007F");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn cost_forms_refused_at_the_edge_keep_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "boss", "en").await;
+        let evil = || "Evil\u{7}Name".to_owned();
+        let kept = "Evil\u{fffd}Name";
+
+        let doc = post(
+            &app,
+            &csrf,
+            "/cost/instance-types",
+            &[
+                ("name", evil()),
+                ("vcpus", "8".into()),
+                ("ram_gib", "32".into()),
+                ("disk_gb", "200".into()),
+                ("included_traffic_gb", "".into()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "#type-name", "value"), kept);
+        assert_eq!(attr(&doc, "#type-form input[name=ram_gib]", "value"), "32");
+        marked(&doc, "name", "U+0007");
+        assert_eq!(
+            count(&doc, "#tier-form .field-error"),
+            0,
+            "only at its form"
+        );
+
+        let doc = post(
+            &app,
+            &csrf,
+            "/cost/competitors",
+            &[
+                ("name", evil()),
+                ("currency", "USD".into()),
+                ("fx_rate", "1350".into()),
+                ("egress_per_gb", "0.09".into()),
+                ("free_egress_gb", "100".into()),
+            ],
+        )
+        .await;
+        assert_eq!(
+            attr(&doc, "#competitor-form input[name=name]", "value"),
+            kept
+        );
+        assert_eq!(attr(&doc, "input[name=fx_rate]", "value"), "1350");
+        marked(&doc, "name", "U+0007");
+
+        let doc = post(
+            &app,
+            &csrf,
+            "/cost/scenarios",
+            &[
+                ("name", evil()),
+                ("fx_currency", "USD".into()),
+                ("fx_rate", "1500".into()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "input[name=name]", "value"), kept);
+        assert_eq!(attr(&doc, "input[name=fx_rate]", "value"), "1500");
+        marked(&doc, "name", "U+0007");
+        let n = scalar(
+            &app,
+            "select (select count(*) from instance_types where name like 'Evil%') + (select count(*) from cost_scenarios where name like 'Evil%')",
+        )
+        .await;
+        assert_eq!(n, 0, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
