@@ -98,6 +98,25 @@ where
     }
 }
 
+/// A form's fields by name, as typed, for a page that shows one of several
+/// forms again (numbers as digits, an absent field as "").
+pub fn as_typed(input: &impl serde::Serialize) -> std::collections::HashMap<String, String> {
+    let serde_json::Value::Object(fields) = serde_json::to_value(input).unwrap_or_default() else {
+        return Default::default();
+    };
+    fields
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            (k, v)
+        })
+        .collect()
+}
+
 /// `work`'s result, or the edge's refusal without running `work` (a future
 /// does nothing until awaited).
 pub async fn unless_refused<R>(

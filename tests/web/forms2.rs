@@ -276,3 +276,185 @@ async fn cost_forms_refused_at_the_edge_keep_what_was_typed() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn order_line_cost_and_receipt_forms_refused_at_the_edge_keep_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "buyer", "en").await;
+        let po = scalar(&app, "select max(id) from purchase_orders").await;
+        let part = scalar(&app, "select max(id) from part_models")
+            .await
+            .to_string();
+        let location = scalar(&app, "select max(id) from stock_locations")
+            .await
+            .to_string();
+        let lines_before = scalar(&app, "select count(*) from po_lines").await;
+        let receiving = scalar(
+            &app,
+            "select max(id) from purchase_orders where status in ('ordered', 'partially_received')",
+        )
+        .await;
+
+        let doc = post(
+            &app,
+            &csrf,
+            &format!("/procurement/orders/{po}/lines"),
+            &[
+                ("part_model_id", part.clone()),
+                ("quantity", "5".into()),
+                ("unit_price", "1\u{7}00".into()),
+                ("unit_weight_g", "900".into()),
+                ("warranty_months", "".into()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "#line-unit_price", "value"), "1\u{fffd}00");
+        assert_eq!(attr(&doc, "#line-unit_price", "aria-invalid"), "true");
+        assert_eq!(attr(&doc, "#line-quantity", "value"), "5");
+        assert_eq!(attr(&doc, "#line-unit_weight_g", "value"), "900");
+        assert_eq!(attr(&doc, "#line-part option[selected]", "value"), part);
+        marked(&doc, "unit_price", "U+0007");
+
+        let doc = post(
+            &app,
+            &csrf,
+            &format!("/procurement/orders/{po}/costs"),
+            &[
+                ("kind", "customs_duty".into()),
+                ("description", "Freight\u{1}Air".into()),
+                ("amount", "120".into()),
+                ("currency", "".into()),
+                ("fx_rate", "".into()),
+                ("basis", "weight".into()),
+            ],
+        )
+        .await;
+        assert_eq!(
+            attr(&doc, "#cost-description", "value"),
+            "Freight\u{fffd}Air"
+        );
+        assert_eq!(attr(&doc, "#cost-amount", "value"), "120");
+        assert_eq!(
+            attr(&doc, "#cost-basis option[selected]", "value"),
+            "weight"
+        );
+        assert_eq!(
+            attr(&doc, "#cost-kind option[selected]", "value"),
+            "customs_duty"
+        );
+        marked(&doc, "description", "U+0001");
+        assert_eq!(
+            count(&doc, "#line-quantity[value='5']"),
+            0,
+            "only the refused form is kept"
+        );
+
+        let doc = post(
+            &app,
+            &csrf,
+            &format!("/procurement/orders/{receiving}/receipts"),
+            &[
+                ("location_id", location.clone()),
+                ("notes", "dock\u{0}3".into()),
+                ("confirm_over", "1".into()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "#receive-notes", "value"), "dock\u{fffd}3");
+        assert_eq!(
+            attr(&doc, "#receive-location option[selected]", "value"),
+            location
+        );
+        assert_eq!(count(&doc, "input[name=confirm_over][checked]"), 1);
+        marked(&doc, "notes", "U+0000");
+        let lines = scalar(&app, "select count(*) from po_lines").await;
+        assert_eq!(lines, lines_before, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_refused_user_name_shows_the_login_form_again_whether_or_not_the_user_exists() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let mut said = Vec::new();
+        for name in ["ad\u{7}min", "nobody\u{7}here"] {
+            app.server.clear_cookies();
+            let form_page = app.server.get("/login").await;
+            let pre = crate::app::hidden_csrf(&form_page.text());
+            let r = app
+                .server
+                .post("/login")
+                .form(&[
+                    ("username", name),
+                    ("password", "rackledger-admin"),
+                    ("_csrf", pre.as_str()),
+                    ("next", "/inventory"),
+                ])
+                .await;
+            let doc = refused(&r, backend);
+            assert_eq!(
+                count(&doc, "form[action='/login']"),
+                1,
+                "{backend:?}: the form"
+            );
+            assert_eq!(
+                attr(&doc, "#username", "value"),
+                name.replace('\u{7}', "\u{fffd}")
+            );
+            assert_eq!(attr(&doc, "input[name=next]", "value"), "/inventory");
+            marked(&doc, "username", "U+0007");
+            said.push(text_of(&doc, ".error-summary"));
+        }
+        assert_eq!(
+            said[0], said[1],
+            "{backend:?}: never says whether the user exists"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn account_preferences_and_password_refused_at_the_edge_come_back_marked() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "guest", "en").await;
+        let doc = post(
+            &app,
+            &csrf,
+            "/account/preferences",
+            &[
+                ("lang", "ko".into()),
+                ("time_zone", "Asia/Seo\u{7}ul".into()),
+            ],
+        )
+        .await;
+        assert_eq!(
+            attr(&doc, "input[name=time_zone]", "value"),
+            "Asia/Seo\u{fffd}ul"
+        );
+        assert_eq!(attr(&doc, "input[name=time_zone]", "aria-invalid"), "true");
+        marked(&doc, "time_zone", "U+0007");
+
+        let doc = post(
+            &app,
+            &csrf,
+            "/account/password",
+            &[
+                ("current_password", "rackledger-guest".into()),
+                ("new_password", "new\u{0}password-long".into()),
+                ("confirm_password", "new\u{0}password-long".into()),
+            ],
+        )
+        .await;
+        assert_eq!(count(&doc, "form[action='/account/password']"), 1);
+        assert_eq!(
+            attr(&doc, "input[name=new_password]", "value"),
+            "",
+            "never shown again"
+        );
+        marked(&doc, "new_password", "U+0000");
+        app.finish().await;
+    }
+}
