@@ -458,3 +458,63 @@ async fn account_preferences_and_password_refused_at_the_edge_come_back_marked()
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_scan_and_an_assembly_order_refused_at_the_edge_keep_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "tech", "en").await;
+        let location = scalar(&app, "select max(id) from stock_locations")
+            .await
+            .to_string();
+
+        let r = app
+            .post_form(
+                "/datacenter/audits",
+                &csrf,
+                &[("rack_id", ""), ("location_id", location.as_str())],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        let audit = scalar(&app, "select max(id) from stocktakes").await;
+        let doc = post(
+            &app,
+            &csrf,
+            &format!("/datacenter/audits/{audit}/scan"),
+            &[("code", "S4EMNX0W\u{7}000001".into())],
+        )
+        .await;
+        assert_eq!(attr(&doc, "#code", "value"), "S4EMNX0W\u{fffd}000001");
+        marked(&doc, "code", "U+0007");
+
+        let fields = [
+            ("name", "Gen3 node"),
+            ("asset_kind", "server"),
+            ("height_u", "1"),
+            ("nameplate_watts", "500"),
+            ("assembly_labour", ""),
+            ("slots", "CPU1: 100-000001463"),
+            ("notes", ""),
+            ("ports", ""),
+        ];
+        let r = app.post_form("/inventory/templates", &csrf, &fields).await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        let template = scalar(&app, "select max(id) from build_templates").await;
+        let doc = post(
+            &app,
+            &csrf,
+            "/inventory/assembly",
+            &[
+                ("template_id", template.to_string()),
+                ("asset_tag", "TAG\u{7}1".into()),
+                ("hostname", "node-17".into()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "input[name=asset_tag]", "value"), "TAG\u{fffd}1");
+        assert_eq!(attr(&doc, "input[name=hostname]", "value"), "node-17");
+        marked(&doc, "asset_tag", "U+0007");
+
+        app.finish().await;
+    }
+}

@@ -20,7 +20,7 @@ use crate::inventory::templates::{self, Template as BuildTemplate};
 use crate::money::Money;
 use crate::web::AppState;
 use crate::web::list::{self, ListState};
-use crate::web::{Ctx, see_other};
+use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Template, assembly and asset routes.
 pub fn routes() -> Router<AppState> {
@@ -68,10 +68,11 @@ async fn start_order(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<AssemblyInput>,
+    Checked { input, refused }: Checked<AssemblyInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
-    match assembly::start(&state.db, &user.actor(), &input).await {
+    let actor = user.actor();
+    match unless_refused(&refused, assembly::start(&state.db, &actor, &input)).await {
         Ok(id) => Ok(see_other(
             &format!("/inventory/assembly/{id}"),
             Some("saved"),
@@ -383,11 +384,16 @@ async fn swap(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(form): Form<SwapForm>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<SwapForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
     let swapped = match form.input() {
-        Ok(input) => assets::swap(&state.db, &user.actor(), id, &input).await,
+        Ok(input) => {
+            unless_refused(&refused, assets::swap(&state.db, &user.actor(), id, &input)).await
+        }
         Err(e) => Err(e),
     };
     match swapped {
