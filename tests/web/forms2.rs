@@ -518,3 +518,64 @@ async fn a_scan_and_an_assembly_order_refused_at_the_edge_keep_what_was_typed() 
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn cable_forms_refused_come_back_to_the_asset_page_as_typed() {
+    use rackledger::datacenter::cabling::{self, CableInput};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let s = crate::workorders::servers(&db, &["CAB-A", "CAB-B"]).await;
+        let a = cabling::ports_of(&db, s[0]).await.expect("ports");
+        let csrf = as_user(&mut app, "tech", "en").await;
+        let port = a[1].id.to_string();
+        let doc = post(
+            &app,
+            &csrf,
+            "/datacenter/cables",
+            &[
+                ("port_id", port.clone()),
+                ("peer_asset_tag", "CAB-B".into()),
+                ("peer_port", "eth\u{7}0".into()),
+                ("label", "uplink 7".into()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "#peer_port", "value"), "eth\u{fffd}0");
+        assert_eq!(attr(&doc, "#peer_asset_tag", "value"), "CAB-B");
+        assert_eq!(attr(&doc, "#label", "value"), "uplink 7");
+        assert_eq!(
+            attr(&doc, "#cable-form select option[selected]", "value"),
+            port
+        );
+        marked(&doc, "peer_port", "U+0007");
+
+        let cable = cabling::connect(
+            &db,
+            &Actor::system("test"),
+            &CableInput {
+                port_id: a[0].id,
+                peer_asset_tag: "CAB-B".into(),
+                peer_port: "eth0".into(),
+                label: String::new(),
+            },
+        )
+        .await
+        .expect("a cable");
+        let doc = post(
+            &app,
+            &csrf,
+            &format!("/datacenter/cables/{cable}/move"),
+            &[
+                ("from_port_id", a[0].id.to_string()),
+                ("to_asset_tag", "CAB\u{1b}A".into()),
+                ("to_port", "eth1".into()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "#to_asset_tag", "value"), "CAB\u{fffd}A");
+        assert_eq!(attr(&doc, "#to_port", "value"), "eth1");
+        marked(&doc, "to_asset_tag", "U+001B");
+        app.finish().await;
+    }
+}

@@ -274,6 +274,59 @@ struct AssetPage {
     readings: crate::web::history::Charts,
     /// The swap form: its defaults, or what was sent when it was refused.
     swap: SwapForm,
+    /// The cable form refused, as sent: a new cable, or moving one's end.
+    cable: Option<CableForm>,
+}
+
+/// A cable form on the asset page, as sent.
+pub(crate) enum CableForm {
+    /// Connect a port of this asset.
+    Connect(crate::datacenter::cabling::CableInput),
+    /// Move the far end of this cable.
+    Move(i64, crate::datacenter::cabling::MoveEndInput),
+}
+
+impl AssetPage {
+    /// The new-cable form as sent when it was refused, else empty.
+    fn connecting(&self) -> crate::datacenter::cabling::CableInput {
+        match &self.cable {
+            Some(CableForm::Connect(input)) => input.clone(),
+            _ => Default::default(),
+        }
+    }
+
+    /// The move form of cable `id` as sent when it was refused.
+    fn moving(&self, id: &i64) -> Option<&crate::datacenter::cabling::MoveEndInput> {
+        match &self.cable {
+            Some(CableForm::Move(at, input)) if at == id => Some(input),
+            _ => None,
+        }
+    }
+}
+
+/// The asset page again with its refused cable form as sent, the messages
+/// at its fields (422) or the conflict above it (409).
+pub(crate) async fn asset_page_with_cable(
+    state: &AppState,
+    ctx: Ctx,
+    id: i64,
+    form: CableForm,
+    refusal: AppError,
+) -> AppResult<Response> {
+    let mut page = asset_page(state, ctx, id).await?;
+    page.cable = Some(form);
+    let status = match refusal {
+        AppError::Validation(errors) => {
+            page.errors = errors;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        AppError::Conflict(m) => {
+            page.problem = Some(page.ctx.msg(&m));
+            StatusCode::CONFLICT
+        }
+        e => return Err(e),
+    };
+    Ok((status, page).into_response())
 }
 
 /// The swap form as sent: the location is text, so an empty choice is
@@ -354,6 +407,7 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
         asset,
         errors: FieldErrors::default(),
         problem: None,
+        cable: None,
         ctx: ctx.section("inventory"),
     })
 }
