@@ -579,3 +579,50 @@ async fn cable_forms_refused_come_back_to_the_asset_page_as_typed() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_import_profile_refused_at_the_edge_keeps_what_was_typed() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "buyer", "en").await;
+        let supplier = scalar(&app, "select max(id) from suppliers")
+            .await
+            .to_string();
+        let doc = post(
+            &app,
+            &csrf,
+            "/procurement/imports/profiles",
+            &[
+                ("supplier_id", supplier.clone()),
+                ("name", "Acme\u{7}CSV".into()),
+                ("kind", "packing_list".into()),
+                ("sheet", "Sheet1".into()),
+                ("header_row", "2".into()),
+                ("col_mpn", "Part No".into()),
+            ],
+        )
+        .await;
+        assert_eq!(attr(&doc, "#profile-name", "value"), "Acme\u{fffd}CSV");
+        assert_eq!(attr(&doc, "#profile-sheet", "value"), "Sheet1");
+        assert_eq!(attr(&doc, "#profile-header_row", "value"), "2");
+        assert_eq!(attr(&doc, "input[name=col_mpn]", "value"), "Part No");
+        assert_eq!(
+            attr(
+                &doc,
+                "#profile-form select[name=kind] option[selected]",
+                "value"
+            ),
+            "packing_list"
+        );
+        assert_eq!(
+            attr(
+                &doc,
+                "#profile-form select[name=supplier_id] option[selected]",
+                "value"
+            ),
+            supplier
+        );
+        marked(&doc, "name", "U+0007");
+        app.finish().await;
+    }
+}
