@@ -49,12 +49,26 @@ pub async fn list(db: &Db, q: Option<&str>, limit: i64) -> Result<Vec<Asset>, Db
     list_sorted(db, q, &db::Sort::default(), limit).await
 }
 
-/// The columns the asset list sorts by (`key`, SQL); not the cost.
+/// The columns the asset list sorts by (`key`, SQL) for roles that do not
+/// see money.
 pub const ASSET_SORTS: &[(&str, &str)] = &[
     ("tag", "lower(a.asset_tag)"),
     ("hostname", "lower(a.hostname)"),
     ("template", "lower(t.name)"),
     ("status", "a.status"),
+];
+
+/// As [`ASSET_SORTS`], and the cost (labour and installed units), for
+/// roles that see money.
+pub const ASSET_SORTS_MONEY: &[(&str, &str)] = &[
+    ("tag", "lower(a.asset_tag)"),
+    ("hostname", "lower(a.hostname)"),
+    ("template", "lower(t.name)"),
+    ("status", "a.status"),
+    (
+        "cost",
+        "a.assembly_labour_minor + coalesce((select sum(u.landed_cost_minor) from units u where u.asset_id = a.id and u.status = 'installed'), 0)",
+    ),
 ];
 
 /// As [`list`], in the order of `sort` (a key of [`ASSET_SORTS`]; else by tag).
@@ -79,7 +93,8 @@ pub async fn list_sorted(
     } else {
         "where cast($1 as text) is null and cast($2 as text) is null"
     };
-    let order = sort.order_by(ASSET_SORTS, "a.asset_tag", "a.id");
+    // The web layer kept the sort only when its user may use it (cost: money roles).
+    let order = sort.order_by(ASSET_SORTS_MONEY, "a.asset_tag", "a.id");
     let sql = format!("{ASSET_SELECT} {filter} order by {order} limit $3");
     Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()

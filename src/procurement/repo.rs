@@ -185,12 +185,44 @@ pub async fn list_part_models(
 pub fn part_order(sort: &str) -> String {
     // `updated` was "recently changed first" before sorts had a direction.
     let sort = if sort == "updated" { "-updated" } else { sort };
-    crate::db::Sort::parse(sort).order_by(PART_SORTS, "category, lower(manufacturer), mpn", "id")
+    // The web layer kept the sort only when its user may use it (prices: money roles).
+    crate::db::Sort::parse(sort).order_by(
+        PART_SORTS_MONEY,
+        "category, lower(manufacturer), mpn",
+        "id",
+    )
 }
 
-/// The columns the part list sorts by (`key`, SQL). Not the last price:
-/// prices are in several currencies, and not every role sees them.
+/// The specs column's sort: the part's headline figure (cores, memory,
+/// capacity or power, whichever it has; meaningful within a category).
+const SPECS_SORT: (&str, &str) = (
+    "specs",
+    "coalesce(cores, memory_gib, capacity_gb, power_watts)",
+);
+
+/// The last price's sort, for roles that see money only: by currency, then
+/// the amount (prices in different currencies are not compared).
+const LAST_PRICE_SORT: (&str, &str) = (
+    "last_price",
+    "last_price_currency | cast(last_price as numeric)",
+);
+
+/// The columns the part list sorts by for roles that do not see money.
 pub const PART_SORTS: &[(&str, &str)] = &[
+    SPECS_SORT,
+    ("category", "category"),
+    ("manufacturer", "lower(manufacturer)"),
+    ("mpn", "mpn"),
+    ("description", "lower(description)"),
+    ("tracking", "serial_tracked"),
+    ("updated", "updated_at"),
+];
+
+/// The columns the part list sorts by for roles that see money: as
+/// [`PART_SORTS`], and the last price.
+pub const PART_SORTS_MONEY: &[(&str, &str)] = &[
+    SPECS_SORT,
+    LAST_PRICE_SORT,
     ("category", "category"),
     ("manufacturer", "lower(manufacturer)"),
     ("mpn", "mpn"),

@@ -4,15 +4,35 @@
 //! all matching rows.
 
 use axum::response::Response;
+use serde::Deserialize;
 
 use crate::db::Sort;
 use crate::error::{AppError, AppResult};
 use crate::export::{self, Table};
 use crate::i18n::Msg;
 use crate::web::Pager;
+use crate::web::pager::DEFAULT_PER_PAGE;
 
 /// Most rows one download holds (an XLSX sheet holds 1,048,576).
 pub const EXPORT_CAP: i64 = 1_000_000;
+
+/// What every list reads from its query string besides its own filters
+/// (flattened into the list's query struct): the sort, the page and rows
+/// per page (read by [`crate::web::pager::lenient`], so any number is
+/// clamped, never refused) and `download`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ListParams {
+    /// `name` or `-name`.
+    pub sort: Option<String>,
+    /// Page number, from 1.
+    #[serde(default, deserialize_with = "crate::web::pager::lenient")]
+    pub page: Option<i64>,
+    /// Rows per page, 1-500.
+    #[serde(default, deserialize_with = "crate::web::pager::lenient")]
+    pub per_page: Option<i64>,
+    /// `csv` or `xlsx`.
+    pub download: Option<String>,
+}
 
 /// A list's state from its URL: the path, the filters as given, the sort
 /// and the page; `download` (`csv`/`xlsx`) asks for the rows as a file.
@@ -31,15 +51,14 @@ pub struct ListState {
 }
 
 impl ListState {
-    /// `path` with `filters` (blank values dropped), `sort` (`name` or
-    /// `-name`; kept only when a key of `columns`), `page` and `download`.
+    /// `path` with `filters` (blank values dropped), the sort of `params`
+    /// (`name` or `-name`; kept only when a key of `columns`), its page,
+    /// rows per page and download.
     pub fn new(
         path: &'static str,
         filters: &[(&str, &str)],
-        sort: Option<&str>,
         columns: &[(&str, &str)],
-        page: Option<i64>,
-        download: Option<&str>,
+        params: &ListParams,
     ) -> ListState {
         ListState {
             path,
@@ -48,12 +67,12 @@ impl ListState {
                 .filter(|(_, v)| !v.trim().is_empty())
                 .map(|(k, v)| ((*k).to_owned(), v.trim().to_owned()))
                 .collect(),
-            sort: Sort::parse(sort.unwrap_or_default()).known(columns),
+            sort: Sort::parse(params.sort.as_deref().unwrap_or_default()).known(columns),
             pager: Pager {
-                page: page.unwrap_or(1),
-                ..Pager::default()
+                page: params.page.unwrap_or(1),
+                per_page: params.per_page.unwrap_or(DEFAULT_PER_PAGE),
             },
-            download: download.map(str::to_owned),
+            download: params.download.clone(),
         }
     }
 
@@ -74,6 +93,10 @@ impl ListState {
             .collect();
         if !sort.is_empty() {
             pairs.push(("sort", sort));
+        }
+        let per_page = self.pager.limit().to_string();
+        if self.pager.limit() != DEFAULT_PER_PAGE {
+            pairs.push(("per_page", &per_page));
         }
         pairs.extend_from_slice(extra);
         let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
@@ -119,6 +142,21 @@ impl ListState {
         self.url(&self.sort.param(), &[("download", ext)])
     }
 
+    /// When the page asked for is past the last one of `total` rows (and
+    /// there are rows): what to say and the link to the last page.
+    pub fn past_end(&self, total: i64) -> Option<(Msg, String)> {
+        let last = self.pager.pages(total);
+        let page = self.pager.page();
+        (total > 0 && page > last).then(|| {
+            (
+                Msg::new("list3.past_end")
+                    .arg("page", page)
+                    .arg("last", last),
+                format!("{}page={last}", self.base()),
+            )
+        })
+    }
+
     /// The filter value of `key`, or empty.
     pub fn filter(&self, key: &str) -> &str {
         self.filters
@@ -146,13 +184,16 @@ mod tests {
     #[test]
     fn links_keep_filters_and_sort() {
         let cols: &[(&str, &str)] = &[("serial", "u.serial")];
+        let params = ListParams {
+            sort: Some("serial".into()),
+            page: Some(3),
+            ..ListParams::default()
+        };
         let s = ListState::new(
             "/inventory/units",
             &[("q", "ab c"), ("status", "")],
-            Some("serial"),
             cols,
-            Some(3),
-            None,
+            &params,
         );
         assert_eq!(s.base(), "/inventory/units?q=ab+c&sort=serial&");
         assert_eq!(
@@ -165,7 +206,19 @@ mod tests {
             s.download_href("csv"),
             "/inventory/units?q=ab+c&sort=serial&download=csv"
         );
-        let bad = ListState::new("/x", &[], Some("1;drop"), cols, None, None);
-        assert_eq!(bad.base(), "/x?");
+        let bad = ListParams {
+            sort: Some("1;drop".into()),
+            per_page: Some(i64::MAX),
+            ..ListParams::default()
+        };
+        let bad = ListState::new("/x", &[], cols, &bad);
+        assert_eq!(bad.base(), "/x?per_page=500&");
+        assert_eq!(s.past_end(101), None, "page 3 of 3");
+        let (msg, href) = s.past_end(100).expect("page 3 of 2");
+        assert_eq!(href, "/inventory/units?q=ab+c&sort=serial&page=2");
+        assert_eq!(
+            msg.render(crate::i18n::Lang::En),
+            "Page 3 is past the end — go to the last page (2)."
+        );
     }
 }

@@ -18,7 +18,7 @@ use crate::auth::{CurrentUser, Permission, Role, ThrottleRow, throttle};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::export::{Cell, Table};
 use crate::web::AppState;
-use crate::web::list::{self, ListState};
+use crate::web::list::{self, ListParams, ListState};
 use crate::web::{Checked, Ctx, Pager, see_other, unless_refused};
 
 /// `/admin/*` routes, refused to anyone without `ManageUsers`.
@@ -50,6 +50,7 @@ async fn require_admin(user: CurrentUser, req: Request, next: Next) -> Response 
 #[derive(Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
+    #[serde(default, deserialize_with = "crate::web::pager::lenient")]
     page: Option<i64>,
 }
 
@@ -372,9 +373,8 @@ struct AuditQuery {
     entity: Option<String>,
     entity_id: Option<String>,
     actor: Option<String>,
-    sort: Option<String>,
-    page: Option<i64>,
-    download: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
 }
 
 #[derive(Template, WebTemplate)]
@@ -416,10 +416,8 @@ async fn audit_log(
             ("entity_id", filter.entity_id.as_deref().unwrap_or_default()),
             ("actor", filter.actor.as_deref().unwrap_or_default()),
         ],
-        q.sort.as_deref(),
         audit::AUDIT_SORTS,
-        q.page,
-        q.download.as_deref(),
+        &q.list,
     );
     let (limit, offset) = list.window();
     let (rows, total) = audit::list_sorted(&state.db, &filter, &list.sort, limit, offset).await?;

@@ -9,15 +9,14 @@ use serde::Deserialize;
 use crate::error::AppResult;
 use crate::export::{Cell, Table};
 use crate::health::fleet::{self, BmcRow};
-use crate::web::list::{self, ListState};
+use crate::web::list::{self, ListParams, ListState};
 use crate::web::{AppState, Ctx};
 
 #[derive(Deserialize, Default)]
 pub(super) struct BmcQuery {
     q: Option<String>,
-    sort: Option<String>,
-    page: Option<i64>,
-    download: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
 }
 
 #[derive(Template, WebTemplate)]
@@ -42,10 +41,8 @@ pub(super) async fn list_bmcs(
     let list = ListState::new(
         "/health/bmcs",
         &[("q", search.unwrap_or(""))],
-        q.sort.as_deref(),
         fleet::BMC_SORTS,
-        q.page,
-        q.download.as_deref(),
+        &q.list,
     );
     let (limit, offset) = list.window();
     let (rows, total) = fleet::bmcs(&state.db, search, &list.sort, limit, offset).await?;

@@ -19,7 +19,7 @@ use crate::inventory::locations::{self, LocationView};
 use crate::inventory::templates::{self, Template as BuildTemplate};
 use crate::money::Money;
 use crate::web::AppState;
-use crate::web::list::{self, ListState};
+use crate::web::list::{self, ListParams, ListState};
 use crate::web::{Ctx, see_other};
 
 /// Template, assembly and asset routes.
@@ -152,8 +152,8 @@ async fn cancel_order(
 #[derive(Deserialize, Default)]
 struct AssetQuery {
     q: Option<String>,
-    sort: Option<String>,
-    download: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
 }
 
 #[derive(Template, WebTemplate)]
@@ -177,10 +177,12 @@ async fn list_assets(
     let list = ListState::new(
         "/inventory/assets",
         &[("q", search.unwrap_or(""))],
-        q.sort.as_deref(),
-        assets::ASSET_SORTS,
-        None,
-        q.download.as_deref(),
+        if ctx.can_money() {
+            assets::ASSET_SORTS_MONEY
+        } else {
+            assets::ASSET_SORTS
+        },
+        &q.list,
     );
     let limit = if list.download.is_some() {
         list.window().0

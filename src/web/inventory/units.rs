@@ -16,7 +16,7 @@ use crate::inventory::units::{self, MovementRow, StockLevel, UnitRow, UnitStatus
 use crate::money::{Currency, Money};
 use crate::web::AppState;
 use crate::web::Ctx;
-use crate::web::list::{self, ListState};
+use crate::web::list::{self, ListParams, ListState};
 
 /// Unit, stock and search routes.
 pub fn routes() -> Router<AppState> {
@@ -35,9 +35,8 @@ pub fn routes() -> Router<AppState> {
 struct UnitQuery {
     q: Option<String>,
     status: Option<String>,
-    sort: Option<String>,
-    page: Option<i64>,
-    download: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
 }
 
 #[derive(Template, WebTemplate)]
@@ -69,10 +68,8 @@ async fn list_units(
     let list = ListState::new(
         "/inventory/units",
         &[("q", prefix), ("status", status_name)],
-        q.sort.as_deref(),
         units::UNIT_SORTS,
-        q.page,
-        q.download.as_deref(),
+        &q.list,
     );
     let (limit, offset) = list.window();
     let (rows, total) =

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, Default)]
 struct ListQuery {
+    #[serde(default, deserialize_with = "crate::web::pager::lenient")]
     page: Option<i64>,
     /// `open`: only audits not finished yet.
     status: Option<String>,
