@@ -49,18 +49,9 @@ pub async fn list(db: &Db, q: Option<&str>, limit: i64) -> Result<Vec<Asset>, Db
     list_sorted(db, q, &db::Sort::default(), limit).await
 }
 
-/// The columns the asset list sorts by (`key`, SQL) for roles that do not
-/// see money.
+/// The columns the asset list sorts by (`key`, SQL); a role that does not
+/// see money has the [`ASSET_MONEY_SORTS`] taken out.
 pub const ASSET_SORTS: &[(&str, &str)] = &[
-    ("tag", "lower(a.asset_tag)"),
-    ("hostname", "lower(a.hostname)"),
-    ("template", "lower(t.name)"),
-    ("status", "a.status"),
-];
-
-/// As [`ASSET_SORTS`], and the cost (labour and installed units), for
-/// roles that see money.
-pub const ASSET_SORTS_MONEY: &[(&str, &str)] = &[
     ("tag", "lower(a.asset_tag)"),
     ("hostname", "lower(a.hostname)"),
     ("template", "lower(t.name)"),
@@ -70,6 +61,10 @@ pub const ASSET_SORTS_MONEY: &[(&str, &str)] = &[
         "a.assembly_labour_minor + coalesce((select sum(u.landed_cost_minor) from units u where u.asset_id = a.id and u.status = 'installed'), 0)",
     ),
 ];
+
+/// The asset list's sorts only for roles that see money (the cost: labour
+/// and installed units).
+pub const ASSET_MONEY_SORTS: &[&str] = &["cost"];
 
 /// As [`list`], in the order of `sort` (a key of [`ASSET_SORTS`]; else by tag).
 pub async fn list_sorted(
@@ -94,7 +89,7 @@ pub async fn list_sorted(
         "where cast($1 as text) is null and cast($2 as text) is null"
     };
     // The web layer kept the sort only when its user may use it (cost: money roles).
-    let order = sort.order_by(ASSET_SORTS_MONEY, "a.asset_tag", "a.id");
+    let order = sort.order_by(ASSET_SORTS, "a.asset_tag", "a.id");
     let sql = format!("{ASSET_SELECT} {filter} order by {order} limit $3");
     Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()

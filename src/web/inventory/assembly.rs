@@ -177,11 +177,14 @@ async fn list_assets(
     let list = ListState::new(
         "/inventory/assets",
         &[("q", search.unwrap_or(""))],
-        if ctx.can_money() {
-            assets::ASSET_SORTS_MONEY
-        } else {
-            assets::ASSET_SORTS
-        },
+        &crate::db::sort::without(
+            assets::ASSET_SORTS,
+            if ctx.can_money() {
+                &[]
+            } else {
+                assets::ASSET_MONEY_SORTS
+            },
+        ),
         &q.list,
     );
     let limit = if list.download.is_some() {

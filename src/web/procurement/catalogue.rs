@@ -273,11 +273,10 @@ fn parts_list(q: &ListQuery, money: bool) -> ListState {
             ("q", q.search().unwrap_or("")),
             ("category", q.category.as_deref().unwrap_or("")),
         ],
-        if money {
-            repo::PART_SORTS_MONEY
-        } else {
-            repo::PART_SORTS
-        },
+        &crate::db::sort::without(
+            repo::PART_SORTS,
+            if money { &[] } else { repo::PART_MONEY_SORTS },
+        ),
         &q.params(),
     )
 }
