@@ -4,14 +4,17 @@
 //! all matching rows.
 
 use axum::response::Response;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 use crate::db::Sort;
 use crate::error::{AppError, AppResult};
-use crate::export::{self, Table};
+use crate::export::{self, Cell, Table};
 use crate::i18n::Msg;
-use crate::web::Pager;
 use crate::web::pager::DEFAULT_PER_PAGE;
+use crate::web::{Ctx, Pager};
 
 /// Most rows one download holds (an XLSX sheet holds 1,048,576).
 pub const EXPORT_CAP: i64 = 1_000_000;
@@ -166,15 +169,155 @@ impl ListState {
     }
 }
 
-/// The rows as a download: a header row first, then every row; more rows
-/// than [`EXPORT_CAP`] is refused with a message to narrow the filter.
-pub fn download(table: &Table, ext: &str, stem: &str) -> AppResult<Response> {
+/// The rows as a download named `{stem}-{today}.{ext}` (today in the
+/// user's time zone): a header row first, then every row; more rows than
+/// [`EXPORT_CAP`] is refused with a message to narrow the filter. The file
+/// is built in memory: XLSX always (a workbook is written whole), CSV of
+/// the small lists; a long list streams its CSV with [`stream_csv`].
+pub fn download(ctx: &Ctx, table: &Table, ext: &str, stem: &str) -> AppResult<Response> {
     if i64::try_from(table.rows.len()).unwrap_or(i64::MAX) > EXPORT_CAP {
-        return Err(AppError::Conflict(
-            Msg::new("list2.too_many_rows").arg("max", EXPORT_CAP),
-        ));
+        return Err(too_many());
     }
-    export::attachment(table, ext, stem)
+    export::titled_attachment(table, ext, &file_stem(ctx, stem), None)
+}
+
+fn too_many() -> AppError {
+    AppError::Conflict(Msg::new("list2.too_many_rows").arg("max", EXPORT_CAP))
+}
+
+/// `{stem}-{today}`, today's date in the user's time zone.
+fn file_stem(ctx: &Ctx, stem: &str) -> String {
+    let now = crate::clock::now();
+    let day = jiff::Timestamp::from_second(now.unix_timestamp())
+        .map(|ts| ts.to_zoned(zone(ctx)).date().to_string())
+        .unwrap_or_else(|_| now.date().to_string());
+    format!("{stem}-{day}")
+}
+
+fn zone(ctx: &Ctx) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(&ctx.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// A time as a download shows it: in the user's time zone, to the second
+/// (`2026-12-08 09:15:02`); the column's header names the zone
+/// ([`zoned_header`]).
+pub fn zoned_time(ctx: &Ctx, t: &OffsetDateTime) -> String {
+    match jiff::Timestamp::from_second(t.unix_timestamp()) {
+        Ok(ts) => ts
+            .to_zoned(zone(ctx))
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        Err(_) => t.to_string(),
+    }
+}
+
+/// The header of a time column: its label and the user's time zone,
+/// `Received (Asia/Seoul)`.
+pub fn zoned_header(ctx: &Ctx, key: &str) -> String {
+    ctx.msg(
+        &Msg::new("list3.in_zone")
+            .arg("label", ctx.t(key))
+            .arg("zone", zone(ctx).iana_name().unwrap_or("UTC")),
+    )
+}
+
+/// The list as a download of the rows `fetch(limit, offset)` gives (cells
+/// matching `headers`): a CSV streams ([`stream_csv`]); an XLSX is fetched
+/// whole and built in memory (a workbook is written at once), up to
+/// [`EXPORT_CAP`] rows.
+pub async fn download_rows<F>(
+    ctx: &Ctx,
+    list: &ListState,
+    stem: &str,
+    headers: Vec<String>,
+    fetch: F,
+) -> AppResult<Response>
+where
+    F: Fn(i64, i64) -> ChunkFuture + Send + Sync + 'static,
+{
+    match list.download.as_deref() {
+        Some("csv") => stream_csv(ctx, stem, headers, fetch).await,
+        Some("xlsx") => {
+            let (rows, _) = fetch(EXPORT_CAP + 1, 0).await?;
+            let name = stem.to_owned();
+            download(
+                ctx,
+                &Table {
+                    name,
+                    headers,
+                    rows,
+                },
+                "xlsx",
+                stem,
+            )
+        }
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Rows a streamed CSV download fetches and writes at a time.
+pub const CHUNK: i64 = 2000;
+
+/// One chunk of a streamed download: `limit` rows from `offset` as cells,
+/// and how many rows match in all.
+pub type ChunkFuture = BoxFuture<'static, AppResult<(Vec<Vec<Cell>>, i64)>>;
+
+/// A CSV download that streams: `fetch(limit, offset)` is called for
+/// [`CHUNK`] rows at a time (in the list's order, whose last key is unique,
+/// so chunks neither overlap nor skip), and each chunk is written to the
+/// response as it comes, so memory does not grow with the rows. The first
+/// chunk is fetched before answering, so a failure or more rows than
+/// [`EXPORT_CAP`] is an error page, not a cut file; a failure later ends
+/// the body early (the client sees an incomplete download).
+pub async fn stream_csv<F>(
+    ctx: &Ctx,
+    stem: &str,
+    headers: Vec<String>,
+    fetch: F,
+) -> AppResult<Response>
+where
+    F: Fn(i64, i64) -> ChunkFuture + Send + Sync + 'static,
+{
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (first, total) = fetch(CHUNK, 0).await?;
+    if total > EXPORT_CAP {
+        return Err(too_many());
+    }
+    let mut head = Vec::from("\u{feff}".as_bytes());
+    head.extend(export::csv_rows(std::iter::once(
+        headers.into_iter().map(Cell::Text).collect(),
+    ))?);
+    let more = i64::try_from(first.len()).unwrap_or(0) == CHUNK;
+    head.extend(export::csv_rows(first)?);
+    let rest = futures_util::stream::unfold((CHUNK, more), move |(offset, more)| {
+        let next = more.then(|| fetch(CHUNK, offset));
+        async move {
+            let (rows, _) = match next?.await {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a streamed download stopped");
+                    return Some((
+                        Err(std::io::Error::other("download stopped")),
+                        (offset, false),
+                    ));
+                }
+            };
+            let n = i64::try_from(rows.len()).unwrap_or(0);
+            let bytes = export::csv_rows(rows).map_err(std::io::Error::other);
+            Some((bytes.map(bytes::Bytes::from), (offset + n, n == CHUNK)))
+        }
+    });
+    let body = futures_util::stream::once(async move { Ok(bytes::Bytes::from(head)) }).chain(rest);
+    let disposition = format!("attachment; filename=\"{}.csv\"", file_stem(ctx, stem));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
 }
 
 #[cfg(test)]

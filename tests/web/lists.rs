@@ -322,7 +322,7 @@ async fn a_download_holds_exactly_the_filtered_rows_under_a_header_row() {
             assert_eq!(x[..6], c[..6], "{backend:?}");
         }
         // The buyer sees money: the landed cost and its currency are columns.
-        assert_eq!(all[0].len(), 8, "{:?}", all[0]);
+        assert_eq!(all[0].len(), 9, "{:?}", all[0]);
 
         // Suppliers, parts and orders download with their filters too.
         let s = csv_rows(&app, "/procurement/suppliers?q=mellanox&download=csv").await;
@@ -356,8 +356,8 @@ async fn a_download_holds_exactly_the_filtered_rows_under_a_header_row() {
         app.login("tech", "rackledger-tech").await;
         let t = csv_rows(&app, "/inventory/units?q=BIG&download=csv").await;
         assert_eq!(t.len(), 61);
-        assert_eq!(t[0], all[0][..6], "the same columns without the cost");
-        assert!(t[1..].iter().all(|r| r.len() == 6));
+        assert_eq!(t[0], all[0][..7], "the same columns without the cost");
+        assert!(t[1..].iter().all(|r| r.len() == 7));
         let tp = csv_rows(&app, "/procurement/parts?category=nic&download=csv").await;
         assert_eq!(tp[0], p[0][..6], "no last price: {:?}", tp[0]);
         assert_eq!(p[0].len(), 8, "{:?}", p[0]);
@@ -420,6 +420,9 @@ async fn assets_work_orders_bmcs_and_the_audit_log_sort_and_download() {
         let au = csv_rows(&app, "/admin/audit?entity=bmc&download=csv").await;
         assert_eq!(au.len(), 4, "three BMCs saved: {au:?}");
         assert!(au[1..].iter().all(|r| r[3] == "bmc"), "{au:?}");
+        // Times in the user's zone, named in the header.
+        assert!(au[0][0].ends_with(" (Asia/Seoul)"), "{:?}", au[0]);
+        assert!(bx[0][6].ends_with("(Asia/Seoul)"), "{:?}", bx[0]);
         app.finish().await;
     }
 }
@@ -613,6 +616,67 @@ async fn assets_by_cost_and_parts_by_specs_and_last_price_sort_for_money_roles_o
         let (_, by_price) = app.page(&format!("{cat}&sort=-last_price")).await;
         assert_eq!(cells(&by_price, "#parts"), cells(&plain, "#parts"));
         sorts_both_ways(&app, &cat, "#parts", "specs", 4, num_key).await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_csv_download_streams_every_row_in_order_with_times_and_its_name_in_the_users_zone() {
+    use rackledger::web::list::CHUNK;
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        // More rows than one chunk, so the file is written in several.
+        let n = usize::try_from(CHUNK).unwrap() + 345;
+        big_order(&app.db, "STR", n).await;
+        app.login("buyer", "rackledger-buyer").await;
+        let path = "/inventory/units?q=STR-&sort=-serial&download=csv";
+        let r = app.server.get(path).await;
+        assert_eq!(r.status_code(), 200);
+        assert!(
+            r.maybe_header("content-length").is_none(),
+            "{backend:?}: a stream has no length known up front"
+        );
+        let rows = csv_rows(&app, path).await;
+        assert_eq!(rows.len(), n + 1, "{backend:?}: header and every unit");
+        let serials: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+        let mut expected: Vec<String> = (1..=n).map(|i| format!("STR-{i:05}")).collect();
+        expected.reverse();
+        assert_eq!(
+            serials, expected,
+            "{backend:?}: complete, in order, once each"
+        );
+
+        // Times in the user's zone (Asia/Seoul here), the zone in the header.
+        assert!(
+            ["Received (Asia/Seoul)", "입고 시각 (Asia/Seoul)"].contains(&rows[0][6].as_str()),
+            "{:?}",
+            rows[0]
+        );
+        let utc: time::OffsetDateTime = on!(&app.db, |p| sqlx::query_scalar(
+            "select created_at from units where serial = 'STR-00001'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let seoul = utc.to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap());
+        let shown = &rows.last().unwrap()[6];
+        let fmt =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+        assert_eq!(shown, &seoul.format(&fmt).unwrap(), "{backend:?}");
+        // The file is named by the day in that zone.
+        let today = rackledger::clock::now()
+            .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap())
+            .date();
+        let disposition = r.header("content-disposition");
+        assert_eq!(
+            disposition.to_str().unwrap(),
+            format!("attachment; filename=\"units-{today}.csv\"")
+        );
+        // The XLSX (built whole) holds the same rows.
+        let x = xlsx_rows(&app, "/inventory/units?q=STR-&sort=-serial&download=xlsx").await;
+        assert_eq!(x.len(), n + 1);
+        assert_eq!(x[1][0], rows[1][0]);
+        assert_eq!(x[n][6], rows[n][6]);
         app.finish().await;
     }
 }

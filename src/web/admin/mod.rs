@@ -16,7 +16,7 @@ use crate::auth::repo::{self as users, TokenRow, UserRow};
 use crate::auth::service::{self, NewUserInput, UserUpdate};
 use crate::auth::{CurrentUser, Permission, Role, ThrottleRow, throttle};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::export::{Cell, Table};
+use crate::export::Cell;
 use crate::web::AppState;
 use crate::web::list::{self, ListParams, ListState};
 use crate::web::{Checked, Ctx, Pager, see_other, unless_refused};
@@ -419,11 +419,20 @@ async fn audit_log(
         audit::AUDIT_SORTS,
         &q.list,
     );
+    if list.download.is_some() {
+        let (db, c, sort, f) = (state.db.clone(), ctx.clone(), list.sort.clone(), filter);
+        let headers = audit_headers(&ctx);
+        return list::download_rows(&ctx, &list, "audit", headers, move |limit, offset| {
+            let (db, c, sort, f) = (db.clone(), c.clone(), sort.clone(), f.clone());
+            Box::pin(async move {
+                let (rows, total) = audit::list_sorted(&db, &f, &sort, limit, offset).await?;
+                Ok((audit_rows(&c, rows), total))
+            })
+        })
+        .await;
+    }
     let (limit, offset) = list.window();
     let (rows, total) = audit::list_sorted(&state.db, &filter, &list.sort, limit, offset).await?;
-    if let Some(ext) = &list.download {
-        return list::download(&audit_table(&ctx, rows), ext, "audit");
-    }
     Ok(AuditPage {
         ctx: ctx.section("admin"),
         rows,
@@ -440,26 +449,34 @@ async fn audit_log(
     .into_response())
 }
 
-/// The audit log as a download (times in UTC, RFC 3339); the before and
-/// after values, which may hold prices, only for those who see money.
-fn audit_table(ctx: &Ctx, rows: Vec<AuditEntry>) -> Table {
-    let money = ctx.can_money();
-    let mut headers: Vec<String> = ["audit.when", "audit.actor", "audit.action", "audit.entity"]
+/// The audit log download's headers: times in the user's zone (named in
+/// the header); the before and after values, which may hold prices, only
+/// for those who see money.
+fn audit_headers(ctx: &Ctx) -> Vec<String> {
+    let mut headers: Vec<String> = vec![list::zoned_header(ctx, "audit.when")];
+    headers.extend(
+        [
+            "audit.actor",
+            "audit.action",
+            "audit.entity",
+            "audit.entity_id",
+        ]
         .iter()
-        .map(|k| ctx.t(k).to_owned())
-        .collect();
-    headers.push(ctx.t("audit.entity_id").to_owned());
-    if money {
+        .map(|k| ctx.t(k).to_owned()),
+    );
+    if ctx.can_money() {
         headers.push(ctx.t("audit.before").to_owned());
         headers.push(ctx.t("audit.after").to_owned());
     }
-    let rows = rows
-        .into_iter()
+    headers
+}
+
+/// The audit rows as download cells, matching [`audit_headers`].
+fn audit_rows(ctx: &Ctx, rows: Vec<AuditEntry>) -> Vec<Vec<Cell>> {
+    let money = ctx.can_money();
+    rows.into_iter()
         .map(|r| {
-            let when = r
-                .created_at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default();
+            let when = list::zoned_time(ctx, &r.created_at);
             let mut row = vec![
                 Cell::Text(when),
                 r.actor.into(),
@@ -473,10 +490,5 @@ fn audit_table(ctx: &Ctx, rows: Vec<AuditEntry>) -> Table {
             }
             row
         })
-        .collect();
-    Table {
-        name: ctx.t("admin.audit").to_owned(),
-        headers,
-        rows,
-    }
+        .collect()
 }

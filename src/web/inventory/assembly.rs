@@ -202,7 +202,7 @@ async fn list_assets(
         })
         .collect();
     if let Some(ext) = &list.download {
-        return list::download(&assets_table(&ctx, &rows), ext, "assets");
+        return list::download(&ctx, &assets_table(&ctx, &rows), ext, "assets");
     }
     Ok(AssetsPage {
         rows,

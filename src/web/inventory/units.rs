@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::audit::{self, AuditEntry, AuditFilter};
 use crate::error::AppResult;
-use crate::export::{Cell, Table};
+use crate::export::Cell;
 use crate::inventory::reorder::{self, MinStockInput, ReorderRow};
 use crate::inventory::units::{self, MovementRow, StockLevel, UnitRow, UnitStatus};
 use crate::money::{Currency, Money};
@@ -71,12 +71,12 @@ async fn list_units(
         units::UNIT_SORTS,
         &q.list,
     );
+    if list.download.is_some() {
+        return units_download(&state, &ctx, &list, prefix, status).await;
+    }
     let (limit, offset) = list.window();
     let (rows, total) =
         units::search_sorted(&state.db, prefix, status, &list.sort, limit, offset).await?;
-    if let Some(ext) = &list.download {
-        return list::download(&units_table(&ctx, &rows), ext, "units");
-    }
     Ok(UnitsPage {
         ctx: ctx.section("inventory"),
         rows,
@@ -92,9 +92,8 @@ async fn list_units(
     .into_response())
 }
 
-/// The units as a download; the landed cost only for those who see money.
-fn units_table(ctx: &Ctx, rows: &[UnitRow]) -> Table {
-    let money = ctx.can_money();
+/// The units' download headers; the landed cost only for those who see money.
+fn units_headers(ctx: &Ctx) -> Vec<String> {
     let mut headers: Vec<String> = [
         "receipt.serial",
         "parts.mpn",
@@ -106,12 +105,18 @@ fn units_table(ctx: &Ctx, rows: &[UnitRow]) -> Table {
     .iter()
     .map(|k| ctx.t(k).to_owned())
     .collect();
-    if money {
+    headers.push(list::zoned_header(ctx, "list3.received"));
+    if ctx.can_money() {
         headers.push(ctx.t("po.landed_unit").to_owned());
         headers.push(ctx.t("suppliers.currency").to_owned());
     }
-    let rows = rows
-        .iter()
+    headers
+}
+
+/// The units as download rows, matching [`units_headers`].
+fn units_rows(ctx: &Ctx, rows: &[UnitRow]) -> Vec<Vec<Cell>> {
+    let money = ctx.can_money();
+    rows.iter()
         .map(|u| {
             let mut r: Vec<Cell> = vec![
                 u.serial.clone().into(),
@@ -120,22 +125,50 @@ fn units_table(ctx: &Ctx, rows: &[UnitRow]) -> Table {
                 ctx.tk("category", &u.category).into(),
                 ctx.tk("unit_status", u.status.as_str()).into(),
                 u.po_number.clone().unwrap_or_default().into(),
+                list::zoned_time(ctx, &u.received_at).into(),
             ];
             if money {
                 let cur = Currency::parse(&u.cost_currency).unwrap_or(Currency::KRW);
                 r.push(Cell::Decimal(
                     Money::from_minor(u.landed_cost_minor, cur).amount,
                 ));
-                r.push(u.cost_currency.clone().into());
+                r.push(cur.code().into());
             }
             r
         })
-        .collect();
-    Table {
-        name: ctx.t("nav.units").to_owned(),
-        headers,
-        rows,
-    }
+        .collect()
+}
+
+/// The units as a download: a CSV streams in chunks (a list of a million
+/// units does not sit in memory), an XLSX is built whole.
+async fn units_download(
+    state: &AppState,
+    ctx: &Ctx,
+    list: &ListState,
+    prefix: &str,
+    status: Option<UnitStatus>,
+) -> AppResult<Response> {
+    let (db, c, sort, prefix) = (
+        state.db.clone(),
+        ctx.clone(),
+        list.sort.clone(),
+        prefix.to_owned(),
+    );
+    list::download_rows(
+        ctx,
+        list,
+        "units",
+        units_headers(ctx),
+        move |limit, offset| {
+            let (db, c, sort, prefix) = (db.clone(), c.clone(), sort.clone(), prefix.clone());
+            Box::pin(async move {
+                let (rows, total) =
+                    units::search_sorted(&db, &prefix, status, &sort, limit, offset).await?;
+                Ok((units_rows(&c, &rows), total))
+            })
+        },
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]

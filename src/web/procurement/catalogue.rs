@@ -148,7 +148,7 @@ async fn list_suppliers(
         let (limit, offset) = list.window();
         let (rows, _) =
             repo::list_suppliers(&state.db, q.search(), &list.sort.param(), limit, offset).await?;
-        return list::download(&suppliers_table(&ctx, &rows), ext, "suppliers");
+        return list::download(&ctx, &suppliers_table(&ctx, &rows), ext, "suppliers");
     }
     Ok(suppliers_page(&state, ctx, &q).await?.into_response())
 }
@@ -389,7 +389,7 @@ async fn list_parts(
         .await?;
         let money = ctx.can_money();
         let rows = rows.into_iter().map(|r| r.view(money)).collect();
-        return list::download(&parts_table(&ctx, rows), ext, "parts");
+        return list::download(&ctx, &parts_table(&ctx, rows), ext, "parts");
     }
     Ok(parts_page(&state, ctx, &q).await?.into_response())
 }

@@ -117,7 +117,7 @@ pub(super) async fn list_orders(
         let (rows, _) =
             repo::list_pos_sorted(&state.db, q.search(), q.status(), &list.sort, limit, offset)
                 .await?;
-        return list::download(&orders_table(&ctx, rows), ext, "orders");
+        return list::download(&ctx, &orders_table(&ctx, rows), ext, "orders");
     }
     Ok(orders_page(&state, ctx, &q).await?.into_response())
 }
