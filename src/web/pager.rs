@@ -30,9 +30,8 @@ fn default_per_page() -> i64 {
 
 /// A whole number as written in a URL, read the same way by every list:
 /// an optional sign and digits; a number too long for `i64` is read as the
-/// largest (or smallest) one, so it is clamped like any other out of range;
-/// anything else is absent (the default). Never an error: a page number
-/// never makes a 400.
+/// largest (or smallest) one, so it is clamped like any other out of range
+/// and a page number never makes a 400. `None` when it is not a number.
 pub fn parse_count(s: &str) -> Option<i64> {
     let s = s.trim();
     let (negative, digits) = match s.strip_prefix('-') {
@@ -50,9 +49,19 @@ pub fn parse_count(s: &str) -> Option<i64> {
     })
 }
 
-/// `deserialize_with` for an optional page or per-page (see [`parse_count`]).
+/// `deserialize_with` for an optional page or per-page: any whole number
+/// (see [`parse_count`]), absent when blank; what is not a number is
+/// refused (the application's 400 page), on every list alike.
 pub fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.and_then(|s| parse_count(&s)))
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => parse_count(&s).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "a page number or rows per page must be a whole number, not {s:?}"
+            ))
+        }),
+    }
 }
 
 fn lenient_or_one<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {

@@ -481,6 +481,9 @@ async fn every_list_reads_any_page_number_the_same_way() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         big_order(&app.db, "PP", 3).await;
+        for tag in ["PP-A", "PP-B"] {
+            crate::app::add_asset(&app.db, tag).await;
+        }
         app.login("admin", "rackledger-admin").await;
         let huge = "123456789012345678901234567890";
         let queries = [
@@ -488,9 +491,8 @@ async fn every_list_reads_any_page_number_the_same_way() {
             format!("page=-{huge}"),
             format!("per_page={huge}"),
             format!("per_page=-{huge}&page=2"),
-            "page=abc&per_page=".to_owned(),
+            "page=&per_page=".to_owned(),
             "page=0&per_page=0".to_owned(),
-            "page=1.5".to_owned(),
         ];
         for path in LISTS {
             for q in &queries {
@@ -498,11 +500,19 @@ async fn every_list_reads_any_page_number_the_same_way() {
                 let r = app.server.get(&url).await;
                 assert_eq!(r.status_code(), 200, "{backend:?} {url}");
             }
+            // What is not a number is refused alike: the application's page.
+            for q in ["page=abc", "per_page=1.5"] {
+                let url = format!("{path}?{q}");
+                let r = app.server.get(&url).await;
+                assert_eq!(r.status_code(), 400, "{backend:?} {url}");
+                assert!(r.text().contains("<html"), "{url}");
+            }
         }
         // Clamped, not refused: a huge page is past the end, a huge
         // per-page is the most rows a page shows, a tiny one is one row.
         for path in [
             "/inventory/units",
+            "/inventory/assets",
             "/procurement/orders",
             "/procurement/parts",
             "/procurement/suppliers",
@@ -513,6 +523,8 @@ async fn every_list_reads_any_page_number_the_same_way() {
         }
         let (_, one) = app.page("/inventory/units?per_page=-5").await;
         assert_eq!(count(&one, "#units tbody tr"), 1);
+        let (_, assets) = app.page("/inventory/assets?per_page=1").await;
+        assert_eq!(count(&assets, "#assets tbody tr"), 1, "assets page too");
         let (_, two) = app.page("/inventory/units?per_page=2").await;
         assert_eq!(count(&two, "#units tbody tr"), 2);
         let sel = Selector::parse("nav.pager a[rel=next]").unwrap();

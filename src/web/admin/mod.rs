@@ -52,6 +52,8 @@ struct ListQuery {
     q: Option<String>,
     #[serde(default, deserialize_with = "crate::web::pager::lenient")]
     page: Option<i64>,
+    #[serde(default, deserialize_with = "crate::web::pager::lenient")]
+    per_page: Option<i64>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -75,7 +77,7 @@ impl UsersPage {
     async fn load(state: &AppState, ctx: Ctx, q: ListQuery) -> AppResult<UsersPage> {
         let pager = Pager {
             page: q.page.unwrap_or(1),
-            ..Pager::default()
+            per_page: q.per_page.unwrap_or(crate::web::pager::DEFAULT_PER_PAGE),
         };
         let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let (rows, total) =

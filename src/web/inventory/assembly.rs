@@ -162,11 +162,12 @@ struct AssetsPage {
     ctx: Ctx,
     rows: Vec<(Asset, Money)>,
     q: String,
+    page: i64,
+    pages: i64,
+    total: i64,
+    base: String,
     list: ListState,
 }
-
-/// Assets one page lists (the list has no pages).
-const ASSETS_SHOWN: i64 = 500;
 
 async fn list_assets(
     State(state): State<AppState>,
@@ -187,14 +188,10 @@ async fn list_assets(
         ),
         &q.list,
     );
-    let limit = if list.download.is_some() {
-        list.window().0
-    } else {
-        ASSETS_SHOWN
-    };
+    let (limit, offset) = list.window();
     let base = state.config.base();
-    let rows: Vec<(Asset, Money)> = assets::list_sorted(&state.db, search, &list.sort, limit)
-        .await?
+    let (rows, total) = assets::page_sorted(&state.db, search, &list.sort, limit, offset).await?;
+    let rows: Vec<(Asset, Money)> = rows
         .into_iter()
         .map(|a| {
             let m = Money::from_minor(a.units_cost_minor + a.assembly_labour_minor, base);
@@ -207,6 +204,10 @@ async fn list_assets(
     Ok(AssetsPage {
         rows,
         q: search.unwrap_or_default().to_owned(),
+        page: list.pager.page(),
+        pages: list.pager.pages(total),
+        total,
+        base: list.base(),
         list,
         ctx: ctx.section("inventory"),
     }

@@ -38,6 +38,14 @@ struct ListQuery {
     page: Option<i64>,
     /// `open`: only audits not finished yet.
     status: Option<String>,
+    /// Read as every list reads it (a whole number, else 400); this list
+    /// keeps its fixed page size.
+    #[serde(
+        default,
+        rename = "per_page",
+        deserialize_with = "crate::web::pager::lenient"
+    )]
+    _per_page: Option<i64>,
 }
 
 #[derive(Template, WebTemplate)]
