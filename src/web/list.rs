@@ -173,7 +173,7 @@ impl ListState {
 /// user's time zone): a header row first, then every row; more rows than
 /// [`EXPORT_CAP`] is refused with a message to narrow the filter. The file
 /// is built in memory: XLSX always (a workbook is written whole), CSV of
-/// the small lists; a long list streams its CSV with [`stream_csv`].
+/// the small lists; a long list streams its CSV with [`download_rows`].
 pub fn download(ctx: &Ctx, table: &Table, ext: &str, stem: &str) -> AppResult<Response> {
     if i64::try_from(table.rows.len()).unwrap_or(i64::MAX) > EXPORT_CAP {
         return Err(too_many());
@@ -221,10 +221,22 @@ pub fn zoned_header(ctx: &Ctx, key: &str) -> String {
     )
 }
 
+/// Rows a streamed CSV download fetches and writes at a time.
+pub const CHUNK: i64 = 2000;
+
+/// One chunk of a streamed download: `limit` rows from `offset` as cells,
+/// and how many rows match in all.
+pub type ChunkFuture = BoxFuture<'static, AppResult<(Vec<Vec<Cell>>, i64)>>;
+
 /// The list as a download of the rows `fetch(limit, offset)` gives (cells
-/// matching `headers`): a CSV streams ([`stream_csv`]); an XLSX is fetched
-/// whole and built in memory (a workbook is written at once), up to
-/// [`EXPORT_CAP`] rows.
+/// matching `headers`). An XLSX is fetched whole and built in memory (a
+/// workbook is written at once), up to [`EXPORT_CAP`] rows. A CSV streams:
+/// `fetch` is called for [`CHUNK`] rows at a time (in the list's order,
+/// whose last key is unique, so chunks neither overlap nor skip), and each
+/// chunk is written to the response as it comes, so memory does not grow
+/// with the rows. The first chunk is fetched before answering, so a failure
+/// or more rows than [`EXPORT_CAP`] is an error page, not a cut file; a
+/// failure later ends the body early (the client sees an incomplete file).
 pub async fn download_rows<F>(
     ctx: &Ctx,
     list: &ListState,
@@ -236,11 +248,11 @@ where
     F: Fn(i64, i64) -> ChunkFuture + Send + Sync + 'static,
 {
     match list.download.as_deref() {
-        Some("csv") => stream_csv(ctx, stem, headers, fetch).await,
+        Some("csv") => {}
         Some("xlsx") => {
             let (rows, _) = fetch(EXPORT_CAP + 1, 0).await?;
             let name = stem.to_owned();
-            download(
+            return download(
                 ctx,
                 &Table {
                     name,
@@ -249,35 +261,10 @@ where
                 },
                 "xlsx",
                 stem,
-            )
+            );
         }
-        _ => Err(AppError::NotFound),
+        _ => return Err(AppError::NotFound),
     }
-}
-
-/// Rows a streamed CSV download fetches and writes at a time.
-pub const CHUNK: i64 = 2000;
-
-/// One chunk of a streamed download: `limit` rows from `offset` as cells,
-/// and how many rows match in all.
-pub type ChunkFuture = BoxFuture<'static, AppResult<(Vec<Vec<Cell>>, i64)>>;
-
-/// A CSV download that streams: `fetch(limit, offset)` is called for
-/// [`CHUNK`] rows at a time (in the list's order, whose last key is unique,
-/// so chunks neither overlap nor skip), and each chunk is written to the
-/// response as it comes, so memory does not grow with the rows. The first
-/// chunk is fetched before answering, so a failure or more rows than
-/// [`EXPORT_CAP`] is an error page, not a cut file; a failure later ends
-/// the body early (the client sees an incomplete download).
-pub async fn stream_csv<F>(
-    ctx: &Ctx,
-    stem: &str,
-    headers: Vec<String>,
-    fetch: F,
-) -> AppResult<Response>
-where
-    F: Fn(i64, i64) -> ChunkFuture + Send + Sync + 'static,
-{
     use axum::http::header;
     use axum::response::IntoResponse;
     let (first, total) = fetch(CHUNK, 0).await?;

@@ -149,7 +149,7 @@ fn list_download(ctx: &Ctx, rows: &[WorkOrder], ext: &str) -> AppResult<Response
         headers: all,
         rows,
     };
-    list::download(&ctx, &table, ext, "workorders")
+    list::download(ctx, &table, ext, "workorders")
 }
 
 #[derive(Deserialize, Default)]
