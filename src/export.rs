@@ -101,11 +101,31 @@ pub fn to_csv_titled(t: &Table, title: Option<&str>) -> anyhow::Result<Vec<u8>> 
         }
         w.write_record(t.headers.iter().map(|h| neutralise(h)))?;
         for row in &t.rows {
-            w.write_record(row.iter().map(|c| match c {
-                Cell::Text(s) => neutralise(s),
-                Cell::Int(n) => n.to_string(),
-                Cell::Decimal(d) => d.to_string(),
-            }))?;
+            w.write_record(row.iter().map(csv_cell))?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}
+
+fn csv_cell(c: &Cell) -> String {
+    match c {
+        Cell::Text(s) => neutralise(s),
+        Cell::Int(n) => n.to_string(),
+        Cell::Decimal(d) => d.to_string(),
+    }
+}
+
+/// Rows as CSV lines (no BOM, no header), as [`to_csv`] writes them: one
+/// piece of a streamed download.
+pub fn csv_rows(rows: impl IntoIterator<Item = Vec<Cell>>) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(&mut out);
+        for row in rows {
+            w.write_record(row.iter().map(csv_cell))?;
         }
         w.flush()?;
     }

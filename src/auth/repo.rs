@@ -88,25 +88,14 @@ pub async fn list_users(
     offset: i64,
 ) -> Result<(Vec<UserRow>, i64), DbError> {
     let pattern = q.map(crate::db::like_contains);
-    let filter = "where (cast($1 as text) is null or lower(username) like $1 escape '\\' or lower(display_name) like $1 escape '\\')";
-    let sql =
-        format!("select {USER_COLUMNS} from users {filter} order by username limit $2 offset $3");
-    let rows = on!(db, |p| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(&pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(p)
-            .await
-    })?;
-    let count_sql = format!("select count(*) from users {filter}");
-    let total = on!(db, |p| {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()))
-            .bind(&pattern)
-            .fetch_one(p)
-            .await
-    })?;
-    Ok((rows, total))
+    crate::db::Paged {
+        columns: USER_COLUMNS,
+        from: "from users where (cast($1 as text) is null or lower(username) like $1 escape '\\' or lower(display_name) like $1 escape '\\')",
+        order: "username",
+        texts: &[pattern.as_deref()],
+    }
+    .fetch(db, limit, offset)
+    .await
 }
 
 /// Number of users (zero on a fresh install).

@@ -10,12 +10,14 @@
 mod conn;
 mod decimal;
 mod error;
+mod page;
 mod probe;
 pub mod sort;
 
 pub use conn::{Conn, Held, Raw, Work, work};
 pub use decimal::DbDecimal;
 pub use error::DbError;
+pub use page::Paged;
 pub use probe::CanWrite;
 pub use sort::Sort;
 

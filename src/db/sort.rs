@@ -49,7 +49,9 @@ impl Sort {
 
     /// The `order by` list (without the words): the SQL of the key in
     /// `columns` (`(key, sql)`), or `default` for an unknown or empty key,
-    /// then `tie` (a unique column, e.g. `u.id`) in the same direction.
+    /// then `tie` (a unique column, e.g. `u.id`) in the same direction. A
+    /// column's SQL may be several expressions joined by ` | ` (for example
+    /// a currency, then the amount), each sorted in the chosen direction.
     pub fn order_by(&self, columns: &[(&str, &str)], default: &str, tie: &str) -> String {
         match columns.iter().find(|(k, _)| *k == self.key) {
             Some((_, sql)) => {
@@ -60,11 +62,26 @@ impl Sort {
                 } else {
                     "nulls first"
                 };
-                format!("{sql} {dir} {nulls}, {tie} {dir}")
+                let keys: Vec<String> = sql
+                    .split(" | ")
+                    .map(|e| format!("{e} {dir} {nulls}"))
+                    .collect();
+                format!("{}, {tie} {dir}", keys.join(", "))
             }
             None => format!("{default}, {tie}"),
         }
     }
+}
+
+/// `columns` without the keys in `hidden`: for example a list's money
+/// columns, for a role that does not see money (an unknown key sorts by
+/// the default, so nothing is learnt from it).
+pub fn without<'a>(columns: &[(&'a str, &'a str)], hidden: &[&str]) -> Vec<(&'a str, &'a str)> {
+    columns
+        .iter()
+        .filter(|(k, _)| !hidden.contains(k))
+        .copied()
+        .collect()
 }
 
 #[cfg(test)]
@@ -86,6 +103,12 @@ mod tests {
             "lower(s.name), s.id"
         );
         assert_eq!(evil.known(COLS), Sort::default());
+        let two: &[(&str, &str)] = &[("price", "cur | cast(price as numeric)")];
+        assert_eq!(
+            Sort::parse("-price").order_by(two, "id", "id"),
+            "cur desc nulls last, cast(price as numeric) desc nulls last, id desc"
+        );
+        assert_eq!(without(COLS, &["name"]), [("country", "s.country")]);
         assert_eq!(Sort::parse("name").param(), "name");
         assert_eq!(Sort::parse("-name").param(), "-name");
         assert_eq!(Sort::parse("").param(), "");

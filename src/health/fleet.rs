@@ -125,28 +125,15 @@ pub async fn bmcs(
     offset: i64,
 ) -> Result<(Vec<BmcRow>, i64), DbError> {
     let pattern = q.map(crate::db::like_contains);
-    let filter = "from bmcs b join assets a on a.id = b.asset_id
-        where (cast($1 as text) is null or lower(a.asset_tag) like $1 escape '\\' or lower(b.url) like $1 escape '\\')";
     let order = sort.order_by(BMC_SORTS, "lower(a.asset_tag)", "b.id");
-    let sql = format!(
-        "select b.id, b.asset_id, a.asset_tag, b.url, b.username, b.tls_policy, b.enabled,
-                b.consecutive_failures, b.last_success_at
-         {filter} order by {order} limit $2 offset $3"
-    );
-    let rows = on!(db, |p| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(&pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(p)
-            .await
-    })?;
-    let count = format!("select count(*) {filter}");
-    let total = on!(db, |p| {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
-            .bind(&pattern)
-            .fetch_one(p)
-            .await
-    })?;
-    Ok((rows, total))
+    crate::db::Paged {
+        columns: "b.id, b.asset_id, a.asset_tag, b.url, b.username, b.tls_policy, b.enabled,
+                b.consecutive_failures, b.last_success_at",
+        from: "from bmcs b join assets a on a.id = b.asset_id
+        where (cast($1 as text) is null or lower(a.asset_tag) like $1 escape '\\' or lower(b.url) like $1 escape '\\')",
+        order: &order,
+        texts: &[pattern.as_deref()],
+    }
+    .fetch(db, limit, offset)
+    .await
 }

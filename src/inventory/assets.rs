@@ -34,11 +34,12 @@ pub struct Asset {
     pub serial: Option<String>,
 }
 
-const ASSET_SELECT: &str = "select a.id, a.asset_tag, a.hostname, t.name as template_name, a.kind, a.status,
+const ASSET_COLUMNS: &str = "a.id, a.asset_tag, a.hostname, t.name as template_name, a.kind, a.status,
     a.assembly_labour_minor,
     cast(coalesce((select sum(u.landed_cost_minor) from units u where u.asset_id = a.id and u.status = 'installed'), 0) as bigint)
-      as units_cost_minor, a.serial
-    from assets a left join build_templates t on t.id = a.template_id";
+      as units_cost_minor, a.serial";
+
+const ASSET_FROM: &str = "from assets a left join build_templates t on t.id = a.template_id";
 
 /// Assets whose tag, hostname or registered serial starts with `q` (in any
 /// case of its ASCII letters, as `lower()` folds on both engines), by tag, at
@@ -49,13 +50,22 @@ pub async fn list(db: &Db, q: Option<&str>, limit: i64) -> Result<Vec<Asset>, Db
     list_sorted(db, q, &db::Sort::default(), limit).await
 }
 
-/// The columns the asset list sorts by (`key`, SQL); not the cost.
+/// The columns the asset list sorts by (`key`, SQL); a role that does not
+/// see money has the [`ASSET_MONEY_SORTS`] taken out.
 pub const ASSET_SORTS: &[(&str, &str)] = &[
     ("tag", "lower(a.asset_tag)"),
     ("hostname", "lower(a.hostname)"),
     ("template", "lower(t.name)"),
     ("status", "a.status"),
+    (
+        "cost",
+        "a.assembly_labour_minor + coalesce((select sum(u.landed_cost_minor) from units u where u.asset_id = a.id and u.status = 'installed'), 0)",
+    ),
 ];
+
+/// The asset list's sorts only for roles that see money (the cost: labour
+/// and installed units).
+pub const ASSET_MONEY_SORTS: &[&str] = &["cost"];
 
 /// As [`list`], in the order of `sort` (a key of [`ASSET_SORTS`]; else by tag).
 pub async fn list_sorted(
@@ -64,6 +74,17 @@ pub async fn list_sorted(
     sort: &db::Sort,
     limit: i64,
 ) -> Result<Vec<Asset>, DbError> {
+    Ok(page_sorted(db, q, sort, limit, 0).await?.0)
+}
+
+/// One page of [`list_sorted`] (`limit` from `offset`) and how many match.
+pub async fn page_sorted(
+    db: &Db,
+    q: Option<&str>,
+    sort: &db::Sort,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Asset>, i64), DbError> {
     let (lo, hi) = match q {
         Some(q) => {
             let lo = super::units::serial_key(q);
@@ -79,21 +100,21 @@ pub async fn list_sorted(
     } else {
         "where cast($1 as text) is null and cast($2 as text) is null"
     };
+    // The web layer kept the sort only when its user may use it (cost: money roles).
     let order = sort.order_by(ASSET_SORTS, "a.asset_tag", "a.id");
-    let sql = format!("{ASSET_SELECT} {filter} order by {order} limit $3");
-    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.clone()
-    ))
-    .bind(&lo)
-    .bind(&hi)
-    .bind(limit)
-    .fetch_all(p)
-    .await)?)
+    db::Paged {
+        columns: ASSET_COLUMNS,
+        from: &format!("{ASSET_FROM} {filter}"),
+        order: &order,
+        texts: &[lo.as_deref(), hi.as_deref()],
+    }
+    .fetch(db, limit, offset)
+    .await
 }
 
 /// One asset.
 pub async fn get(db: &Db, id: i64) -> Result<Asset, DbError> {
-    let sql = format!("{ASSET_SELECT} where a.id = $1");
+    let sql = format!("select {ASSET_COLUMNS} {ASSET_FROM} where a.id = $1");
     Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.clone()
     ))

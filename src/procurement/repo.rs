@@ -53,27 +53,15 @@ pub async fn list_suppliers(
     offset: i64,
 ) -> Result<(Vec<Supplier>, i64), DbError> {
     let pattern = q.map(crate::db::like_contains);
-    let filter = "where (cast($1 as text) is null or lower(name) like $1 escape '\\' or lower(country) like $1 escape '\\' or lower(currency) like $1 escape '\\')";
-    let sql = format!(
-        "select {SUPPLIER_COLUMNS} from suppliers {filter} order by {} limit $2 offset $3",
-        supplier_order(sort)
-    );
-    let rows = on!(db, |p| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(&pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(p)
-            .await
-    })?;
-    let count = format!("select count(*) from suppliers {filter}");
-    let total = on!(db, |p| {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
-            .bind(&pattern)
-            .fetch_one(p)
-            .await
-    })?;
-    Ok((rows, total))
+    let order = supplier_order(sort);
+    crate::db::Paged {
+        columns: SUPPLIER_COLUMNS,
+        from: "from suppliers where (cast($1 as text) is null or lower(name) like $1 escape '\\' or lower(country) like $1 escape '\\' or lower(currency) like $1 escape '\\')",
+        order: &order,
+        texts: &[pattern.as_deref()],
+    }
+    .fetch(db, limit, offset)
+    .await
 }
 
 /// One supplier.
@@ -185,12 +173,29 @@ pub async fn list_part_models(
 pub fn part_order(sort: &str) -> String {
     // `updated` was "recently changed first" before sorts had a direction.
     let sort = if sort == "updated" { "-updated" } else { sort };
+    // The web layer kept the sort only when its user may use it (prices: money roles).
     crate::db::Sort::parse(sort).order_by(PART_SORTS, "category, lower(manufacturer), mpn", "id")
 }
 
-/// The columns the part list sorts by (`key`, SQL). Not the last price:
-/// prices are in several currencies, and not every role sees them.
+/// The specs column's sort: the part's headline figure (cores, memory,
+/// capacity or power, whichever it has; meaningful within a category).
+const SPECS_SORT: (&str, &str) = (
+    "specs",
+    "coalesce(cores, memory_gib, capacity_gb, power_watts)",
+);
+
+/// The last price's sort, for roles that see money only: by currency, then
+/// the amount (prices in different currencies are not compared).
+const LAST_PRICE_SORT: (&str, &str) = (
+    "last_price",
+    "last_price_currency | cast(last_price as numeric)",
+);
+
+/// The columns the part list sorts by (`key`, SQL); a role that does not
+/// see money has the [`PART_MONEY_SORTS`] taken out.
 pub const PART_SORTS: &[(&str, &str)] = &[
+    SPECS_SORT,
+    LAST_PRICE_SORT,
     ("category", "category"),
     ("manufacturer", "lower(manufacturer)"),
     ("mpn", "mpn"),
@@ -198,6 +203,9 @@ pub const PART_SORTS: &[(&str, &str)] = &[
     ("tracking", "serial_tracked"),
     ("updated", "updated_at"),
 ];
+
+/// The part list's sorts only for roles that see money.
+pub const PART_MONEY_SORTS: &[&str] = &["last_price"];
 
 /// [`list_part_models`] in a chosen order (see [`part_order`]).
 pub async fn list_part_models_sorted(
@@ -209,32 +217,18 @@ pub async fn list_part_models_sorted(
     offset: i64,
 ) -> Result<(Vec<PartModelRow>, i64), DbError> {
     let pattern = q.map(crate::db::like_contains);
-    let filter =
-        "where (cast($1 as text) is null or lower(manufacturer) like $1 escape '\\' or lower(mpn) like $1 escape '\\'
-                         or lower(description) like $1 escape '\\')
-                   and (cast($2 as text) is null or category = $2)";
-    let sql = format!(
-        "select {PART_COLUMNS} from part_models {filter} order by {} limit $3 offset $4",
-        part_order(sort)
-    );
-    let rows = on!(db, |p| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(&pattern)
-            .bind(category)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(p)
-            .await
-    })?;
-    let count = format!("select count(*) from part_models {filter}");
-    let total = on!(db, |p| {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
-            .bind(&pattern)
-            .bind(category)
-            .fetch_one(p)
-            .await
-    })?;
-    Ok((rows, total))
+    let order = part_order(sort);
+    crate::db::Paged {
+        columns: PART_COLUMNS,
+        from: "from part_models
+            where (cast($1 as text) is null or lower(manufacturer) like $1 escape '\\' or lower(mpn) like $1 escape '\\'
+                   or lower(description) like $1 escape '\\')
+              and (cast($2 as text) is null or category = $2)",
+        order: &order,
+        texts: &[pattern.as_deref(), category],
+    }
+    .fetch(db, limit, offset)
+    .await
 }
 
 /// Inserts a part model; returns its id.

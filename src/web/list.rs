@@ -4,15 +4,38 @@
 //! all matching rows.
 
 use axum::response::Response;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use serde::Deserialize;
+use time::OffsetDateTime;
 
 use crate::db::Sort;
 use crate::error::{AppError, AppResult};
-use crate::export::{self, Table};
+use crate::export::{self, Cell, Table};
 use crate::i18n::Msg;
-use crate::web::Pager;
+use crate::web::pager::DEFAULT_PER_PAGE;
+use crate::web::{Ctx, Pager};
 
 /// Most rows one download holds (an XLSX sheet holds 1,048,576).
 pub const EXPORT_CAP: i64 = 1_000_000;
+
+/// What every list reads from its query string besides its own filters
+/// (flattened into the list's query struct): the sort, the page and rows
+/// per page (read by [`crate::web::pager::lenient`], so any number is
+/// clamped, never refused) and `download`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ListParams {
+    /// `name` or `-name`.
+    pub sort: Option<String>,
+    /// Page number, from 1.
+    #[serde(default, deserialize_with = "crate::web::pager::lenient")]
+    pub page: Option<i64>,
+    /// Rows per page, 1-500.
+    #[serde(default, deserialize_with = "crate::web::pager::lenient")]
+    pub per_page: Option<i64>,
+    /// `csv` or `xlsx`.
+    pub download: Option<String>,
+}
 
 /// A list's state from its URL: the path, the filters as given, the sort
 /// and the page; `download` (`csv`/`xlsx`) asks for the rows as a file.
@@ -31,15 +54,14 @@ pub struct ListState {
 }
 
 impl ListState {
-    /// `path` with `filters` (blank values dropped), `sort` (`name` or
-    /// `-name`; kept only when a key of `columns`), `page` and `download`.
+    /// `path` with `filters` (blank values dropped), the sort of `params`
+    /// (`name` or `-name`; kept only when a key of `columns`), its page,
+    /// rows per page and download.
     pub fn new(
         path: &'static str,
         filters: &[(&str, &str)],
-        sort: Option<&str>,
         columns: &[(&str, &str)],
-        page: Option<i64>,
-        download: Option<&str>,
+        params: &ListParams,
     ) -> ListState {
         ListState {
             path,
@@ -48,12 +70,12 @@ impl ListState {
                 .filter(|(_, v)| !v.trim().is_empty())
                 .map(|(k, v)| ((*k).to_owned(), v.trim().to_owned()))
                 .collect(),
-            sort: Sort::parse(sort.unwrap_or_default()).known(columns),
+            sort: Sort::parse(params.sort.as_deref().unwrap_or_default()).known(columns),
             pager: Pager {
-                page: page.unwrap_or(1),
-                ..Pager::default()
+                page: params.page.unwrap_or(1),
+                per_page: params.per_page.unwrap_or(DEFAULT_PER_PAGE),
             },
-            download: download.map(str::to_owned),
+            download: params.download.clone(),
         }
     }
 
@@ -74,6 +96,10 @@ impl ListState {
             .collect();
         if !sort.is_empty() {
             pairs.push(("sort", sort));
+        }
+        let per_page = self.pager.limit().to_string();
+        if self.pager.limit() != DEFAULT_PER_PAGE {
+            pairs.push(("per_page", &per_page));
         }
         pairs.extend_from_slice(extra);
         let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
@@ -119,6 +145,21 @@ impl ListState {
         self.url(&self.sort.param(), &[("download", ext)])
     }
 
+    /// When the page asked for is past the last one of `total` rows (and
+    /// there are rows): what to say and the link to the last page.
+    pub fn past_end(&self, total: i64) -> Option<(Msg, String)> {
+        let last = self.pager.pages(total);
+        let page = self.pager.page();
+        (total > 0 && page > last).then(|| {
+            (
+                Msg::new("list3.past_end")
+                    .arg("page", page)
+                    .arg("last", last),
+                format!("{}page={last}", self.base()),
+            )
+        })
+    }
+
     /// The filter value of `key`, or empty.
     pub fn filter(&self, key: &str) -> &str {
         self.filters
@@ -128,15 +169,142 @@ impl ListState {
     }
 }
 
-/// The rows as a download: a header row first, then every row; more rows
-/// than [`EXPORT_CAP`] is refused with a message to narrow the filter.
-pub fn download(table: &Table, ext: &str, stem: &str) -> AppResult<Response> {
+/// The rows as a download named `{stem}-{today}.{ext}` (today in the
+/// user's time zone): a header row first, then every row; more rows than
+/// [`EXPORT_CAP`] is refused with a message to narrow the filter. The file
+/// is built in memory: XLSX always (a workbook is written whole), CSV of
+/// the small lists; a long list streams its CSV with [`download_rows`].
+pub fn download(ctx: &Ctx, table: &Table, ext: &str, stem: &str) -> AppResult<Response> {
     if i64::try_from(table.rows.len()).unwrap_or(i64::MAX) > EXPORT_CAP {
-        return Err(AppError::Conflict(
-            Msg::new("list2.too_many_rows").arg("max", EXPORT_CAP),
-        ));
+        return Err(too_many());
     }
-    export::attachment(table, ext, stem)
+    export::titled_attachment(table, ext, &file_stem(ctx, stem), None)
+}
+
+fn too_many() -> AppError {
+    AppError::Conflict(Msg::new("list2.too_many_rows").arg("max", EXPORT_CAP))
+}
+
+/// `{stem}-{today}`, today's date in the user's time zone.
+fn file_stem(ctx: &Ctx, stem: &str) -> String {
+    let now = crate::clock::now();
+    let day = jiff::Timestamp::from_second(now.unix_timestamp())
+        .map(|ts| ts.to_zoned(zone(ctx)).date().to_string())
+        .unwrap_or_else(|_| now.date().to_string());
+    format!("{stem}-{day}")
+}
+
+fn zone(ctx: &Ctx) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(&ctx.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// A time as a download shows it: in the user's time zone, to the second
+/// (`2026-12-08 09:15:02`); the column's header names the zone
+/// ([`zoned_header`]).
+pub fn zoned_time(ctx: &Ctx, t: &OffsetDateTime) -> String {
+    match jiff::Timestamp::from_second(t.unix_timestamp()) {
+        Ok(ts) => ts
+            .to_zoned(zone(ctx))
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        Err(_) => t.to_string(),
+    }
+}
+
+/// The header of a time column: its label and the user's time zone,
+/// `Received (Asia/Seoul)`.
+pub fn zoned_header(ctx: &Ctx, key: &str) -> String {
+    ctx.msg(
+        &Msg::new("list3.in_zone")
+            .arg("label", ctx.t(key))
+            .arg("zone", zone(ctx).iana_name().unwrap_or("UTC")),
+    )
+}
+
+/// Rows a streamed CSV download fetches and writes at a time.
+pub const CHUNK: i64 = 2000;
+
+/// One chunk of a streamed download: `limit` rows from `offset` as cells,
+/// and how many rows match in all.
+pub type ChunkFuture = BoxFuture<'static, AppResult<(Vec<Vec<Cell>>, i64)>>;
+
+/// The list as a download of the rows `fetch(limit, offset)` gives (cells
+/// matching `headers`). An XLSX is fetched whole and built in memory (a
+/// workbook is written at once), up to [`EXPORT_CAP`] rows. A CSV streams:
+/// `fetch` is called for [`CHUNK`] rows at a time (in the list's order,
+/// whose last key is unique, so chunks neither overlap nor skip), and each
+/// chunk is written to the response as it comes, so memory does not grow
+/// with the rows. The first chunk is fetched before answering, so a failure
+/// or more rows than [`EXPORT_CAP`] is an error page, not a cut file; a
+/// failure later ends the body early (the client sees an incomplete file).
+pub async fn download_rows<F>(
+    ctx: &Ctx,
+    list: &ListState,
+    stem: &str,
+    headers: Vec<String>,
+    fetch: F,
+) -> AppResult<Response>
+where
+    F: Fn(i64, i64) -> ChunkFuture + Send + Sync + 'static,
+{
+    match list.download.as_deref() {
+        Some("csv") => {}
+        Some("xlsx") => {
+            let (rows, _) = fetch(EXPORT_CAP + 1, 0).await?;
+            let name = stem.to_owned();
+            return download(
+                ctx,
+                &Table {
+                    name,
+                    headers,
+                    rows,
+                },
+                "xlsx",
+                stem,
+            );
+        }
+        _ => return Err(AppError::NotFound),
+    }
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (first, total) = fetch(CHUNK, 0).await?;
+    if total > EXPORT_CAP {
+        return Err(too_many());
+    }
+    let mut head = Vec::from("\u{feff}".as_bytes());
+    head.extend(export::csv_rows(std::iter::once(
+        headers.into_iter().map(Cell::Text).collect(),
+    ))?);
+    let more = i64::try_from(first.len()).unwrap_or(0) == CHUNK;
+    head.extend(export::csv_rows(first)?);
+    let rest = futures_util::stream::unfold((CHUNK, more), move |(offset, more)| {
+        let next = more.then(|| fetch(CHUNK, offset));
+        async move {
+            let (rows, _) = match next?.await {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a streamed download stopped");
+                    return Some((
+                        Err(std::io::Error::other("download stopped")),
+                        (offset, false),
+                    ));
+                }
+            };
+            let n = i64::try_from(rows.len()).unwrap_or(0);
+            let bytes = export::csv_rows(rows).map_err(std::io::Error::other);
+            Some((bytes.map(bytes::Bytes::from), (offset + n, n == CHUNK)))
+        }
+    });
+    let body = futures_util::stream::once(async move { Ok(bytes::Bytes::from(head)) }).chain(rest);
+    let disposition = format!("attachment; filename=\"{}.csv\"", file_stem(ctx, stem));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
 }
 
 #[cfg(test)]
@@ -146,13 +314,16 @@ mod tests {
     #[test]
     fn links_keep_filters_and_sort() {
         let cols: &[(&str, &str)] = &[("serial", "u.serial")];
+        let params = ListParams {
+            sort: Some("serial".into()),
+            page: Some(3),
+            ..ListParams::default()
+        };
         let s = ListState::new(
             "/inventory/units",
             &[("q", "ab c"), ("status", "")],
-            Some("serial"),
             cols,
-            Some(3),
-            None,
+            &params,
         );
         assert_eq!(s.base(), "/inventory/units?q=ab+c&sort=serial&");
         assert_eq!(
@@ -165,7 +336,19 @@ mod tests {
             s.download_href("csv"),
             "/inventory/units?q=ab+c&sort=serial&download=csv"
         );
-        let bad = ListState::new("/x", &[], Some("1;drop"), cols, None, None);
-        assert_eq!(bad.base(), "/x?");
+        let bad = ListParams {
+            sort: Some("1;drop".into()),
+            per_page: Some(i64::MAX),
+            ..ListParams::default()
+        };
+        let bad = ListState::new("/x", &[], cols, &bad);
+        assert_eq!(bad.base(), "/x?per_page=500&");
+        assert_eq!(s.past_end(101), None, "page 3 of 3");
+        let (msg, href) = s.past_end(100).expect("page 3 of 2");
+        assert_eq!(href, "/inventory/units?q=ab+c&sort=serial&page=2");
+        assert_eq!(
+            msg.render(crate::i18n::Lang::En),
+            "Page 3 is past the end — go to the last page (2)."
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Pagination of list pages and API lists.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 /// Rows per page unless asked otherwise.
 pub const DEFAULT_PER_PAGE: i64 = 50;
@@ -13,10 +13,10 @@ pub const MAX_PAGE: i64 = 1_000_000;
 #[derive(Clone, Copy, Debug, Deserialize, utoipa::IntoParams)]
 pub struct Pager {
     /// Page number, from 1.
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "lenient_or_one")]
     pub page: i64,
     /// Rows per page, 1-500.
-    #[serde(default = "default_per_page")]
+    #[serde(default = "default_per_page", deserialize_with = "lenient_or_default")]
     pub per_page: i64,
 }
 
@@ -26,6 +26,50 @@ fn one() -> i64 {
 
 fn default_per_page() -> i64 {
     DEFAULT_PER_PAGE
+}
+
+/// A whole number as written in a URL, read the same way by every list:
+/// an optional sign and digits; a number too long for `i64` is read as the
+/// largest (or smallest) one, so it is clamped like any other out of range
+/// and a page number never makes a 400. `None` when it is not a number.
+pub fn parse_count(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(match digits.parse::<i64>() {
+        Ok(n) if negative => -n,
+        Ok(n) => n,
+        Err(_) if negative => i64::MIN,
+        Err(_) => i64::MAX,
+    })
+}
+
+/// `deserialize_with` for an optional page or per-page: any whole number
+/// (see [`parse_count`]), absent when blank; what is not a number is
+/// refused (the application's 400 page), on every list alike.
+pub fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => parse_count(&s).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "a page number or rows per page must be a whole number, not {s:?}"
+            ))
+        }),
+    }
+}
+
+fn lenient_or_one<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(lenient(d)?.unwrap_or(1))
+}
+
+fn lenient_or_default<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(lenient(d)?.unwrap_or(DEFAULT_PER_PAGE))
 }
 
 impl Default for Pager {
@@ -83,5 +127,17 @@ mod tests {
         };
         assert_eq!(far.page(), MAX_PAGE);
         assert_eq!(far.offset(), (MAX_PAGE - 1) * 500);
+    }
+
+    #[test]
+    fn page_numbers_are_read_leniently() {
+        assert_eq!(parse_count("12"), Some(12));
+        assert_eq!(parse_count(" +3 "), Some(3));
+        assert_eq!(parse_count("-4"), Some(-4));
+        assert_eq!(parse_count("123456789012345678901234"), Some(i64::MAX));
+        assert_eq!(parse_count("-123456789012345678901234"), Some(i64::MIN));
+        for junk in ["", "-", "1e3", "abc", "1.5", "0x10"] {
+            assert_eq!(parse_count(junk), None, "{junk:?}");
+        }
     }
 }

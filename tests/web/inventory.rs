@@ -691,8 +691,15 @@ async fn a_scanned_transfer_previews_every_serial_then_moves_all_or_nothing_thro
                 ],
             )
             .await;
-        assert_eq!(r.status_code(), 200, "{backend:?}: {}", r.text());
+        // A refused serial is a refusal: 422, said at the serials field.
+        assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
         let doc = scraper::Html::parse_document(&r.text());
+        assert!(
+            text_of(&doc, "#serials-error").contains("1 serials cannot move"),
+            "{}",
+            text_of(&doc, "#serials-error")
+        );
+        assert_eq!(text_of(&doc, "#serials"), listed, "input kept");
         assert_eq!(count(&doc, "#transfer-preview tbody tr"), 4);
         assert_eq!(
             count(&doc, "#transfer-preview tr.moves"),

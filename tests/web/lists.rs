@@ -322,7 +322,7 @@ async fn a_download_holds_exactly_the_filtered_rows_under_a_header_row() {
             assert_eq!(x[..6], c[..6], "{backend:?}");
         }
         // The buyer sees money: the landed cost and its currency are columns.
-        assert_eq!(all[0].len(), 8, "{:?}", all[0]);
+        assert_eq!(all[0].len(), 9, "{:?}", all[0]);
 
         // Suppliers, parts and orders download with their filters too.
         let s = csv_rows(&app, "/procurement/suppliers?q=mellanox&download=csv").await;
@@ -356,8 +356,8 @@ async fn a_download_holds_exactly_the_filtered_rows_under_a_header_row() {
         app.login("tech", "rackledger-tech").await;
         let t = csv_rows(&app, "/inventory/units?q=BIG&download=csv").await;
         assert_eq!(t.len(), 61);
-        assert_eq!(t[0], all[0][..6], "the same columns without the cost");
-        assert!(t[1..].iter().all(|r| r.len() == 6));
+        assert_eq!(t[0], all[0][..7], "the same columns without the cost");
+        assert!(t[1..].iter().all(|r| r.len() == 7));
         let tp = csv_rows(&app, "/procurement/parts?category=nic&download=csv").await;
         assert_eq!(tp[0], p[0][..6], "no last price: {:?}", tp[0]);
         assert_eq!(p[0].len(), 8, "{:?}", p[0]);
@@ -420,6 +420,275 @@ async fn assets_work_orders_bmcs_and_the_audit_log_sort_and_download() {
         let au = csv_rows(&app, "/admin/audit?entity=bmc&download=csv").await;
         assert_eq!(au.len(), 4, "three BMCs saved: {au:?}");
         assert!(au[1..].iter().all(|r| r[3] == "bmc"), "{au:?}");
+        // Times in the user's zone, named in the header.
+        assert!(au[0][0].ends_with(" (Asia/Seoul)"), "{:?}", au[0]);
+        assert!(bx[0][6].ends_with("(Asia/Seoul)"), "{:?}", bx[0]);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_page_past_the_end_says_so_and_links_to_the_last_page() {
+    use crate::app::text_of;
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        big_order(&app.db, "PE", 120).await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let r = app
+            .post_form("/lang", &csrf, &[("lang", "en"), ("next", "/")])
+            .await;
+        assert_eq!(r.status_code(), 303);
+        let (status, doc) = app.page("/inventory/units?q=PE&page=9").await;
+        assert_eq!(status, 200, "{backend:?}");
+        let said = text_of(&doc, "#past-end");
+        assert!(
+            said.contains("Page 9 is past the end — go to the last page (3)"),
+            "{backend:?}: {said:?}"
+        );
+        let sel = Selector::parse("#past-end a").unwrap();
+        let href = doc.select(&sel).next().unwrap().attr("href").unwrap();
+        assert_eq!(href, "/inventory/units?q=PE&page=3", "the filter is kept");
+        assert!(
+            !doc.html().contains("No units yet"),
+            "not the empty-state text"
+        );
+        let (_, last) = app.page(href).await;
+        assert_eq!(count(&last, "#units tbody tr"), 20, "120 = 50 + 50 + 20");
+        // An empty list past its end still says it is empty.
+        let (status, none) = app.page("/inventory/units?q=NOTHING&page=9").await;
+        assert_eq!(status, 200);
+        assert_eq!(count(&none, "#past-end"), 0);
+        app.finish().await;
+    }
+}
+
+/// Every list page (the sortable, downloadable ones and the other paged ones).
+const LISTS: &[&str] = &[
+    "/inventory/units",
+    "/inventory/assets",
+    "/procurement/orders",
+    "/procurement/parts",
+    "/procurement/suppliers",
+    "/workorders",
+    "/health/bmcs",
+    "/admin/audit",
+    "/admin/users",
+    "/datacenter/audits",
+];
+
+#[tokio::test]
+async fn every_list_reads_any_page_number_the_same_way() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        big_order(&app.db, "PP", 3).await;
+        for tag in ["PP-A", "PP-B"] {
+            crate::app::add_asset(&app.db, tag).await;
+        }
+        app.login("admin", "rackledger-admin").await;
+        let huge = "123456789012345678901234567890";
+        let queries = [
+            format!("page={huge}"),
+            format!("page=-{huge}"),
+            format!("per_page={huge}"),
+            format!("per_page=-{huge}&page=2"),
+            "page=&per_page=".to_owned(),
+            "page=0&per_page=0".to_owned(),
+        ];
+        for path in LISTS {
+            for q in &queries {
+                let url = format!("{path}?{q}");
+                let r = app.server.get(&url).await;
+                assert_eq!(r.status_code(), 200, "{backend:?} {url}");
+            }
+            // What is not a number is refused alike: the application's page.
+            for q in ["page=abc", "per_page=1.5"] {
+                let url = format!("{path}?{q}");
+                let r = app.server.get(&url).await;
+                assert_eq!(r.status_code(), 400, "{backend:?} {url}");
+                assert!(r.text().contains("<html"), "{url}");
+            }
+        }
+        // Clamped, not refused: a huge page is past the end, a huge
+        // per-page is the most rows a page shows, a tiny one is one row.
+        for path in [
+            "/inventory/units",
+            "/inventory/assets",
+            "/procurement/orders",
+            "/procurement/parts",
+            "/procurement/suppliers",
+            "/admin/audit",
+        ] {
+            let (_, doc) = app.page(&format!("{path}?page={huge}")).await;
+            assert_eq!(count(&doc, "#past-end"), 1, "{backend:?} {path}");
+        }
+        let (_, one) = app.page("/inventory/units?per_page=-5").await;
+        assert_eq!(count(&one, "#units tbody tr"), 1);
+        let (_, assets) = app.page("/inventory/assets?per_page=1").await;
+        assert_eq!(count(&assets, "#assets tbody tr"), 1, "assets page too");
+        let (_, two) = app.page("/inventory/units?per_page=2").await;
+        assert_eq!(count(&two, "#units tbody tr"), 2);
+        let sel = Selector::parse("nav.pager a[rel=next]").unwrap();
+        let next = two.select(&sel).next().unwrap().attr("href").unwrap();
+        assert_eq!(next, "/inventory/units?per_page=2&page=2", "kept in links");
+        app.finish().await;
+    }
+}
+
+/// A number shown with a currency or unit, as a key that sorts as the number.
+fn num_key(s: &str) -> String {
+    let digits: String = s
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+        .filter(|c| *c != ',')
+        .collect();
+    let (int, frac) = digits.split_once('.').unwrap_or((&digits, ""));
+    format!("{int:0>15}.{frac:0<6}")
+}
+
+async fn exec(db: &Db, sql: &str, a: i64, b: i64) {
+    let sql = sql.to_owned();
+    on!(db, |p| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(a)
+        .bind(b)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+    .unwrap();
+}
+
+#[tokio::test]
+async fn assets_by_cost_and_parts_by_specs_and_last_price_sort_for_money_roles_only() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        // Costs in another order than the tags.
+        for (tag, labour) in [("CST-A", 900_000), ("CST-B", 50_000), ("CST-C", 300_000)] {
+            let id = crate::app::add_asset(&app.db, tag).await;
+            exec(
+                &app.db,
+                "update assets set assembly_labour_minor = $1 where id = $2",
+                labour,
+                id,
+            )
+            .await;
+        }
+        // Every part: distinct power (its headline figure here) and prices
+        // whose text order is not their number order.
+        let ids: Vec<i64> = on!(&app.db, |p| sqlx::query_scalar(
+            "select id from part_models order by id"
+        )
+        .fetch_all(p)
+        .await)
+        .unwrap();
+        assert!(ids.len() >= 5, "{ids:?}");
+        // SQLite keeps a price as text, PostgreSQL as a number.
+        let price = if backend == crate::support::Backend::Postgres {
+            "$1"
+        } else {
+            "cast($1 as text)"
+        };
+        let sql = format!(
+            "update part_models set cores = null, memory_gib = null, capacity_gb = null,
+             power_watts = $1, last_price = {price}, last_price_currency = 'USD' where id = $2"
+        );
+        for (i, id) in (0_i64..).zip(&ids) {
+            let watts = [70, 9, 300, 25, 120][usize::try_from(i).unwrap() % 5] + i;
+            exec(&app.db, &sql, watts, *id).await;
+        }
+        app.login("admin", "rackledger-admin").await;
+        let cat = "/procurement/parts?per_page=100".to_owned();
+        sorts_both_ways(
+            &app,
+            "/inventory/assets?q=CST",
+            "#assets",
+            "cost",
+            4,
+            num_key,
+        )
+        .await;
+        sorts_both_ways(&app, &cat, "#parts", "specs", 4, num_key).await;
+        sorts_both_ways(&app, &cat, "#parts", "last_price", 6, num_key).await;
+        let (_, doc) = app.page("/inventory/assets?q=CST&sort=cost").await;
+        assert_eq!(column(&doc, "#assets", 0), ["CST-B", "CST-C", "CST-A"]);
+
+        // The audit log's changes are a diff: not sortable, no sort link.
+        let (_, audit) = app.page("/admin/audit").await;
+        let sel = Selector::parse("#audit thead th").unwrap();
+        let changes = audit.select(&sel).nth(4).unwrap();
+        assert!(changes.attr("aria-sort").is_none());
+        assert_eq!(changes.select(&Selector::parse("a").unwrap()).count(), 0);
+
+        // Without money the cost and price do not sort (nor show).
+        app.login("tech", "rackledger-tech").await;
+        let (_, plain) = app.page("/inventory/assets?q=CST").await;
+        let (_, by_cost) = app.page("/inventory/assets?q=CST&sort=cost").await;
+        assert_eq!(column(&by_cost, "#assets", 0), ["CST-A", "CST-B", "CST-C"]);
+        assert_eq!(cells(&by_cost, "#assets"), cells(&plain, "#assets"));
+        let (_, plain) = app.page(&cat).await;
+        let (_, by_price) = app.page(&format!("{cat}&sort=-last_price")).await;
+        assert_eq!(cells(&by_price, "#parts"), cells(&plain, "#parts"));
+        sorts_both_ways(&app, &cat, "#parts", "specs", 4, num_key).await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_csv_download_streams_every_row_in_order_with_times_and_its_name_in_the_users_zone() {
+    use rackledger::web::list::CHUNK;
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        // More rows than one chunk, so the file is written in several.
+        let n = usize::try_from(CHUNK).unwrap() + 345;
+        big_order(&app.db, "STR", n).await;
+        app.login("buyer", "rackledger-buyer").await;
+        let path = "/inventory/units?q=STR-&sort=-serial&download=csv";
+        let r = app.server.get(path).await;
+        assert_eq!(r.status_code(), 200);
+        assert!(
+            r.maybe_header("content-length").is_none(),
+            "{backend:?}: a stream has no length known up front"
+        );
+        let rows = csv_rows(&app, path).await;
+        assert_eq!(rows.len(), n + 1, "{backend:?}: header and every unit");
+        let serials: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+        let mut expected: Vec<String> = (1..=n).map(|i| format!("STR-{i:05}")).collect();
+        expected.reverse();
+        assert_eq!(
+            serials, expected,
+            "{backend:?}: complete, in order, once each"
+        );
+
+        // Times in the user's zone (Asia/Seoul here), the zone in the header.
+        assert!(
+            ["Received (Asia/Seoul)", "입고 시각 (Asia/Seoul)"].contains(&rows[0][6].as_str()),
+            "{:?}",
+            rows[0]
+        );
+        let utc: time::OffsetDateTime = on!(&app.db, |p| sqlx::query_scalar(
+            "select created_at from units where serial = 'STR-00001'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let seoul = utc.to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap());
+        let shown = &rows.last().unwrap()[6];
+        let fmt =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+        assert_eq!(shown, &seoul.format(&fmt).unwrap(), "{backend:?}");
+        // The file is named by the day in that zone.
+        let today = rackledger::clock::now()
+            .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap())
+            .date();
+        let disposition = r.header("content-disposition");
+        assert_eq!(
+            disposition.to_str().unwrap(),
+            format!("attachment; filename=\"units-{today}.csv\"")
+        );
+        // The XLSX (built whole) holds the same rows.
+        let x = xlsx_rows(&app, "/inventory/units?q=STR-&sort=-serial&download=xlsx").await;
+        assert_eq!(x.len(), n + 1);
+        assert_eq!(x[1][0], rows[1][0]);
+        assert_eq!(x[n][6], rows[n][6]);
         app.finish().await;
     }
 }

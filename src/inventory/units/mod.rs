@@ -346,12 +346,15 @@ pub struct UnitRow {
     pub asset_id: Option<i64>,
     /// Slot it is installed in.
     pub slot_name: Option<String>,
+    /// When it was received (or registered), UTC.
+    #[schema(value_type = String)]
+    pub received_at: time::OffsetDateTime,
 }
 
 const UNIT_SELECT: &str =
     "select u.id, u.part_model_id, u.manufacturer, m.mpn, m.category, u.serial, u.status,
     u.location_id, l.po_id, o.number as po_number, u.landed_cost_minor, u.cost_currency, u.warranty_end,
-    u.asset_id, u.slot_name
+    u.asset_id, u.slot_name, u.created_at as received_at
     from units u join part_models m on m.id = u.part_model_id
     left join po_lines l on l.id = u.po_line_id left join purchase_orders o on o.id = l.po_id";
 

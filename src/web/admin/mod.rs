@@ -15,9 +15,9 @@ use crate::auth::repo::{self as users, TokenRow, UserRow};
 use crate::auth::service::{self, NewUserInput, UserUpdate};
 use crate::auth::{CurrentUser, Permission, Role, ThrottleRow, throttle};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::export::{Cell, Table};
+use crate::export::Cell;
 use crate::web::AppState;
-use crate::web::list::{self, ListState};
+use crate::web::list::{self, ListParams, ListState};
 use crate::web::{Checked, Ctx, Pager, see_other, unless_refused};
 
 /// `/admin/*` routes, refused to anyone without `ManageUsers`.
@@ -49,7 +49,10 @@ async fn require_admin(user: CurrentUser, req: Request, next: Next) -> Response 
 #[derive(Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
+    #[serde(default, deserialize_with = "crate::web::pager::lenient")]
     page: Option<i64>,
+    #[serde(default, deserialize_with = "crate::web::pager::lenient")]
+    per_page: Option<i64>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -73,7 +76,7 @@ impl UsersPage {
     async fn load(state: &AppState, ctx: Ctx, q: ListQuery) -> AppResult<UsersPage> {
         let pager = Pager {
             page: q.page.unwrap_or(1),
-            ..Pager::default()
+            per_page: q.per_page.unwrap_or(crate::web::pager::DEFAULT_PER_PAGE),
         };
         let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let (rows, total) =
@@ -380,9 +383,8 @@ struct AuditQuery {
     entity: Option<String>,
     entity_id: Option<String>,
     actor: Option<String>,
-    sort: Option<String>,
-    page: Option<i64>,
-    download: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
 }
 
 #[derive(Template, WebTemplate)]
@@ -424,16 +426,23 @@ async fn audit_log(
             ("entity_id", filter.entity_id.as_deref().unwrap_or_default()),
             ("actor", filter.actor.as_deref().unwrap_or_default()),
         ],
-        q.sort.as_deref(),
         audit::AUDIT_SORTS,
-        q.page,
-        q.download.as_deref(),
+        &q.list,
     );
+    if list.download.is_some() {
+        let (db, c, sort, f) = (state.db.clone(), ctx.clone(), list.sort.clone(), filter);
+        let headers = audit_headers(&ctx);
+        return list::download_rows(&ctx, &list, "audit", headers, move |limit, offset| {
+            let (db, c, sort, f) = (db.clone(), c.clone(), sort.clone(), f.clone());
+            Box::pin(async move {
+                let (rows, total) = audit::list_sorted(&db, &f, &sort, limit, offset).await?;
+                Ok((audit_rows(&c, rows), total))
+            })
+        })
+        .await;
+    }
     let (limit, offset) = list.window();
     let (rows, total) = audit::list_sorted(&state.db, &filter, &list.sort, limit, offset).await?;
-    if let Some(ext) = &list.download {
-        return list::download(&audit_table(&ctx, rows), ext, "audit");
-    }
     Ok(AuditPage {
         ctx: ctx.section("admin"),
         rows,
@@ -450,26 +459,34 @@ async fn audit_log(
     .into_response())
 }
 
-/// The audit log as a download (times in UTC, RFC 3339); the before and
-/// after values, which may hold prices, only for those who see money.
-fn audit_table(ctx: &Ctx, rows: Vec<AuditEntry>) -> Table {
-    let money = ctx.can_money();
-    let mut headers: Vec<String> = ["audit.when", "audit.actor", "audit.action", "audit.entity"]
+/// The audit log download's headers: times in the user's zone (named in
+/// the header); the before and after values, which may hold prices, only
+/// for those who see money.
+fn audit_headers(ctx: &Ctx) -> Vec<String> {
+    let mut headers: Vec<String> = vec![list::zoned_header(ctx, "audit.when")];
+    headers.extend(
+        [
+            "audit.actor",
+            "audit.action",
+            "audit.entity",
+            "audit.entity_id",
+        ]
         .iter()
-        .map(|k| ctx.t(k).to_owned())
-        .collect();
-    headers.push(ctx.t("audit.entity_id").to_owned());
-    if money {
+        .map(|k| ctx.t(k).to_owned()),
+    );
+    if ctx.can_money() {
         headers.push(ctx.t("audit.before").to_owned());
         headers.push(ctx.t("audit.after").to_owned());
     }
-    let rows = rows
-        .into_iter()
+    headers
+}
+
+/// The audit rows as download cells, matching [`audit_headers`].
+fn audit_rows(ctx: &Ctx, rows: Vec<AuditEntry>) -> Vec<Vec<Cell>> {
+    let money = ctx.can_money();
+    rows.into_iter()
         .map(|r| {
-            let when = r
-                .created_at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default();
+            let when = list::zoned_time(ctx, &r.created_at);
             let mut row = vec![
                 Cell::Text(when),
                 r.actor.into(),
@@ -483,10 +500,5 @@ fn audit_table(ctx: &Ctx, rows: Vec<AuditEntry>) -> Table {
             }
             row
         })
-        .collect();
-    Table {
-        name: ctx.t("admin.audit").to_owned(),
-        headers,
-        rows,
-    }
+        .collect()
 }

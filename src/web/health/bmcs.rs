@@ -9,15 +9,14 @@ use serde::Deserialize;
 use crate::error::AppResult;
 use crate::export::{Cell, Table};
 use crate::health::fleet::{self, BmcRow};
-use crate::web::list::{self, ListState};
+use crate::web::list::{self, ListParams, ListState};
 use crate::web::{AppState, Ctx};
 
 #[derive(Deserialize, Default)]
 pub(super) struct BmcQuery {
     q: Option<String>,
-    sort: Option<String>,
-    page: Option<i64>,
-    download: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
 }
 
 #[derive(Template, WebTemplate)]
@@ -42,15 +41,13 @@ pub(super) async fn list_bmcs(
     let list = ListState::new(
         "/health/bmcs",
         &[("q", search.unwrap_or(""))],
-        q.sort.as_deref(),
         fleet::BMC_SORTS,
-        q.page,
-        q.download.as_deref(),
+        &q.list,
     );
     let (limit, offset) = list.window();
     let (rows, total) = fleet::bmcs(&state.db, search, &list.sort, limit, offset).await?;
     if let Some(ext) = &list.download {
-        return list::download(&bmcs_table(&ctx, &rows), ext, "bmcs");
+        return list::download(&ctx, &bmcs_table(&ctx, &rows), ext, "bmcs");
     }
     Ok(BmcsPage {
         ctx: ctx.section("health"),
@@ -65,7 +62,8 @@ pub(super) async fn list_bmcs(
     .into_response())
 }
 
-/// The BMCs as a download (no money, no secrets; times in UTC, RFC 3339).
+/// The BMCs as a download (no money, no secrets; times in the user's zone,
+/// named in the header).
 fn bmcs_table(ctx: &Ctx, rows: &[BmcRow]) -> Table {
     let headers = [
         "wo.asset",
@@ -74,20 +72,17 @@ fn bmcs_table(ctx: &Ctx, rows: &[BmcRow]) -> Table {
         "health.tls_policy",
         "list2.bmc_enabled",
         "health.failures",
-        "list2.last_success",
     ]
     .iter()
     .map(|k| ctx.t(k).to_owned())
+    .chain([list::zoned_header(ctx, "list2.last_success")])
     .collect();
     let rows = rows
         .iter()
         .map(|b| {
             let last = b
                 .last_success_at
-                .and_then(|t| {
-                    t.format(&time::format_description::well_known::Rfc3339)
-                        .ok()
-                })
+                .map(|t| list::zoned_time(ctx, &t))
                 .unwrap_or_default();
             vec![
                 Cell::Text(b.asset_tag.clone()),

@@ -19,7 +19,7 @@ use crate::inventory::locations::{self, LocationView};
 use crate::inventory::templates::{self, Template as BuildTemplate};
 use crate::money::Money;
 use crate::web::AppState;
-use crate::web::list::{self, ListState};
+use crate::web::list::{self, ListParams, ListState};
 use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Template, assembly and asset routes.
@@ -156,8 +156,8 @@ async fn cancel_order(
 #[derive(Deserialize, Default)]
 struct AssetQuery {
     q: Option<String>,
-    sort: Option<String>,
-    download: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
 }
 
 #[derive(Template, WebTemplate)]
@@ -166,11 +166,12 @@ struct AssetsPage {
     ctx: Ctx,
     rows: Vec<(Asset, Money)>,
     q: String,
+    page: i64,
+    pages: i64,
+    total: i64,
+    base: String,
     list: ListState,
 }
-
-/// Assets one page lists (the list has no pages).
-const ASSETS_SHOWN: i64 = 500;
 
 async fn list_assets(
     State(state): State<AppState>,
@@ -181,19 +182,20 @@ async fn list_assets(
     let list = ListState::new(
         "/inventory/assets",
         &[("q", search.unwrap_or(""))],
-        q.sort.as_deref(),
-        assets::ASSET_SORTS,
-        None,
-        q.download.as_deref(),
+        &crate::db::sort::without(
+            assets::ASSET_SORTS,
+            if ctx.can_money() {
+                &[]
+            } else {
+                assets::ASSET_MONEY_SORTS
+            },
+        ),
+        &q.list,
     );
-    let limit = if list.download.is_some() {
-        list.window().0
-    } else {
-        ASSETS_SHOWN
-    };
+    let (limit, offset) = list.window();
     let base = state.config.base();
-    let rows: Vec<(Asset, Money)> = assets::list_sorted(&state.db, search, &list.sort, limit)
-        .await?
+    let (rows, total) = assets::page_sorted(&state.db, search, &list.sort, limit, offset).await?;
+    let rows: Vec<(Asset, Money)> = rows
         .into_iter()
         .map(|a| {
             let m = Money::from_minor(a.units_cost_minor + a.assembly_labour_minor, base);
@@ -201,11 +203,15 @@ async fn list_assets(
         })
         .collect();
     if let Some(ext) = &list.download {
-        return list::download(&assets_table(&ctx, &rows), ext, "assets");
+        return list::download(&ctx, &assets_table(&ctx, &rows), ext, "assets");
     }
     Ok(AssetsPage {
         rows,
         q: search.unwrap_or_default().to_owned(),
+        page: list.pager.page(),
+        pages: list.pager.pages(total),
+        total,
+        base: list.base(),
         list,
         ctx: ctx.section("inventory"),
     }

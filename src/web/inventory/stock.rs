@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Msg;
 use crate::inventory::locations::{self, LocationView};
 use crate::inventory::stock::condition::{self, ConditionInput};
 use crate::inventory::stock::transfer::{self, MAX_SERIALS, Plan, TransferInput};
@@ -112,6 +113,14 @@ async fn transfer_post(
                 plan.to_id
             );
             return Ok(crate::web::see_other(&to, Some("saved")));
+        }
+        // A preview that refuses a serial is a refusal too: 422, and the
+        // message at the serials field (each serial's reason in the plan).
+        Ok(plan) if plan.problems() > 0 => {
+            let m = Msg::new("list3.transfer_cannot_move").arg("count", plan.problems());
+            p.errors.add("serials", m);
+            p.plan = Some(plan);
+            StatusCode::UNPROCESSABLE_ENTITY
         }
         Ok(plan) => {
             p.plan = Some(plan);

@@ -11,12 +11,12 @@ use serde::Deserialize;
 use crate::audit::{self, AuditEntry, AuditFilter};
 use crate::auth::Permission;
 use crate::error::AppResult;
-use crate::export::{Cell, Table};
+use crate::export::Cell;
 use crate::inventory::reorder::{self, MinStockInput, ReorderRow};
 use crate::inventory::units::{self, MovementRow, StockLevel, UnitRow, UnitStatus};
 use crate::money::{Currency, Money};
 use crate::web::AppState;
-use crate::web::list::{self, ListState};
+use crate::web::list::{self, ListParams, ListState};
 use crate::web::{Checked, Ctx, needs, unless_refused};
 
 /// Unit, stock and search routes.
@@ -46,9 +46,8 @@ pub fn routes() -> Router<AppState> {
 struct UnitQuery {
     q: Option<String>,
     status: Option<String>,
-    sort: Option<String>,
-    page: Option<i64>,
-    download: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
 }
 
 #[derive(Template, WebTemplate)]
@@ -80,17 +79,15 @@ async fn list_units(
     let list = ListState::new(
         "/inventory/units",
         &[("q", prefix), ("status", status_name)],
-        q.sort.as_deref(),
         units::UNIT_SORTS,
-        q.page,
-        q.download.as_deref(),
+        &q.list,
     );
+    if list.download.is_some() {
+        return units_download(&state, &ctx, &list, prefix, status).await;
+    }
     let (limit, offset) = list.window();
     let (rows, total) =
         units::search_sorted(&state.db, prefix, status, &list.sort, limit, offset).await?;
-    if let Some(ext) = &list.download {
-        return list::download(&units_table(&ctx, &rows), ext, "units");
-    }
     Ok(UnitsPage {
         ctx: ctx.section("inventory"),
         rows,
@@ -106,9 +103,8 @@ async fn list_units(
     .into_response())
 }
 
-/// The units as a download; the landed cost only for those who see money.
-fn units_table(ctx: &Ctx, rows: &[UnitRow]) -> Table {
-    let money = ctx.can_money();
+/// The units' download headers; the landed cost only for those who see money.
+fn units_headers(ctx: &Ctx) -> Vec<String> {
     let mut headers: Vec<String> = [
         "receipt.serial",
         "parts.mpn",
@@ -120,12 +116,18 @@ fn units_table(ctx: &Ctx, rows: &[UnitRow]) -> Table {
     .iter()
     .map(|k| ctx.t(k).to_owned())
     .collect();
-    if money {
+    headers.push(list::zoned_header(ctx, "list3.received"));
+    if ctx.can_money() {
         headers.push(ctx.t("po.landed_unit").to_owned());
         headers.push(ctx.t("suppliers.currency").to_owned());
     }
-    let rows = rows
-        .iter()
+    headers
+}
+
+/// The units as download rows, matching [`units_headers`].
+fn units_rows(ctx: &Ctx, rows: &[UnitRow]) -> Vec<Vec<Cell>> {
+    let money = ctx.can_money();
+    rows.iter()
         .map(|u| {
             let mut r: Vec<Cell> = vec![
                 u.serial.clone().into(),
@@ -134,22 +136,50 @@ fn units_table(ctx: &Ctx, rows: &[UnitRow]) -> Table {
                 ctx.tk("category", &u.category).into(),
                 ctx.tk("unit_status", u.status.as_str()).into(),
                 u.po_number.clone().unwrap_or_default().into(),
+                list::zoned_time(ctx, &u.received_at).into(),
             ];
             if money {
                 let cur = Currency::parse(&u.cost_currency).unwrap_or(Currency::KRW);
                 r.push(Cell::Decimal(
                     Money::from_minor(u.landed_cost_minor, cur).amount,
                 ));
-                r.push(u.cost_currency.clone().into());
+                r.push(cur.code().into());
             }
             r
         })
-        .collect();
-    Table {
-        name: ctx.t("nav.units").to_owned(),
-        headers,
-        rows,
-    }
+        .collect()
+}
+
+/// The units as a download: a CSV streams in chunks (a list of a million
+/// units does not sit in memory), an XLSX is built whole.
+async fn units_download(
+    state: &AppState,
+    ctx: &Ctx,
+    list: &ListState,
+    prefix: &str,
+    status: Option<UnitStatus>,
+) -> AppResult<Response> {
+    let (db, c, sort, prefix) = (
+        state.db.clone(),
+        ctx.clone(),
+        list.sort.clone(),
+        prefix.to_owned(),
+    );
+    list::download_rows(
+        ctx,
+        list,
+        "units",
+        units_headers(ctx),
+        move |limit, offset| {
+            let (db, c, sort, prefix) = (db.clone(), c.clone(), sort.clone(), prefix.clone());
+            Box::pin(async move {
+                let (rows, total) =
+                    units::search_sorted(&db, &prefix, status, &sort, limit, offset).await?;
+                Ok((units_rows(&c, &rows), total))
+            })
+        },
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]

@@ -15,7 +15,7 @@ use crate::export::{Cell, Table};
 use crate::procurement::model::{CATEGORIES, PartModel, PartModelInput, Supplier, SupplierInput};
 use crate::procurement::{repo, service};
 use crate::web::AppState;
-use crate::web::list::{self, ListState};
+use crate::web::list::{self, ListParams, ListState};
 use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Supplier and catalogue pages.
@@ -39,15 +39,23 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
-    sort: Option<String>,
     category: Option<String>,
-    page: Option<i64>,
-    download: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
 }
 
 impl ListQuery {
     fn search(&self) -> Option<&str> {
         self.q.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    /// The list parameters, where sorting by `updated` means newest first.
+    fn params(&self) -> ListParams {
+        let mut p = self.list.clone();
+        if p.sort.as_deref() == Some("updated") {
+            p.sort = Some("-updated".into());
+        }
+        p
     }
 }
 
@@ -68,17 +76,11 @@ struct SuppliersPage {
 }
 
 fn suppliers_list(q: &ListQuery) -> ListState {
-    let sort = q
-        .sort
-        .as_deref()
-        .map(|s| if s == "updated" { "-updated" } else { s });
     ListState::new(
         "/procurement/suppliers",
         &[("q", q.search().unwrap_or(""))],
-        sort,
         repo::SUPPLIER_SORTS,
-        q.page,
-        q.download.as_deref(),
+        &q.params(),
     )
 }
 
@@ -149,7 +151,7 @@ async fn list_suppliers(
         let (limit, offset) = list.window();
         let (rows, _) =
             repo::list_suppliers(&state.db, q.search(), &list.sort.param(), limit, offset).await?;
-        return list::download(&suppliers_table(&ctx, &rows), ext, "suppliers");
+        return list::download(&ctx, &suppliers_table(&ctx, &rows), ext, "suppliers");
     }
     Ok(suppliers_page(&state, ctx, &q).await?.into_response())
 }
@@ -266,26 +268,24 @@ struct PartsPage {
     errors: FieldErrors,
 }
 
-fn parts_list(q: &ListQuery) -> ListState {
-    let sort = q
-        .sort
-        .as_deref()
-        .map(|s| if s == "updated" { "-updated" } else { s });
+/// The part list's state; the last price sorts only for roles that see money.
+fn parts_list(q: &ListQuery, money: bool) -> ListState {
     ListState::new(
         "/procurement/parts",
         &[
             ("q", q.search().unwrap_or("")),
             ("category", q.category.as_deref().unwrap_or("")),
         ],
-        sort,
-        repo::PART_SORTS,
-        q.page,
-        q.download.as_deref(),
+        &crate::db::sort::without(
+            repo::PART_SORTS,
+            if money { &[] } else { repo::PART_MONEY_SORTS },
+        ),
+        &q.params(),
     )
 }
 
 async fn parts_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<PartsPage> {
-    let list = parts_list(q);
+    let list = parts_list(q, ctx.can_money());
     let pager = list.pager;
     let category = q.category.as_deref().filter(|c| !c.is_empty());
     let sort = list.sort.param();
@@ -377,7 +377,7 @@ async fn list_parts(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let list = parts_list(&q);
+    let list = parts_list(&q, ctx.can_money());
     if let Some(ext) = &list.download {
         let (limit, offset) = list.window();
         let category = q.category.as_deref().filter(|c| !c.is_empty());
@@ -392,7 +392,7 @@ async fn list_parts(
         .await?;
         let money = ctx.can_money();
         let rows = rows.into_iter().map(|r| r.view(money)).collect();
-        return list::download(&parts_table(&ctx, rows), ext, "parts");
+        return list::download(&ctx, &parts_table(&ctx, rows), ext, "parts");
     }
     Ok(parts_page(&state, ctx, &q).await?.into_response())
 }

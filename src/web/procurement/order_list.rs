@@ -13,15 +13,14 @@ use crate::procurement::orders::{PoInput, STATUSES};
 use crate::procurement::orders_repo::{self as repo, PoRow};
 use crate::web::AppState;
 use crate::web::Ctx;
-use crate::web::list::{self, ListState};
+use crate::web::list::{self, ListParams, ListState};
 
 #[derive(Deserialize, Default)]
 pub(super) struct ListQuery {
     q: Option<String>,
     status: Option<String>,
-    sort: Option<String>,
-    page: Option<i64>,
-    download: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
 }
 
 impl ListQuery {
@@ -43,10 +42,8 @@ impl ListQuery {
                 ("q", self.search().unwrap_or("")),
                 ("status", self.status().unwrap_or("")),
             ],
-            self.sort.as_deref(),
             repo::PO_SORTS,
-            self.page,
-            self.download.as_deref(),
+            &self.list,
         )
     }
 }
@@ -120,7 +117,7 @@ pub(super) async fn list_orders(
         let (rows, _) =
             repo::list_pos_sorted(&state.db, q.search(), q.status(), &list.sort, limit, offset)
                 .await?;
-        return list::download(&orders_table(&ctx, rows), ext, "orders");
+        return list::download(&ctx, &orders_table(&ctx, rows), ext, "orders");
     }
     Ok(orders_page(&state, ctx, &q).await?.into_response())
 }

@@ -263,6 +263,7 @@ async fn show_order(
 /// `?page=N` of an order's received units.
 #[derive(Deserialize)]
 struct UnitsPage {
+    #[serde(default, deserialize_with = "crate::web::pager::lenient")]
     page: Option<i64>,
 }
 

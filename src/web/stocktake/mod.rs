@@ -36,9 +36,18 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, Default)]
 struct ListQuery {
+    #[serde(default, deserialize_with = "crate::web::pager::lenient")]
     page: Option<i64>,
     /// `open`: only audits not finished yet.
     status: Option<String>,
+    /// Read as every list reads it (a whole number, else 400); this list
+    /// keeps its fixed page size.
+    #[serde(
+        default,
+        rename = "per_page",
+        deserialize_with = "crate::web::pager::lenient"
+    )]
+    _per_page: Option<i64>,
 }
 
 #[derive(Template, WebTemplate)]

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::export::{Cell, Table};
 use crate::inventory::locations::{self, LocationView};
 use crate::web::AppState;
-use crate::web::list::{self, ListState};
+use crate::web::list::{self, ListParams, ListState};
 use crate::web::{Checked, Ctx, see_other, unless_refused};
 use crate::workorders::{
     Check, CompleteInput, Filter, Origin, Pull, Spare, WorkOrder, WorkOrderInput,
@@ -48,9 +48,8 @@ struct ListQuery {
     q: Option<String>,
     mine: Option<String>,
     unassigned: Option<String>,
-    sort: Option<String>,
-    page: Option<i64>,
-    download: Option<String>,
+    #[serde(flatten)]
+    list: ListParams,
 }
 
 #[derive(Template, WebTemplate)]
@@ -88,10 +87,8 @@ async fn list(
             ("mine", if mine { "1" } else { "" }),
             ("unassigned", if unassigned { "1" } else { "" }),
         ],
-        q.sort.as_deref(),
         crate::workorders::WO_SORTS,
-        q.page,
-        q.download.as_deref(),
+        &q.list,
     );
     let filter = Filter {
         status: status.clone(),
@@ -155,7 +152,7 @@ fn list_download(ctx: &Ctx, rows: &[WorkOrder], ext: &str) -> AppResult<Response
         headers: all,
         rows,
     };
-    list::download(&table, ext, "workorders")
+    list::download(ctx, &table, ext, "workorders")
 }
 
 #[derive(Deserialize, Default)]
