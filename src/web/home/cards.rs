@@ -78,10 +78,13 @@ pub struct MyWorkOrder {
 }
 
 /// A technician's own open work orders and their counts.
+/// Alerts and unassigned work orders are those at `site` (the user's home
+/// site; fleet-wide when none), and their links carry `site=`.
 pub async fn technician(
     state: &AppState,
     ctx: &Ctx,
     user_id: i64,
+    site: Option<i64>,
 ) -> AppResult<(Vec<MyWorkOrder>, Vec<Card>)> {
     let db = &state.db;
     let mine = Filter {
@@ -91,8 +94,10 @@ pub async fn technician(
     let (rows, my_total) = crate::workorders::list(db, &mine, MY_WORK_SHOWN, 0).await?;
     let unassigned = Filter {
         unassigned: true,
+        site_id: site,
         ..Filter::default()
     };
+    let at = site.map(|s| format!("site={s}")).unwrap_or_default();
     let (_, unassigned_total) = crate::workorders::list(db, &unassigned, 1, 0).await?;
     let racks: HashMap<i64, (String, String)> = crate::datacenter::racks::list(db)
         .await?
@@ -120,7 +125,7 @@ pub async fn technician(
             }
         })
         .collect();
-    let alerts = crate::health::alerts::open(db, None).await?;
+    let alerts = crate::health::alerts::open_at_site(db, site).await?;
     let (_, audits) = crate::stocktake::list(db, true, 1, 0).await?;
     let cards = vec![
         Card::count(
@@ -134,14 +139,14 @@ pub async fn technician(
             "unassigned-work",
             "home_tech.unassigned",
             unassigned_total,
-            "/workorders?unassigned=1",
+            &join_query("/workorders?unassigned=1", &at),
             "home_tech.unassigned_empty",
         ),
         Card::count(
             "open-alerts",
             "home_tech.alerts",
             len(alerts.len()),
-            "/health#alerts",
+            &format!("{}#alerts", join_query("/health", &at)),
             "home_tech.alerts_empty",
         ),
         Card::count(
@@ -153,6 +158,15 @@ pub async fn technician(
         ),
     ];
     Ok((my_work, cards))
+}
+
+/// `path` with `query` appended (`?` or `&`), or `path` when it is empty.
+fn join_query(path: &str, query: &str) -> String {
+    match (query.is_empty(), path.contains('?')) {
+        (true, _) => path.to_owned(),
+        (false, true) => format!("{path}&{query}"),
+        (false, false) => format!("{path}?{query}"),
+    }
 }
 
 /// Procurement: orders late, due this week and awaited, imports waiting,
