@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alert_orders;
 mod api_money;
 mod app;
 mod assembly;
