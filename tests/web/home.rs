@@ -322,7 +322,10 @@ async fn manager_home_shows_cost_per_day_losing_tiers_and_fleet_health() {
         let (status, home) = app.page("/").await;
         assert_eq!(status, 200);
         assert_eq!(count(&home, "#cost-summary"), 1);
-        assert_eq!(card(&home, "tiers-losing").1, "/cost#tier-margins");
+        assert_eq!(
+            card(&home, "tiers-losing").1,
+            "/cost?margin=negative#tier-margins"
+        );
         assert_eq!(card(&home, "fleet-unhealthy").1, "/health#unhealthy");
         assert_eq!(count(&home, "#orders-late, #my-work, #users"), 0);
         assert_eq!(count(&home, "#home-scan"), 0);
@@ -473,6 +476,34 @@ async fn technician_home_site_limits_alerts_and_unassigned_work_to_that_site_and
         assert_eq!(
             card(&home, "open-alerts").1,
             format!("/health?site={pangyo}#alerts")
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn manager_home_links_the_losing_tiers_to_a_table_of_exactly_those_tiers() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        rackledger::demo::seed_showcase(&app.db).await.unwrap();
+        app.login("boss", "rackledger-boss").await;
+        let (_, home) = app.page("/").await;
+        let (losing, href) = card(&home, "tiers-losing");
+        assert_eq!(losing, 1, "{backend:?}: Promo L loses money");
+        let (status, doc) = app.page(href.split('#').next().unwrap_or_default()).await;
+        assert_eq!(status, 200, "{href}");
+        assert_eq!(
+            count(&doc, "#tier-margins tbody tr") as i64,
+            losing,
+            "{href}"
+        );
+        assert_eq!(count(&doc, "#tier-margins tbody tr.losing") as i64, losing);
+        assert_eq!(count(&doc, "a#all-tiers[href='/cost#tier-margins']"), 1);
+        let (_, all) = app.page("/cost").await;
+        assert_eq!(
+            count(&all, "#tier-margins tbody tr"),
+            5,
+            "every tier without the filter"
         );
         app.finish().await;
     }

@@ -304,7 +304,7 @@ pub async fn cost(state: &AppState, ctx: &Ctx) -> AppResult<CostSummary> {
         "tiers-losing",
         "home_mgmt.losing",
         losing,
-        "/cost#tier-margins",
+        "/cost?margin=negative#tier-margins",
         "home_mgmt.losing_empty",
     )];
     Ok(CostSummary {
