@@ -508,3 +508,59 @@ async fn manager_home_links_the_losing_tiers_to_a_table_of_exactly_those_tiers()
         app.finish().await;
     }
 }
+
+/// The manager's trend reads the cost inputs once; its figures are those of
+/// two whole reports (today's and a week ago). With 1,000 more placed
+/// assets the two ways are timed (printed; no timing is asserted).
+#[tokio::test]
+async fn the_cost_trend_reads_the_inputs_once_and_agrees_with_two_whole_reports() {
+    use rackledger::cost::scenario::Overrides;
+    use rackledger::cost::service;
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        rackledger::demo::seed_showcase(&db).await.unwrap();
+        let now = rackledger::clock::now();
+        for i in 0..1000 {
+            let asset = add_asset(&db, &format!("SRV-BULK-{i:04}")).await;
+            rackledger::exec!(&db, |p| sqlx::query(
+                "update assets set template_id = (select min(id) from build_templates), created_at = $2 where id = $1"
+            )
+            .bind(asset)
+            .bind(now - Duration::days(i64::from(i % 400)))
+            .execute(p)
+            .await)
+            .unwrap();
+            rackledger::exec!(&db, |p| sqlx::query(
+                "insert into placements (asset_id, rack_id, u_position, height_u, face, depth, created_at, updated_at)
+                 values ($1, (select min(id) from racks), 1, 1, 'front', 'full', $2, $2)"
+            )
+            .bind(asset)
+            .bind(now)
+            .execute(p)
+            .await)
+            .unwrap();
+        }
+        let base = rackledger::money::Currency::KRW;
+        let day = rackledger::procurement::fx::today();
+        let before = day - Duration::days(7);
+        let ov = Overrides::default();
+        let t = std::time::Instant::now();
+        let today = service::report(&db, base, day, &ov, 1000).await.unwrap();
+        let then = service::report(&db, base, before, &ov, 1000).await.unwrap();
+        let two = t.elapsed();
+        let t = std::time::Instant::now();
+        let (report, earlier) = service::report_and_earlier_total(&db, base, day, before)
+            .await
+            .unwrap();
+        let one = t.elapsed();
+        assert!(report.assets.len() > 1000, "{backend:?}");
+        assert_eq!(report.total.total(), today.total.total(), "{backend:?}");
+        assert_eq!(earlier, then.total.total(), "{backend:?}");
+        eprintln!(
+            "{backend:?}, {} assets: two reports {two:?}, one read {one:?}",
+            report.assets.len()
+        );
+        app.finish().await;
+    }
+}

@@ -4,7 +4,6 @@
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
-use crate::cost::service::ReportQuery;
 use crate::error::AppResult;
 use crate::i18n::Msg;
 use crate::money::Money;
@@ -261,16 +260,13 @@ pub struct CostSummary {
 /// Computes today's and last week's cost report.
 pub async fn cost(state: &AppState, ctx: &Ctx) -> AppResult<CostSummary> {
     let base = state.config.base();
-    let today = crate::clock::now().date();
-    let (now, _) =
-        crate::cost::service::report_for(&state.db, base, &ReportQuery::default()).await?;
-    let before = ReportQuery {
-        date: Some((today - time::Duration::days(TREND_DAYS)).to_string()),
-        ..ReportQuery::default()
-    };
-    let (then, _) = crate::cost::service::report_for(&state.db, base, &before).await?;
+    let day = crate::procurement::fx::today();
+    let before = day - time::Duration::days(TREND_DAYS);
+    // One read of the inputs for both days (see `report_and_earlier_total`).
+    let (now, earlier) =
+        crate::cost::service::report_and_earlier_total(&state.db, base, day, before).await?;
     let view = crate::cost::views::ReportView::new(&now, base);
-    let (per_day, earlier) = (now.total.total(), then.total.total());
+    let per_day = now.total.total();
     let change = per_day - earlier;
     let trend = if earlier.is_zero() {
         String::new()
