@@ -6,6 +6,7 @@
 mod support;
 
 mod alert_orders;
+mod api_gaps;
 mod api_money;
 mod app;
 mod assembly;
