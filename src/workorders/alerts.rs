@@ -228,20 +228,31 @@ async fn plan(db: &Db, alert: &Alert, lang: Lang) -> AppResult<(WorkOrderInput, 
     Ok((input, origin))
 }
 
-/// "DIMM A5 failed on SRV-01 (critical)": the component word is left out
-/// when the slot already names it (in either language), so it is not
-/// said twice.
+/// "DIMM A5 failed on SRV-01 at A01 U12 (critical)": the component word is
+/// left out when the slot already names it (in either language), so it is
+/// not said twice; the place only when the asset is in a rack.
 fn alert_title(alert: &Alert, slot: &str) -> Msg {
     let key = format!("health.kind.{}", alert.component_kind);
     let named = [Lang::En, Lang::Ko].into_iter().any(|l| {
         let word = crate::i18n::t(l, &key).to_lowercase();
         !word.is_empty() && slot.to_lowercase().contains(&word)
     });
-    let msg = if named {
-        Msg::new("home3.alert_title_slot")
-    } else {
-        Msg::new("home3.alert_title").arg_code("component", "health.kind", &alert.component_kind)
+    let place = match (&alert.rack_name, alert.u_position) {
+        (Some(rack), Some(u)) => Some(format!("{rack} U{u}")),
+        _ => None,
     };
+    let key = format!(
+        "home3.alert_title{}{}",
+        if named { "_slot" } else { "" },
+        if place.is_some() { "_at" } else { "" }
+    );
+    let mut msg = Msg::new(key);
+    if !named {
+        msg = msg.arg_code("component", "health.kind", &alert.component_kind);
+    }
+    if let Some(p) = place {
+        msg = msg.arg("place", p);
+    }
     msg.arg("slot", slot).arg("tag", &alert.asset_tag).arg_code(
         "severity",
         "home3.severity",
