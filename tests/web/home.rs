@@ -375,6 +375,14 @@ async fn site_with_alert(db: &Db, site: &str, tag: &str) -> i64 {
     .execute(p)
     .await)
     .unwrap();
+    rackledger::exec!(db, |p| sqlx::query(
+        "insert into stocktakes (rack_id, status, created_at, updated_at) values ($1, 'open', $2, $2)"
+    )
+    .bind(rack)
+    .bind(now)
+    .execute(p)
+    .await)
+    .unwrap();
     work_order(
         db,
         &format!("Unassigned at {site}"),
@@ -410,6 +418,7 @@ async fn technician_home_site_limits_alerts_and_unassigned_work_to_that_site_and
             "{backend:?}"
         );
         assert_eq!(card(&home, "unassigned-work").0, 2);
+        assert_eq!(card(&home, "open-audits").0, 2);
         assert_eq!(count(&home, "a#home-choose-site[href='/account/site']"), 1);
 
         // A site that does not exist is refused at the field, the form kept.
@@ -447,6 +456,13 @@ async fn technician_home_site_limits_alerts_and_unassigned_work_to_that_site_and
         let (_, list) = app.page(&href).await;
         assert_eq!(count(&list, "table#workorders tbody tr"), 1, "{href}");
         assert!(text_of(&list, "table#workorders").contains("Unassigned at Gasan"));
+
+        let (n, href) = card(&home, "open-audits");
+        assert_eq!(n, 1, "{backend:?}: the audit at Gasan");
+        assert_eq!(href, format!("/datacenter/audits?status=open&site={gasan}"));
+        let (_, list) = app.page(&href).await;
+        assert_eq!(count(&list, "#audits tbody tr"), 1, "{href}");
+        assert!(text_of(&list, "#audits").contains("Gasan"));
 
         // The admin can set it on the user form too.
         let csrf = app.login("admin", "rackledger-admin").await;

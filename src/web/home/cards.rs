@@ -125,7 +125,7 @@ pub async fn technician(
         })
         .collect();
     let alerts = crate::health::alerts::open_at_site(db, site).await?;
-    let (_, audits) = crate::stocktake::list(db, true, 1, 0).await?;
+    let (_, audits) = crate::stocktake::list_at_site(db, true, site, 1, 0).await?;
     let cards = vec![
         Card::count(
             "my-work",
@@ -152,7 +152,7 @@ pub async fn technician(
             "open-audits",
             "home_tech.audits",
             audits,
-            "/datacenter/audits?status=open",
+            &join_query("/datacenter/audits?status=open", &at),
             "home_tech.audits_empty",
         ),
     ];
