@@ -10,7 +10,7 @@ use super::repo::{self, AuthRow, NewUser, UserRow};
 use super::{secret, throttle};
 use crate::audit::{self, Action, Actor};
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::{Lang, Msg};
 
@@ -270,6 +270,24 @@ pub async fn change_own_password(
     Ok(())
 }
 
+/// Records the caller's change to their own account (`before` is the row
+/// as it was) in the audit log and commits.
+async fn audit_own_change(mut tx: Tx, user: &CurrentUser, before: &UserRow) -> AppResult<()> {
+    let after = repo::get_user(&mut tx, user.id).await?;
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        Action::Update,
+        "user",
+        user.id,
+        Some(before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Sets (or clears, with `None`) the caller's home site.
 pub async fn set_home_site(db: &Db, user: &CurrentUser, site: Option<i64>) -> AppResult<()> {
     let mut errors = FieldErrors::default();
@@ -278,19 +296,7 @@ pub async fn set_home_site(db: &Db, user: &CurrentUser, site: Option<i64>) -> Ap
     let mut tx = db.begin().await?;
     let before = repo::get_user(&mut tx, user.id).await?;
     repo::set_home_site(&mut tx, user.id, site).await?;
-    let after = repo::get_user(&mut tx, user.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        Action::Update,
-        "user",
-        user.id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    audit_own_change(tx, user, &before).await
 }
 
 /// Sets the caller's language (None = from the browser) and time zone.
@@ -312,19 +318,7 @@ pub async fn set_preferences(
     let mut tx = db.begin().await?;
     let before = repo::get_user(&mut tx, user.id).await?;
     repo::set_preferences(&mut tx, user.id, lang.map(Lang::code), tz).await?;
-    let after = repo::get_user(&mut tx, user.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        Action::Update,
-        "user",
-        user.id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    audit_own_change(tx, user, &before).await
 }
 
 /// A successful login: the cookie value to hand the browser.
