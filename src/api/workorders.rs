@@ -74,6 +74,20 @@ async fn detail(s: &AppState, id: i64, lang: Lang) -> AppResult<Value> {
     Ok(json!({ "work_order": wo, "checklist": checks, "pick_list": picks, "entries": entries }))
 }
 
+/// A change to a work order by someone who may edit the datacenter (as on
+/// the page): `done` runs only once that is checked; then the work order.
+async fn edited<T>(
+    s: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    lang: Lang,
+    done: impl std::future::Future<Output = AppResult<T>>,
+) -> AppResult<Shown<Value>> {
+    user.require(Permission::EditDatacenter)?;
+    done.await?;
+    Ok(Shown::to(user, detail(s, id, lang).await?))
+}
+
 /// Open a work order; an install or move onto a taken U is refused (409).
 #[utoipa::path(post, path = "/work-orders", tag = "datacenter", request_body = WorkOrderInput, responses((status = 201, description = "Created; body as GET /work-orders/{id}"), (status = 409), (status = 422)))]
 pub(super) async fn create(
@@ -114,9 +128,14 @@ pub(super) async fn tick(
     Path((id, check_id)): Path<(i64, i64)>,
     Json(input): Json<TickInput>,
 ) -> AppResult<Shown<Value>> {
-    user.require(Permission::EditDatacenter)?;
-    workorders::tick(&s.db, &user.actor(), id, check_id, input.done).await?;
-    Ok(Shown::to(&user, detail(&s, id, ctx.lang).await?))
+    edited(
+        &s,
+        &user,
+        id,
+        ctx.lang,
+        workorders::tick(&s.db, &user.actor(), id, check_id, input.done),
+    )
+    .await
 }
 
 /// A new status.
@@ -135,9 +154,14 @@ pub(super) async fn set_status(
     Path(id): Path<i64>,
     Json(input): Json<StatusInput>,
 ) -> AppResult<Shown<Value>> {
-    user.require(Permission::EditDatacenter)?;
-    workorders::set_status(&s.db, &user.actor(), id, &input.status).await?;
-    Ok(Shown::to(&user, detail(&s, id, ctx.lang).await?))
+    edited(
+        &s,
+        &user,
+        id,
+        ctx.lang,
+        workorders::set_status(&s.db, &user.actor(), id, &input.status),
+    )
+    .await
 }
 
 /// Who a work order is assigned to.
@@ -157,9 +181,14 @@ pub(super) async fn assign(
     Path(id): Path<i64>,
     Json(input): Json<AssignInput>,
 ) -> AppResult<Shown<Value>> {
-    user.require(Permission::EditDatacenter)?;
-    workorders::assign(&s.db, &user.actor(), id, input.assignee_id).await?;
-    Ok(Shown::to(&user, detail(&s, id, ctx.lang).await?))
+    edited(
+        &s,
+        &user,
+        id,
+        ctx.lang,
+        workorders::assign(&s.db, &user.actor(), id, input.assignee_id),
+    )
+    .await
 }
 
 /// Close a work order opened by an alert the BMC has since cleared, as "no
@@ -171,9 +200,14 @@ pub(super) async fn no_fault(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Shown<Value>> {
-    user.require(Permission::EditDatacenter)?;
-    workorders::complete_no_fault(&s.db, &user.actor(), id).await?;
-    Ok(Shown::to(&user, detail(&s, id, ctx.lang).await?))
+    edited(
+        &s,
+        &user,
+        id,
+        ctx.lang,
+        workorders::complete_no_fault(&s.db, &user.actor(), id),
+    )
+    .await
 }
 
 /// Complete a work order: every change at once, or 409/422 and nothing.
@@ -185,9 +219,14 @@ pub(super) async fn complete(
     Path(id): Path<i64>,
     Json(input): Json<CompleteInput>,
 ) -> AppResult<Shown<Value>> {
-    user.require(Permission::EditDatacenter)?;
-    workorders::complete(&s.db, &user.actor(), id, &input).await?;
-    Ok(Shown::to(&user, detail(&s, id, ctx.lang).await?))
+    edited(
+        &s,
+        &user,
+        id,
+        ctx.lang,
+        workorders::complete(&s.db, &user.actor(), id, &input),
+    )
+    .await
 }
 
 /// Lay a cable between two ports; 409 names a taken port.
