@@ -54,8 +54,8 @@ pub(super) struct RackCostIn {
     usable_u: Option<String>,
 }
 
-/// Set what a rack costs per month and/or its usable U (the U its cost is
-/// shared over).
+/// Set what a rack costs per month (`EditCost`) and/or its usable U, the U
+/// its cost is shared over (`EditDatacenter`, as on the rack page).
 #[utoipa::path(post, path = "/cost/racks/{id}", tag = "cost", request_body = RackCostIn, params(("id" = i64, Path, description = "Rack id")), responses((status = 200), (status = 403), (status = 404), (status = 422)))]
 pub(super) async fn set_rack_cost(
     State(s): State<AppState>,
@@ -63,7 +63,14 @@ pub(super) async fn set_rack_cost(
     Path(id): Path<i64>,
     Json(input): Json<RackCostIn>,
 ) -> AppResult<Shown<crate::datacenter::racks::Rack>> {
-    user.require(Permission::EditCost)?;
+    // The cost is a cost matter; the usable U a datacenter fact, as on the
+    // rack page. Both checked before either is written.
+    if input.monthly_cost.is_some() || input.usable_u.is_none() {
+        user.require(Permission::EditCost)?;
+    }
+    if input.usable_u.is_some() {
+        user.require(Permission::EditDatacenter)?;
+    }
     let mut e = FieldErrors::default();
     if input.monthly_cost.is_none() && input.usable_u.is_none() {
         e.add("monthly_cost", crate::i18n::Msg::new("validation.required"));

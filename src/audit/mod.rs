@@ -3,6 +3,8 @@
 //! Services call [`record`] inside the same transaction as the change, so a
 //! change and its audit row commit or roll back together.
 
+pub mod names;
+
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -227,9 +229,10 @@ pub async fn for_records(
     for_records_and_mentions(db, records, &[], limit, offset).await
 }
 
-/// Like [`for_records`], plus the rows of another kind whose `after` names
-/// the record: `mentions` are (entity kind, text the `after` JSON contains),
-/// e.g. an asset's swap naming the unit it removed.
+/// Like [`for_records`], plus the rows of another kind whose snapshots name
+/// the record: `mentions` are (entity kind, text the `before` or `after`
+/// JSON contains), e.g. an asset's swap naming the unit it removed, or an
+/// order line deleted from an order (only its `before` names the order).
 pub async fn for_records_and_mentions(
     db: &Db,
     records: &[(&str, String)],
@@ -245,7 +248,7 @@ pub async fn for_records_and_mentions(
         .map(|i| format!("(entity = ${} and entity_id = ${})", 2 * i + 1, 2 * i + 2))
         .chain((0..mentions.len()).map(|i| {
             format!(
-                "(entity = ${} and after_json like ${} escape '\\')",
+                "(entity = ${0} and (after_json like ${1} escape '\\' or before_json like ${1} escape '\\'))",
                 2 * (r + i) + 1,
                 2 * (r + i) + 2
             )

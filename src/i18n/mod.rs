@@ -199,7 +199,7 @@ impl Msg {
     pub fn render(&self, lang: Lang) -> String {
         let mut s = t(lang, &self.key).to_owned();
         for (name, value) in &self.args {
-            s = s.replace(&format!("{{{name}}}"), value);
+            s = plural_forms(&s, name, value).replace(&format!("{{{name}}}"), value);
         }
         for (name, prefix, code) in self.coded.iter().flat_map(|c| c.iter()) {
             let key = format!("{prefix}.{code}");
@@ -211,6 +211,25 @@ impl Msg {
         }
         s
     }
+}
+
+/// `text` with each `{name|one|other}` replaced by `one` when `value` is 1
+/// and by `other` else: the word a count takes in languages with a singular
+/// ("1 second", "2 seconds"); a language without one just writes `{name}초`.
+fn plural_forms(text: &str, name: &str, value: &str) -> String {
+    let open = format!("{{{name}|");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&open) {
+        let after = &rest[at + open.len()..];
+        let Some(end) = after.find('}') else { break };
+        let (one, other) = after[..end].split_once('|').unwrap_or((&after[..end], ""));
+        out.push_str(&rest[..at]);
+        out.push_str(if value.trim() == "1" { one } else { other });
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -241,6 +260,33 @@ mod tests {
                 .contains(t(Lang::Ko, "wo_alert.critical"))
         );
         assert_eq!(Msg::from_json("plain text"), None);
+    }
+
+    #[test]
+    fn a_count_of_one_reads_in_the_singular_where_the_language_has_one() {
+        let wait = |n: i64| Msg::new("login.rate_limited").arg("seconds", n);
+        assert!(wait(1).render(Lang::En).ends_with("Try again in 1 second."));
+        assert!(
+            wait(5)
+                .render(Lang::En)
+                .ends_with("Try again in 5 seconds.")
+        );
+        assert!(wait(1).render(Lang::Ko).contains("1초"));
+        let poll = |n: u64| Msg::new("history.no_readings").arg("minutes", n);
+        assert!(poll(1).render(Lang::En).ends_with("every 1 minute."));
+        assert!(poll(2).render(Lang::En).ends_with("every 2 minutes."));
+        for lang in Lang::ALL {
+            for key in keys(lang) {
+                assert!(!t(lang, key).contains("1 seconds"), "{key}");
+            }
+        }
+        // A choice whose argument is missing, or an unclosed one, stays as written.
+        assert_eq!(plural_forms("a {n|b|c", "n", "1"), "a {n|b|c");
+        assert_eq!(
+            plural_forms("{x|one|many} {x|one|many}", "x", "1"),
+            "one one"
+        );
+        assert_eq!(plural_forms("{x|one|many}", "x", "21"), "many");
     }
 
     #[test]

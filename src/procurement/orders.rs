@@ -21,6 +21,19 @@ use crate::money::Currency;
 pub use super::po_status::{STATUSES, transition, transition_allowed};
 pub use super::restate::{Landed, compute_landed, order_rows, position_cost, restate_unit_costs};
 
+/// A line or extra cost as audited: the row and the order it belongs to, so
+/// the order's history still finds it once it is deleted.
+#[derive(Serialize)]
+struct OfOrder<'a, T> {
+    po_id: i64,
+    #[serde(flatten)]
+    row: &'a T,
+}
+
+fn of_order<T>(po_id: i64, row: Option<&T>) -> Option<OfOrder<'_, T>> {
+    row.map(|row| OfOrder { po_id, row })
+}
+
 /// Kinds of extra cost; `import_vat` is recorded but is not part of landed cost.
 pub const COST_KINDS: [&str; 6] = [
     "freight",
@@ -279,7 +292,7 @@ pub async fn add_line(db: &Db, actor: &Actor, po_id: i64, input: &LineInput) -> 
         "po_line",
         id,
         None,
-        line.as_ref(),
+        of_order(po_id, line.as_ref()).as_ref(),
     )
     .await?;
     tx.commit().await?;
@@ -306,7 +319,7 @@ pub async fn remove_line(db: &Db, actor: &Actor, po_id: i64, line_id: i64) -> Ap
         Action::Delete,
         "po_line",
         line_id,
-        Some(&before),
+        of_order(po_id, Some(&before)).as_ref(),
         None,
     )
     .await?;
@@ -410,7 +423,7 @@ pub async fn add_cost(
         "po_cost",
         id,
         None,
-        after.as_ref(),
+        of_order(po_id, after.as_ref()).as_ref(),
     )
     .await?;
     restate_unit_costs(&mut tx, actor, base, po_id).await?;
@@ -444,7 +457,7 @@ pub async fn remove_cost(
         Action::Delete,
         "po_cost",
         cost_id,
-        Some(&before),
+        of_order(po_id, Some(&before)).as_ref(),
         None,
     )
     .await?;

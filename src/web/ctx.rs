@@ -115,11 +115,36 @@ impl Ctx {
 
     /// A UTC time in the user's time zone, `2026-11-27 16:43`.
     pub fn datetime(&self, t: &OffsetDateTime) -> String {
-        let Ok(ts) = jiff::Timestamp::from_second(t.unix_timestamp()) else {
-            return t.to_string();
-        };
+        self.local(t, "%Y-%m-%d %H:%M")
+    }
+
+    /// A UTC time in the user's time zone to the second, `2026-11-27 16:43:05`,
+    /// where seconds matter (a login back-off that ends in a few).
+    pub fn datetime_secs(&self, t: &OffsetDateTime) -> String {
+        self.local(t, "%Y-%m-%d %H:%M:%S")
+    }
+
+    /// Today's date in the user's time zone (for "overdue", "ends in 90 days").
+    pub fn today(&self) -> time::Date {
+        let now = crate::clock::now();
         let tz = jiff::tz::TimeZone::get(&self.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-        ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string()
+        jiff::Timestamp::from_second(now.unix_timestamp())
+            .ok()
+            .and_then(|ts| {
+                let d = ts.to_zoned(tz).date();
+                let month = time::Month::try_from(u8::try_from(d.month()).ok()?).ok()?;
+                time::Date::from_calendar_date(
+                    i32::from(d.year()),
+                    month,
+                    u8::try_from(d.day()).ok()?,
+                )
+                .ok()
+            })
+            .unwrap_or_else(|| now.date())
+    }
+
+    fn local(&self, t: &OffsetDateTime, format: &str) -> String {
+        local_time(t, &self.time_zone, format)
     }
 
     /// Same as [`Ctx::datetime`] for optional values; empty when absent.
@@ -162,6 +187,16 @@ impl Ctx {
             self.t(&format!("role.{}", u.role.as_str())).to_owned()
         })
     }
+}
+
+/// A UTC time in the IANA zone `zone` (UTC when unknown), in a `strftime`
+/// `format`: the one place times are put in a reader's zone.
+pub fn local_time(t: &OffsetDateTime, zone: &str, format: &str) -> String {
+    let Ok(ts) = jiff::Timestamp::from_second(t.unix_timestamp()) else {
+        return t.to_string();
+    };
+    let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    ts.to_zoned(tz).strftime(format).to_string()
 }
 
 fn header_str(h: &HeaderMap, name: impl axum::http::header::AsHeaderName) -> Option<&str> {

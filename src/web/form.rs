@@ -11,11 +11,35 @@
 
 use std::future::Future;
 
-use axum::extract::{FromRequest, Request};
+use axum::Router;
+use axum::extract::{FromRequest, Request, State};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
+use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::AppState;
+
+/// `routes` with every state-changing request (not GET or HEAD) refused with
+/// a 403 unless the user holds one of `any_of`, before the handler's
+/// extractors read the body. Handlers still check for themselves.
+pub fn needs(any_of: &'static [Permission], routes: Router<AppState>) -> Router<AppState> {
+    routes.route_layer(middleware::from_fn_with_state(any_of, refuse_without))
+}
+
+async fn refuse_without(
+    State(any_of): State<&'static [Permission]>,
+    user: CurrentUser,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method().is_safe() || any_of.iter().any(|p| user.can(*p)) {
+        next.run(req).await
+    } else {
+        AppError::Forbidden.into_response()
+    }
+}
 
 /// The fields of a page form refused at the edge (a hidden character, an
 /// over-long free text), set by `web::input` as a request extension.
@@ -72,6 +96,25 @@ where
             .map_err(IntoResponse::into_response)?;
         Ok(Checked { input, refused })
     }
+}
+
+/// A form's fields by name, as typed, for a page that shows one of several
+/// forms again (numbers as digits, an absent field as "").
+pub fn as_typed(input: &impl serde::Serialize) -> std::collections::HashMap<String, String> {
+    let serde_json::Value::Object(fields) = serde_json::to_value(input).unwrap_or_default() else {
+        return Default::default();
+    };
+    fields
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            (k, v)
+        })
+        .collect()
 }
 
 /// `work`'s result, or the edge's refusal without running `work` (a future

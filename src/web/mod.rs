@@ -26,8 +26,8 @@ mod state;
 pub mod stocktake;
 pub mod workorders;
 
-pub use ctx::{Ctx, LANG_COOKIE};
-pub use form::{Checked, Form, unless_refused};
+pub use ctx::{Ctx, LANG_COOKIE, local_time};
+pub use form::{Checked, Form, as_typed, needs, unless_refused};
 pub use pager::Pager;
 pub use state::AppState;
 

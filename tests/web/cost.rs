@@ -1077,16 +1077,21 @@ async fn rack_space_is_charged_over_the_usable_u_not_the_full_height() {
             "986.3014",
             "{backend:?}: 42 of 42 U usable by default"
         );
-        // Patch panels and a cable manager take 4 U: 38 usable.
+        // Patch panels and a cable manager take 4 U: 38 usable (a datacenter
+        // fact, set by the technician).
         let r = post(
             &app,
-            &t.boss,
+            &t.tech,
             &format!("/api/v1/cost/racks/{rack}"),
             json!({"usable_u": "38"}),
         )
         .await;
         assert_eq!(r["usable_u"], 38);
-        assert_eq!(r["monthly_cost_minor"], 1_260_000, "the cost is kept");
+        let r = get(&app, &t.boss, &format!("/api/v1/racks/{rack}")).await;
+        assert_eq!(
+            r["rack"]["monthly_cost_minor"], 1_260_000,
+            "the cost is kept"
+        );
         let report = get(&app, &t.boss, "/api/v1/cost/report").await;
         // 1,260,000 × 1 ÷ 38 × 12 ÷ 365 = 15,120,000 ÷ 13,870.
         let exact = Decimal::from(15_120_000) / Decimal::from(13_870);
@@ -1104,7 +1109,7 @@ async fn rack_space_is_charged_over_the_usable_u_not_the_full_height() {
         // Out of range is refused, through the API and the rack form.
         let r = app
             .post_bearer(
-                &t.boss,
+                &t.tech,
                 &format!("/api/v1/cost/racks/{rack}"),
                 &json!({"usable_u": "43"}),
             )

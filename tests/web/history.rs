@@ -11,7 +11,7 @@ use rackledger::procurement::{orders, po_status};
 use scraper::{Html, Selector};
 use time::{Duration, OffsetDateTime};
 
-use crate::app::{TestApp, add_asset, count, text_of};
+use crate::app::{TestApp, add_asset, count, hidden_csrf, text_of};
 use crate::support::backends;
 
 fn actor() -> Actor {
@@ -129,25 +129,30 @@ async fn a_racks_history_names_the_changed_fields_and_hides_cost_from_roles_with
     }
 }
 
+/// A draft order in won from the first supplier, with `notes`.
+async fn draft_order(db: &Db, notes: &str) -> i64 {
+    let supplier: i64 = on!(db, |p| sqlx::query_scalar(
+        "select id from suppliers order by id limit 1"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    let input = orders::PoInput {
+        supplier_id: supplier,
+        currency: Some("KRW".into()),
+        notes: notes.into(),
+        ..orders::PoInput::default()
+    };
+    orders::create_po(db, &actor(), Currency::KRW, &input)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn an_orders_history_shows_its_status_change_in_words() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
-        let supplier: i64 = on!(&app.db, |p| sqlx::query_scalar(
-            "select id from suppliers order by id limit 1"
-        )
-        .fetch_one(p)
-        .await)
-        .unwrap();
-        let input = orders::PoInput {
-            supplier_id: supplier,
-            currency: Some("KRW".into()),
-            notes: "first".into(),
-            ..orders::PoInput::default()
-        };
-        let po = orders::create_po(&app.db, &actor(), Currency::KRW, &input)
-            .await
-            .unwrap();
+        let po = draft_order(&app.db, "first").await;
         po_status::transition(&app.db, &actor(), po, "cancelled")
             .await
             .unwrap();
@@ -337,27 +342,67 @@ async fn unit_entries(app: &TestApp, unit: i64) -> usize {
     count(&doc, "#history li.history-entry")
 }
 
+/// An assembled "edge node" server tagged `tag` and a spare DIMM for it.
+struct Server {
+    template: i64,
+    asset: i64,
+    spare: i64,
+    spare_serial: String,
+    shelf: i64,
+}
+
+async fn assembled_server(db: &Db, tag: &str) -> Server {
+    use rackledger::inventory::assembly::{self, AssemblyInput};
+    let template = crate::assembly::template(db, "edge node", crate::assembly::EDGE_NODE).await;
+    let order = assembly::start(
+        db,
+        &actor(),
+        &AssemblyInput {
+            template_id: template,
+            asset_tag: tag.into(),
+            hostname: None,
+        },
+    )
+    .await
+    .unwrap();
+    let asset = assembly::complete(db, &actor(), order).await.unwrap();
+    let (spare_serial, _) = crate::assembly::newest_spare_dimm(db).await;
+    let spare: i64 = on!(db, |p| sqlx::query_scalar(
+        "select id from units where serial = $1"
+    )
+    .bind(&spare_serial)
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    let shelf: i64 = on!(db, |p| sqlx::query_scalar(
+        "select min(id) from stock_locations"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    Server {
+        template,
+        asset,
+        spare,
+        spare_serial,
+        shelf,
+    }
+}
+
 #[tokio::test]
 async fn a_units_history_shows_the_swap_that_removed_it_and_its_rma() {
-    use rackledger::inventory::assembly::{self, AssemblyInput};
     use rackledger::inventory::assets::{self, SwapInput};
     use rackledger::inventory::rma::{self, OpenInput};
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
         // An assembled server: one DIMM fails, its neighbour stays, a spare goes in.
-        let t = crate::assembly::template(&app.db, "edge node", crate::assembly::EDGE_NODE).await;
-        let order = assembly::start(
-            &app.db,
-            &actor(),
-            &AssemblyInput {
-                template_id: t,
-                asset_tag: "SRV-0600".into(),
-                hostname: None,
-            },
-        )
-        .await
-        .unwrap();
-        let asset = assembly::complete(&app.db, &actor(), order).await.unwrap();
+        let Server {
+            asset,
+            spare,
+            spare_serial,
+            shelf,
+            ..
+        } = assembled_server(&app.db, "SRV-0600").await;
         let slot = "DIMM A2".to_owned();
         let unit_in = |slot: &'static str| {
             let db = app.db.clone();
@@ -375,20 +420,6 @@ async fn a_units_history_shows_the_swap_that_removed_it_and_its_rma() {
         };
         let (old, old_serial) = unit_in("DIMM A2").await;
         let (neighbour, _) = unit_in("DIMM A1").await;
-        let (spare_serial, _) = crate::assembly::newest_spare_dimm(&app.db).await;
-        let spare: i64 = on!(&app.db, |p| sqlx::query_scalar(
-            "select id from units where serial = $1"
-        )
-        .bind(&spare_serial)
-        .fetch_one(p)
-        .await)
-        .unwrap();
-        let shelf: i64 = on!(&app.db, |p| sqlx::query_scalar(
-            "select min(id) from stock_locations"
-        )
-        .fetch_one(p)
-        .await)
-        .unwrap();
         let csrf = app.login("tech", "rackledger-tech").await;
         choose_english(&app, &csrf).await;
         let before = (
@@ -423,6 +454,450 @@ async fn a_units_history_shows_the_swap_that_removed_it_and_its_rma() {
         let (_, doc) = app.page(&format!("/inventory/units/{old}/history")).await;
         let text = text_of(&doc, "#history");
         assert!(text.contains("uncorrectable ECC"), "{backend:?}: {text}");
+        app.finish().await;
+    }
+}
+
+/// The field labels on a history page.
+fn labels(doc: &Html) -> Vec<String> {
+    let dt = Selector::parse("#history dl.history-changes dt").unwrap();
+    doc.select(&dt)
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
+}
+
+/// Asserts every label is words for a reader: no snake_case key, no key as it
+/// was stored (`slot`, `units`), and none of the raw id keys anywhere.
+fn assert_labels_in_words(doc: &Html, what: &str) {
+    for l in labels(doc) {
+        assert!(
+            !l.contains('_') && l.chars().next().is_some_and(char::is_uppercase),
+            "{what}: raw label {l:?} in {:?}",
+            labels(doc)
+        );
+    }
+    let html = doc.root_element().html();
+    for raw in [
+        "installed_unit",
+        "removed_unit",
+        "template_id",
+        "room_id",
+        "row_id",
+        "site_id",
+        "removed_to",
+    ] {
+        assert!(!html.contains(raw), "{what}: {raw} shown");
+    }
+}
+
+#[tokio::test]
+async fn history_names_what_ids_point_to_and_labels_every_field_in_words() {
+    use rackledger::audit::{self, Action};
+    use rackledger::datacenter::placement::{self, PlaceInput};
+    use rackledger::inventory::assets::{self, RegisterAsset, SwapInput};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        // An assembled server whose DIMM is swapped for a spare.
+        let Server {
+            template: t,
+            asset,
+            spare,
+            spare_serial,
+            shelf,
+        } = assembled_server(&app.db, "SRV-0700").await;
+        let swap = SwapInput {
+            slot_name: "DIMM A2".into(),
+            new_serial: spare_serial.clone(),
+            old_to: "faulty".into(),
+            location_id: shelf,
+        };
+        assets::swap(&app.db, &actor(), asset, &swap).await.unwrap();
+        // It goes into a new rack.
+        let rack = racks::create(
+            &app.db,
+            &actor(),
+            &RackInput {
+                site: "Busan DC7".into(),
+                room: "Hall Q".into(),
+                row: "Row Z".into(),
+                name: "Z01".into(),
+                height_u: Some("42".into()),
+                power_budget_kw: Some("6".into()),
+                numbering: None,
+            },
+        )
+        .await
+        .unwrap();
+        let place = PlaceInput {
+            rack_id: rack,
+            u_position: "10".into(),
+            face: "rear".into(),
+            depth: "full".into(),
+        };
+        placement::place(&app.db, &actor(), asset, &place)
+            .await
+            .unwrap();
+        // A registered asset names its template by id; a rack row names its
+        // room, row and site by id.
+        let r = racks::get(&app.db, rack).await.unwrap();
+        let room: i64 = on!(&app.db, |p| sqlx::query_scalar(
+            "select room_id from rack_rows where id = $1"
+        )
+        .bind(r.row_id)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let mut tx = app.db.begin().await.unwrap();
+        let registered = assets::register(
+            &mut tx,
+            &actor(),
+            &RegisterAsset {
+                asset_tag: "SRV-0701",
+                hostname: None,
+                template_id: Some(t),
+                kind: "server",
+                status: "in_service",
+                serial: None,
+            },
+        )
+        .await
+        .unwrap();
+        let moved = serde_json::json!({"room_id": room, "row_id": r.row_id, "site_id": r.site_id});
+        audit::record(
+            &mut tx,
+            &actor(),
+            Action::Update,
+            "rack",
+            rack,
+            None,
+            Some(&moved),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let csrf = app.login("tech", "rackledger-tech").await;
+        choose_english(&app, &csrf).await;
+        let (status, doc) = app
+            .page(&format!("/inventory/assets/{asset}/history"))
+            .await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert_labels_in_words(&doc, "asset");
+        let seen = changes(&doc);
+        assert!(
+            seen.iter().any(|(f, _, n)| f == "Installed unit"
+                && n.contains(&spare_serial)
+                && n.contains("M321R4GA3BB6-CQK")),
+            "{backend:?}: {seen:?}"
+        );
+        assert_eq!(
+            count(
+                &doc,
+                &format!("#history a[href='/inventory/units/{spare}']")
+            ),
+            1,
+            "the installed unit is linked"
+        );
+        assert!(has(&seen, "Slot", "—", "DIMM A2"), "{seen:?}");
+        assert!(
+            has(&seen, "Removed unit goes to", "—", "Faulty"),
+            "{seen:?}"
+        );
+        assert!(has(&seen, "Template", "—", "edge node"), "{seen:?}");
+        assert!(has(&seen, "Face", "—", "Rear"), "{seen:?}");
+        assert!(
+            seen.iter()
+                .any(|(f, _, n)| f == "Rack" && n.contains("Busan DC7") && n.contains("Z01")),
+            "{seen:?}"
+        );
+        // The same in Korean.
+        {
+            use rackledger::i18n::{Lang, t};
+            let r = app
+                .post_form("/lang", &csrf, &[("lang", "ko"), ("next", "/")])
+                .await;
+            assert_eq!(r.status_code(), 303);
+            let (_, doc) = app
+                .page(&format!("/inventory/assets/{asset}/history"))
+                .await;
+            let seen = changes(&doc);
+            let (installed, face, rear) = (
+                t(Lang::Ko, "history2.field.installed_unit"),
+                t(Lang::Ko, "history_field.face"),
+                t(Lang::Ko, "dc.face.rear"),
+            );
+            assert!(
+                seen.iter()
+                    .any(|(f, _, n)| f == installed && n.contains(&spare_serial)),
+                "{backend:?}: {seen:?}"
+            );
+            assert!(has(&seen, face, "—", rear), "{seen:?}");
+            choose_english(&app, &csrf).await;
+        }
+
+        let (_, doc) = app
+            .page(&format!("/inventory/assets/{registered}/history"))
+            .await;
+        assert_labels_in_words(&doc, "registered asset");
+        assert!(
+            has(&changes(&doc), "Template", "—", "edge node"),
+            "{backend:?}: {:?}",
+            changes(&doc)
+        );
+
+        let (_, doc) = app.page(&format!("/datacenter/racks/{rack}/history")).await;
+        assert_labels_in_words(&doc, "rack");
+        let seen = changes(&doc);
+        for (field, name) in [("Site", "Busan DC7"), ("Room", "Hall Q"), ("Row", "Row Z")] {
+            assert!(
+                seen.iter()
+                    .filter(|(f, _, n)| f == field && n.contains(name))
+                    .count()
+                    == 2,
+                "{backend:?}: {field} by name, at creation and by id: {seen:?}"
+            );
+        }
+
+        let (_, doc) = app.page(&format!("/inventory/units/{spare}/history")).await;
+        assert_labels_in_words(&doc, "unit");
+        assert!(
+            changes(&doc)
+                .iter()
+                .any(|(f, _, n)| f == "Installed unit" && n.contains(&spare_serial)),
+            "{backend:?}: {:?}",
+            changes(&doc)
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_orders_history_keeps_its_deleted_line_and_cost_with_what_they_were() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let (part, mpn): (i64, String) = on!(&app.db, |p| sqlx::query_as(
+            "select id, mpn from part_models order by id limit 1"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let po = draft_order(&app.db, "").await;
+        let line = orders::add_line(
+            &app.db,
+            &actor(),
+            po,
+            &orders::LineInput {
+                part_model_id: part,
+                quantity: "7".into(),
+                unit_price: "1000".into(),
+                ..orders::LineInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let cost = orders::add_cost(
+            &app.db,
+            &actor(),
+            Currency::KRW,
+            po,
+            &orders::CostInput {
+                kind: "customs_duty".into(),
+                description: "duty on the DIMMs".into(),
+                amount: "5000".into(),
+                basis: "value".into(),
+                ..orders::CostInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        orders::remove_line(&app.db, &actor(), po, line)
+            .await
+            .unwrap();
+        orders::remove_cost(&app.db, &actor(), Currency::KRW, po, cost)
+            .await
+            .unwrap();
+        let csrf = app.login("admin", "rackledger-admin").await;
+        choose_english(&app, &csrf).await;
+        let (status, doc) = app.page(&format!("/procurement/orders/{po}/history")).await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert_labels_in_words(&doc, "order");
+        let entries = Selector::parse("#history li.history-entry").unwrap();
+        let deleted: Vec<String> = doc
+            .select(&entries)
+            .map(|e| e.text().collect::<String>())
+            .filter(|t| t.contains("deleted"))
+            .collect();
+        assert_eq!(deleted.len(), 2, "{backend:?}: {deleted:?}");
+        assert!(
+            deleted
+                .iter()
+                .any(|t| t.contains("Order line") && t.contains(&mpn) && t.contains('7')),
+            "{backend:?}: {deleted:?}"
+        );
+        assert!(
+            deleted.iter().any(|t| t.contains("Extra cost")
+                && t.contains("duty on the DIMMs")
+                && t.contains("Customs duty")
+                && t.contains("Value")),
+            "{backend:?}: {deleted:?}"
+        );
+        let seen = changes(&doc);
+        assert!(has(&seen, "Quantity", "7", "—"), "{seen:?}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_show_the_next_attempt_to_the_second_in_the_readers_zone() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let pre = hidden_csrf(&app.server.get("/login").await.text());
+        let r = app
+            .server
+            .post("/login")
+            .form(&[
+                ("username", "buyer"),
+                ("password", "wrong-password"),
+                ("_csrf", &pre),
+            ])
+            .await;
+        assert_eq!(r.status_code(), 401, "{backend:?}");
+        let next: OffsetDateTime = on!(&app.db, |p| sqlx::query_scalar(
+            "select next_attempt_at from login_throttles where scope = 'user'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let csrf = app.login("admin", "rackledger-admin").await;
+        // India has no summer time: +05:30 all year.
+        let r = app
+            .post_form(
+                "/account/preferences",
+                &csrf,
+                &[("lang", "en"), ("time_zone", "Asia/Kolkata")],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let (status, doc) = app.page("/admin/logins").await;
+        assert_eq!(status, 200);
+        let local = next
+            .to_offset(time::UtcOffset::from_hms(5, 30, 0).unwrap())
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second]"
+            ))
+            .unwrap();
+        assert!(
+            text_of(&doc, "#logins").contains(&local),
+            "{backend:?}: {local} in {}",
+            text_of(&doc, "#logins")
+        );
+        app.finish().await;
+    }
+}
+
+/// A zone whose date differs from UTC's right now (far east once UTC is
+/// past 10:00, else far west; neither has summer time), its date, the
+/// earlier of that date and UTC's, and whether that day is over in the zone.
+fn another_day() -> (&'static str, time::Date, time::Date, bool) {
+    let now = OffsetDateTime::now_utc();
+    let (zone, offset) = if now.hour() >= 10 {
+        (
+            "Pacific/Kiritimati",
+            time::UtcOffset::from_hms(14, 0, 0).unwrap(),
+        )
+    } else {
+        (
+            "Pacific/Pago_Pago",
+            time::UtcOffset::from_hms(-11, 0, 0).unwrap(),
+        )
+    };
+    let local_today = now.to_offset(offset).date();
+    assert_ne!(local_today, now.date());
+    let day = local_today.min(now.date());
+    (zone, local_today, day, day < local_today)
+}
+
+async fn choose_zone(app: &TestApp, csrf: &str, zone: &str) {
+    let r = app
+        .post_form(
+            "/account/preferences",
+            csrf,
+            &[("lang", "en"), ("time_zone", zone)],
+        )
+        .await;
+    assert_eq!(r.status_code(), 303, "{}", r.text());
+}
+
+#[tokio::test]
+async fn a_work_order_is_overdue_by_the_readers_calendar_not_utcs() {
+    use rackledger::i18n::Lang;
+    use rackledger::workorders::{self, Origin, WorkOrderInput};
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let (zone, local_today, due, overdue_here) = another_day();
+        let input = WorkOrderInput {
+            kind: "other".into(),
+            title: "check the door seals".into(),
+            due_date: due.to_string(),
+            ..WorkOrderInput::default()
+        };
+        let wo = workorders::create(&app.db, &actor(), &input, &Origin::default(), Lang::En)
+            .await
+            .unwrap();
+        let csrf = app.login("tech", "rackledger-tech").await;
+        choose_zone(&app, &csrf, zone).await;
+        let (_, doc) = app.page(&format!("/workorders/{wo}")).await;
+        let strong = Selector::parse("strong").unwrap();
+        assert_eq!(
+            doc.select(&strong)
+                .any(|e| e.text().collect::<String>().trim() == "overdue"),
+            overdue_here,
+            "{backend:?}: due {due} seen on {local_today} in {zone}"
+        );
+        let (_, doc) = app.page("/workorders").await;
+        assert_eq!(
+            count(&doc, "tr.overdue"),
+            usize::from(overdue_here),
+            "{backend:?}"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_warranty_has_ended_by_the_readers_calendar_not_utcs() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let (zone, local_today, end, ended_here) = another_day();
+        let serial: String = on!(&app.db, |p| sqlx::query_scalar(
+            "select serial from units order by id limit 1"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        rackledger::exec!(&app.db, |p| sqlx::query(
+            "update units set status = 'installed', warranty_end = $1 where serial = $2"
+        )
+        .bind(end)
+        .bind(&serial)
+        .execute(p)
+        .await)
+        .unwrap();
+        let csrf = app.login("admin", "rackledger-admin").await;
+        choose_zone(&app, &csrf, zone).await;
+        let (status, doc) = app.page("/inventory/warranty").await;
+        assert_eq!(status, 200);
+        let why = format!("{backend:?}: ends {end}, seen on {local_today} in {zone}");
+        assert_eq!(
+            text_of(&doc, "#expired").contains(&serial),
+            ended_here,
+            "{why}"
+        );
+        assert_eq!(
+            text_of(&doc, "#ending").contains(&serial),
+            !ended_here,
+            "{why}"
+        );
         app.finish().await;
     }
 }

@@ -30,7 +30,7 @@ const PUBLIC: &[(&str, &str)] = &[
 ];
 
 /// Every `.route("…")` in `src/`, with its methods.
-const PAGES: &[(&str, &str)] = &[
+pub(crate) const PAGES: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/metrics"),
     ("GET", "/search"),

@@ -1,6 +1,5 @@
 //! Handlers and page structs of `/admin`.
 
-use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -247,6 +246,8 @@ struct TokensPage {
     tokens: Vec<TokenRow>,
     users: Vec<UserRow>,
     new_token: Option<String>,
+    /// The issue form: empty, or as sent when it was refused.
+    form: TokenForm,
     errors: FieldErrors,
 }
 
@@ -258,6 +259,7 @@ async fn tokens_page(state: &AppState, ctx: Ctx) -> AppResult<TokensPage> {
         tokens,
         users: all_users.into_iter().filter(|u| !u.disabled).collect(),
         new_token: None,
+        form: TokenForm::default(),
         errors: FieldErrors::default(),
     })
 }
@@ -266,7 +268,7 @@ async fn list_tokens(State(state): State<AppState>, ctx: Ctx) -> AppResult<Token
     tokens_page(&state, ctx).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct TokenForm {
     user_id: i64,
     name: String,
@@ -276,9 +278,14 @@ async fn issue_token(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(form): Form<TokenForm>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<TokenForm>,
 ) -> AppResult<Response> {
-    match service::issue_token(&state.db, &user.actor(), form.user_id, &form.name).await {
+    let actor = user.actor();
+    let issue = service::issue_token(&state.db, &actor, form.user_id, &form.name);
+    match unless_refused(&refused, issue).await {
         Ok((_, token)) => {
             let mut page = tokens_page(&state, ctx).await?;
             page.new_token = Some(token);
@@ -287,6 +294,7 @@ async fn issue_token(
         }
         Err(AppError::Validation(errors)) => {
             let mut page = tokens_page(&state, ctx).await?;
+            page.form = form;
             page.errors = errors;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

@@ -11,7 +11,6 @@ pub use middleware::{
     csrf_guard, require_login,
 };
 
-use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -28,7 +27,7 @@ use crate::auth::{secret, service};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Lang;
 use crate::web::AppState;
-use crate::web::{Ctx, LANG_COOKIE, see_other};
+use crate::web::{Checked, Ctx, Form, LANG_COOKIE, see_other, unless_refused};
 use client::RemoteAddr;
 use next::safe_next;
 
@@ -65,6 +64,8 @@ struct LoginPage {
     next: String,
     username: String,
     error: Option<String>,
+    /// Fields refused at the edge (a hidden character, an over-long text).
+    errors: FieldErrors,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +98,7 @@ async fn login_form(
         next: safe_next(q.next.as_deref()),
         username: String::new(),
         error: None,
+        errors: FieldErrors::default(),
     };
     (jar, page).into_response()
 }
@@ -113,8 +115,22 @@ async fn login(
     ctx: Ctx,
     jar: CookieJar,
     RemoteAddr(remote): RemoteAddr,
-    Form(form): Form<LoginForm>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<LoginForm>,
 ) -> Response {
+    if !refused.is_empty() {
+        // Shown again without asking whether the user exists.
+        let page = LoginPage {
+            next: safe_next(form.next.as_deref()),
+            username: form.username,
+            error: Some(ctx.t("forms3.login_refused").to_owned()),
+            errors: refused,
+            ctx,
+        };
+        return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
+    }
     match service::login(
         &state.db,
         &state.config,
@@ -148,6 +164,7 @@ async fn login(
                     next,
                     username: form.username,
                     error: Some(error),
+                    errors: FieldErrors::default(),
                 },
             )
                 .into_response();
@@ -227,16 +244,20 @@ async fn save_preferences(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(form): Form<PreferencesForm>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<PreferencesForm>,
 ) -> AppResult<Response> {
-    match service::set_preferences(&state.db, &user, Lang::parse(&form.lang), &form.time_zone).await
-    {
+    let set = service::set_preferences(&state.db, &user, Lang::parse(&form.lang), &form.time_zone);
+    match unless_refused(&refused, set).await {
         Ok(()) => Ok(see_other("/account", Some("saved"))),
-        Err(AppError::Validation(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            AccountPage::new(ctx, &user, errors),
-        )
-            .into_response()),
+        Err(AppError::Validation(errors)) => {
+            let mut page = AccountPage::new(ctx, &user, errors);
+            page.lang_choice = form.lang;
+            page.time_zone = form.time_zone;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
         Err(e) => Err(e),
     }
 }
@@ -253,9 +274,15 @@ async fn change_password(
     ctx: Ctx,
     user: CurrentUser,
     RemoteAddr(remote): RemoteAddr,
-    Form(form): Form<PasswordForm>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<PasswordForm>,
 ) -> AppResult<Response> {
-    let result = if form.new_password != form.confirm_password {
+    // Passwords are never shown again, only the messages at their fields.
+    let result = if !refused.is_empty() {
+        Err(AppError::Validation(refused))
+    } else if form.new_password != form.confirm_password {
         let mut f = FieldErrors::default();
         f.add(
             "confirm_password",

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -27,22 +26,25 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::inventory::templates::ASSET_KINDS;
 use crate::money::{Currency, Money};
 use crate::web::AppState;
-use crate::web::{Ctx, see_other};
+use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Routes of the form pages.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/cost/params", get(params_page).post(add_params))
-        .route("/cost/pricing", get(pricing_page))
-        .route(
-            "/cost/instance-types",
-            axum::routing::post(add_instance_type),
-        )
-        .route("/cost/tiers", axum::routing::post(add_tier))
-        .route(
-            "/cost/competitors",
-            get(competitors_page).post(add_competitor),
-        )
+    crate::web::needs(
+        &[crate::auth::Permission::EditCost],
+        Router::new()
+            .route("/cost/params", get(params_page).post(add_params))
+            .route("/cost/pricing", get(pricing_page))
+            .route(
+                "/cost/instance-types",
+                axum::routing::post(add_instance_type),
+            )
+            .route("/cost/tiers", axum::routing::post(add_tier))
+            .route(
+                "/cost/competitors",
+                get(competitors_page).post(add_competitor),
+            ),
+    )
 }
 
 type Fields = HashMap<String, String>;
@@ -239,12 +241,19 @@ async fn add_params(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(form): Form<Fields>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<Fields>,
 ) -> AppResult<Response> {
     user.require(Permission::EditCost)?;
     let mut page = params_view(&state, ctx).await?;
     let input = params_input(&form, &page.sites);
-    let r = params::add_version(&state.db, &user.actor(), state.config.base(), &input).await;
+    let r = unless_refused(
+        &refused,
+        params::add_version(&state.db, &user.actor(), state.config.base(), &input),
+    )
+    .await;
     saved_or(r, "/cost/params", |errors| {
         page.form = form;
         page.errors = errors;
@@ -260,6 +269,8 @@ struct PricingPage {
     tiers: Vec<(Tier, String, Money, Money)>,
     type_form: InstanceTypeInput,
     tier_form: TierInput,
+    /// Which form was refused ("type" or "tier"): its fields show the messages.
+    refused: &'static str,
     errors: FieldErrors,
 }
 
@@ -287,6 +298,7 @@ async fn pricing_view(state: &AppState, ctx: Ctx) -> AppResult<PricingPage> {
         tiers,
         type_form: InstanceTypeInput::default(),
         tier_form: TierInput::default(),
+        refused: "",
         errors: FieldErrors::default(),
         ctx: ctx.section("cost"),
     })
@@ -305,13 +317,18 @@ async fn add_instance_type(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<InstanceTypeInput>,
+    Checked { input, refused }: Checked<InstanceTypeInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditCost)?;
     let mut page = pricing_view(&state, ctx).await?;
-    let r = catalog::create_instance_type(&state.db, &user.actor(), &input).await;
+    let r = unless_refused(
+        &refused,
+        catalog::create_instance_type(&state.db, &user.actor(), &input),
+    )
+    .await;
     saved_or(r, "/cost/pricing", |errors| {
         page.type_form = input;
+        page.refused = "type";
         page.errors = errors;
         page
     })
@@ -321,13 +338,18 @@ async fn add_tier(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<TierInput>,
+    Checked { input, refused }: Checked<TierInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditCost)?;
     let mut page = pricing_view(&state, ctx).await?;
-    let r = catalog::create_tier(&state.db, &user.actor(), &input).await;
+    let r = unless_refused(
+        &refused,
+        catalog::create_tier(&state.db, &user.actor(), &input),
+    )
+    .await;
     saved_or(r, "/cost/pricing", |errors| {
         page.tier_form = input;
+        page.refused = "tier";
         page.errors = errors;
         page
     })
@@ -417,7 +439,10 @@ async fn add_competitor(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(form): Form<Fields>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<Fields>,
 ) -> AppResult<Response> {
     user.require(Permission::EditCost)?;
     let mut page = competitors_view(&state, ctx, &ReportQuery::default()).await?;
@@ -440,7 +465,11 @@ async fn add_competitor(
             })
             .collect(),
     };
-    let r = catalog::create_competitor(&state.db, &user.actor(), &input).await;
+    let r = unless_refused(
+        &refused,
+        catalog::create_competitor(&state.db, &user.actor(), &input),
+    )
+    .await;
     saved_or(r, "/cost/competitors", |errors| {
         page.form = form;
         page.errors = errors;

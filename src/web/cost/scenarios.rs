@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -22,13 +21,16 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::inventory::templates::ASSET_KINDS;
 use crate::web::AppState;
-use crate::web::{Ctx, see_other};
+use crate::web::{Checked, Ctx, see_other};
 
 /// Scenario routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/cost/scenarios", get(scenarios_page).post(add_scenario))
-        .route("/cost/scenarios/{id}", get(scenario_page))
+    crate::web::needs(
+        &[crate::auth::Permission::EditCost],
+        Router::new()
+            .route("/cost/scenarios", get(scenarios_page).post(add_scenario))
+            .route("/cost/scenarios/{id}", get(scenario_page)),
+    )
 }
 
 type Fields = HashMap<String, String>;
@@ -186,10 +188,14 @@ async fn add_scenario(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(form): Form<Fields>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<Fields>,
 ) -> AppResult<Response> {
     user.require(Permission::EditCost)?;
-    let mut errors = FieldErrors::default();
+    // What the edge refused, then what the form itself gets wrong.
+    let mut errors = refused;
     let ov = overrides(&form, &mut errors);
     let name = form.get("name").cloned().unwrap_or_default();
     let r = match errors.into_result() {

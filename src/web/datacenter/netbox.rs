@@ -21,10 +21,13 @@ const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
 
 /// NetBox routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/datacenter/netbox", get(page).post(upload))
-        .route("/datacenter/netbox/{file}", get(download))
-        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+    crate::web::needs(
+        &[crate::auth::Permission::EditDatacenter],
+        Router::new()
+            .route("/datacenter/netbox", get(page).post(upload))
+            .route("/datacenter/netbox/{file}", get(download))
+            .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+    )
 }
 
 #[derive(Template, WebTemplate)]

@@ -1,6 +1,5 @@
 //! Pages of `/datacenter`: racks, elevations, placing assets.
 
-use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -21,14 +20,17 @@ use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Datacenter routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/datacenter", get(list_racks).post(create_rack))
-        .route("/datacenter/racks/{id}", get(show_rack))
-        .route("/datacenter/racks/{id}/usable-u", post(set_usable_u))
-        .route("/datacenter/place/{asset_id}", get(place_page).post(place))
-        .route("/datacenter/cables", post(connect))
-        .route("/datacenter/cables/{id}/disconnect", post(disconnect))
-        .route("/datacenter/cables/{id}/move", post(move_end))
+    crate::web::needs(
+        &[crate::auth::Permission::EditDatacenter],
+        Router::new()
+            .route("/datacenter", get(list_racks).post(create_rack))
+            .route("/datacenter/racks/{id}", get(show_rack))
+            .route("/datacenter/racks/{id}/usable-u", post(set_usable_u))
+            .route("/datacenter/place/{asset_id}", get(place_page).post(place))
+            .route("/datacenter/cables", post(connect))
+            .route("/datacenter/cables/{id}/disconnect", post(disconnect))
+            .route("/datacenter/cables/{id}/move", post(move_end)),
+    )
 }
 
 #[derive(Template, WebTemplate)]
@@ -235,10 +237,15 @@ async fn set_usable_u(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(form): Form<UsableForm>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<UsableForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
-    match racks::set_usable_u(&state.db, &user.actor(), id, Some(&form.usable_u)).await {
+    let actor = user.actor();
+    let set = racks::set_usable_u(&state.db, &actor, id, Some(&form.usable_u));
+    match unless_refused(&refused, set).await {
         Ok(_) => Ok(see_other(&format!("/datacenter/racks/{id}"), Some("saved"))),
         Err(AppError::Validation(errors)) => {
             let mut page = rack_page(&state, ctx, id, None).await?;
@@ -397,16 +404,42 @@ async fn place(
 
 async fn connect(
     State(state): State<AppState>,
+    ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<crate::datacenter::cabling::CableInput>,
+    Checked { input, refused }: Checked<crate::datacenter::cabling::CableInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
     let asset = crate::datacenter::cabling::asset_of_port(&state.db, input.port_id).await?;
-    crate::datacenter::cabling::connect(&state.db, &user.actor(), &input).await?;
-    Ok(see_other(
-        &format!("/inventory/assets/{asset}"),
-        Some("saved"),
-    ))
+    let actor = user.actor();
+    let connect = crate::datacenter::cabling::connect(&state.db, &actor, &input);
+    let form = crate::web::inventory::assembly::CableForm::Connect(input.clone());
+    cabled(
+        &state,
+        ctx,
+        asset,
+        form,
+        unless_refused(&refused, connect).await,
+    )
+    .await
+}
+
+/// Back to the asset page after a cable change, or its form again as sent.
+async fn cabled<T>(
+    state: &AppState,
+    ctx: Ctx,
+    asset: i64,
+    form: crate::web::inventory::assembly::CableForm,
+    result: AppResult<T>,
+) -> AppResult<Response> {
+    match result {
+        Ok(_) => Ok(see_other(
+            &format!("/inventory/assets/{asset}"),
+            Some("saved"),
+        )),
+        Err(e) => {
+            crate::web::inventory::assembly::asset_page_with_cable(state, ctx, asset, form, e).await
+        }
+    }
 }
 
 /// The asset whose port holds one end of a cable (where to go back to).
@@ -432,15 +465,22 @@ async fn disconnect(
 
 async fn move_end(
     State(state): State<AppState>,
+    ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(input): Form<crate::datacenter::cabling::MoveEndInput>,
+    Checked { input, refused }: Checked<crate::datacenter::cabling::MoveEndInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
     let asset = crate::datacenter::cabling::asset_of_port(&state.db, input.from_port_id).await?;
-    crate::datacenter::cabling::move_end(&state.db, &user.actor(), id, &input).await?;
-    Ok(see_other(
-        &format!("/inventory/assets/{asset}"),
-        Some("saved"),
-    ))
+    let actor = user.actor();
+    let moved = crate::datacenter::cabling::move_end(&state.db, &actor, id, &input);
+    let form = crate::web::inventory::assembly::CableForm::Move(id, input.clone());
+    cabled(
+        &state,
+        ctx,
+        asset,
+        form,
+        unless_refused(&refused, moved).await,
+    )
+    .await
 }

@@ -13,9 +13,12 @@ use crate::web::{AppState, see_other};
 
 /// The demo's routes (404 outside the demo).
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/health/demo/dimm-failure", post(fail_dimm))
-        .route("/health/demo/dimm-restore", post(restore_dimm))
+    crate::web::needs(
+        &[crate::auth::Permission::ManageUsers],
+        Router::new()
+            .route("/health/demo/dimm-failure", post(fail_dimm))
+            .route("/health/demo/dimm-restore", post(restore_dimm)),
+    )
 }
 
 /// What the fleet page shows an admin in the demo: the server, the slot,

@@ -31,10 +31,17 @@ pub fn routes() -> Router<AppState> {
         .merge(demo::routes())
         .route("/health", get(fleet))
         .route("/health/bmcs", get(bmcs::list_bmcs))
-        .route("/health/assets/{id}/bmc", post(save_bmc))
-        .route("/health/assets/{id}/bmc/delete", post(delete_bmc))
-        .route("/health/assets/{id}/poll", post(poll_now))
-        .route("/health/assets/{id}/accept", post(accept))
+        .merge(crate::web::needs(
+            &[Permission::EditHealth],
+            Router::new()
+                .route("/health/assets/{id}/bmc", post(save_bmc))
+                .route("/health/assets/{id}/bmc/delete", post(delete_bmc))
+                .route("/health/assets/{id}/poll", post(poll_now)),
+        ))
+        .merge(crate::web::needs(
+            &[Permission::EditInventory],
+            Router::new().route("/health/assets/{id}/accept", post(accept)),
+        ))
 }
 
 /// Formats an optional number for a table cell.

@@ -124,14 +124,6 @@ impl LineChart {
 
 type Pick = fn(&Reading) -> Option<f64>;
 
-fn local(t: OffsetDateTime, tz: &str, fmt: &str) -> String {
-    let Ok(ts) = jiff::Timestamp::from_second(t.unix_timestamp()) else {
-        return String::new();
-    };
-    let tz = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    ts.to_zoned(tz).strftime(fmt).to_string()
-}
-
 fn num(v: f64) -> String {
     if (v - v.round()).abs() < 0.05 {
         format!("{v:.0}")
@@ -211,7 +203,7 @@ pub fn line_chart(
             let t = from + range.span() * (f64::from(i) / 3.0);
             Tick {
                 pos: x(t),
-                label: local(t, tz, range.tick_format()),
+                label: crate::web::local_time(&t, tz, range.tick_format()),
             }
         })
         .collect();

@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod diff;
+pub mod fields;
 mod view;
 
 use askama::Template;
@@ -154,7 +155,9 @@ async fn order_history(
     Query(q): Query<PageQuery>,
 ) -> AppResult<HistoryPage> {
     let po = po_repo::get_po(&state.db, id).await?;
-    // Lines and extra costs are audited under their own ids.
+    // Lines and extra costs are audited under their own ids: those still on
+    // the order by id, and any, deleted ones too, by the order their
+    // snapshots name (key order depends on serde_json's features).
     let mut records = vec![("purchase_order", id.to_string())];
     for l in po_repo::lines(&state.db, id).await? {
         records.push(("po_line", l.id.to_string()));
@@ -162,8 +165,33 @@ async fn order_history(
     for c in po_repo::costs(&state.db, id).await? {
         records.push(("po_cost", c.id.to_string()));
     }
+    let mut mentions = Vec::new();
+    for entity in ["po_line", "po_cost"] {
+        for end in [',', '}'] {
+            mentions.push((entity, format!("\"po_id\":{id}{end}")));
+        }
+    }
     let back = format!("/procurement/orders/{id}");
-    history_page(&state, ctx, "procurement", po.number, back, &records, &q).await
+    let pager = q.pager();
+    let (rows, total) = audit::for_records_and_mentions(
+        &state.db,
+        &records,
+        &mentions,
+        pager.limit(),
+        pager.offset(),
+    )
+    .await?;
+    page_of(
+        &state,
+        ctx,
+        "procurement",
+        po.number,
+        back,
+        &rows,
+        total,
+        &q,
+    )
+    .await
 }
 
 async fn rack_history(

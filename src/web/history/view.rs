@@ -1,16 +1,12 @@
 //! View models of the history tab and the readings charts.
 
-use std::collections::HashMap;
-
-use serde_json::Value;
-
 use super::chart::{self, LineChart, Range};
 use super::diff::{self, FieldDiff};
+use super::fields::{self, Shown, Values, currency_of, known};
 use crate::audit::AuditEntry;
 use crate::error::AppResult;
 use crate::health::history::{self, Reading};
 use crate::i18n::Msg;
-use crate::money::{Currency, Money};
 use crate::web::{AppState, Ctx};
 
 /// One changed field in the reader's words.
@@ -19,9 +15,9 @@ pub struct Change {
     /// Field name.
     pub label: String,
     /// Value before, or empty.
-    pub old: String,
+    pub old: Shown,
     /// Value after, or empty.
-    pub new: String,
+    pub new: Shown,
 }
 
 /// One audit row: who did what, when (in the reader's zone), and the fields it changed.
@@ -39,118 +35,38 @@ pub struct Entry {
     pub changes: Vec<Change>,
 }
 
-/// The catalogue text for `prefix.key`, or `None` when the catalogue has none.
-fn known(ctx: &Ctx, prefix: &str, key: &str) -> Option<String> {
-    let full = format!("{prefix}.{key}");
-    let text = ctx.t(&full);
-    (text != full).then(|| text.to_owned())
-}
-
-/// The currency a snapshot names (`currency`, `cost_currency`), if any.
-fn currency_of(json: Option<&str>) -> Option<Currency> {
-    let v: Value = serde_json::from_str(json?).ok()?;
-    ["currency", "cost_currency"]
-        .iter()
-        .find_map(|k| v.get(k).and_then(Value::as_str))
-        .and_then(Currency::parse)
-}
-
-struct Values<'a> {
-    ctx: &'a Ctx,
-    entity: &'a str,
-    currency: Currency,
-    locations: &'a HashMap<String, String>,
-}
-
-impl Values<'_> {
-    /// A stored value in the reader's words: money formatted (or hidden),
-    /// statuses translated, locations named, times in the reader's zone.
-    fn show(&self, d: &FieldDiff, raw: &str) -> String {
-        if raw.is_empty() {
-            return String::new();
-        }
-        if d.is_money() {
-            if !self.ctx.can_money() {
-                return "—".to_owned();
-            }
-            if d.field().ends_with("_minor")
-                && let Ok(minor) = raw.parse::<i64>()
-            {
-                return Money::from_minor(minor, self.currency).to_string();
-            }
-            return raw.to_owned();
-        }
-        match d.field() {
-            "status" => {
-                let prefix = match self.entity {
-                    "unit" => "unit_status",
-                    "purchase_order" => "po_status",
-                    "rma" => "rma_status",
-                    _ => "status",
-                };
-                known(self.ctx, prefix, raw).unwrap_or_else(|| raw.to_owned())
-            }
-            "location_id" => self
-                .locations
-                .get(raw)
-                .cloned()
-                .unwrap_or_else(|| format!("#{raw}")),
-            _ => match time::OffsetDateTime::parse(
-                raw,
-                &time::format_description::well_known::Rfc3339,
-            ) {
-                Ok(t) => self.ctx.datetime(&t),
-                Err(_) => match raw {
-                    "true" => self.ctx.t("history.yes").to_owned(),
-                    "false" => self.ctx.t("history.no").to_owned(),
-                    _ => raw.to_owned(),
-                },
-            },
-        }
-    }
-}
-
-/// The field's name in the reader's words where the catalogue knows it,
-/// else the key with spaces.
-fn label(ctx: &Ctx, d: &FieldDiff) -> String {
-    known(ctx, "history_field", d.field()).unwrap_or_else(|| d.key.replace(['_', '.'], " "))
-}
-
-/// The audit rows as history entries for the reader of `ctx`.
+/// The audit rows as history entries for the reader of `ctx`; the records
+/// their ids point to are named with one query per kind for the page.
 pub async fn entries(state: &AppState, ctx: &Ctx, rows: &[AuditEntry]) -> AppResult<Vec<Entry>> {
-    let locations: HashMap<String, String> = if rows.iter().any(|r| {
-        [&r.before_json, &r.after_json]
-            .iter()
-            .any(|j| j.as_deref().is_some_and(|j| j.contains("location_id")))
-    }) {
-        crate::inventory::locations::list(&state.db)
-            .await?
-            .into_iter()
-            .map(|l| (l.id.to_string(), l.path))
-            .collect()
-    } else {
-        HashMap::new()
-    };
+    let diffs: Vec<Vec<FieldDiff>> = rows
+        .iter()
+        .map(|r| diff::diff(r.before_json.as_deref(), r.after_json.as_deref()))
+        .collect();
+    let names =
+        crate::audit::names::names(&state.db, &fields::refs(diffs.iter().flatten())).await?;
     Ok(rows
         .iter()
-        .map(|r| {
+        .zip(&diffs)
+        .map(|(r, diffs)| {
             let values = Values {
                 ctx,
                 entity: &r.entity,
                 currency: currency_of(r.after_json.as_deref())
                     .or_else(|| currency_of(r.before_json.as_deref()))
                     .unwrap_or(state.config.base()),
-                locations: &locations,
+                names: &names,
             };
-            let changes = diff::diff(r.before_json.as_deref(), r.after_json.as_deref())
+            let changes = diffs
                 .iter()
                 .map(|d| Change {
-                    label: label(ctx, d),
+                    label: fields::label(ctx, d),
                     old: values.show(d, &d.old),
                     new: values.show(d, &d.new),
                 })
                 .collect();
-            let kind = known(ctx, "history_entity", &r.entity).unwrap_or_else(|| r.entity.clone());
+            let kind = known(ctx, "history_entity", &r.entity)
+                .or_else(|| known(ctx, "history2.entity", &r.entity))
+                .unwrap_or_else(|| fields::humanise(&r.entity));
             Entry {
                 when: ctx.datetime(&r.created_at),
                 actor: r.actor.clone(),

@@ -1,6 +1,5 @@
 //! `/procurement/imports`: upload, preview with progress, commit, and saved profiles.
 
-use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -21,7 +20,7 @@ use crate::importers::{Mode, Summary, Target};
 use crate::inventory::locations::{self, LocationView};
 use crate::procurement::orders_repo::{self, PoRow};
 use crate::web::AppState;
-use crate::web::{Ctx, see_other};
+use crate::web::{Checked, Ctx, see_other};
 
 mod batch;
 
@@ -30,13 +29,16 @@ pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
 
 /// Import routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/procurement/imports", get(index).post(upload))
-        .route("/procurement/imports/{id}", get(batch::show))
-        .route("/procurement/imports/{id}/commit", post(batch::commit))
-        .route("/procurement/imports/{id}/discard", post(batch::discard))
-        .route("/procurement/imports/profiles", post(save_profile))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+    crate::web::needs(
+        &[crate::auth::Permission::EditProcurement],
+        Router::new()
+            .route("/procurement/imports", get(index).post(upload))
+            .route("/procurement/imports/{id}", get(batch::show))
+            .route("/procurement/imports/{id}/commit", post(batch::commit))
+            .route("/procurement/imports/{id}/discard", post(batch::discard))
+            .route("/procurement/imports/profiles", post(save_profile))
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+    )
 }
 
 #[derive(Template, WebTemplate)]
@@ -55,6 +57,8 @@ struct ImportsPage {
     errors: FieldErrors,
     /// What the upload form had chosen, kept when it is refused.
     chosen: Chosen,
+    /// The profile form as typed when it was refused (empty otherwise).
+    profile: std::collections::HashMap<String, String>,
 }
 
 /// The upload form's choices, shown again when an upload is refused.
@@ -87,7 +91,15 @@ async fn index_page(state: &AppState, ctx: Ctx) -> AppResult<ImportsPage> {
         waiting: false,
         errors: FieldErrors::default(),
         chosen: Chosen::default(),
+        profile: Default::default(),
     })
+}
+
+impl ImportsPage {
+    /// Field `k` of the profile form as typed when it was refused, else "".
+    fn pv(&self, k: &str) -> &str {
+        self.profile.get(k).map(String::as_str).unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize)]
@@ -280,7 +292,7 @@ pub fn spawn_run(state: AppState, id: i64, mode: Mode, lang: Lang, actor: Actor)
     });
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize)]
 struct ProfileForm {
     supplier_id: i64,
     name: String,
@@ -299,10 +311,11 @@ async fn save_profile(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(f): Form<ProfileForm>,
+    Checked { input: f, refused }: Checked<ProfileForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    let mut errors = FieldErrors::default();
+    // What the edge refused, then what the form itself gets wrong.
+    let mut errors = refused;
     let kind = f.kind.parse::<Kind>().ok();
     if kind.is_none() {
         errors.add("kind", Msg::new("validation.required"));
@@ -323,6 +336,7 @@ async fn save_profile(
     let Some(kind) = kind.filter(|_| errors.is_empty()) else {
         let mut page = index_page(&state, ctx).await?;
         page.errors = errors;
+        page.profile = crate::web::as_typed(&f);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let mut profile = Profile::new(f.name.trim(), kind);

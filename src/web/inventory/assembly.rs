@@ -20,19 +20,22 @@ use crate::inventory::templates::{self, Template as BuildTemplate};
 use crate::money::Money;
 use crate::web::AppState;
 use crate::web::list::{self, ListState};
-use crate::web::{Ctx, see_other};
+use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Template, assembly and asset routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/inventory/assembly", get(list_orders).post(start_order))
-        .route("/inventory/assembly/{id}", get(show_order))
-        .route("/inventory/assembly/{id}/complete", post(complete_order))
-        .route("/inventory/assembly/{id}/cancel", post(cancel_order))
-        .route("/inventory/assembly/{id}/choose", post(choose_unit))
-        .route("/inventory/assets", get(list_assets))
-        .route("/inventory/assets/{id}", get(show_asset))
-        .route("/inventory/assets/{id}/swap", post(swap))
+    crate::web::needs(
+        &[crate::auth::Permission::EditInventory],
+        Router::new()
+            .route("/inventory/assembly", get(list_orders).post(start_order))
+            .route("/inventory/assembly/{id}", get(show_order))
+            .route("/inventory/assembly/{id}/complete", post(complete_order))
+            .route("/inventory/assembly/{id}/cancel", post(cancel_order))
+            .route("/inventory/assembly/{id}/choose", post(choose_unit))
+            .route("/inventory/assets", get(list_assets))
+            .route("/inventory/assets/{id}", get(show_asset))
+            .route("/inventory/assets/{id}/swap", post(swap)),
+    )
 }
 
 #[derive(Template, WebTemplate)]
@@ -65,10 +68,11 @@ async fn start_order(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<AssemblyInput>,
+    Checked { input, refused }: Checked<AssemblyInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
-    match assembly::start(&state.db, &user.actor(), &input).await {
+    let actor = user.actor();
+    match unless_refused(&refused, assembly::start(&state.db, &actor, &input)).await {
         Ok(id) => Ok(see_other(
             &format!("/inventory/assembly/{id}"),
             Some("saved"),
@@ -270,6 +274,59 @@ struct AssetPage {
     readings: crate::web::history::Charts,
     /// The swap form: its defaults, or what was sent when it was refused.
     swap: SwapForm,
+    /// The cable form refused, as sent: a new cable, or moving one's end.
+    cable: Option<CableForm>,
+}
+
+/// A cable form on the asset page, as sent.
+pub(crate) enum CableForm {
+    /// Connect a port of this asset.
+    Connect(crate::datacenter::cabling::CableInput),
+    /// Move the far end of this cable.
+    Move(i64, crate::datacenter::cabling::MoveEndInput),
+}
+
+impl AssetPage {
+    /// The new-cable form as sent when it was refused, else empty.
+    fn connecting(&self) -> crate::datacenter::cabling::CableInput {
+        match &self.cable {
+            Some(CableForm::Connect(input)) => input.clone(),
+            _ => Default::default(),
+        }
+    }
+
+    /// The move form of cable `id` as sent when it was refused.
+    fn moving(&self, id: &i64) -> Option<&crate::datacenter::cabling::MoveEndInput> {
+        match &self.cable {
+            Some(CableForm::Move(at, input)) if at == id => Some(input),
+            _ => None,
+        }
+    }
+}
+
+/// The asset page again with its refused cable form as sent, the messages
+/// at its fields (422) or the conflict above it (409).
+pub(crate) async fn asset_page_with_cable(
+    state: &AppState,
+    ctx: Ctx,
+    id: i64,
+    form: CableForm,
+    refusal: AppError,
+) -> AppResult<Response> {
+    let mut page = asset_page(state, ctx, id).await?;
+    page.cable = Some(form);
+    let status = match refusal {
+        AppError::Validation(errors) => {
+            page.errors = errors;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        AppError::Conflict(m) => {
+            page.problem = Some(page.ctx.msg(&m));
+            StatusCode::CONFLICT
+        }
+        e => return Err(e),
+    };
+    Ok((status, page).into_response())
 }
 
 /// The swap form as sent: the location is text, so an empty choice is
@@ -350,6 +407,7 @@ async fn asset_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<AssetPage>
         asset,
         errors: FieldErrors::default(),
         problem: None,
+        cable: None,
         ctx: ctx.section("inventory"),
     })
 }
@@ -380,11 +438,16 @@ async fn swap(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(form): Form<SwapForm>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<SwapForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
     let swapped = match form.input() {
-        Ok(input) => assets::swap(&state.db, &user.actor(), id, &input).await,
+        Ok(input) => {
+            unless_refused(&refused, assets::swap(&state.db, &user.actor(), id, &input)).await
+        }
         Err(e) => Err(e),
     };
     match swapped {

@@ -1,7 +1,6 @@
 //! `/inventory/templates`: build templates, their versions and editing one
 //! (an edit saves a new version; builds keep the version they were made from).
 
-use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -17,20 +16,23 @@ use crate::inventory::templates::{
 };
 use crate::money::Money;
 use crate::web::AppState;
-use crate::web::{Ctx, see_other};
+use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Build template routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/inventory/templates",
-            get(list_templates).post(create_template),
-        )
-        .route("/inventory/templates/{id}", get(show_template))
-        .route(
-            "/inventory/templates/{id}/edit",
-            get(edit_template).post(save_template),
-        )
+    crate::web::needs(
+        &[crate::auth::Permission::EditInventory],
+        Router::new()
+            .route(
+                "/inventory/templates",
+                get(list_templates).post(create_template),
+            )
+            .route("/inventory/templates/{id}", get(show_template))
+            .route(
+                "/inventory/templates/{id}/edit",
+                get(edit_template).post(save_template),
+            ),
+    )
 }
 
 #[derive(Template, WebTemplate)]
@@ -65,11 +67,16 @@ async fn create_template(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Form(input): Form<TemplateInput>,
+    Checked { input, refused }: Checked<TemplateInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
     user.require_money_input(&input)?;
-    match templates::create(&state.db, &user.actor(), &input).await {
+    match unless_refused(
+        &refused,
+        templates::create(&state.db, &user.actor(), &input),
+    )
+    .await
+    {
         Ok(id) => Ok(see_other(
             &format!("/inventory/templates/{id}"),
             Some("saved"),
@@ -148,26 +155,30 @@ async fn save_template(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(input): Form<TemplateInput>,
+    Checked { input, refused }: Checked<TemplateInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditInventory)?;
     user.require_money_input(&input)?;
-    let (status, errors, problem) =
-        match templates::revise(&state.db, &user.actor(), id, &input).await {
-            Ok(new_id) => {
-                return Ok(see_other(
-                    &format!("/inventory/templates/{new_id}"),
-                    Some("saved"),
-                ));
-            }
-            Err(AppError::Validation(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None),
-            Err(AppError::Conflict(m)) => (
-                StatusCode::CONFLICT,
-                FieldErrors::default(),
-                Some(ctx.msg(&m)),
-            ),
-            Err(e) => return Err(e),
-        };
+    let (status, errors, problem) = match unless_refused(
+        &refused,
+        templates::revise(&state.db, &user.actor(), id, &input),
+    )
+    .await
+    {
+        Ok(new_id) => {
+            return Ok(see_other(
+                &format!("/inventory/templates/{new_id}"),
+                Some("saved"),
+            ));
+        }
+        Err(AppError::Validation(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None),
+        Err(AppError::Conflict(m)) => (
+            StatusCode::CONFLICT,
+            FieldErrors::default(),
+            Some(ctx.msg(&m)),
+        ),
+        Err(e) => return Err(e),
+    };
     let page = EditPage {
         id,
         kinds: &ASSET_KINDS,

@@ -16,7 +16,10 @@ use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Inventory routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/inventory/locations", get(list).post(create))
+    crate::web::needs(
+        &[crate::auth::Permission::EditInventory],
+        Router::new().route("/inventory/locations", get(list).post(create)),
+    )
 }
 
 #[derive(Template, WebTemplate)]

@@ -3,7 +3,7 @@
 //! versions (`build_templates`); assembly orders, assets and part swaps
 //! (`assembly`); transfers, faulty and scrap (`stock`).
 
-mod assembly;
+pub(crate) mod assembly;
 mod build_templates;
 mod locations;
 mod stock;

@@ -20,13 +20,16 @@ use crate::web::{AppState, Checked, Ctx, unless_refused};
 
 /// Transfer, faulty and scrap routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/inventory/transfers",
-            get(transfer_form).post(transfer_post),
-        )
-        .route("/inventory/units/{id}/faulty", post(faulty))
-        .route("/inventory/units/{id}/scrap", post(scrap))
+    crate::web::needs(
+        &[crate::auth::Permission::EditInventory],
+        Router::new()
+            .route(
+                "/inventory/transfers",
+                get(transfer_form).post(transfer_post),
+            )
+            .route("/inventory/units/{id}/faulty", post(faulty))
+            .route("/inventory/units/{id}/scrap", post(scrap)),
+    )
 }
 
 #[derive(Template, WebTemplate)]

@@ -9,14 +9,15 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::audit::{self, AuditEntry, AuditFilter};
+use crate::auth::Permission;
 use crate::error::AppResult;
 use crate::export::{Cell, Table};
 use crate::inventory::reorder::{self, MinStockInput, ReorderRow};
 use crate::inventory::units::{self, MovementRow, StockLevel, UnitRow, UnitStatus};
 use crate::money::{Currency, Money};
 use crate::web::AppState;
-use crate::web::Ctx;
 use crate::web::list::{self, ListState};
+use crate::web::{Checked, Ctx, needs, unless_refused};
 
 /// Unit, stock and search routes.
 pub fn routes() -> Router<AppState> {
@@ -24,11 +25,21 @@ pub fn routes() -> Router<AppState> {
         .route("/inventory/units", get(list_units))
         .route("/inventory/units/{id}", get(show_unit))
         .route("/inventory/stock", get(stock))
-        .route("/inventory/reorder", get(reorder).post(set_min_stock))
-        .route("/inventory/warranty", get(warranty).post(set_warranty_term))
-        .route("/inventory/rma", get(rmas).post(open_rma))
-        .route("/inventory/rma/{id}", axum::routing::post(resolve_rma))
         .route("/search", get(search))
+        .merge(needs(
+            &[Permission::EditInventory, Permission::EditProcurement],
+            Router::new().route("/inventory/reorder", get(reorder).post(set_min_stock)),
+        ))
+        .merge(needs(
+            &[Permission::EditProcurement],
+            Router::new().route("/inventory/warranty", get(warranty).post(set_warranty_term)),
+        ))
+        .merge(needs(
+            &[Permission::EditInventory],
+            Router::new()
+                .route("/inventory/rma", get(rmas).post(open_rma))
+                .route("/inventory/rma/{id}", axum::routing::post(resolve_rma)),
+        ))
 }
 
 #[derive(Deserialize, Default)]
@@ -373,6 +384,8 @@ struct ReorderPage {
     parts: Vec<crate::procurement::PartModel>,
     locations: Vec<crate::inventory::locations::LocationView>,
     suppliers: Vec<crate::procurement::Supplier>,
+    /// The minimum stock form: empty, or as sent when it was refused.
+    form: MinStockInput,
     errors: crate::error::FieldErrors,
 }
 
@@ -386,6 +399,7 @@ async fn reorder_page(state: &AppState, ctx: Ctx) -> AppResult<ReorderPage> {
         parts: parts.into_iter().map(|p| p.view(false)).collect(),
         locations: crate::inventory::locations::list(&state.db).await?,
         suppliers,
+        form: MinStockInput::default(),
         errors: crate::error::FieldErrors::default(),
         ctx: ctx.section("inventory"),
     })
@@ -399,16 +413,18 @@ async fn set_min_stock(
     State(state): State<AppState>,
     ctx: Ctx,
     user: crate::auth::CurrentUser,
-    crate::web::Form(input): crate::web::Form<MinStockInput>,
+    Checked { input, refused }: Checked<MinStockInput>,
 ) -> AppResult<Response> {
-    use crate::auth::Permission;
     if !user.can(Permission::EditInventory) && !user.can(Permission::EditProcurement) {
         return Err(crate::error::AppError::Forbidden);
     }
-    match reorder::set_min_stock(&state.db, &user.actor(), &input).await {
+    let actor = user.actor();
+    let set = reorder::set_min_stock(&state.db, &actor, &input);
+    match unless_refused(&refused, set).await {
         Ok(()) => Ok(crate::web::see_other("/inventory/reorder", Some("saved"))),
         Err(crate::error::AppError::Validation(errors)) => {
             let mut page = reorder_page(&state, ctx).await?;
+            page.form = input;
             page.errors = errors;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -424,11 +440,13 @@ struct WarrantyPage {
     expired: Vec<crate::inventory::warranty::WarrantyRow>,
     parts: Vec<crate::procurement::PartModel>,
     suppliers: Vec<crate::procurement::Supplier>,
+    /// The term form: empty, or as sent when it was refused.
+    form: crate::inventory::warranty::TermInput,
     errors: crate::error::FieldErrors,
 }
 
 async fn warranty_page(state: &AppState, ctx: Ctx) -> AppResult<WarrantyPage> {
-    let today = crate::clock::now().date();
+    let today = ctx.today();
     let until = today + time::Duration::days(90);
     let (parts, _) =
         crate::procurement::repo::list_part_models(&state.db, None, None, 500, 0).await?;
@@ -439,6 +457,7 @@ async fn warranty_page(state: &AppState, ctx: Ctx) -> AppResult<WarrantyPage> {
         expired: crate::inventory::warranty::expired_in_service(&state.db, today).await?,
         parts: parts.into_iter().map(|p| p.view(false)).collect(),
         suppliers,
+        form: Default::default(),
         errors: crate::error::FieldErrors::default(),
         ctx: ctx.section("inventory"),
     })
@@ -452,13 +471,16 @@ async fn set_warranty_term(
     State(state): State<AppState>,
     ctx: Ctx,
     user: crate::auth::CurrentUser,
-    crate::web::Form(input): crate::web::Form<crate::inventory::warranty::TermInput>,
+    Checked { input, refused }: Checked<crate::inventory::warranty::TermInput>,
 ) -> AppResult<Response> {
-    user.require(crate::auth::Permission::EditProcurement)?;
-    match crate::inventory::warranty::set_term(&state.db, &user.actor(), &input).await {
+    user.require(Permission::EditProcurement)?;
+    let actor = user.actor();
+    let set = crate::inventory::warranty::set_term(&state.db, &actor, &input);
+    match unless_refused(&refused, set).await {
         Ok(()) => Ok(crate::web::see_other("/inventory/warranty", Some("saved"))),
         Err(crate::error::AppError::Validation(errors)) => {
             let mut page = warranty_page(&state, ctx).await?;
+            page.form = input;
             page.errors = errors;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -472,14 +494,35 @@ struct RmaPage {
     ctx: Ctx,
     rows: Vec<crate::inventory::rma::Rma>,
     locations: Vec<crate::inventory::locations::LocationView>,
+    /// The open form: empty, or as sent when it was refused.
+    open: crate::inventory::rma::OpenInput,
+    /// The RMA whose resolve form was refused, and the form as sent.
+    resolving: Option<(i64, crate::inventory::rma::ResolveInput)>,
     errors: crate::error::FieldErrors,
     problem: Option<String>,
+}
+
+impl RmaPage {
+    /// The resolve form of RMA `id` as sent, or empty.
+    fn sent_for(&self, id: &i64) -> crate::inventory::rma::ResolveInput {
+        match &self.resolving {
+            Some((at, input)) if at == id => input.clone(),
+            _ => Default::default(),
+        }
+    }
+
+    /// Whether the resolve form of RMA `id` was the one refused.
+    fn is_refused(&self, id: &i64) -> bool {
+        self.resolving.as_ref().is_some_and(|(at, _)| at == id)
+    }
 }
 
 async fn rma_page(state: &AppState, ctx: Ctx) -> AppResult<RmaPage> {
     Ok(RmaPage {
         rows: crate::inventory::rma::list(&state.db).await?,
         locations: crate::inventory::locations::list(&state.db).await?,
+        open: Default::default(),
+        resolving: None,
         errors: crate::error::FieldErrors::default(),
         problem: None,
         ctx: ctx.section("inventory"),
@@ -490,11 +533,26 @@ async fn rmas(State(state): State<AppState>, ctx: Ctx) -> AppResult<RmaPage> {
     rma_page(&state, ctx).await
 }
 
-async fn rma_outcome(state: &AppState, ctx: Ctx, result: AppResult<()>) -> AppResult<Response> {
+/// The RMA page again after a form was refused, with it as sent.
+enum RmaForm {
+    Open(crate::inventory::rma::OpenInput),
+    Resolve(i64, crate::inventory::rma::ResolveInput),
+}
+
+async fn rma_outcome(
+    state: &AppState,
+    ctx: Ctx,
+    form: RmaForm,
+    result: AppResult<()>,
+) -> AppResult<Response> {
     match result {
         Ok(()) => Ok(crate::web::see_other("/inventory/rma", Some("saved"))),
         Err(crate::error::AppError::Validation(errors)) => {
             let mut page = rma_page(state, ctx).await?;
+            match form {
+                RmaForm::Open(input) => page.open = input,
+                RmaForm::Resolve(id, input) => page.resolving = Some((id, input)),
+            }
             page.errors = errors;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -511,13 +569,16 @@ async fn open_rma(
     State(state): State<AppState>,
     ctx: Ctx,
     user: crate::auth::CurrentUser,
-    crate::web::Form(input): crate::web::Form<crate::inventory::rma::OpenInput>,
+    Checked { input, refused }: Checked<crate::inventory::rma::OpenInput>,
 ) -> AppResult<Response> {
-    user.require(crate::auth::Permission::EditInventory)?;
-    let r = crate::inventory::rma::open(&state.db, &user.actor(), &input)
-        .await
-        .map(|_| ());
-    rma_outcome(&state, ctx, r).await
+    user.require(Permission::EditInventory)?;
+    let r = unless_refused(
+        &refused,
+        crate::inventory::rma::open(&state.db, &user.actor(), &input),
+    )
+    .await
+    .map(|_| ());
+    rma_outcome(&state, ctx, RmaForm::Open(input), r).await
 }
 
 async fn resolve_rma(
@@ -525,10 +586,14 @@ async fn resolve_rma(
     ctx: Ctx,
     user: crate::auth::CurrentUser,
     Path(id): Path<i64>,
-    crate::web::Form(input): crate::web::Form<crate::inventory::rma::ResolveInput>,
+    Checked { input, refused }: Checked<crate::inventory::rma::ResolveInput>,
 ) -> AppResult<Response> {
-    user.require(crate::auth::Permission::EditInventory)?;
+    user.require(Permission::EditInventory)?;
     user.require_money_input(&input)?;
-    let r = crate::inventory::rma::resolve(&state.db, &user.actor(), id, &input).await;
-    rma_outcome(&state, ctx, r).await
+    let r = unless_refused(
+        &refused,
+        crate::inventory::rma::resolve(&state.db, &user.actor(), id, &input),
+    )
+    .await;
+    rma_outcome(&state, ctx, RmaForm::Resolve(id, input), r).await
 }

@@ -20,17 +20,20 @@ use crate::web::{Checked, Ctx, see_other, unless_refused};
 
 /// Supplier and catalogue pages.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/procurement/suppliers",
-            get(list_suppliers).post(create_supplier),
-        )
-        .route(
-            "/procurement/suppliers/{id}",
-            get(show_supplier).post(update_supplier),
-        )
-        .route("/procurement/parts", get(list_parts).post(create_part))
-        .route("/procurement/parts/{id}", get(show_part).post(update_part))
+    crate::web::needs(
+        &[crate::auth::Permission::EditProcurement],
+        Router::new()
+            .route(
+                "/procurement/suppliers",
+                get(list_suppliers).post(create_supplier),
+            )
+            .route(
+                "/procurement/suppliers/{id}",
+                get(show_supplier).post(update_supplier),
+            )
+            .route("/procurement/parts", get(list_parts).post(create_part))
+            .route("/procurement/parts/{id}", get(show_part).post(update_part)),
+    )
 }
 
 #[derive(Deserialize, Default)]

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use crate::web::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -22,30 +21,33 @@ use crate::procurement::orders::{self, COST_KINDS, CostInput, LineInput, PoInput
 use crate::procurement::orders_repo::{self as repo, CostRow, LineRow, PoRow};
 use crate::procurement::receiving::{self, ReceiptInput, ReceiveLine, split_serials};
 use crate::web::AppState;
-use crate::web::{Checked, Ctx, Pager, see_other, unless_refused};
+use crate::web::{Checked, Ctx, Form, Pager, as_typed, see_other, unless_refused};
 
 /// Order, rate and receiving routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/procurement/orders",
-            get(super::order_list::list_orders).post(create_order),
-        )
-        .route("/procurement/orders/{id}", get(show_order))
-        .route("/procurement/orders/{id}/lines", post(add_line))
-        .route(
-            "/procurement/orders/{id}/lines/{line}/delete",
-            post(delete_line),
-        )
-        .route("/procurement/orders/{id}/costs", post(add_cost))
-        .route(
-            "/procurement/orders/{id}/costs/{cost}/delete",
-            post(delete_cost),
-        )
-        .route("/procurement/orders/{id}/status", post(set_status))
-        .route("/procurement/orders/{id}/receipts", post(receive))
-        .route("/procurement/rates", get(list_rates).post(add_rate))
-        .route("/procurement/rates/import", post(import_rates))
+    crate::web::needs(
+        &[crate::auth::Permission::EditProcurement],
+        Router::new()
+            .route(
+                "/procurement/orders",
+                get(super::order_list::list_orders).post(create_order),
+            )
+            .route("/procurement/orders/{id}", get(show_order))
+            .route("/procurement/orders/{id}/lines", post(add_line))
+            .route(
+                "/procurement/orders/{id}/lines/{line}/delete",
+                post(delete_line),
+            )
+            .route("/procurement/orders/{id}/costs", post(add_cost))
+            .route(
+                "/procurement/orders/{id}/costs/{cost}/delete",
+                post(delete_cost),
+            )
+            .route("/procurement/orders/{id}/status", post(set_status))
+            .route("/procurement/orders/{id}/receipts", post(receive))
+            .route("/procurement/rates", get(list_rates).post(add_rate))
+            .route("/procurement/rates/import", post(import_rates)),
+    )
 }
 
 async fn create_order(
@@ -111,6 +113,21 @@ struct OrderPage {
     statuses: &'static [crate::inventory::units::UnitStatus],
     errors: FieldErrors,
     problem: Option<String>,
+    /// The form that was refused ("line", "cost", "receive") and its
+    /// fields as typed.
+    refused_form: &'static str,
+    sent: HashMap<String, String>,
+}
+
+impl OrderPage {
+    /// Field `k` of form `form` as typed when that form was refused, else "".
+    fn v(&self, form: &str, k: &str) -> &str {
+        if self.refused_form == form {
+            self.sent.get(k).map(String::as_str).unwrap_or_default()
+        } else {
+            ""
+        }
+    }
 }
 
 /// Received units shown per page of an order.
@@ -225,6 +242,8 @@ async fn order_page(state: &AppState, ctx: Ctx, id: i64, units_page: i64) -> App
         statuses: &crate::inventory::units::UnitStatus::ALL,
         errors: FieldErrors::default(),
         problem: None,
+        refused_form: "",
+        sent: HashMap::new(),
         lines: line_views,
         costs: cost_views,
         po,
@@ -248,27 +267,30 @@ struct UnitsPage {
 }
 
 /// Runs a change on an order, then redirects back or re-renders with the problem.
+/// The order page after a change: its page with the flash, or the page again
+/// with the refused form (`form`: which, and its fields as typed) and why.
 async fn after_change(
     state: &AppState,
     ctx: Ctx,
     id: i64,
+    form: (&'static str, HashMap<String, String>),
     result: AppResult<()>,
     flash: &str,
 ) -> AppResult<Response> {
+    let status = match result {
+        Ok(()) => return Ok(see_other(&format!("/procurement/orders/{id}"), Some(flash))),
+        Err(AppError::Validation(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+        Err(AppError::Conflict(_)) => StatusCode::CONFLICT,
+        Err(e) => return Err(e),
+    };
+    let mut page = order_page(state, ctx, id, 1).await?;
     match result {
-        Ok(()) => Ok(see_other(&format!("/procurement/orders/{id}"), Some(flash))),
-        Err(AppError::Validation(errors)) => {
-            let mut page = order_page(state, ctx, id, 1).await?;
-            page.errors = errors;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(AppError::Conflict(m)) => {
-            let mut page = order_page(state, ctx, id, 1).await?;
-            page.problem = Some(page.ctx.msg(&m));
-            Ok((StatusCode::CONFLICT, page).into_response())
-        }
-        Err(e) => Err(e),
+        Err(AppError::Validation(errors)) => page.errors = errors,
+        Err(AppError::Conflict(m)) => page.problem = Some(page.ctx.msg(&m)),
+        _ => {}
     }
+    (page.refused_form, page.sent) = form;
+    Ok((status, page).into_response())
 }
 
 async fn add_line(
@@ -276,13 +298,14 @@ async fn add_line(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(input): Form<LineInput>,
+    Checked { input, refused }: Checked<LineInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    let r = orders::add_line(&state.db, &user.actor(), id, &input)
+    let actor = user.actor();
+    let r = unless_refused(&refused, orders::add_line(&state.db, &actor, id, &input))
         .await
         .map(|_| ());
-    after_change(&state, ctx, id, r, "saved").await
+    after_change(&state, ctx, id, ("line", as_typed(&input)), r, "saved").await
 }
 
 async fn delete_line(
@@ -293,7 +316,7 @@ async fn delete_line(
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
     let r = orders::remove_line(&state.db, &user.actor(), id, line).await;
-    after_change(&state, ctx, id, r, "saved").await
+    after_change(&state, ctx, id, ("", HashMap::new()), r, "saved").await
 }
 
 async fn add_cost(
@@ -301,13 +324,13 @@ async fn add_cost(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(input): Form<CostInput>,
+    Checked { input, refused }: Checked<CostInput>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
-    let r = orders::add_cost(&state.db, &user.actor(), state.config.base(), id, &input)
-        .await
-        .map(|_| ());
-    after_change(&state, ctx, id, r, "saved").await
+    let actor = user.actor();
+    let add = orders::add_cost(&state.db, &actor, state.config.base(), id, &input);
+    let r = unless_refused(&refused, add).await.map(|_| ());
+    after_change(&state, ctx, id, ("cost", as_typed(&input)), r, "saved").await
 }
 
 async fn delete_cost(
@@ -318,7 +341,7 @@ async fn delete_cost(
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
     let r = orders::remove_cost(&state.db, &user.actor(), state.config.base(), id, cost).await;
-    after_change(&state, ctx, id, r, "saved").await
+    after_change(&state, ctx, id, ("", HashMap::new()), r, "saved").await
 }
 
 #[derive(Deserialize)]
@@ -335,7 +358,7 @@ async fn set_status(
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
     let r = orders::transition(&state.db, &user.actor(), id, &f.status).await;
-    after_change(&state, ctx, id, r, "saved").await
+    after_change(&state, ctx, id, ("", HashMap::new()), r, "saved").await
 }
 
 /// Reads the receive form: `location_id`, `confirm_over`, `notes`, and per
@@ -381,14 +404,17 @@ async fn receive(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<HashMap<String, String>>,
 ) -> AppResult<Response> {
     user.require(Permission::EditProcurement)?;
     let input = receipt_from_form(&form);
-    let r = receiving::receive(&state.db, &user.actor(), state.config.base(), id, &input)
-        .await
-        .map(|_| ());
-    after_change(&state, ctx, id, r, "received").await
+    let actor = user.actor();
+    let receive = receiving::receive(&state.db, &actor, state.config.base(), id, &input);
+    let r = unless_refused(&refused, receive).await.map(|_| ());
+    after_change(&state, ctx, id, ("receive", form), r, "received").await
 }
 
 #[derive(Template, WebTemplate)]

@@ -12,24 +12,26 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Permission};
 use crate::datacenter::racks::{self, Rack};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::inventory::locations::{self, LocationView};
 use crate::stocktake::{Finding, ScanResult, StartInput, Stocktake};
 use crate::web::AppState;
-use crate::web::{Ctx, Pager, see_other};
+use crate::web::{Checked, Ctx, Pager, see_other};
 
 /// Audit routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let audits = Router::new()
         .route("/datacenter/audits", get(list).post(start))
         .route("/datacenter/audits/{id}", get(show))
         .route("/datacenter/audits/{id}/scan", post(scan))
         .route("/datacenter/audits/{id}/finish", post(finish))
-        .route("/datacenter/audits/{id}/findings/{fid}/fix", post(fix))
         .route(
             "/datacenter/audits/{id}/findings/{fid}/workorder",
             post(work_order),
-        )
+        );
+    let fixes = Router::new().route("/datacenter/audits/{id}/findings/{fid}/fix", post(fix));
+    crate::web::needs(&[Permission::EditDatacenter], audits)
+        .merge(crate::web::needs(&[Permission::EditInventory], fixes))
 }
 
 #[derive(Deserialize, Default)]
@@ -133,6 +135,9 @@ struct ShowPage {
     findings: Vec<Finding>,
     last: Option<(String, String)>,
     problem: Option<String>,
+    /// The scan as typed when it was refused, and why (at the field).
+    code: String,
+    errors: FieldErrors,
 }
 
 async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
@@ -142,6 +147,8 @@ async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
         findings: crate::stocktake::findings(&state.db, id).await?,
         last: None,
         problem: None,
+        code: String::new(),
+        errors: FieldErrors::default(),
         ctx: ctx.section("datacenter"),
     })
 }
@@ -197,9 +204,15 @@ async fn scan(
     ctx: Ctx,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(f): Form<ScanForm>,
+    Checked { input: f, refused }: Checked<ScanForm>,
 ) -> AppResult<Response> {
     user.require(Permission::EditDatacenter)?;
+    if !refused.is_empty() {
+        let mut page = show_page(&state, ctx, id).await?;
+        page.code = f.code;
+        page.errors = refused;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     match crate::stocktake::scan(&state.db, id, &f.code).await {
         Ok(result) => {
             let last = match result {

@@ -26,17 +26,20 @@ use crate::workorders::{
 
 /// Work order routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/workorders", get(list).post(create))
-        .route("/workorders/new", get(new_form))
-        .route("/workorders/{id}", get(show))
-        .route("/workorders/{id}/checks/{check_id}", post(tick))
-        .route("/workorders/{id}/status", post(status))
-        .route("/workorders/{id}/assign", post(assign))
-        .route("/workorders/{id}/cancel", post(cancel))
-        .route("/workorders/{id}/complete", post(complete))
-        .route("/workorders/{id}/no-fault", post(no_fault))
-        .route("/workorders/reconcile/{asset_id}", post(reconcile))
+    crate::web::needs(
+        &[crate::auth::Permission::EditDatacenter],
+        Router::new()
+            .route("/workorders", get(list).post(create))
+            .route("/workorders/new", get(new_form))
+            .route("/workorders/{id}", get(show))
+            .route("/workorders/{id}/checks/{check_id}", post(tick))
+            .route("/workorders/{id}/status", post(status))
+            .route("/workorders/{id}/assign", post(assign))
+            .route("/workorders/{id}/cancel", post(cancel))
+            .route("/workorders/{id}/complete", post(complete))
+            .route("/workorders/{id}/no-fault", post(no_fault))
+            .route("/workorders/reconcile/{asset_id}", post(reconcile)),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -112,9 +115,9 @@ async fn list(
         return list_download(&ctx, &rows, ext);
     }
     Ok(ListPage {
+        today: ctx.today(),
         ctx: ctx.section("datacenter"),
         rows,
-        today: crate::clock::now().date(),
         status,
         q: words,
         mine,
@@ -312,7 +315,7 @@ async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
         form,
         errors: FieldErrors::default(),
         problem: None,
-        today: crate::clock::now().date(),
+        today: ctx.today(),
         wo,
         ctx: ctx.section("datacenter"),
     })
