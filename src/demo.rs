@@ -215,6 +215,7 @@ pub async fn seed(db: &Db, time_zone: &str) -> anyhow::Result<bool> {
             display_name: String::new(),
             password: password.into(),
             role: role.into(),
+            home_site_id: None,
         };
         accounts::create_user(db, &actor, &input, time_zone)
             .await

@@ -126,6 +126,7 @@ async fn run() -> anyhow::Result<()> {
                 display_name,
                 password,
                 role,
+                home_site_id: None,
             };
             let id = service::create_user(
                 &db,

@@ -36,7 +36,7 @@ pub use error::{ImportError, RowError, codes};
 pub use formats::detect::{SNIFF_BYTES, detect_format, format_from_extension};
 pub use headers::SCAN_ROWS;
 pub use headers::synonyms::{normalize_header, recognise_header};
-pub use limits::{Limit, LimitExceeded, Limits, SAMPLE_CHARS, sample};
+pub use limits::{Limit, LimitExceeded, Limits, SAMPLE_CHARS, column_name, sample};
 pub use model::{
     Field, Format, Kind, OrderLineRow, PackingListRow, ParseKindError, Parsed, PriceListRow, Row,
 };

@@ -97,9 +97,38 @@ pub struct LimitExceeded {
     pub limit: Limit,
     /// The cap's value in bytes or a count (see [`LimitExceeded::shown`]).
     pub max: u64,
+    /// The row (1-based, as a spreadsheet numbers it) where the file went
+    /// over, when the cap is met at a row.
+    pub row: Option<u64>,
+    /// The column (0-based; see [`column_name`]) of the cell that went over.
+    pub column: Option<u64>,
+}
+
+/// A spreadsheet's name for a 0-based column: `A`, ..., `Z`, `AA`, ...
+pub fn column_name(column: u64) -> String {
+    let mut n = column + 1;
+    let mut name = Vec::new();
+    while n > 0 {
+        let rem = u8::try_from((n - 1) % 26).unwrap_or(0);
+        name.push(char::from(b'A' + rem));
+        n = (n - 1) / 26;
+    }
+    name.iter().rev().collect()
 }
 
 impl LimitExceeded {
+    /// The same, met at `row` (kept if a row is known already).
+    pub fn at_row(mut self, row: u64) -> LimitExceeded {
+        self.row.get_or_insert(row);
+        self
+    }
+
+    /// The same, met in `column` (0-based).
+    pub fn in_column(mut self, column: u64) -> LimitExceeded {
+        self.column = Some(column);
+        self
+    }
+
     /// The cap's value as it is shown to people: MiB or KiB for byte caps, else the count.
     pub fn shown(&self) -> u64 {
         if self.limit.shown_in_mib() {
@@ -120,7 +149,13 @@ impl fmt::Display for LimitExceeded {
             self.limit.describe(),
             self.limit.as_str(),
             self.shown()
-        )
+        )?;
+        match (self.row, self.column) {
+            (Some(r), Some(c)) => write!(f, " at row {r}, column {}", column_name(c)),
+            (Some(r), None) => write!(f, " at row {r}"),
+            (None, Some(c)) => write!(f, " in column {}", column_name(c)),
+            (None, None) => Ok(()),
+        }
     }
 }
 
@@ -192,7 +227,12 @@ impl Limits {
             Limit::TextBytes => self.text_bytes,
             Limit::FileBytes => self.xls_bytes,
         };
-        LimitExceeded { limit, max }
+        LimitExceeded {
+            limit,
+            max,
+            row: None,
+            column: None,
+        }
     }
 
     /// Bytes a cell's raw XML text may take before it is refused without being

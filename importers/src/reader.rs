@@ -285,6 +285,7 @@ impl Reader {
     }
 
     fn stop_at_limit(&mut self, row: usize, limit: LimitExceeded) -> Parsed {
+        let limit = limit.at_row(row as u64);
         self.finished = true;
         self.exceeded = Some(limit);
         Parsed {

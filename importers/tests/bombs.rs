@@ -87,6 +87,8 @@ fn a_sheet_with_more_rows_than_the_cap_is_refused_before_calamine_reads_it() {
         limits,
     ));
     assert_eq!((l.limit, l.max), (Limit::Rows, 10_000));
+    assert_eq!(l.row, Some(10_001), "names the first row past the cap");
+    assert!(l.to_string().ends_with("at row 10001"), "{l}");
 }
 
 #[test]
@@ -187,6 +189,8 @@ fn a_cell_of_exactly_the_cap_is_read_and_one_more_character_is_refused() {
         open_bytes(file(32_768), "b.xlsx", Kind::PriceList, None).unwrap_or_else(|e| panic!("{e}"));
     let (_, hit) = stopped_at(reader);
     assert_eq!(hit.map(|l| l.limit), Some(Limit::CellChars));
+    // The cell is named: row 2, column B.
+    assert_eq!(hit.map(|l| (l.row, l.column)), Some((Some(2), Some(1))));
 }
 
 #[test]
@@ -252,9 +256,12 @@ fn csv_cells_and_rows_have_caps_and_a_cell_at_the_cap_is_read() {
     assert_eq!(stopped_at(reader), (1, None));
     let reader = open_bytes(csv(32_768).into_bytes(), "b.csv", Kind::PriceList, None)
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        stopped_at(reader).1.map(|l| l.limit),
-        Some(Limit::CellChars)
+    let hit = stopped_at(reader).1;
+    assert_eq!(hit.map(|l| l.limit), Some(Limit::CellChars));
+    assert_eq!(hit.map(|l| (l.row, l.column)), Some((Some(2), Some(0))));
+    assert!(
+        hit.is_some_and(|l| l.to_string().ends_with("at row 2, column A")),
+        "{hit:?}"
     );
 
     let mut many = String::from("MPN,Manufacturer,Unit Price\n");
@@ -269,6 +276,11 @@ fn csv_cells_and_rows_have_caps_and_a_cell_at_the_cap_is_read() {
         .unwrap_or_else(|e| panic!("{e}"));
     let (rows, hit) = stopped_at(reader);
     assert_eq!(hit.map(|l| l.limit), Some(Limit::Rows));
+    assert_eq!(
+        hit.and_then(|l| l.row),
+        Some(101),
+        "the first row past the cap"
+    );
     assert_eq!(rows, 100, "99 data rows, then the error");
 }
 

@@ -21,15 +21,29 @@ pub(super) async fn list_racks(
     Ok(Shown::to(&user, racks::list(&s.db).await?))
 }
 
+/// A new rack: the page form's fields, with the U that can hold equipment.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub(super) struct NewRack {
+    /// Site, room, row, name, height, power budget and numbering.
+    #[serde(flatten)]
+    rack: RackInput,
+    /// U that can hold equipment (patch panels, PDUs and cable managers take
+    /// the rest), 1..=height; the full height when absent.
+    #[serde(default)]
+    usable_u: Option<i64>,
+}
+
 /// Create a rack (and its site, room and row when new).
-#[utoipa::path(post, path = "/racks", tag = "datacenter", request_body = RackInput, responses((status = 201), (status = 422)))]
+#[utoipa::path(post, path = "/racks", tag = "datacenter", request_body = NewRack, responses((status = 201), (status = 422)))]
 pub(super) async fn create_rack(
     State(s): State<AppState>,
     user: CurrentUser,
-    Json(input): Json<RackInput>,
+    Json(input): Json<NewRack>,
 ) -> AppResult<Shown<Rack>> {
     user.require(Permission::EditDatacenter)?;
-    let id = racks::create(&s.db, &user.actor(), &input).await?;
+    let usable = input.usable_u.map(|u| u.to_string());
+    let id =
+        racks::create_with_usable_u(&s.db, &user.actor(), &input.rack, usable.as_deref()).await?;
     Ok(Shown::created(&user, racks::get(&s.db, id).await?))
 }
 

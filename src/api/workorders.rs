@@ -66,7 +66,26 @@ async fn detail(s: &AppState, id: i64, lang: Lang) -> AppResult<Value> {
         .map(|c| c.localized(lang))
         .collect();
     let picks = workorders::pick_list(&s.db, &wo, 5).await?;
-    Ok(json!({ "work_order": wo, "checklist": checks, "pick_list": picks }))
+    let entries: Vec<Value> = workorders::entries::list(&s.db, id)
+        .await?
+        .into_iter()
+        .map(|e| json!({ "id": e.id, "kind": e.kind, "message": e.message.render(lang), "at": e.at }))
+        .collect();
+    Ok(json!({ "work_order": wo, "checklist": checks, "pick_list": picks, "entries": entries }))
+}
+
+/// A change to a work order by someone who may edit the datacenter (as on
+/// the page): `done` runs only once that is checked; then the work order.
+async fn edited<T>(
+    s: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    lang: Lang,
+    done: impl std::future::Future<Output = AppResult<T>>,
+) -> AppResult<Shown<Value>> {
+    user.require(Permission::EditDatacenter)?;
+    done.await?;
+    Ok(Shown::to(user, detail(s, id, lang).await?))
 }
 
 /// Open a work order; an install or move onto a taken U is refused (409).
@@ -109,9 +128,86 @@ pub(super) async fn tick(
     Path((id, check_id)): Path<(i64, i64)>,
     Json(input): Json<TickInput>,
 ) -> AppResult<Shown<Value>> {
-    user.require(Permission::EditDatacenter)?;
-    workorders::tick(&s.db, &user.actor(), id, check_id, input.done).await?;
-    Ok(Shown::to(&user, detail(&s, id, ctx.lang).await?))
+    edited(
+        &s,
+        &user,
+        id,
+        ctx.lang,
+        workorders::tick(&s.db, &user.actor(), id, check_id, input.done),
+    )
+    .await
+}
+
+/// A new status.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct StatusInput {
+    /// open, in_progress, done or cancelled (as the page's status buttons).
+    status: String,
+}
+
+/// Set a work order's status, as the page does.
+#[utoipa::path(post, path = "/work-orders/{id}/status", tag = "datacenter", request_body = StatusInput, params(("id" = i64, Path, description = "Work order id")), responses((status = 200), (status = 404), (status = 409), (status = 422)))]
+pub(super) async fn set_status(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<StatusInput>,
+) -> AppResult<Shown<Value>> {
+    edited(
+        &s,
+        &user,
+        id,
+        ctx.lang,
+        workorders::set_status(&s.db, &user.actor(), id, &input.status),
+    )
+    .await
+}
+
+/// Who a work order is assigned to.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct AssignInput {
+    /// User id; null or absent leaves it unassigned.
+    #[serde(default)]
+    assignee_id: Option<i64>,
+}
+
+/// Assign a work order (or clear its assignee).
+#[utoipa::path(post, path = "/work-orders/{id}/assign", tag = "datacenter", request_body = AssignInput, params(("id" = i64, Path, description = "Work order id")), responses((status = 200), (status = 404), (status = 409), (status = 422)))]
+pub(super) async fn assign(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(input): Json<AssignInput>,
+) -> AppResult<Shown<Value>> {
+    edited(
+        &s,
+        &user,
+        id,
+        ctx.lang,
+        workorders::assign(&s.db, &user.actor(), id, input.assignee_id),
+    )
+    .await
+}
+
+/// Close a work order opened by an alert the BMC has since cleared, as "no
+/// fault found" (409 while an alert it names is still open).
+#[utoipa::path(post, path = "/work-orders/{id}/no-fault", tag = "datacenter", params(("id" = i64, Path, description = "Work order id")), responses((status = 200), (status = 404), (status = 409)))]
+pub(super) async fn no_fault(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Shown<Value>> {
+    edited(
+        &s,
+        &user,
+        id,
+        ctx.lang,
+        workorders::complete_no_fault(&s.db, &user.actor(), id),
+    )
+    .await
 }
 
 /// Complete a work order: every change at once, or 409/422 and nothing.
@@ -123,9 +219,14 @@ pub(super) async fn complete(
     Path(id): Path<i64>,
     Json(input): Json<CompleteInput>,
 ) -> AppResult<Shown<Value>> {
-    user.require(Permission::EditDatacenter)?;
-    workorders::complete(&s.db, &user.actor(), id, &input).await?;
-    Ok(Shown::to(&user, detail(&s, id, ctx.lang).await?))
+    edited(
+        &s,
+        &user,
+        id,
+        ctx.lang,
+        workorders::complete(&s.db, &user.actor(), id, &input),
+    )
+    .await
 }
 
 /// Lay a cable between two ports; 409 names a taken port.

@@ -23,6 +23,8 @@ pub struct UserRow {
     pub lang: Option<String>,
     /// IANA time zone.
     pub time_zone: String,
+    /// Home site (a technician's home shows its alerts and work), if chosen.
+    pub home_site_id: Option<i64>,
     /// Created, UTC.
     #[serde(skip)]
     pub created_at: OffsetDateTime,
@@ -31,8 +33,7 @@ pub struct UserRow {
     pub updated_at: OffsetDateTime,
 }
 
-const USER_COLUMNS: &str =
-    "id, username, display_name, role, disabled, lang, time_zone, created_at, updated_at";
+const USER_COLUMNS: &str = "id, username, display_name, role, disabled, lang, time_zone, home_site_id, created_at, updated_at";
 
 /// Fields of a new user.
 pub struct NewUser<'a> {
@@ -167,6 +168,20 @@ pub async fn set_password(tx: &mut Tx, id: i64, hash: &str) -> Result<(), DbErro
     exec!(tx, |c| {
         sqlx::query("update users set password_hash = $1, updated_at = $2 where id = $3")
             .bind(hash)
+            .bind(now)
+            .bind(id)
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Sets (or clears) a user's home site.
+pub async fn set_home_site(tx: &mut Tx, id: i64, site_id: Option<i64>) -> Result<(), DbError> {
+    let now = crate::clock::now();
+    exec!(tx, |c| {
+        sqlx::query("update users set home_site_id = $1, updated_at = $2 where id = $3")
+            .bind(site_id)
             .bind(now)
             .bind(id)
             .execute(c)

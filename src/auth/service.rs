@@ -10,7 +10,7 @@ use super::repo::{self, AuthRow, NewUser, UserRow};
 use super::{secret, throttle};
 use crate::audit::{self, Action, Actor};
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::{Lang, Msg};
 
@@ -26,6 +26,9 @@ pub struct NewUserInput {
     pub password: String,
     /// admin, procurement, technician, manager or viewer.
     pub role: String,
+    /// Home site id (a technician's home shows its alerts and work); none if absent.
+    #[serde(default)]
+    pub home_site_id: Option<i64>,
 }
 
 /// The fields an admin can change on a user.
@@ -41,6 +44,30 @@ pub struct UserUpdate {
     /// A new password, set by the admin; empty keeps the old one.
     #[serde(default)]
     pub new_password: Option<String>,
+    /// Home site id; `null` clears it, absent keeps it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub home_site_id: Option<Option<i64>>,
+}
+
+/// A field that is present (even as `null`) is `Some`; absent is the default `None`.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// Adds an error on `home_site` unless `site` is none or an existing site.
+async fn check_site(db: &Db, site: Option<i64>, errors: &mut FieldErrors) -> AppResult<()> {
+    if let Some(id) = site {
+        let sites = crate::datacenter::racks::sites(db).await?;
+        if !sites.iter().any(|(s, _)| *s == id) {
+            errors.add("home_site", Msg::new("home3.unknown_site"));
+        }
+    }
+    Ok(())
 }
 
 fn normalise_username(raw: &str, errors: &mut FieldErrors) -> String {
@@ -77,6 +104,7 @@ pub async fn create_user(db: &Db, actor: &Actor, input: &NewUserInput, tz: &str)
     let username = normalise_username(&input.username, &mut errors);
     check_password("password", &input.password, &mut errors);
     let role = parse_role(&input.role, &mut errors);
+    check_site(db, input.home_site_id, &mut errors).await?;
     let display = input.display_name.trim();
     if display.chars().count() > 100 {
         errors.add(
@@ -109,6 +137,9 @@ pub async fn create_user(db: &Db, actor: &Actor, input: &NewUserInput, tz: &str)
             }
             other => other.into(),
         })?;
+    if input.home_site_id.is_some() {
+        repo::set_home_site(&mut tx, id, input.home_site_id).await?;
+    }
     let after = repo::get_user(&mut tx, id).await?;
     audit::record(
         &mut tx,
@@ -140,6 +171,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, input: &UserUpdate) ->
     if let Some(p) = new_password {
         check_password("new_password", p, &mut errors);
     }
+    check_site(db, input.home_site_id.flatten(), &mut errors).await?;
     errors.into_result()?;
     let hash = match new_password {
         Some(p) => Some(secret::hash_password(p.to_owned()).await?),
@@ -153,6 +185,9 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, input: &UserUpdate) ->
         return Err(AppError::Conflict(Msg::new("users.last_admin")));
     }
     repo::update_user(&mut tx, id, display, role.as_str(), input.disabled).await?;
+    if let Some(site) = input.home_site_id {
+        repo::set_home_site(&mut tx, id, site).await?;
+    }
     if let Some(h) = &hash {
         repo::set_password(&mut tx, id, h).await?;
     }
@@ -235,6 +270,35 @@ pub async fn change_own_password(
     Ok(())
 }
 
+/// Records the caller's change to their own account (`before` is the row
+/// as it was) in the audit log and commits.
+async fn audit_own_change(mut tx: Tx, user: &CurrentUser, before: &UserRow) -> AppResult<()> {
+    let after = repo::get_user(&mut tx, user.id).await?;
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        Action::Update,
+        "user",
+        user.id,
+        Some(before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets (or clears, with `None`) the caller's home site.
+pub async fn set_home_site(db: &Db, user: &CurrentUser, site: Option<i64>) -> AppResult<()> {
+    let mut errors = FieldErrors::default();
+    check_site(db, site, &mut errors).await?;
+    errors.into_result()?;
+    let mut tx = db.begin().await?;
+    let before = repo::get_user(&mut tx, user.id).await?;
+    repo::set_home_site(&mut tx, user.id, site).await?;
+    audit_own_change(tx, user, &before).await
+}
+
 /// Sets the caller's language (None = from the browser) and time zone.
 pub async fn set_preferences(
     db: &Db,
@@ -254,19 +318,7 @@ pub async fn set_preferences(
     let mut tx = db.begin().await?;
     let before = repo::get_user(&mut tx, user.id).await?;
     repo::set_preferences(&mut tx, user.id, lang.map(Lang::code), tz).await?;
-    let after = repo::get_user(&mut tx, user.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        Action::Update,
-        "user",
-        user.id,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    audit_own_change(tx, user, &before).await
 }
 
 /// A successful login: the cookie value to hand the browser.

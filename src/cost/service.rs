@@ -144,12 +144,9 @@ impl UnitTotals {
 
 /// The placed assets as the engine sees them, with their capital cost (restated
 /// under `ov` when it changes rates or prices) and capacity from installed units.
-async fn load_assets(
-    db: &Db,
-    base: Currency,
-    day: Date,
-    ov: &Overrides,
-) -> AppResult<Vec<AssetIn>> {
+/// The engine's assets, each with the day it was created (its age is set
+/// per report day by [`aged`]); the database is read once for any number of days.
+async fn load_assets(db: &Db, base: Currency, ov: &Overrides) -> AppResult<Vec<(AssetIn, Date)>> {
     let placed = repo::placed_assets(db).await?;
     let mut totals: HashMap<i64, UnitTotals> = HashMap::new();
     if ov.touches_units() {
@@ -207,7 +204,6 @@ async fn load_assets(
                 height_u: a.height_u,
                 nameplate_watts: Decimal::from(a.nameplate_watts),
                 capital: major(a.assembly_labour_minor, base),
-                age_months: whole_months(a.created_at.date(), day),
                 port_gbps: gbps.get(&a.id).copied().unwrap_or_default(),
                 ..AssetIn::default()
             };
@@ -217,9 +213,57 @@ async fn load_assets(
                 x.ram_gib += t.ram_gib;
                 x.disk_gb += t.disk_gb;
             }
-            x
+            (x, a.created_at.date())
         })
         .collect())
+}
+
+/// The assets of [`load_assets`] as of `day` (their age in whole months).
+fn aged(assets: &[(AssetIn, Date)], day: Date) -> Vec<AssetIn> {
+    assets
+        .iter()
+        .map(|(a, created)| AssetIn {
+            age_months: whole_months(*created, day),
+            ..a.clone()
+        })
+        .collect()
+}
+
+/// The cost per day on `day` of `assets` (aged to that day) under the
+/// parameter version of that day, with the measured watts given.
+async fn total_on(
+    db: &Db,
+    base: Currency,
+    day: Date,
+    assets: &[AssetIn],
+    measured: &HashMap<i64, Decimal>,
+) -> AppResult<Decimal> {
+    let version = super::params::version_on(db, day).await?;
+    let params = version.as_ref().map(|v| v.params(base)).unwrap_or_default();
+    let costs = model::asset_costs(assets, &params, measured);
+    Ok(model::totals_by(&costs, |_| String::new())
+        .into_iter()
+        .next()
+        .map(|t| t.daily.total())
+        .unwrap_or_default())
+}
+
+/// The baseline report for `day` and the cost per day on `earlier` (a
+/// trend), reading the assets, their units and their measured watts once:
+/// what the assets are made of is today's record either way, only their age
+/// and the parameter version differ. A manager's home computed two whole
+/// reports for this.
+pub async fn report_and_earlier_total(
+    db: &Db,
+    base: Currency,
+    day: Date,
+    earlier: Date,
+) -> AppResult<(Report, Decimal)> {
+    let ov = Overrides::default();
+    let assets = load_assets(db, base, &ov).await?;
+    let (report, measured) = report_of(db, base, day, &ov, 1000, aged(&assets, day)).await?;
+    let before = total_on(db, base, earlier, &aged(&assets, earlier), &measured).await?;
+    Ok((report, before))
 }
 
 /// Loads the engine's inputs and computes the report for `day`, with the
@@ -232,9 +276,21 @@ pub async fn report(
     ov: &Overrides,
     traffic_gb: i64,
 ) -> AppResult<Report> {
+    let assets = aged(&load_assets(db, base, ov).await?, day);
+    Ok(report_of(db, base, day, ov, traffic_gb, assets).await?.0)
+}
+
+/// [`report`] of assets already loaded; also the measured watts it used.
+async fn report_of(
+    db: &Db,
+    base: Currency,
+    day: Date,
+    ov: &Overrides,
+    traffic_gb: i64,
+    assets: Vec<AssetIn>,
+) -> AppResult<(Report, HashMap<i64, Decimal>)> {
     let version = super::params::version_on(db, day).await?;
     let params = ov.apply(&version.as_ref().map(|v| v.params(base)).unwrap_or_default());
-    let assets = load_assets(db, base, day, ov).await?;
     let window = version.as_ref().map_or(7, |v| v.row.watts_window_days);
     let asset_ids: Vec<i64> = assets.iter().map(|a| a.id).collect();
     let measured = measured_watts(db, &asset_ids, window).await?;
@@ -259,7 +315,7 @@ pub async fn report(
         .next()
         .map(|t| t.daily)
         .unwrap_or_default();
-    Ok(Report {
+    let report = Report {
         day,
         version: version.map(|v| v.row),
         by_template: model::totals_by(&costs, |a| a.template_name.clone()),
@@ -277,7 +333,8 @@ pub async fn report(
         tier_margins,
         traffic_gb,
         comparisons,
-    })
+    };
+    Ok((report, measured))
 }
 
 fn major(minor: i64, base: Currency) -> Decimal {

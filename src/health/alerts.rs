@@ -303,6 +303,22 @@ pub async fn open(db: &Db, asset_id: Option<i64>) -> Result<Vec<Alert>, DbError>
     .await)?)
 }
 
+/// Open alerts of assets placed at `site_id` (every open alert with `None`),
+/// in the order of [`open`]: a technician's home and the fleet page's `site=`.
+pub async fn open_at_site(db: &Db, site_id: Option<i64>) -> Result<Vec<Alert>, DbError> {
+    let sql = format!(
+        "{ALERT_SELECT} where h.resolved_at is null and (cast($1 as bigint) is null or exists (
+            select 1 from rack_rows sw join rooms so on so.id = sw.room_id where sw.id = r.row_id and so.site_id = $1))
+         order by h.severity = 'critical' desc, h.opened_at desc, h.id desc limit 500"
+    );
+    Ok(on!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(site_id)
+    .fetch_all(p)
+    .await)?)
+}
+
 /// Open alerts that have no work order yet, oldest first: the hook for
 /// opening one work order per episode.
 pub async fn without_work_order(db: &Db) -> Result<Vec<Alert>, DbError> {

@@ -60,6 +60,10 @@ pub struct HealthConfig {
     /// are registered again with new passwords at every start.
     #[serde(skip)]
     pub session_key: Option<secret::MasterKey>,
+    /// Hours from a critical alert to the due time of its work order.
+    pub alert_due_critical_hours: i64,
+    /// Hours from a warning alert to the due time of its work order.
+    pub alert_due_warning_hours: i64,
 }
 
 impl Default for HealthConfig {
@@ -78,11 +82,24 @@ impl Default for HealthConfig {
             hourly_retention_days: 400,
             master_key_file: None,
             session_key: None,
+            alert_due_critical_hours: 4,
+            alert_due_warning_hours: 72,
         }
     }
 }
 
 impl HealthConfig {
+    /// The due date (UTC) of a work order opened at `now` for an alert of
+    /// `severity` (`critical`, else a warning).
+    pub fn alert_due(&self, severity: &str, now: time::OffsetDateTime) -> time::Date {
+        let hours = if severity == "critical" {
+            self.alert_due_critical_hours
+        } else {
+            self.alert_due_warning_hours
+        };
+        (now + time::Duration::hours(hours.max(0))).date()
+    }
+
     /// The master key: the environment first, then `master_key_file`, then
     /// the session's; `None` when unset.
     pub fn master_key(&self) -> anyhow::Result<Option<secret::MasterKey>> {

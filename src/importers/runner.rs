@@ -291,9 +291,29 @@ fn file_error(e: ImportError) -> AppError {
 }
 
 /// The message for a file over a cap: `import.limit.<cap>` with the cap's value.
+/// When the reader knows where the file went over (the row, and the column
+/// of a cell too long), `home3.limit_at.<cap>` names them.
 pub(crate) fn limit_msg(limit: rackledger_importers::LimitExceeded) -> Msg {
-    Msg::new(format!("import.limit.{}", limit.limit.as_str())).arg("max", limit.shown())
+    let cap = limit.limit.as_str();
+    let column = limit.column.map(rackledger_importers::column_name);
+    let msg = match (limit.row, column) {
+        (Some(row), Some(col)) if AT_CELL.contains(&cap) => {
+            Msg::new(format!("home3.limit_at.{cap}"))
+                .arg("row", row)
+                .arg("column", col)
+        }
+        (Some(row), _) if AT_ROW.contains(&cap) => {
+            Msg::new(format!("home3.limit_at.{cap}")).arg("row", row)
+        }
+        _ => Msg::new(format!("import.limit.{cap}")),
+    };
+    msg.arg("max", limit.shown())
 }
+
+/// Caps whose message names the cell (row and column) where they were met.
+const AT_CELL: &[&str] = &["cell_chars", "columns"];
+/// Caps whose message names the row where they were met.
+const AT_ROW: &[&str] = &["rows", "row_bytes"];
 
 #[allow(clippy::large_enum_variant)] // one planner per import: its size does not matter
 enum Planner {
@@ -414,7 +434,12 @@ mod tests {
             Limit::FileBytes,
         ];
         for limit in all {
-            let msg = limit_msg(LimitExceeded { limit, max: 12_345 });
+            let msg = limit_msg(LimitExceeded {
+                limit,
+                max: 12_345,
+                row: None,
+                column: None,
+            });
             for lang in [Lang::En, Lang::Ko] {
                 let text = msg.render(lang);
                 assert!(!text.starts_with("import.limit"), "{limit:?} {lang:?}");

@@ -94,6 +94,39 @@ pub async fn list(
     Ok((rows, total))
 }
 
+/// As [`list`], only the audits at `site_id` (a rack there, or a stock
+/// location at that site or inside one that is); every audit with `None`.
+pub async fn list_at_site(
+    db: &Db,
+    open_only: bool,
+    site_id: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<Stocktake>, i64)> {
+    let Some(site) = site_id else {
+        return list(db, open_only, limit, offset).await;
+    };
+    let (all, _) = list(db, open_only, i64::MAX, 0).await?;
+    let places = crate::inventory::locations::LocationTree::load(db).await?;
+    let racks: HashMap<i64, i64> = crate::datacenter::racks::list(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.site_id))
+        .collect();
+    let at: Vec<Stocktake> = all
+        .into_iter()
+        .filter(|a| match (a.rack_id, a.location_id) {
+            (Some(k), _) => racks.get(&k) == Some(&site),
+            (_, Some(l)) => places.site_of(l).map(|(s, _)| s) == Some(site),
+            _ => false,
+        })
+        .collect();
+    let total = i64::try_from(at.len()).unwrap_or(i64::MAX);
+    let skip = usize::try_from(offset).unwrap_or(0);
+    let take = usize::try_from(limit).unwrap_or(usize::MAX);
+    Ok((at.into_iter().skip(skip).take(take).collect(), total))
+}
+
 /// One audit.
 pub async fn get(db: &Db, id: i64) -> AppResult<Stocktake> {
     let sql = format!("{SELECT} where s.id = $1");

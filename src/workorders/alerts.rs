@@ -10,6 +10,7 @@ use super::{Origin, WorkOrderInput};
 use crate::audit::Actor;
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::health::HealthConfig;
 use crate::health::alerts::{self, Alert};
 use crate::i18n::{Lang, Msg};
 use crate::on;
@@ -27,8 +28,15 @@ const PER_TRANSACTION: usize = 100;
 /// one by one, so one that cannot get a work order does not hold up the
 /// others; the first error is returned once the others are done.
 pub async fn open_for_alerts(db: &Db, lang: Lang) -> AppResult<Vec<i64>> {
+    open_for_alerts_due(db, lang, &HealthConfig::default()).await
+}
+
+/// As [`open_for_alerts`], each work order due after the hours `cfg` sets
+/// for its alert's severity.
+pub async fn open_for_alerts_due(db: &Db, lang: Lang, cfg: &HealthConfig) -> AppResult<Vec<i64>> {
     let actor = Actor::system("health alert");
     let waiting = alerts::without_work_order(db).await?;
+    let now = crate::clock::now();
     // A slot failing again while its work order is open joins that one.
     let open_slots = if waiting.is_empty() {
         HashMap::new()
@@ -47,7 +55,8 @@ pub async fn open_for_alerts(db: &Db, lang: Lang) -> AppResult<Vec<i64>> {
             joined.push((alert, *wo));
             continue;
         }
-        let (input, origin) = plan(db, &alert, lang).await?;
+        let (mut input, origin) = plan(db, &alert, lang).await?;
+        input.due_date = cfg.alert_due(&alert.severity, now).to_string();
         planned.push((alert.id, input, origin));
     }
     let mut opened = Vec::new();
@@ -172,13 +181,7 @@ async fn plan(db: &Db, alert: &Alert, lang: Lang) -> AppResult<(WorkOrderInput, 
         .or_else(|| our_slot.clone())
         .unwrap_or_default();
     let serial = alert.serial.clone().unwrap_or_default();
-    let title = place(
-        Msg::new("wo_alert.title")
-            .arg_code("severity", "wo_alert", &alert.severity)
-            .arg_code("component", "health.kind", &alert.component_kind)
-            .arg("slot", &slot)
-            .arg("tag", &alert.asset_tag),
-    );
+    let title = alert_title(alert, &slot);
     let spare = match alert.part_model_id {
         Some(part) => super::spares_for(db, part, alert.rack_id, Some(alert.asset_id), 1)
             .await?
@@ -223,6 +226,38 @@ async fn plan(db: &Db, alert: &Alert, lang: Lang) -> AppResult<(WorkOrderInput, 
         dedup_key: Some(format!("health-alert/{}", alert.id)),
     };
     Ok((input, origin))
+}
+
+/// "DIMM A5 failed on SRV-01 at A01 U12 (critical)": the component word is
+/// left out when the slot already names it (in either language), so it is
+/// not said twice; the place only when the asset is in a rack.
+fn alert_title(alert: &Alert, slot: &str) -> Msg {
+    let key = format!("health.kind.{}", alert.component_kind);
+    let named = [Lang::En, Lang::Ko].into_iter().any(|l| {
+        let word = crate::i18n::t(l, &key).to_lowercase();
+        !word.is_empty() && slot.to_lowercase().contains(&word)
+    });
+    let place = match (&alert.rack_name, alert.u_position) {
+        (Some(rack), Some(u)) => Some(format!("{rack} U{u}")),
+        _ => None,
+    };
+    let key = format!(
+        "home3.alert_title{}{}",
+        if named { "_slot" } else { "" },
+        if place.is_some() { "_at" } else { "" }
+    );
+    let mut msg = Msg::new(key);
+    if !named {
+        msg = msg.arg_code("component", "health.kind", &alert.component_kind);
+    }
+    if let Some(p) = place {
+        msg = msg.arg("place", p);
+    }
+    msg.arg("slot", slot).arg("tag", &alert.asset_tag).arg_code(
+        "severity",
+        "home3.severity",
+        &alert.severity,
+    )
 }
 
 /// Opens a work order to settle where the BMC and our records disagree on an

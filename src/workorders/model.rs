@@ -125,6 +125,8 @@ pub struct Filter {
     pub unassigned: bool,
     /// Only this asset.
     pub asset_id: Option<i64>,
+    /// Only work orders at this site (by their rack, else their asset's rack).
+    pub site_id: Option<i64>,
     /// Words in the title or the asset tag.
     pub q: String,
     /// The order (a key of `repo::WO_SORTS`); else by due date.

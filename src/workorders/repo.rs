@@ -53,14 +53,18 @@ pub async fn list(
     let filter = " where w.status in ($1, $2, $3, $4)
         and ($5 = 0 or ($5 = 1 and w.assignee_id = $6) or ($5 = 2 and w.assignee_id is null))
         and ($7 = 0 or w.asset_id = $8)
-        and (lower(w.title) like $9 escape '\\' or lower(coalesce(a.asset_tag, '')) like $9 escape '\\')";
+        and (lower(w.title) like $9 escape '\\' or lower(coalesce(a.asset_tag, '')) like $9 escape '\\')
+        and ($10 = 0 or exists (select 1 from racks k join rack_rows kr on kr.id = k.row_id
+            join rooms ko on ko.id = kr.room_id where ko.site_id = $10
+            and (k.id = w.rack_id or (w.rack_id is null
+                and k.id in (select pl.rack_id from placements pl where pl.asset_id = w.asset_id)))))";
     let pick = |i: usize| statuses.get(i).copied().unwrap_or(statuses[0]);
     let order = f.sort.order_by(
         WO_SORTS,
         "case when w.due_date is null then 1 else 0 end, w.due_date",
         "w.id",
     );
-    let sql = format!("{SELECT}{filter} order by {order} limit $10 offset $11");
+    let sql = format!("{SELECT}{filter} order by {order} limit $11 offset $12");
     let count_sql = format!(
         "select count(*) from work_orders w left join assets a on a.id = w.asset_id{filter}"
     );
@@ -71,6 +75,7 @@ pub async fn list(
         (None, false) => 0,
     };
     let asset = f.asset_id.unwrap_or(0);
+    let site = f.site_id.unwrap_or(0);
     let rows = on!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(pick(0))
@@ -82,6 +87,7 @@ pub async fn list(
             .bind(i64::from(f.asset_id.is_some()))
             .bind(asset)
             .bind(&like)
+            .bind(site)
             .bind(limit)
             .bind(offset)
             .fetch_all(p)
@@ -98,6 +104,7 @@ pub async fn list(
             .bind(i64::from(f.asset_id.is_some()))
             .bind(asset)
             .bind(&like)
+            .bind(site)
             .fetch_one(p)
             .await
     })?;

@@ -322,10 +322,261 @@ async fn manager_home_shows_cost_per_day_losing_tiers_and_fleet_health() {
         let (status, home) = app.page("/").await;
         assert_eq!(status, 200);
         assert_eq!(count(&home, "#cost-summary"), 1);
-        assert_eq!(card(&home, "tiers-losing").1, "/cost#tier-margins");
+        assert_eq!(
+            card(&home, "tiers-losing").1,
+            "/cost?margin=negative#tier-margins"
+        );
         assert_eq!(card(&home, "fleet-unhealthy").1, "/health#unhealthy");
         assert_eq!(count(&home, "#orders-late, #my-work, #users"), 0);
         assert_eq!(count(&home, "#home-scan"), 0);
+        app.finish().await;
+    }
+}
+
+/// A rack at `site` with one placed server `tag` carrying an open critical
+/// alert, and one unassigned work order on that rack. Returns the site id.
+async fn site_with_alert(db: &Db, site: &str, tag: &str) -> i64 {
+    let rack = racks::create(
+        db,
+        &Actor::system("test"),
+        &RackInput {
+            site: site.into(),
+            room: "Hall 1".into(),
+            row: "Row A".into(),
+            name: format!("{tag}-R"),
+            height_u: Some("42".into()),
+            power_budget_kw: Some("8".into()),
+            numbering: None,
+        },
+    )
+    .await
+    .unwrap();
+    let asset = add_asset(db, tag).await;
+    // The fleet page lists alerts once there is a BMC.
+    test_bmc(db, asset).await;
+    let now = rackledger::clock::now();
+    rackledger::exec!(db, |p| sqlx::query(
+        "insert into placements (asset_id, rack_id, u_position, height_u, face, depth, created_at, updated_at)
+         values ($1, $2, 10, 1, 'front', 'full', $3, $3)"
+    )
+    .bind(asset)
+    .bind(rack)
+    .bind(now)
+    .execute(p)
+    .await)
+    .unwrap();
+    rackledger::exec!(db, |p| sqlx::query(
+        "insert into health_alerts (asset_id, dedup_key, component_kind, component, slot, severity,
+         opened_at, last_seen_at, open_key, created_at, updated_at)
+         values ($1, 'k', 'memory', 'DIMM A1', 'DIMM A1', 'critical', $2, $2, 'k', $2, $2)"
+    )
+    .bind(asset)
+    .bind(now)
+    .execute(p)
+    .await)
+    .unwrap();
+    rackledger::exec!(db, |p| sqlx::query(
+        "insert into stocktakes (rack_id, status, created_at, updated_at) values ($1, 'open', $2, $2)"
+    )
+    .bind(rack)
+    .bind(now)
+    .execute(p)
+    .await)
+    .unwrap();
+    work_order(
+        db,
+        &format!("Unassigned at {site}"),
+        "open",
+        None,
+        None,
+        Some((rack, 10)),
+    )
+    .await;
+    on!(db, |p| sqlx::query_scalar(
+        "select id from sites where name = $1"
+    )
+    .bind(site)
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn technician_home_site_limits_alerts_and_unassigned_work_to_that_site_and_links_carry_it() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let gasan = site_with_alert(&app.db, "Gasan", "SRV-GASAN").await;
+        let pangyo = site_with_alert(&app.db, "Pangyo", "SRV-PANGYO").await;
+        let csrf = app.login("tech", "rackledger-tech").await;
+
+        // No home site: fleet-wide, with a hint to choose one.
+        let (_, home) = app.page("/").await;
+        let (alerts, href) = card(&home, "open-alerts");
+        assert_eq!(
+            (alerts, href.as_str()),
+            (2, "/health#alerts"),
+            "{backend:?}"
+        );
+        assert_eq!(card(&home, "unassigned-work").0, 2);
+        assert_eq!(card(&home, "open-audits").0, 2);
+        assert_eq!(count(&home, "a#home-choose-site[href='/account/site']"), 1);
+
+        // A site that does not exist is refused at the field, the form kept.
+        let r = app
+            .post_form("/account/site", &csrf, &[("home_site", "999999")])
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}");
+        assert!(r.text().contains("aria-invalid"));
+        let r = app
+            .post_form("/account/site", &csrf, &[("home_site", &gasan.to_string())])
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}");
+
+        let (_, home) = app.page("/").await;
+        assert!(text_of(&home, "#home-site").contains("Gasan"));
+        assert_eq!(count(&home, "a#home-all-sites"), 1);
+        assert_eq!(count(&home, "#home-choose-site"), 0);
+        let (alerts, href) = card(&home, "open-alerts");
+        assert_eq!(alerts, 1, "{backend:?}: only the alert at Gasan");
+        assert_eq!(href, format!("/health?site={gasan}#alerts"));
+        // A browser does not send the fragment.
+        let (status, list) = app.page(href.split('#').next().unwrap_or_default()).await;
+        assert_eq!(
+            count(&list, "table#alerts tbody tr"),
+            1,
+            "{href} {status} {}",
+            text_of(&list, "main")
+        );
+        let shown = text_of(&list, "table#alerts");
+        assert!(shown.contains("SRV-GASAN") && !shown.contains("SRV-PANGYO"));
+
+        let (n, href) = card(&home, "unassigned-work");
+        assert_eq!(n, 1, "{backend:?}");
+        assert_eq!(href, format!("/workorders?unassigned=1&site={gasan}"));
+        let (_, list) = app.page(&href).await;
+        assert_eq!(count(&list, "table#workorders tbody tr"), 1, "{href}");
+        assert!(text_of(&list, "table#workorders").contains("Unassigned at Gasan"));
+
+        let (n, href) = card(&home, "open-audits");
+        assert_eq!(n, 1, "{backend:?}: the audit at Gasan");
+        assert_eq!(href, format!("/datacenter/audits?status=open&site={gasan}"));
+        let (_, list) = app.page(&href).await;
+        assert_eq!(count(&list, "#audits tbody tr"), 1, "{href}");
+        assert!(text_of(&list, "#audits").contains("Gasan"));
+
+        // The admin can set it on the user form too.
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let tech = app.user_id("tech").await;
+        let r = app
+            .post_form(
+                &format!("/admin/users/{tech}"),
+                &csrf,
+                &[
+                    ("display_name", "tech"),
+                    ("role", "technician"),
+                    ("home_site", &pangyo.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}");
+        let (_, form) = app.page(&format!("/admin/users/{tech}")).await;
+        assert_eq!(
+            count(
+                &form,
+                &format!("select[name=home_site] option[value='{pangyo}'][selected]")
+            ),
+            1
+        );
+        app.login("tech", "rackledger-tech").await;
+        let (_, home) = app.page("/").await;
+        assert_eq!(
+            card(&home, "open-alerts").1,
+            format!("/health?site={pangyo}#alerts")
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn manager_home_links_the_losing_tiers_to_a_table_of_exactly_those_tiers() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        rackledger::demo::seed_showcase(&app.db).await.unwrap();
+        app.login("boss", "rackledger-boss").await;
+        let (_, home) = app.page("/").await;
+        let (losing, href) = card(&home, "tiers-losing");
+        assert_eq!(losing, 1, "{backend:?}: Promo L loses money");
+        let (status, doc) = app.page(href.split('#').next().unwrap_or_default()).await;
+        assert_eq!(status, 200, "{href}");
+        assert_eq!(
+            count(&doc, "#tier-margins tbody tr") as i64,
+            losing,
+            "{href}"
+        );
+        assert_eq!(count(&doc, "#tier-margins tbody tr.losing") as i64, losing);
+        assert_eq!(count(&doc, "a#all-tiers[href='/cost#tier-margins']"), 1);
+        let (_, all) = app.page("/cost").await;
+        assert_eq!(
+            count(&all, "#tier-margins tbody tr"),
+            5,
+            "every tier without the filter"
+        );
+        app.finish().await;
+    }
+}
+
+/// The manager's trend reads the cost inputs once; its figures are those of
+/// two whole reports (today's and a week ago). With 1,000 more placed
+/// assets the two ways are timed (printed; no timing is asserted).
+#[tokio::test]
+async fn the_cost_trend_reads_the_inputs_once_and_agrees_with_two_whole_reports() {
+    use rackledger::cost::scenario::Overrides;
+    use rackledger::cost::service;
+    for backend in backends() {
+        let app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        rackledger::demo::seed_showcase(&db).await.unwrap();
+        let now = rackledger::clock::now();
+        for i in 0..1000 {
+            let asset = add_asset(&db, &format!("SRV-BULK-{i:04}")).await;
+            rackledger::exec!(&db, |p| sqlx::query(
+                "update assets set template_id = (select min(id) from build_templates), created_at = $2 where id = $1"
+            )
+            .bind(asset)
+            .bind(now - Duration::days(i64::from(i % 400)))
+            .execute(p)
+            .await)
+            .unwrap();
+            rackledger::exec!(&db, |p| sqlx::query(
+                "insert into placements (asset_id, rack_id, u_position, height_u, face, depth, created_at, updated_at)
+                 values ($1, (select min(id) from racks), 1, 1, 'front', 'full', $2, $2)"
+            )
+            .bind(asset)
+            .bind(now)
+            .execute(p)
+            .await)
+            .unwrap();
+        }
+        let base = rackledger::money::Currency::KRW;
+        let day = rackledger::procurement::fx::today();
+        let before = day - Duration::days(7);
+        let ov = Overrides::default();
+        let t = std::time::Instant::now();
+        let today = service::report(&db, base, day, &ov, 1000).await.unwrap();
+        let then = service::report(&db, base, before, &ov, 1000).await.unwrap();
+        let two = t.elapsed();
+        let t = std::time::Instant::now();
+        let (report, earlier) = service::report_and_earlier_total(&db, base, day, before)
+            .await
+            .unwrap();
+        let one = t.elapsed();
+        assert!(report.assets.len() > 1000, "{backend:?}");
+        assert_eq!(report.total.total(), today.total.total(), "{backend:?}");
+        assert_eq!(earlier, then.total.total(), "{backend:?}");
+        eprintln!(
+            "{backend:?}, {} assets: two reports {two:?}, one read {one:?}",
+            report.assets.len()
+        );
         app.finish().await;
     }
 }

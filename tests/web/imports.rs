@@ -982,3 +982,37 @@ async fn a_preview_of_more_rows_than_it_shows_says_how_many_are_shown() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_file_over_a_cap_is_refused_naming_the_row_and_column_where_it_went_over() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = login_buyer(&mut app).await;
+        let supplier = id_of(
+            &app.db,
+            "select id from suppliers where name like $1",
+            "Kingston%",
+        )
+        .await
+        .to_string();
+        let csv = format!(
+            "MPN,Manufacturer,Unit Price\nM1,Acme,1\nM2,{},1\n",
+            "x".repeat(32_768)
+        );
+        let (_, doc) = upload_bytes(
+            &app,
+            &csrf,
+            "price_list",
+            "long_cell.csv",
+            csv.into_bytes(),
+            &[("supplier_id", supplier)],
+        )
+        .await;
+        let text = doc.root_element().text().collect::<String>();
+        assert!(
+            text.contains("row 3, column B") || text.contains("3행 B열"),
+            "{backend:?}: {text}"
+        );
+        app.finish().await;
+    }
+}

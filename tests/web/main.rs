@@ -5,6 +5,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alert_orders;
+mod api_gaps;
 mod api_money;
 mod app;
 mod assembly;

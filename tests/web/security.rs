@@ -38,6 +38,8 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("GET", "/account"),
     ("POST", "/account/preferences"),
     ("POST", "/account/password"),
+    ("GET", "/account/site"),
+    ("POST", "/account/site"),
     ("GET", "/admin/users"),
     ("POST", "/admin/users"),
     ("GET", "/admin/users/{id}"),

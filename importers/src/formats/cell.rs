@@ -110,7 +110,7 @@ impl RawRow {
                 continue;
             }
             if column as u64 >= limits.columns && !cell.is_blank() {
-                return Err(limits.exceeded(Limit::Columns));
+                return Err(limits.exceeded(Limit::Columns).in_column(column as u64));
             }
             let len = match cell {
                 Cell::Text(s) | Cell::Error(s) => s.len() as u64,
@@ -121,7 +121,7 @@ impl RawRow {
                 && let Cell::Text(s) | Cell::Error(s) = cell
                 && s.chars().count() as u64 > limits.cell_chars
             {
-                return Err(limits.exceeded(Limit::CellChars));
+                return Err(limits.exceeded(Limit::CellChars).in_column(column as u64));
             }
             row_bytes += len;
             if row_bytes > limits.row_bytes {

@@ -91,6 +91,8 @@ pub(crate) fn scan_zip<R: Read + Seek>(
         let over_part = LimitExceeded {
             limit: part_limit,
             max: part_max,
+            row: None,
+            column: None,
         };
         if declared > part_max {
             return Err(Refused::Limit(over_part));
@@ -177,6 +179,8 @@ impl<R: Read> Read for Capped<R> {
             Some(LimitExceeded {
                 limit: Limit::ZipTotalBytes,
                 max: self.total_max,
+                row: None,
+                column: None,
             })
         } else {
             None
@@ -191,6 +195,8 @@ impl<R: Read> Read for Capped<R> {
                 self.hit = Some(LimitExceeded {
                     limit: Limit::CellChars,
                     max: self.run_max / 6,
+                    row: None,
+                    column: None,
                 });
                 return Err(io::Error::other("over a cap"));
             }
@@ -326,6 +332,8 @@ fn scan_worksheet<R: Read>(
     let over = |limit| Err(Refused::Limit(limits.exceeded(limit)));
     let (mut rows, mut row_bytes) = (0u64, 0u64);
     let mut next_col = 0u64;
+    // The row's number as the sheet gives it (`r`), else its count.
+    let mut row_no = 0u64;
     // In a cell: its text so far, and whether its value is a shared-string index.
     let mut cell: Option<(u64, bool)> = None;
     let mut in_value = false;
@@ -333,8 +341,11 @@ fn scan_worksheet<R: Read>(
         match event {
             Event::Start(e) | Event::Empty(e) if e.local_name().into_inner() == "row" => {
                 rows += 1;
+                row_no = attr(e, "r")
+                    .and_then(|r| r.trim().parse().ok())
+                    .unwrap_or(rows);
                 if rows > limits.rows {
-                    return over(Limit::Rows);
+                    return Err(Refused::Limit(limits.exceeded(Limit::Rows).at_row(row_no)));
                 }
                 row_bytes = 0;
                 next_col = 0;
@@ -374,10 +385,13 @@ fn scan_worksheet<R: Read>(
                 *len += add;
                 row_bytes += add;
                 if *len > cell_max {
-                    return over(Limit::CellChars);
+                    let at = limits.exceeded(Limit::CellChars).at_row(row_no);
+                    return Err(Refused::Limit(at.in_column(next_col.saturating_sub(1))));
                 }
                 if row_bytes > limits.row_bytes {
-                    return over(Limit::RowBytes);
+                    return Err(Refused::Limit(
+                        limits.exceeded(Limit::RowBytes).at_row(row_no),
+                    ));
                 }
             }
         }

@@ -204,7 +204,7 @@ impl Poller {
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tracing::info!(poller = %self.id, concurrency = self.cfg.concurrency, "BMC poller started");
         // Alerts raised while no poller ran (or whose work order failed) first.
-        open_work_orders(&self.db).await;
+        open_work_orders(&self.db, &self.cfg).await;
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut compaction = tokio::time::interval(Duration::from_secs(3600));

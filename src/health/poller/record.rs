@@ -83,7 +83,7 @@ pub(super) async fn recorder(
             .iter()
             .any(|r| r.as_ref().is_ok_and(|a| !a.is_empty()))
         {
-            open_work_orders(&db).await;
+            open_work_orders(&db, &cfg).await;
         }
         for (p, r) in batch.into_iter().zip(results) {
             let _ = p.reply.send(r);
@@ -122,9 +122,9 @@ async fn gather<T>(
 
 /// Opens a work order for each open alert that has none (one per
 /// episode); a failure is logged and retried after the next alert.
-pub(super) async fn open_work_orders(db: &Db) {
+pub(super) async fn open_work_orders(db: &Db, cfg: &HealthConfig) {
     let lang = crate::i18n::Lang::default();
-    match crate::workorders::alerts::open_for_alerts(db, lang).await {
+    match crate::workorders::alerts::open_for_alerts_due(db, lang, cfg).await {
         Ok(ids) if !ids.is_empty() => {
             tracing::info!(work_orders = ?ids, "work orders opened for health alerts");
         }

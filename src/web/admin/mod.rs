@@ -17,6 +17,7 @@ use crate::auth::{CurrentUser, Permission, Role, ThrottleRow, throttle};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::export::Cell;
 use crate::web::AppState;
+use crate::web::auth::site::site_choice;
 use crate::web::list::{self, ListParams, ListState};
 use crate::web::{Checked, Ctx, Pager, see_other, unless_refused};
 
@@ -69,6 +70,8 @@ struct UsersPage {
     form_username: String,
     form_display_name: String,
     form_role: String,
+    form_site: Option<i64>,
+    sites: Vec<(i64, String)>,
     errors: FieldErrors,
 }
 
@@ -96,6 +99,8 @@ impl UsersPage {
             form_username: String::new(),
             form_display_name: String::new(),
             form_role: "viewer".into(),
+            form_site: None,
+            sites: crate::datacenter::racks::sites(&state.db).await?,
             errors: FieldErrors::default(),
         })
     }
@@ -109,12 +114,28 @@ async fn list_users(
     UsersPage::load(&state, ctx, q).await
 }
 
+/// The new-user form: the API's fields and the home site as chosen.
+#[derive(Deserialize)]
+struct NewUserForm {
+    #[serde(flatten)]
+    user: NewUserInput,
+    #[serde(default)]
+    home_site: String,
+}
+
 async fn create_user(
     State(state): State<AppState>,
     ctx: Ctx,
     user: CurrentUser,
-    Checked { input, refused }: Checked<NewUserInput>,
+    Checked {
+        input: form,
+        refused,
+    }: Checked<NewUserForm>,
 ) -> AppResult<Response> {
+    let input = NewUserInput {
+        home_site_id: site_choice(&form.home_site),
+        ..form.user
+    };
     let actor = user.actor();
     let created = service::create_user(&state.db, &actor, &input, &state.config.default_time_zone);
     match unless_refused(&refused, created).await {
@@ -127,6 +148,7 @@ async fn create_user(
             page.form_username = input.username;
             page.form_display_name = input.display_name;
             page.form_role = input.role;
+            page.form_site = input.home_site_id;
             page.errors = errors;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -140,6 +162,7 @@ struct UserPage {
     ctx: Ctx,
     u: UserRow,
     roles: Vec<&'static str>,
+    sites: Vec<(i64, String)>,
     errors: FieldErrors,
     history: Vec<AuditEntry>,
 }
@@ -161,6 +184,7 @@ async fn user_page(
         ctx: ctx.section("admin"),
         u,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        sites: crate::datacenter::racks::sites(&state.db).await?,
         errors,
         history,
     })
@@ -180,6 +204,8 @@ struct UserForm {
     role: String,
     disabled: Option<String>,
     new_password: Option<String>,
+    #[serde(default)]
+    home_site: String,
 }
 
 async fn update_user(
@@ -197,6 +223,7 @@ async fn update_user(
         role: form.role,
         disabled: form.disabled.is_some(),
         new_password: form.new_password,
+        home_site_id: Some(site_choice(&form.home_site)),
     };
     let actor = user.actor();
     let updated = service::update_user(&state.db, &actor, id, &input);
@@ -208,6 +235,7 @@ async fn update_user(
             page.u.display_name = input.display_name;
             page.u.role = input.role;
             page.u.disabled = input.disabled;
+            page.u.home_site_id = input.home_site_id.flatten();
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),

@@ -4,6 +4,7 @@
 mod client;
 mod middleware;
 mod next;
+pub(crate) mod site;
 
 pub use middleware::{
     CSRF_FIELD, CSRF_HEADER, MAX_FORM_BYTES, PRELOGIN_COOKIE, SESSION_COOKIE, authenticate,
@@ -44,6 +45,7 @@ pub fn protected_routes() -> Router<AppState> {
         .route("/account", get(account))
         .route("/account/preferences", post(save_preferences))
         .route("/account/password", post(change_password))
+        .merge(site::routes())
 }
 
 fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {

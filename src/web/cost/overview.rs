@@ -79,6 +79,15 @@ struct OverviewPage {
     ctx: Ctx,
     h: Heading,
     v: ReportView,
+    /// Only the tiers losing money are listed (`margin=negative`).
+    losing_only: bool,
+}
+
+/// `margin=negative` lists only the tiers losing money (the manager's home
+/// links there with their count).
+#[derive(serde::Deserialize, Default)]
+struct TierFilter {
+    margin: Option<String>,
 }
 
 async fn overview(
@@ -86,13 +95,19 @@ async fn overview(
     ctx: Ctx,
     user: CurrentUser,
     Query(q): Query<ReportQuery>,
+    Query(f): Query<TierFilter>,
 ) -> AppResult<OverviewPage> {
     user.require(Permission::ViewMoney)?;
-    let (h, v, _) = load(&state, &q).await?;
+    let (h, mut v, _) = load(&state, &q).await?;
+    let losing_only = f.margin.as_deref() == Some("negative");
+    if losing_only {
+        v.tiers.retain(|t| t.losing);
+    }
     Ok(OverviewPage {
         ctx: ctx.section("cost"),
         h,
         v,
+        losing_only,
     })
 }
 

@@ -132,19 +132,33 @@ struct FleetPage {
     silent: Vec<fleet::Silent>,
     unhealthy: Vec<fleet::Unhealthy>,
     alerts: Vec<Alert>,
+    /// The site the alerts are limited to, if any.
+    alerts_site: Option<i64>,
     diffs: Vec<AssetDiff>,
     demo: Option<demo::DemoPanel>,
 }
 
-async fn fleet(State(state): State<AppState>, ctx: Ctx) -> AppResult<FleetPage> {
+/// `?site=`: only the alerts at that site (a technician's home links so).
+#[derive(serde::Deserialize, Default)]
+struct FleetQuery {
+    site: Option<String>,
+}
+
+async fn fleet(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Query(q): axum::extract::Query<FleetQuery>,
+) -> AppResult<FleetPage> {
     let db = &state.db;
+    let site = q.site.as_deref().and_then(|s| s.trim().parse::<i64>().ok());
     let (bmcs, insecure) = fleet::bmc_counts(db).await?;
     Ok(FleetPage {
         bmcs,
         insecure,
         silent: fleet::silent(db).await?,
         unhealthy: fleet::unhealthy(db).await?,
-        alerts: alerts::open(db, None).await?,
+        alerts: alerts::open_at_site(db, site).await?,
+        alerts_site: site,
         diffs: reconcile::fleet(db).await?,
         demo: demo::panel(&state, ctx.is_admin()),
         ctx: ctx.section("health"),

@@ -4,7 +4,6 @@
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
-use crate::cost::service::ReportQuery;
 use crate::error::AppResult;
 use crate::i18n::Msg;
 use crate::money::Money;
@@ -78,10 +77,13 @@ pub struct MyWorkOrder {
 }
 
 /// A technician's own open work orders and their counts.
+/// Alerts and unassigned work orders are those at `site` (the user's home
+/// site; fleet-wide when none), and their links carry `site=`.
 pub async fn technician(
     state: &AppState,
     ctx: &Ctx,
     user_id: i64,
+    site: Option<i64>,
 ) -> AppResult<(Vec<MyWorkOrder>, Vec<Card>)> {
     let db = &state.db;
     let mine = Filter {
@@ -91,8 +93,10 @@ pub async fn technician(
     let (rows, my_total) = crate::workorders::list(db, &mine, MY_WORK_SHOWN, 0).await?;
     let unassigned = Filter {
         unassigned: true,
+        site_id: site,
         ..Filter::default()
     };
+    let at = site.map(|s| format!("site={s}")).unwrap_or_default();
     let (_, unassigned_total) = crate::workorders::list(db, &unassigned, 1, 0).await?;
     let racks: HashMap<i64, (String, String)> = crate::datacenter::racks::list(db)
         .await?
@@ -120,8 +124,8 @@ pub async fn technician(
             }
         })
         .collect();
-    let alerts = crate::health::alerts::open(db, None).await?;
-    let (_, audits) = crate::stocktake::list(db, true, 1, 0).await?;
+    let alerts = crate::health::alerts::open_at_site(db, site).await?;
+    let (_, audits) = crate::stocktake::list_at_site(db, true, site, 1, 0).await?;
     let cards = vec![
         Card::count(
             "my-work",
@@ -134,25 +138,34 @@ pub async fn technician(
             "unassigned-work",
             "home_tech.unassigned",
             unassigned_total,
-            "/workorders?unassigned=1",
+            &join_query("/workorders?unassigned=1", &at),
             "home_tech.unassigned_empty",
         ),
         Card::count(
             "open-alerts",
             "home_tech.alerts",
             len(alerts.len()),
-            "/health#alerts",
+            &format!("{}#alerts", join_query("/health", &at)),
             "home_tech.alerts_empty",
         ),
         Card::count(
             "open-audits",
             "home_tech.audits",
             audits,
-            "/datacenter/audits?status=open",
+            &join_query("/datacenter/audits?status=open", &at),
             "home_tech.audits_empty",
         ),
     ];
     Ok((my_work, cards))
+}
+
+/// `path` with `query` appended (`?` or `&`), or `path` when it is empty.
+fn join_query(path: &str, query: &str) -> String {
+    match (query.is_empty(), path.contains('?')) {
+        (true, _) => path.to_owned(),
+        (false, true) => format!("{path}&{query}"),
+        (false, false) => format!("{path}?{query}"),
+    }
 }
 
 /// Procurement: orders late, due this week and awaited, imports waiting,
@@ -247,16 +260,13 @@ pub struct CostSummary {
 /// Computes today's and last week's cost report.
 pub async fn cost(state: &AppState, ctx: &Ctx) -> AppResult<CostSummary> {
     let base = state.config.base();
-    let today = crate::clock::now().date();
-    let (now, _) =
-        crate::cost::service::report_for(&state.db, base, &ReportQuery::default()).await?;
-    let before = ReportQuery {
-        date: Some((today - time::Duration::days(TREND_DAYS)).to_string()),
-        ..ReportQuery::default()
-    };
-    let (then, _) = crate::cost::service::report_for(&state.db, base, &before).await?;
+    let day = crate::procurement::fx::today();
+    let before = day - time::Duration::days(TREND_DAYS);
+    // One read of the inputs for both days (see `report_and_earlier_total`).
+    let (now, earlier) =
+        crate::cost::service::report_and_earlier_total(&state.db, base, day, before).await?;
     let view = crate::cost::views::ReportView::new(&now, base);
-    let (per_day, earlier) = (now.total.total(), then.total.total());
+    let per_day = now.total.total();
     let change = per_day - earlier;
     let trend = if earlier.is_zero() {
         String::new()
@@ -290,7 +300,7 @@ pub async fn cost(state: &AppState, ctx: &Ctx) -> AppResult<CostSummary> {
         "tiers-losing",
         "home_mgmt.losing",
         losing,
-        "/cost#tier-margins",
+        "/cost?margin=negative#tier-margins",
         "home_mgmt.losing_empty",
     )];
     Ok(CostSummary {

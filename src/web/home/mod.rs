@@ -37,6 +37,9 @@ struct HomePage {
     scan: bool,
     /// A manager's cost figures.
     cost: Option<CostSummary>,
+    /// A technician's home site: `Some(None)` when none is chosen (a hint
+    /// to choose one is shown), `Some(Some((id, name)))` when chosen.
+    site: Option<Option<(i64, String)>>,
 }
 
 async fn home(State(state): State<AppState>, ctx: Ctx, user: CurrentUser) -> AppResult<HomePage> {
@@ -46,10 +49,14 @@ async fn home(State(state): State<AppState>, ctx: Ctx, user: CurrentUser) -> App
         my_work: Vec::new(),
         scan: matches!(user.role, Role::Technician | Role::Viewer),
         cost: None,
+        site: None,
     };
     match user.role {
         Role::Technician => {
-            let (mine, cards) = cards::technician(&state, &page.ctx, user.id).await?;
+            let site = home_site(&state, user.id).await?;
+            let id = site.as_ref().map(|(id, _)| *id);
+            let (mine, cards) = cards::technician(&state, &page.ctx, user.id, id).await?;
+            page.site = Some(site);
             page.my_work = mine;
             page.cards = cards;
         }
@@ -68,4 +75,14 @@ async fn home(State(state): State<AppState>, ctx: Ctx, user: CurrentUser) -> App
         Role::Viewer => page.cards = cards::fleet(&state).await?,
     }
     Ok(page)
+}
+
+/// The user's home site (id, name), if chosen.
+async fn home_site(state: &AppState, user_id: i64) -> AppResult<Option<(i64, String)>> {
+    let me = crate::auth::repo::get_user(&state.db, user_id).await?;
+    let Some(id) = me.home_site_id else {
+        return Ok(None);
+    };
+    let sites = crate::datacenter::racks::sites(&state.db).await?;
+    Ok(sites.into_iter().find(|(s, _)| *s == id))
 }

@@ -48,6 +48,8 @@ struct ListQuery {
         deserialize_with = "crate::web::pager::lenient"
     )]
     _per_page: Option<i64>,
+    /// Only the audits at this site id (a technician's home links so).
+    site: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -64,12 +66,23 @@ struct ListPage {
 }
 
 async fn list_page(state: &AppState, ctx: Ctx, page: i64, open: bool) -> AppResult<ListPage> {
+    list_page_at(state, ctx, page, open, None).await
+}
+
+async fn list_page_at(
+    state: &AppState,
+    ctx: Ctx,
+    page: i64,
+    open: bool,
+    site: Option<i64>,
+) -> AppResult<ListPage> {
     let pager = Pager {
         page,
         ..Pager::default()
     };
     let (rows, total) =
-        crate::stocktake::list(&state.db, open, pager.limit(), pager.offset()).await?;
+        crate::stocktake::list_at_site(&state.db, open, site, pager.limit(), pager.offset())
+            .await?;
     Ok(ListPage {
         rows,
         racks: racks::list(&state.db).await?,
@@ -77,10 +90,11 @@ async fn list_page(state: &AppState, ctx: Ctx, page: i64, open: bool) -> AppResu
         problem: None,
         page: pager.page(),
         pages: pager.pages(total),
-        base: if open {
-            "/datacenter/audits?status=open&".into()
-        } else {
-            "/datacenter/audits?".into()
+        base: match (open, site) {
+            (true, Some(s)) => format!("/datacenter/audits?status=open&site={s}&"),
+            (true, None) => "/datacenter/audits?status=open&".into(),
+            (false, Some(s)) => format!("/datacenter/audits?site={s}&"),
+            (false, None) => "/datacenter/audits?".into(),
         },
         ctx: ctx.section("datacenter"),
     })
@@ -92,7 +106,8 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<ListPage> {
     let open = q.status.as_deref() == Some("open");
-    list_page(&state, ctx, q.page.unwrap_or(1), open).await
+    let site = q.site.as_deref().and_then(|s| s.trim().parse::<i64>().ok());
+    list_page_at(&state, ctx, q.page.unwrap_or(1), open, site).await
 }
 
 async fn start(

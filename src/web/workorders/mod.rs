@@ -48,6 +48,7 @@ struct ListQuery {
     q: Option<String>,
     mine: Option<String>,
     unassigned: Option<String>,
+    site: Option<String>,
     #[serde(flatten)]
     list: ListParams,
 }
@@ -62,6 +63,8 @@ struct ListPage {
     q: String,
     mine: bool,
     unassigned: bool,
+    /// The site filter as given (`site=`), empty for every site.
+    site: String,
     page: i64,
     pages: i64,
     total: i64,
@@ -79,6 +82,8 @@ async fn list(
     let unassigned = !mine && q.unassigned.as_deref() == Some("1");
     let status = q.status.unwrap_or_default();
     let words = q.q.unwrap_or_default();
+    let site_id = q.site.as_deref().and_then(|s| s.trim().parse::<i64>().ok());
+    let site = site_id.map(|s| s.to_string()).unwrap_or_default();
     let list = ListState::new(
         "/workorders",
         &[
@@ -86,6 +91,7 @@ async fn list(
             ("q", words.trim()),
             ("mine", if mine { "1" } else { "" }),
             ("unassigned", if unassigned { "1" } else { "" }),
+            ("site", site.as_str()),
         ],
         crate::workorders::WO_SORTS,
         &q.list,
@@ -94,6 +100,7 @@ async fn list(
         status: status.clone(),
         assignee_id: mine.then_some(user.id),
         asset_id: None,
+        site_id,
         q: words.clone(),
         unassigned,
         sort: list.sort.clone(),
@@ -112,6 +119,7 @@ async fn list(
         q: words,
         mine,
         unassigned,
+        site,
         page: list.pager.page(),
         pages: list.pager.pages(total),
         total,
