@@ -7,11 +7,12 @@ use crate::security::PAGES;
 use crate::support::backends;
 
 /// State-changing page routes a viewer may use.
-const VIEWER_MAY: [&str; 4] = [
+const VIEWER_MAY: [&str; 5] = [
     "/logout",
     "/lang",
     "/account/preferences",
     "/account/password",
+    "/account/site",
 ];
 
 /// The demo users that may post to `route` (docs/permissions.md), the most

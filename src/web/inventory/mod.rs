@@ -1,11 +1,12 @@
 //! Inventory pages: stock locations (`locations`); units, stock, reorder,
-//! warranty, RMA and the search box (`units`); build templates and their
+//! and the search box (`units`); warranty and RMA (`rma`); build templates and their
 //! versions (`build_templates`); assembly orders, assets and part swaps
 //! (`assembly`); transfers, faulty and scrap (`stock`).
 
 pub(crate) mod assembly;
 mod build_templates;
 mod locations;
+mod rma;
 mod stock;
 mod units;
 
@@ -19,6 +20,7 @@ use super::AppState;
 pub fn routes() -> Router<AppState> {
     locations::routes()
         .merge(units::routes())
+        .merge(rma::routes())
         .merge(assembly::routes())
         .merge(stock::routes())
         .merge(build_templates::routes())
