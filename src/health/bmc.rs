@@ -68,6 +68,13 @@ impl Bmc {
             .map(super::redfish::client::explain_stored)
     }
 
+    /// The technical text of the last error, when the message does not quote it.
+    pub fn problem_detail(&self) -> Option<&str> {
+        self.last_error
+            .as_deref()
+            .and_then(super::redfish::client::stored_detail)
+    }
+
     /// As `admin` may see it: the last poll's error names what answered at
     /// the BMC's address (a refused port, a timeout, a TLS failure), which
     /// would let anyone who may set a BMC URL map the network behind it; so

@@ -43,6 +43,13 @@ impl Silent {
             .as_deref()
             .map(super::redfish::client::explain_stored)
     }
+
+    /// The technical text of the last error, when the message does not quote it.
+    pub fn problem_detail(&self) -> Option<&str> {
+        self.last_error
+            .as_deref()
+            .and_then(super::redfish::client::stored_detail)
+    }
 }
 
 /// An asset whose BMC reports Warning or Critical.

@@ -13,6 +13,7 @@ mod cli;
 mod collect;
 mod components;
 mod demo;
+mod explain;
 mod fake;
 mod fuzz;
 mod poller;

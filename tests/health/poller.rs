@@ -19,15 +19,19 @@ pub use crate::app::add_asset;
 
 pub async fn add_bmc(db: &Db, tag: &str, url: &str) -> (i64, i64) {
     let asset = add_asset(db, tag).await;
+    (asset, add_bmc_to(db, asset, url).await)
+}
+
+/// Sets (or changes) the BMC of `asset`, as the asset page's form does.
+pub async fn add_bmc_to(db: &Db, asset: i64, url: &str) -> i64 {
     let input = BmcInput {
         url: url.into(),
         tls_policy: "verify".into(),
         ..BmcInput::default()
     };
-    let id = bmc::save(db, None, &Actor::system("test"), asset, &input)
+    bmc::save(db, None, &Actor::system("test"), asset, &input)
         .await
-        .unwrap();
-    (asset, id)
+        .unwrap()
 }
 
 pub fn quick() -> HealthConfig {

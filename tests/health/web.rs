@@ -443,3 +443,48 @@ async fn a_bmc_answering_again_shows_since_when_in_the_readers_zone() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_refused_port_is_explained_once_and_the_bmc_answering_again_is_an_event() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let (asset, _) =
+            crate::poller::add_bmc(&app.db, "SRV-AGAIN", &format!("http://127.0.0.1:{closed}"))
+                .await;
+        let poller = Poller::new(app.db.clone(), crate::poller::quick(), None);
+        let out = poller.run_round().await.unwrap();
+        assert!(out.len() == 1 && out[0].error.is_some(), "{out:?}");
+        exec!(&app.db, |c| sqlx::query(
+            "update users set lang = 'en' where username = 'admin'"
+        )
+        .execute(c)
+        .await)
+        .unwrap();
+        app.login("admin", "rackledger-admin").await;
+        let page = format!("/inventory/assets/{asset}");
+        let text = app.server.get(&page).await.text();
+        let doc = scraper::Html::parse_document(&text);
+        let problem = crate::app::text_of(&doc, "#bmc-problem");
+        assert!(problem.contains("Nothing answers at"), "{problem}");
+        assert!(!problem.contains("os error"), "{problem}");
+        let events = crate::app::text_of(&doc, "#health-events");
+        assert!(events.contains("Nothing answers at"), "{events}");
+        assert!(!events.contains("connection failed"), "{events}");
+        // The technical text once at most, in the details under the message.
+        assert!(text.matches("os error 111").count() <= 1, "{text}");
+
+        // The URL is put right; the next poll finds the BMC answering.
+        let fake = FakeBmc::start(Behavior::Mockup("public-rackmount1", None)).await;
+        crate::poller::add_bmc_to(&app.db, asset, &fake.url).await;
+        let out = poller.run_round().await.unwrap();
+        assert!(out.len() == 1 && out[0].error.is_none(), "{out:?}");
+        let (_, doc) = app.page(&page).await;
+        let newest = crate::app::text_of(&doc, "#health-events li");
+        assert!(newest.contains("Answering again"), "{newest}");
+        app.finish().await;
+    }
+}

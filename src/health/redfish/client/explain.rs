@@ -10,7 +10,7 @@ impl FetchError {
     pub fn explain(&self) -> Msg {
         match self {
             FetchError::Timeout => Msg::new("bmc_error.timeout"),
-            FetchError::Connect(d) => Msg::new("bmc_error.connect").arg("detail", d),
+            FetchError::Connect(d) => explain_connect(d),
             FetchError::Tls(d) => explain_tls(d),
             FetchError::Status(s) => Msg::new("bmc_error.http_status").arg("status", s),
             FetchError::Auth(s) => Msg::new("bmc_error.auth").arg("status", s),
@@ -21,6 +21,46 @@ impl FetchError {
             FetchError::Malformed(d) => Msg::new("bmc_error.malformed").arg("detail", d),
             FetchError::BadUrl(d) => Msg::new("bmc_error.bad_url").arg("detail", d),
         }
+    }
+}
+
+/// A failed connection, by what the network library said of it: nothing
+/// listening, a name that does not resolve, a timeout, or https:// aimed at
+/// a plain-HTTP server (the TLS handshake got an HTTP answer).
+fn explain_connect(detail: &str) -> Msg {
+    let has = |words: &[&str]| words.iter().any(|w| detail.contains(w));
+    if has(&["Connection refused", "os error 111", "os error 10061"]) {
+        Msg::new("bmc2.refused")
+    } else if has(&[
+        "InvalidContentType",
+        "corrupt message",
+        "wrong version number",
+    ]) {
+        Msg::new("bmc2.plain_http")
+    } else if has(&[
+        "dns error",
+        "failed to lookup address",
+        "Name or service not known",
+    ]) {
+        Msg::new("bmc2.dns")
+    } else if has(&["deadline has elapsed", "timed out", "os error 110"]) {
+        Msg::new("bmc_error.timeout")
+    } else if has(&[
+        "No route to host",
+        "Network is unreachable",
+        "os error 113",
+        "os error 101",
+    ]) {
+        Msg::new("bmc2.unreachable")
+    } else if has(&[
+        "Connection reset",
+        "connection closed",
+        "IncompleteMessage",
+        "os error 104",
+    ]) {
+        Msg::new("bmc2.closed")
+    } else {
+        Msg::new("bmc2.connect")
     }
 }
 
@@ -41,6 +81,13 @@ fn explain_tls(detail: &str) -> Msg {
     } else {
         Msg::new("bmc_error.tls_other").arg("detail", detail)
     }
+}
+
+/// The technical text worth showing beside [`explain_stored`]'s message
+/// (once, small): none when the message already quotes it.
+pub fn stored_detail(text: &str) -> Option<&str> {
+    let m = explain_stored(text);
+    (!m.args.iter().any(|(k, _)| k == "detail")).then_some(text)
 }
 
 /// A BMC's stored last error (the text of a [`FetchError`], or of a failure

@@ -35,7 +35,7 @@ use redirect::same_origin;
 use tls::install_crypto_provider;
 use transport::{Http, shared_http};
 
-pub use explain::explain_stored;
+pub use explain::{explain_stored, stored_detail};
 pub use tls::{TlsPolicy, pinned_roots};
 
 /// Limits applied to every request.
