@@ -20,6 +20,33 @@ use crate::{exec, on};
 /// Component kinds that raise alerts (temperatures only make events).
 const ALERTING: [&str; 6] = ["cpu", "accelerator", "memory", "drive", "psu", "fan"];
 
+/// Whether `slot` already names the component kind (in either language),
+/// as "DIMM A5" does for `memory`: then "{component} {slot}" would say it
+/// twice ("DIMM DIMM A5"), and the kind word is left out.
+pub fn slot_names_kind(kind: &str, slot: &str) -> bool {
+    let key = format!("health.kind.{kind}");
+    let slot = slot.to_lowercase();
+    [crate::i18n::Lang::En, crate::i18n::Lang::Ko]
+        .into_iter()
+        .any(|l| {
+            let word = crate::i18n::t(l, &key).to_lowercase();
+            !word.is_empty() && word != key && slot.contains(&word)
+        })
+}
+
+/// The catalogue message `key` ("The BMC reports {component} {slot} …")
+/// about the component `kind` in `slot`; when the slot already names the
+/// kind, its `bmc2.<name>_slot` form, which says only "{slot}".
+pub fn about_component(key: &str, kind: &str, slot: &str) -> Msg {
+    let msg = if slot_names_kind(kind, slot) {
+        let name = key.rsplit('.').next().unwrap_or(key);
+        Msg::new(format!("bmc2.{name}_slot"))
+    } else {
+        Msg::new(key.to_owned()).arg_code("component", "health.kind", kind)
+    };
+    msg.arg("slot", slot)
+}
+
 /// The alert a snapshot calls for on one component.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AlertSpec {
@@ -185,9 +212,7 @@ fn recovery_entry(
     NewEntry {
         work_order_id,
         kind: what,
-        message: Msg::new(format!("wo_entry.{what}"))
-            .arg_code("component", "health.kind", kind)
-            .arg("slot", slot),
+        message: about_component(&format!("wo_entry.{what}"), kind, slot),
         alert_id: Some(alert_id),
         at,
     }

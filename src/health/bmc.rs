@@ -197,6 +197,10 @@ pub async fn save(
         .trim_end_matches('/')
         .to_owned();
     let ca = (input.tls_policy == "pinned").then(|| input.ca_cert_pem.trim().to_owned());
+    // New settings poll at once and count failures afresh (a failure with
+    // them is a new `unreachable` event with its own reason), but keep
+    // `failing_since`: the BMC has not answered since then, and the poll
+    // that finds it answering records that it answers again.
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
     let id: i64 = on!(&mut tx, |c| {
@@ -205,7 +209,7 @@ pub async fn save(
              values ($1, $2, $3, $4, $5, $6, $6, $6)
              on conflict (asset_id) do update set url = excluded.url, username = excluded.username,
                tls_policy = excluded.tls_policy, ca_cert_pem = excluded.ca_cert_pem,
-               next_poll_at = excluded.next_poll_at, consecutive_failures = 0, failing_since = null,
+               next_poll_at = excluded.next_poll_at, consecutive_failures = 0,
                updated_at = excluded.updated_at
              returning id",
         )

@@ -120,10 +120,12 @@ async fn join_open(db: &Db, joined: &[(Alert, i64)]) -> AppResult<Vec<i64>> {
         .map(|(a, wo)| NewEntry {
             work_order_id: *wo,
             kind: "failed_again",
-            message: Msg::new("wo_entry.failed_again")
-                .arg_code("component", "health.kind", &a.component_kind)
-                .arg("slot", a.slot.as_deref().unwrap_or(""))
-                .arg_code("severity", "wo_alert", &a.severity),
+            message: crate::health::alerts::about_component(
+                "wo_entry.failed_again",
+                &a.component_kind,
+                a.slot.as_deref().unwrap_or(""),
+            )
+            .arg_code("severity", "wo_alert", &a.severity),
             alert_id: Some(a.id),
             at: a.opened_at,
         })
@@ -197,9 +199,7 @@ async fn plan(db: &Db, alert: &Alert, lang: Lang) -> AppResult<(WorkOrderInput, 
     };
     let notes = vec![
         place(
-            Msg::new("wo_alert.notes")
-                .arg_code("component", "health.kind", &alert.component_kind)
-                .arg("slot", &slot)
+            crate::health::alerts::about_component("wo_alert.notes", &alert.component_kind, &slot)
                 .arg("serial", &serial)
                 .arg("model", alert.model.as_deref().unwrap_or(""))
                 .arg("tag", &alert.asset_tag),
@@ -232,11 +232,7 @@ async fn plan(db: &Db, alert: &Alert, lang: Lang) -> AppResult<(WorkOrderInput, 
 /// left out when the slot already names it (in either language), so it is
 /// not said twice; the place only when the asset is in a rack.
 fn alert_title(alert: &Alert, slot: &str) -> Msg {
-    let key = format!("health.kind.{}", alert.component_kind);
-    let named = [Lang::En, Lang::Ko].into_iter().any(|l| {
-        let word = crate::i18n::t(l, &key).to_lowercase();
-        !word.is_empty() && slot.to_lowercase().contains(&word)
-    });
+    let named = crate::health::alerts::slot_names_kind(&alert.component_kind, slot);
     let place = match (&alert.rack_name, alert.u_position) {
         (Some(rack), Some(u)) => Some(format!("{rack} U{u}")),
         _ => None,

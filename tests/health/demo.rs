@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use rackledger::health::poller::Poller;
-use rackledger::on;
+use rackledger::{exec, on};
 
 use crate::app::{TestApp, count, hidden_csrf};
 use crate::poller::quick;
@@ -142,6 +142,33 @@ async fn a_simulated_dimm_failure_in_the_demo_is_an_alert_and_a_work_order_withi
         let out = poller.run_round().await.unwrap();
         assert!(out.iter().all(|o| o.error.is_none()), "{out:?}");
         assert!(open_alert(&app, target).await.is_none(), "resolved");
+        // Its work order, still open, is told, so nobody swaps a healthy DIMM.
+        let entries = rackledger::workorders::entries::list(&app.db, work_order)
+            .await
+            .unwrap();
+        assert!(
+            entries.iter().any(|e| e.kind == "healthy_again"),
+            "{backend:?} {entries:?}"
+        );
+        exec!(&app.db, |c| sqlx::query(
+            "update users set lang = 'en' where username = 'admin'"
+        )
+        .execute(c)
+        .await)
+        .unwrap();
+        app.login("admin", "rackledger-admin").await;
+        let doc = scraper::Html::parse_document(
+            &app.server
+                .get(&format!("/workorders/{work_order}"))
+                .await
+                .text(),
+        );
+        let cleared = crate::app::text_of(&doc, "#alert-cleared");
+        assert!(
+            cleared.contains("Alert cleared at") && cleared.contains("reports the part healthy"),
+            "{cleared}"
+        );
+        assert!(!cleared.contains("DIMM DIMM"), "{cleared}");
         let doc = scraper::Html::parse_document(&app.server.get("/health").await.text());
         assert_eq!(count(&doc, "#demo-fail"), 1);
         app.finish().await;

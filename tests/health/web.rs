@@ -483,8 +483,14 @@ async fn a_refused_port_is_explained_once_and_the_bmc_answering_again_is_an_even
         let out = poller.run_round().await.unwrap();
         assert!(out.len() == 1 && out[0].error.is_none(), "{out:?}");
         let (_, doc) = app.page(&page).await;
-        let newest = crate::app::text_of(&doc, "#health-events li");
-        assert!(newest.contains("Answering again"), "{newest}");
+        // Newest first: answering again comes before the failure it ends.
+        let events = crate::app::text_of(&doc, "#health-events");
+        let again = events.find("Answering again");
+        let failed = events.find("Not answering");
+        assert!(
+            again.is_some() && failed.is_some() && again < failed,
+            "{events}"
+        );
         app.finish().await;
     }
 }

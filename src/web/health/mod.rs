@@ -44,6 +44,66 @@ pub fn routes() -> Router<AppState> {
         ))
 }
 
+/// A component for a page: the kind word, then the slot, the word left out
+/// when the slot already says it ("DIMM A5", not "DIMM DIMM A5").
+pub fn component(ctx: &Ctx, kind: &str, slot: &str) -> String {
+    if alerts::slot_names_kind(kind, slot) {
+        slot.to_owned()
+    } else {
+        format!("{} {slot}", ctx.tk("health.kind", kind))
+            .trim()
+            .to_owned()
+    }
+}
+
+/// A recorded value in the reader's words: a health state through the
+/// catalogue (`OK`, `ok`, `Critical`), present or gone; others as they are.
+pub fn event_value(ctx: &Ctx, value: Option<&str>) -> String {
+    let Some(v) = value else {
+        return "–".to_owned();
+    };
+    let low = v.to_lowercase();
+    match low.as_str() {
+        "ok" | "warning" | "critical" => ctx.tk("health.sev", &low),
+        "present" | "gone" => ctx.tk("bmc2", &low),
+        _ => v.to_owned(),
+    }
+}
+
+/// What an event says after its kind, in the reader's words: since when a
+/// BMC had not answered, why it does not answer (the explanation, to admins
+/// only, as [`Bmc::for_viewer`] keeps the last error), or a change.
+pub fn event_detail(ctx: &Ctx, e: &Event) -> String {
+    match e.kind.as_str() {
+        "recovered" => e.failing_since().map_or_else(String::new, |since| {
+            format!("· {} {}", ctx.t("health.since"), ctx.datetime(&since))
+        }),
+        "unreachable" => match e.to_value.as_deref() {
+            Some(why) if ctx.is_admin() => format!(
+                "· {}",
+                ctx.msg(&crate::health::redfish::client::explain_stored(why))
+            ),
+            _ => String::new(),
+        },
+        _ => {
+            let what = match e.component.split_once(':') {
+                Some((kind, slot)) => component(ctx, kind, slot),
+                None => e.component.clone(),
+            };
+            let change = format!(
+                "{} → {}",
+                event_value(ctx, e.from_value.as_deref()),
+                event_value(ctx, e.to_value.as_deref())
+            );
+            if what.is_empty() {
+                change
+            } else {
+                format!("{what}: {change}")
+            }
+        }
+    }
+}
+
 /// Formats an optional number for a table cell.
 pub fn num(v: &Option<f64>) -> String {
     v.map_or_else(|| "–".to_owned(), |n| format!("{n}"))

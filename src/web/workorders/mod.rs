@@ -266,6 +266,9 @@ struct ShowPage {
     entries: Vec<crate::workorders::entries::Entry>,
     /// It names a health alert the BMC has cleared: it may close as no fault found.
     no_fault: bool,
+    /// "Alert cleared at …: the BMC reports the part healthy", while the work
+    /// order is active and the BMC's last word on its alert is that.
+    cleared: Option<String>,
 }
 
 async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
@@ -298,9 +301,19 @@ async fn show_page(state: &AppState, ctx: Ctx, id: i64) -> AppResult<ShowPage> {
         removed_to: "rma".into(),
         location_id: home.map(|l| l.to_string()).unwrap_or_default(),
     };
+    let entries = crate::workorders::entries::list(&state.db, id).await?;
+    let cleared = entries
+        .iter()
+        .rev()
+        .find(|e| matches!(e.kind.as_str(), "healthy_again" | "failed_again" | "gone"))
+        .filter(|e| e.kind == "healthy_again" && wo.is_active())
+        .map(|e| {
+            ctx.msg(&crate::i18n::Msg::new("bmc2.cleared_note").arg("at", ctx.datetime(&e.at)))
+        });
     Ok(ShowPage {
         pull: crate::workorders::part_to_pull(&state.db, &wo).await?,
-        entries: crate::workorders::entries::list(&state.db, id).await?,
+        entries,
+        cleared,
         no_fault: crate::workorders::no_fault_applies(&state.db, id).await?,
         open_checks: checks.iter().filter(|c| c.done_at.is_none()).count(),
         checks,
