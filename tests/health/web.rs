@@ -494,3 +494,78 @@ async fn a_refused_port_is_explained_once_and_the_bmc_answering_again_is_an_even
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_bmc_list_names_the_tls_policy_and_an_alert_names_its_dimm_once() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let fake = FakeBmc::start(Behavior::Mockup("public-rackmount1", None)).await;
+        let (asset, _) = crate::poller::add_bmc(&app.db, "SRV-DIMM", &fake.url).await;
+        let out = Poller::new(app.db.clone(), crate::poller::quick(), None)
+            .run_round()
+            .await
+            .unwrap();
+        assert!(out.len() == 1 && out[0].error.is_none(), "{out:?}");
+        exec!(&app.db, |c| sqlx::query(
+            "update users set lang = 'en' where username = 'admin'"
+        )
+        .execute(c)
+        .await)
+        .unwrap();
+        app.login("admin", "rackledger-admin").await;
+        let (_, doc) = app.page("/health/bmcs").await;
+        let tls = crate::app::text_of(&doc, "#bmcs tbody td.tls-policy");
+        assert_eq!(tls, "Checked against the system's CAs", "{backend:?}");
+
+        // A failing DIMM: its alert row, work order notes and audit say "DIMM" once.
+        let now = rackledger::clock::now();
+        exec!(&app.db, |p| sqlx::query(
+            "insert into health_alerts (asset_id, dedup_key, component_kind, component, slot, severity,
+             opened_at, last_seen_at, open_key, created_at, updated_at)
+             values ($1, 'memory:DIMM A5', 'memory', 'memory DIMM A5', 'DIMM A5', 'critical', $2, $2, 'memory:DIMM A5', $2, $2)"
+        )
+        .bind(asset)
+        .bind(now)
+        .execute(p)
+        .await)
+        .unwrap();
+        rackledger::workorders::alerts::open_for_alerts(&app.db, rackledger::i18n::Lang::En)
+            .await
+            .unwrap();
+        let (_, doc) = app.page(&format!("/inventory/assets/{asset}")).await;
+        let row = crate::app::text_of(&doc, "#asset-alerts");
+        assert!(
+            row.contains("DIMM A5") && !row.contains("DIMM DIMM"),
+            "{row}"
+        );
+        let (_, doc) = app.page("/health").await;
+        let fleet = crate::app::text_of(&doc, "body");
+        assert!(
+            fleet.contains("DIMM A5") && !fleet.contains("DIMM DIMM"),
+            "{fleet}"
+        );
+        let wo = rackledger::workorders::active_for_asset(&app.db, asset)
+            .await
+            .unwrap();
+        let dimm = wo
+            .iter()
+            .find(|w| w.title.contains("DIMM A5"))
+            .unwrap_or_else(|| panic!("{wo:?}"));
+        for lang in [rackledger::i18n::Lang::En, rackledger::i18n::Lang::Ko] {
+            let notes = dimm.clone().localized(lang).notes;
+            assert!(
+                notes.contains("DIMM A5") && !notes.contains("DIMM DIMM"),
+                "{notes}"
+            );
+        }
+        let audit: Vec<String> = on!(&app.db, |c| sqlx::query_scalar(
+            "select coalesce(after_json, '') from audit_log where entity = 'work_order'"
+        )
+        .fetch_all(c)
+        .await)
+        .unwrap();
+        assert!(!audit.is_empty());
+        assert!(audit.iter().all(|a| !a.contains("DIMM DIMM")), "{audit:?}");
+        app.finish().await;
+    }
+}

@@ -88,7 +88,7 @@ fn bmcs_table(ctx: &Ctx, rows: &[BmcRow]) -> Table {
                 Cell::Text(b.asset_tag.clone()),
                 b.url.clone().into(),
                 b.username.clone().into(),
-                b.tls_policy.clone().into(),
+                ctx.tk("health.tls", &b.tls_policy).into(),
                 ctx.t(if b.enabled { "list2.yes" } else { "list2.no" })
                     .into(),
                 Cell::Int(b.consecutive_failures),
