@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use rackledger::health::poller::Poller;
-use rackledger::{exec, on};
+use rackledger::on;
 
 use crate::app::{TestApp, count, hidden_csrf};
 use crate::poller::quick;
@@ -150,13 +150,7 @@ async fn a_simulated_dimm_failure_in_the_demo_is_an_alert_and_a_work_order_withi
             entries.iter().any(|e| e.kind == "healthy_again"),
             "{backend:?} {entries:?}"
         );
-        exec!(&app.db, |c| sqlx::query(
-            "update users set lang = 'en' where username = 'admin'"
-        )
-        .execute(c)
-        .await)
-        .unwrap();
-        app.login("admin", "rackledger-admin").await;
+        crate::web::admin_in_english(&mut app).await;
         let doc = scraper::Html::parse_document(
             &app.server
                 .get(&format!("/workorders/{work_order}"))

@@ -11,6 +11,17 @@ use crate::fake::{Behavior, FakeBmc};
 use crate::poller::add_asset;
 use crate::support::backends;
 
+/// Logs in as the admin, reading English.
+pub async fn admin_in_english(app: &mut TestApp) {
+    exec!(&app.db, |c| sqlx::query(
+        "update users set lang = 'en' where username = 'admin'"
+    )
+    .execute(c)
+    .await)
+    .unwrap();
+    app.login("admin", "rackledger-admin").await;
+}
+
 async fn csrf_of(app: &TestApp, path: &str) -> String {
     hidden_csrf(&app.server.get(path).await.text())
 }
@@ -458,13 +469,7 @@ async fn a_refused_port_is_explained_once_and_the_bmc_answering_again_is_an_even
         let poller = Poller::new(app.db.clone(), crate::poller::quick(), None);
         let out = poller.run_round().await.unwrap();
         assert!(out.len() == 1 && out[0].error.is_some(), "{out:?}");
-        exec!(&app.db, |c| sqlx::query(
-            "update users set lang = 'en' where username = 'admin'"
-        )
-        .execute(c)
-        .await)
-        .unwrap();
-        app.login("admin", "rackledger-admin").await;
+        admin_in_english(&mut app).await;
         let page = format!("/inventory/assets/{asset}");
         let text = app.server.get(&page).await.text();
         let doc = scraper::Html::parse_document(&text);
@@ -506,13 +511,7 @@ async fn the_bmc_list_names_the_tls_policy_and_an_alert_names_its_dimm_once() {
             .await
             .unwrap();
         assert!(out.len() == 1 && out[0].error.is_none(), "{out:?}");
-        exec!(&app.db, |c| sqlx::query(
-            "update users set lang = 'en' where username = 'admin'"
-        )
-        .execute(c)
-        .await)
-        .unwrap();
-        app.login("admin", "rackledger-admin").await;
+        admin_in_english(&mut app).await;
         let (_, doc) = app.page("/health/bmcs").await;
         let tls = crate::app::text_of(&doc, "#bmcs tbody td.tls-policy");
         assert_eq!(tls, "Checked against the system's CAs", "{backend:?}");
