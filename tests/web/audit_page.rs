@@ -89,14 +89,7 @@ async fn the_audit_log_names_the_record_and_lists_its_changes_in_the_readers_wor
         );
 
         let csrf = app.login("admin", "rackledger-admin").await;
-        let r = app
-            .post_form(
-                "/account/preferences",
-                &csrf,
-                &[("lang", "en"), ("time_zone", "Asia/Seoul")],
-            )
-            .await;
-        assert_eq!(r.status_code(), 303, "{}", r.text());
+        crate::history::choose_zone(&app, &csrf, "Asia/Seoul").await;
         let path = format!("/admin/audit?entity=purchase_order&entity_id={po}");
         let (status, doc) = app.page(&path).await;
         assert_eq!(status, 200, "{backend:?}");

@@ -843,7 +843,7 @@ fn another_day() -> (&'static str, time::Date, time::Date, bool) {
     (zone, local_today, day, day < local_today)
 }
 
-async fn choose_zone(app: &TestApp, csrf: &str, zone: &str) {
+pub(crate) async fn choose_zone(app: &TestApp, csrf: &str, zone: &str) {
     let r = app
         .post_form(
             "/account/preferences",
