@@ -3,9 +3,8 @@
 //! reader's zone.
 
 use rackledger::audit::{self, Actor, AuditFilter};
-use rackledger::money::Currency;
 use rackledger::on;
-use rackledger::procurement::{orders, po_status};
+use rackledger::procurement::po_status;
 use scraper::{Html, Selector};
 
 use crate::app::{TestApp, count, text_of};
@@ -46,22 +45,8 @@ async fn csv(app: &TestApp, path: &str) -> Vec<Vec<String>> {
 async fn the_audit_log_names_the_record_and_lists_its_changes_in_the_readers_words() {
     for backend in backends() {
         let mut app = TestApp::start(backend).await;
-        let supplier: i64 = on!(&app.db, |p| sqlx::query_scalar(
-            "select id from suppliers order by id limit 1"
-        )
-        .fetch_one(p)
-        .await)
-        .unwrap();
-        let input = orders::PoInput {
-            supplier_id: supplier,
-            currency: Some("KRW".into()),
-            notes: "audit me".into(),
-            ..orders::PoInput::default()
-        };
         let actor = Actor::system("test");
-        let po = orders::create_po(&app.db, &actor, Currency::KRW, &input)
-            .await
-            .unwrap();
+        let po = crate::history::draft_order(&app.db, "audit me").await;
         po_status::transition(&app.db, &actor, po, "cancelled")
             .await
             .unwrap();

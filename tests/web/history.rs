@@ -134,7 +134,7 @@ async fn a_racks_history_names_the_changed_fields_and_hides_cost_from_roles_with
 }
 
 /// A draft order in won from the first supplier, with `notes`.
-async fn draft_order(db: &Db, notes: &str) -> i64 {
+pub(crate) async fn draft_order(db: &Db, notes: &str) -> i64 {
     let supplier: i64 = on!(db, |p| sqlx::query_scalar(
         "select id from suppliers order by id limit 1"
     )
