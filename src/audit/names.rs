@@ -33,6 +33,12 @@ pub enum Ref {
     Order,
     /// `users`: the user name.
     User,
+    /// `work_orders`: its title.
+    WorkOrder,
+    /// `po_lines`: its order's number and line number.
+    OrderLine,
+    /// `rmas`: the serial of the unit sent back.
+    Rma,
 }
 
 impl Ref {
@@ -71,6 +77,16 @@ impl Ref {
             Ref::Asset => ("select id, asset_tag from assets", "id"),
             Ref::Order => ("select id, number from purchase_orders", "id"),
             Ref::User => ("select id, username from users", "id"),
+            Ref::WorkOrder => ("select id, title from work_orders", "id"),
+            Ref::OrderLine => (
+                "select l.id, p.number || ' · ' || cast(l.line_no as text)
+                 from po_lines l join purchase_orders p on p.id = l.po_id",
+                "l.id",
+            ),
+            Ref::Rma => (
+                "select r.id, u.serial from rmas r join units u on u.id = r.unit_id",
+                "r.id",
+            ),
         })
     }
 }

@@ -51,6 +51,9 @@ pub struct Rma {
     pub credit_amount: Option<DbDecimal>,
     /// Credit currency.
     pub credit_currency: Option<String>,
+    /// The unit's warranty end, when known (when not, "not under
+    /// warranty" means unknown).
+    pub warranty_end: Option<time::Date>,
 }
 
 impl Rma {
@@ -64,7 +67,7 @@ impl Rma {
 }
 
 const RMA_SELECT: &str = "select r.id, r.unit_id, u.serial, m.mpn, r.supplier_id, s.name as supplier_name,
-    o.number as po_number, r.under_warranty, r.status, r.reason, r.replacement_unit_id, r.credit_amount, r.credit_currency
+    o.number as po_number, r.under_warranty, r.status, r.reason, r.replacement_unit_id, r.credit_amount, r.credit_currency, u.warranty_end
     from rmas r join units u on u.id = r.unit_id join part_models m on m.id = u.part_model_id
     join suppliers s on s.id = r.supplier_id left join purchase_orders o on o.id = r.po_id";
 

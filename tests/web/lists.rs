@@ -403,10 +403,9 @@ async fn assets_work_orders_bmcs_and_the_audit_log_sort_and_download() {
         sorts_both_ways(&app, "/inventory/assets", "#assets", "tag", 0, lower).await;
         sorts_both_ways(&app, "/workorders", "#workorders", "title", 1, lower).await;
         sorts_both_ways(&app, "/health/bmcs", "#bmcs", "asset", 0, lower).await;
-        sorts_both_ways(&app, "/admin/audit", "#audit", "entity", 3, |s| {
-            s.split(" #").next().unwrap_or_default().to_owned()
-        })
-        .await;
+        // The audit log's record column is in words (sorted by kind code),
+        // so check its sort on the actor column, which is shown as stored.
+        sorts_both_ways(&app, "/admin/audit", "#audit", "actor", 1, lower).await;
 
         let a = csv_rows(&app, "/inventory/assets?q=srv-&sort=-tag&download=csv").await;
         let got: Vec<&str> = a[1..].iter().map(|r| r[0].as_str()).collect();
@@ -419,7 +418,7 @@ async fn assets_work_orders_bmcs_and_the_audit_log_sort_and_download() {
         assert_eq!(bx[1][0], "SRV-C");
         let au = csv_rows(&app, "/admin/audit?entity=bmc&download=csv").await;
         assert_eq!(au.len(), 4, "three BMCs saved: {au:?}");
-        assert!(au[1..].iter().all(|r| r[3] == "bmc"), "{au:?}");
+        assert!(au[1..].iter().all(|r| r[3].starts_with("BMC")), "{au:?}");
         // Times in the user's zone, named in the header.
         assert!(au[0][0].ends_with(" (Asia/Seoul)"), "{:?}", au[0]);
         assert!(bx[0][6].ends_with("(Asia/Seoul)"), "{:?}", bx[0]);

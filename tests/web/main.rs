@@ -10,6 +10,7 @@ mod api_gaps;
 mod api_money;
 mod app;
 mod assembly;
+mod audit_page;
 mod auth;
 mod build_templates;
 mod concurrency;

@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::export::Cell;
 use crate::web::AppState;
 use crate::web::auth::site::site_choice;
+use crate::web::history::{self, Entry};
 use crate::web::list::{self, ListParams, ListState};
 use crate::web::{Checked, Ctx, Pager, see_other, unless_refused};
 
@@ -419,8 +420,8 @@ struct AuditQuery {
 #[template(path = "admin/audit.html")]
 struct AuditPage {
     ctx: Ctx,
-    rows: Vec<AuditEntry>,
-    entities: Vec<String>,
+    rows: Vec<Entry>,
+    entities: Vec<(String, String)>,
     entity: String,
     entity_id: String,
     actor: String,
@@ -458,23 +459,27 @@ async fn audit_log(
         &q.list,
     );
     if list.download.is_some() {
-        let (db, c, sort, f) = (state.db.clone(), ctx.clone(), list.sort.clone(), filter);
+        let (st, c, sort, f) = (state.clone(), ctx.clone(), list.sort.clone(), filter);
         let headers = audit_headers(&ctx);
         return list::download_rows(&ctx, &list, "audit", headers, move |limit, offset| {
-            let (db, c, sort, f) = (db.clone(), c.clone(), sort.clone(), f.clone());
+            let (st, c, sort, f) = (st.clone(), c.clone(), sort.clone(), f.clone());
             Box::pin(async move {
-                let (rows, total) = audit::list_sorted(&db, &f, &sort, limit, offset).await?;
-                Ok((audit_rows(&c, rows), total))
+                let (rows, total) = audit::list_sorted(&st.db, &f, &sort, limit, offset).await?;
+                Ok((audit_rows(&st, &c, &rows).await?, total))
             })
         })
         .await;
     }
     let (limit, offset) = list.window();
     let (rows, total) = audit::list_sorted(&state.db, &filter, &list.sort, limit, offset).await?;
+    let entities = audit::entities(&state.db).await?;
     Ok(AuditPage {
+        rows: history::entries(&state, &ctx, &rows).await?,
+        entities: entities
+            .into_iter()
+            .map(|e| (history::kind_name(&ctx, &e), e))
+            .collect(),
         ctx: ctx.section("admin"),
-        rows,
-        entities: audit::entities(&state.db).await?,
         entity: filter.entity.unwrap_or_default(),
         entity_id: filter.entity_id.unwrap_or_default(),
         actor: filter.actor.unwrap_or_default(),
@@ -488,8 +493,7 @@ async fn audit_log(
 }
 
 /// The audit log download's headers: times in the user's zone (named in
-/// the header); the before and after values, which may hold prices, only
-/// for those who see money.
+/// the header), the record in words and its changes as on the page.
 fn audit_headers(ctx: &Ctx) -> Vec<String> {
     let mut headers: Vec<String> = vec![list::zoned_header(ctx, "audit.when")];
     headers.extend(
@@ -498,35 +502,30 @@ fn audit_headers(ctx: &Ctx) -> Vec<String> {
             "audit.action",
             "audit.entity",
             "audit.entity_id",
+            "audit.changes",
         ]
         .iter()
         .map(|k| ctx.t(k).to_owned()),
     );
-    if ctx.can_money() {
-        headers.push(ctx.t("audit.before").to_owned());
-        headers.push(ctx.t("audit.after").to_owned());
-    }
     headers
 }
 
-/// The audit rows as download cells, matching [`audit_headers`].
-fn audit_rows(ctx: &Ctx, rows: Vec<AuditEntry>) -> Vec<Vec<Cell>> {
-    let money = ctx.can_money();
-    rows.into_iter()
-        .map(|r| {
-            let when = list::zoned_time(ctx, &r.created_at);
-            let mut row = vec![
-                Cell::Text(when),
-                r.actor.into(),
-                ctx.tk("audit.actions", &r.action).into(),
-                r.entity.into(),
-                r.entity_id.into(),
-            ];
-            if money {
-                row.push(r.before_json.unwrap_or_default().into());
-                row.push(r.after_json.unwrap_or_default().into());
-            }
-            row
+/// The audit rows as download cells, matching [`audit_headers`]: the same
+/// words as the page, money left out for those who may not see it.
+async fn audit_rows(state: &AppState, ctx: &Ctx, rows: &[AuditEntry]) -> AppResult<Vec<Vec<Cell>>> {
+    let entries = history::entries(state, ctx, rows).await?;
+    Ok(rows
+        .iter()
+        .zip(entries)
+        .map(|(r, e)| {
+            vec![
+                Cell::Text(list::zoned_time(ctx, &r.created_at)),
+                e.actor.clone().into(),
+                ctx.tk("audit.actions", &e.action).into(),
+                e.what.text.clone().into(),
+                r.entity_id.clone().into(),
+                e.changes_text().into(),
+            ]
         })
-        .collect()
+        .collect())
 }

@@ -110,6 +110,25 @@ pub fn diff(before: Option<&str>, after: Option<&str>) -> Vec<FieldDiff> {
         .collect()
 }
 
+/// Leaves out a `<x>_name` field beside a changed `<x>_id` that names a
+/// record (an RMA's `supplier_name` beside its `supplier_id`): the id is
+/// shown by that name already, and both would read as the same label twice.
+pub fn without_named_twice(diffs: Vec<FieldDiff>) -> Vec<FieldDiff> {
+    let ids: std::collections::BTreeSet<String> = diffs
+        .iter()
+        .filter(|d| super::fields::ref_of(d.field()).is_some())
+        .map(|d| d.key.clone())
+        .collect();
+    diffs
+        .into_iter()
+        .filter(|d| {
+            d.key
+                .strip_suffix("_name")
+                .is_none_or(|stem| !ids.contains(&format!("{stem}_id")))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +160,15 @@ mod tests {
                 ("token.name", "name", "ci"),
             ]
         );
+    }
+
+    #[test]
+    fn a_name_beside_the_id_it_names_is_left_out() {
+        let before = r#"{"supplier_id":1,"supplier_name":"Acme","site_name":"DC1"}"#;
+        let after = r#"{"supplier_id":2,"supplier_name":"Zeta","site_name":"DC2"}"#;
+        let d = without_named_twice(diff(Some(before), Some(after)));
+        let keys: Vec<_> = d.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["site_name", "supplier_id"]);
     }
 
     #[test]

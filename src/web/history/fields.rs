@@ -59,8 +59,27 @@ pub fn ref_of(field: &str) -> Option<Ref> {
     })
 }
 
+/// What record the id of an audit row of `entity` names (`purchase_order` → an order).
+pub fn ref_of_entity(entity: &str) -> Option<Ref> {
+    Some(match entity {
+        "unit" => Ref::Unit,
+        "asset" | "placement" => Ref::Asset,
+        "rack" => Ref::Rack,
+        "purchase_order" => Ref::Order,
+        "po_line" => Ref::OrderLine,
+        "supplier" => Ref::Supplier,
+        "part_model" => Ref::PartModel,
+        "build_template" => Ref::Template,
+        "stock_location" => Ref::Location,
+        "user" => Ref::User,
+        "work_order" => Ref::WorkOrder,
+        "rma" => Ref::Rma,
+        _ => return None,
+    })
+}
+
 /// The page of a record, for the kinds that have one.
-fn href(kind: Ref, id: i64) -> Option<String> {
+pub fn href(kind: Ref, id: i64) -> Option<String> {
     let base = match kind {
         Ref::Unit => "/inventory/units",
         Ref::Template => "/inventory/templates",
@@ -69,7 +88,14 @@ fn href(kind: Ref, id: i64) -> Option<String> {
         Ref::Supplier => "/procurement/suppliers",
         Ref::Asset => "/inventory/assets",
         Ref::Order => "/procurement/orders",
-        Ref::Location | Ref::Site | Ref::Room | Ref::Row | Ref::User => return None,
+        Ref::WorkOrder => "/workorders",
+        Ref::OrderLine
+        | Ref::Rma
+        | Ref::Location
+        | Ref::Site
+        | Ref::Room
+        | Ref::Row
+        | Ref::User => return None,
     };
     Some(format!("{base}/{id}"))
 }

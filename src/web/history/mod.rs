@@ -21,7 +21,7 @@ use crate::inventory::{assets, units};
 use crate::procurement::orders_repo as po_repo;
 use crate::web::{AppState, Ctx, Pager};
 
-pub use view::{Charts, Entry, asset_charts};
+pub use view::{Charts, Entry, asset_charts, entries, kind_name};
 
 /// History tabs and the readings page.
 pub fn routes() -> Router<AppState> {

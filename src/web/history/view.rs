@@ -29,21 +29,71 @@ pub struct Entry {
     pub actor: String,
     /// create, update or delete.
     pub action: String,
-    /// What was changed, in the reader's words (`Rack`, `Order line #4`).
-    pub what: String,
-    /// Its changed fields.
+    /// What was changed, in the reader's words (`Order PO-2026-0005`,
+    /// `Extra cost #4`), linked to its page when it has one.
+    pub what: Shown,
+    /// Its changed fields; money fields left out for readers without money.
     pub changes: Vec<Change>,
 }
 
+impl Entry {
+    /// The changes as one line of text (`Status: Draft → Ordered; ...`), for downloads.
+    pub fn changes_text(&self) -> String {
+        let word = |v: &Shown| {
+            if v.is_empty() {
+                "—".to_owned()
+            } else {
+                v.text.clone()
+            }
+        };
+        self.changes
+            .iter()
+            .map(|c| format!("{}: {} → {}", c.label, word(&c.old), word(&c.new)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// The kind of record an audit row is about, in the reader's words.
+pub fn kind_name(ctx: &Ctx, entity: &str) -> String {
+    known(ctx, "history_entity", entity)
+        .or_else(|| known(ctx, "history2.entity", entity))
+        .or_else(|| known(ctx, "audit2.entity", entity))
+        .unwrap_or_else(|| fields::humanise(entity))
+}
+
+/// Whether a snapshot has no warranty end: then "not under warranty" is
+/// unknown rather than no.
+fn no_warranty_end(json: Option<&str>) -> bool {
+    json.and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+        .is_some_and(|v| v.get("warranty_end").is_none_or(serde_json::Value::is_null))
+}
+
 /// The audit rows as history entries for the reader of `ctx`; the records
-/// their ids point to are named with one query per kind for the page.
+/// they are about and their ids point to are named with one query per kind
+/// for the page.
 pub async fn entries(state: &AppState, ctx: &Ctx, rows: &[AuditEntry]) -> AppResult<Vec<Entry>> {
+    let money = ctx.can_money();
     let diffs: Vec<Vec<FieldDiff>> = rows
         .iter()
-        .map(|r| diff::diff(r.before_json.as_deref(), r.after_json.as_deref()))
+        .map(|r| {
+            let mut d = diff::without_named_twice(diff::diff(
+                r.before_json.as_deref(),
+                r.after_json.as_deref(),
+            ));
+            d.retain(|d| money || !d.is_money());
+            d
+        })
         .collect();
-    let names =
-        crate::audit::names::names(&state.db, &fields::refs(diffs.iter().flatten())).await?;
+    let target = |r: &AuditEntry| {
+        Some((
+            fields::ref_of_entity(&r.entity)?,
+            r.entity_id.parse::<i64>().ok()?,
+        ))
+    };
+    let mut refs = fields::refs(diffs.iter().flatten());
+    refs.extend(rows.iter().filter_map(target));
+    let names = crate::audit::names::names(&state.db, &refs).await?;
     Ok(rows
         .iter()
         .zip(&diffs)
@@ -56,22 +106,39 @@ pub async fn entries(state: &AppState, ctx: &Ctx, rows: &[AuditEntry]) -> AppRes
                     .unwrap_or(state.config.base()),
                 names: &names,
             };
+            let show = |d: &FieldDiff, raw: &str, json: Option<&str>| {
+                if d.field() == "under_warranty" && raw == "false" && no_warranty_end(json) {
+                    return Shown {
+                        text: ctx.t("audit2.warranty_unknown").to_owned(),
+                        href: None,
+                    };
+                }
+                values.show(d, raw)
+            };
             let changes = diffs
                 .iter()
                 .map(|d| Change {
                     label: fields::label(ctx, d),
-                    old: values.show(d, &d.old),
-                    new: values.show(d, &d.new),
+                    old: show(d, &d.old, r.before_json.as_deref()),
+                    new: show(d, &d.new, r.after_json.as_deref()),
                 })
                 .collect();
-            let kind = known(ctx, "history_entity", &r.entity)
-                .or_else(|| known(ctx, "history2.entity", &r.entity))
-                .unwrap_or_else(|| fields::humanise(&r.entity));
+            let kind = kind_name(ctx, &r.entity);
+            let what = match target(r).and_then(|t| Some((t, names.get(&t)?))) {
+                Some(((kind_ref, id), name)) => Shown {
+                    text: format!("{kind} {name}"),
+                    href: fields::href(kind_ref, id),
+                },
+                None => Shown {
+                    text: format!("{kind} #{}", r.entity_id),
+                    href: None,
+                },
+            };
             Entry {
                 when: ctx.datetime(&r.created_at),
                 actor: r.actor.clone(),
                 action: r.action.clone(),
-                what: format!("{kind} #{}", r.entity_id),
+                what,
                 changes,
             }
         })
