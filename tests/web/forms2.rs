@@ -626,3 +626,89 @@ async fn an_import_profile_refused_at_the_edge_keeps_what_was_typed() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn demoting_or_disabling_the_last_admin_shows_the_user_form_marked() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "admin", "en").await;
+        let admin = app.user_id("admin").await;
+        let path = format!("/admin/users/{admin}");
+        let r = app
+            .post_form(
+                &path,
+                &csrf,
+                &[("display_name", "Boss"), ("role", "viewer")],
+            )
+            .await;
+        assert_eq!(r.status_code(), 409, "{backend:?}");
+        let doc = Html::parse_document(&r.text());
+        marked(&doc, "role", "last active administrator");
+        assert_eq!(
+            attr(&doc, "select[name=role] option[selected]", "value"),
+            "viewer"
+        );
+        assert_eq!(attr(&doc, "input[name=display_name]", "value"), "Boss");
+
+        let r = app
+            .post_form(
+                &path,
+                &csrf,
+                &[
+                    ("display_name", "admin"),
+                    ("role", "admin"),
+                    ("disabled", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 409, "{backend:?}");
+        let doc = Html::parse_document(&r.text());
+        marked(&doc, "disabled", "last active administrator");
+        assert_eq!(attr(&doc, "input[name=disabled][checked]", "value"), "1");
+        let n = scalar(
+            &app,
+            "select count(*) from users where role = 'admin' and disabled = false",
+        )
+        .await;
+        assert_eq!(n, 1, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_hidden_character_in_a_list_search_still_shows_the_list() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        as_user(&mut app, "admin", "en").await;
+        for path in [
+            "/inventory/units?q=%00",
+            "/procurement/suppliers?q=a%1Bb",
+            "/admin/users?q=%E2%80%AE",
+        ] {
+            let r = app.server.get(path).await;
+            assert_eq!(r.status_code(), 200, "{backend:?} {path}: {}", r.text());
+            assert!(!r.text().contains('\u{0}'), "{path}");
+        }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_page_number_is_refused_in_words_not_the_parsers() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        as_user(&mut app, "admin", "en").await;
+        let order = scalar(&app, "select min(id) from purchase_orders").await;
+        for path in [
+            format!("/procurement/orders/{order}?page=abc"),
+            "/inventory/units?page=abc".to_owned(),
+        ] {
+            let r = app.server.get(&path).await;
+            assert_eq!(r.status_code(), 400, "{backend:?} {path}");
+            let text = r.text();
+            assert!(!text.contains("deserialize"), "{path}: {text}");
+            assert!(text.contains("page number"), "{path}: {text}");
+        }
+        app.finish().await;
+    }
+}
