@@ -66,6 +66,20 @@ pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
 }
 
+tokio::task_local! {
+    static NO_WRITES: ();
+}
+
+/// Runs `work` (a service call) for its validation only: every transaction
+/// it commits ([`Tx::commit`]) is rolled back instead, so a service answers
+/// with its field errors (or would-be success) and writes nothing. For a
+/// form some of whose fields were already refused, to show every message at
+/// once. Only writes in a transaction are held back: a service that writes
+/// on the pool directly must not be run this way.
+pub async fn checking_only<F: std::future::Future>(work: F) -> F::Output {
+    NO_WRITES.scope((), work).await
+}
+
 /// How long a SQLite statement waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -326,6 +340,9 @@ impl Tx {
 
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), DbError> {
+        if NO_WRITES.try_with(|_| ()).is_ok() {
+            return self.rollback().await;
+        }
         match self {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,

@@ -712,3 +712,106 @@ async fn an_unreadable_page_number_is_refused_in_words_not_the_parsers() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_field_refused_at_the_edge_does_not_hide_the_forms_other_messages() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "admin", "en").await;
+        let doc = post(
+            &app,
+            &csrf,
+            "/procurement/suppliers",
+            &[
+                ("name", "Bad\u{1b}Co".into()),
+                ("country", "KR".into()),
+                ("currency", "KRW".into()),
+                ("lead_time_days", "abc".into()),
+            ],
+        )
+        .await;
+        marked(&doc, "name", "U+001B");
+        marked(&doc, "lead_time_days", "whole number of days");
+        assert_eq!(attr(&doc, "input[name=lead_time_days]", "value"), "abc");
+
+        let doc = post(
+            &app,
+            &csrf,
+            "/workorders",
+            &[
+                ("kind", "replace".into()),
+                ("title", "x".repeat(5000)),
+                ("asset_tag", "NO-SUCH-ASSET".into()),
+                ("due_date", "31/12/2026".into()),
+            ],
+        )
+        .await;
+        marked(&doc, "title", "300");
+        marked(&doc, "asset_tag", "NO-SUCH-ASSET");
+        marked(&doc, "due_date", "31/12/2026");
+        let n = scalar(
+            &app,
+            "select count(*) from suppliers where name like 'Bad%'",
+        )
+        .await;
+        assert_eq!(n, 0, "{backend:?}: nothing written");
+        let n = scalar(
+            &app,
+            "select count(*) from work_orders where length(title) > 300",
+        )
+        .await;
+        assert_eq!(n, 0, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_refused_form_whose_other_fields_are_fine_writes_nothing() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "admin", "en").await;
+        let before = scalar(&app, "select count(*) from work_orders").await;
+        let doc = post(
+            &app,
+            &csrf,
+            "/workorders",
+            &[
+                ("kind", "other".into()),
+                ("title", "Tidy\u{0} the cage".into()),
+            ],
+        )
+        .await;
+        marked(&doc, "title", "U+0000");
+        let after = scalar(&app, "select count(*) from work_orders").await;
+        assert_eq!(after, before, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_empty_supplier_lead_time_is_asked_for_not_stored_as_zero() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "admin", "en").await;
+        let doc = post(
+            &app,
+            &csrf,
+            "/procurement/suppliers",
+            &[
+                ("name", "Blank Lead Co".into()),
+                ("country", "KR".into()),
+                ("currency", "KRW".into()),
+                ("lead_time_days", "".into()),
+            ],
+        )
+        .await;
+        marked(&doc, "lead_time_days", "0 if");
+        let n = scalar(
+            &app,
+            "select count(*) from suppliers where name = 'Blank Lead Co'",
+        )
+        .await;
+        assert_eq!(n, 0, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
