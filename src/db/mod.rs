@@ -74,10 +74,16 @@ tokio::task_local! {
 /// it commits ([`Tx::commit`]) is rolled back instead, so a service answers
 /// with its field errors (or would-be success) and writes nothing. For a
 /// form some of whose fields were already refused, to show every message at
-/// once. Only writes in a transaction are held back: a service that writes
-/// on the pool directly must not be run this way.
+/// once. A statement run with `exec!` on the pool is refused; one that
+/// writes on the pool with `on!` (an insert reading back its id) is not
+/// caught, so a service doing that must not be run this way.
 pub async fn checking_only<F: std::future::Future>(work: F) -> F::Output {
     NO_WRITES.scope((), work).await
+}
+
+/// Whether the running task is inside [`checking_only`].
+pub(crate) fn is_checking_only() -> bool {
+    NO_WRITES.try_with(|_| ()).is_ok()
 }
 
 /// How long a SQLite statement waits for another connection's write lock.
@@ -340,7 +346,7 @@ impl Tx {
 
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), DbError> {
-        if NO_WRITES.try_with(|_| ()).is_ok() {
+        if is_checking_only() {
             return self.rollback().await;
         }
         match self {

@@ -815,3 +815,39 @@ async fn an_empty_supplier_lead_time_is_asked_for_not_stored_as_zero() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_unknown_supplier_and_a_huge_quantity_say_what_is_wrong() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "buyer", "en").await;
+        let doc = post(
+            &app,
+            &csrf,
+            "/procurement/orders",
+            &[("supplier_id", "999999".into())],
+        )
+        .await;
+        marked(&doc, "supplier_id", "Unknown supplier");
+
+        let draft = scalar(
+            &app,
+            "select min(id) from purchase_orders where status = 'draft'",
+        )
+        .await;
+        let part = scalar(&app, "select min(id) from part_models").await;
+        let doc = post(
+            &app,
+            &csrf,
+            &format!("/procurement/orders/{draft}/lines"),
+            &[
+                ("part_model_id", part.to_string()),
+                ("quantity", "99999999999999".into()),
+                ("unit_price", "10".into()),
+            ],
+        )
+        .await;
+        marked(&doc, "quantity", "1,000,000");
+        app.finish().await;
+    }
+}
