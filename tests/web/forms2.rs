@@ -851,3 +851,32 @@ async fn an_unknown_supplier_and_a_huge_quantity_say_what_is_wrong() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_unknown_list_filter_is_named_not_ignored() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        as_user(&mut app, "admin", "en").await;
+        for path in [
+            "/inventory/units?status=bogus",
+            "/procurement/orders?status=bogus",
+            "/procurement/parts?category=bogus",
+            "/inventory/stock?category=bogus",
+            "/workorders?status=bogus",
+        ] {
+            let r = app.server.get(path).await;
+            assert_eq!(r.status_code(), 422, "{backend:?} {path}");
+            assert!(r.text().contains("bogus"), "{path}: {}", r.text());
+        }
+        for path in [
+            "/inventory/units?status=",
+            "/inventory/units?status=faulty",
+            "/procurement/orders?status=draft",
+            "/workorders?status=all",
+        ] {
+            let r = app.server.get(path).await;
+            assert_eq!(r.status_code(), 200, "{backend:?} {path}");
+        }
+        app.finish().await;
+    }
+}
