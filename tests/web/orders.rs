@@ -999,8 +999,13 @@ async fn a_serial_too_long_or_with_an_invisible_character_is_refused_and_nothing
         let mut app = app;
         let csrf = app.login("admin", "rackledger-admin").await;
         for q in ["a%00b", "%00"] {
+            // (An empty search, what is left of `%00`, goes back a page.)
             let r = app.server.get(&format!("/search?q={q}")).await;
-            assert_eq!(r.status_code(), 200, "{backend:?} {q}");
+            assert!(
+                matches!(r.status_code().as_u16(), 200 | 303),
+                "{backend:?} {q}: {}",
+                r.status_code()
+            );
             let r = app.server.get(&format!("/api/v1/units?q={q}")).await;
             assert_eq!(r.status_code(), 422, "{backend:?} {q}");
         }
