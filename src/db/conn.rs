@@ -137,6 +137,19 @@ impl<'a> Conn<'a> {
         })
     }
 
+    /// As [`Conn::hold`], for a statement that writes: on the pool it is
+    /// refused while [`super::checking_only`] runs (a transaction's writes
+    /// are rolled back then instead).
+    #[doc(hidden)]
+    pub async fn hold_to_write(self) -> Result<Held<'a>, sqlx::Error> {
+        if matches!(self, Conn::Pool(_)) && super::is_checking_only() {
+            return Err(sqlx::Error::Protocol(
+                "checking only: nothing is written".into(),
+            ));
+        }
+        self.hold().await
+    }
+
     #[doc(hidden)]
     pub async fn hold(self) -> Result<Held<'a>, sqlx::Error> {
         Ok(match self {
@@ -184,7 +197,7 @@ macro_rules! on {
 #[macro_export]
 macro_rules! exec {
     ($src:expr, |$c:ident| $body:expr) => {
-        match $crate::db::Conn::hold(($src).conn()).await {
+        match $crate::db::Conn::hold_to_write(($src).conn()).await {
             Err(e) => Err(::core::convert::From::from(e)),
             Ok(mut held) => match held.raw() {
                 $crate::db::Raw::Sqlite($c) => ($body).map(|r| r.rows_affected()),

@@ -66,6 +66,26 @@ pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
 }
 
+tokio::task_local! {
+    static NO_WRITES: ();
+}
+
+/// Runs `work` (a service call) for its validation only: every transaction
+/// it commits ([`Tx::commit`]) is rolled back instead, so a service answers
+/// with its field errors (or would-be success) and writes nothing. For a
+/// form some of whose fields were already refused, to show every message at
+/// once. A statement run with `exec!` on the pool is refused; one that
+/// writes on the pool with `on!` (an insert reading back its id) is not
+/// caught, so a service doing that must not be run this way.
+pub async fn checking_only<F: std::future::Future>(work: F) -> F::Output {
+    NO_WRITES.scope((), work).await
+}
+
+/// Whether the running task is inside [`checking_only`].
+pub(crate) fn is_checking_only() -> bool {
+    NO_WRITES.try_with(|_| ()).is_ok()
+}
+
 /// How long a SQLite statement waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -326,6 +346,9 @@ impl Tx {
 
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), DbError> {
+        if is_checking_only() {
+            return self.rollback().await;
+        }
         match self {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,

@@ -114,7 +114,7 @@ pub async fn create_po(db: &Db, actor: &Actor, base: Currency, input: &PoInput) 
     let supplier = super::repo::get_supplier(db, input.supplier_id)
         .await
         .map_err(|e| match e {
-            DbError::NotFound => field_error("supplier_id", Msg::new("validation.required")),
+            DbError::NotFound => field_error("supplier_id", Msg::new("forms4.unknown_supplier")),
             other => other.into(),
         })?;
     let mut errors = FieldErrors::default();
@@ -211,6 +211,9 @@ pub struct LineInput {
     pub warranty_months: Option<String>,
 }
 
+/// The most units one order line may hold.
+const MAX_LINE_QUANTITY: i64 = 1_000_000;
+
 /// Adds a line to a draft order.
 #[instrument(skip_all, fields(po_id))]
 pub async fn add_line(db: &Db, actor: &Actor, po_id: i64, input: &LineInput) -> AppResult<i64> {
@@ -220,9 +223,12 @@ pub async fn add_line(db: &Db, actor: &Actor, po_id: i64, input: &LineInput) -> 
         .trim()
         .parse::<i64>()
         .ok()
-        .filter(|q| (1..=1_000_000).contains(q));
+        .filter(|q| (1..=MAX_LINE_QUANTITY).contains(q));
     if quantity.is_none() {
-        errors.add("quantity", Msg::new("validation.quantity"));
+        errors.add(
+            "quantity",
+            Msg::new("forms4.quantity_up_to").arg("max", "1,000,000"),
+        );
     }
     let price = super::model::parse_price(&input.unit_price);
     if price.is_none() {

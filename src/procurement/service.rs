@@ -60,13 +60,15 @@ fn clean_supplier(input: &SupplierInput) -> AppResult<CleanSupplier> {
             String::new()
         }
     };
-    let lead = input
-        .lead_time_days
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    // The column holds a number: a lead time left blank is asked for rather
+    // than stored as 0 days; one not sent at all (an API call) is 0.
+    let lead = input.lead_time_days.as_deref().map(str::trim);
     let lead_time_days = match lead.map(str::parse::<i32>) {
         None => 0,
+        Some(_) if lead == Some("") => {
+            errors.add("lead_time_days", Msg::new("forms4.lead_time_blank"));
+            0
+        }
         Some(Ok(d)) if (0..=3650).contains(&d) => d,
         Some(_) => {
             errors.add("lead_time_days", Msg::new("validation.days"));

@@ -81,21 +81,24 @@ fn is_framework_rejection(resp: &Response) -> bool {
 
 /// The same refusal as the rest of the application gives it: a path that
 /// does not parse names nothing that exists (404); a query or form that does
-/// not parse is a validation error quoting what the parser said.
+/// not parse is a validation error saying so in words (the parser's own
+/// text, in English and naming Rust types, is not shown).
 async fn rejection_report(resp: Response) -> ErrorReport {
     let status = resp.status();
     let body = axum::body::to_bytes(resp.into_body(), 4096)
         .await
         .unwrap_or_default();
-    let said: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+    let said = String::from_utf8_lossy(&body);
     let error = if said.starts_with("Invalid URL") {
         crate::error::AppError::NotFound
     } else {
+        let key = if said.starts_with("Failed to deserialize query string") {
+            "forms4.bad_query"
+        } else {
+            "forms4.bad_form"
+        };
         let mut f = crate::error::FieldErrors::default();
-        f.add(
-            "request",
-            crate::i18n::Msg::new("error.unreadable").arg("detail", said.trim()),
-        );
+        f.add("request", crate::i18n::Msg::new(key));
         crate::error::AppError::Validation(f)
     };
     let mut report = error.report();

@@ -117,15 +117,25 @@ pub fn as_typed(input: &impl serde::Serialize) -> std::collections::HashMap<Stri
         .collect()
 }
 
-/// `work`'s result, or the edge's refusal without running `work` (a future
-/// does nothing until awaited).
+/// `work`'s result, or the edge's refusal together with every other field
+/// message `work` gives: then `work` runs for its validation only
+/// ([`crate::db::checking_only`]: it may begin no transaction, so nothing is
+/// written), and its field errors for fields the edge did not refuse are
+/// added after the edge's, so the form shows all its messages at once.
 pub async fn unless_refused<R>(
     refused: &FieldErrors,
     work: impl Future<Output = AppResult<R>>,
 ) -> AppResult<R> {
     if refused.is_empty() {
-        work.await
-    } else {
-        Err(AppError::Validation(refused.clone()))
+        return work.await;
     }
+    let mut all = refused.clone();
+    if let Err(AppError::Validation(found)) = crate::db::checking_only(work).await {
+        for e in found.0 {
+            if all.get(&e.field).is_none() {
+                all.0.push(e);
+            }
+        }
+    }
+    Err(AppError::Validation(all))
 }

@@ -65,7 +65,18 @@ pub fn refused_char(text: &str) -> Option<String> {
 }
 
 /// Middleware: refuses a query, form or JSON body holding a refused character.
-pub async fn refuse_hidden_characters(req: Request, next: Next) -> Response {
+pub async fn refuse_hidden_characters(mut req: Request, next: Next) -> Response {
+    if req.method().is_safe()
+        && !req.uri().path().starts_with("/api/")
+        && let Some(uri) = req
+            .uri()
+            .query()
+            .and_then(|q| without_refused(req.uri(), q))
+    {
+        // A page's address (a list's search): the characters are dropped
+        // and the page shown, rather than an error page with no way back.
+        *req.uri_mut() = uri;
+    }
     if let Some(q) = req.uri().query()
         && let Some((field, why)) = first_in_urlencoded(q.as_bytes())
     {
@@ -138,6 +149,26 @@ fn refused_in_page_form(raw: &[u8]) -> Option<(FieldErrors, String)> {
         return None;
     }
     Some((refused, serde_urlencoded::to_string(cleaned).ok()?))
+}
+
+/// `uri` with every refused character dropped from its query `q`; `None`
+/// when there is none (or the query does not decode).
+fn without_refused(uri: &axum::http::Uri, q: &str) -> Option<axum::http::Uri> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q).ok()?;
+    if !pairs
+        .iter()
+        .any(|(k, v)| refused_char(k).is_some() || refused_char(v).is_some())
+    {
+        return None;
+    }
+    let clean = |s: &str| {
+        s.chars()
+            .filter(|c| !is_refused_char(*c))
+            .collect::<String>()
+    };
+    let cleaned: Vec<(String, String)> = pairs.iter().map(|(k, v)| (clean(k), clean(v))).collect();
+    let query = serde_urlencoded::to_string(cleaned).ok()?;
+    format!("{}?{query}", uri.path()).parse().ok()
 }
 
 fn first_in_urlencoded(raw: &[u8]) -> Option<(String, Msg)> {

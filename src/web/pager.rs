@@ -64,6 +64,32 @@ pub fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
     }
 }
 
+/// A list's filter `field` (`?status=`, `?category=`) as one of its
+/// `choices`: `None` when absent or blank. A value not among them is refused
+/// with a message naming it (the application's 422 page, in words) rather
+/// than the list shown unfiltered as if it were asked for, on every list
+/// alike.
+pub fn filter_choice<'a>(
+    field: &str,
+    value: Option<&str>,
+    choices: &[&'a str],
+) -> crate::error::AppResult<Option<&'a str>> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if let Some(c) = choices.iter().find(|c| **c == v) {
+        return Ok(Some(c));
+    }
+    let mut f = crate::error::FieldErrors::default();
+    f.add(
+        field,
+        crate::i18n::Msg::new("forms4.unknown_filter")
+            .arg("field", field)
+            .arg("value", v),
+    );
+    Err(crate::error::AppError::Validation(f))
+}
+
 fn lenient_or_one<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     Ok(lenient(d)?.unwrap_or(1))
 }

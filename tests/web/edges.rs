@@ -191,8 +191,9 @@ async fn hidden_characters_and_overlong_notes_are_refused_naming_the_field() {
         assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
         assert!(r.text().contains("body.name"), "{}", r.text());
         for q in ["%00", "%E2%80%AE", "%1B"] {
+            // A page's search drops the character and shows the list.
             let r = app.server.get(&format!("/inventory/units?q=S4{q}")).await;
-            assert_eq!(r.status_code(), 422, "{backend:?} {q}");
+            assert_eq!(r.status_code(), 200, "{backend:?} {q}");
             let r = app.server.get(&format!("/api/v1/units?serial=S4{q}")).await;
             assert_eq!(r.status_code(), 422, "{backend:?} {q}");
         }

@@ -17,6 +17,12 @@ async fn post(app: &TestApp, csrf: &str, path: &str, fields: &[(&str, String)]) 
     refused(&r, app.backend)
 }
 
+/// `sql` (a count) finds no row: the refused form wrote nothing.
+async fn none_written(app: &TestApp, sql: &'static str) {
+    let n = scalar(app, sql).await;
+    assert_eq!(n, 0, "{:?}: nothing written ({sql})", app.backend);
+}
+
 /// The message at `field` names the refused character.
 fn marked(doc: &Html, field: &str, what: &str) {
     let said = text_of(doc, &format!("#{field}-error"));
@@ -623,6 +629,257 @@ async fn an_import_profile_refused_at_the_edge_keeps_what_was_typed() {
             supplier
         );
         marked(&doc, "name", "U+0007");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn demoting_or_disabling_the_last_admin_shows_the_user_form_marked() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "admin", "en").await;
+        let admin = app.user_id("admin").await;
+        let path = format!("/admin/users/{admin}");
+        let r = app
+            .post_form(
+                &path,
+                &csrf,
+                &[("display_name", "Boss"), ("role", "viewer")],
+            )
+            .await;
+        assert_eq!(r.status_code(), 409, "{backend:?}");
+        let doc = Html::parse_document(&r.text());
+        marked(&doc, "role", "last active administrator");
+        assert_eq!(
+            attr(&doc, "select[name=role] option[selected]", "value"),
+            "viewer"
+        );
+        assert_eq!(attr(&doc, "input[name=display_name]", "value"), "Boss");
+
+        let r = app
+            .post_form(
+                &path,
+                &csrf,
+                &[
+                    ("display_name", "admin"),
+                    ("role", "admin"),
+                    ("disabled", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 409, "{backend:?}");
+        let doc = Html::parse_document(&r.text());
+        marked(&doc, "disabled", "last active administrator");
+        assert_eq!(attr(&doc, "input[name=disabled][checked]", "value"), "1");
+        let n = scalar(
+            &app,
+            "select count(*) from users where role = 'admin' and disabled = false",
+        )
+        .await;
+        assert_eq!(n, 1, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_hidden_character_in_a_list_search_still_shows_the_list() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        as_user(&mut app, "admin", "en").await;
+        for path in [
+            "/inventory/units?q=%00",
+            "/procurement/suppliers?q=a%1Bb",
+            "/admin/users?q=%E2%80%AE",
+        ] {
+            let r = app.server.get(path).await;
+            assert_eq!(r.status_code(), 200, "{backend:?} {path}: {}", r.text());
+            assert!(!r.text().contains('\u{0}'), "{path}");
+        }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_page_number_is_refused_in_words_not_the_parsers() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        as_user(&mut app, "admin", "en").await;
+        let order = scalar(&app, "select min(id) from purchase_orders").await;
+        for path in [
+            format!("/procurement/orders/{order}?page=abc"),
+            "/inventory/units?page=abc".to_owned(),
+        ] {
+            let r = app.server.get(&path).await;
+            assert_eq!(r.status_code(), 400, "{backend:?} {path}");
+            let text = r.text();
+            assert!(!text.contains("deserialize"), "{path}: {text}");
+            assert!(text.contains("page number"), "{path}: {text}");
+        }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_field_refused_at_the_edge_does_not_hide_the_forms_other_messages() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "admin", "en").await;
+        let doc = post(
+            &app,
+            &csrf,
+            "/procurement/suppliers",
+            &[
+                ("name", "Bad\u{1b}Co".into()),
+                ("country", "KR".into()),
+                ("currency", "KRW".into()),
+                ("lead_time_days", "abc".into()),
+            ],
+        )
+        .await;
+        marked(&doc, "name", "U+001B");
+        marked(&doc, "lead_time_days", "whole number of days");
+        assert_eq!(attr(&doc, "input[name=lead_time_days]", "value"), "abc");
+
+        let doc = post(
+            &app,
+            &csrf,
+            "/workorders",
+            &[
+                ("kind", "replace".into()),
+                ("title", "x".repeat(5000)),
+                ("asset_tag", "NO-SUCH-ASSET".into()),
+                ("due_date", "31/12/2026".into()),
+            ],
+        )
+        .await;
+        marked(&doc, "title", "300");
+        marked(&doc, "asset_tag", "NO-SUCH-ASSET");
+        marked(&doc, "due_date", "31/12/2026");
+        none_written(
+            &app,
+            "select count(*) from suppliers where name like 'Bad%'",
+        )
+        .await;
+        none_written(
+            &app,
+            "select count(*) from work_orders where length(title) > 300",
+        )
+        .await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_refused_form_whose_other_fields_are_fine_writes_nothing() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "admin", "en").await;
+        let before = scalar(&app, "select count(*) from work_orders").await;
+        let doc = post(
+            &app,
+            &csrf,
+            "/workorders",
+            &[
+                ("kind", "other".into()),
+                ("title", "Tidy\u{0} the cage".into()),
+            ],
+        )
+        .await;
+        marked(&doc, "title", "U+0000");
+        let after = scalar(&app, "select count(*) from work_orders").await;
+        assert_eq!(after, before, "{backend:?}: nothing written");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_empty_supplier_lead_time_is_asked_for_not_stored_as_zero() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "admin", "en").await;
+        let doc = post(
+            &app,
+            &csrf,
+            "/procurement/suppliers",
+            &[
+                ("name", "Blank Lead Co".into()),
+                ("country", "KR".into()),
+                ("currency", "KRW".into()),
+                ("lead_time_days", "".into()),
+            ],
+        )
+        .await;
+        marked(&doc, "lead_time_days", "0 if");
+        none_written(
+            &app,
+            "select count(*) from suppliers where name = 'Blank Lead Co'",
+        )
+        .await;
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_supplier_and_a_huge_quantity_say_what_is_wrong() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let csrf = as_user(&mut app, "buyer", "en").await;
+        let doc = post(
+            &app,
+            &csrf,
+            "/procurement/orders",
+            &[("supplier_id", "999999".into())],
+        )
+        .await;
+        marked(&doc, "supplier_id", "Unknown supplier");
+
+        let draft = scalar(
+            &app,
+            "select min(id) from purchase_orders where status = 'draft'",
+        )
+        .await;
+        let part = scalar(&app, "select min(id) from part_models").await;
+        let doc = post(
+            &app,
+            &csrf,
+            &format!("/procurement/orders/{draft}/lines"),
+            &[
+                ("part_model_id", part.to_string()),
+                ("quantity", "99999999999999".into()),
+                ("unit_price", "10".into()),
+            ],
+        )
+        .await;
+        marked(&doc, "quantity", "1,000,000");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_list_filter_is_named_not_ignored() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        as_user(&mut app, "admin", "en").await;
+        for path in [
+            "/inventory/units?status=bogus",
+            "/procurement/orders?status=bogus",
+            "/procurement/parts?category=bogus",
+            "/inventory/stock?category=bogus",
+            "/workorders?status=bogus",
+        ] {
+            let r = app.server.get(path).await;
+            assert_eq!(r.status_code(), 422, "{backend:?} {path}");
+            assert!(r.text().contains("bogus"), "{path}: {}", r.text());
+        }
+        for path in [
+            "/inventory/units?status=",
+            "/inventory/units?status=faulty",
+            "/procurement/orders?status=draft",
+            "/workorders?status=all",
+        ] {
+            let r = app.server.get(path).await;
+            assert_eq!(r.status_code(), 200, "{backend:?} {path}");
+        }
         app.finish().await;
     }
 }

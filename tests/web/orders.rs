@@ -993,13 +993,19 @@ async fn a_serial_too_long_or_with_an_invisible_character_is_refused_and_nothing
         })
         .unwrap();
         assert_eq!(units, 0, "{backend:?}: nothing half-written");
-        // A NUL in a search is refused at the edge (PostgreSQL cannot store
-        // one; it failed as a 500 there), and so is one in a form.
+        // A NUL in a search is dropped at the edge on a page (PostgreSQL
+        // cannot store one; it failed as a 500 there) and refused by the
+        // API, and so is one in a form.
         let mut app = app;
         let csrf = app.login("admin", "rackledger-admin").await;
         for q in ["a%00b", "%00"] {
+            // (An empty search, what is left of `%00`, goes back a page.)
             let r = app.server.get(&format!("/search?q={q}")).await;
-            assert_eq!(r.status_code(), 422, "{backend:?} {q}");
+            assert!(
+                matches!(r.status_code().as_u16(), 200 | 303),
+                "{backend:?} {q}: {}",
+                r.status_code()
+            );
             let r = app.server.get(&format!("/api/v1/units?q={q}")).await;
             assert_eq!(r.status_code(), 422, "{backend:?} {q}");
         }

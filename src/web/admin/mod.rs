@@ -228,19 +228,30 @@ async fn update_user(
     };
     let actor = user.actor();
     let updated = service::update_user(&state.db, &actor, id, &input);
-    match unless_refused(&refused, updated).await {
-        Ok(()) => Ok(see_other(&format!("/admin/users/{id}"), Some("saved"))),
-        Err(AppError::Validation(errors)) => {
-            let mut page = user_page(&state, ctx, id, errors).await?;
-            // Shown as typed; the password is never sent back.
-            page.u.display_name = input.display_name;
-            page.u.role = input.role;
-            page.u.disabled = input.disabled;
-            page.u.home_site_id = input.home_site_id.flatten();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    let (status, errors) = match unless_refused(&refused, updated).await {
+        Ok(()) => return Ok(see_other(&format!("/admin/users/{id}"), Some("saved"))),
+        Err(AppError::Validation(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        // The last admin kept: the message at the field that would demote
+        // or disable them.
+        Err(AppError::Conflict(m)) if m.key == "users.last_admin" => {
+            let mut errors = FieldErrors::default();
+            let field = if input.role == "admin" {
+                "disabled"
+            } else {
+                "role"
+            };
+            errors.add(field, m);
+            (StatusCode::CONFLICT, errors)
         }
-        Err(e) => Err(e),
-    }
+        Err(e) => return Err(e),
+    };
+    let mut page = user_page(&state, ctx, id, errors).await?;
+    // Shown as typed; the password is never sent back.
+    page.u.display_name = input.display_name;
+    page.u.role = input.role;
+    page.u.disabled = input.disabled;
+    page.u.home_site_id = input.home_site_id.flatten();
+    Ok((status, page).into_response())
 }
 
 #[derive(Template, WebTemplate)]

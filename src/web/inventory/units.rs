@@ -61,9 +61,8 @@ async fn list_units(
     Query(q): Query<UnitQuery>,
 ) -> AppResult<Response> {
     let prefix = q.q.as_deref().map(str::trim).unwrap_or_default();
-    let status = q
-        .status
-        .as_deref()
+    let names: Vec<&str> = UnitStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let status = crate::web::pager::filter_choice("status", q.status.as_deref(), &names)?
         .and_then(|s| s.parse::<UnitStatus>().ok());
     let status_name = status.map_or("", UnitStatus::as_str);
     let list = ListState::new(
@@ -307,7 +306,11 @@ async fn stock(
     ctx: Ctx,
     Query(q): Query<StockQuery>,
 ) -> AppResult<StockPage> {
-    let category = q.category.as_deref().filter(|c| !c.is_empty());
+    let category = crate::web::pager::filter_choice(
+        "category",
+        q.category.as_deref(),
+        &crate::procurement::model::CATEGORIES,
+    )?;
     Ok(StockPage {
         rows: units::stock_levels(&state.db, category).await?,
         category: category.unwrap_or_default().to_owned(),

@@ -287,7 +287,8 @@ fn parts_list(q: &ListQuery, money: bool) -> ListState {
 async fn parts_page(state: &AppState, ctx: Ctx, q: &ListQuery) -> AppResult<PartsPage> {
     let list = parts_list(q, ctx.can_money());
     let pager = list.pager;
-    let category = q.category.as_deref().filter(|c| !c.is_empty());
+    let category =
+        crate::web::pager::filter_choice("category", q.category.as_deref(), &CATEGORIES)?;
     let sort = list.sort.param();
     let (rows, total) = repo::list_part_models_sorted(
         &state.db,
@@ -378,9 +379,10 @@ async fn list_parts(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let list = parts_list(&q, ctx.can_money());
+    let category =
+        crate::web::pager::filter_choice("category", q.category.as_deref(), &CATEGORIES)?;
     if let Some(ext) = &list.download {
         let (limit, offset) = list.window();
-        let category = q.category.as_deref().filter(|c| !c.is_empty());
         let (rows, _) = repo::list_part_models_sorted(
             &state.db,
             q.search(),

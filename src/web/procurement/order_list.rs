@@ -111,6 +111,12 @@ pub(super) async fn list_orders(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
+    let choices: Vec<&str> = STATUSES
+        .iter()
+        .chain(repo::DUE_FILTERS.iter())
+        .copied()
+        .collect();
+    crate::web::pager::filter_choice("status", q.status.as_deref(), &choices)?;
     let list = q.list();
     if let Some(ext) = &list.download {
         let (limit, offset) = list.window();

@@ -80,6 +80,10 @@ async fn list(
 ) -> AppResult<Response> {
     let mine = q.mine.as_deref() == Some("1");
     let unassigned = !mine && q.unassigned.as_deref() == Some("1");
+    let choices: Vec<&str> = std::iter::once("all")
+        .chain(crate::workorders::STATUSES)
+        .collect();
+    crate::web::pager::filter_choice("status", q.status.as_deref(), &choices)?;
     let status = q.status.unwrap_or_default();
     let words = q.q.unwrap_or_default();
     let site_id = q.site.as_deref().and_then(|s| s.trim().parse::<i64>().ok());
