@@ -231,6 +231,7 @@ pub struct ReceiptRow {
     /// Receipt id.
     pub id: i64,
     /// When it was received, UTC.
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
     /// Serial-tracked units it brought.
     pub units: i64,
