@@ -235,3 +235,61 @@ async fn every_time_the_api_sends_is_rfc_3339() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_bmc_url_with_a_path_is_refused_at_the_field_on_the_page_and_in_the_api() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let asset = add_asset(&app.db, "BMC-PATH").await;
+        let csrf = app.login("admin", "rackledger-admin").await;
+        app.server.add_header("accept-language", "en");
+        let token = app
+            .issue_token(&csrf, app.user_id("admin").await, "bmc")
+            .await;
+        for url in ["https://10.0.0.5/login", "https://10.0.0.5:8443/?x=1"] {
+            let r = app
+                .post_form(
+                    &format!("/health/assets/{asset}/bmc"),
+                    &csrf,
+                    &[
+                        ("url", url),
+                        ("username", "root"),
+                        ("password", ""),
+                        ("tls_policy", "insecure"),
+                        ("ca_cert_pem", ""),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status_code(), 422, "{backend:?} {url}: {}", r.text());
+            let doc = scraper::Html::parse_document(&r.text());
+            let said = crate::app::text_of(&doc, "#url-error");
+            assert!(said.contains("scheme://host[:port]"), "{url}: {said}");
+        }
+        let body =
+            json!({"url": "https://10.0.0.5/login", "username": "root", "tls_policy": "insecure"});
+        let put = |body: Value| {
+            app.server
+                .put(&format!("/api/v1/assets/{asset}/bmc"))
+                .authorization_bearer(&token)
+                .json(&body)
+        };
+        let r = put(body).await;
+        assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
+        assert!(r.text().contains("url"), "{}", r.text());
+        let saved: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
+            "select count(*) from bmcs where asset_id = $1"
+        )
+        .bind(asset)
+        .fetch_one(p)
+        .await)
+        .expect("count");
+        assert_eq!(saved, 0, "{backend:?}: nothing saved");
+        // The origin alone (a trailing slash, or the Redfish root) is fine.
+        let r = put(
+            json!({"url": "https://10.0.0.5:8443/", "username": "root", "tls_policy": "insecure"}),
+        )
+        .await;
+        assert_eq!(r.status_code(), 200, "{backend:?}: {}", r.text());
+        app.finish().await;
+    }
+}
