@@ -101,8 +101,9 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 }
 
 /// Every POST/PUT/PATCH/DELETE made with a session cookie must echo the
-/// session's CSRF token (form field `_csrf`, header `x-csrf-token`, or query
-/// `_csrf` for multipart uploads). Anonymous form posts (the login form) use a
+/// session's CSRF token (form field `_csrf`, header `x-csrf-token`; for
+/// multipart uploads the first field `_csrf`, or the query `_csrf` of older
+/// forms). Anonymous form posts (the login form) use a
 /// double-submit cookie. Bearer-token calls carry no cookies, so need neither.
 pub async fn csrf_guard(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -178,6 +179,9 @@ async fn presented_token(
         if from_query.is_some() {
             return Ok((from_query, req));
         }
+    }
+    if content_type("multipart/form-data") {
+        return Ok(super::multipart_csrf::token(req).await);
     }
     if !content_type("application/x-www-form-urlencoded") {
         return Ok((None, req));
