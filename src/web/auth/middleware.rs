@@ -100,13 +100,12 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     }
 }
 
-/// A browser post whose `Origin` is another site is refused (403) before
-/// anything else, token or not.
 /// Every POST/PUT/PATCH/DELETE made with a session cookie must echo the
 /// session's CSRF token (form field `_csrf`, header `x-csrf-token`; for
 /// multipart uploads the first field `_csrf`, or the query `_csrf` of older
 /// forms). Anonymous form posts (the login form) use a
 /// double-submit cookie. Bearer-token calls carry no cookies, so need neither.
+/// Before the token, a post whose `Origin` is another site is refused (403).
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
