@@ -72,7 +72,10 @@ pub fn router(state: AppState) -> Router {
             crate::web::once::once_per_form,
         ))
         .layer(middleware::from_fn(crate::web::input::refuse_hidden_characters))
-        .layer(middleware::from_fn(crate::web::auth::csrf_guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::auth::csrf_guard,
+        ))
         .layer(middleware::from_fn(crate::web::errors::render_errors))
         .layer(middleware::from_fn_with_state(state.clone(), crate::web::auth::authenticate))
         .layer(middleware::from_fn(record_metrics))

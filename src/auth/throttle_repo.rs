@@ -165,6 +165,7 @@ pub struct ThrottleRow {
     /// Attempts counted since the last success or since it was forgotten.
     pub failures: i64,
     /// Earliest next attempt, UTC.
+    #[serde(with = "time::serde::rfc3339")]
     pub next_attempt_at: OffsetDateTime,
     /// Last attempt or outcome, UTC.
     #[serde(skip)]

@@ -227,8 +227,32 @@ fn parse_usable_u(v: Option<&str>, height: i64, errors: &mut FieldErrors) -> Opt
     }
 }
 
+/// Refuses a usable U below the highest U something installed occupies,
+/// naming that asset (rack cost is shared over the usable U).
+async fn check_installed_below(
+    tx: &mut Tx,
+    rack_id: i64,
+    usable: i64,
+    errors: &mut FieldErrors,
+) -> AppResult<()> {
+    let placed = super::placement::in_rack(&mut *tx, rack_id).await?;
+    if let Some(top) = placed.iter().max_by_key(|p| p.top_u())
+        && top.top_u() > usable
+    {
+        errors.add(
+            "usable_u",
+            Msg::new("ops2.usable_below_installed")
+                .arg("value", usable)
+                .arg("top", top.top_u())
+                .arg("asset", top.asset_tag.clone()),
+        );
+    }
+    Ok(())
+}
+
 /// Sets how many of a rack's U can hold equipment (`None` or empty: the full
-/// height), audited. Refused unless 1..=height.
+/// height), audited. Refused unless 1..=height and at least the highest U
+/// occupied.
 pub async fn set_usable_u(
     db: &Db,
     actor: &Actor,
@@ -239,6 +263,9 @@ pub async fn set_usable_u(
     let before = get(&mut tx, id).await?;
     let mut errors = FieldErrors::default();
     let u = parse_usable_u(usable, before.height_u, &mut errors);
+    if let Some(u) = u {
+        check_installed_below(&mut tx, id, u, &mut errors).await?;
+    }
     errors.into_result()?;
     crate::exec!(&mut tx, |c| sqlx::query(
         "update racks set usable_u = $1, updated_at = $2 where id = $3"

@@ -146,10 +146,29 @@ pub struct BmcInput {
     pub ca_cert_pem: String,
 }
 
+/// What a BMC URL holds beyond `scheme://host[:port]` (a path, a query or
+/// a fragment), which would otherwise be dropped without a word; the
+/// Redfish root `/redfish/v1` is where the client goes anyway, so allowed.
+fn beyond_origin(text: &str) -> Option<String> {
+    let url = url::Url::parse(text.trim()).ok()?;
+    let path = url.path().trim_end_matches('/');
+    let extra = match (path, url.query(), url.fragment()) {
+        ("" | "/redfish/v1", None, None) => return None,
+        (p, q, f) => format!(
+            "{p}{}{}",
+            q.map(|q| format!("?{q}")).unwrap_or_default(),
+            f.map(|f| format!("#{f}")).unwrap_or_default()
+        ),
+    };
+    Some(extra)
+}
+
 fn validate(input: &BmcInput) -> Result<(), AppError> {
     let mut f = FieldErrors::default();
     if parse_bmc_url(&input.url).is_err() {
         f.add("url", Msg::new("health.bad_url"));
+    } else if let Some(extra) = beyond_origin(&input.url) {
+        f.add("url", Msg::new("ops2.bmc_url_origin").arg("extra", extra));
     }
     match input.tls_policy.as_str() {
         "verify" | "insecure" => {}

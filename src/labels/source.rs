@@ -136,7 +136,8 @@ pub struct Selection {
     pub batch: usize,
 }
 
-/// How many units the receipt or order of a selection holds (0 without one).
+/// How many units the receipt or order of a selection holds (0 without one);
+/// an unknown order is `NotFound`.
 pub async fn batch_total(db: &Db, sel: &Selection) -> Result<i64, DbError> {
     let (sql, id) = match (sel.receipt, sel.order) {
         (Some(r), _) => (
@@ -150,6 +151,15 @@ pub async fn batch_total(db: &Db, sel: &Selection) -> Result<i64, DbError> {
         ),
         (None, None) => return Ok(0),
     };
+    if let (None, Some(o)) = (sel.receipt, sel.order) {
+        let known: Option<i64> = on!(db, |p| sqlx::query_scalar(
+            "select id from purchase_orders where id = $1"
+        )
+        .bind(o)
+        .fetch_optional(p)
+        .await)?;
+        known.ok_or(DbError::NotFound)?;
+    }
     Ok(on!(db, |p| sqlx::query_scalar(sql)
         .bind(id)
         .fetch_one(p)
@@ -221,6 +231,7 @@ pub struct ReceiptRow {
     /// Receipt id.
     pub id: i64,
     /// When it was received, UTC.
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
     /// Serial-tracked units it brought.
     pub units: i64,

@@ -6,10 +6,11 @@ use std::collections::HashSet;
 use super::model::{Pull, Spare, WorkOrder};
 use super::repo;
 use crate::datacenter::{placement, racks};
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Msg;
 use crate::inventory::locations::{self, LocationTree};
+use crate::inventory::units;
 
 /// What to bring: for a replacement, spares of the needed part model in stock,
 /// those at the site of the work first, then the oldest; at most `limit`.
@@ -156,4 +157,23 @@ async fn site_of_work(
         Some(r) => Ok(Some(racks::get(db, r).await?.site_id)),
         None => Ok(None),
     }
+}
+
+/// Why a typed spare serial cannot be used, said at its field: installed
+/// (in which asset), at RMA, or any other status; or no unit has it.
+pub(super) async fn not_a_spare(tx: &mut Tx, serial: &str) -> AppResult<Msg> {
+    let found = units::locate(&mut *tx, &[serial]).await?;
+    let Some(unit) = found.into_values().next() else {
+        return Ok(Msg::new("swap.not_in_stock").arg("serial", serial));
+    };
+    Ok(match (unit.status.as_str(), unit.asset_tag) {
+        ("installed", Some(asset)) => Msg::new("ops2.spare_installed")
+            .arg("serial", unit.serial)
+            .arg("asset", asset)
+            .arg("slot", unit.slot_name.unwrap_or_default()),
+        ("at_rma", _) => Msg::new("ops2.spare_at_rma").arg("serial", unit.serial),
+        (status, _) => Msg::new("ops2.spare_not_in_stock")
+            .arg("serial", unit.serial)
+            .arg_code("status", "unit_status", status),
+    })
 }

@@ -472,7 +472,7 @@ pub(super) async fn mark_outcome(
 }
 
 /// The id and stock location of the spare with this serial (in any case,
-/// one in stock first: `units::find_by_serial`).
+/// one in stock first: `units::find_by_serial`); `None` unless in stock.
 pub(super) async fn unit_by_serial(
     tx: &mut Tx,
     serial: &str,
@@ -482,8 +482,9 @@ pub(super) async fn unit_by_serial(
         return Ok(None);
     };
     Ok(on!(tx, |c| {
-        sqlx::query_as("select id, location_id from units where id = $1")
+        sqlx::query_as("select id, location_id from units where id = $1 and status = $2")
             .bind(id)
+            .bind(UnitStatus::InStock)
             .fetch_optional(c)
             .await
     })?)

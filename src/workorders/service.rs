@@ -10,7 +10,7 @@ use super::model::{
     ASSET_STATUSES, CompleteInput, Filter, KINDS, NewRow, Origin, Resolved, WorkOrder,
     WorkOrderInput,
 };
-use super::picking::Places;
+use super::picking::{self, Places};
 use super::repo::{self, PER_STATEMENT};
 use crate::audit::{self, Action, Actor};
 use crate::datacenter::{cabling, placement, racks};
@@ -341,6 +341,15 @@ pub async fn assign(db: &Db, actor: &Actor, id: i64, assignee_id: Option<i64>) -
     change(db, actor, id, None, Some(assignee_id)).await
 }
 
+/// The assignee change when `actor` starts or completes a work order: the
+/// person doing it, when nobody is assigned.
+fn taker(wo: &WorkOrder, actor: &Actor) -> Option<Option<i64>> {
+    match (wo.assignee_id, actor.user_id) {
+        (None, Some(user)) => Some(Some(user)),
+        _ => None,
+    }
+}
+
 /// Sets the status and/or the assignee of an active work order, audited.
 async fn change(
     db: &Db,
@@ -352,6 +361,11 @@ async fn change(
     let mut tx = db.begin().await?;
     let before = active(&mut tx, id).await?;
     let now = crate::clock::now();
+    // Whoever starts an unassigned work order takes it.
+    let assignee = match (status, assignee) {
+        (Some("in_progress"), None) => taker(&before, actor),
+        (_, a) => a,
+    };
     repo::update_status_assignee(&mut tx, id, status, assignee, now).await?;
     let after = repo::get(&mut tx, id).await?;
     audit::record(
@@ -404,10 +418,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
         // named at the field it was typed in.
         let Some((spare_id, spare_at)) = repo::unit_by_serial(&mut tx, serial).await? else {
             let mut f = FieldErrors::default();
-            f.add(
-                "spare_serial",
-                Msg::new("swap.not_in_stock").arg("serial", serial),
-            );
+            f.add("spare_serial", picking::not_a_spare(&mut tx, serial).await?);
             return Err(AppError::Validation(f));
         };
         let location_id = places.removed_to(&input.location_id, spare_at)?;
@@ -453,6 +464,9 @@ pub async fn complete(db: &Db, actor: &Actor, id: i64, input: &CompleteInput) ->
         }
     }
     let now = crate::clock::now();
+    if let Some(who) = taker(&wo, actor) {
+        repo::update_status_assignee(&mut tx, id, None, Some(who), now).await?;
+    }
     let done = repo::mark_done(
         &mut tx,
         id,
@@ -498,6 +512,9 @@ pub async fn complete_no_fault(db: &Db, actor: &Actor, id: i64) -> AppResult<()>
         return Err(AppError::Conflict(Msg::new("wo_nff.no_alert")));
     }
     let now = crate::clock::now();
+    if let Some(who) = taker(&before, actor) {
+        repo::update_status_assignee(&mut tx, id, None, Some(who), now).await?;
+    }
     let done = repo::mark_outcome(&mut tx, id, actor.user_id, "no_fault_found", now).await?;
     if done != 1 {
         return Err(AppError::Conflict(

@@ -517,3 +517,60 @@ async fn the_fleet_page_says_how_to_add_a_bmc_when_there_is_none() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn usable_u_below_the_highest_installed_u_is_refused_naming_the_asset() {
+    use serde_json::json;
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let rack = seoul_rack(&db, "A05", "5").await;
+        let b = boxes(&db, 1).await;
+        // A 2 U box at U3 occupies U3 and U4.
+        placement::place(&db, &actor(), b[0], &at(rack, "3", "front", "full"))
+            .await
+            .expect("placed");
+        let csrf = app.login("admin", "rackledger-admin").await;
+        let tech = app
+            .issue_token(&csrf, app.user_id("tech").await, "dc")
+            .await;
+        app.server.add_header("accept-language", "en");
+        let r = app
+            .post_form(
+                &format!("/datacenter/racks/{rack}/usable-u"),
+                &csrf,
+                &[("usable_u", "1")],
+            )
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
+        let doc = scraper::Html::parse_document(&r.text());
+        let msg = text_of(&doc, "#usable_u-error");
+        assert!(msg.contains("BOX-0") && msg.contains("U4"), "{msg}");
+        app.server.clear_cookies();
+        let r = app
+            .server
+            .post(&format!("/api/v1/cost/racks/{rack}"))
+            .authorization_bearer(&tech)
+            .json(&json!({"usable_u": "3"}))
+            .await;
+        assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
+        assert!(r.text().contains("BOX-0"), "{}", r.text());
+        let usable: i64 = on!(&db, |p| sqlx::query_scalar(
+            "select coalesce(usable_u, height_u) from racks where id = $1"
+        )
+        .bind(rack)
+        .fetch_one(p)
+        .await)
+        .expect("rack");
+        assert_eq!(usable, 42, "{backend:?}: nothing changed");
+        // Down to the highest occupied U is fine.
+        let r = app
+            .server
+            .post(&format!("/api/v1/cost/racks/{rack}"))
+            .authorization_bearer(&tech)
+            .json(&json!({"usable_u": "4"}))
+            .await;
+        assert_eq!(r.status_code(), 200, "{backend:?}: {}", r.text());
+        app.finish().await;
+    }
+}

@@ -523,3 +523,61 @@ async fn an_unknown_api_token_is_refused_in_the_callers_language_with_a_request_
     }
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_page_post_from_another_origin_is_refused_even_with_the_token() {
+    let backend = backends()[0];
+    let mut app = TestApp::start(backend).await;
+    let csrf = app.login("buyer", "rackledger-buyer").await;
+    let post = |name: &'static str, origin: Option<&'static str>| {
+        let mut r = app
+            .server
+            .post("/procurement/suppliers")
+            .add_header("host", "rackledger.test:8080");
+        if let Some(o) = origin {
+            r = r.add_header("origin", o);
+        }
+        r.form(&[
+            ("name", name),
+            ("country", "KR"),
+            ("currency", "KRW"),
+            ("_csrf", csrf.as_str()),
+        ])
+    };
+    for evil in [
+        "http://evil.example",
+        "http://rackledger.test",
+        "http://rackledger.test:8080.evil.example",
+        "null",
+    ] {
+        let r = post("Evil Co", Some(evil)).await;
+        assert_eq!(r.status_code(), 403, "{evil}: {}", r.text());
+    }
+    let names: i64 = rackledger::on!(&app.db, |p| sqlx::query_scalar(
+        "select count(*) from suppliers where name = 'Evil Co'"
+    )
+    .fetch_one(p)
+    .await)
+    .expect("count");
+    assert_eq!(names, 0, "nothing written");
+    // The server's own origin, and no Origin at all (older clients), pass.
+    let r = post("Own Co", Some("http://rackledger.test:8080")).await;
+    assert_eq!(r.status_code(), 303, "{}", r.text());
+    let r = post("Old Co", None).await;
+    assert_eq!(r.status_code(), 303, "{}", r.text());
+    // The login form too.
+    app.server.clear_cookies();
+    let pre = crate::app::hidden_csrf(&app.server.get("/login").await.text());
+    let r = app
+        .server
+        .post("/login")
+        .add_header("origin", "http://evil.example")
+        .form(&[
+            ("username", "buyer"),
+            ("password", "rackledger-buyer"),
+            ("_csrf", pre.as_str()),
+        ])
+        .await;
+    assert_eq!(r.status_code(), 403, "{}", r.text());
+    app.finish().await;
+}

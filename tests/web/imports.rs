@@ -1016,3 +1016,35 @@ async fn a_file_over_a_cap_is_refused_naming_the_row_and_column_where_it_went_ov
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_upload_form_sends_its_csrf_token_in_the_body_not_the_url() {
+    let backend = backends()[0];
+    let mut app = TestApp::start(backend).await;
+    let csrf = app.login("buyer", "rackledger-buyer").await;
+    let (_, page) = app.page("/procurement/imports").await;
+    let form = scraper::Selector::parse("form#upload").expect("css");
+    let form = page.select(&form).next().expect("the upload form");
+    let action = form.value().attr("action").expect("action");
+    assert!(!action.contains("_csrf"), "no token in the URL: {action}");
+    let first = scraper::Selector::parse("input").expect("css");
+    let first = form.select(&first).next().expect("an input");
+    assert_eq!(
+        (first.value().attr("name"), first.value().attr("value")),
+        (Some("_csrf"), Some(csrf.as_str())),
+        "the token is the form's first field, so it is read before the file"
+    );
+    let upload = |token: String| {
+        let form = MultipartForm::new()
+            .add_text("_csrf", token)
+            .add_text("kind", "price_list")
+            .add_part("file", Part::bytes(Vec::new()).file_name("prices.csv"));
+        app.server.post(action).multipart(form)
+    };
+    let r = upload("not-the-token".into()).await;
+    assert_eq!(r.status_code(), 403, "{}", r.text());
+    // The right token reaches the handler (which names the empty file).
+    let r = upload(csrf.clone()).await;
+    assert_eq!(r.status_code(), 422, "{}", r.text());
+    app.finish().await;
+}

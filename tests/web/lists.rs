@@ -11,7 +11,7 @@ use rackledger::procurement::orders::{self, LineInput, PoInput};
 use rackledger::procurement::receiving::{self, ReceiptInput, ReceiveLine};
 use scraper::{Html, Selector};
 
-use crate::app::{TestApp, count};
+use crate::app::{TestApp, count, text_of};
 use crate::support::backends;
 
 async fn scalar(db: &Db, sql: &'static str) -> i64 {
@@ -688,6 +688,41 @@ async fn a_csv_download_streams_every_row_in_order_with_times_and_its_name_in_th
         assert_eq!(x.len(), n + 1);
         assert_eq!(x[1][0], rows[1][0]);
         assert_eq!(x[n][6], rows[n][6]);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn label_batches_say_how_many_of_the_whole_and_past_the_end_link_to_the_last() {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let (po, _) = big_order(&app.db, "BAT", 2001).await;
+        app.login("tech", "rackledger-tech").await;
+        app.server.add_header("accept-language", "en");
+        let (status, _) = app.page("/labels?order=999999").await;
+        assert_eq!(status, 404, "{backend:?}: no such order");
+        let (status, first) = app.page(&format!("/labels?order={po}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            text_of(&first, "#label-count"),
+            "(2000 of 2001)",
+            "{backend:?}"
+        );
+        let (_, second) = app.page(&format!("/labels?order={po}&batch=2")).await;
+        assert_eq!(text_of(&second, "#label-count"), "(1 of 2001)");
+        let (status, past) = app.page(&format!("/labels?order={po}&batch=3")).await;
+        assert_eq!(status, 200, "{backend:?}");
+        let said = text_of(&past, "#past-end");
+        assert!(said.contains("Batch 3") && said.contains('2'), "{said}");
+        let link = Selector::parse("#past-end a").unwrap();
+        let href = past
+            .select(&link)
+            .next()
+            .and_then(|a| a.attr("href"))
+            .expect("a link to the last batch")
+            .to_owned();
+        let (_, last) = app.page(&href).await;
+        assert_eq!(label_payloads(&last).len(), 1, "{backend:?}: {href}");
         app.finish().await;
     }
 }

@@ -1654,3 +1654,122 @@ async fn the_no_fault_close_is_offered_only_once_the_alert_of_the_work_order_is_
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_spare_that_is_installed_or_at_rma_is_named_at_its_field_and_the_technician_takes_the_order()
+ {
+    for backend in backends() {
+        let mut app = TestApp::start(backend).await;
+        let db = app.db.clone();
+        let seoul = rack(&db, "Seoul DC1", "A01").await;
+        let srv = servers(&db, &["SRV-1", "SRV-2"]).await;
+        placement::place(&db, &actor(), srv[0], &at(seoul, "10"))
+            .await
+            .expect("placed");
+        let wh = location(
+            &db,
+            "Seoul DC1 store",
+            "warehouse",
+            None,
+            Some(site_of_rack(&db, seoul).await),
+        )
+        .await;
+        let spare = spare_at(&db, wh, 0).await;
+        let returned = spare_at(&db, wh, 1).await;
+        rackledger::exec!(&db, |p| sqlx::query(
+            "update units set status = 'at_rma', location_id = null where serial = $1"
+        )
+        .bind(&returned)
+        .execute(p)
+        .await)
+        .expect("at rma");
+        let elsewhere = slot_serial(&db, srv[1], "DIMM A1").await;
+        let wo = workorders::create(
+            &db,
+            &actor(),
+            &replace("SRV-1", "DIMM A3"),
+            &Origin::default(),
+            Lang::En,
+        )
+        .await
+        .expect("created");
+        tick_all(&db, wo).await;
+        let csrf = app.login("tech", "rackledger-tech").await;
+        app.server.add_header("accept-language", "en");
+        let tech = app.user_id("tech").await;
+        let path = format!("/workorders/{wo}");
+        // Starting an unassigned order gives it to the technician.
+        let r = app
+            .post_form(
+                &format!("{path}/status"),
+                &csrf,
+                &[("status", "in_progress")],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        let assignee: Option<i64> =
+            one(&db, "select assignee_id from work_orders where id = $1", wo).await;
+        assert_eq!(assignee, Some(tech), "{backend:?}: the starter takes it");
+        for (serial, says) in [
+            (elsewhere.as_str(), "installed in SRV-2"),
+            (returned.as_str(), "at RMA"),
+        ] {
+            let r = app
+                .post_form(
+                    &format!("{path}/complete"),
+                    &csrf,
+                    &[
+                        ("spare_serial", serial),
+                        ("removed_to", "faulty"),
+                        ("location_id", ""),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status_code(), 422, "{backend:?}: {}", r.text());
+            let doc = scraper::Html::parse_document(&r.text());
+            let at_field = text_of(&doc, "#spare_serial-error");
+            assert!(
+                at_field.contains(serial) && at_field.contains(says),
+                "{backend:?}: {at_field}"
+            );
+        }
+        // An unassigned order completed by a technician becomes theirs (audited).
+        rackledger::exec!(&db, |p| sqlx::query(
+            "update work_orders set assignee_id = null where id = $1"
+        )
+        .bind(wo)
+        .execute(p)
+        .await)
+        .expect("unassigned");
+        let r = app
+            .post_form(
+                &format!("{path}/complete"),
+                &csrf,
+                &[
+                    ("spare_serial", spare.as_str()),
+                    ("removed_to", "faulty"),
+                    ("location_id", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status_code(), 303, "{backend:?}: {}", r.text());
+        let assignee: Option<i64> =
+            one(&db, "select assignee_id from work_orders where id = $1", wo).await;
+        assert_eq!(assignee, Some(tech), "{backend:?}: the finisher takes it");
+        let afters: Vec<String> = on!(&db, |p| sqlx::query_scalar::<_, String>(
+            "select cast(after_json as text) from audit_log
+             where entity = 'work_order' and entity_id = $1 and after_json is not null order by id"
+        )
+        .bind(wo.to_string())
+        .fetch_all(p)
+        .await)
+        .expect("audit");
+        let took = afters
+            .iter()
+            .filter_map(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+            .filter(|a| a["assignee_id"] == tech)
+            .count();
+        assert!(took >= 2, "{backend:?}: both audited: {afters:?}");
+        app.finish().await;
+    }
+}

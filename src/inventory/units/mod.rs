@@ -348,6 +348,7 @@ pub struct UnitRow {
     pub slot_name: Option<String>,
     /// When it was received (or registered), UTC.
     #[schema(value_type = String)]
+    #[serde(with = "time::serde::rfc3339")]
     pub received_at: time::OffsetDateTime,
 }
 

@@ -101,12 +101,22 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 }
 
 /// Every POST/PUT/PATCH/DELETE made with a session cookie must echo the
-/// session's CSRF token (form field `_csrf`, header `x-csrf-token`, or query
-/// `_csrf` for multipart uploads). Anonymous form posts (the login form) use a
+/// session's CSRF token (form field `_csrf`, header `x-csrf-token`; for
+/// multipart uploads the first field `_csrf`, or the query `_csrf` of older
+/// forms). Anonymous form posts (the login form) use a
 /// double-submit cookie. Bearer-token calls carry no cookies, so need neither.
-pub async fn csrf_guard(req: Request, next: Next) -> Response {
+/// Before the token, a post whose `Origin` is another site is refused (403).
+pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
+    }
+    let bearer = matches!(
+        req.extensions().get::<CurrentUser>().map(|u| &u.via),
+        Some(AuthVia::Token { .. })
+    );
+    if !bearer && !same_origin(&req, &state.config.public_base()) {
+        tracing::warn!("cross-origin post refused");
+        return AppError::Csrf.into_response();
     }
     let expected = match req.extensions().get::<CurrentUser>().map(|u| &u.via) {
         Some(AuthVia::Token { .. }) => return next.run(req).await,
@@ -147,6 +157,34 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
     }
 }
 
+/// Whether a browser post comes from the server's own pages: no `Origin`
+/// (older clients), or one whose host and port are the request's `Host` or
+/// those of the public URL (behind a proxy that rewrites `Host`).
+fn same_origin(req: &Request, public_base: &str) -> bool {
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return true;
+    };
+    let authority = |url: &str| {
+        url.split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or("").to_ascii_lowercase())
+    };
+    let Some(from) = origin.to_str().ok().and_then(authority) else {
+        return false;
+    };
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .or_else(|| {
+            req.uri()
+                .authority()
+                .map(|a| a.as_str().to_ascii_lowercase())
+        });
+    !from.is_empty()
+        && (host.as_deref() == Some(from.as_str()) || authority(public_base) == Some(from))
+}
+
 async fn presented_token(
     req: Request,
     limit: usize,
@@ -178,6 +216,9 @@ async fn presented_token(
         if from_query.is_some() {
             return Ok((from_query, req));
         }
+    }
+    if content_type("multipart/form-data") {
+        return Ok(super::multipart_csrf::token(req).await);
     }
     if !content_type("application/x-www-form-urlencoded") {
         return Ok((None, req));

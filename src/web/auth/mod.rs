@@ -3,6 +3,7 @@
 
 mod client;
 mod middleware;
+mod multipart_csrf;
 mod next;
 pub(crate) mod site;
 

@@ -11,6 +11,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
+use crate::i18n::Msg;
 use crate::labels::layout::{self, Format, LabelView};
 use crate::labels::source::{self, ReceiptRow, Selection};
 use crate::web::AppState;
@@ -108,6 +109,11 @@ struct PrintPage {
     batch: usize,
     /// The selection as a query string, without the format and the batch.
     batch_query: String,
+    /// How many labels: the count, or `2000 of 2500` for one batch of several.
+    count_label: String,
+    /// When the batch asked for is past the last: what to say and the link
+    /// to the last batch.
+    past_end: Option<(Msg, String)>,
 }
 
 /// The batches of `total` labels, [`source::MAX_LABELS`] each, when more than one.
@@ -170,7 +176,8 @@ async fn print_page(
 ) -> AppResult<PrintPage> {
     let (sel, format, query) = parse_query(&pairs)?;
     let base = state.config.public_base();
-    let batches = batches(source::batch_total(&state.db, &sel).await?);
+    let total = source::batch_total(&state.db, &sel).await?;
+    let batches = batches(total);
     let batch_query = serde_urlencoded::to_string(
         pairs
             .iter()
@@ -178,11 +185,32 @@ async fn print_page(
             .collect::<Vec<_>>(),
     )
     .map_err(|e| AppError::Internal(e.into()))?;
+    let last = batches.len().max(1);
+    let past_end = (total > 0 && sel.batch >= last).then(|| {
+        (
+            Msg::new("ops2.batch_past_end")
+                .arg("batch", sel.batch + 1)
+                .arg("last", last),
+            format!(
+                "/labels?{batch_query}&batch={last}&format={}",
+                format.code()
+            ),
+        )
+    });
     let labels = source::batch(&state.db, &base, &sel).await?;
     let views = labels
         .iter()
         .map(|l| layout::layout(l, format))
         .collect::<AppResult<Vec<_>>>()?;
+    let count_label = if batches.is_empty() {
+        views.len().to_string()
+    } else {
+        ctx.msg(
+            &Msg::new("ops2.count_of")
+                .arg("count", views.len())
+                .arg("total", total),
+        )
+    };
     let per_page = if format == Format::A4 { 24 } else { 1 };
     let order = match (sel.order, sel.receipt) {
         (Some(o), _) => Some(o),
@@ -208,6 +236,8 @@ async fn print_page(
         batches,
         batch: sel.batch + 1,
         batch_query,
+        count_label,
+        past_end,
         ctx: ctx.section("inventory"),
     })
 }
