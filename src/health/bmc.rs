@@ -222,6 +222,12 @@ pub async fn save(
     // that finds it answering records that it answers again.
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
+    let before: Option<(String, String, String)> = on!(&mut tx, |c| {
+        sqlx::query_as("select url, username, tls_policy from bmcs where asset_id = $1")
+            .bind(asset_id)
+            .fetch_optional(c)
+            .await
+    })?;
     let id: i64 = on!(&mut tx, |c| {
         sqlx::query_scalar(
             "insert into bmcs (asset_id, url, username, tls_policy, ca_cert_pem, next_poll_at, created_at, updated_at)
@@ -251,7 +257,24 @@ pub async fn save(
         tls_policy: &input.tls_policy,
         password_changed: new_password,
     };
-    audit::record(&mut tx, actor, Action::Update, "bmc", id, None, Some(&view)).await?;
+    let before = before
+        .as_ref()
+        .map(|(url, username, tls_policy)| AuditView {
+            url,
+            username,
+            tls_policy,
+            password_changed: false,
+        });
+    audit::record(
+        &mut tx,
+        actor,
+        Action::Update,
+        "bmc",
+        id,
+        before.as_ref(),
+        Some(&view),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

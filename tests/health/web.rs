@@ -182,6 +182,20 @@ async fn a_stored_password_is_encrypted_and_appears_in_no_page_row_or_audit() {
                 .as_str(),
             "hunter2-secret"
         );
+        // The second save's audit row holds what was there before it.
+        let before: Vec<Option<String>> = on!(&app.db, |p| sqlx::query_scalar(
+            "select before_json from audit_log where entity = 'bmc' order by id"
+        )
+        .fetch_all(p)
+        .await)
+        .unwrap();
+        assert_eq!(before.len(), 2, "{before:?}");
+        assert!(before[0].is_none(), "{before:?}");
+        let old = before[1].as_deref().unwrap_or_default();
+        assert!(
+            old.contains("https://10.0.0.6") && !old.contains("hunter2"),
+            "{before:?}"
+        );
         app.finish().await;
     }
 }

@@ -26,6 +26,8 @@ async fn choose_english(app: &TestApp, csrf: &str) {
 }
 
 /// Each change on the page as (field name, old, new).
+/// Each change as (field, old, new); old is "" where the page shows only the
+/// value set (nothing was there before), "—" where a value was removed.
 fn changes(doc: &Html) -> Vec<(String, String, String)> {
     let dt = Selector::parse("#history dl.history-changes dt").unwrap();
     let dd = Selector::parse("#history dl.history-changes dd").unwrap();
@@ -126,7 +128,7 @@ async fn a_racks_history_names_the_changed_fields_and_hides_cost_from_roles_with
             .await;
         assert_eq!(count(&doc, "#history > li"), 33 - 25, "{backend:?}");
         assert!(
-            has(&changes(&doc), "Usable U", "—", "42"),
+            has(&changes(&doc), "Usable U", "", "42"),
             "the creation is last"
         );
         app.finish().await;
@@ -169,7 +171,7 @@ async fn an_orders_history_shows_its_status_change_in_words() {
             has(&seen, "Status", "Draft", "Cancelled"),
             "{backend:?}: {seen:?}"
         );
-        assert!(has(&seen, "Notes", "—", "first"), "the creation: {seen:?}");
+        assert!(has(&seen, "Notes", "", "first"), "the creation: {seen:?}");
         let (_, order) = app.page(&format!("/procurement/orders/{po}")).await;
         assert_eq!(
             count(
@@ -474,7 +476,7 @@ async fn a_units_history_shows_the_swap_that_removed_it_and_its_rma() {
         // The DIMM has no recorded warranty end: its warranty is unknown, not "no".
         let seen = changes(&doc);
         assert!(
-            has(&seen, "Under warranty", "—", "Unknown"),
+            has(&seen, "Under warranty", "", "Unknown"),
             "{backend:?}: {seen:?}"
         );
         let (_, rmas) = app.page("/inventory/rma").await;
@@ -624,13 +626,10 @@ async fn history_names_what_ids_point_to_and_labels_every_field_in_words() {
             1,
             "the installed unit is linked"
         );
-        assert!(has(&seen, "Slot", "—", "DIMM A2"), "{seen:?}");
-        assert!(
-            has(&seen, "Removed unit goes to", "—", "Faulty"),
-            "{seen:?}"
-        );
-        assert!(has(&seen, "Template", "—", "edge node"), "{seen:?}");
-        assert!(has(&seen, "Face", "—", "Rear"), "{seen:?}");
+        assert!(has(&seen, "Slot", "", "DIMM A2"), "{seen:?}");
+        assert!(has(&seen, "Removed unit goes to", "", "Faulty"), "{seen:?}");
+        assert!(has(&seen, "Template", "", "edge node"), "{seen:?}");
+        assert!(has(&seen, "Face", "", "Rear"), "{seen:?}");
         assert!(
             seen.iter()
                 .any(|(f, _, n)| f == "Rack" && n.contains("Busan DC7") && n.contains("Z01")),
@@ -657,7 +656,7 @@ async fn history_names_what_ids_point_to_and_labels_every_field_in_words() {
                     .any(|(f, _, n)| f == installed && n.contains(&spare_serial)),
                 "{backend:?}: {seen:?}"
             );
-            assert!(has(&seen, face, "—", rear), "{seen:?}");
+            assert!(has(&seen, face, "", rear), "{seen:?}");
             choose_english(&app, &csrf).await;
         }
 
@@ -666,7 +665,7 @@ async fn history_names_what_ids_point_to_and_labels_every_field_in_words() {
             .await;
         assert_labels_in_words(&doc, "registered asset");
         assert!(
-            has(&changes(&doc), "Template", "—", "edge node"),
+            has(&changes(&doc), "Template", "", "edge node"),
             "{backend:?}: {:?}",
             changes(&doc)
         );

@@ -48,7 +48,15 @@ impl Entry {
         };
         self.changes
             .iter()
-            .map(|c| format!("{}: {} → {}", c.label, word(&c.old), word(&c.new)))
+            .map(|c| {
+                if c.old.is_empty() {
+                    // Set where nothing was (or an event that records only
+                    // what it set): the value, not "— → value".
+                    format!("{}: {}", c.label, word(&c.new))
+                } else {
+                    format!("{}: {} → {}", c.label, word(&c.old), word(&c.new))
+                }
+            })
             .collect::<Vec<_>>()
             .join("; ")
     }
