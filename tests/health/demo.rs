@@ -89,6 +89,7 @@ async fn a_simulated_dimm_failure_in_the_demo_is_an_alert_and_a_work_order_withi
                 break found;
             }
             assert!(Instant::now() < deadline, "no alert and work order in time");
+            // The interval between looks of a poll with a deadline, not a wait.
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
         let _ = stop.send(());
